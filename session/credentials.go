@@ -1,0 +1,175 @@
+package session
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/oauth2"
+)
+
+// Credentials are what a sign-in or a renewal gives: the tokens and when
+// they end. Its String method and its log value never show a token.
+type Credentials struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+	// Expiry is when the access token ends, computed from expires_in when
+	// the response arrived. Zero means the provider gave no lifetime.
+	Expiry time.Time `json:"expiry,omitzero"`
+	// RefreshExpiry is when the refresh token ends, when the provider says
+	// so (refresh_expires_in, as Keycloak sends). Zero means unknown.
+	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
+	// ObtainedAt is when these credentials were received.
+	ObtainedAt time.Time `json:"obtained_at"`
+}
+
+// ValidFor reports whether the access token is present and still valid at
+// now for at least minTTL. An access token without expiry is taken as
+// valid.
+func (c *Credentials) ValidFor(now time.Time, minTTL time.Duration) bool {
+	if c == nil || c.AccessToken == "" {
+		return false
+	}
+	return c.Expiry.IsZero() || now.Add(minTTL).Before(c.Expiry)
+}
+
+// CanRenew reports whether a refresh token is held and not known to have
+// expired at now.
+func (c *Credentials) CanRenew(now time.Time) bool {
+	return c != nil && c.RefreshToken != "" && (c.RefreshExpiry.IsZero() || now.Before(c.RefreshExpiry))
+}
+
+// Lifetime is the access token's lifetime as granted, 0 when unknown.
+func (c *Credentials) Lifetime() time.Duration {
+	if c.Expiry.IsZero() || c.ObtainedAt.IsZero() {
+		return 0
+	}
+	return c.Expiry.Sub(c.ObtainedAt)
+}
+
+// Scopes returns the granted scopes.
+func (c *Credentials) Scopes() []string { return strings.Fields(c.Scope) }
+
+// AuthorizationHeader is the value of an HTTP Authorization header that
+// presents the access token.
+func (c *Credentials) AuthorizationHeader() string {
+	typ := c.TokenType
+	if typ == "" || strings.EqualFold(typ, "bearer") {
+		typ = "Bearer"
+	}
+	return typ + " " + c.AccessToken
+}
+
+// Claims returns the claims of the ID token, as verified when the token was
+// received, or nil when there is no ID token.
+func (c *Credentials) Claims() (map[string]any, error) {
+	if c.IDToken == "" {
+		return nil, nil
+	}
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(c.IDToken, claims); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
+	}
+	return claims, nil
+}
+
+// Subject is the sub claim of the ID token, "" when there is none.
+func (c *Credentials) Subject() string {
+	claims, err := c.Claims()
+	if err != nil || claims == nil {
+		return ""
+	}
+	sub, _ := claims["sub"].(string)
+	return sub
+}
+
+// String describes the credentials without any token.
+func (c *Credentials) String() string {
+	if c == nil {
+		return "<no credentials>"
+	}
+	return fmt.Sprintf("credentials{expiry: %s, refresh token: %t, scope: %q}",
+		c.Expiry.Format(time.RFC3339), c.RefreshToken != "", c.Scope)
+}
+
+// GoString is String, so that %#v shows no token either.
+func (c *Credentials) GoString() string { return c.String() }
+
+func (c *Credentials) clone() *Credentials {
+	if c == nil {
+		return nil
+	}
+	cp := *c
+	return &cp
+}
+
+func (c *Credentials) marshal() ([]byte, error) { return json.Marshal(c) }
+
+func unmarshalCredentials(b []byte) (*Credentials, error) {
+	var c Credentials
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%w: credentials: %w", ErrCorruptValue, err)
+	}
+	if c.AccessToken == "" && c.RefreshToken == "" {
+		return nil, fmt.Errorf("%w: credentials hold no token", ErrCorruptValue)
+	}
+	return &c, nil
+}
+
+// credentialsFromToken builds Credentials from a token response received at
+// now. previous supplies the refresh token when a renewal returns none.
+func credentialsFromToken(tok *oauth2.Token, now time.Time, previous *Credentials) *Credentials {
+	c := &Credentials{
+		AccessToken:  tok.AccessToken,
+		TokenType:    tok.TokenType,
+		RefreshToken: tok.RefreshToken,
+		ObtainedAt:   now,
+	}
+	if tok.ExpiresIn > 0 {
+		c.Expiry = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
+	} else if !tok.Expiry.IsZero() {
+		c.Expiry = tok.Expiry
+	}
+	if s, ok := tok.Extra("id_token").(string); ok {
+		c.IDToken = s
+	}
+	if s, ok := tok.Extra("scope").(string); ok {
+		c.Scope = s
+	}
+	if secs := extraSeconds(tok.Extra("refresh_expires_in")); secs > 0 {
+		c.RefreshExpiry = now.Add(time.Duration(secs) * time.Second)
+	}
+	if previous != nil {
+		if c.RefreshToken == "" {
+			c.RefreshToken = previous.RefreshToken
+			c.RefreshExpiry = previous.RefreshExpiry
+		}
+		if c.IDToken == "" {
+			c.IDToken = previous.IDToken
+		}
+		if c.Scope == "" {
+			c.Scope = previous.Scope
+		}
+	}
+	return c
+}
+
+func extraSeconds(v any) int64 {
+	switch n := v.(type) {
+	case float64:
+		return int64(n)
+	case json.Number:
+		i, _ := n.Int64()
+		return i
+	case string:
+		var i int64
+		fmt.Sscan(n, &i)
+		return i
+	}
+	return 0
+}

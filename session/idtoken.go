@@ -1,0 +1,172 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
+)
+
+// DefaultAlgorithms are the ID token signing algorithms accepted unless
+// VerifierConfig.Algorithms says otherwise: asymmetric ones only. "none" and
+// the HMAC algorithms are never accepted, whatever the configuration.
+var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+// DefaultLeeway is the clock skew allowed on exp and iat unless
+// VerifierConfig.Leeway says otherwise.
+const DefaultLeeway = 30 * time.Second
+
+// VerifierConfig says what a valid ID token looks like.
+type VerifierConfig struct {
+	// Issuer is the expected iss claim.
+	Issuer string
+	// ClientID is this client's ID: it must be in aud, and equal azp when
+	// aud names several parties.
+	ClientID string
+	// Algorithms is the allowlist of signing algorithms; empty means
+	// DefaultAlgorithms. "none" and HS* are removed from it.
+	Algorithms []string
+	// Leeway is the clock skew allowed on exp and iat; 0 means
+	// DefaultLeeway, a negative value means none.
+	Leeway time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// IDTokenClaims are the claims of a verified ID token that this package
+// checks. The profile claims are read with Credentials.Claims.
+type IDTokenClaims struct {
+	jwt.RegisteredClaims
+	Nonce           string `json:"nonce,omitempty"`
+	AuthorizedParty string `json:"azp,omitempty"`
+	AuthTime        int64  `json:"auth_time,omitempty"`
+	SessionID       string `json:"sid,omitempty"`
+}
+
+// Verifier checks ID tokens: signature against the provider's keys, the
+// algorithm allowlist, iss, aud, azp, exp, iat and nonce. It is safe for
+// concurrent use.
+type Verifier struct {
+	keys   jwt.Keyfunc
+	config VerifierConfig
+	parser *jwt.Parser
+}
+
+// NewVerifier returns a Verifier that finds signing keys with keys (see
+// RemoteKeys) and checks the claims against config.
+func NewVerifier(keys jwt.Keyfunc, config VerifierConfig) *Verifier {
+	algs := config.Algorithms
+	if len(algs) == 0 {
+		algs = DefaultAlgorithms
+	}
+	algs = slices.DeleteFunc(slices.Clone(algs), func(a string) bool {
+		return a == "none" || a == "HS256" || a == "HS384" || a == "HS512"
+	})
+	config.Algorithms = algs
+	leeway := config.Leeway
+	switch {
+	case leeway == 0:
+		leeway = DefaultLeeway
+	case leeway < 0:
+		leeway = 0
+	}
+	now := config.Now
+	if now == nil {
+		now = time.Now
+	}
+	parser := jwt.NewParser(
+		jwt.WithValidMethods(algs),
+		jwt.WithIssuer(config.Issuer),
+		jwt.WithAudience(config.ClientID),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(now),
+	)
+	return &Verifier{keys: keys, config: config, parser: parser}
+}
+
+// Verify checks the ID token raw. nonce is the value sent in the
+// authorization request; an empty nonce skips that check (renewals carry
+// none). Errors wrap ErrInvalidIDToken and say what failed.
+func (v *Verifier) Verify(ctx context.Context, raw, nonce string) (*IDTokenClaims, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var claims IDTokenClaims
+	_, err := v.parser.ParseWithClaims(raw, &claims, v.keys)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidIDToken, describeJWTError(err))
+	}
+	if claims.Subject == "" {
+		return nil, fmt.Errorf("%w: no subject (sub)", ErrInvalidIDToken)
+	}
+	if claims.IssuedAt == nil {
+		return nil, fmt.Errorf("%w: no issue time (iat)", ErrInvalidIDToken)
+	}
+	if len(claims.Audience) > 1 && claims.AuthorizedParty == "" {
+		return nil, fmt.Errorf("%w: several audiences and no authorized party (azp)", ErrInvalidIDToken)
+	}
+	if claims.AuthorizedParty != "" && claims.AuthorizedParty != v.config.ClientID {
+		return nil, fmt.Errorf("%w: issued to another client (azp %q)", ErrInvalidIDToken, claims.AuthorizedParty)
+	}
+	if nonce != "" && claims.Nonce != nonce {
+		return nil, fmt.Errorf("%w: nonce does not match this sign-in", ErrInvalidIDToken)
+	}
+	return &claims, nil
+}
+
+func describeJWTError(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "malformed token"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return "signature or algorithm rejected (" + err.Error() + ")"
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return "no key to verify it (" + err.Error() + ")"
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "expired"
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "issued in the future"
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return "wrong issuer"
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return "wrong audience"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "required claim missing (" + err.Error() + ")"
+	}
+	return err.Error()
+}
+
+// RemoteKeys returns a jwt.Keyfunc backed by the JWK Set at jwksURL,
+// fetched with client. Keys are refreshed hourly and at once (at most every
+// 30 seconds) when a token names an unknown key ID, so a provider's key
+// rotation needs no restart. The refresh goroutine ends with ctx.
+func RemoteKeys(ctx context.Context, client *http.Client, jwksURL string, log *slog.Logger) (jwt.Keyfunc, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{jwksURL}, keyfunc.Override{
+		Client:            client,
+		HTTPTimeout:       15 * time.Second,
+		RateLimitWaitMax:  15 * time.Second,
+		RefreshInterval:   time.Hour,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(30*time.Second), 1),
+		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+			return func(ctx context.Context, err error) {
+				log.WarnContext(ctx, "session: refreshing signing keys failed", "jwks_uri", u, "error", err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("session: signing keys at %s: %w", jwksURL, err)
+	}
+	return kf.Keyfunc, nil
+}

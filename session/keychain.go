@@ -1,0 +1,265 @@
+package session
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// MaxChunk is the largest string Keychain writes in one keychain item. It
+// keeps every item under the strictest platform limit (Windows credentials
+// hold at most 2560 bytes; macOS's security tool takes about 3000 once the
+// value is base64-encoded), whatever the size of the value stored.
+const MaxChunk = 1800
+
+// DefaultKeychainTimeout bounds every single keychain call. A keychain that
+// is locked and shows a prompt, or a Secret Service that does not answer,
+// then fails with ErrKeychainUnavailable instead of freezing the caller.
+const DefaultKeychainTimeout = 10 * time.Second
+
+// SecretBackend is the operating system's secret storage, one small string
+// per (service, user) pair. KeyringBackend is the real one; tests may wrap
+// it to inject failures.
+type SecretBackend interface {
+	Get(service, user string) (string, error)
+	Set(service, user, secret string) error
+	Delete(service, user string) error
+}
+
+// KeyringBackend is the SecretBackend of github.com/zalando/go-keyring:
+// Keychain on macOS, Credential Manager on Windows, the Secret Service
+// (gnome-keyring, KWallet) elsewhere.
+type KeyringBackend struct{}
+
+// Get implements SecretBackend.
+func (KeyringBackend) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+
+// Set implements SecretBackend.
+func (KeyringBackend) Set(service, user, secret string) error {
+	return keyring.Set(service, user, secret)
+}
+
+// Delete implements SecretBackend.
+func (KeyringBackend) Delete(service, user string) error { return keyring.Delete(service, user) }
+
+// Keychain is a Store in the operating system's keychain.
+//
+// A value is written as chunks of at most MaxChunk characters and a
+// manifest that names them, written last. Chunks alternate between two
+// slots, so a write that is cut short (a crash, a full keychain, a timeout)
+// leaves the previous manifest and its chunks intact: Get then returns the
+// previous value. Chunks of the slot not in use are removed on the next
+// write.
+type Keychain struct {
+	// Service names the application in the keychain, for example "latch".
+	Service string
+	// Backend is the secret storage; nil means KeyringBackend.
+	Backend SecretBackend
+	// Timeout bounds each keychain call; 0 means DefaultKeychainTimeout.
+	Timeout time.Duration
+}
+
+// NewKeychain returns a Keychain for service on the real keychain.
+func NewKeychain(service string) *Keychain {
+	return &Keychain{Service: service}
+}
+
+// manifest describes a stored value. It holds no secret.
+type manifest struct {
+	Version int    `json:"v"`
+	Slot    string `json:"slot"`
+	Chunks  int    `json:"n"`
+	Sum     string `json:"sha256"`
+}
+
+func chunkKey(key, slot string, i int) string {
+	return key + "." + slot + "." + strconv.Itoa(i)
+}
+
+func otherSlot(slot string) string {
+	if slot == "a" {
+		return "b"
+	}
+	return "a"
+}
+
+// Get implements Store. A value being replaced by another process at the
+// same moment is read again, so that a reader sees either the old or the new
+// value, never a mix.
+func (k *Keychain) Get(ctx context.Context, key string) ([]byte, error) {
+	var err error
+	for range 3 {
+		var value []byte
+		value, err = k.get(ctx, key)
+		if !errors.Is(err, ErrCorruptValue) {
+			return value, err
+		}
+	}
+	return nil, err
+}
+
+func (k *Keychain) get(ctx context.Context, key string) ([]byte, error) {
+	m, err := k.manifest(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	var encoded []byte
+	for i := range m.Chunks {
+		part, err := k.call(ctx, "read", key, func(b SecretBackend) (string, error) {
+			return b.Get(k.Service, chunkKey(key, m.Slot, i))
+		})
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("%w: %q: chunk %d of %d is missing", ErrCorruptValue, key, i+1, m.Chunks)
+		}
+		if err != nil {
+			return nil, err
+		}
+		encoded = append(encoded, part...)
+	}
+	value, err := base64.StdEncoding.DecodeString(string(encoded))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: chunks do not decode", ErrCorruptValue, key)
+	}
+	sum := sha256.Sum256(value)
+	if hex.EncodeToString(sum[:]) != m.Sum {
+		return nil, fmt.Errorf("%w: %q: checksum mismatch", ErrCorruptValue, key)
+	}
+	return value, nil
+}
+
+// Set implements Store.
+func (k *Keychain) Set(ctx context.Context, key string, value []byte) error {
+	old, err := k.manifest(ctx, key)
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorruptValue) {
+		return err
+	}
+	slot := "a"
+	if old != nil {
+		slot = otherSlot(old.Slot)
+	}
+	// Leftovers of an earlier write that was cut short.
+	if err := k.deleteSlot(ctx, key, slot); err != nil {
+		return err
+	}
+	encoded := base64.StdEncoding.EncodeToString(value)
+	n := 0
+	for start := 0; start < len(encoded) || n == 0; start += MaxChunk {
+		part := encoded[start:min(start+MaxChunk, len(encoded))]
+		i := n
+		if _, err := k.call(ctx, "write", key, func(b SecretBackend) (string, error) {
+			return "", b.Set(k.Service, chunkKey(key, slot, i), part)
+		}); err != nil {
+			return err
+		}
+		n++
+	}
+	sum := sha256.Sum256(value)
+	m, err := json.Marshal(manifest{Version: 1, Slot: slot, Chunks: n, Sum: hex.EncodeToString(sum[:])})
+	if err != nil {
+		return fmt.Errorf("session: keychain write %q: %w", key, err)
+	}
+	if _, err := k.call(ctx, "write", key, func(b SecretBackend) (string, error) {
+		return "", b.Set(k.Service, key, string(m))
+	}); err != nil {
+		return err
+	}
+	// The new value is in place; the old chunks are now stale.
+	return k.deleteSlot(ctx, key, otherSlot(slot))
+}
+
+// Delete implements Store. It removes the manifest first, so that a delete
+// cut short never leaves a readable half of a value.
+func (k *Keychain) Delete(ctx context.Context, key string) error {
+	_, err := k.call(ctx, "delete", key, func(b SecretBackend) (string, error) {
+		return "", b.Delete(k.Service, key)
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	for _, slot := range []string{"a", "b"} {
+		if err := k.deleteSlot(ctx, key, slot); err != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func (k *Keychain) manifest(ctx context.Context, key string) (*manifest, error) {
+	raw, err := k.call(ctx, "read", key, func(b SecretBackend) (string, error) {
+		return b.Get(k.Service, key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := json.Unmarshal([]byte(raw), &m); err != nil || m.Version != 1 || (m.Slot != "a" && m.Slot != "b") || m.Chunks < 1 {
+		return nil, fmt.Errorf("%w: %q: unreadable manifest", ErrCorruptValue, key)
+	}
+	return &m, nil
+}
+
+// deleteSlot removes the chunks of one slot. Chunks are written from 0 up,
+// so the first missing index ends them.
+func (k *Keychain) deleteSlot(ctx context.Context, key, slot string) error {
+	for i := 0; ; i++ {
+		_, err := k.call(ctx, "delete", key, func(b SecretBackend) (string, error) {
+			return "", b.Delete(k.Service, chunkKey(key, slot, i))
+		})
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// call runs one backend call with the timeout, and maps its errors onto
+// ErrNotFound and ErrKeychainUnavailable. A call that times out is left to
+// finish on its own goroutine; its result is dropped.
+func (k *Keychain) call(ctx context.Context, op, key string, f func(SecretBackend) (string, error)) (string, error) {
+	backend := k.Backend
+	if backend == nil {
+		backend = KeyringBackend{}
+	}
+	timeout := k.Timeout
+	if timeout <= 0 {
+		timeout = DefaultKeychainTimeout
+	}
+	type result struct {
+		s   string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := f(backend)
+		done <- result{s, err}
+	}()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		switch {
+		case r.err == nil:
+			return r.s, nil
+		case errors.Is(r.err, keyring.ErrNotFound), errors.Is(r.err, ErrNotFound):
+			return "", ErrNotFound
+		case errors.Is(r.err, keyring.ErrSetDataTooBig):
+			return "", fmt.Errorf("session: keychain %s %q: item too large for this keychain: %w", op, key, r.err)
+		default:
+			return "", fmt.Errorf("session: keychain %s %q: %w: %w", op, key, ErrKeychainUnavailable, r.err)
+		}
+	case <-timer.C:
+		return "", fmt.Errorf("session: keychain %s %q: %w: no answer within %s (is it locked?)", op, key, ErrKeychainUnavailable, timeout)
+	case <-ctx.Done():
+		return "", fmt.Errorf("session: keychain %s %q: %w", op, key, ctx.Err())
+	}
+}

@@ -1,0 +1,52 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// fileLock is an exclusive lock on a file, shared by every process that
+// opens the same path: the renewal lock across processes.
+type fileLock struct {
+	f *os.File
+}
+
+// lockPollInterval is how often a blocked lock is tried again.
+const lockPollInterval = 20 * time.Millisecond
+
+// acquireFileLock takes the lock at path, waiting until it is free or ctx
+// ends. The file holds nothing; only its lock matters.
+func acquireFileLock(ctx context.Context, path string) (*fileLock, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("session: renewal lock: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("session: renewal lock: %w", err)
+	}
+	for {
+		ok, err := tryLockFile(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("session: renewal lock: %w", err)
+		}
+		if ok {
+			return &fileLock{f: f}, nil
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("session: renewal lock: waiting for another process: %w", ctx.Err())
+		case <-time.After(lockPollInterval):
+		}
+	}
+}
+
+// release frees the lock.
+func (l *fileLock) release() {
+	unlockFile(l.f)
+	l.f.Close()
+}

@@ -1,0 +1,175 @@
+// A real OpenID provider for Latch's Go tests: panva's oidc-provider with
+// short, configurable lifetimes, refresh-token rotation, revocation, device
+// flow and introspection, one native public client and two accounts.
+//
+// It listens on 127.0.0.1 on the port given in PORT (0 picks a free one) and
+// prints one line, "issuer: URL", once it is ready. Settings come from the
+// environment: ACCESS_TOKEN_TTL (seconds, default 60), ID_TOKEN_TTL (seconds,
+// default 3600), CLIENT_ID (default "latch-test").
+//
+// The sign-in page is a plain HTML form with fields "username" and
+// "password". A wrong password ends the interaction with access_denied, so
+// the client learns of it; consent for the first-party client is given
+// without a screen.
+import { createServer } from 'node:http';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import Provider from 'oidc-provider';
+
+const accounts = {
+  alice: {
+    password: 'wonderland',
+    claims: {
+      sub: 'alice',
+      name: 'Alice Liddell',
+      given_name: 'Alice',
+      family_name: 'Liddell',
+      email: 'alice@example.test',
+      email_verified: true,
+      picture: 'https://example.test/alice.png',
+    },
+  },
+  bob: {
+    password: 'builder',
+    claims: {
+      sub: 'bob',
+      name: 'Bob Builder',
+      given_name: 'Bob',
+      family_name: 'Builder',
+      email: 'bob@example.test',
+      email_verified: false,
+    },
+  },
+};
+
+const seconds = (name, fallback) => {
+  const value = Number.parseInt(process.env[name] ?? '', 10);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+};
+
+const signingKey = () => {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), use: 'sig', alg: 'RS256' };
+};
+
+const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const page = (title, body) => `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>${escape(title)}</title></head>
+<body><h1>${escape(title)}</h1>${body}</body></html>`;
+
+const server = createServer();
+await new Promise((resolve) => server.listen(Number.parseInt(process.env.PORT ?? '0', 10), '127.0.0.1', resolve));
+const issuer = `http://127.0.0.1:${server.address().port}`;
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: process.env.CLIENT_ID ?? 'latch-test',
+    client_name: 'Latch (tests)',
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: ['http://127.0.0.1/callback'],
+    grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+    response_types: ['code'],
+  }],
+  jwks: { keys: [signingKey()] },
+  cookies: { keys: [randomBytes(32).toString('hex')] },
+  claims: {
+    openid: ['sub'],
+    profile: ['name', 'given_name', 'family_name', 'picture'],
+    email: ['email', 'email_verified'],
+  },
+  scopes: ['openid', 'offline_access', 'profile', 'email'],
+  async findAccount(_ctx, id) {
+    const account = accounts[id];
+    if (!account) return undefined;
+    return { accountId: id, claims: async () => account.claims };
+  },
+  features: {
+    devInteractions: { enabled: false },
+    revocation: { enabled: true },
+    introspection: { enabled: true },
+    deviceFlow: { enabled: true },
+  },
+  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  rotateRefreshToken: true,
+  clockTolerance: 0,
+  pkce: { required: () => true },
+  ttl: {
+    AccessToken: seconds('ACCESS_TOKEN_TTL', 60),
+    IdToken: seconds('ID_TOKEN_TTL', 3600),
+    AuthorizationCode: 60,
+    DeviceCode: 600,
+    Interaction: 600,
+    Session: 3600,
+    Grant: 3600,
+    RefreshToken: 3600,
+  },
+});
+provider.proxy = false;
+
+const readForm = (req) => new Promise((resolve, reject) => {
+  let data = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk) => { data += chunk; });
+  req.on('end', () => resolve(new URLSearchParams(data)));
+  req.on('error', reject);
+});
+
+async function giveConsent(req, res, details) {
+  const { prompt, params, session, grantId } = details;
+  const grant = grantId
+    ? await provider.Grant.find(grantId)
+    : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+  if (prompt.details.missingOIDCScope) grant.addOIDCScope(prompt.details.missingOIDCScope.join(' '));
+  if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
+  const id = await grant.save();
+  await provider.interactionFinished(req, res, { consent: { grantId: id } }, { mergeWithLastSubmission: true });
+}
+
+async function interaction(req, res, uid, action) {
+  const details = await provider.interactionDetails(req, res);
+  if (details.uid !== uid) throw new Error('interaction mismatch');
+  if (details.prompt.name === 'consent') {
+    await giveConsent(req, res, details);
+    return;
+  }
+  if (action === 'login' && req.method === 'POST') {
+    const form = await readForm(req);
+    const account = accounts[form.get('username') ?? ''];
+    if (!account || account.password !== form.get('password')) {
+      await provider.interactionFinished(req, res, {
+        error: 'access_denied',
+        error_description: 'Wrong username or password',
+      }, { mergeWithLastSubmission: false });
+      return;
+    }
+    await provider.interactionFinished(req, res, { login: { accountId: form.get('username') } }, { mergeWithLastSubmission: false });
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(page('Sign in', `<form method="post" action="/interaction/${escape(uid)}/login">
+<label>Username <input type="text" name="username" autofocus></label>
+<label>Password <input type="password" name="password"></label>
+<button type="submit">Sign in</button></form>`));
+}
+
+const callback = provider.callback();
+server.on('request', (req, res) => {
+  const match = /^\/interaction\/([^/?]+)(?:\/(login))?(?:\?.*)?$/.exec(req.url);
+  if (!match) {
+    callback(req, res);
+    return;
+  }
+  interaction(req, res, match[1], match[2]).catch((err) => {
+    res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(page('Error', `<p>${escape(err.message)}</p>`));
+  });
+});
+
+process.stdout.write(`issuer: ${issuer}\n`);
+const stop = () => server.close(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.stdin.on('end', stop);
+process.stdin.resume();
