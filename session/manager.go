@@ -67,6 +67,10 @@ type Config struct {
 	LockDir string
 	// Logger receives diagnostics; nil discards them. No token is logged.
 	Logger *slog.Logger
+	// ManualRenewal turns the background scheduler off: credentials are
+	// renewed only when Credentials or Renew need it. Short-lived programs
+	// (a command that prints a token and exits) set it.
+	ManualRenewal bool
 }
 
 // Manager keeps one person's session with one provider: it signs in,
@@ -707,6 +711,10 @@ func (m *Manager) revoke(ctx context.Context, token, hint string) error {
 // minute), while the current token is valid and after.
 func (m *Manager) schedule() {
 	defer close(m.done)
+	if m.cfg.ManualRenewal {
+		<-m.ctx.Done()
+		return
+	}
 	failures := 0
 	for {
 		m.mu.Lock()

@@ -1,0 +1,268 @@
+// Package oidctest starts the real OpenID provider the tests run against
+// (panva's oidc-provider, under testdata/oidc) and plays the person at the
+// browser: it follows authorization URLs, fills in sign-in forms and
+// follows the redirects into Latch's loopback listener.
+package oidctest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// ClientID is the native public client the provider knows.
+const ClientID = "latch-test"
+
+// Accounts the provider knows, by username, with their passwords.
+var Accounts = map[string]string{"alice": "wonderland", "bob": "builder"}
+
+// Options configure a provider.
+type Options struct {
+	// AccessTokenTTL is the access tokens' lifetime; 0 means 60 s.
+	AccessTokenTTL time.Duration
+}
+
+// Provider is a running oidc-provider.
+type Provider struct {
+	Issuer string
+}
+
+// repoRoot finds the module root from this file's location.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Start runs the provider on a free loopback port until the test ends. It
+// fails the test, never skips it, when node or the npm packages are
+// missing: the README's test command installs them.
+func Start(t testing.TB, opts Options) *Provider {
+	t.Helper()
+	dir := filepath.Join(repoRoot(), "testdata", "oidc")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "oidc-provider")); err != nil {
+		t.Fatalf("oidc-provider is not installed: run `npm ci` in testdata/oidc (the README's test command does): %v", err)
+	}
+	ttl := opts.AccessTokenTTL
+	if ttl <= 0 {
+		ttl = time.Minute
+	}
+	cmd := exec.Command("node", "server.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PORT=0", "ACCESS_TOKEN_TTL="+strconv.Itoa(int(ttl.Seconds())), "CLIENT_ID="+ClientID, "NODE_NO_WARNINGS=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting oidc-provider (is node installed?): %v", err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() && stderr.Len() > 0 {
+			t.Logf("oidc-provider stderr:\n%s", stderr.String())
+		}
+	})
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if s, ok := strings.CutPrefix(sc.Text(), "issuer: "); ok {
+				lines <- s
+			}
+		}
+		close(lines)
+	}()
+	select {
+	case issuer, ok := <-lines:
+		if !ok {
+			t.Fatalf("oidc-provider exited: %s", stderr.String())
+		}
+		return &Provider{Issuer: issuer}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("oidc-provider did not start: %s", stderr.String())
+	}
+	return nil
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Len()
+}
+
+// Browser is a person with a browser: a cookie-jar HTTP client that fills
+// in the forms it meets.
+type Browser struct {
+	Client   *http.Client
+	Username string
+	Password string
+	// Pages records the last page the browser ended on.
+	mu       sync.Mutex
+	lastBody string
+	lastCode int
+	err      error
+	done     chan struct{}
+}
+
+// NewBrowser returns a browser that signs in as username with password.
+func NewBrowser(username, password string) *Browser {
+	jar, _ := cookiejar.New(nil)
+	return &Browser{
+		Client:   &http.Client{Jar: jar, Timeout: 30 * time.Second},
+		Username: username,
+		Password: password,
+		done:     make(chan struct{}),
+	}
+}
+
+// OpenURL is a session.BrowserLogin.OpenURL: it visits u on its own
+// goroutine, as a browser would, and signs in on the forms it finds.
+func (b *Browser) OpenURL(_ context.Context, u string) error {
+	go func() {
+		code, body, err := b.Visit(u)
+		b.mu.Lock()
+		b.lastCode, b.lastBody, b.err = code, body, err
+		b.mu.Unlock()
+		close(b.done)
+	}()
+	return nil
+}
+
+// Result waits for the visit started by OpenURL and returns the status and
+// body of the page it ended on.
+func (b *Browser) Result(t testing.TB) (int, string) {
+	t.Helper()
+	select {
+	case <-b.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the browser did not finish")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		t.Fatalf("browser: %v", b.err)
+	}
+	return b.lastCode, b.lastBody
+}
+
+var (
+	formRe  = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
+	attrRe  = regexp.MustCompile(`(?is)\b(action|method|name|value|type)\s*=\s*"([^"]*)"`)
+	inputRe = regexp.MustCompile(`(?is)<(?:input|button)\b[^>]*>`)
+)
+
+// Visit GETs u and answers every form on the way: sign-in forms with the
+// username and password, confirmation forms as they are. It returns the
+// last page.
+func (b *Browser) Visit(u string) (int, string, error) {
+	resp, err := b.Client.Get(u)
+	if err != nil {
+		return 0, "", err
+	}
+	for range 10 {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		form := formRe.FindSubmatch(body)
+		if form == nil {
+			return resp.StatusCode, string(body), nil
+		}
+		action, method, values := parseForm(form[1], form[2])
+		if !strings.EqualFold(method, "post") {
+			return resp.StatusCode, string(body), nil
+		}
+		if _, ok := values["username"]; ok {
+			values.Set("username", b.Username)
+			values.Set("password", b.Password)
+		}
+		if _, ok := values["login"]; ok {
+			values.Set("login", b.Username)
+			values.Set("password", b.Password)
+		}
+		target, err := resp.Request.URL.Parse(action)
+		if err != nil {
+			return 0, "", err
+		}
+		resp, err = b.Client.PostForm(target.String(), values)
+		if err != nil {
+			return 0, "", err
+		}
+	}
+	return 0, "", fmt.Errorf("too many forms")
+}
+
+func parseForm(attrs, inner []byte) (action, method string, values url.Values) {
+	for _, a := range attrRe.FindAllSubmatch(attrs, -1) {
+		switch strings.ToLower(string(a[1])) {
+		case "action":
+			action = html.UnescapeString(string(a[2]))
+		case "method":
+			method = string(a[2])
+		}
+	}
+	values = url.Values{}
+	for _, in := range inputRe.FindAll(inner, -1) {
+		var name, value, typ string
+		for _, a := range attrRe.FindAllSubmatch(in, -1) {
+			switch strings.ToLower(string(a[1])) {
+			case "name":
+				name = string(a[2])
+			case "value":
+				value = html.UnescapeString(string(a[2]))
+			case "type":
+				typ = strings.ToLower(string(a[2]))
+			}
+		}
+		if name == "" || (typ == "submit" && name == "abort") {
+			continue
+		}
+		values.Set(name, value)
+	}
+	return action, method, values
+}

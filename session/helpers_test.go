@@ -1,0 +1,184 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"latch/internal/oidctest"
+)
+
+// tokenCall is one request to a token endpoint, as the transport saw it.
+type tokenCall struct {
+	At           time.Time
+	GrantType    string
+	RefreshToken string
+	CodeVerifier string
+	Status       int
+}
+
+// recorder is an http.RoundTripper that records the token requests.
+type recorder struct {
+	mu    sync.Mutex
+	calls []tokenCall
+	urls  []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var form url.Values
+	if req.Method == http.MethodPost && req.Body != nil {
+		body, _ := io.ReadAll(req.Body)
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ = url.ParseQuery(string(body))
+	}
+	r.mu.Lock()
+	r.urls = append(r.urls, req.URL.Path)
+	r.mu.Unlock()
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if form.Get("grant_type") != "" {
+		call := tokenCall{
+			At:           time.Now(),
+			GrantType:    form.Get("grant_type"),
+			RefreshToken: form.Get("refresh_token"),
+			CodeVerifier: form.Get("code_verifier"),
+		}
+		if resp != nil {
+			call.Status = resp.StatusCode
+		}
+		r.mu.Lock()
+		r.calls = append(r.calls, call)
+		r.mu.Unlock()
+	}
+	return resp, err
+}
+
+func (r *recorder) grants(grantType string) []tokenCall {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []tokenCall
+	for _, c := range r.calls {
+		if c.GrantType == grantType {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// offsetClock is the system clock moved by an offset the test sets.
+type offsetClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *offsetClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *offsetClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+func (c *offsetClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+// env is one provider, one store and the recorder, for one test.
+type env struct {
+	t        *testing.T
+	provider *oidctest.Provider
+	store    Store
+	rec      *recorder
+	clock    *offsetClock
+	lockDir  string
+}
+
+func newEnv(t *testing.T, ttl time.Duration) *env {
+	t.Helper()
+	return &env{
+		t:        t,
+		provider: oidctest.Start(t, oidctest.Options{AccessTokenTTL: ttl}),
+		store:    &MemoryStore{},
+		rec:      &recorder{},
+		clock:    &offsetClock{},
+		lockDir:  t.TempDir(),
+	}
+}
+
+// manager returns a Manager on the env's provider and store; adjust
+// changes the config first.
+func (e *env) manager(adjust ...func(*Config)) *Manager {
+	e.t.Helper()
+	cfg := Config{
+		Issuer:     e.provider.Issuer,
+		ClientID:   oidctest.ClientID,
+		Store:      e.store,
+		HTTPClient: &http.Client{Transport: e.rec, Timeout: 30 * time.Second},
+		Clock:      e.clock,
+		LockDir:    e.lockDir,
+	}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	m, err := New(cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func manual(c *Config) { c.ManualRenewal = true }
+
+// login signs in through the browser as alice.
+func (e *env) login(m *Manager) *Credentials {
+	e.t.Helper()
+	b := oidctest.NewBrowser("alice", oidctest.Accounts["alice"])
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	creds, err := m.LoginWithBrowser(ctx, BrowserLogin{OpenURL: b.OpenURL})
+	if err != nil {
+		e.t.Fatalf("sign-in: %v", err)
+	}
+	if code, body := b.Result(e.t); code != http.StatusOK {
+		e.t.Fatalf("browser ended on %d: %s", code, body)
+	}
+	return creds
+}
+
+// refreshDirectly spends refreshToken at the provider's token endpoint,
+// outside the Manager, and returns the OAuth error code ("" on success).
+func (e *env) refreshDirectly(refreshToken string) string {
+	e.t.Helper()
+	p, err := Discover(context.Background(), nil, e.provider.Issuer)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := http.PostForm(p.TokenEndpoint, url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {refreshToken},
+		"client_id":     {oidctest.ClientID},
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		return ""
+	}
+	perr := readProviderError("test", resp).(*ProviderError)
+	return perr.Code
+}
+
+func bg(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
