@@ -1,0 +1,255 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// memBackend is a SecretBackend in memory that behaves as go-keyring does.
+type memBackend struct {
+	mu    sync.Mutex
+	items map[string]string
+}
+
+func (b *memBackend) Get(service, user string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v, ok := b.items[service+"/"+user]
+	if !ok {
+		return "", keyring.ErrNotFound
+	}
+	return v, nil
+}
+
+func (b *memBackend) Set(service, user, secret string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.items == nil {
+		b.items = map[string]string{}
+	}
+	b.items[service+"/"+user] = secret
+	return nil
+}
+
+func (b *memBackend) Delete(service, user string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.items[service+"/"+user]; !ok {
+		return keyring.ErrNotFound
+	}
+	delete(b.items, service+"/"+user)
+	return nil
+}
+
+// faultyBackend wraps a backend: it records the size of every write and
+// fails the write numbered failAt (1-based; 0 never), or blocks forever.
+type faultyBackend struct {
+	SecretBackend
+	mu      sync.Mutex
+	writes  int
+	failAt  int
+	block   bool
+	largest int
+}
+
+func (b *faultyBackend) Set(service, user, secret string) error {
+	b.mu.Lock()
+	b.writes++
+	n := b.writes
+	b.largest = max(b.largest, len(secret))
+	block := b.block
+	b.mu.Unlock()
+	if block {
+		select {}
+	}
+	if n == b.failAt {
+		return errors.New("simulated crash in the middle of a write")
+	}
+	return b.SecretBackend.Set(service, user, secret)
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// realKeychain returns the backend of the real keychain, after checking it
+// works. Under the README's test command (LATCH_REQUIRE_KEYCHAIN=1) a
+// missing Secret Service fails the test; elsewhere the test is skipped.
+func realKeychain(t *testing.T) SecretBackend {
+	t.Helper()
+	probe := NewKeychain(testService(t))
+	probe.Timeout = 5 * time.Second
+	err := probe.Set(context.Background(), "probe", []byte("probe"))
+	if err == nil {
+		err = probe.Delete(context.Background(), "probe")
+	}
+	if err != nil {
+		if os.Getenv("LATCH_REQUIRE_KEYCHAIN") == "1" {
+			t.Fatalf("the Secret Service is required here and does not work: %v", err)
+		}
+		t.Skipf("no usable keychain (run the README's test command for one): %v", err)
+	}
+	return KeyringBackend{}
+}
+
+func testService(t *testing.T) string {
+	return fmt.Sprintf("latch-test-%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
+}
+
+func testKeychainStores(t *testing.T) map[string]func(t *testing.T) (*Keychain, *faultyBackend) {
+	return map[string]func(t *testing.T) (*Keychain, *faultyBackend){
+		"memory": func(t *testing.T) (*Keychain, *faultyBackend) {
+			fb := &faultyBackend{SecretBackend: &memBackend{}}
+			return &Keychain{Service: "latch-test", Backend: fb}, fb
+		},
+		"real": func(t *testing.T) (*Keychain, *faultyBackend) {
+			fb := &faultyBackend{SecretBackend: realKeychain(t)}
+			k := &Keychain{Service: testService(t), Backend: fb}
+			t.Cleanup(func() { _ = k.Delete(context.Background(), "creds") })
+			return k, fb
+		},
+	}
+}
+
+func TestKeychainChunkedRoundTrip(t *testing.T) {
+	for name, open := range testKeychainStores(t) {
+		t.Run(name, func(t *testing.T) {
+			k, fb := open(t)
+			ctx := context.Background()
+			big := randomBytes(t, 12000)
+			if err := k.Set(ctx, "creds", big); err != nil {
+				t.Fatal(err)
+			}
+			got, err := k.Get(ctx, "creds")
+			if err != nil || !bytes.Equal(got, big) {
+				t.Fatalf("round trip: %v", err)
+			}
+			if fb.largest > MaxChunk || MaxChunk >= 2560 {
+				t.Fatalf("an item of %d bytes was written", fb.largest)
+			}
+			if fb.writes < 10 {
+				t.Fatalf("12000 bytes in %d writes: not chunked", fb.writes)
+			}
+			small := []byte(`{"access_token":"x"}`)
+			if err := k.Set(ctx, "creds", small); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := k.Get(ctx, "creds"); !bytes.Equal(got, small) {
+				t.Fatal("overwrite with a small value")
+			}
+			// The big value's chunks are gone.
+			for i := range 10 {
+				if _, err := k.Backend.Get(k.Service, chunkKey("creds", "a", i)); !errors.Is(err, keyring.ErrNotFound) {
+					t.Fatalf("stale chunk a.%d left behind: %v", i, err)
+				}
+			}
+			if err := k.Delete(ctx, "creds"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := k.Get(ctx, "creds"); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("after delete: %v", err)
+			}
+			for _, slot := range []string{"a", "b"} {
+				if _, err := k.Backend.Get(k.Service, chunkKey("creds", slot, 0)); !errors.Is(err, keyring.ErrNotFound) {
+					t.Fatalf("chunk %s.0 left after delete", slot)
+				}
+			}
+		})
+	}
+}
+
+func TestKeychainSurvivesTornWrite(t *testing.T) {
+	for name, open := range testKeychainStores(t) {
+		t.Run(name, func(t *testing.T) {
+			k, fb := open(t)
+			ctx := context.Background()
+			before := randomBytes(t, 6000)
+			if err := k.Set(ctx, "creds", before); err != nil {
+				t.Fatal(err)
+			}
+			// The next write dies after two of its chunks.
+			fb.mu.Lock()
+			fb.failAt = fb.writes + 3
+			fb.mu.Unlock()
+			if err := k.Set(ctx, "creds", randomBytes(t, 7000)); !errors.Is(err, ErrKeychainUnavailable) {
+				t.Fatalf("torn write: %v", err)
+			}
+			got, err := k.Get(ctx, "creds")
+			if err != nil || !bytes.Equal(got, before) {
+				t.Fatalf("the previous value did not survive: %v", err)
+			}
+			// The next good write cleans up the torn one's chunks.
+			after := randomBytes(t, 100)
+			if err := k.Set(ctx, "creds", after); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := k.Get(ctx, "creds"); !bytes.Equal(got, after) {
+				t.Fatal("write after a torn write")
+			}
+			m, _ := k.manifest(ctx, "creds")
+			for _, slot := range []string{"a", "b"} {
+				first := 0
+				if slot == m.Slot {
+					first = m.Chunks
+				}
+				if _, err := k.Backend.Get(k.Service, chunkKey("creds", slot, first)); !errors.Is(err, keyring.ErrNotFound) {
+					t.Fatalf("stale chunk %s.%d left behind", slot, first)
+				}
+			}
+		})
+	}
+}
+
+func TestKeychainDetectsCorruption(t *testing.T) {
+	backend := &memBackend{}
+	k := &Keychain{Service: "latch-test", Backend: backend}
+	ctx := context.Background()
+	if err := k.Set(ctx, "creds", randomBytes(t, 4000)); err != nil {
+		t.Fatal(err)
+	}
+	_ = backend.Set("latch-test", chunkKey("creds", "a", 1), "AAAA")
+	if _, err := k.Get(ctx, "creds"); !errors.Is(err, ErrCorruptValue) {
+		t.Fatalf("want ErrCorruptValue, got %v", err)
+	}
+	_ = backend.Set("latch-test", "creds", "{not json")
+	if _, err := k.Get(ctx, "creds"); !errors.Is(err, ErrCorruptValue) {
+		t.Fatalf("want ErrCorruptValue for a broken manifest, got %v", err)
+	}
+}
+
+func TestKeychainTimesOut(t *testing.T) {
+	fb := &faultyBackend{SecretBackend: &memBackend{}, block: true}
+	k := &Keychain{Service: "latch-test", Backend: fb, Timeout: 100 * time.Millisecond}
+	err := k.Set(context.Background(), "creds", []byte("x"))
+	if !errors.Is(err, ErrKeychainUnavailable) || !strings.Contains(err.Error(), "locked") {
+		t.Fatalf("want a timeout as ErrKeychainUnavailable, got %v", err)
+	}
+}
+
+type brokenBackend struct{ memBackend }
+
+func (*brokenBackend) Get(string, string) (string, error) {
+	return "", errors.New("The name org.freedesktop.secrets was not provided by any .service files")
+}
+
+func TestKeychainMissingServiceIsUnavailable(t *testing.T) {
+	k := &Keychain{Service: "latch-test", Backend: &brokenBackend{}}
+	_, err := k.Get(context.Background(), "creds")
+	if !errors.Is(err, ErrKeychainUnavailable) || !strings.Contains(err.Error(), "org.freedesktop.secrets") {
+		t.Fatalf("got %v", err)
+	}
+}
