@@ -1,0 +1,55 @@
+// Package session signs a person in to an OpenID Connect provider and keeps
+// that session: it stores the credentials in the operating system's
+// keychain, hands out valid access tokens, renews them before they expire,
+// and signs out by revoking the refresh token and clearing the keychain.
+//
+// It is the Go counterpart of Auth0.swift's CredentialsManager, with
+// renewal that no caller waits for, renewal that is safe across processes,
+// keychain storage that survives platform size limits and torn writes, and
+// a readable reason when a session ends.
+//
+// # Tour
+//
+// A Manager holds one session with one provider:
+//
+//	m, err := session.New(session.Config{
+//		Issuer:   "https://example.eu.auth0.com/",
+//		ClientID: "my-native-client",
+//		Store:    session.NewKeychain("my-app"),
+//	})
+//	if err != nil { ... }
+//	defer m.Close()
+//
+// On launch, check the keychain without touching the network, and sign in
+// only when needed:
+//
+//	if !m.HasValid(ctx, time.Minute) && !m.CanRenew(ctx) {
+//		_, err = m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: session.OpenBrowser})
+//	}
+//
+// Then ask for credentials whenever a token is needed. In steady state they
+// come from memory; the background scheduler has already renewed them:
+//
+//	creds, err := m.Credentials(ctx, 30*time.Second)
+//	req.Header.Set("Authorization", creds.AuthorizationHeader())
+//
+// Follow the session's state (signed in, renewing, offline, ended and why)
+// with Subscribe, and sign out with Logout.
+//
+// # Security
+//
+// Sign-in uses the authorization code flow with PKCE (S256) and a loopback
+// redirect on 127.0.0.1 that serves one callback (RFC 8252), or the device
+// authorization grant (RFC 8628). state and nonce are checked; ID tokens
+// are verified (signature against the provider's JWK Set, an allowlist of
+// asymmetric algorithms, iss, aud, azp, exp, iat). Tokens never appear in
+// errors, logs or String output, and nothing secret is written outside the
+// Store.
+//
+// # Errors
+//
+// Errors wrap one of the sentinel errors (ErrNoCredentials,
+// ErrSignInRequired, ErrKeychainUnavailable, ErrProviderUnreachable, ...)
+// or are a *ProviderError carrying the provider's OAuth error code; test
+// them with errors.Is and errors.As.
+package session

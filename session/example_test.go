@@ -1,0 +1,63 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"latch/session"
+)
+
+// A program checks for a session before it signs anyone in. Here the
+// store is empty, so the Manager says nobody is signed in, without any
+// network call.
+func Example() {
+	m, err := session.New(session.Config{
+		Issuer:   "https://login.example.test",
+		ClientID: "example-client",
+		Store:    &session.MemoryStore{}, // session.NewKeychain("my-app") in a real program
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+
+	ctx := context.Background()
+	fmt.Println("valid for a minute:", m.HasValid(ctx, time.Minute))
+	fmt.Println("renewable:", m.CanRenew(ctx))
+	_, err = m.Credentials(ctx, time.Minute)
+	if errors.Is(err, session.ErrNoCredentials) {
+		fmt.Println("nobody is signed in:", m.State().State)
+	}
+	// Output:
+	// valid for a minute: false
+	// renewable: false
+	// nobody is signed in: signed out
+}
+
+// Signing in through the system browser, then using the access token.
+func ExampleManager_LoginWithBrowser() {
+	m, err := session.New(session.Config{
+		Issuer:   "https://example.eu.auth0.com/",
+		ClientID: "my-native-client",
+		Store:    session.NewKeychain("my-app"),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+	ctx := context.Background()
+	if _, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: session.OpenBrowser}); err != nil {
+		fmt.Println("sign-in failed:", err)
+		return
+	}
+	creds, err := m.Credentials(ctx, 30*time.Second)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("Authorization:", creds.AuthorizationHeader() != "")
+}

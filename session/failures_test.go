@@ -1,0 +1,266 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func storedRefreshToken(t *testing.T, s Store) string {
+	t.Helper()
+	b, err := s.Get(t.Context(), "creds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := unmarshalCredentials(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.RefreshToken
+}
+
+func TestTransientFailureKeepsCredentials(t *testing.T) {
+	op := newFakeOP(t)
+	store := &MemoryStore{}
+	m, _ := op.signedIn(t, store, time.Minute, manual)
+	for _, status := range []int{http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusBadGateway} {
+		op.script(func(w http.ResponseWriter, _ *http.Request) bool {
+			w.WriteHeader(status)
+			return true
+		})
+		_, err := m.Renew(t.Context())
+		if !errors.Is(err, ErrProviderUnreachable) || errors.Is(err, ErrSignInRequired) {
+			t.Fatalf("%d: want ErrProviderUnreachable, got %v", status, err)
+		}
+		if m.State().State != StateOffline {
+			t.Errorf("%d: state %v", status, m.State().State)
+		}
+		if storedRefreshToken(t, store) != "refresh-0" {
+			t.Fatal("a transient failure changed the stored credentials")
+		}
+	}
+	// The still-valid token is served meanwhile.
+	c, err := m.Credentials(t.Context(), 10*time.Second)
+	if err != nil || c.AccessToken != "access-0" {
+		t.Fatalf("valid token while offline: %v", err)
+	}
+}
+
+func TestMalformedTokenResponseLosesNothing(t *testing.T) {
+	op := newFakeOP(t)
+	store := &MemoryStore{}
+	m, _ := op.signedIn(t, store, time.Minute, manual)
+	for name, body := range map[string]string{
+		"not JSON":        "<html>oops</html>",
+		"no access token": `{"token_type":"Bearer"}`,
+		"tampered ID token": `{"access_token":"a","token_type":"Bearer","expires_in":60,"refresh_token":"r",` +
+			`"id_token":"eyJhbGciOiJub25lIn0.eyJzdWIiOiJtYWxsb3J5In0."}`,
+	} {
+		op.script(func(w http.ResponseWriter, _ *http.Request) bool {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(body))
+			return true
+		})
+		if _, err := m.Renew(t.Context()); err == nil {
+			t.Fatalf("%s: accepted", name)
+		}
+		if storedRefreshToken(t, store) != "refresh-0" {
+			t.Fatalf("%s: stored credentials changed", name)
+		}
+	}
+}
+
+func TestRenewalKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
+	op := newFakeOP(t)
+	store := &MemoryStore{}
+	m, _ := op.signedIn(t, store, time.Minute, manual)
+	op.script(func(w http.ResponseWriter, _ *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"fresh","token_type":"Bearer","expires_in":60,"refresh_expires_in":3600}`))
+		return true
+	})
+	c, err := m.Renew(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AccessToken != "fresh" || c.RefreshToken != "refresh-0" || c.IDToken == "" {
+		t.Fatalf("renewed %v", c)
+	}
+	if d := time.Until(c.RefreshExpiry); d < 59*time.Minute || d > time.Hour {
+		t.Errorf("refresh expiry %v", c.RefreshExpiry)
+	}
+	if storedRefreshToken(t, store) != "refresh-0" {
+		t.Fatal("the kept refresh token was not stored")
+	}
+}
+
+// failingStore fails its writes on demand.
+type failingStore struct {
+	MemoryStore
+	fail bool
+}
+
+func (s *failingStore) Set(ctx context.Context, key string, value []byte) error {
+	if s.fail {
+		return errors.Join(ErrKeychainUnavailable, errors.New("locked"))
+	}
+	return s.MemoryStore.Set(ctx, key, value)
+}
+
+func TestStoreFailureAfterRenewalIsRetried(t *testing.T) {
+	op := newFakeOP(t)
+	store := &failingStore{}
+	m, _ := op.signedIn(t, store, time.Minute, manual)
+	store.fail = true
+	if _, err := m.Renew(t.Context()); !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("want ErrKeychainUnavailable, got %v", err)
+	}
+	if _, err := m.Credentials(t.Context(), 0); !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("unsaved credentials must not be handed out: %v", err)
+	}
+	store.fail = false
+	c, err := m.Credentials(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if storedRefreshToken(t, store) != c.RefreshToken || c.RefreshToken == "refresh-0" {
+		t.Fatal("the renewed credentials were not saved once the store worked")
+	}
+	if len(op.calls()) != 1 {
+		t.Fatalf("%d refresh requests; the renewed token should be reused", len(op.calls()))
+	}
+}
+
+func TestSchedulerRetriesWithBackoff(t *testing.T) {
+	op := newFakeOP(t)
+	store := &MemoryStore{}
+	failures := 2
+	op.script(func(w http.ResponseWriter, _ *http.Request) bool {
+		if failures > 0 {
+			failures--
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	m, _ := op.signedIn(t, store, 800*time.Millisecond)
+	states := make(chan State, 32)
+	defer m.Subscribe(func(e Event) { states <- e.State })()
+	if !m.HasValid(t.Context(), 0) { // loads the store; the scheduler starts
+		t.Fatal("not valid")
+	}
+	deadline := time.After(15 * time.Second)
+	sawOffline := false
+	for {
+		select {
+		case s := <-states:
+			if s == StateOffline {
+				sawOffline = true
+			}
+			if s == StateSignedIn && sawOffline {
+				calls := op.calls()
+				if len(calls) != 3 {
+					t.Fatalf("%d attempts, want 3", len(calls))
+				}
+				if gap := calls[2].Sub(calls[1]); gap < 1500*time.Millisecond {
+					t.Errorf("no backoff: second retry %v after the first", gap)
+				}
+				if storedRefreshToken(t, store) == "refresh-0" {
+					t.Fatal("not stored")
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no recovery; %d attempts", len(op.calls()))
+		}
+	}
+}
+
+func TestDeviceLoginSlowsDown(t *testing.T) {
+	op := newFakeOP(t)
+	polls := 0
+	op.script(func(w http.ResponseWriter, _ *http.Request) bool {
+		polls++
+		if polls == 1 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"slow_down"}`))
+			return true
+		}
+		return false
+	})
+	m, err := New(Config{Issuer: op.srv.URL, ClientID: "fake-client", Store: &MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	d, err := m.StartDeviceLogin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.UserCode != "ABCD-EFGH" || d.Interval != time.Second {
+		t.Fatalf("%+v", d)
+	}
+	if _, err := d.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	calls := op.calls()
+	if len(calls) != 2 {
+		t.Fatalf("%d polls", len(calls))
+	}
+	if gap := calls[1].Sub(calls[0]); gap < 5*time.Second {
+		t.Fatalf("after slow_down the next poll came %v later, want at least interval + 5 s", gap)
+	}
+}
+
+func TestDeviceLoginDeniedAndExpired(t *testing.T) {
+	for _, code := range []string{"access_denied", "expired_token"} {
+		op := newFakeOP(t)
+		op.script(func(w http.ResponseWriter, _ *http.Request) bool {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"` + code + `"}`))
+			return true
+		})
+		m, err := New(Config{Issuer: op.srv.URL, ClientID: "fake-client", Store: &MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := m.StartDeviceLogin(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = d.Wait(t.Context())
+		var pe *ProviderError
+		if !errors.As(err, &pe) || pe.Code != code || pe.Reason() == "" {
+			t.Fatalf("want %s, got %v", code, err)
+		}
+		m.Close()
+	}
+}
+
+func TestNoTokenInErrorsOrStrings(t *testing.T) {
+	op := newFakeOP(t)
+	store := &MemoryStore{}
+	m, creds := op.signedIn(t, store, time.Minute, manual)
+	op.script(func(w http.ResponseWriter, _ *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"grant request is invalid"}`))
+		return true
+	})
+	_, err := m.Renew(t.Context())
+	for _, s := range []string{err.Error(), creds.String(), m.State().Reason} {
+		for _, secret := range []string{creds.AccessToken, creds.RefreshToken, creds.IDToken} {
+			if strings.Contains(s, secret) {
+				t.Fatalf("%q shows a token", s)
+			}
+		}
+	}
+	if m.State().State != StateEnded {
+		t.Fatalf("state %v", m.State().State)
+	}
+}
