@@ -94,6 +94,8 @@ const provider = new Provider(issuer, {
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
   rotateRefreshToken: true,
   clockTolerance: 0,
+  // Profile claims in the ID token too, as Auth0 does.
+  conformIdTokenClaims: false,
   pkce: { required: () => true },
   ttl: {
     AccessToken: seconds('ACCESS_TOKEN_TTL', 60),

@@ -1,0 +1,19 @@
+// Latch signs you in to an OpenID Connect provider, keeps the session in
+// the system keychain and shows who is signed in.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+
+	"latch/cli"
+	"latch/ui"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := cli.Run(ctx, os.Args[1:], cli.Env{Window: ui.Show})
+	stop()
+	os.Exit(code)
+}
