@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/oidctest"
+	"latch/internal/sessiontest"
 	"latch/profile"
 	"latch/session"
 )
@@ -27,22 +27,10 @@ func TestFromClaimsAndNames(t *testing.T) {
 }
 
 func TestUserInfoFromRealProvider(t *testing.T) {
-	op := oidctest.Start(t, oidctest.Options{})
-	m, err := session.New(session.Config{
-		Issuer: op.Issuer, ClientID: oidctest.ClientID, Store: &session.MemoryStore{},
-		LockDir: t.TempDir(), ManualRenewal: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	signed := sessiontest.SignIn(t, "alice", func(c *session.Config) { c.ManualRenewal = true })
+	m, creds := signed.Manager, signed.Creds
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	b := oidctest.NewBrowser("alice", oidctest.Accounts["alice"])
-	creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: b.OpenURL})
-	if err != nil {
-		t.Fatal(err)
-	}
 	fromToken, err := profile.FromCredentials(creds)
 	if err != nil {
 		t.Fatal(err)

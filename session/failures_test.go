@@ -27,10 +27,7 @@ func TestTransientFailureKeepsCredentials(t *testing.T) {
 	store := &MemoryStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
 	for _, status := range []int{http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusBadGateway} {
-		op.script(func(w http.ResponseWriter, _ *http.Request) bool {
-			w.WriteHeader(status)
-			return true
-		})
+		op.script(answer(status, ""))
 		_, err := m.Renew(t.Context())
 		if !errors.Is(err, ErrProviderUnreachable) || errors.Is(err, ErrSignInRequired) {
 			t.Fatalf("%d: want ErrProviderUnreachable, got %v", status, err)
@@ -59,11 +56,7 @@ func TestMalformedTokenResponseLosesNothing(t *testing.T) {
 		"tampered ID token": `{"access_token":"a","token_type":"Bearer","expires_in":60,"refresh_token":"r",` +
 			`"id_token":"eyJhbGciOiJub25lIn0.eyJzdWIiOiJtYWxsb3J5In0."}`,
 	} {
-		op.script(func(w http.ResponseWriter, _ *http.Request) bool {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write([]byte(body))
-			return true
-		})
+		op.script(answer(http.StatusOK, body))
 		if _, err := m.Renew(t.Context()); err == nil {
 			t.Fatalf("%s: accepted", name)
 		}
@@ -77,11 +70,7 @@ func TestRenewalKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
 	op := newFakeOP(t)
 	store := &MemoryStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
-	op.script(func(w http.ResponseWriter, _ *http.Request) bool {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"access_token":"fresh","token_type":"Bearer","expires_in":60,"refresh_expires_in":3600}`))
-		return true
-	})
+	op.script(answer(http.StatusOK, `{"access_token":"fresh","token_type":"Bearer","expires_in":60,"refresh_expires_in":3600}`))
 	c, err := m.Renew(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -219,12 +208,7 @@ func TestDeviceLoginSlowsDown(t *testing.T) {
 func TestDeviceLoginDeniedAndExpired(t *testing.T) {
 	for _, code := range []string{"access_denied", "expired_token"} {
 		op := newFakeOP(t)
-		op.script(func(w http.ResponseWriter, _ *http.Request) bool {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`{"error":"` + code + `"}`))
-			return true
-		})
+		op.script(answer(http.StatusBadRequest, `{"error":"`+code+`"}`))
 		m, err := New(Config{Issuer: op.srv.URL, ClientID: "fake-client", Store: &MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true})
 		if err != nil {
 			t.Fatal(err)
@@ -246,12 +230,7 @@ func TestNoTokenInErrorsOrStrings(t *testing.T) {
 	op := newFakeOP(t)
 	store := &MemoryStore{}
 	m, creds := op.signedIn(t, store, time.Minute, manual)
-	op.script(func(w http.ResponseWriter, _ *http.Request) bool {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"grant request is invalid"}`))
-		return true
-	})
+	op.script(answer(http.StatusBadRequest, `{"error":"invalid_grant","error_description":"grant request is invalid"}`))
 	_, err := m.Renew(t.Context())
 	for _, s := range []string{err.Error(), creds.String(), m.State().Reason} {
 		for _, secret := range []string{creds.AccessToken, creds.RefreshToken, creds.IDToken} {

@@ -127,3 +127,13 @@ func (op *fakeOP) signedIn(t *testing.T, store Store, lifetime time.Duration, ad
 	t.Cleanup(func() { m.Close() })
 	return m, creds
 }
+
+// answer returns a token script that always answers status with body.
+func answer(status int, body string) func(w http.ResponseWriter, r *http.Request) bool {
+	return func(w http.ResponseWriter, _ *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+		return true
+	}
+}

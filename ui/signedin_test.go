@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -9,26 +8,13 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"latch/internal/oidctest"
+	"latch/internal/sessiontest"
 	"latch/profile"
-	"latch/session"
 )
 
 func TestSignedInShowsPersonAndSignsOut(t *testing.T) {
-	op := oidctest.Start(t, oidctest.Options{})
-	store := &session.MemoryStore{}
-	m, err := session.New(session.Config{Issuer: op.Issuer, ClientID: oidctest.ClientID, Store: store, LockDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	b := oidctest.NewBrowser("alice", oidctest.Accounts["alice"])
-	creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: b.OpenURL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	signed := sessiontest.SignIn(t, "alice")
+	op, m, store, creds := signed.Provider, signed.Manager, signed.Store, signed.Creds
 	p, err := profile.FromCredentials(creds)
 	if err != nil {
 		t.Fatal(err)
