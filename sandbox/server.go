@@ -1,0 +1,271 @@
+// Package sandbox is Latch's built-in identity provider: a real OpenID
+// Connect provider on loopback, built on github.com/zitadel/oidc's op
+// package, with demo accounts, so that Latch works on a machine with no
+// account anywhere.
+//
+// It offers discovery, JWKS, authorization code with PKCE (S256 required),
+// device authorization, refresh tokens with rotation and reuse detection,
+// revocation, userinfo, end-session, and the Auth0 Management API for the
+// signed-in user's own record (GET and PATCH /api/v2/users/{id}). Its
+// state (metadata, signing key, grants, refresh-token hashes) is kept in a
+// file, written atomically.
+//
+//	srv, err := sandbox.New(sandbox.Config{StateFile: path})
+//	if err != nil { ... }
+//	if err := srv.Start(ctx); err != nil { ... }
+//	defer srv.Close()
+//	fmt.Println(srv.Issuer(), sandbox.ClientID, srv.MetadataAPI())
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+)
+
+// DefaultAddr is where the sandbox listens unless told otherwise: a fixed
+// loopback address, so that its issuer, and the sessions it issued, stay
+// the same across runs.
+const DefaultAddr = "127.0.0.1:8642"
+
+// DefaultAccessTokenTTL is the access tokens' lifetime: short, so that
+// renewal is visible.
+const DefaultAccessTokenTTL = 2 * time.Minute
+
+// ErrAddrTaken means something other than a Latch sandbox listens on the
+// address.
+var ErrAddrTaken = errors.New("sandbox: address taken by another program")
+
+// Config configures a sandbox.
+type Config struct {
+	// Addr is the loopback host:port to listen on; empty means DefaultAddr.
+	// Port 0 picks a free port (for tests).
+	Addr string
+	// StateFile keeps the sandbox's state; empty means sandbox.json in the
+	// "latch" folder of the user's config directory.
+	StateFile string
+	// AccessTokenTTL is the access tokens' lifetime; 0 means
+	// DefaultAccessTokenTTL.
+	AccessTokenTTL time.Duration
+	// RefreshTokenTTL is the refresh tokens' lifetime; 0 means 30 days.
+	RefreshTokenTTL time.Duration
+	// Logger receives the server's diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultStateFile is where the sandbox keeps its state by default.
+func DefaultStateFile() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("sandbox: no config directory: %w", err)
+	}
+	return filepath.Join(dir, "latch", "sandbox.json"), nil
+}
+
+// Server is a running sandbox provider.
+type Server struct {
+	cfg      Config
+	storage  *storage
+	provider *op.Provider
+	listener net.Listener
+	http     *http.Server
+	issuer   string
+	done     chan struct{}
+	once     sync.Once
+}
+
+// New reads (or creates) the state and prepares the server; Start listens.
+// A corrupt state file is an error wrapping ErrCorruptState.
+func New(cfg Config) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if err := checkLoopback(cfg.Addr); err != nil {
+		return nil, err
+	}
+	if cfg.StateFile == "" {
+		path, err := DefaultStateFile()
+		if err != nil {
+			return nil, err
+		}
+		cfg.StateFile = path
+	}
+	if cfg.AccessTokenTTL <= 0 {
+		cfg.AccessTokenTTL = DefaultAccessTokenTTL
+	}
+	if cfg.RefreshTokenTTL <= 0 {
+		cfg.RefreshTokenTTL = 30 * 24 * time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	st, err := loadState(cfg.StateFile)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, storage: &storage{
+		st: st, path: cfg.StateFile, now: time.Now,
+		accessTTL: cfg.AccessTokenTTL, refreshTTL: cfg.RefreshTokenTTL,
+		authRequests: map[string]*authRequest{}, codes: map[string]string{},
+		devices: map[string]*deviceEntry{}, userCodes: map[string]string{},
+	}, done: make(chan struct{})}, nil
+}
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("sandbox: address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("sandbox: address %q is not on loopback; the sandbox listens on this computer only", addr)
+	}
+	return nil
+}
+
+// Start listens on the configured address and serves until Close or ctx
+// ends. When the address is taken by a Latch sandbox it returns an error
+// wrapping os.ErrExist (use Running to find it first); when something else
+// has it, ErrAddrTaken.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			if issuer, ok := Running(ctx, s.cfg.Addr); ok {
+				return fmt.Errorf("sandbox: a Latch sandbox already runs at %s: %w", issuer, os.ErrExist)
+			}
+			return fmt.Errorf("%w: %s is in use by a program that is not Latch's sandbox; choose another address", ErrAddrTaken, s.cfg.Addr)
+		}
+		return fmt.Errorf("sandbox: listening on %s: %w", s.cfg.Addr, err)
+	}
+	s.listener = ln
+	s.issuer = "http://" + ln.Addr().String()
+	s.storage.issuer = s.issuer
+	s.storage.loginURL = func(id string) string { return "/login?id=" + id }
+
+	var key [32]byte
+	copy(key[:], s.storage.st.CryptoKey)
+	provider, err := op.NewProvider(&op.Config{
+		CryptoKey:                key,
+		DefaultLogoutRedirectURI: "/signed-out",
+		CodeMethodS256:           true,
+		GrantTypeRefreshToken:    true,
+		SupportedUILocales:       []language.Tag{language.English},
+		SupportedScopes: []string{"openid", "profile", "email", "offline_access",
+			ScopeReadCurrentUser, ScopeUpdateCurrentUserMD},
+		DeviceAuthorization: op.DeviceAuthorizationConfig{
+			Lifetime:     10 * time.Minute,
+			PollInterval: 5 * time.Second,
+			UserFormPath: "/device",
+			UserCode:     op.UserCodeBase20,
+		},
+	}, s.storage, op.StaticIssuer(s.issuer), op.WithAllowInsecure(), op.WithLogger(s.cfg.Logger))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	s.provider = provider
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login", s.onLogin)
+	mux.HandleFunc("/login/cancel", s.onLoginCancel)
+	mux.HandleFunc("/device", s.onDevice)
+	mux.HandleFunc("/device/deny", s.onDeviceDeny)
+	mux.HandleFunc("/signed-out", func(w http.ResponseWriter, _ *http.Request) {
+		s.render(w, http.StatusOK, "message", pageData{Title: "Signed out", Message: "You are signed out of the Latch sandbox."})
+	})
+	mux.HandleFunc("GET /avatars/{file}", s.onAvatar)
+	mux.HandleFunc("/api/v2/users/{id}", s.onUser)
+	mux.HandleFunc("GET "+identityPath, s.onIdentity)
+	mux.Handle("/", provider.HttpHandler())
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		defer close(s.done)
+		_ = s.http.Serve(ln)
+	}()
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.Close()
+		case <-s.done:
+		}
+	}()
+	return nil
+}
+
+// Issuer is the sandbox's issuer URL, once started.
+func (s *Server) Issuer() string { return s.issuer }
+
+// MetadataAPI is the base URL of its Management API, once started.
+func (s *Server) MetadataAPI() string { return s.issuer + "/api/v2/" }
+
+// Close stops the server.
+func (s *Server) Close() error {
+	s.once.Do(func() {
+		if s.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = s.http.Shutdown(ctx)
+		}
+	})
+	return nil
+}
+
+// identityPath answers "is this a Latch sandbox?".
+const identityPath = "/.well-known/latch-sandbox"
+
+type identity struct {
+	Sandbox     string `json:"latch_sandbox"`
+	Issuer      string `json:"issuer"`
+	ClientID    string `json:"client_id"`
+	MetadataAPI string `json:"metadata_api"`
+}
+
+func (s *Server) onIdentity(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(identity{Sandbox: "1", Issuer: s.issuer, ClientID: ClientID, MetadataAPI: s.MetadataAPI()})
+}
+
+func (s *Server) onAvatar(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutSuffix(r.PathValue("file"), ".png")
+	if _, known := Accounts[name]; !ok || !known {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, _ = w.Write(avatarPNG(name))
+}
+
+// Running reports whether a Latch sandbox answers at addr, and its issuer.
+func Running(ctx context.Context, addr string) (string, bool) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+identityPath, nil)
+	if err != nil {
+		return "", false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", false
+	}
+	defer resp.Body.Close()
+	var id identity
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&id) != nil || id.Sandbox != "1" {
+		return "", false
+	}
+	return id.Issuer, true
+}

@@ -1,0 +1,574 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// ClientID is the sandbox's one client: Latch itself, a native public
+// client with a loopback redirect on any port.
+const ClientID = "latch-desktop"
+
+// Scopes of the Management API, as at Auth0.
+const (
+	ScopeReadCurrentUser     = "read:current_user"
+	ScopeUpdateCurrentUserMD = "update:current_user_metadata"
+)
+
+// storage is the sandbox's op.Storage: authorization requests and device
+// codes in memory, everything else in the persisted state.
+type storage struct {
+	mu         sync.Mutex
+	st         *state
+	path       string
+	now        func() time.Time
+	accessTTL  time.Duration
+	refreshTTL time.Duration
+	loginURL   func(id string) string
+	issuer     string
+
+	authRequests map[string]*authRequest
+	codes        map[string]string // code -> auth request ID
+	devices      map[string]*deviceEntry
+	userCodes    map[string]string // user code -> device code
+}
+
+type deviceEntry struct {
+	userCode string
+	state    op.DeviceAuthorizationState
+}
+
+func (s *storage) persistLocked() error {
+	s.st.prune(s.now())
+	return s.st.save(s.path)
+}
+
+// authRequest is an authorization request in progress.
+type authRequest struct {
+	ID            string
+	ClientID      string
+	RedirectURI   string
+	Scopes        []string
+	State         string
+	Nonce         string
+	ResponseType  oidc.ResponseType
+	ResponseMode  oidc.ResponseMode
+	CodeChallenge *oidc.CodeChallenge
+	Audience      []string
+	Subject       string
+	AuthTime      time.Time
+	Created       time.Time
+	done          bool
+}
+
+func (a *authRequest) GetID() string                         { return a.ID }
+func (a *authRequest) GetACR() string                        { return "" }
+func (a *authRequest) GetAMR() []string                      { return []string{"pwd"} }
+func (a *authRequest) GetAudience() []string                 { return append([]string{a.ClientID}, a.Audience...) }
+func (a *authRequest) GetAuthTime() time.Time                { return a.AuthTime }
+func (a *authRequest) GetClientID() string                   { return a.ClientID }
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge { return a.CodeChallenge }
+func (a *authRequest) GetNonce() string                      { return a.Nonce }
+func (a *authRequest) GetRedirectURI() string                { return a.RedirectURI }
+func (a *authRequest) GetResponseType() oidc.ResponseType    { return a.ResponseType }
+func (a *authRequest) GetResponseMode() oidc.ResponseMode    { return a.ResponseMode }
+func (a *authRequest) GetScopes() []string                   { return a.Scopes }
+func (a *authRequest) GetState() string                      { return a.State }
+func (a *authRequest) GetSubject() string                    { return a.Subject }
+func (a *authRequest) Done() bool                            { return a.done }
+
+// refreshRequest is what a refresh token stands for.
+type refreshRequest struct {
+	token    *refreshToken
+	grant    *grant
+	hash     string
+	scopes   []string
+	clientID string
+}
+
+func (r *refreshRequest) GetAMR() []string                 { return r.grant.AMR }
+func (r *refreshRequest) GetAudience() []string            { return r.token.Audience }
+func (r *refreshRequest) GetAuthTime() time.Time           { return r.grant.AuthTime }
+func (r *refreshRequest) GetClientID() string              { return r.grant.ClientID }
+func (r *refreshRequest) GetScopes() []string              { return r.scopes }
+func (r *refreshRequest) GetSubject() string               { return r.grant.Subject }
+func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.scopes = scopes }
+
+type notFound struct{ what string }
+
+func (e notFound) Error() string { return e.what + " not found" }
+func (notFound) IsNotFound()     {}
+
+// CreateAuthRequest implements op.Storage. It requires PKCE with S256.
+func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, userID string) (op.AuthRequest, error) {
+	if slices.Contains(req.Prompt, oidc.PromptNone) {
+		return nil, oidc.ErrLoginRequired()
+	}
+	if req.CodeChallenge == "" || req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := &authRequest{
+		ID:            randomID(),
+		ClientID:      req.ClientID,
+		RedirectURI:   req.RedirectURI,
+		Scopes:        req.Scopes,
+		State:         req.State,
+		Nonce:         req.Nonce,
+		ResponseType:  req.ResponseType,
+		ResponseMode:  req.ResponseMode,
+		CodeChallenge: &oidc.CodeChallenge{Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod},
+		Subject:       userID,
+		Created:       s.now(),
+	}
+	for id, old := range s.authRequests { // forget abandoned sign-ins
+		if s.now().Sub(old.Created) > 30*time.Minute {
+			delete(s.authRequests, id)
+		}
+	}
+	s.authRequests[a.ID] = a
+	return a, nil
+}
+
+// AuthRequestByID implements op.Storage.
+func (s *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.authRequests[id]
+	if !ok {
+		return nil, notFound{"authorization request"}
+	}
+	return a, nil
+}
+
+// AuthRequestByCode implements op.Storage.
+func (s *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.authRequests[s.codes[code]]
+	if !ok {
+		return nil, notFound{"authorization code"}
+	}
+	return a, nil
+}
+
+// SaveAuthCode implements op.Storage.
+func (s *storage) SaveAuthCode(_ context.Context, id, code string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.codes[code] = id
+	return nil
+}
+
+// DeleteAuthRequest implements op.Storage: a code is used once.
+func (s *storage) DeleteAuthRequest(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.authRequests, id)
+	for code, rid := range s.codes {
+		if rid == id {
+			delete(s.codes, code)
+		}
+	}
+	return nil
+}
+
+// completeLogin marks an authorization request as signed in by username.
+func (s *storage) completeLogin(id, username string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.authRequests[id]
+	if !ok {
+		return errors.New("this sign-in has expired; start again from the app")
+	}
+	a.Subject = subjectOf(username)
+	a.AuthTime = s.now()
+	a.done = true
+	return nil
+}
+
+func (s *storage) newAccessTokenLocked(g *grant, scopes, audience []string) *accessToken {
+	at := &accessToken{
+		ID: randomID(), GrantID: g.ID, Subject: g.Subject, ClientID: g.ClientID,
+		Scopes: scopes, Audience: audience, Expiry: s.now().Add(s.accessTTL),
+	}
+	s.st.Access[at.ID] = at
+	return at
+}
+
+// CreateAccessToken implements op.Storage (flows without a refresh token).
+func (s *storage) CreateAccessToken(_ context.Context, req op.TokenRequest) (string, time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.grantForLocked(req)
+	at := s.newAccessTokenLocked(g, req.GetScopes(), req.GetAudience())
+	if err := s.persistLocked(); err != nil {
+		return "", time.Time{}, err
+	}
+	return at.ID, at.Expiry, nil
+}
+
+// grantForLocked starts a grant for a new sign-in.
+func (s *storage) grantForLocked(req op.TokenRequest) *grant {
+	g := &grant{ID: randomID(), Subject: req.GetSubject(), AuthTime: s.now(), AMR: []string{"pwd"}}
+	switch r := req.(type) {
+	case *authRequest:
+		g.ClientID, g.AuthTime = r.ClientID, r.AuthTime
+	case *op.DeviceAuthorizationState:
+		g.ClientID, g.AuthTime, g.AMR = r.ClientID, r.AuthTime, r.AMR
+	case *refreshRequest:
+		return r.grant
+	}
+	s.st.Grants[g.ID] = g
+	return g
+}
+
+// CreateAccessAndRefreshTokens implements op.Storage. A refresh rotates the
+// token: the presented one is spent, and presenting it again revokes the
+// grant.
+func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var g *grant
+	if current == "" {
+		g = s.grantForLocked(req)
+	} else {
+		rt, ok := s.st.Refresh[hashToken(current)]
+		if !ok {
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
+		}
+		if rt.Rotated {
+			s.st.revokeGrant(rt.GrantID)
+			_ = s.persistLocked()
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token was already used; the session is revoked")
+		}
+		rt.Rotated = true
+		if g, ok = s.st.Grants[rt.GrantID]; !ok {
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the session was revoked")
+		}
+	}
+	at := s.newAccessTokenLocked(g, req.GetScopes(), req.GetAudience())
+	token := randomID() + randomID()
+	s.st.Refresh[hashToken(token)] = &refreshToken{
+		ID: randomID(), GrantID: g.ID, Scopes: req.GetScopes(), Audience: req.GetAudience(),
+		Expiry: s.now().Add(s.refreshTTL),
+	}
+	if err := s.persistLocked(); err != nil {
+		return "", "", time.Time{}, err
+	}
+	return at.ID, token, at.Expiry, nil
+}
+
+// TokenRequestByRefreshToken implements op.Storage, with reuse detection.
+func (s *storage) TokenRequestByRefreshToken(_ context.Context, token string) (op.RefreshTokenRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := hashToken(token)
+	rt, ok := s.st.Refresh[h]
+	if !ok || s.now().After(rt.Expiry) {
+		return nil, errors.New("refresh token is invalid or expired")
+	}
+	if rt.Rotated {
+		s.st.revokeGrant(rt.GrantID)
+		_ = s.persistLocked()
+		return nil, errors.New("refresh token was already used; the session is revoked")
+	}
+	g, ok := s.st.Grants[rt.GrantID]
+	if !ok {
+		return nil, errors.New("the session was revoked")
+	}
+	return &refreshRequest{token: rt, grant: g, hash: h, scopes: rt.Scopes, clientID: g.ClientID}, nil
+}
+
+// TerminateSession implements op.Storage: sign-out at the provider ends
+// every grant of the user with the client.
+func (s *storage) TerminateSession(_ context.Context, userID, clientID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, g := range s.st.Grants {
+		if g.Subject == userID && g.ClientID == clientID {
+			s.st.revokeGrant(id)
+		}
+	}
+	return s.persistLocked()
+}
+
+// GetRefreshTokenInfo implements op.Storage.
+func (s *storage) GetRefreshTokenInfo(_ context.Context, clientID, token string) (string, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rt, ok := s.st.Refresh[hashToken(token)]
+	if !ok {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	g, ok := s.st.Grants[rt.GrantID]
+	if !ok || g.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return g.Subject, "rt:" + rt.ID, nil
+}
+
+// RevokeToken implements op.Storage (RFC 7009). Revoking a refresh token
+// revokes its whole grant, access tokens included.
+func (s *storage) RevokeToken(_ context.Context, tokenOrID, _ string, clientID string) *oidc.Error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if at, ok := s.st.Access[tokenOrID]; ok {
+		if at.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
+		}
+		delete(s.st.Access, tokenOrID)
+	} else {
+		for _, rt := range s.st.Refresh {
+			if "rt:"+rt.ID == tokenOrID {
+				s.st.revokeGrant(rt.GrantID)
+				break
+			}
+		}
+	}
+	if err := s.persistLocked(); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+// signingKey and publicKey adapt the state's RSA key.
+type signingKey struct{ st *state }
+
+func (k signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
+func (k signingKey) Key() any                                    { return k.st.key }
+func (k signingKey) ID() string                                  { return k.st.KeyID }
+
+type publicKey struct{ st *state }
+
+func (k publicKey) ID() string                         { return k.st.KeyID }
+func (k publicKey) Algorithm() jose.SignatureAlgorithm { return jose.RS256 }
+func (k publicKey) Use() string                        { return "sig" }
+func (k publicKey) Key() any                           { return &k.st.key.PublicKey }
+
+// SigningKey implements op.Storage.
+func (s *storage) SigningKey(context.Context) (op.SigningKey, error) { return signingKey{s.st}, nil }
+
+// SignatureAlgorithms implements op.Storage.
+func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{jose.RS256}, nil
+}
+
+// KeySet implements op.Storage.
+func (s *storage) KeySet(context.Context) ([]op.Key, error) { return []op.Key{publicKey{s.st}}, nil }
+
+// GetClientByClientID implements op.Storage.
+func (s *storage) GetClientByClientID(_ context.Context, clientID string) (op.Client, error) {
+	if clientID != ClientID {
+		return nil, notFound{"client"}
+	}
+	return &client{loginURL: s.loginURL}, nil
+}
+
+// AuthorizeClientIDSecret implements op.Storage: the one client is public.
+func (s *storage) AuthorizeClientIDSecret(context.Context, string, string) error {
+	return errors.New("no confidential clients here")
+}
+
+func (s *storage) setUserinfo(info *oidc.UserInfo, subject string, scopes []string) error {
+	a, ok := accountBySubject(subject)
+	if !ok {
+		return notFound{"user"}
+	}
+	info.Subject = subject
+	for _, scope := range scopes {
+		switch scope {
+		case oidc.ScopeProfile:
+			info.Name, info.GivenName, info.FamilyName = a.Name, a.GivenName, a.FamilyName
+			info.PreferredUsername, info.Nickname = a.Username, a.Username
+			info.Picture = s.pictureURL(a.Username)
+			info.UpdatedAt = oidc.FromTime(time.Unix(0, 0))
+		case oidc.ScopeEmail:
+			info.Email, info.EmailVerified = a.Email, oidc.Bool(a.EmailVerified)
+		}
+	}
+	return nil
+}
+
+// pictureURL is where the sandbox serves the account's avatar.
+func (s *storage) pictureURL(username string) string {
+	return s.issuer + "/avatars/" + username + ".png"
+}
+
+// SetUserinfoFromScopes implements op.Storage (claims of the ID token).
+func (s *storage) SetUserinfoFromScopes(_ context.Context, info *oidc.UserInfo, userID, _ string, scopes []string) error {
+	return s.setUserinfo(info, userID, scopes)
+}
+
+// accessTokenByID returns a live access token.
+func (s *storage) accessTokenByID(id string) (*accessToken, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.st.Access[id]
+	if !ok || s.now().After(at.Expiry) {
+		return nil, errors.New("access token is invalid or expired")
+	}
+	if _, ok := s.st.Grants[at.GrantID]; !ok {
+		return nil, errors.New("access token was revoked")
+	}
+	cp := *at
+	return &cp, nil
+}
+
+// SetUserinfoFromToken implements op.Storage (the userinfo endpoint).
+func (s *storage) SetUserinfoFromToken(_ context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	at, err := s.accessTokenByID(tokenID)
+	if err != nil {
+		return err
+	}
+	if at.Subject != subject {
+		return errors.New("access token subject mismatch")
+	}
+	return s.setUserinfo(info, at.Subject, at.Scopes)
+}
+
+// SetIntrospectionFromToken implements op.Storage.
+func (s *storage) SetIntrospectionFromToken(_ context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	at, err := s.accessTokenByID(tokenID)
+	if err != nil || at.Subject != subject {
+		return fmt.Errorf("token is not active")
+	}
+	info := new(oidc.UserInfo)
+	if err := s.setUserinfo(info, at.Subject, at.Scopes); err != nil {
+		return err
+	}
+	resp.SetUserInfo(info)
+	resp.Scope = at.Scopes
+	resp.ClientID = at.ClientID
+	resp.Expiration = oidc.FromTime(at.Expiry)
+	resp.Active = true
+	return nil
+}
+
+// GetPrivateClaimsFromScopes implements op.Storage: no private claims.
+func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetKeyByIDAndClientID implements op.Storage: no JWT client assertions.
+func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("JWT profile is not supported")
+}
+
+// ValidateJWTProfileScopes implements op.Storage: no JWT profile grants.
+func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("JWT profile is not supported")
+}
+
+// Health implements op.Storage.
+func (s *storage) Health(context.Context) error { return nil }
+
+// StoreDeviceAuthorization implements op.DeviceAuthorizationStorage.
+func (s *storage) StoreDeviceAuthorization(_ context.Context, clientID, deviceCode, userCode string, expires time.Time, scopes []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if clientID != ClientID {
+		return notFound{"client"}
+	}
+	for code, d := range s.devices { // purge expired codes
+		if s.now().After(d.state.Expires) {
+			delete(s.devices, code)
+			delete(s.userCodes, d.userCode)
+		}
+	}
+	if _, ok := s.userCodes[userCode]; ok {
+		return op.ErrDuplicateUserCode
+	}
+	s.devices[deviceCode] = &deviceEntry{userCode: userCode, state: op.DeviceAuthorizationState{
+		ClientID: clientID, Scopes: scopes, Expires: expires,
+	}}
+	s.userCodes[userCode] = deviceCode
+	return nil
+}
+
+// GetDeviceAuthorizatonState implements op.DeviceAuthorizationStorage.
+func (s *storage) GetDeviceAuthorizatonState(_ context.Context, clientID, deviceCode string) (*op.DeviceAuthorizationState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.devices[deviceCode]
+	if !ok || d.state.ClientID != clientID {
+		return nil, notFound{"device code"}
+	}
+	st := d.state
+	if st.Done || st.Denied {
+		// A device code yields tokens once.
+		delete(s.devices, deviceCode)
+		delete(s.userCodes, d.userCode)
+	}
+	return &st, nil
+}
+
+// deviceByUserCode finds a pending device authorization.
+func (s *storage) deviceByUserCode(userCode string) (*op.DeviceAuthorizationState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.devices[s.userCodes[userCode]]
+	if !ok || s.now().After(d.state.Expires) || d.state.Done || d.state.Denied {
+		return nil, false
+	}
+	st := d.state
+	return &st, true
+}
+
+// completeDevice approves (username set) or denies a device authorization.
+func (s *storage) completeDevice(userCode, username string, approve bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.devices[s.userCodes[userCode]]
+	if !ok || s.now().After(d.state.Expires) {
+		return errors.New("this code is unknown or has expired")
+	}
+	if !approve {
+		d.state.Denied = true
+		return nil
+	}
+	d.state.Done = true
+	d.state.Subject = subjectOf(username)
+	d.state.AuthTime = s.now()
+	d.state.AMR = []string{"pwd"}
+	return nil
+}
+
+// client is Latch's client registration.
+type client struct{ loginURL func(string) string }
+
+func (c *client) GetID() string                       { return ClientID }
+func (c *client) RedirectURIs() []string              { return []string{"http://127.0.0.1/callback"} }
+func (c *client) PostLogoutRedirectURIs() []string    { return []string{"http://127.0.0.1/signed-out"} }
+func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeNative }
+func (c *client) AuthMethod() oidc.AuthMethod         { return oidc.AuthMethodNone }
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c *client) GrantTypes() []oidc.GrantType {
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeDeviceCode}
+}
+func (c *client) LoginURL(id string) string           { return c.loginURL(id) }
+func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
+func (c *client) IDTokenLifetime() time.Duration      { return time.Hour }
+func (c *client) DevMode() bool                       { return false }
+func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) IsScopeAllowed(scope string) bool {
+	return scope == ScopeReadCurrentUser || scope == ScopeUpdateCurrentUserMD
+}
+func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c *client) ClockSkew() time.Duration             { return 0 }
