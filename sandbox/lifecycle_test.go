@@ -1,0 +1,276 @@
+package sandbox_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"latch/internal/oidctest"
+	"latch/profile"
+	"latch/sandbox"
+	"latch/session"
+)
+
+// refreshWith spends a refresh token at the sandbox directly and returns
+// the OAuth error code, "" on success.
+func refreshWith(t *testing.T, srv *sandbox.Server, token string) string {
+	t.Helper()
+	p, err := session.Discover(context.Background(), nil, srv.Issuer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.PostForm(p.TokenEndpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}, "client_id": {sandbox.ClientID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == 200 {
+		return ""
+	}
+	if strings.Contains(string(body), "invalid_grant") {
+		return "invalid_grant"
+	}
+	return string(body)
+}
+
+func TestReuseOfRotatedRefreshTokenRevokesGrant(t *testing.T) {
+	srv := start(t, "")
+	m, first := signIn(t, srv, "demo", "demo")
+	second, err := m.Renew(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := refreshWith(t, srv, first.RefreshToken); code != "invalid_grant" {
+		t.Fatalf("reuse answered %q", code)
+	}
+	// The reuse revoked the whole grant: the current token is dead too.
+	if code := refreshWith(t, srv, second.RefreshToken); code != "invalid_grant" {
+		t.Fatalf("after reuse the current token answered %q", code)
+	}
+	if _, err := m.Renew(context.Background()); !errors.Is(err, session.ErrSignInRequired) {
+		t.Fatalf("want ErrSignInRequired, got %v", err)
+	}
+}
+
+func TestLogoutRevokes(t *testing.T) {
+	srv := start(t, "")
+	m, creds := signIn(t, srv, "demo", "demo")
+	if err := m.Logout(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if code := refreshWith(t, srv, creds.RefreshToken); code != "invalid_grant" {
+		t.Fatalf("refresh after logout answered %q", code)
+	}
+	p, _ := m.Provider(context.Background())
+	if _, err := profile.UserInfo(context.Background(), nil, p.UserinfoEndpoint, creds); err == nil {
+		t.Fatal("the access token still works after revocation")
+	}
+	if p.EndSessionEndpoint == "" || p.RevocationEndpoint == "" || p.DeviceAuthorizationEndpoint == "" {
+		t.Fatalf("discovery lacks endpoints: %+v", p)
+	}
+}
+
+func TestUserInfo(t *testing.T) {
+	srv := start(t, "")
+	m, creds := signIn(t, srv, "ada", "lovelace")
+	p, _ := m.Provider(context.Background())
+	info, err := profile.UserInfo(context.Background(), nil, p.UserinfoEndpoint, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Subject != "sandbox|ada" || info.Name != "Ada Lovelace" || info.EmailVerified || !strings.HasPrefix(info.Picture, srv.Issuer()) {
+		t.Fatalf("%+v", info)
+	}
+}
+
+func TestWrongPasswordSaysSo(t *testing.T) {
+	srv := start(t, "")
+	m, err := session.New(session.Config{Issuer: srv.Issuer(), ClientID: sandbox.ClientID, Store: &session.MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	page := make(chan string, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err = m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: func(_ context.Context, u string) error {
+		go func() {
+			b := oidctest.NewBrowser("demo", "wrong")
+			resp, err := b.Client.Get(u)
+			if err != nil {
+				page <- err.Error()
+				return
+			}
+			resp.Body.Close()
+			resp, err = b.Client.PostForm(resp.Request.URL.String(), url.Values{
+				"id": {resp.Request.URL.Query().Get("id")}, "username": {"demo"}, "password": {"wrong"}})
+			if err != nil {
+				page <- err.Error()
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			page <- resp.Status + " " + string(body)
+			cancel() // the person gives up
+		}()
+		return nil
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("sign-in: %v", err)
+	}
+	got := <-page
+	if !strings.HasPrefix(got, "401") || !strings.Contains(got, "Wrong username or password.") || !strings.Contains(got, `name="username"`) {
+		t.Fatalf("page: %s", got)
+	}
+}
+
+func TestCancelAtTheSignInPage(t *testing.T) {
+	srv := start(t, "")
+	m, err := session.New(session.Config{Issuer: srv.Issuer(), ClientID: sandbox.ClientID, Store: &session.MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	_, err = m.LoginWithBrowser(context.Background(), session.BrowserLogin{Timeout: 10 * time.Second, OpenURL: func(_ context.Context, u string) error {
+		go func() {
+			b := oidctest.NewBrowser("", "")
+			resp, err := b.Client.Get(u)
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			resp, err = b.Client.PostForm(srv.Issuer()+"/login/cancel", url.Values{"id": {resp.Request.URL.Query().Get("id")}})
+			if err == nil {
+				resp.Body.Close()
+			}
+		}()
+		return nil
+	}})
+	var pe *session.ProviderError
+	if !errors.As(err, &pe) || pe.Code != "access_denied" {
+		t.Fatalf("want access_denied, got %v", err)
+	}
+}
+
+func TestDeviceSignInThroughTheDevicePage(t *testing.T) {
+	srv := start(t, "")
+	m, err := session.New(session.Config{Issuer: srv.Issuer(), ClientID: sandbox.ClientID, Store: &session.MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	d, err := m.StartDeviceLogin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(d.VerificationURI, srv.Issuer()+"/device") || !strings.Contains(d.VerificationURIComplete, d.UserCode) {
+		t.Fatalf("%+v", d)
+	}
+	go func() {
+		code, body, err := oidctest.NewBrowser("demo", "demo").Visit(d.VerificationURIComplete)
+		if err != nil || code != 200 || !strings.Contains(body, "Your device is signed in") {
+			t.Errorf("device page: %d %v %s", code, err, body)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	creds, err := d.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if creds.Subject() != "sandbox|demo" || creds.RefreshToken == "" {
+		t.Fatalf("%v %q", creds, creds.Subject())
+	}
+}
+
+func TestStateSurvivesRestart(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "sandbox.json")
+	srv := start(t, state)
+	m, creds := signIn(t, srv, "demo", "demo")
+	code, _ := mgmt(t, srv, http.MethodPatch, userPath("sandbox|demo"), creds.AccessToken, map[string]any{"user_metadata": map[string]any{"kept": true}})
+	if code != 200 {
+		t.Fatal(code)
+	}
+	issuer := srv.Issuer()
+	addr := strings.TrimPrefix(issuer, "http://")
+	srv.Close()
+	info, err := os.Stat(state)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("state file: %v %v", err, info)
+	}
+	raw, _ := os.ReadFile(state)
+	if strings.Contains(string(raw), creds.RefreshToken) {
+		t.Fatal("a refresh token is stored in clear")
+	}
+
+	again, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	// The same issuer and keys: the stored session renews, and the
+	// metadata is still there.
+	renewed, err := m.Renew(context.Background())
+	if err != nil {
+		t.Fatalf("renewal after restart: %v", err)
+	}
+	code, user := mgmt(t, again, http.MethodGet, userPath("sandbox|demo"), renewed.AccessToken, nil)
+	if code != 200 || user["user_metadata"].(map[string]any)["kept"] != true {
+		t.Fatalf("%d %v", code, user)
+	}
+}
+
+func TestCorruptStateIsReportedNotReplaced(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "sandbox.json")
+	if err := os.WriteFile(state, []byte("{half a file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sandbox.New(sandbox.Config{Addr: "127.0.0.1:0", StateFile: state})
+	if !errors.Is(err, sandbox.ErrCorruptState) || !strings.Contains(err.Error(), state) {
+		t.Fatalf("want ErrCorruptState naming the file, got %v", err)
+	}
+	if raw, _ := os.ReadFile(state); string(raw) != "{half a file" {
+		t.Fatal("the corrupt file was replaced")
+	}
+}
+
+func TestAddressInUse(t *testing.T) {
+	srv := start(t, "")
+	addr := strings.TrimPrefix(srv.Issuer(), "http://")
+	if issuer, ok := sandbox.Running(context.Background(), addr); !ok || issuer != srv.Issuer() {
+		t.Fatalf("Running: %q %v", issuer, ok)
+	}
+	second, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: filepath.Join(t.TempDir(), "s.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Start(context.Background()); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("a second sandbox: %v", err)
+	}
+
+	other, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	go func() { _ = http.Serve(other, http.NotFoundHandler()) }()
+	third, _ := sandbox.New(sandbox.Config{Addr: other.Addr().String(), StateFile: filepath.Join(t.TempDir(), "s.json")})
+	if err := third.Start(context.Background()); !errors.Is(err, sandbox.ErrAddrTaken) {
+		t.Fatalf("address of another program: %v", err)
+	}
+	if _, err := sandbox.New(sandbox.Config{Addr: "192.0.2.1:80"}); err == nil {
+		t.Fatal("a non-loopback address was accepted")
+	}
+}
