@@ -6,11 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"latch/internal/oidctest"
+	"latch/sandbox"
 )
 
 // tokenCall is one request to a token endpoint, as the transport saw it.
@@ -90,25 +92,66 @@ func (c *offsetClock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// env is one provider, one store and the recorder, for one test.
-type env struct {
-	t        *testing.T
-	provider *oidctest.Provider
-	store    Store
-	rec      *recorder
-	clock    *offsetClock
-	lockDir  string
+// peer is a real OpenID provider the tests run against, with an account.
+type peer struct {
+	name, issuer, clientID  string
+	user, password, subject string
+	scopes                  []string
+	deviceDone              string // what its device page says on success
 }
 
+// forEachPeer runs f as a subtest against each real provider: panva's
+// oidc-provider and Latch's own sandbox, both with access tokens that live
+// for ttl.
+func forEachPeer(t *testing.T, ttl time.Duration, f func(t *testing.T, e *env)) {
+	t.Run("oidc-provider", func(t *testing.T) {
+		t.Parallel()
+		op := oidctest.Start(t, oidctest.Options{AccessTokenTTL: ttl})
+		f(t, newEnvOn(t, peer{name: "oidc-provider", issuer: op.Issuer, clientID: oidctest.ClientID,
+			user: "alice", password: oidctest.Accounts["alice"], subject: "alice", deviceDone: "Sign-in Success"}))
+	})
+	t.Run("sandbox", func(t *testing.T) {
+		t.Parallel()
+		srv, err := sandbox.New(sandbox.Config{Addr: "127.0.0.1:0", StateFile: filepath.Join(t.TempDir(), "sandbox.json"), AccessTokenTTL: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		f(t, newEnvOn(t, peer{name: "sandbox", issuer: srv.Issuer(), clientID: sandbox.ClientID,
+			user: "demo", password: "demo", subject: "sandbox|demo", deviceDone: "Your device is signed in"}))
+	})
+}
+
+// env is one provider, one store and the recorder, for one test.
+type env struct {
+	t       *testing.T
+	peer    peer
+	store   Store
+	rec     *recorder
+	clock   *offsetClock
+	lockDir string
+}
+
+// newEnv is an env on oidc-provider alone, for what only it can show.
 func newEnv(t *testing.T, ttl time.Duration) *env {
 	t.Helper()
+	op := oidctest.Start(t, oidctest.Options{AccessTokenTTL: ttl})
+	return newEnvOn(t, peer{name: "oidc-provider", issuer: op.Issuer, clientID: oidctest.ClientID,
+		user: "alice", password: oidctest.Accounts["alice"], subject: "alice"})
+}
+
+func newEnvOn(t *testing.T, p peer) *env {
+	t.Helper()
 	return &env{
-		t:        t,
-		provider: oidctest.Start(t, oidctest.Options{AccessTokenTTL: ttl}),
-		store:    &MemoryStore{},
-		rec:      &recorder{},
-		clock:    &offsetClock{},
-		lockDir:  t.TempDir(),
+		t:       t,
+		peer:    p,
+		store:   &MemoryStore{},
+		rec:     &recorder{},
+		clock:   &offsetClock{},
+		lockDir: t.TempDir(),
 	}
 }
 
@@ -117,8 +160,8 @@ func newEnv(t *testing.T, ttl time.Duration) *env {
 func (e *env) manager(adjust ...func(*Config)) *Manager {
 	e.t.Helper()
 	cfg := Config{
-		Issuer:     e.provider.Issuer,
-		ClientID:   oidctest.ClientID,
+		Issuer:     e.peer.issuer,
+		ClientID:   e.peer.clientID,
 		Store:      e.store,
 		HTTPClient: &http.Client{Transport: e.rec, Timeout: 30 * time.Second},
 		Clock:      e.clock,
@@ -137,10 +180,10 @@ func (e *env) manager(adjust ...func(*Config)) *Manager {
 
 func manual(c *Config) { c.ManualRenewal = true }
 
-// login signs in through the browser as alice.
+// login signs in through the browser as the peer's account.
 func (e *env) login(m *Manager) *Credentials {
 	e.t.Helper()
-	b := oidctest.NewBrowser("alice", oidctest.Accounts["alice"])
+	b := oidctest.NewBrowser(e.peer.user, e.peer.password)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	creds, err := m.LoginWithBrowser(ctx, BrowserLogin{OpenURL: b.OpenURL})
@@ -157,14 +200,14 @@ func (e *env) login(m *Manager) *Credentials {
 // outside the Manager, and returns the OAuth error code ("" on success).
 func (e *env) refreshDirectly(refreshToken string) string {
 	e.t.Helper()
-	p, err := Discover(context.Background(), nil, e.provider.Issuer)
+	p, err := Discover(context.Background(), nil, e.peer.issuer)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	resp, err := http.PostForm(p.TokenEndpoint, url.Values{
 		"grant_type":    {"refresh_token"},
 		"refresh_token": {refreshToken},
-		"client_id":     {oidctest.ClientID},
+		"client_id":     {e.peer.clientID},
 	})
 	if err != nil {
 		e.t.Fatal(err)
