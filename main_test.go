@@ -1,42 +1,151 @@
+//go:build linux
+
 package main
 
 import (
 	"bufio"
 	"context"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"latch/cli"
+	"latch/internal/keyringtest"
 	"latch/internal/oidctest"
+	"latch/sandbox"
 	"latch/session"
 )
 
-// TestBinarySignsInWithBrowserFlow builds latch and signs in with it
-// against a real provider, as `go run . --issuer ... --client-id ...` does,
-// with the session going to the real keychain.
-func TestBinarySignsInWithBrowserFlow(t *testing.T) {
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// latchBinary builds latch once for the end-to-end tests. They need the
+// throwaway keyring of the README's test command: they use the real
+// keychain under Latch's own service name.
+func latchBinary(t *testing.T) string {
+	t.Helper()
 	if os.Getenv("LATCH_REQUIRE_KEYCHAIN") != "1" {
 		t.Skip("needs the throwaway keyring of the README's test command (scripts/test)")
 	}
-	op := oidctest.Start(t, oidctest.Options{})
-	bin := filepath.Join(t.TempDir(), "latch")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("build: %v", err)
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "latch-e2e")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "latch")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build: %v", buildErr)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	return binPath
+}
+
+// home is a private config and cache folder for the binary, so that the
+// sandbox state and config file of the person running the tests are never
+// touched.
+func home(t *testing.T) []string {
+	dir := t.TempDir()
+	return append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"),
+		"LATCH_ISSUER=", "LATCH_CLIENT_ID=", "LATCH_SANDBOX=", "LATCH_SANDBOX_ADDR=", "LATCH_METADATA_API=", "LATCH_SCOPES=", "LATCH_AUDIENCE=", "LATCH_AUTH0_DOMAIN=")
+}
+
+// latch runs the binary to the end and returns its exit code and output.
+func latch(t *testing.T, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--issuer", op.Issuer, "--client-id", oidctest.ClientID, "--no-browser", "--no-window")
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
+	cmd := exec.CommandContext(ctx, latchBinary(t), args...)
+	cmd.Env = env
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
 		t.Fatal(err)
 	}
+	return code, out.String(), errb.String()
+}
+
+// loginNoBrowser runs `latch login --no-browser ARGS` and signs in on the
+// printed URL with an HTTP client.
+func loginNoBrowser(t *testing.T, env []string, user, password string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(latchBinary(t), append([]string{"login", "--no-browser"}, args...)...)
+	cmd.Env = env
+	stdout, _ := cmd.StdoutPipe()
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() {
+		t.Fatalf("no URL printed: %s", errb.String())
+	}
+	if code, _, err := oidctest.NewBrowser(user, password).Visit(sc.Text()); err != nil || code != 200 {
+		t.Fatalf("browser: %d %v", code, err)
+	}
+	_, _ = io.Copy(io.Discard, stdout)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("login: %v: %s", err, errb.String())
+	}
+}
+
+// startSandbox runs `latch sandbox --addr addr` and returns its issuer and
+// a function that stops it.
+func startSandbox(t *testing.T, env []string, addr string) (string, func()) {
+	t.Helper()
+	cmd := exec.Command(latchBinary(t), "sandbox", "--addr", addr)
+	cmd.Env = env
+	stdout, _ := cmd.StdoutPipe()
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]string{}
+	sc := bufio.NewScanner(stdout)
+	for len(lines) < 3 && sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ": ")
+		lines[k] = v
+	}
+	if lines["client_id"] != sandbox.ClientID || lines["metadata_api"] != lines["issuer"]+"/api/v2/" {
+		t.Fatalf("latch sandbox printed %v; stderr %s", lines, errb.String())
+	}
+	stop := func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}
+	t.Cleanup(stop)
+	return lines["issuer"], stop
+}
+
+// TestBinarySignsInWithBrowserFlow signs in against an issuer given on the
+// command line, as `go run . --issuer ... --client-id ...` does.
+func TestBinarySignsInWithBrowserFlow(t *testing.T) {
+	op := oidctest.Start(t, oidctest.Options{})
+	env := home(t)
+	cmd := exec.Command(latchBinary(t), "--issuer", op.Issuer, "--client-id", oidctest.ClientID, "--no-browser", "--no-window")
+	cmd.Env = env
+	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -46,33 +155,120 @@ func TestBinarySignsInWithBrowserFlow(t *testing.T) {
 	if !sc.Scan() {
 		t.Fatalf("no sign-in URL printed; stderr: %s", stderr.String())
 	}
-	authURL := sc.Text()
-	if code, _, err := oidctest.NewBrowser("alice", oidctest.Accounts["alice"]).Visit(authURL); err != nil || code != 200 {
+	if code, _, err := oidctest.NewBrowser("alice", oidctest.Accounts["alice"]).Visit(sc.Text()); err != nil || code != 200 {
 		t.Fatalf("browser: %d %v", code, err)
 	}
-	var out strings.Builder
-	for sc.Scan() {
-		out.WriteString(sc.Text() + "\n")
-	}
+	rest, _ := io.ReadAll(stdout)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("latch: %v; stderr: %s", err, stderr.String())
 	}
-	if !strings.Contains(out.String(), "Signed in as Alice Liddell <alice@example.test> (subject alice)") {
-		t.Fatalf("stdout: %s", out.String())
+	if !strings.Contains(string(rest), "Signed in as Alice Liddell <alice@example.test> (subject alice)") {
+		t.Fatalf("stdout: %s", rest)
 	}
-
 	// The session is in the keychain: the next run signs nobody in.
-	again, err := exec.CommandContext(ctx, bin, "--issuer", op.Issuer, "--client-id", oidctest.ClientID, "--no-browser", "--no-window").Output()
-	if err != nil || strings.Contains(string(again), "code_challenge") || !strings.Contains(string(again), "Signed in as Alice") {
-		t.Fatalf("second run: %v: %s", err, again)
+	code, out, errOut := latch(t, env, "--issuer", op.Issuer, "--client-id", oidctest.ClientID, "--no-browser", "--no-window")
+	if code != 0 || strings.Contains(out, "code_challenge") || !strings.Contains(out, "Signed in as Alice") {
+		t.Fatalf("second run %d: %s %s", code, out, errOut)
+	}
+	if code, _, errOut := latch(t, env, "logout", "--issuer", op.Issuer, "--client-id", oidctest.ClientID); code != 0 {
+		t.Fatalf("logout: %s", errOut)
+	}
+}
+
+// TestBinaryAgainstTheSandbox is the command line's whole story against
+// `latch sandbox`.
+func TestBinaryAgainstTheSandbox(t *testing.T) {
+	env := home(t)
+	issuer, stop := startSandbox(t, env, "127.0.0.1:0")
+	addr := strings.TrimPrefix(issuer, "http://")
+	env = append(env, "LATCH_ISSUER="+issuer, "LATCH_CLIENT_ID="+sandbox.ClientID, "LATCH_METADATA_API="+issuer+"/api/v2/")
+
+	loginNoBrowser(t, env, "demo", "demo")
+	code, out, errOut := latch(t, env, "status")
+	if code != 0 || !strings.Contains(out, "State: signed in") || !strings.Contains(out, "Dana Demo") || !strings.Contains(out, "Refresh token: held") {
+		t.Fatalf("status %d: %s %s", code, out, errOut)
+	}
+	code, token, errOut := latch(t, env, "token")
+	if code != 0 || len(strings.TrimSpace(token)) < 20 {
+		t.Fatalf("token %d: %s", code, errOut)
+	}
+	if code, _, errOut := latch(t, env, "metadata", "set", "color=blue", "size=3", `nested={"x":[1,2]}`); code != 0 {
+		t.Fatalf("set: %s", errOut)
+	}
+	if code, _, errOut := latch(t, env, "metadata", "unset", "size"); code != 0 {
+		t.Fatalf("unset: %s", errOut)
 	}
 
-	m, err := session.New(session.Config{Issuer: op.Issuer, ClientID: oidctest.ClientID, Store: session.NewKeychain(cli.KeychainService), LockDir: t.TempDir(), ManualRenewal: true})
+	// Restart the sandbox on the same address: same issuer, same session,
+	// same metadata.
+	stop()
+	startSandbox(t, env, addr)
+	code, out, errOut = latch(t, env, "metadata", "get")
+	if code != 0 || out != "color=\"blue\"\nnested={\"x\":[1,2]}\n" {
+		t.Fatalf("get after restart %d: %q %s", code, out, errOut)
+	}
+
+	m, err := session.New(session.Config{Issuer: issuer, ClientID: sandbox.ClientID, Store: session.NewKeychain(cli.KeychainService), LockDir: t.TempDir(), ManualRenewal: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if err := m.Logout(ctx); err != nil {
+	creds, err := m.Current(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
+	if code, _, errOut := latch(t, env, "logout"); code != 0 {
+		t.Fatalf("logout: %s", errOut)
+	}
+	if n := keyringtest.Items(t, cli.KeychainService); n != 0 {
+		t.Fatalf("%d keychain items of Latch after logout", n)
+	}
+	resp, err := http.PostForm(issuer+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {creds.RefreshToken}, "client_id": {sandbox.ClientID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "invalid_grant") {
+		t.Fatalf("old refresh token after logout: %d %s", resp.StatusCode, body)
+	}
+	if code, _, errOut := latch(t, env, "token"); code != 1 || !strings.Contains(errOut, "not signed in") {
+		t.Fatalf("token after logout: %d %s", code, errOut)
+	}
+}
+
+// TestBinaryDeviceLogin completes `latch login --device` through the
+// sandbox's device page, with the sandbox started by latch itself.
+func TestBinaryDeviceLogin(t *testing.T) {
+	env := home(t)
+	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
+	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+	cmd := exec.Command(latchBinary(t), "login", "--device")
+	cmd.Env = env
+	stdout, _ := cmd.StdoutPipe()
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]string{}
+	sc := bufio.NewScanner(stdout)
+	for len(lines) < 3 && sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ": ")
+		lines[k] = v
+	}
+	if !strings.HasPrefix(lines["verification_uri"], issuer) || lines["user_code"] == "" {
+		t.Fatalf("printed %v (%s)", lines, errb.String())
+	}
+	if code, body, err := oidctest.NewBrowser("ada", "lovelace").Visit(lines["verification_uri_complete"]); err != nil || code != 200 || !strings.Contains(body, "signed in") {
+		t.Fatalf("device page %d %v", code, err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("login --device: %v %s", err, errb.String())
+	}
+	code, out, _ := latch(t, env, "status", "--json")
+	if code != 0 || !strings.Contains(out, `"subject": "sandbox|ada"`) {
+		t.Fatalf("status %d: %s", code, out)
+	}
+	latch(t, env, "logout")
 }

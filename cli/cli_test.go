@@ -1,142 +1,265 @@
 package cli_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"latch/cli"
 	"latch/internal/oidctest"
-	"latch/profile"
+	"latch/sandbox"
 	"latch/session"
 )
 
-func run(t *testing.T, env cli.Env, args ...string) (int, string, string) {
-	t.Helper()
+// world is one Latch installation: its store, lock folder and settings.
+type world struct {
+	t     *testing.T
+	store *session.MemoryStore
+	lock  string
+	env   map[string]string
+	open  func(context.Context, string) error
+}
+
+func newWorld(t *testing.T, env map[string]string) *world {
+	return &world{t: t, store: &session.MemoryStore{}, lock: t.TempDir(), env: env}
+}
+
+func (w *world) cliEnv(stdout, stderr io.Writer) cli.Env {
+	return cli.Env{Stdout: stdout, Stderr: stderr, Store: w.store, LockDir: w.lock, ConfigFile: "-",
+		OpenURL: w.open, Getenv: func(k string) string { return w.env[k] }}
+}
+
+func (w *world) run(args ...string) (int, string, string) {
+	w.t.Helper()
 	var out, errb bytes.Buffer
-	env.Stdout, env.Stderr = &out, &errb
-	if env.Getenv == nil {
-		env.Getenv = func(string) string { return "" }
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	code := cli.Run(ctx, args, env)
+	code := cli.Run(ctx, args, w.cliEnv(&out, &errb))
 	return code, out.String(), errb.String()
+}
+
+// loginNoBrowser runs `latch login --no-browser` and completes the sign-in
+// with an HTTP client, as a person at a browser would.
+func (w *world) loginNoBrowser(user, password string, extra ...string) {
+	w.t.Helper()
+	pr, pw := io.Pipe()
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		code := cli.Run(context.Background(), append([]string{"login", "--no-browser"}, extra...), w.cliEnv(pw, &errb))
+		pw.Close()
+		done <- code
+	}()
+	sc := bufio.NewScanner(pr)
+	if !sc.Scan() {
+		w.t.Fatalf("no URL printed: %s", errb.String())
+	}
+	if code, _, err := oidctest.NewBrowser(user, password).Visit(sc.Text()); err != nil || code != 200 {
+		w.t.Fatalf("browser: %d %v", code, err)
+	}
+	go io.Copy(io.Discard, pr)
+	if code := <-done; code != 0 {
+		w.t.Fatalf("login exit %d: %s", code, errb.String())
+	}
 }
 
 func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 	op := oidctest.Start(t, oidctest.Options{})
-	store := &session.MemoryStore{}
+	w := newWorld(t, nil)
 	b := oidctest.NewBrowser("alice", oidctest.Accounts["alice"])
-	env := cli.Env{Store: store, OpenURL: b.OpenURL, LockDir: t.TempDir()}
-	code, out, errOut := run(t, env, "--issuer", op.Issuer, "--client-id", oidctest.ClientID, "--no-window")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
+	w.open = b.OpenURL
+	code, out, errOut := w.run("--issuer", op.Issuer, "--client-id", oidctest.ClientID, "--no-window")
+	if code != 0 || !strings.Contains(out, "Signed in as Alice Liddell <alice@example.test> (subject alice)") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
-	if !strings.Contains(out, "Signed in as Alice Liddell <alice@example.test> (subject alice)") {
-		t.Fatalf("stdout: %s", out)
-	}
-	// The second run finds the session in the store: no browser.
-	env.OpenURL = func(context.Context, string) error {
+	// The next launch finds the session: no browser, straight to the app.
+	w.open = func(context.Context, string) error {
 		t.Error("the browser was opened although a session is stored")
 		return nil
 	}
-	var shown profile.Profile
-	env.Window = func(_ context.Context, _ *session.Manager, p profile.Profile) error {
-		shown = p
+	w.env = map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidctest.ClientID}
+	var shown *cli.Session
+	var out2, err2 bytes.Buffer
+	env := w.cliEnv(&out2, &err2)
+	env.Window = func(_ context.Context, s *cli.Session) error {
+		shown = s
 		return nil
 	}
-	env.Getenv = func(k string) string {
-		return map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidctest.ClientID}[k]
-	}
-	code, out, errOut = run(t, env)
-	if code != 0 || !strings.Contains(out, "Signed in as Alice Liddell") {
-		t.Fatalf("exit %d: %s %s", code, out, errOut)
-	}
-	if shown.Subject != "alice" {
-		t.Fatal("the window was not shown with the profile")
+	if code := cli.Run(context.Background(), nil, env); code != 0 || shown == nil || shown.Profile.Subject != "alice" {
+		t.Fatalf("exit %d, window %v: %s", code, shown, err2.String())
 	}
 }
 
-func TestNoBrowserPrintsTheURL(t *testing.T) {
+func TestGenericProviderHasNoMetadataAPI(t *testing.T) {
 	op := oidctest.Start(t, oidctest.Options{})
-	var out, errb bytes.Buffer
-	reader := &lineWatcher{found: make(chan string, 1)}
-	done := make(chan int)
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidctest.ClientID})
+	w.loginNoBrowser("bob", "builder")
+	code, _, errOut := w.run("metadata", "get")
+	if code != 1 || !strings.Contains(errOut, "offers no metadata API") {
+		t.Fatalf("exit %d: %q", code, errOut)
+	}
+	code, out, _ := w.run("status")
+	if code != 0 || !strings.Contains(out, "Bob Builder") || !strings.Contains(out, "Refresh token: held") {
+		t.Fatalf("status %d: %s", code, out)
+	}
+}
+
+func TestBadUsageChangesNothing(t *testing.T) {
+	srv := startSandbox(t)
+	w := newWorld(t, map[string]string{"LATCH_SANDBOX_ADDR": strings.TrimPrefix(srv.Issuer(), "http://")})
+	w.loginNoBrowser("demo", "demo")
+	if code, _, errOut := w.run("metadata", "set", "keep=1"); code != 0 {
+		t.Fatal(errOut)
+	}
+	before := w.store.Keys()
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
+		{[]string{"dance"}, 2, `unknown command "dance"`},
+		{[]string{"token", "--min-ttl", "soon"}, 2, "invalid value"},
+		{[]string{"metadata", "set", "novalue"}, 2, `"novalue" is not KEY=VALUE`},
+		{[]string{"metadata", "set", "ok=1", "a.b=2"}, 2, `"a.b" contains '.' or '$'`},
+		{[]string{"metadata", "set", "$x=2"}, 2, "invalid metadata key"},
+		{[]string{"metadata", "unset", "=x"}, 2, "unset takes key names"},
+		{[]string{"metadata", "frob"}, 2, "unknown metadata command"},
+		{[]string{"status", "extra"}, 2, "unexpected argument"},
+	} {
+		code, _, errOut := w.run(c.args...)
+		if code != c.code || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", c.args, code, errOut)
+		}
+	}
+	_, out, _ := w.run("metadata", "get")
+	if out != "keep=1\n" {
+		t.Fatalf("metadata after rejected commands: %q", out)
+	}
+	if after := w.store.Keys(); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Fatalf("store changed: %v -> %v", before, after)
+	}
+	code, out, _ := w.run("--help")
+	if code != 0 || !strings.Contains(out, "latch metadata set KEY=VALUE") {
+		t.Fatalf("--help: %d %s", code, out)
+	}
+	for _, cmd := range []string{"login", "status", "token", "logout", "metadata", "sandbox"} {
+		if code, out, _ := w.run(cmd, "--help"); code != 0 || !strings.HasPrefix(out, "latch "+cmd) {
+			t.Errorf("%s --help: %d %q", cmd, code, out)
+		}
+	}
+}
+
+func TestSignedOutAndUnreachable(t *testing.T) {
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": "http://127.0.0.1:1", "LATCH_CLIENT_ID": "c"})
+	for _, args := range [][]string{{"token"}, {"status"}} {
+		code, _, errOut := w.run(args...)
+		if code != 1 || !strings.Contains(errOut, "not signed in") || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: %d %q", args, code, errOut)
+		}
+	}
+	code, _, errOut := w.run("login", "--no-browser")
+	if code != 1 || !strings.Contains(errOut, "LATCH_ISSUER") || !strings.Contains(errOut, "provider unreachable") || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("login to an unreachable issuer: %d %q", code, errOut)
+	}
+}
+
+func startSandbox(t *testing.T) *sandbox.Server {
+	t.Helper()
+	srv, err := sandbox.New(sandbox.Config{Addr: "127.0.0.1:0", StateFile: filepath.Join(t.TempDir(), "sandbox.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func TestCommandsAgainstTheSandbox(t *testing.T) {
+	srv := startSandbox(t)
+	w := newWorld(t, map[string]string{"LATCH_SANDBOX_ADDR": strings.TrimPrefix(srv.Issuer(), "http://")})
+	w.loginNoBrowser("demo", "demo")
+
+	code, out, _ := w.run("status", "--json")
+	var st map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st["state"] != "signed in" || st["subject"] != "sandbox|demo" || st["refresh_token"] != true {
+		t.Fatalf("status %d: %s", code, out)
+	}
+	code, token, _ := w.run("token")
+	if code != 0 || strings.TrimSpace(token) == "" {
+		t.Fatalf("token %d", code)
+	}
+	code, renewed, _ := w.run("token", "--min-ttl", "10m") // longer than the lifetime: renews
+	if code != 0 || renewed == token {
+		t.Fatalf("token --min-ttl: %d", code)
+	}
+	if code, _, errOut := w.run("metadata", "set", "theme=dark", "count=3", `prefs={"a":true}`, "flag=true", "quoted=\"7\""); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, out, _ = w.run("metadata", "get", "--json")
+	var md map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &md) != nil {
+		t.Fatalf("get: %d %s", code, out)
+	}
+	if md["theme"] != "dark" || md["count"] != float64(3) || md["flag"] != true || md["quoted"] != "7" || md["prefs"].(map[string]any)["a"] != true {
+		t.Fatalf("metadata %v", md)
+	}
+	if code, _, errOut := w.run("metadata", "unset", "theme", "count"); code != 0 {
+		t.Fatal(errOut)
+	}
+	_, out, _ = w.run("metadata", "get")
+	if out != "flag=true\nprefs={\"a\":true}\nquoted=\"7\"\n" {
+		t.Fatalf("after unset: %q", out)
+	}
+	if code, _, errOut := w.run("logout"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if keys := w.store.Keys(); len(keys) != 0 {
+		t.Fatalf("store after logout: %v", keys)
+	}
+	if code, _, _ := w.run("token"); code != 1 {
+		t.Fatal("a token after logout")
+	}
+}
+
+func TestDeviceLoginPrintsCodes(t *testing.T) {
+	srv := startSandbox(t)
+	w := newWorld(t, map[string]string{"LATCH_SANDBOX_ADDR": strings.TrimPrefix(srv.Issuer(), "http://")})
+	pr, pw := io.Pipe()
+	var errb bytes.Buffer
+	done := make(chan int, 1)
 	go func() {
-		done <- cli.Run(context.Background(), []string{"--issuer", op.Issuer, "--client-id", oidctest.ClientID, "--no-browser", "--no-window"},
-			cli.Env{Stdout: &syncWriter{w: &out, tap: reader}, Stderr: &errb, Store: &session.MemoryStore{}, LockDir: t.TempDir(),
-				Getenv: func(string) string { return "" }})
+		done <- cli.Run(context.Background(), []string{"login", "--device"}, w.cliEnv(pw, &errb))
+		pw.Close()
 	}()
-	var authURL string
-	select {
-	case authURL = <-reader.found:
-	case <-time.After(30 * time.Second):
-		t.Fatal("no URL printed")
+	lines := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for len(lines) < 3 && sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ": ")
+		lines[k] = v
 	}
-	if u, err := url.Parse(authURL); err != nil || u.Query().Get("code_challenge_method") != "S256" {
-		t.Fatalf("printed %q", authURL)
+	go io.Copy(io.Discard, pr)
+	complete := lines["verification_uri_complete"]
+	if lines["user_code"] == "" || lines["verification_uri"] == "" || !strings.Contains(complete, url.QueryEscape(lines["user_code"])) && !strings.Contains(complete, lines["user_code"]) {
+		t.Fatalf("printed %v", lines)
 	}
-	if code, _, err := oidctest.NewBrowser("bob", "builder").Visit(authURL); err != nil || code != 200 {
-		t.Fatalf("browser: %d %v", code, err)
+	if code, body, err := oidctest.NewBrowser("ada", "lovelace").Visit(complete); err != nil || code != 200 || !strings.Contains(body, "signed in") {
+		t.Fatalf("device page: %d %v", code, err)
 	}
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-}
-
-func TestBadUsage(t *testing.T) {
-	for _, c := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"--frobnicate"}, "flag provided but not defined: -frobnicate"},
-		{[]string{"--issuer", "https://x.test"}, "no provider configured"},
-		{[]string{"--issuer", "not a url", "--client-id", "c"}, "is not an http(s) URL"},
-		{[]string{"--issuer", "https://x.test", "--client-id", "c", "dance"}, `unknown command "dance"`},
-	} {
-		code, _, errOut := run(t, cli.Env{Store: &session.MemoryStore{}}, c.args...)
-		if code != 2 || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
-			t.Errorf("%v: exit %d, stderr %q", c.args, code, errOut)
-		}
-	}
-	code, out, _ := run(t, cli.Env{}, "--help")
-	if code != 0 || !strings.Contains(out, "--client-id") {
-		t.Errorf("--help: %d %s", code, out)
-	}
-}
-
-func TestUnreachableProvider(t *testing.T) {
-	code, _, errOut := run(t, cli.Env{Store: &session.MemoryStore{}, LockDir: t.TempDir()},
-		"--issuer", "http://127.0.0.1:1", "--client-id", "c", "--no-window")
-	if code != 1 || !strings.Contains(errOut, "provider unreachable") || strings.Count(errOut, "\n") != 1 {
-		t.Fatalf("exit %d: %q", code, errOut)
-	}
-}
-
-// syncWriter passes writes on and lets a watcher see each line.
-type syncWriter struct {
-	w   *bytes.Buffer
-	tap *lineWatcher
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.tap.see(string(p))
-	return s.w.Write(p)
-}
-
-type lineWatcher struct{ found chan string }
-
-func (l *lineWatcher) see(s string) {
-	for _, line := range strings.Split(s, "\n") {
-		if strings.HasPrefix(line, "http") {
-			select {
-			case l.found <- strings.TrimSpace(line):
-			default:
-			}
-		}
+	_, out, _ := w.run("status")
+	if !strings.Contains(out, "Ada Lovelace") {
+		t.Fatalf("status: %s", out)
 	}
 }

@@ -3,6 +3,7 @@
 package session
 
 import (
+	"latch/internal/keyringtest"
 	"testing"
 	"time"
 )
@@ -14,7 +15,7 @@ func TestRealKeychainHoldsSessionUntilLogout(t *testing.T) {
 	e.store = NewKeychain(service)
 	m := e.manager(manual)
 	creds := e.login(m)
-	if n := latchItems(t, service); n < 2 {
+	if n := keyringtest.Items(t, service); n < 2 {
 		t.Fatalf("the keychain holds %d items after sign-in", n)
 	}
 	// A new Manager (the next launch) finds the session in the keychain.
@@ -29,7 +30,7 @@ func TestRealKeychainHoldsSessionUntilLogout(t *testing.T) {
 	if err := next.Logout(bg(t)); err != nil {
 		t.Fatal(err)
 	}
-	if n := latchItems(t, service); n != 0 {
+	if n := keyringtest.Items(t, service); n != 0 {
 		t.Fatalf("the keychain still holds %d items of Latch after Logout", n)
 	}
 	if code := e.refreshDirectly(creds.RefreshToken); code != "invalid_grant" {

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"latch/assets"
+	"latch/cli"
 	"latch/profile"
 	"latch/session"
 )
@@ -139,13 +140,13 @@ func (s *SignedIn) showError(err error) {
 	dialog.ShowError(err, s.window)
 }
 
-// Show opens Latch's window for the person signed in through m and returns
+// Show opens Latch's window for the person signed in to s and returns
 // when it is closed.
-func Show(_ context.Context, m *session.Manager, p profile.Profile) error {
+func Show(_ context.Context, s *cli.Session) error {
 	a := app.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w := a.NewWindow("Latch")
-	screen := NewSignedIn(w, m, p)
+	screen := NewSignedIn(w, s.Manager, s.Profile)
 	w.SetContent(screen.Build())
 	w.Resize(fyne.NewSize(480, 320))
 	w.ShowAndRun()

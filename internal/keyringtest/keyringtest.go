@@ -1,6 +1,8 @@
 //go:build linux
 
-package session
+// Package keyringtest looks into the real Secret Service for tests: how
+// many items an application left there.
+package keyringtest
 
 import (
 	"testing"
@@ -8,9 +10,9 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// latchItems counts the Secret Service items whose service attribute is
+// Items counts the Secret Service items whose service attribute is
 // service, locked or not.
-func latchItems(t *testing.T, service string) int {
+func Items(t testing.TB, service string) int {
 	t.Helper()
 	conn, err := dbus.SessionBus()
 	if err != nil {

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	file := writeFile(t, `issuer = "https://file.example.test/"
+client_id = "from-file"
+audience = "file-aud"
+scopes = ["openid", "email"]
+`)
+	env := envOf(map[string]string{"LATCH_CLIENT_ID": "from-env", "LATCH_AUDIENCE": "env-aud"})
+	flags := settings{audience: "flag-aud", set: map[string]bool{"audience": true}}
+	cfg, err := loadConfig(flags, flags.set, env, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Issuer != "https://file.example.test/" || cfg.ClientID != "from-env" || cfg.Audience != "flag-aud" {
+		t.Fatalf("%+v", cfg)
+	}
+	if !slices.Equal(cfg.Scopes, []string{"openid", "email"}) || cfg.Sandbox {
+		t.Fatalf("%+v", cfg)
+	}
+	if cfg.Origin("issuer") != "issuer in "+file || cfg.Origin("client_id") != "LATCH_CLIENT_ID" || cfg.Origin("audience") != "--audience" {
+		t.Fatalf("origins %v", cfg.origin)
+	}
+}
+
+func TestConfigAuth0Preset(t *testing.T) {
+	cfg, err := loadConfig(settings{}, nil, envOf(map[string]string{"LATCH_AUTH0_DOMAIN": "tenant.eu.auth0.com", "LATCH_CLIENT_ID": "abc"}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Issuer != "https://tenant.eu.auth0.com/" || cfg.Audience != "https://tenant.eu.auth0.com/api/v2/" ||
+		cfg.MetadataAPI != "https://tenant.eu.auth0.com/api/v2/" || strings.Join(cfg.Scopes, " ") != "openid profile email offline_access read:current_user update:current_user_metadata" {
+		t.Fatalf("%+v", cfg)
+	}
+}
+
+func TestConfigDefaultsToSandbox(t *testing.T) {
+	cfg, err := loadConfig(settings{}, nil, envOf(nil), "")
+	if err != nil || !cfg.Sandbox {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+	cfg, err = loadConfig(settings{}, nil, envOf(map[string]string{"LATCH_ISSUER": "https://x.test", "LATCH_CLIENT_ID": "c"}), "")
+	if err != nil || cfg.Sandbox {
+		t.Fatalf("an issuer turns the sandbox off: %+v %v", cfg, err)
+	}
+}
+
+func TestConfigErrorsNameTheSetting(t *testing.T) {
+	for _, c := range []struct {
+		name, file string
+		env        map[string]string
+		want       string
+	}{
+		{"unknown key", "issuer = \"https://x.test\"\nclientid = \"typo\"\n", nil, `unknown key "clientid"`},
+		{"malformed file", "issuer = \n", nil, "config file"},
+		{"malformed issuer", "", map[string]string{"LATCH_ISSUER": "not a url", "LATCH_CLIENT_ID": "c"}, `LATCH_ISSUER: "not a url" is not an http(s) URL`},
+		{"malformed metadata API", "", map[string]string{"LATCH_ISSUER": "https://x.test", "LATCH_CLIENT_ID": "c", "LATCH_METADATA_API": "ftp://x"}, "LATCH_METADATA_API"},
+		{"no client ID", "", map[string]string{"LATCH_ISSUER": "https://x.test"}, "no client ID"},
+		{"sandbox off, nothing else", "sandbox = false\n", nil, "no provider configured"},
+		{"bad sandbox value", "", map[string]string{"LATCH_SANDBOX": "maybe"}, `LATCH_SANDBOX: "maybe" is not true or false`},
+		{"bad auth0 domain", "", map[string]string{"LATCH_AUTH0_DOMAIN": "https://x/y", "LATCH_CLIENT_ID": "c"}, "LATCH_AUTH0_DOMAIN"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := ""
+			if c.file != "" {
+				file = writeFile(t, c.file)
+			}
+			_, err := loadConfig(settings{}, nil, envOf(c.env), file)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("want %q, got %v", c.want, err)
+			}
+		})
+	}
+}
