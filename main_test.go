@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -269,6 +270,40 @@ func TestBinaryDeviceLogin(t *testing.T) {
 	code, out, _ := latch(t, env, "status", "--json")
 	if code != 0 || !strings.Contains(out, `"subject": "sandbox|ada"`) {
 		t.Fatalf("status %d: %s", code, out)
+	}
+	latch(t, env, "logout")
+}
+
+// TestBinaryOutOfTheBox is `go run .` on a machine with nothing
+// configured: Latch starts its sandbox in-process and signs the person in
+// through the browser.
+func TestBinaryOutOfTheBox(t *testing.T) {
+	env := home(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	env = append(env, "LATCH_SANDBOX_ADDR="+addr)
+	cmd := exec.Command(latchBinary(t), "--no-browser", "--no-window")
+	cmd.Env = env
+	stdout, _ := cmd.StdoutPipe()
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "http://"+addr+"/") {
+		t.Fatalf("no sandbox sign-in URL: %q %s", sc.Text(), errb.String())
+	}
+	if code, _, err := oidctest.NewBrowser("demo", "demo").Visit(sc.Text()); err != nil || code != 200 {
+		t.Fatalf("browser %d %v", code, err)
+	}
+	rest, _ := io.ReadAll(stdout)
+	if err := cmd.Wait(); err != nil || !strings.Contains(string(rest), "Signed in as Dana Demo") {
+		t.Fatalf("%v: %s %s", err, rest, errb.String())
 	}
 	latch(t, env, "logout")
 }

@@ -139,9 +139,12 @@ var commands = map[string]command{
 		run:   (*runner).metadata,
 	},
 	"sandbox": {
-		usage: "latch sandbox [--addr HOST:PORT]\n\nRuns the built-in sandbox provider in the foreground until interrupted,\nand prints its issuer, client ID and metadata API on lines of their own.\n",
-		flags: func(fs *flag.FlagSet, r *runner) { fs.StringVar(&r.addr, "addr", "", "") },
-		run:   (*runner).sandbox,
+		usage: "latch sandbox [--addr HOST:PORT] [--token-ttl DURATION]\n\nRuns the built-in sandbox provider in the foreground until interrupted,\nand prints its issuer, client ID and metadata API on lines of their own.\n--token-ttl sets the access tokens' lifetime (default 2m).\n",
+		flags: func(fs *flag.FlagSet, r *runner) {
+			fs.StringVar(&r.addr, "addr", "", "")
+			fs.DurationVar(&r.tokenTTL, "token-ttl", sandbox.DefaultAccessTokenTTL, "")
+		},
+		run: (*runner).sandbox,
 	},
 }
 
@@ -154,7 +157,7 @@ type runner struct {
 	file string
 
 	verbose, device, noBrowser, noWindow, json bool
-	minTTL                                     time.Duration
+	minTTL, tokenTTL                           time.Duration
 	addr                                       string
 }
 
@@ -672,7 +675,10 @@ func (r *runner) sandbox(_ *flag.FlagSet, args []string) error {
 			addr = cfg.SandboxAddr
 		}
 	}
-	srv, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: r.env.SandboxStateFile, Logger: r.log})
+	if r.tokenTTL < time.Second {
+		return usagef("--token-ttl must be at least 1s")
+	}
+	srv, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: r.env.SandboxStateFile, Logger: r.log, AccessTokenTTL: r.tokenTTL})
 	if err != nil {
 		return err
 	}

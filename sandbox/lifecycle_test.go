@@ -274,3 +274,21 @@ func TestAddressInUse(t *testing.T) {
 		t.Fatal("a non-loopback address was accepted")
 	}
 }
+
+func TestEndSessionTerminatesTheGrant(t *testing.T) {
+	srv := start(t, "")
+	m, creds := signIn(t, srv, "demo", "demo")
+	p, _ := m.Provider(context.Background())
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(p.EndSessionEndpoint + "?" + url.Values{"id_token_hint": {creds.IDToken}, "client_id": {sandbox.ClientID}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || !strings.HasSuffix(resp.Header.Get("Location"), "/signed-out") {
+		t.Fatalf("end_session answered %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if code := refreshWith(t, srv, creds.RefreshToken); code != "invalid_grant" {
+		t.Fatalf("refresh after end-session answered %q", code)
+	}
+}

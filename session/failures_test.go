@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -241,5 +242,18 @@ func TestNoTokenInErrorsOrStrings(t *testing.T) {
 	}
 	if m.State().State != StateEnded {
 		t.Fatalf("state %v", m.State().State)
+	}
+}
+
+func TestDiscoveryWithoutNeededEndpoints(t *testing.T) {
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"issuer":"` + srv.URL + `","authorization_endpoint":"` + srv.URL + `/a","jwks_uri":"` + srv.URL + `/k"}`))
+	})
+	_, err := Discover(t.Context(), nil, srv.URL)
+	if !errors.Is(err, ErrDiscovery) || !strings.Contains(err.Error(), "no token_endpoint") {
+		t.Fatalf("want a discovery error naming token_endpoint, got %v", err)
 	}
 }
