@@ -89,15 +89,8 @@ func latch(t *testing.T, env []string, args ...string) (int, string, string) {
 // printed URL with an HTTP client.
 func loginNoBrowser(t *testing.T, env []string, user, password string, args ...string) {
 	t.Helper()
-	cmd := exec.Command(latchBinary(t), append([]string{"login", "--no-browser"}, args...)...)
-	cmd.Env = env
-	stdout, _ := cmd.StdoutPipe()
-	var errb strings.Builder
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
+	p := startLatch(t, env, append([]string{"login", "--no-browser"}, args...)...)
+	cmd, stdout, sc, errb := p.cmd, p.stdout, p.lines, p.stderr
 	if !sc.Scan() {
 		t.Fatalf("no URL printed: %s", errb.String())
 	}
@@ -110,24 +103,48 @@ func loginNoBrowser(t *testing.T, env []string, user, password string, args ...s
 	}
 }
 
+// started is a latch process running in the background.
+type started struct {
+	cmd    *exec.Cmd
+	stdout io.Reader
+	lines  *bufio.Scanner
+	stderr *strings.Builder
+}
+
+// startLatch starts the binary with args and reads its stdout as it comes.
+func startLatch(t *testing.T, env []string, args ...string) *started {
+	t.Helper()
+	cmd := exec.Command(latchBinary(t), args...)
+	cmd.Env = env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &started{cmd: cmd, stdout: stdout, lines: bufio.NewScanner(stdout), stderr: &strings.Builder{}}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// fields reads n "key: value" lines.
+func (p *started) fields(n int) map[string]string {
+	lines := map[string]string{}
+	for len(lines) < n && p.lines.Scan() {
+		k, v, _ := strings.Cut(p.lines.Text(), ": ")
+		lines[k] = v
+	}
+	return lines
+}
+
 // startSandbox runs `latch sandbox --addr addr` and returns its issuer and
 // a function that stops it.
 func startSandbox(t *testing.T, env []string, addr string) (string, func()) {
 	t.Helper()
-	cmd := exec.Command(latchBinary(t), "sandbox", "--addr", addr)
-	cmd.Env = env
-	stdout, _ := cmd.StdoutPipe()
-	var errb strings.Builder
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := map[string]string{}
-	sc := bufio.NewScanner(stdout)
-	for len(lines) < 3 && sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), ": ")
-		lines[k] = v
-	}
+	p := startLatch(t, env, "sandbox", "--addr", addr)
+	cmd, errb := p.cmd, p.stderr
+	lines := p.fields(3)
 	if lines["client_id"] != sandbox.ClientID || lines["metadata_api"] != lines["issuer"]+"/api/v2/" {
 		t.Fatalf("latch sandbox printed %v; stderr %s", lines, errb.String())
 	}
@@ -144,15 +161,8 @@ func startSandbox(t *testing.T, env []string, addr string) (string, func()) {
 func TestBinarySignsInWithBrowserFlow(t *testing.T) {
 	op := oidctest.Start(t, oidctest.Options{})
 	env := home(t)
-	cmd := exec.Command(latchBinary(t), "--issuer", op.Issuer, "--client-id", oidctest.ClientID, "--no-browser", "--no-window")
-	cmd.Env = env
-	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
+	p := startLatch(t, env, "--issuer", op.Issuer, "--client-id", oidctest.ClientID, "--no-browser", "--no-window")
+	cmd, stdout, sc, stderr := p.cmd, p.stdout, p.lines, p.stderr
 	if !sc.Scan() {
 		t.Fatalf("no sign-in URL printed; stderr: %s", stderr.String())
 	}
@@ -244,20 +254,9 @@ func TestBinaryDeviceLogin(t *testing.T) {
 	env := home(t)
 	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
 	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
-	cmd := exec.Command(latchBinary(t), "login", "--device")
-	cmd.Env = env
-	stdout, _ := cmd.StdoutPipe()
-	var errb strings.Builder
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := map[string]string{}
-	sc := bufio.NewScanner(stdout)
-	for len(lines) < 3 && sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), ": ")
-		lines[k] = v
-	}
+	p := startLatch(t, env, "login", "--device")
+	cmd, errb := p.cmd, p.stderr
+	lines := p.fields(3)
 	if !strings.HasPrefix(lines["verification_uri"], issuer) || lines["user_code"] == "" {
 		t.Fatalf("printed %v (%s)", lines, errb.String())
 	}
@@ -286,15 +285,8 @@ func TestBinaryOutOfTheBox(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	env = append(env, "LATCH_SANDBOX_ADDR="+addr)
-	cmd := exec.Command(latchBinary(t), "--no-browser", "--no-window")
-	cmd.Env = env
-	stdout, _ := cmd.StdoutPipe()
-	var errb strings.Builder
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
+	p := startLatch(t, env, "--no-browser", "--no-window")
+	cmd, stdout, sc, errb := p.cmd, p.stdout, p.lines, p.stderr
 	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "http://"+addr+"/") {
 		t.Fatalf("no sandbox sign-in URL: %q %s", sc.Text(), errb.String())
 	}

@@ -343,6 +343,14 @@ func (r *runner) checkProvider(s *Session) error {
 	return nil
 }
 
+// start checks that a command got no arguments, then connects.
+func (r *runner) start(args []string, manual bool) (*Session, func(), error) {
+	if err := noArgs(args); err != nil {
+		return nil, nil, err
+	}
+	return r.connect(manual)
+}
+
 func noArgs(args []string) error {
 	if len(args) > 0 {
 		return usagef("unexpected argument %q", args[0])
@@ -352,10 +360,7 @@ func noArgs(args []string) error {
 
 // app signs in when needed and opens the desktop app.
 func (r *runner) app(_ *flag.FlagSet, args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	s, done, err := r.connect(false)
+	s, done, err := r.start(args, false)
 	if err != nil {
 		return err
 	}
@@ -375,10 +380,7 @@ func (r *runner) app(_ *flag.FlagSet, args []string) error {
 }
 
 func (r *runner) login(_ *flag.FlagSet, args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	s, done, err := r.connect(true)
+	s, done, err := r.start(args, true)
 	if err != nil {
 		return err
 	}
@@ -472,10 +474,7 @@ type statusReport struct {
 }
 
 func (r *runner) status(_ *flag.FlagSet, args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	s, done, err := r.connect(true)
+	s, done, err := r.start(args, true)
 	if err != nil {
 		return err
 	}
@@ -548,10 +547,7 @@ func (r *runner) token(_ *flag.FlagSet, args []string) error {
 }
 
 func (r *runner) logout(_ *flag.FlagSet, args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	s, done, err := r.connect(true)
+	s, done, err := r.start(args, true)
 	if err != nil {
 		return err
 	}
