@@ -15,6 +15,7 @@ require (
 	golang.org/x/sys v0.45.0
 	golang.org/x/text v0.40.0
 	golang.org/x/time v0.15.0
+	rsc.io/qr v0.2.0
 )
 
 require (

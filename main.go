@@ -13,7 +13,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := cli.Run(ctx, os.Args[1:], cli.Env{Window: ui.Show})
+	code := cli.Run(ctx, os.Args[1:], cli.Env{Window: ui.Run})
 	stop()
 	os.Exit(code)
 }

@@ -44,8 +44,9 @@ type Env struct {
 	ConfigFile string
 	// SandboxStateFile is the sandbox's state file; empty means its default.
 	SandboxStateFile string
-	// Window, when set, is the desktop app: it shows the signed-in person
-	// and returns when closed. `latch` with no command opens it.
+	// Window, when set, is the desktop app: `latch` with no command opens
+	// it at once, and it signs in, shows and signs out by itself. It returns
+	// when the app quits.
 	Window func(ctx context.Context, s *Session) error
 }
 
@@ -57,6 +58,8 @@ type Session struct {
 	Metadata *profile.MetadataClient
 	// Profile is the signed-in person, once known.
 	Profile profile.Profile
+	// Log receives diagnostics (with --verbose); never tokens.
+	Log *slog.Logger
 }
 
 // exit statuses
@@ -331,7 +334,7 @@ func (r *runner) connect(manual bool) (*Session, func(), error) {
 		cleanup()
 		return nil, nil, usageError{err.Error()}
 	}
-	s := &Session{Config: cfg, Manager: m, Metadata: &profile.MetadataClient{BaseURL: cfg.MetadataAPI}}
+	s := &Session{Config: cfg, Manager: m, Metadata: &profile.MetadataClient{BaseURL: cfg.MetadataAPI}, Log: r.log}
 	return s, func() { m.Close(); cleanup() }, nil
 }
 
@@ -358,13 +361,17 @@ func noArgs(args []string) error {
 	return nil
 }
 
-// app signs in when needed and opens the desktop app.
+// app opens the desktop app; with --no-window it signs in when needed and
+// says who is signed in.
 func (r *runner) app(_ *flag.FlagSet, args []string) error {
 	s, done, err := r.start(args, false)
 	if err != nil {
 		return err
 	}
 	defer done()
+	if r.env.Window != nil && !r.noWindow {
+		return r.env.Window(r.ctx, s)
+	}
 	creds, err := r.ensureSignedIn(s)
 	if err != nil {
 		return err
@@ -373,10 +380,7 @@ func (r *runner) app(_ *flag.FlagSet, args []string) error {
 		return err
 	}
 	fmt.Fprintf(r.env.Stdout, "Signed in as %s\n", signedInAs(s.Profile))
-	if r.env.Window == nil || r.noWindow {
-		return nil
-	}
-	return r.env.Window(r.ctx, s)
+	return nil
 }
 
 func (r *runner) login(_ *flag.FlagSet, args []string) error {
@@ -699,6 +703,10 @@ func signedInAs(p profile.Profile) string {
 	}
 	return s
 }
+
+// Describe turns an error into the sentence a person reads: the
+// provider's reason, what to do about the keychain, or the error itself.
+func Describe(err error) string { return describe(err) }
 
 // describe turns an error into the line a person reads.
 func describe(err error) string {

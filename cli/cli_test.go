@@ -92,7 +92,12 @@ func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 		shown = s
 		return nil
 	}
-	if code := cli.Run(context.Background(), nil, env); code != 0 || shown == nil || shown.Profile.Subject != "alice" {
+	if code := cli.Run(context.Background(), []string{"--no-window"}, env); code != 0 || shown != nil || !strings.Contains(out2.String(), "Signed in as Alice") {
+		t.Fatalf("exit %d, window %v: %s", code, shown, err2.String())
+	}
+	// Without --no-window the app opens at once, connected to the same
+	// session.
+	if code := cli.Run(context.Background(), nil, env); code != 0 || shown == nil || !shown.Manager.HasValid(context.Background(), 0) {
 		t.Fatalf("exit %d, window %v: %s", code, shown, err2.String())
 	}
 }

@@ -20,6 +20,10 @@ const (
 	ScopeUpdateCurrentUserMetadata = "update:current_user_metadata"
 )
 
+// MaxMetadataBytes is the largest user_metadata, encoded as JSON, that
+// Latch sends; the sandbox enforces the same limit.
+const MaxMetadataBytes = 16 << 10
+
 // ErrNoMetadataAPI means the provider offers no user metadata API (a
 // generic OpenID provider); callers say so instead of failing.
 var ErrNoMetadataAPI = errors.New("profile: this provider offers no metadata API")

@@ -11,8 +11,8 @@ import (
 )
 
 // MaxMetadataBytes is the sandbox's limit on a user's user_metadata,
-// encoded as JSON. (Auth0 has limits of its own; this one keeps the state
-// file small.)
+// encoded as JSON: the limit Latch itself keeps to. (Auth0 has limits of
+// its own; this one keeps the state file small.)
 const MaxMetadataBytes = 16 << 10
 
 // maxPatchBytes bounds a PATCH body.

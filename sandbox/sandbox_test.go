@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"latch/internal/oidctest"
+	"latch/profile"
 	"latch/sandbox"
 	"latch/session"
 )
@@ -179,6 +180,9 @@ func TestManagementAPIRules(t *testing.T) {
 		}
 	})
 	t.Run("size limit", func(t *testing.T) {
+		if sandbox.MaxMetadataBytes != profile.MaxMetadataBytes {
+			t.Fatal("the sandbox's limit differs from the one Latch keeps to")
+		}
 		code, body := patch(map[string]any{"big": strings.Repeat("x", sandbox.MaxMetadataBytes)})
 		if code != 400 || !strings.Contains(body["message"].(string), "exceeds") {
 			t.Fatalf("%d %v", code, body)

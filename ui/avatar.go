@@ -1,0 +1,145 @@
+package ui
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+)
+
+// avatarSize is the avatar's side, in Fyne units.
+const avatarSize = 96
+
+// maxAvatarBytes bounds a downloaded picture.
+const maxAvatarBytes = 2 << 20
+
+// avatarFresh is how long a cached picture is used without asking again.
+const avatarFresh = 24 * time.Hour
+
+// avatarCache keeps profile pictures on disk: only the image, named by a
+// hash of its URL, never a token.
+type avatarCache struct {
+	dir  string
+	http *http.Client
+}
+
+// newAvatarCache keeps pictures in dir; empty means the "latch/avatars"
+// folder of the user's cache directory.
+func newAvatarCache(dir string) *avatarCache {
+	if dir == "" {
+		if cache, err := os.UserCacheDir(); err == nil {
+			dir = filepath.Join(cache, "latch", "avatars")
+		}
+	}
+	return &avatarCache{dir: dir, http: &http.Client{Timeout: 15 * time.Second}}
+}
+
+func (c *avatarCache) path(url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return filepath.Join(c.dir, hex.EncodeToString(sum[:16])+".img")
+}
+
+// get returns the picture at url: from the cache when fresh, else fetched
+// and cached; a stale cached copy serves when fetching fails.
+func (c *avatarCache) get(ctx context.Context, url string) (fyne.Resource, error) {
+	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
+		return nil, fmt.Errorf("avatar: not a web address")
+	}
+	file := ""
+	if c.dir != "" {
+		file = c.path(url)
+		if info, err := os.Stat(file); err == nil && time.Since(info.ModTime()) < avatarFresh {
+			if b, err := os.ReadFile(file); err == nil {
+				return fyne.NewStaticResource(filepath.Base(file), b), nil
+			}
+		}
+	}
+	b, err := c.fetch(ctx, url)
+	if err != nil {
+		if file != "" {
+			if cached, rerr := os.ReadFile(file); rerr == nil {
+				return fyne.NewStaticResource(filepath.Base(file), cached), nil
+			}
+		}
+		return nil, err
+	}
+	if file != "" {
+		if err := writeAtomic(file, b); err != nil {
+			return nil, err
+		}
+	}
+	return fyne.NewStaticResource(filepath.Base(c.path(url)), b), nil
+}
+
+func (c *avatarCache) fetch(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("avatar: %w", err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("avatar: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("avatar: %s answered %s", req.URL.Host, resp.Status)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "image/") {
+		return nil, fmt.Errorf("avatar: %s is not an image (%s)", req.URL.Host, ct)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAvatarBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("avatar: %w", err)
+	}
+	if len(b) > maxAvatarBytes {
+		return nil, errors.New("avatar: picture too large")
+	}
+	return b, nil
+}
+
+func writeAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("avatar cache: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".avatar-*")
+	if err != nil {
+		return fmt.Errorf("avatar cache: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("avatar cache: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("avatar cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("avatar cache: %w", err)
+	}
+	return nil
+}
+
+// initialsAvatar is a coloured disc with the person's initials, for when
+// there is no picture or it cannot be loaded.
+func initialsAvatar(initials string) fyne.CanvasObject {
+	sum := sha256.Sum256([]byte(initials))
+	disc := canvas.NewCircle(color.NRGBA{R: 60 + sum[0]%120, G: 60 + sum[1]%120, B: 90 + sum[2]%120, A: 255})
+	text := canvas.NewText(initials, color.White)
+	text.TextSize = 34
+	text.TextStyle = fyne.TextStyle{Bold: true}
+	text.Alignment = fyne.TextAlignCenter
+	box := container.NewStack(disc, container.NewCenter(text))
+	return container.NewGridWrap(fyne.NewSize(avatarSize, avatarSize), box)
+}

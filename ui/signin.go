@@ -1,0 +1,249 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"rsc.io/qr"
+
+	"latch/session"
+)
+
+// SignIn is the sign-in screen: through the browser, or on another device.
+type SignIn struct {
+	app *App
+
+	provider *widget.Label
+	message  *widget.Label
+	browser  *widget.Button
+	device   *widget.Button
+	buttons  *fyne.Container
+
+	waiting     *fyne.Container
+	waitingText *widget.Label
+	cancelBtn   *widget.Button
+
+	devicePanel *fyne.Container
+	userCode    *canvas.Text
+	link        *widget.Hyperlink
+	qrImage     *canvas.Image
+	countdown   *widget.Label
+
+	// stopFlow cancels the sign-in in progress, if any.
+	stopFlow context.CancelFunc
+}
+
+func newSignIn(a *App) *SignIn { return &SignIn{app: a} }
+
+func (s *SignIn) build() fyne.CanvasObject {
+	issuer := s.app.session.Config.Issuer
+	name := issuer
+	if s.app.session.Config.Sandbox {
+		name = "Latch sandbox (" + issuer + ")"
+	}
+	s.provider = widget.NewLabel("Provider: " + name)
+	s.provider.Wrapping = fyne.TextWrapWord
+	s.message = widget.NewLabel("")
+	s.message.Wrapping = fyne.TextWrapWord
+	s.message.Importance = widget.DangerImportance
+	s.message.Hide()
+
+	s.browser = widget.NewButtonWithIcon("Sign in with browser", theme.LoginIcon(), s.onBrowser)
+	s.browser.Importance = widget.HighImportance
+	s.device = widget.NewButtonWithIcon("Use another device", theme.ComputerIcon(), s.onDevice)
+	s.buttons = container.NewVBox(s.browser, s.device)
+
+	s.waitingText = widget.NewLabel("")
+	s.waitingText.Alignment = fyne.TextAlignCenter
+	s.waitingText.Wrapping = fyne.TextWrapWord
+	s.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.onCancel)
+	s.waiting = container.NewVBox(s.waitingText, widget.NewProgressBarInfinite(), s.cancelBtn)
+	s.waiting.Hide()
+
+	s.userCode = canvas.NewText("", theme.Color(theme.ColorNameForeground))
+	s.userCode.TextSize = 32
+	s.userCode.TextStyle = fyne.TextStyle{Bold: true, Monospace: true}
+	s.userCode.Alignment = fyne.TextAlignCenter
+	s.link = widget.NewHyperlink("", nil)
+	s.link.Alignment = fyne.TextAlignCenter
+	s.qrImage = canvas.NewImageFromImage(nil)
+	s.qrImage.FillMode = canvas.ImageFillContain
+	s.qrImage.ScaleMode = canvas.ImageScalePixels
+	s.qrImage.SetMinSize(fyne.NewSize(180, 180))
+	s.countdown = widget.NewLabel("")
+	s.countdown.Alignment = fyne.TextAlignCenter
+	s.devicePanel = container.NewVBox(
+		widget.NewLabelWithStyle("On another device, open:", fyne.TextAlignCenter, fyne.TextStyle{}),
+		s.link,
+		widget.NewLabelWithStyle("and enter the code", fyne.TextAlignCenter, fyne.TextStyle{}),
+		s.userCode,
+		container.NewCenter(s.qrImage),
+		s.countdown,
+	)
+	s.devicePanel.Hide()
+
+	title := canvas.NewText("Sign in to Latch", theme.Color(theme.ColorNameForeground))
+	title.TextSize = 24
+	title.Alignment = fyne.TextAlignCenter
+	icon := canvas.NewImageFromResource(theme.AccountIcon())
+	icon.SetMinSize(fyne.NewSize(64, 64))
+	icon.FillMode = canvas.ImageFillContain
+	content := container.NewVBox(
+		container.NewCenter(icon), title, s.provider, s.message,
+		s.buttons, s.waiting, s.devicePanel,
+	)
+	return container.NewPadded(container.NewCenter(container.NewGridWrap(fyne.NewSize(380, 0), content)))
+}
+
+// showError shows a sentence in place, in the error colour.
+func (s *SignIn) showError(text string) {
+	s.message.Importance = widget.DangerImportance
+	s.message.SetText(text)
+	s.message.Show()
+}
+
+// showInfo shows a neutral sentence in place.
+func (s *SignIn) showInfo(text string) {
+	s.message.Importance = widget.MediumImportance
+	s.message.SetText(text)
+	s.message.Show()
+}
+
+func (s *SignIn) setBusy(text string) {
+	s.message.Hide()
+	s.buttons.Hide()
+	s.waitingText.SetText(text)
+	s.waiting.Show()
+}
+
+func (s *SignIn) setIdle() {
+	s.waiting.Hide()
+	s.devicePanel.Hide()
+	s.buttons.Show()
+}
+
+// cancel stops a sign-in in progress.
+func (s *SignIn) cancel() {
+	if s.stopFlow != nil {
+		s.stopFlow()
+		s.stopFlow = nil
+	}
+}
+
+func (s *SignIn) onCancel() {
+	if s.stopFlow == nil {
+		return
+	}
+	s.cancel()
+	s.setIdle()
+	s.showInfo("Sign-in cancelled.")
+}
+
+func (s *SignIn) onBrowser() {
+	if s.stopFlow != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(s.app.ctx)
+	s.stopFlow = cancel
+	s.setBusy("Waiting for you to sign in in your browser…")
+	m := s.app.session.Manager
+	open := s.app.openURL
+	go func() {
+		creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: open})
+		s.app.do(func() { s.finish(ctx, creds, err) })
+	}()
+}
+
+func (s *SignIn) onDevice() {
+	if s.stopFlow != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(s.app.ctx)
+	s.stopFlow = cancel
+	s.setBusy("Asking the provider for a code…")
+	m := s.app.session.Manager
+	go func() {
+		d, err := m.StartDeviceLogin(ctx)
+		if err != nil {
+			s.app.do(func() { s.finish(ctx, nil, err) })
+			return
+		}
+		s.app.do(func() { s.showDeviceCode(ctx, d) })
+		creds, err := d.Wait(ctx)
+		s.app.do(func() { s.finish(ctx, creds, err) })
+	}()
+}
+
+// showDeviceCode shows the code, the URL, a QR code of the complete URL and
+// a countdown to expiry.
+func (s *SignIn) showDeviceCode(ctx context.Context, d *session.DeviceLogin) {
+	if ctx.Err() != nil {
+		return
+	}
+	s.waitingText.SetText("Waiting for you to sign in on the other device…")
+	s.userCode.Text = d.UserCode
+	s.userCode.Refresh()
+	s.link.SetText(d.VerificationURI)
+	if u, err := url.Parse(d.VerificationURI); err == nil {
+		s.link.SetURL(u)
+	}
+	target := d.VerificationURIComplete
+	if target == "" {
+		target = d.VerificationURI
+	}
+	if code, err := qr.Encode(target, qr.M); err == nil {
+		s.qrImage.Image = code.Image()
+		s.qrImage.Refresh()
+	}
+	s.devicePanel.Show()
+	s.tick(ctx, d.Expiry)
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.app.do(func() { s.tick(ctx, d.Expiry) })
+			}
+		}
+	}()
+}
+
+func (s *SignIn) tick(ctx context.Context, expiry time.Time) {
+	if ctx.Err() != nil {
+		return
+	}
+	left := time.Until(expiry).Round(time.Second)
+	if left < 0 {
+		left = 0
+	}
+	s.countdown.SetText(fmt.Sprintf("The code expires in %s", left))
+}
+
+// finish ends a sign-in: on to the profile, or the error in place.
+func (s *SignIn) finish(ctx context.Context, creds *session.Credentials, err error) {
+	if s.app.signIn != s {
+		return // this screen is gone
+	}
+	cancelled := ctx.Err() != nil && errors.Is(err, context.Canceled)
+	s.cancel()
+	if err == nil {
+		s.app.showProfile(creds)
+		return
+	}
+	s.setIdle()
+	if cancelled {
+		return // onCancel said so already
+	}
+	s.showError(describe(err))
+}
