@@ -67,6 +67,10 @@ type App struct {
 	metadata *Metadata
 	tabs     *container.AppTabs
 
+	// dialog is the confirmation shown, if any, and what Enter does in it.
+	dialog        dialog.Dialog
+	dialogConfirm func()
+
 	unsubscribe func()
 }
 
@@ -257,12 +261,29 @@ func (a *App) signOut() {
 	if a.screen != ScreenProfile && a.screen != ScreenMetadata {
 		return
 	}
-	d := dialog.NewConfirm("Sign out?", "Latch will revoke your session at the provider and remove it from this computer.", func(ok bool) {
-		if ok {
-			a.doSignOut()
+	a.confirm("Sign out?", "Latch will revoke your session at the provider and remove it from this computer.", "Sign out", a.doSignOut)
+}
+
+// confirm asks a yes-or-no question; Enter confirms and Escape dismisses.
+func (a *App) confirm(title, text, confirmText string, onConfirm func()) {
+	done := false
+	d := dialog.NewConfirm(title, text, func(ok bool) {
+		a.dialog, a.dialogConfirm = nil, nil
+		if ok && !done {
+			done = true
+			onConfirm()
 		}
 	}, a.window)
-	d.SetConfirmText("Sign out")
+	d.SetConfirmText(confirmText)
+	a.dialog = d
+	a.dialogConfirm = func() {
+		a.dialog, a.dialogConfirm = nil, nil
+		d.Hide()
+		if !done {
+			done = true
+			onConfirm()
+		}
+	}
 	d.Show()
 }
 
@@ -311,6 +332,16 @@ func (a *App) setupShortcuts() {
 		a.signOut()
 	})
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if a.dialog != nil {
+			switch ev.Name {
+			case fyne.KeyReturn, fyne.KeyEnter:
+				a.dialogConfirm()
+			case fyne.KeyEscape:
+				a.dialog.Hide()
+				a.dialog, a.dialogConfirm = nil, nil
+			}
+			return
+		}
 		if a.signIn == nil || a.screen != ScreenSignIn {
 			return
 		}

@@ -621,3 +621,28 @@ func TestPreferencesKeepNoSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestSignOutByKeyboard(t *testing.T) {
+	h := newHarness(t)
+	h.signInDirectly()
+	ui := h.start()
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	// Escape dismisses the question; nothing happens.
+	onUI(func() { ui.signOut() })
+	onUI(func() { ui.window.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) })
+	onUI(func() {
+		if ui.dialog != nil || ui.Screen() != ScreenProfile {
+			t.Fatal("Escape did not dismiss the question")
+		}
+	})
+	// Asked again (Ctrl+Shift+Q, driven with real key events in the
+	// end-to-end test), Enter confirms.
+	onUI(func() { ui.signOut() })
+	onUI(func() {
+		if ui.dialog == nil {
+			t.Fatal("no question asked")
+		}
+		ui.window.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	})
+	waitFor(t, "signed out", func() bool { return ui.Screen() == ScreenSignIn })
+}
