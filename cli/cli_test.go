@@ -7,13 +7,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"latch/cli"
 	"latch/internal/oidctest"
+	"latch/internal/sandboxtest"
 	"latch/sandbox"
 	"latch/session"
 )
@@ -176,18 +176,7 @@ func TestSignedOutAndUnreachable(t *testing.T) {
 	}
 }
 
-func startSandbox(t *testing.T) *sandbox.Server {
-	t.Helper()
-	srv, err := sandbox.New(sandbox.Config{Addr: "127.0.0.1:0", StateFile: filepath.Join(t.TempDir(), "sandbox.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv
-}
+func startSandbox(t *testing.T) *sandbox.Server { return sandboxtest.Start(t, "", 0) }
 
 func TestCommandsAgainstTheSandbox(t *testing.T) {
 	srv := startSandbox(t)

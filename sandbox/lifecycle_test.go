@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"latch/internal/oidctest"
+	"latch/internal/sandboxtest"
 	"latch/profile"
 	"latch/sandbox"
 	"latch/session"
@@ -140,21 +141,7 @@ func TestCancelAtTheSignInPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	_, err = m.LoginWithBrowser(context.Background(), session.BrowserLogin{Timeout: 10 * time.Second, OpenURL: func(_ context.Context, u string) error {
-		go func() {
-			b := oidctest.NewBrowser("", "")
-			resp, err := b.Client.Get(u)
-			if err != nil {
-				return
-			}
-			resp.Body.Close()
-			resp, err = b.Client.PostForm(srv.Issuer()+"/login/cancel", url.Values{"id": {resp.Request.URL.Query().Get("id")}})
-			if err == nil {
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	}})
+	_, err = m.LoginWithBrowser(context.Background(), session.BrowserLogin{Timeout: 10 * time.Second, OpenURL: sandboxtest.CancelAtSignIn(srv.Issuer())})
 	var pe *session.ProviderError
 	if !errors.As(err, &pe) || pe.Code != "access_denied" {
 		t.Fatalf("want access_denied, got %v", err)

@@ -7,36 +7,20 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"latch/internal/oidctest"
+	"latch/internal/sandboxtest"
 	"latch/profile"
 	"latch/sandbox"
 	"latch/session"
 )
 
 // start runs a sandbox on a free loopback port with its state in a
-// temporary folder.
-func start(t *testing.T, state string) *sandbox.Server {
-	t.Helper()
-	if state == "" {
-		state = filepath.Join(t.TempDir(), "sandbox.json")
-	}
-	srv, err := sandbox.New(sandbox.Config{Addr: "127.0.0.1:0", StateFile: state})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := srv.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv
-}
+// temporary folder, or in state.
+func start(t *testing.T, state string) *sandbox.Server { return sandboxtest.Start(t, state, 0) }
 
 func signIn(t *testing.T, srv *sandbox.Server, username, password string, scopes ...string) (*session.Manager, *session.Credentials) {
 	t.Helper()

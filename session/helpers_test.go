@@ -6,12 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"latch/internal/oidctest"
+	"latch/internal/sandboxtest"
 	"latch/sandbox"
 )
 
@@ -112,14 +112,7 @@ func forEachPeer(t *testing.T, ttl time.Duration, f func(t *testing.T, e *env)) 
 	})
 	t.Run("sandbox", func(t *testing.T) {
 		t.Parallel()
-		srv, err := sandbox.New(sandbox.Config{Addr: "127.0.0.1:0", StateFile: filepath.Join(t.TempDir(), "sandbox.json"), AccessTokenTTL: ttl})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Start(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { srv.Close() })
+		srv := sandboxtest.Start(t, "", ttl)
 		f(t, newEnvOn(t, peer{name: "sandbox", issuer: srv.Issuer(), clientID: sandbox.ClientID,
 			user: "demo", password: "demo", subject: "sandbox|demo", deviceDone: "Your device is signed in"}))
 	})

@@ -23,6 +23,7 @@ import (
 
 	"latch/cli"
 	"latch/internal/oidctest"
+	"latch/internal/sandboxtest"
 	"latch/profile"
 	"latch/sandbox"
 	"latch/session"
@@ -84,14 +85,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	srv, err := sandbox.New(sandbox.Config{Addr: "127.0.0.1:0", StateFile: filepath.Join(t.TempDir(), "sandbox.json")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv := sandboxtest.Start(t, "", 0)
 	return &harness{t: t, srv: srv, store: &session.MemoryStore{}, lock: t.TempDir(), count: &counter{}, issuer: srv.Issuer(),
 		browser: oidctest.NewBrowser("demo", "demo")}
 }
@@ -351,21 +345,7 @@ func TestCancelAndEscape(t *testing.T) {
 func TestAccessDeniedShownInPlace(t *testing.T) {
 	h := newHarness(t)
 	ui := h.start()
-	ui.openURL = func(_ context.Context, u string) error {
-		go func() {
-			b := oidctest.NewBrowser("", "")
-			resp, err := b.Client.Get(u)
-			if err != nil {
-				return
-			}
-			resp.Body.Close()
-			resp, err = b.Client.PostForm(h.issuer+"/login/cancel", url.Values{"id": {resp.Request.URL.Query().Get("id")}})
-			if err == nil {
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	}
+	ui.openURL = sandboxtest.CancelAtSignIn(h.issuer)
 	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
 	onUI(func() { test.Tap(ui.signIn.browser) })
 	waitFor(t, "access denied", func() bool { return strings.HasPrefix(ui.signIn.message.Text, "Access was denied.") })

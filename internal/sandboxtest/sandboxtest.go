@@ -1,0 +1,55 @@
+// Package sandboxtest runs Latch's sandbox provider for tests and plays a
+// person who cancels at its sign-in page.
+package sandboxtest
+
+import (
+	"context"
+	"net/url"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"latch/internal/oidctest"
+	"latch/sandbox"
+)
+
+// Start runs a sandbox on a free loopback port until the test ends, with
+// its state in stateFile (empty: a temporary folder) and access tokens that
+// live for ttl (0: the sandbox's default).
+func Start(t testing.TB, stateFile string, ttl time.Duration) *sandbox.Server {
+	t.Helper()
+	if stateFile == "" {
+		stateFile = filepath.Join(t.TempDir(), "sandbox.json")
+	}
+	srv, err := sandbox.New(sandbox.Config{Addr: "127.0.0.1:0", StateFile: stateFile, AccessTokenTTL: ttl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// CancelAtSignIn is a session.BrowserLogin.OpenURL for a person who opens
+// the sandbox's sign-in page and presses Cancel.
+func CancelAtSignIn(issuer string) func(context.Context, string) error {
+	return func(_ context.Context, u string) error {
+		go func() {
+			b := oidctest.NewBrowser("", "")
+			resp, err := b.Client.Get(u)
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			resp, err = b.Client.PostForm(issuer+"/login/cancel", url.Values{"id": {resp.Request.URL.Query().Get("id")}})
+			if err == nil {
+				resp.Body.Close()
+			}
+		}()
+		return nil
+	}
+}
