@@ -83,9 +83,12 @@ type harness struct {
 	noAPI   bool
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessTTL(t, 0) }
+
+// newHarnessTTL is a harness whose access tokens live for ttl.
+func newHarnessTTL(t *testing.T, ttl time.Duration) *harness {
 	t.Helper()
-	srv := sandboxtest.Start(t, "", 0)
+	srv := sandboxtest.Start(t, "", ttl)
 	return &harness{t: t, srv: srv, store: &session.MemoryStore{}, lock: t.TempDir(), count: &counter{}, issuer: srv.Issuer(),
 		browser: oidctest.NewBrowser("demo", "demo")}
 }
@@ -625,4 +628,26 @@ func TestSignOutByKeyboard(t *testing.T) {
 		ui.window.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	})
 	waitFor(t, "signed out", func() bool { return ui.Screen() == ScreenSignIn })
+}
+
+func TestSessionPanelFollowsProactiveRenewal(t *testing.T) {
+	h := newHarnessTTL(t, 16*time.Second) // long enough that launch does not renew
+	first := h.signInDirectly()
+	ui := h.start()
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	onUI(func() {
+		if ui.profile.creds.RefreshToken != first.RefreshToken {
+			t.Fatal("renewed at launch; the test wants the scheduler to do it")
+		}
+	})
+	// Nobody touches anything: the scheduler renews, and the panel shows it.
+	waitFor(t, "a renewal shown in the panel", func() bool {
+		return ui.profile.creds.RefreshToken != first.RefreshToken && ui.profile.expiry.After(first.Expiry) &&
+			ui.profile.state.Text == "signed in"
+	})
+	onUI(func() {
+		if ui.profile.expiresIn.Text == "expired" {
+			t.Error("the countdown shows an expired token after renewal")
+		}
+	})
 }
