@@ -59,7 +59,10 @@ type App struct {
 	// openURL opens the sign-in page; session.OpenBrowser unless a test
 	// says otherwise.
 	openURL func(ctx context.Context, url string) error
-	avatars *avatarCache
+	// signInTimeout bounds a sign-in, the person's time in the browser
+	// included.
+	signInTimeout time.Duration
+	avatars       *avatarCache
 
 	screen   string
 	signIn   *SignIn
@@ -82,7 +85,7 @@ func NewApp(ctx context.Context, a fyne.App, w fyne.Window, s *cli.Session) *App
 	}
 	return &App{
 		fyne: a, window: w, session: s, log: log, ctx: ctx,
-		do: fyne.Do, openURL: session.OpenBrowser, avatars: newAvatarCache(""),
+		do: fyne.Do, openURL: session.OpenBrowser, signInTimeout: 5 * time.Minute, avatars: newAvatarCache(""),
 	}
 }
 

@@ -651,3 +651,15 @@ func TestSessionPanelFollowsProactiveRenewal(t *testing.T) {
 		}
 	})
 }
+
+func TestSignInTimesOut(t *testing.T) {
+	h := newHarness(t)
+	ui := h.start()
+	ui.openURL = func(context.Context, string) error { return nil } // the person walks away
+	ui.signInTimeout = 300 * time.Millisecond
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "timed out", func() bool {
+		return ui.signIn.buttons.Visible() && strings.Contains(ui.signIn.message.Text, "timed out")
+	})
+}

@@ -155,9 +155,9 @@ func (s *SignIn) onBrowser() {
 	s.stopFlow = cancel
 	s.setBusy("Waiting for you to sign in in your browser…")
 	m := s.app.session.Manager
-	open := s.app.openURL
+	open, timeout := s.app.openURL, s.app.signInTimeout
 	go func() {
-		creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: open})
+		creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: open, Timeout: timeout})
 		s.app.do(func() { s.finish(ctx, creds, err) })
 	}()
 }
