@@ -85,6 +85,23 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, d pageDa
 // wrongPassword is what a failed sign-in says.
 const wrongPassword = "Wrong username or password."
 
+// signInForm shows the sign-in form page (on GET) or checks the posted
+// username and password, showing the form again with the reason when they
+// are wrong. It returns the username once the password is right.
+func (s *Server) signInForm(w http.ResponseWriter, r *http.Request, page string, d pageData) (string, bool) {
+	if r.Method != http.MethodPost {
+		s.render(w, http.StatusOK, page, d)
+		return "", false
+	}
+	username := strings.TrimSpace(r.PostFormValue("username"))
+	if _, ok := checkPassword(username, r.PostFormValue("password")); !ok {
+		d.Error, d.Username = wrongPassword, username
+		s.render(w, http.StatusUnauthorized, page, d)
+		return "", false
+	}
+	return username, true
+}
+
 // onLogin serves the sign-in page of an authorization request.
 func (s *Server) onLogin(w http.ResponseWriter, r *http.Request) {
 	id := r.FormValue("id")
@@ -92,15 +109,8 @@ func (s *Server) onLogin(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusBadRequest, "message", pageData{Title: "Sign-in expired", Message: "This sign-in has expired. Start again from Latch."})
 		return
 	}
-	d := pageData{Title: "Sign in", Action: "/login", CancelAction: "/login/cancel", ID: id}
-	if r.Method != http.MethodPost {
-		s.render(w, http.StatusOK, "login", d)
-		return
-	}
-	username := strings.TrimSpace(r.PostFormValue("username"))
-	if _, ok := checkPassword(username, r.PostFormValue("password")); !ok {
-		d.Error, d.Username = wrongPassword, username
-		s.render(w, http.StatusUnauthorized, "login", d)
+	username, ok := s.signInForm(w, r, "login", pageData{Title: "Sign in", Action: "/login", CancelAction: "/login/cancel", ID: id})
+	if !ok {
 		return
 	}
 	if err := s.storage.completeLogin(id, username); err != nil {
@@ -149,15 +159,8 @@ func (s *Server) onDevice(w http.ResponseWriter, r *http.Request) {
 			Error: "This code is unknown or has expired. Check it and try again."})
 		return
 	}
-	d := pageData{Title: "Device sign-in", Action: "/device", DenyAction: "/device/deny", UserCode: code}
-	if r.Method != http.MethodPost {
-		s.render(w, http.StatusOK, "device-login", d)
-		return
-	}
-	username := strings.TrimSpace(r.PostFormValue("username"))
-	if _, ok := checkPassword(username, r.PostFormValue("password")); !ok {
-		d.Error, d.Username = wrongPassword, username
-		s.render(w, http.StatusUnauthorized, "device-login", d)
+	username, ok := s.signInForm(w, r, "device-login", pageData{Title: "Device sign-in", Action: "/device", DenyAction: "/device/deny", UserCode: code})
+	if !ok {
 		return
 	}
 	if err := s.storage.completeDevice(code, username, true); err != nil {

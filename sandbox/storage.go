@@ -87,11 +87,9 @@ func (a *authRequest) Done() bool                            { return a.done }
 
 // refreshRequest is what a refresh token stands for.
 type refreshRequest struct {
-	token    *refreshToken
-	grant    *grant
-	hash     string
-	scopes   []string
-	clientID string
+	token  *refreshToken
+	grant  *grant
+	scopes []string
 }
 
 func (r *refreshRequest) GetAMR() []string                 { return r.grant.AMR }
@@ -242,19 +240,13 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 	if current == "" {
 		g = s.grantForLocked(req)
 	} else {
-		rt, ok := s.st.Refresh[hashToken(current)]
-		if !ok {
-			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid")
+		// Checked again under this lock: two requests with one token may
+		// both have passed TokenRequestByRefreshToken.
+		rt, live, err := s.liveRefreshLocked(current)
+		if err != nil {
+			return "", "", time.Time{}, err
 		}
-		if rt.Rotated {
-			s.st.revokeGrant(rt.GrantID)
-			_ = s.persistLocked()
-			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token was already used; the session is revoked")
-		}
-		rt.Rotated = true
-		if g, ok = s.st.Grants[rt.GrantID]; !ok {
-			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the session was revoked")
-		}
+		rt.Rotated, g = true, live
 	}
 	at := s.newAccessTokenLocked(g, req.GetScopes(), req.GetAudience())
 	token := randomID() + randomID()
@@ -272,21 +264,30 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 func (s *storage) TokenRequestByRefreshToken(_ context.Context, token string) (op.RefreshTokenRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h := hashToken(token)
-	rt, ok := s.st.Refresh[h]
+	rt, g, err := s.liveRefreshLocked(token)
+	if err != nil {
+		return nil, err
+	}
+	return &refreshRequest{token: rt, grant: g, scopes: rt.Scopes}, nil
+}
+
+// liveRefreshLocked finds a refresh token that may be spent, and its grant.
+// Presenting a rotated token is reuse: it revokes the whole grant.
+func (s *storage) liveRefreshLocked(token string) (*refreshToken, *grant, error) {
+	rt, ok := s.st.Refresh[hashToken(token)]
 	if !ok || s.now().After(rt.Expiry) {
-		return nil, errors.New("refresh token is invalid or expired")
+		return nil, nil, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid or expired")
 	}
 	if rt.Rotated {
 		s.st.revokeGrant(rt.GrantID)
 		_ = s.persistLocked()
-		return nil, errors.New("refresh token was already used; the session is revoked")
+		return nil, nil, oidc.ErrInvalidGrant().WithDescription("refresh token was already used; the session is revoked")
 	}
 	g, ok := s.st.Grants[rt.GrantID]
 	if !ok {
-		return nil, errors.New("the session was revoked")
+		return nil, nil, oidc.ErrInvalidGrant().WithDescription("the session was revoked")
 	}
-	return &refreshRequest{token: rt, grant: g, hash: h, scopes: rt.Scopes, clientID: g.ClientID}, nil
+	return rt, g, nil
 }
 
 // TerminateSession implements op.Storage: sign-out at the provider ends
