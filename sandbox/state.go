@@ -10,8 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
+
+	"latch/internal/atomicfile"
 )
 
 // ErrCorruptState means the state file exists but cannot be used. The
@@ -174,38 +175,13 @@ func (s *state) revokeGrant(id string) {
 	}
 }
 
-// save writes the state to path atomically: a temporary file in the same
-// folder, synced, then renamed over the old one.
+// save writes the state to path atomically, readable by the user alone.
 func (s *state) save(path string) error {
 	raw, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("sandbox: saving state: %w", err)
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("sandbox: saving state: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".sandbox-*.json")
-	if err != nil {
-		return fmt.Errorf("sandbox: saving state: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sandbox: saving state: %w", err)
-	}
-	if _, err := tmp.Write(raw); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sandbox: saving state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sandbox: saving state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("sandbox: saving state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, raw, 0o600); err != nil {
 		return fmt.Errorf("sandbox: saving state: %w", err)
 	}
 	return nil

@@ -17,6 +17,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+
+	"latch/internal/atomicfile"
 )
 
 // avatarSize is the avatar's side, in Fyne units.
@@ -76,8 +78,8 @@ func (c *avatarCache) get(ctx context.Context, url string) (fyne.Resource, error
 		return nil, err
 	}
 	if file != "" {
-		if err := writeAtomic(file, b); err != nil {
-			return nil, err
+		if err := atomicfile.Write(file, b, 0o600); err != nil {
+			return nil, fmt.Errorf("avatar cache: %w", err)
 		}
 	}
 	return fyne.NewStaticResource(filepath.Base(c.path(url)), b), nil
@@ -107,28 +109,6 @@ func (c *avatarCache) fetch(ctx context.Context, url string) ([]byte, error) {
 		return nil, errors.New("avatar: picture too large")
 	}
 	return b, nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("avatar cache: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".avatar-*")
-	if err != nil {
-		return fmt.Errorf("avatar cache: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("avatar cache: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("avatar cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("avatar cache: %w", err)
-	}
-	return nil
 }
 
 // initialsAvatar is a coloured disc with the person's initials, for when
