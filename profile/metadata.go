@@ -1,12 +1,10 @@
 package profile
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -73,8 +71,6 @@ type MetadataClient struct {
 	HTTP *http.Client
 }
 
-const maxAPIBytes = 1 << 20
-
 func (c *MetadataClient) userURL(creds *session.Credentials) (string, error) {
 	if c.BaseURL == "" {
 		return "", ErrNoMetadataAPI
@@ -87,46 +83,20 @@ func (c *MetadataClient) userURL(creds *session.Credentials) (string, error) {
 }
 
 func (c *MetadataClient) do(ctx context.Context, creds *session.Credentials, method, target string, body any) (map[string]any, error) {
-	var r io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return nil, fmt.Errorf("profile: metadata: %w", err)
-		}
-		r = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, r)
+	a, err := authorized(ctx, c.HTTP, creds, "metadata", method, target, body)
 	if err != nil {
-		return nil, fmt.Errorf("profile: metadata: %w", err)
+		return nil, err
 	}
-	req.Header.Set("Authorization", creds.AuthorizationHeader())
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	client := c.HTTP
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("profile: metadata: %w: %w", session.ErrProviderUnreachable, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIBytes))
-	if err != nil {
-		return nil, fmt.Errorf("profile: metadata: %w: %w", session.ErrProviderUnreachable, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		apiErr := &APIError{StatusCode: resp.StatusCode}
-		_ = json.Unmarshal(raw, apiErr)
-		apiErr.StatusCode = resp.StatusCode
+	if a.status/100 != 2 {
+		apiErr := &APIError{}
+		_ = json.Unmarshal(a.body, apiErr)
+		apiErr.StatusCode = a.status
 		return nil, apiErr
 	}
 	var user struct {
 		Metadata map[string]any `json:"user_metadata"`
 	}
-	if err := json.Unmarshal(raw, &user); err != nil {
+	if err := json.Unmarshal(a.body, &user); err != nil {
 		return nil, fmt.Errorf("profile: metadata: the answer is not JSON: %w", err)
 	}
 	if user.Metadata == nil {

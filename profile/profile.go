@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"unicode"
@@ -129,9 +128,6 @@ func (p Profile) Merge(other Profile) Profile {
 // person than the ID token names (OpenID Connect Core, section 5.3.2).
 var ErrSubjectMismatch = errors.New("profile: userinfo is about another subject")
 
-// maxUserinfoBytes bounds the userinfo response read.
-const maxUserinfoBytes = 1 << 20
-
 // UserInfo fetches the profile from the provider's userinfo endpoint with
 // the access token of creds, using client (nil: http.DefaultClient), and
 // lays it over the ID token's profile. The answer must be about the same
@@ -144,29 +140,15 @@ func UserInfo(ctx context.Context, client *http.Client, endpoint string, creds *
 	if endpoint == "" {
 		return Profile{}, errors.New("profile: the provider has no userinfo endpoint")
 	}
-	if client == nil {
-		client = http.DefaultClient
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	a, err := authorized(ctx, client, creds, "userinfo", http.MethodGet, endpoint, nil)
 	if err != nil {
-		return Profile{}, fmt.Errorf("profile: userinfo: %w", err)
+		return Profile{}, err
 	}
-	req.Header.Set("Authorization", creds.AuthorizationHeader())
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return Profile{}, fmt.Errorf("profile: userinfo: %w: %w", session.ErrProviderUnreachable, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUserinfoBytes))
-	if err != nil {
-		return Profile{}, fmt.Errorf("profile: userinfo: %w: %w", session.ErrProviderUnreachable, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return Profile{}, fmt.Errorf("profile: userinfo answered %s", resp.Status)
+	if a.status != http.StatusOK {
+		return Profile{}, fmt.Errorf("profile: userinfo answered %s", a.text)
 	}
 	var claims map[string]any
-	if err := json.Unmarshal(body, &claims); err != nil {
+	if err := json.Unmarshal(a.body, &claims); err != nil {
 		return Profile{}, fmt.Errorf("profile: userinfo is not JSON: %w", err)
 	}
 	info := FromClaims(claims)
