@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -225,7 +224,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if name != "" {
 		prefix += " " + name
 	}
-	fmt.Fprintf(env.Stderr, "%s: %s\n", prefix, oneLine(describe(err)))
+	fmt.Fprintf(env.Stderr, "%s: %s\n", prefix, oneLine(Describe(err)))
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage
@@ -315,12 +314,10 @@ func (r *runner) connect(manual bool) (*Session, func(), error) {
 		}
 		cfg.Issuer, cfg.ClientID = issuer, sandbox.ClientID
 		cfg.MetadataAPI = issuer + "/api/v2/"
-		if len(cfg.Scopes) == 0 {
-			cfg.Scopes = Auth0Scopes
-		}
 	}
 	if len(cfg.Scopes) == 0 && cfg.MetadataAPI != "" {
-		cfg.Scopes = append(slices.Clone(session.DefaultScopes), profile.ScopeReadCurrentUser, profile.ScopeUpdateCurrentUserMetadata)
+		// The user's own token must be allowed to use the metadata API.
+		cfg.Scopes = Auth0Scopes
 	}
 	store := r.env.Store
 	if store == nil {
@@ -417,7 +414,7 @@ func (r *runner) ensureSignedIn(s *Session) (*session.Credentials, error) {
 		if !errors.Is(err, session.ErrSignInRequired) && !errors.Is(err, session.ErrNoCredentials) {
 			return nil, err
 		}
-		fmt.Fprintln(r.env.Stderr, describe(err))
+		fmt.Fprintln(r.env.Stderr, Describe(err))
 	}
 	return r.signIn(s)
 }
@@ -490,8 +487,9 @@ func (r *runner) status(_ *flag.FlagSet, args []string) error {
 	}
 	ev := s.Manager.State()
 	rep.State, rep.Reason = ev.State.String(), ev.Reason
+	var p profile.Profile
 	if creds != nil {
-		p, _ := profile.FromCredentials(creds)
+		p, _ = profile.FromCredentials(creds)
 		rep.Subject, rep.Name, rep.Email = p.Subject, p.DisplayName(), p.Email
 		rep.AccessExpiry, rep.RefreshExpiry, rep.LastRenewal = creds.Expiry, creds.RefreshExpiry, creds.ObtainedAt
 		rep.AccessValid = creds.ValidFor(time.Now(), 0)
@@ -508,7 +506,6 @@ func (r *runner) status(_ *flag.FlagSet, args []string) error {
 		fmt.Fprintf(w, "State: %s\n", rep.State)
 		fmt.Fprintf(w, "Provider: %s\n", rep.Issuer)
 		if creds != nil {
-			p, _ := profile.FromCredentials(creds)
 			fmt.Fprintf(w, "Signed in as: %s\n", signedInAs(p))
 			if !rep.AccessExpiry.IsZero() {
 				left := time.Until(rep.AccessExpiry).Round(time.Second)
@@ -706,10 +703,7 @@ func signedInAs(p profile.Profile) string {
 
 // Describe turns an error into the sentence a person reads: the
 // provider's reason, what to do about the keychain, or the error itself.
-func Describe(err error) string { return describe(err) }
-
-// describe turns an error into the line a person reads.
-func describe(err error) string {
+func Describe(err error) string {
 	var pe *session.ProviderError
 	var api *profile.APIError
 	switch {

@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
 	"latch/profile"
+	"latch/session"
 )
 
 // Config says which provider Latch talks to. It comes from flags, the
@@ -40,9 +42,11 @@ func (c Config) Origin(setting string) string {
 	return setting
 }
 
-// Auth0Scopes are the scopes the Auth0 preset asks for.
-var Auth0Scopes = []string{"openid", "profile", "email", "offline_access",
-	profile.ScopeReadCurrentUser, profile.ScopeUpdateCurrentUserMetadata}
+// Auth0Scopes are the scopes the Auth0 preset asks for, and any provider
+// with a metadata API when no scopes are configured: the default ones and
+// those of the Management API for the user's own record.
+var Auth0Scopes = append(slices.Clone(session.DefaultScopes),
+	profile.ScopeReadCurrentUser, profile.ScopeUpdateCurrentUserMetadata)
 
 // fileConfig is the TOML config file. Unknown keys are errors.
 type fileConfig struct {
