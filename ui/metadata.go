@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -115,7 +116,7 @@ func (m *Metadata) build() fyne.CanvasObject {
 		widget.NewLabelWithStyle("Value", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	m.editor = container.NewBorder(
 		header,
-		container.NewVBox(m.problem, m.progress, m.status, container.NewHBox(m.add, layoutSpacer(), m.reload, m.save)),
+		container.NewVBox(m.problem, m.progress, m.status, container.NewHBox(m.add, layout.NewSpacer(), m.reload, m.save)),
 		nil, nil,
 		container.NewVScroll(m.list),
 	)

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -85,11 +86,9 @@ func (p *Profile) build() fyne.CanvasObject {
 	))
 	go p.countdown()
 	return container.NewVScroll(container.NewPadded(container.NewVBox(
-		header, details, panel, container.NewHBox(layoutSpacer(), p.signOut),
+		header, details, panel, container.NewHBox(layout.NewSpacer(), p.signOut),
 	)))
 }
-
-func layoutSpacer() fyne.CanvasObject { return widget.NewLabel("") }
 
 func (p *Profile) showVerified() {
 	switch {

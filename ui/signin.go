@@ -147,13 +147,23 @@ func (s *SignIn) onCancel() {
 	s.showInfo("Sign-in cancelled.")
 }
 
-func (s *SignIn) onBrowser() {
+// begin starts a sign-in flow that Cancel, Escape or leaving the screen
+// stops, unless one is under way already.
+func (s *SignIn) begin(busy string) (context.Context, bool) {
 	if s.stopFlow != nil {
-		return
+		return nil, false
 	}
 	ctx, cancel := context.WithCancel(s.app.ctx)
 	s.stopFlow = cancel
-	s.setBusy("Waiting for you to sign in in your browser…")
+	s.setBusy(busy)
+	return ctx, true
+}
+
+func (s *SignIn) onBrowser() {
+	ctx, ok := s.begin("Waiting for you to sign in in your browser…")
+	if !ok {
+		return
+	}
 	m := s.app.session.Manager
 	open, timeout := s.app.openURL, s.app.signInTimeout
 	go func() {
@@ -163,12 +173,10 @@ func (s *SignIn) onBrowser() {
 }
 
 func (s *SignIn) onDevice() {
-	if s.stopFlow != nil {
+	ctx, ok := s.begin("Asking the provider for a code…")
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithCancel(s.app.ctx)
-	s.stopFlow = cancel
-	s.setBusy("Asking the provider for a code…")
 	m := s.app.session.Manager
 	go func() {
 		d, err := m.StartDeviceLogin(ctx)
