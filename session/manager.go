@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -229,10 +230,8 @@ func intersect(allowed, offered []string) []string {
 	}
 	var out []string
 	for _, a := range allowed {
-		for _, o := range offered {
-			if a == o {
-				out = append(out, a)
-			}
+		if slices.Contains(offered, a) {
+			out = append(out, a)
 		}
 	}
 	if len(out) == 0 {
