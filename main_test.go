@@ -19,7 +19,8 @@ import (
 
 	"latch/cli"
 	"latch/internal/keyringtest"
-	"latch/internal/oidctest"
+	"latch/internal/oidcprovider"
+	"latch/internal/testbrowser"
 	"latch/sandbox"
 	"latch/session"
 )
@@ -94,7 +95,7 @@ func loginNoBrowser(t *testing.T, env []string, user, password string, args ...s
 	if !sc.Scan() {
 		t.Fatalf("no URL printed: %s", errb.String())
 	}
-	if code, _, err := oidctest.NewBrowser(user, password).Visit(sc.Text()); err != nil || code != 200 {
+	if code, _, err := testbrowser.NewBrowser(user, password).Visit(sc.Text()); err != nil || code != 200 {
 		t.Fatalf("browser: %d %v", code, err)
 	}
 	_, _ = io.Copy(io.Discard, stdout)
@@ -159,14 +160,14 @@ func startSandbox(t *testing.T, env []string, addr string) (string, func()) {
 // TestBinarySignsInWithBrowserFlow signs in against an issuer given on the
 // command line, as `go run . --issuer ... --client-id ...` does.
 func TestBinarySignsInWithBrowserFlow(t *testing.T) {
-	op := oidctest.Start(t, oidctest.Options{})
+	op := oidcprovider.Start(t, oidcprovider.Options{})
 	env := home(t)
-	p := startLatch(t, env, "--issuer", op.Issuer, "--client-id", oidctest.ClientID, "--no-browser", "--no-window")
+	p := startLatch(t, env, "--issuer", op.Issuer, "--client-id", oidcprovider.ClientID, "--no-browser", "--no-window")
 	cmd, stdout, sc, stderr := p.cmd, p.stdout, p.lines, p.stderr
 	if !sc.Scan() {
 		t.Fatalf("no sign-in URL printed; stderr: %s", stderr.String())
 	}
-	if code, _, err := oidctest.NewBrowser("alice", oidctest.Accounts["alice"]).Visit(sc.Text()); err != nil || code != 200 {
+	if code, _, err := testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"]).Visit(sc.Text()); err != nil || code != 200 {
 		t.Fatalf("browser: %d %v", code, err)
 	}
 	rest, _ := io.ReadAll(stdout)
@@ -177,11 +178,11 @@ func TestBinarySignsInWithBrowserFlow(t *testing.T) {
 		t.Fatalf("stdout: %s", rest)
 	}
 	// The session is in the keychain: the next run signs nobody in.
-	code, out, errOut := latch(t, env, "--issuer", op.Issuer, "--client-id", oidctest.ClientID, "--no-browser", "--no-window")
+	code, out, errOut := latch(t, env, "--issuer", op.Issuer, "--client-id", oidcprovider.ClientID, "--no-browser", "--no-window")
 	if code != 0 || strings.Contains(out, "code_challenge") || !strings.Contains(out, "Signed in as Alice") {
 		t.Fatalf("second run %d: %s %s", code, out, errOut)
 	}
-	if code, _, errOut := latch(t, env, "logout", "--issuer", op.Issuer, "--client-id", oidctest.ClientID); code != 0 {
+	if code, _, errOut := latch(t, env, "logout", "--issuer", op.Issuer, "--client-id", oidcprovider.ClientID); code != 0 {
 		t.Fatalf("logout: %s", errOut)
 	}
 }
@@ -260,7 +261,7 @@ func TestBinaryDeviceLogin(t *testing.T) {
 	if !strings.HasPrefix(lines["verification_uri"], issuer) || lines["user_code"] == "" {
 		t.Fatalf("printed %v (%s)", lines, errb.String())
 	}
-	if code, body, err := oidctest.NewBrowser("ada", "lovelace").Visit(lines["verification_uri_complete"]); err != nil || code != 200 || !strings.Contains(body, "signed in") {
+	if code, body, err := testbrowser.NewBrowser("ada", "lovelace").Visit(lines["verification_uri_complete"]); err != nil || code != 200 || !strings.Contains(body, "signed in") {
 		t.Fatalf("device page %d %v", code, err)
 	}
 	if err := cmd.Wait(); err != nil {
@@ -290,7 +291,7 @@ func TestBinaryOutOfTheBox(t *testing.T) {
 	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "http://"+addr+"/") {
 		t.Fatalf("no sandbox sign-in URL: %q %s", sc.Text(), errb.String())
 	}
-	if code, _, err := oidctest.NewBrowser("demo", "demo").Visit(sc.Text()); err != nil || code != 200 {
+	if code, _, err := testbrowser.NewBrowser("demo", "demo").Visit(sc.Text()); err != nil || code != 200 {
 		t.Fatalf("browser %d %v", code, err)
 	}
 	rest, _ := io.ReadAll(stdout)

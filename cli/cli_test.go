@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"latch/cli"
-	"latch/internal/oidctest"
+	"latch/internal/oidcprovider"
+	"latch/internal/testbrowser"
 	"latch/internal/sandboxtest"
 	"latch/sandbox"
 	"latch/session"
@@ -61,7 +62,7 @@ func (w *world) loginNoBrowser(user, password string, extra ...string) {
 	if !sc.Scan() {
 		w.t.Fatalf("no URL printed: %s", errb.String())
 	}
-	if code, _, err := oidctest.NewBrowser(user, password).Visit(sc.Text()); err != nil || code != 200 {
+	if code, _, err := testbrowser.NewBrowser(user, password).Visit(sc.Text()); err != nil || code != 200 {
 		w.t.Fatalf("browser: %d %v", code, err)
 	}
 	go io.Copy(io.Discard, pr)
@@ -71,11 +72,11 @@ func (w *world) loginNoBrowser(user, password string, extra ...string) {
 }
 
 func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
-	op := oidctest.Start(t, oidctest.Options{})
+	op := oidcprovider.Start(t, oidcprovider.Options{})
 	w := newWorld(t, nil)
-	b := oidctest.NewBrowser("alice", oidctest.Accounts["alice"])
+	b := testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"])
 	w.open = b.OpenURL
-	code, out, errOut := w.run("--issuer", op.Issuer, "--client-id", oidctest.ClientID, "--no-window")
+	code, out, errOut := w.run("--issuer", op.Issuer, "--client-id", oidcprovider.ClientID, "--no-window")
 	if code != 0 || !strings.Contains(out, "Signed in as Alice Liddell <alice@example.test> (subject alice)") {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
@@ -84,7 +85,7 @@ func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 		t.Error("the browser was opened although a session is stored")
 		return nil
 	}
-	w.env = map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidctest.ClientID}
+	w.env = map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID}
 	var shown *cli.Session
 	var out2, err2 bytes.Buffer
 	env := w.cliEnv(&out2, &err2)
@@ -103,8 +104,8 @@ func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 }
 
 func TestGenericProviderHasNoMetadataAPI(t *testing.T) {
-	op := oidctest.Start(t, oidctest.Options{})
-	w := newWorld(t, map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidctest.ClientID})
+	op := oidcprovider.Start(t, oidcprovider.Options{})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID})
 	w.loginNoBrowser("bob", "builder")
 	code, _, errOut := w.run("metadata", "get")
 	if code != 1 || !strings.Contains(errOut, "offers no metadata API") {
@@ -246,7 +247,7 @@ func TestDeviceLoginPrintsCodes(t *testing.T) {
 	if lines["user_code"] == "" || lines["verification_uri"] == "" || !strings.Contains(complete, url.QueryEscape(lines["user_code"])) && !strings.Contains(complete, lines["user_code"]) {
 		t.Fatalf("printed %v", lines)
 	}
-	if code, body, err := oidctest.NewBrowser("ada", "lovelace").Visit(complete); err != nil || code != 200 || !strings.Contains(body, "signed in") {
+	if code, body, err := testbrowser.NewBrowser("ada", "lovelace").Visit(complete); err != nil || code != 200 || !strings.Contains(body, "signed in") {
 		t.Fatalf("device page: %d %v", code, err)
 	}
 	if code := <-done; code != 0 {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/oidctest"
+	"latch/internal/testbrowser"
 	"latch/internal/sandboxtest"
 	"latch/profile"
 	"latch/sandbox"
@@ -105,7 +105,7 @@ func TestWrongPasswordSaysSo(t *testing.T) {
 	defer cancel()
 	_, err = m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: func(_ context.Context, u string) error {
 		go func() {
-			b := oidctest.NewBrowser("demo", "wrong")
+			b := testbrowser.NewBrowser("demo", "wrong")
 			resp, err := b.Client.Get(u)
 			if err != nil {
 				page <- err.Error()
@@ -163,7 +163,7 @@ func TestDeviceSignInThroughTheDevicePage(t *testing.T) {
 		t.Fatalf("%+v", d)
 	}
 	go func() {
-		code, body, err := oidctest.NewBrowser("demo", "demo").Visit(d.VerificationURIComplete)
+		code, body, err := testbrowser.NewBrowser("demo", "demo").Visit(d.VerificationURIComplete)
 		if err != nil || code != 200 || !strings.Contains(body, "Your device is signed in") {
 			t.Errorf("device page: %d %v %s", code, err, body)
 		}

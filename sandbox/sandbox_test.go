@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/oidctest"
+	"latch/internal/testbrowser"
 	"latch/internal/sandboxtest"
 	"latch/profile"
 	"latch/sandbox"
@@ -35,7 +35,7 @@ func signIn(t *testing.T, srv *sandbox.Server, username, password string, scopes
 	t.Cleanup(func() { m.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	b := oidctest.NewBrowser(username, password)
+	b := testbrowser.NewBrowser(username, password)
 	creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: b.OpenURL})
 	if err != nil {
 		t.Fatalf("sign-in: %v", err)

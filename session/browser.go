@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os/exec"
@@ -14,7 +15,7 @@ import (
 func OpenBrowser(ctx context.Context, u string) error {
 	parsed, err := url.Parse(u)
 	if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") {
-		return fmt.Errorf("session: refusing to open a non-web URL in a browser")
+		return errors.New("only http and https addresses are opened in a browser")
 	}
 	_ = ctx // the browser outlives the sign-in; it is not tied to ctx
 	var cmd *exec.Cmd
@@ -27,7 +28,7 @@ func OpenBrowser(ctx context.Context, u string) error {
 		cmd = exec.Command("xdg-open", u)
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("session: opening the browser: %w", err)
+		return fmt.Errorf("starting the browser: %w", err)
 	}
 	go func() { _ = cmd.Wait() }()
 	return nil

@@ -11,7 +11,7 @@ import (
 )
 
 // Credentials are what a sign-in or a renewal gives: the tokens and when
-// they end. Its String method and its log value never show a token.
+// they end. Its [Credentials.String] method never shows a token.
 type Credentials struct {
 	AccessToken  string `json:"access_token"`
 	TokenType    string `json:"token_type,omitempty"`
@@ -99,6 +99,20 @@ func (c *Credentials) String() string {
 
 // GoString is String, so that %#v shows no token either.
 func (c *Credentials) GoString() string { return c.String() }
+
+// oauth2Token is c as golang.org/x/oauth2 sees it, without the refresh
+// token: the Manager alone renews.
+func (c *Credentials) oauth2Token() *oauth2.Token {
+	t := &oauth2.Token{
+		AccessToken: c.AccessToken,
+		TokenType:   c.TokenType,
+		Expiry:      c.Expiry,
+	}
+	if c.IDToken != "" {
+		t = t.WithExtra(map[string]any{"id_token": c.IDToken})
+	}
+	return t
+}
 
 func (c *Credentials) clone() *Credentials {
 	if c == nil {

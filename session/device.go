@@ -11,7 +11,7 @@ import (
 
 // DeviceLogin is a device authorization grant (RFC 8628) in progress: show
 // UserCode and VerificationURI (or VerificationURIComplete, for example as
-// a QR code) to the person, then call Wait.
+// a QR code) to the person, then call [DeviceLogin.Wait].
 type DeviceLogin struct {
 	// UserCode is what the person types at VerificationURI.
 	UserCode string
@@ -31,22 +31,22 @@ type DeviceLogin struct {
 	verifier *Verifier
 }
 
-// StartDeviceLogin asks the provider for a device code. Errors wrap
-// ErrDiscovery when the provider offers no device authorization endpoint.
+// StartDeviceLogin asks the provider for a device code. Errors match
+// [ErrDiscovery] when the provider offers no device authorization endpoint.
 func (m *Manager) StartDeviceLogin(ctx context.Context) (*DeviceLogin, error) {
-	p, verifier, err := m.provider(ctx)
+	p, verifier, err := m.providers.get(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if p.DeviceAuthorizationEndpoint == "" {
-		return nil, fmt.Errorf("%w: %s offers no device authorization endpoint", ErrDiscovery, p.Issuer)
+		return nil, &DiscoveryError{Issuer: p.Issuer, Problem: "the provider offers no device authorization endpoint"}
 	}
-	conf := m.oauthConfig(p, "")
+	conf := oauthConfig(m.cfg.ClientID, m.cfg.Scopes, p, "")
 	var opts []oauth2.AuthCodeOption
 	if m.cfg.Audience != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("audience", m.cfg.Audience))
 	}
-	resp, err := conf.DeviceAuth(m.httpContext(ctx), opts...)
+	resp, err := conf.DeviceAuth(withHTTPClient(ctx, m.http), opts...)
 	if err != nil {
 		return nil, providerError("device sign-in", err)
 	}
@@ -71,16 +71,20 @@ func (m *Manager) StartDeviceLogin(ctx context.Context) (*DeviceLogin, error) {
 // slow_down), until the person approves or denies, the codes expire, or
 // ctx ends. On approval the credentials are verified, stored and returned.
 //
-// Errors: a *ProviderError with Code "access_denied" or "expired_token";
-// context errors on cancel.
+// Errors: a [*ProviderError] with Code "access_denied" or "expired_token";
+// [ErrSignInTimedOut] when ctx's deadline passes; [context.Canceled] on
+// cancel.
 func (d *DeviceLogin) Wait(ctx context.Context) (*Credentials, error) {
-	tok, err := d.conf.DeviceAccessToken(d.m.httpContext(ctx), d.response)
+	tok, err := d.conf.DeviceAccessToken(withHTTPClient(ctx, d.m.http), d.response)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, &ProviderError{Op: "device sign-in", Code: "expired_token", Description: "the code expired"}
 		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, ErrSignInTimedOut
+		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("session: device sign-in: %w", ctx.Err())
+			return nil, fmt.Errorf("device sign-in: %w", ctx.Err())
 		}
 		return nil, providerError("device sign-in", err)
 	}

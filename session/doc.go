@@ -6,11 +6,11 @@
 // It is the Go counterpart of Auth0.swift's CredentialsManager, with
 // renewal that no caller waits for, renewal that is safe across processes,
 // keychain storage that survives platform size limits and torn writes, and
-// a readable reason when a session ends.
+// errors that say why a session ended.
 //
 // # Tour
 //
-// A Manager holds one session with one provider:
+// A [Manager] holds one session with one provider:
 //
 //	m, err := session.New(session.Config{
 //		Issuer:   "https://example.eu.auth0.com/",
@@ -27,14 +27,21 @@
 //		_, err = m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: session.OpenBrowser})
 //	}
 //
-// Then ask for credentials whenever a token is needed. In steady state they
-// come from memory; the background scheduler has already renewed them:
+// A session is an oauth2.TokenSource and an *http.Client, so any Go
+// library that takes either runs on it. In steady state tokens come from
+// memory; the background scheduler has already renewed them:
 //
-//	creds, err := m.Credentials(ctx, 30*time.Second)
-//	req.Header.Set("Authorization", creds.AuthorizationHeader())
+//	client := oauth2.NewClient(ctx, m.TokenSource(30*time.Second))
+//	resp, err := client.Get("https://api.example.com/me")
 //
-// Follow the session's state (signed in, renewing, offline, ended and why)
-// with Subscribe, and sign out with Logout.
+// or, with [Manager.Client], which fetches each token with the request's
+// own context:
+//
+//	resp, err := m.Client(ctx).Get("https://api.example.com/me")
+//
+// [Manager.Credentials] returns the tokens themselves. Follow the
+// session's state (signed in, renewing, offline, ended and why) with
+// [Manager.Subscribe], and sign out with [Manager.Logout].
 //
 // # Security
 //
@@ -44,12 +51,13 @@
 // are verified (signature against the provider's JWK Set, an allowlist of
 // asymmetric algorithms, iss, aud, azp, exp, iat). Tokens never appear in
 // errors, logs or String output, and nothing secret is written outside the
-// Store.
+// [Store].
 //
 // # Errors
 //
-// Errors wrap one of the sentinel errors (ErrNoCredentials,
-// ErrSignInRequired, ErrKeychainUnavailable, ErrProviderUnreachable, ...)
-// or are a *ProviderError carrying the provider's OAuth error code; test
-// them with errors.Is and errors.As.
+// Errors wrap one of the sentinel errors ([ErrNoCredentials],
+// [ErrSignInRequired], [ErrKeychainUnavailable], [ErrProviderUnreachable],
+// ...) or are a [*ProviderError] carrying the provider's OAuth error code,
+// or a [*DiscoveryError]; test them with [errors.Is] and [errors.As].
+// Their texts are for developers: an application words them for people.
 package session

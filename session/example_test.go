@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"latch/session"
 )
 
@@ -60,4 +62,29 @@ func ExampleManager_LoginWithBrowser() {
 		return
 	}
 	fmt.Println("Authorization:", creds.AuthorizationHeader() != "")
+}
+
+// Any Go library that takes an oauth2.TokenSource or an *http.Client runs
+// on a Latch session: here golang.org/x/oauth2's own client.
+func ExampleManager_TokenSource() {
+	m, err := session.New(session.Config{
+		Issuer:   "https://example.eu.auth0.com/",
+		ClientID: "my-native-client",
+		Store:    session.NewKeychain("my-app"),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+	ctx := context.Background()
+	var src oauth2.TokenSource = m.TokenSource(30 * time.Second)
+	resp, err := oauth2.NewClient(ctx, src).Get("https://api.example.com/me")
+	if errors.Is(err, session.ErrNoCredentials) {
+		fmt.Println("sign in first")
+		return
+	}
+	if err == nil {
+		resp.Body.Close()
+	}
 }

@@ -128,6 +128,24 @@ func (op *fakeOP) signedIn(t *testing.T, store Store, lifetime time.Duration, ad
 	return m, creds
 }
 
+// handlerTransport serves requests with a handler in the same process,
+// without a network: the transport for tests in a testing/synctest
+// bubble, whose fake clock only moves when every goroutine in it waits.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	w := httptest.NewRecorder()
+	t.h.ServeHTTP(w, r)
+	resp := w.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+// direct makes a Manager reach op without a network, for synctest.
+func (op *fakeOP) direct(c *Config) {
+	c.HTTPClient = &http.Client{Transport: handlerTransport{op.srv.Config.Handler}}
+}
+
 // answer returns a token script that always answers status with body.
 func answer(status int, body string) func(w http.ResponseWriter, r *http.Request) bool {
 	return func(w http.ResponseWriter, _ *http.Request) bool {

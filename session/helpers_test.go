@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/oidctest"
+	"latch/internal/oidcprovider"
 	"latch/internal/sandboxtest"
+	"latch/internal/testbrowser"
 	"latch/sandbox"
 )
 
@@ -29,6 +30,13 @@ type recorder struct {
 	mu    sync.Mutex
 	calls []tokenCall
 	urls  []string
+}
+
+// count is the number of requests sent through r.
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.urls)
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -106,9 +114,9 @@ type peer struct {
 func forEachPeer(t *testing.T, ttl time.Duration, f func(t *testing.T, e *env)) {
 	t.Run("oidc-provider", func(t *testing.T) {
 		t.Parallel()
-		op := oidctest.Start(t, oidctest.Options{AccessTokenTTL: ttl})
-		f(t, newEnvOn(t, peer{name: "oidc-provider", issuer: op.Issuer, clientID: oidctest.ClientID,
-			user: "alice", password: oidctest.Accounts["alice"], subject: "alice", deviceDone: "Sign-in Success"}))
+		op := oidcprovider.Start(t, oidcprovider.Options{AccessTokenTTL: ttl})
+		f(t, newEnvOn(t, peer{name: "oidc-provider", issuer: op.Issuer, clientID: oidcprovider.ClientID,
+			user: "alice", password: oidcprovider.Accounts["alice"], subject: "alice", deviceDone: "Sign-in Success"}))
 	})
 	t.Run("sandbox", func(t *testing.T) {
 		t.Parallel()
@@ -131,9 +139,9 @@ type env struct {
 // newEnv is an env on oidc-provider alone, for what only it can show.
 func newEnv(t *testing.T, ttl time.Duration) *env {
 	t.Helper()
-	op := oidctest.Start(t, oidctest.Options{AccessTokenTTL: ttl})
-	return newEnvOn(t, peer{name: "oidc-provider", issuer: op.Issuer, clientID: oidctest.ClientID,
-		user: "alice", password: oidctest.Accounts["alice"], subject: "alice"})
+	op := oidcprovider.Start(t, oidcprovider.Options{AccessTokenTTL: ttl})
+	return newEnvOn(t, peer{name: "oidc-provider", issuer: op.Issuer, clientID: oidcprovider.ClientID,
+		user: "alice", password: oidcprovider.Accounts["alice"], subject: "alice"})
 }
 
 func newEnvOn(t *testing.T, p peer) *env {
@@ -176,7 +184,7 @@ func manual(c *Config) { c.ManualRenewal = true }
 // login signs in through the browser as the peer's account.
 func (e *env) login(m *Manager) *Credentials {
 	e.t.Helper()
-	b := oidctest.NewBrowser(e.peer.user, e.peer.password)
+	b := testbrowser.NewBrowser(e.peer.user, e.peer.password)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	creds, err := m.LoginWithBrowser(ctx, BrowserLogin{OpenURL: b.OpenURL})

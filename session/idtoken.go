@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,7 +42,7 @@ type VerifierConfig struct {
 }
 
 // IDTokenClaims are the claims of a verified ID token that this package
-// checks. The profile claims are read with Credentials.Claims.
+// checks. The profile claims are read with [Credentials.Claims].
 type IDTokenClaims struct {
 	jwt.RegisteredClaims
 	Nonce           string `json:"nonce,omitempty"`
@@ -50,18 +51,30 @@ type IDTokenClaims struct {
 	SessionID       string `json:"sid,omitempty"`
 }
 
+// KeySet finds the public keys that may have signed an ID token, as
+// go-oidc's KeySet does. [RemoteKeys] is the provider's JWK Set; tests
+// may give keys of their own.
+//
+// Implementations are safe for concurrent use.
+type KeySet interface {
+	// VerificationKeys returns the candidate keys for a token whose header
+	// names key ID kid (empty: none named) and algorithm alg. An error
+	// means no key can be found.
+	VerificationKeys(ctx context.Context, kid, alg string) ([]crypto.PublicKey, error)
+}
+
 // Verifier checks ID tokens: signature against the provider's keys, the
 // algorithm allowlist, iss, aud, azp, exp, iat and nonce. It is safe for
 // concurrent use.
 type Verifier struct {
-	keys   jwt.Keyfunc
+	keys   KeySet
 	config VerifierConfig
 	parser *jwt.Parser
 }
 
-// NewVerifier returns a Verifier that finds signing keys with keys (see
-// RemoteKeys) and checks the claims against config.
-func NewVerifier(keys jwt.Keyfunc, config VerifierConfig) *Verifier {
+// NewVerifier returns a [Verifier] that finds signing keys in keys (see
+// [RemoteKeys]) and checks the claims against config.
+func NewVerifier(keys KeySet, config VerifierConfig) *Verifier {
 	algs := config.Algorithms
 	if len(algs) == 0 {
 		algs = DefaultAlgorithms
@@ -95,13 +108,24 @@ func NewVerifier(keys jwt.Keyfunc, config VerifierConfig) *Verifier {
 
 // Verify checks the ID token raw. nonce is the value sent in the
 // authorization request; an empty nonce skips that check (renewals carry
-// none). Errors wrap ErrInvalidIDToken and say what failed.
+// none). Errors wrap [ErrInvalidIDToken] and say what failed.
 func (v *Verifier) Verify(ctx context.Context, raw, nonce string) (*IDTokenClaims, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var claims IDTokenClaims
-	_, err := v.parser.ParseWithClaims(raw, &claims, v.keys)
+	_, err := v.parser.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		keys, err := v.keys.VerificationKeys(ctx, kid, t.Method.Alg())
+		if err != nil {
+			return nil, err
+		}
+		set := jwt.VerificationKeySet{}
+		for _, k := range keys {
+			set.Keys = append(set.Keys, k)
+		}
+		return set, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidIDToken, describeJWTError(err))
 	}
@@ -145,11 +169,11 @@ func describeJWTError(err error) string {
 	return err.Error()
 }
 
-// RemoteKeys returns a jwt.Keyfunc backed by the JWK Set at jwksURL,
-// fetched with client. Keys are refreshed hourly and at once (at most every
-// 30 seconds) when a token names an unknown key ID, so a provider's key
-// rotation needs no restart. The refresh goroutine ends with ctx.
-func RemoteKeys(ctx context.Context, client *http.Client, jwksURL string, log *slog.Logger) (jwt.Keyfunc, error) {
+// RemoteKeys returns the [KeySet] of the JWK Set at jwksURL, fetched with
+// client. Keys are refreshed hourly and at once (at most every 30 seconds)
+// when a token names an unknown key ID, so a provider's key rotation needs
+// no restart. The refresh goroutine ends with ctx.
+func RemoteKeys(ctx context.Context, client *http.Client, jwksURL string, log *slog.Logger) (KeySet, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -161,12 +185,35 @@ func RemoteKeys(ctx context.Context, client *http.Client, jwksURL string, log *s
 		RefreshUnknownKID: rate.NewLimiter(rate.Every(30*time.Second), 1),
 		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
 			return func(ctx context.Context, err error) {
-				log.WarnContext(ctx, "session: refreshing signing keys failed", "jwks_uri", u, "error", err)
+				log.WarnContext(ctx, "refreshing signing keys failed", "jwks_uri", u, "error", err)
 			}
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("session: signing keys at %s: %w", jwksURL, err)
+		return nil, fmt.Errorf("signing keys at %s: %w", jwksURL, err)
 	}
-	return kf.Keyfunc, nil
+	return remoteKeys{kf}, nil
+}
+
+// remoteKeys is a [KeySet] on keyfunc's cached, refreshed JWK Set.
+type remoteKeys struct{ kf keyfunc.Keyfunc }
+
+// VerificationKeys implements [KeySet].
+func (r remoteKeys) VerificationKeys(ctx context.Context, kid, alg string) ([]crypto.PublicKey, error) {
+	header := map[string]any{"alg": alg}
+	if kid != "" {
+		header["kid"] = kid
+	}
+	key, err := r.kf.KeyfuncCtx(ctx)(&jwt.Token{Header: header})
+	if err != nil {
+		return nil, err
+	}
+	if set, ok := key.(jwt.VerificationKeySet); ok {
+		keys := make([]crypto.PublicKey, 0, len(set.Keys))
+		for _, k := range set.Keys {
+			keys = append(keys, k)
+		}
+		return keys, nil
+	}
+	return []crypto.PublicKey{key}, nil
 }

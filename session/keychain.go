@@ -164,7 +164,7 @@ func (k *Keychain) Set(ctx context.Context, key string, value []byte) error {
 	sum := sha256.Sum256(value)
 	m, err := json.Marshal(manifest{Version: 1, Slot: slot, Chunks: n, Sum: hex.EncodeToString(sum[:])})
 	if err != nil {
-		return fmt.Errorf("session: keychain write %q: %w", key, err)
+		return fmt.Errorf("keychain write %q: %w", key, err)
 	}
 	if _, err := k.call(ctx, "write", key, func(b SecretBackend) (string, error) {
 		return "", b.Set(k.Service, key, string(m))
@@ -253,13 +253,13 @@ func (k *Keychain) call(ctx context.Context, op, key string, f func(SecretBacken
 		case errors.Is(r.err, keyring.ErrNotFound), errors.Is(r.err, ErrNotFound):
 			return "", ErrNotFound
 		case errors.Is(r.err, keyring.ErrSetDataTooBig):
-			return "", fmt.Errorf("session: keychain %s %q: item too large for this keychain: %w", op, key, r.err)
+			return "", fmt.Errorf("keychain %s %q: item too large for this keychain: %w", op, key, r.err)
 		default:
-			return "", fmt.Errorf("session: keychain %s %q: %w: %w", op, key, ErrKeychainUnavailable, r.err)
+			return "", fmt.Errorf("keychain %s %q: %w: %w", op, key, ErrKeychainUnavailable, r.err)
 		}
 	case <-timer.C:
-		return "", fmt.Errorf("session: keychain %s %q: %w: no answer within %s (is it locked?)", op, key, ErrKeychainUnavailable, timeout)
+		return "", fmt.Errorf("keychain %s %q: %w: no answer within %s (is it locked?)", op, key, ErrKeychainUnavailable, timeout)
 	case <-ctx.Done():
-		return "", fmt.Errorf("session: keychain %s %q: %w", op, key, ctx.Err())
+		return "", fmt.Errorf("keychain %s %q: %w", op, key, ctx.Err())
 	}
 }

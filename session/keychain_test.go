@@ -1,12 +1,13 @@
 package session
 
 import (
+	"latch/internal/peers"
+
 	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -87,8 +88,8 @@ func randomBytes(t *testing.T, n int) []byte {
 }
 
 // realKeychain returns the backend of the real keychain, after checking it
-// works. Under the README's test command (LATCH_REQUIRE_KEYCHAIN=1) a
-// missing Secret Service fails the test; elsewhere the test is skipped.
+// works. A missing Secret Service skips the test, or fails it under
+// scripts/test (see package peers).
 func realKeychain(t *testing.T) SecretBackend {
 	t.Helper()
 	probe := NewKeychain(testService(t))
@@ -98,10 +99,7 @@ func realKeychain(t *testing.T) SecretBackend {
 		err = probe.Delete(context.Background(), "probe")
 	}
 	if err != nil {
-		if os.Getenv("LATCH_REQUIRE_KEYCHAIN") == "1" {
-			t.Fatalf("the Secret Service is required here and does not work: %v", err)
-		}
-		t.Skipf("no usable keychain (run the README's test command for one): %v", err)
+		peers.Missing(t, "the Secret Service", err.Error())
 	}
 	return KeyringBackend{}
 }

@@ -21,17 +21,17 @@ const lockPollInterval = 20 * time.Millisecond
 // ends. The file holds nothing; only its lock matters.
 func acquireFileLock(ctx context.Context, path string) (*fileLock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("session: renewal lock: %w", err)
+		return nil, fmt.Errorf("renewal lock: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("session: renewal lock: %w", err)
+		return nil, fmt.Errorf("renewal lock: %w", err)
 	}
 	for {
 		ok, err := tryLockFile(f)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("session: renewal lock: %w", err)
+			return nil, fmt.Errorf("renewal lock: %w", err)
 		}
 		if ok {
 			return &fileLock{f: f}, nil
@@ -39,7 +39,7 @@ func acquireFileLock(ctx context.Context, path string) (*fileLock, error) {
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("session: renewal lock: waiting for another process: %w", ctx.Err())
+			return nil, fmt.Errorf("renewal lock: waiting for another process: %w", ctx.Err())
 		case <-time.After(lockPollInterval):
 		}
 	}

@@ -6,11 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"html"
-	"net"
-	"net/http"
-	"strconv"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -19,8 +14,8 @@ import (
 // BrowserLogin configures a sign-in through the system browser.
 type BrowserLogin struct {
 	// OpenURL shows the authorization URL to the person, normally by
-	// opening their browser (see OpenBrowser). It is called once, with the
-	// listener already waiting. Required.
+	// opening their browser (see [OpenBrowser]). It is called once, with
+	// the listener already waiting. Required.
 	OpenURL func(ctx context.Context, url string) error
 	// Timeout bounds the whole sign-in, the person's time in the browser
 	// included; 0 means 5 minutes. Cancelling ctx ends it sooner.
@@ -30,6 +25,9 @@ type BrowserLogin struct {
 	Prompt string
 	// LoginHint, when set, is sent as login_hint.
 	LoginHint string
+	// AppName names the application on the page the browser shows at the
+	// end ("return to AppName"); empty means "the application".
+	AppName string
 }
 
 // randomString returns n random bytes, base64url-encoded.
@@ -39,14 +37,6 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// callbackResult is what the loopback listener received.
-type callbackResult struct {
-	code string
-	err  error
-	// reply receives the outcome of the sign-in, to show in the browser.
-	reply chan error
-}
-
 // LoginWithBrowser signs the person in with the authorization code flow and
 // PKCE (S256) through a loopback redirect (RFC 8252): it listens on
 // 127.0.0.1 on a random port for exactly one callback, opens the
@@ -54,13 +44,14 @@ type callbackResult struct {
 // verifies the ID token (nonce included), stores the credentials and
 // returns them. The browser is shown a short page saying how it ended.
 //
-// Errors: a *ProviderError when the provider refuses (for example
-// access_denied with a wrong password); ErrInvalidCallback for a callback
-// with a wrong state; ErrInvalidIDToken; context errors on cancel or
-// timeout; ErrKeychainUnavailable when the credentials cannot be stored.
+// Errors: a [*ProviderError] when the provider refuses (for example
+// access_denied with a wrong password); [ErrInvalidCallback] for a
+// callback with a wrong state; [ErrInvalidIDToken]; [ErrSignInTimedOut]
+// when opts.Timeout passes; [context.Canceled] on cancel;
+// [ErrKeychainUnavailable] when the credentials cannot be stored.
 func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Credentials, error) {
 	if opts.OpenURL == nil {
-		return nil, errors.New("session: BrowserLogin.OpenURL is required")
+		return nil, errors.New("BrowserLogin.OpenURL is required")
 	}
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -69,63 +60,17 @@ func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Cre
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	p, verifier, err := m.provider(ctx)
+	p, verifier, err := m.providers.get(ctx)
+	if err != nil {
+		return nil, signInError(ctx, err)
+	}
+	state, nonce, pkce := randomString(24), randomString(24), oauth2.GenerateVerifier()
+	l, err := listenLoopback(state, p.Issuer, pageTexts{app: opts.AppName})
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("session: sign-in: loopback listener: %w", err)
-	}
-	redirect := "http://127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + "/callback"
-	state, nonce, pkce := randomString(24), randomString(24), oauth2.GenerateVerifier()
-	conf := m.oauthConfig(p, redirect)
-
-	results := make(chan callbackResult, 1)
-	var once sync.Once
-	mux := http.NewServeMux()
-	mux.HandleFunc("/callback", func(w http.ResponseWriter, r *http.Request) {
-		first := false
-		once.Do(func() { first = true })
-		if !first {
-			writePage(w, http.StatusGone, "Sign-in already handled", "This sign-in link was already used. You can close this window.")
-			return
-		}
-		res := callbackResult{reply: make(chan error, 1)}
-		q := r.URL.Query()
-		switch {
-		case q.Get("state") != state:
-			res.err = fmt.Errorf("%w: state does not match this sign-in", ErrInvalidCallback)
-		case q.Get("error") != "":
-			res.err = &ProviderError{Op: "sign-in", Code: q.Get("error"), Description: q.Get("error_description")}
-		case q.Has("iss") && q.Get("iss") != p.Issuer:
-			res.err = fmt.Errorf("%w: answer from another issuer", ErrInvalidCallback)
-		case q.Get("code") == "":
-			res.err = fmt.Errorf("%w: no authorization code", ErrInvalidCallback)
-		default:
-			res.code = q.Get("code")
-		}
-		results <- res
-		var outcome error
-		select {
-		case outcome = <-res.reply:
-		case <-r.Context().Done():
-			return
-		}
-		if outcome != nil {
-			writePage(w, http.StatusBadRequest, "Sign-in failed", failureText(outcome))
-			return
-		}
-		writePage(w, http.StatusOK, "Signed in", "You are signed in to Latch. You can close this window and return to the app.")
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
-	}()
+	defer l.close()
+	conf := oauthConfig(m.cfg.ClientID, m.cfg.Scopes, p, l.redirect)
 
 	authOpts := []oauth2.AuthCodeOption{
 		oauth2.S256ChallengeOption(pkce),
@@ -141,25 +86,34 @@ func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Cre
 		authOpts = append(authOpts, oauth2.SetAuthURLParam("login_hint", opts.LoginHint))
 	}
 	if err := opts.OpenURL(ctx, conf.AuthCodeURL(state, authOpts...)); err != nil {
-		return nil, fmt.Errorf("session: sign-in: opening the browser: %w", err)
+		return nil, fmt.Errorf("opening the browser: %w", err)
 	}
 
 	var res callbackResult
 	select {
-	case res = <-results:
+	case res = <-l.results:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("session: sign-in: %w", ctx.Err())
+		return nil, signInError(ctx, ctx.Err())
 	}
 	creds, err := m.finishLogin(ctx, res, conf, pkce, nonce, verifier)
 	res.reply <- err
-	return creds, err
+	return creds, signInError(ctx, err)
+}
+
+// signInError marks err as a timed-out sign-in when the sign-in's own
+// deadline passed.
+func signInError(ctx context.Context, err error) error {
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded) {
+		return ErrSignInTimedOut
+	}
+	return err
 }
 
 func (m *Manager) finishLogin(ctx context.Context, res callbackResult, conf *oauth2.Config, pkce, nonce string, verifier *Verifier) (*Credentials, error) {
 	if res.err != nil {
 		return nil, res.err
 	}
-	tok, err := conf.Exchange(m.httpContext(ctx), res.code, oauth2.VerifierOption(pkce))
+	tok, err := conf.Exchange(withHTTPClient(ctx, m.http), res.code, oauth2.VerifierOption(pkce))
 	if err != nil {
 		return nil, providerError("sign-in", err)
 	}
@@ -174,38 +128,10 @@ func (m *Manager) acceptToken(ctx context.Context, tok *oauth2.Token, nonce stri
 		return nil, fmt.Errorf("%w: the provider returned no ID token (is the openid scope requested?)", ErrInvalidIDToken)
 	}
 	if _, err := verifier.Verify(ctx, creds.IDToken, nonce); err != nil {
-		return nil, fmt.Errorf("session: sign-in: %w", err)
+		return nil, fmt.Errorf("sign-in: %w", err)
 	}
 	if err := m.adopt(ctx, creds); err != nil {
 		return nil, err
 	}
 	return creds.clone(), nil
-}
-
-func failureText(err error) string {
-	var pe *ProviderError
-	if errors.As(err, &pe) {
-		return pe.Reason()
-	}
-	switch {
-	case errors.Is(err, ErrInvalidCallback):
-		return "This answer does not belong to the sign-in Latch started. Please start again from the app."
-	case errors.Is(err, ErrInvalidIDToken):
-		return "The provider's answer could not be verified. Please try again."
-	case errors.Is(err, ErrKeychainUnavailable):
-		return "You signed in, but the system keychain is unavailable. Unlock it and try again."
-	}
-	return "Latch could not complete the sign-in. Please return to the app."
-}
-
-func writePage(w http.ResponseWriter, status int, title, text string) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>%s · Latch</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32em;margin:4em auto;padding:0 1em;color:#222}h1{font-weight:500}</style>
-</head><body><h1>%s</h1><p>%s</p></body></html>
-`, html.EscapeString(title), html.EscapeString(title), html.EscapeString(text))
 }

@@ -9,11 +9,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // Provider is what OpenID Connect discovery tells about an issuer: its
-// endpoints and signing keys' location. Endpoints a provider does not offer
+// endpoints and signing keys' location; see [Discover]. Endpoints a provider does not offer
 // are empty.
 type Provider struct {
 	Issuer                      string   `json:"issuer"`
@@ -29,86 +28,85 @@ type Provider struct {
 	ScopesSupported             []string `json:"scopes_supported"`
 }
 
-// discovered caches providers per issuer for the life of the process.
-var discovered sync.Map // issuer URL -> *Provider
-
 // maxDiscoveryBytes bounds the discovery document read.
 const maxDiscoveryBytes = 1 << 20
 
 // Discover fetches the discovery document of issuer
-// (issuer + "/.well-known/openid-configuration") with client, checks it and
-// caches the result for the life of the process. A nil client means
-// http.DefaultClient.
+// (issuer + "/.well-known/openid-configuration") with client and checks
+// it. A nil client means [http.DefaultClient]. It caches nothing: a
+// [Manager] keeps the result for its own life.
 //
 // The document must name the same issuer and give the authorization, token
-// and JWKS endpoints; errors wrap ErrDiscovery and name what is wrong.
+// and JWKS endpoints; errors are a [*DiscoveryError] that says what is
+// wrong, and match [ErrProviderUnreachable] too when the document could
+// not be fetched.
 func Discover(ctx context.Context, client *http.Client, issuer string) (*Provider, error) {
 	issuer = strings.TrimSuffix(issuer, "/")
-	if p, ok := discovered.Load(issuer); ok {
-		return p.(*Provider), nil
+	fail := func(problem string, err error) error {
+		return &DiscoveryError{Issuer: issuer, Problem: problem, Err: err}
 	}
 	u, err := url.Parse(issuer)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("%w: issuer %q is not an http(s) URL", ErrDiscovery, issuer)
+		return nil, fail("the issuer is not an http(s) URL", nil)
 	}
 	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
-		return nil, fmt.Errorf("%w: issuer %q must use https (plain http is allowed on loopback only)", ErrDiscovery, issuer)
+		return nil, fail("the issuer must use https (plain http is allowed on loopback only)", nil)
 	}
 	if client == nil {
 		client = http.DefaultClient
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrDiscovery, err)
+		return nil, fail("the request cannot be made", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: issuer %s: %w: %w", ErrDiscovery, issuer, ErrProviderUnreachable, err)
+		return nil, fail("the provider cannot be reached", fmt.Errorf("%w: %w", ErrProviderUnreachable, err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBytes))
 	if err != nil {
-		return nil, fmt.Errorf("%w: issuer %s: %w: %w", ErrDiscovery, issuer, ErrProviderUnreachable, err)
+		return nil, fail("the document could not be read", fmt.Errorf("%w: %w", ErrProviderUnreachable, err))
 	}
 	if resp.StatusCode != http.StatusOK {
-		err := fmt.Errorf("%w: issuer %s: discovery answered %s", ErrDiscovery, issuer, resp.Status)
+		var cause error
 		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			err = fmt.Errorf("%w: %w", err, ErrProviderUnreachable)
+			cause = ErrProviderUnreachable
 		}
-		return nil, err
+		return nil, fail("the provider answered "+resp.Status, cause)
 	}
 	var p Provider
 	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, fmt.Errorf("%w: issuer %s: discovery document is not JSON: %w", ErrDiscovery, issuer, err)
+		return nil, fail("the document is not JSON", err)
 	}
-	if err := p.check(issuer); err != nil {
-		return nil, err
+	if problem := p.check(issuer); problem != "" {
+		return nil, fail(problem, nil)
 	}
-	actual, _ := discovered.LoadOrStore(issuer, &p)
-	return actual.(*Provider), nil
+	return &p, nil
 }
 
-func (p *Provider) check(issuer string) error {
+// check returns what makes p unusable for issuer, "" when nothing does.
+func (p *Provider) check(issuer string) string {
 	if strings.TrimSuffix(p.Issuer, "/") != issuer {
-		return fmt.Errorf("%w: discovery of %s names another issuer, %q", ErrDiscovery, issuer, p.Issuer)
+		return fmt.Sprintf("the document names another issuer, %q", p.Issuer)
 	}
-	for name, v := range map[string]string{
-		"authorization_endpoint": p.AuthorizationEndpoint,
-		"token_endpoint":         p.TokenEndpoint,
-		"jwks_uri":               p.JWKSURI,
+	for _, e := range []struct{ name, value string }{
+		{"authorization_endpoint", p.AuthorizationEndpoint},
+		{"token_endpoint", p.TokenEndpoint},
+		{"jwks_uri", p.JWKSURI},
 	} {
-		if v == "" {
-			return fmt.Errorf("%w: discovery of %s has no %s", ErrDiscovery, issuer, name)
+		if e.value == "" {
+			return "the document has no " + e.name
 		}
-		if _, err := url.ParseRequestURI(v); err != nil {
-			return fmt.Errorf("%w: discovery of %s: %s is not a URL", ErrDiscovery, issuer, name)
+		if _, err := url.ParseRequestURI(e.value); err != nil {
+			return e.name + " is not a URL"
 		}
 	}
 	if len(p.CodeChallengeMethods) > 0 && !slices.Contains(p.CodeChallengeMethods, "S256") {
-		return fmt.Errorf("%w: %s does not support PKCE with S256", ErrDiscovery, issuer)
+		return "the provider does not support PKCE with S256"
 	}
-	return nil
+	return ""
 }
 
 func isLoopbackHost(host string) bool {

@@ -1,9 +1,6 @@
 package session
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // State is where a session stands.
 type State int
@@ -20,11 +17,11 @@ const (
 	// still valid, can be used meanwhile.
 	StateRenewing
 	// StateOffline: the last renewal failed for a transient reason and is
-	// being retried with backoff.
+	// being retried with backoff. [Event.Err] says why.
 	StateOffline
 	// StateEnded: the session ended without the person signing out (the
 	// provider rejected the refresh token, or the credentials expired and
-	// cannot be renewed). Event.Reason says why.
+	// cannot be renewed). [Event.Err] says why.
 	StateEnded
 )
 
@@ -45,13 +42,13 @@ func (s State) String() string {
 	return "unknown"
 }
 
-// Event is one change of a session's state. It holds no token.
+// Event is one change of a session's state, with what a session panel
+// shows. It holds no token.
 type Event struct {
 	State State
-	// Reason is a sentence a person can read, set for StateEnded and
-	// StateOffline.
-	Reason string
-	// Err is the error behind the change, if any.
+	// Err is the error behind the change: set for [StateEnded] (it then
+	// matches [ErrSignInRequired]) and [StateOffline], and for a failed
+	// renewal that left the state as it was.
 	Err error
 	// Subject is the sub claim of the signed-in person, when known.
 	Subject string
@@ -59,114 +56,10 @@ type Event struct {
 	Expiry time.Time
 	// LastRenewal is when the credentials were last obtained.
 	LastRenewal time.Time
+	// RefreshToken reports whether a refresh token is held.
+	RefreshToken bool
+	// RefreshExpiry is when the refresh token ends, when the provider says.
+	RefreshExpiry time.Time
 	// At is when the change happened.
 	At time.Time
-}
-
-// subscriber delivers events to one callback, in order, on a goroutine of
-// its own, so that a slow subscriber delays nobody else.
-type subscriber struct {
-	fn     func(Event)
-	mu     sync.Mutex
-	queue  []Event
-	wake   chan struct{}
-	closed chan struct{}
-}
-
-func newSubscriber(fn func(Event)) *subscriber {
-	s := &subscriber{fn: fn, wake: make(chan struct{}, 1), closed: make(chan struct{})}
-	go s.run()
-	return s
-}
-
-func (s *subscriber) push(e Event) {
-	s.mu.Lock()
-	s.queue = append(s.queue, e)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (s *subscriber) run() {
-	for {
-		select {
-		case <-s.closed:
-			return
-		case <-s.wake:
-		}
-		for {
-			s.mu.Lock()
-			if len(s.queue) == 0 {
-				s.mu.Unlock()
-				break
-			}
-			e := s.queue[0]
-			s.queue = s.queue[1:]
-			s.mu.Unlock()
-			select {
-			case <-s.closed:
-				return
-			default:
-			}
-			s.fn(e)
-		}
-	}
-}
-
-func (s *subscriber) close() { close(s.closed) }
-
-// events holds the current state and the subscribers.
-type events struct {
-	mu      sync.Mutex
-	current Event
-	next    int
-	subs    map[int]*subscriber
-}
-
-func (ev *events) publish(e Event) {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	ev.current = e
-	for _, s := range ev.subs {
-		s.push(e)
-	}
-}
-
-func (ev *events) state() Event {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	return ev.current
-}
-
-func (ev *events) subscribe(fn func(Event)) func() {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	if ev.subs == nil {
-		ev.subs = make(map[int]*subscriber)
-	}
-	id := ev.next
-	ev.next++
-	s := newSubscriber(fn)
-	ev.subs[id] = s
-	s.push(ev.current)
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			ev.mu.Lock()
-			delete(ev.subs, id)
-			ev.mu.Unlock()
-			s.close()
-		})
-	}
-}
-
-func (ev *events) closeAll() {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	for id, s := range ev.subs {
-		s.close()
-		delete(ev.subs, id)
-	}
 }

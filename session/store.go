@@ -9,7 +9,7 @@ import (
 
 // ErrNotFound is returned by a Store's Get and Delete for a key it does not
 // hold.
-var ErrNotFound = errors.New("session: not found in store")
+var ErrNotFound = errors.New("not found in store")
 
 // Store keeps small secret values by key. The keychain implementation is
 // Keychain; MemoryStore serves unit tests.

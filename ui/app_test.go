@@ -22,7 +22,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"latch/cli"
-	"latch/internal/oidctest"
+	"latch/internal/oidcprovider"
+	"latch/internal/testbrowser"
 	"latch/internal/sandboxtest"
 	"latch/profile"
 	"latch/sandbox"
@@ -78,7 +79,7 @@ type harness struct {
 	store   session.Store
 	lock    string
 	count   *counter
-	browser *oidctest.Browser
+	browser *oidcprovider.Browser
 	issuer  string
 	noAPI   bool
 }
@@ -90,7 +91,7 @@ func newHarnessTTL(t *testing.T, ttl time.Duration) *harness {
 	t.Helper()
 	srv := sandboxtest.Start(t, "", ttl)
 	return &harness{t: t, srv: srv, store: &session.MemoryStore{}, lock: t.TempDir(), count: &counter{}, issuer: srv.Issuer(),
-		browser: oidctest.NewBrowser("demo", "demo")}
+		browser: testbrowser.NewBrowser("demo", "demo")}
 }
 
 func (h *harness) session() *cli.Session {
@@ -113,7 +114,7 @@ func (h *harness) session() *cli.Session {
 // signInDirectly stores a session the way `latch login` would.
 func (h *harness) signInDirectly() *session.Credentials {
 	s := h.session()
-	creds, err := s.Manager.LoginWithBrowser(h.t.Context(), session.BrowserLogin{OpenURL: oidctest.NewBrowser("demo", "demo").OpenURL})
+	creds, err := s.Manager.LoginWithBrowser(h.t.Context(), session.BrowserLogin{OpenURL: testbrowser.NewBrowser("demo", "demo").OpenURL})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -316,7 +317,7 @@ func TestDeviceSignIn(t *testing.T) {
 		complete = s.link.URL.String() + "?user_code=" + url.QueryEscape(s.userCode.Text)
 		return s.devicePanel.Visible() && s.cancelBtn.Visible()
 	})
-	if code, body, err := oidctest.NewBrowser("ada", "lovelace").Visit(complete); err != nil || code != 200 || !strings.Contains(body, "signed in") {
+	if code, body, err := testbrowser.NewBrowser("ada", "lovelace").Visit(complete); err != nil || code != 200 || !strings.Contains(body, "signed in") {
 		t.Fatalf("device page %d %v", code, err)
 	}
 	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile && ui.profile.subject.Text == "sandbox|ada" })

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/oidctest"
+	"latch/internal/testbrowser"
 	"latch/sandbox"
 )
 
@@ -39,7 +39,7 @@ func Start(t testing.TB, stateFile string, ttl time.Duration) *sandbox.Server {
 func CancelAtSignIn(issuer string) func(context.Context, string) error {
 	return func(_ context.Context, u string) error {
 		go func() {
-			b := oidctest.NewBrowser("", "")
+			b := testbrowser.NewBrowser("", "")
 			resp, err := b.Client.Get(u)
 			if err != nil {
 				return

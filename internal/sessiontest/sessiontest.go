@@ -1,5 +1,5 @@
 // Package sessiontest gives tests outside package session a Manager signed
-// in to the real test provider (see oidctest).
+// in to the real test provider (see oidcprovider).
 package sessiontest
 
 import (
@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/oidctest"
+	"latch/internal/oidcprovider"
+	"latch/internal/testbrowser"
 	"latch/session"
 )
 
 // Signed is a Manager signed in as a test account, with what it runs on.
 type Signed struct {
-	Provider *oidctest.Provider
+	Provider *oidcprovider.Provider
 	Manager  *session.Manager
 	Store    *session.MemoryStore
 	Creds    *session.Credentials
@@ -24,9 +25,9 @@ type Signed struct {
 // ends.
 func SignIn(t testing.TB, username string, adjust ...func(*session.Config)) *Signed {
 	t.Helper()
-	op := oidctest.Start(t, oidctest.Options{})
+	op := oidcprovider.Start(t, oidcprovider.Options{})
 	store := &session.MemoryStore{}
-	cfg := session.Config{Issuer: op.Issuer, ClientID: oidctest.ClientID, Store: store, LockDir: t.TempDir()}
+	cfg := session.Config{Issuer: op.Issuer, ClientID: oidcprovider.ClientID, Store: store, LockDir: t.TempDir()}
 	for _, f := range adjust {
 		f(&cfg)
 	}
@@ -37,7 +38,7 @@ func SignIn(t testing.TB, username string, adjust ...func(*session.Config)) *Sig
 	t.Cleanup(func() { m.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	b := oidctest.NewBrowser(username, oidctest.Accounts[username])
+	b := testbrowser.NewBrowser(username, oidcprovider.Accounts[username])
 	creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: b.OpenURL})
 	if err != nil {
 		t.Fatalf("sign-in as %s: %v", username, err)

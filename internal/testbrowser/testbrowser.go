@@ -1,12 +1,9 @@
-// Package oidctest starts the real OpenID provider the tests run against
-// (panva's oidc-provider, under testdata/oidc) and plays the person at the
-// browser: it follows authorization URLs, fills in sign-in forms and
-// follows the redirects into Latch's loopback listener.
-package oidctest
+// Package testbrowser plays the person at the browser in tests: a
+// cookie-jar HTTP client that follows authorization URLs, fills in sign-in
+// forms and follows the redirects into Latch's loopback listener.
+package testbrowser
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -14,128 +11,12 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
-
-// ClientID is the native public client the provider knows.
-const ClientID = "latch-test"
-
-// Accounts the provider knows, by username, with their passwords.
-var Accounts = map[string]string{"alice": "wonderland", "bob": "builder"}
-
-// Options configure a provider.
-type Options struct {
-	// AccessTokenTTL is the access tokens' lifetime; 0 means 60 s.
-	AccessTokenTTL time.Duration
-}
-
-// Provider is a running oidc-provider.
-type Provider struct {
-	Issuer string
-}
-
-// repoRoot finds the module root from this file's location.
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
-// Start runs the provider on a free loopback port until the test ends. It
-// fails the test, never skips it, when node or the npm packages are
-// missing: the README's test command installs them.
-func Start(t testing.TB, opts Options) *Provider {
-	t.Helper()
-	dir := filepath.Join(repoRoot(), "testdata", "oidc")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "oidc-provider")); err != nil {
-		t.Fatalf("oidc-provider is not installed: run `npm ci` in testdata/oidc (the README's test command does): %v", err)
-	}
-	ttl := opts.AccessTokenTTL
-	if ttl <= 0 {
-		ttl = time.Minute
-	}
-	cmd := exec.Command("node", "server.mjs")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PORT=0", "ACCESS_TOKEN_TTL="+strconv.Itoa(int(ttl.Seconds())), "CLIENT_ID="+ClientID, "NODE_NO_WARNINGS=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting oidc-provider (is node installed?): %v", err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() && stderr.Len() > 0 {
-			t.Logf("oidc-provider stderr:\n%s", stderr.String())
-		}
-	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if s, ok := strings.CutPrefix(sc.Text(), "issuer: "); ok {
-				lines <- s
-			}
-		}
-		close(lines)
-	}()
-	select {
-	case issuer, ok := <-lines:
-		if !ok {
-			t.Fatalf("oidc-provider exited: %s", stderr.String())
-		}
-		return &Provider{Issuer: issuer}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("oidc-provider did not start: %s", stderr.String())
-	}
-	return nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func (s *syncBuffer) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Len()
-}
 
 // Browser is a person with a browser: a cookie-jar HTTP client that fills
 // in the forms it meets.

@@ -1,0 +1,136 @@
+// Package oidcprovider runs, for tests, the real OpenID provider written by
+// others that Latch is tested against: panva's npm oidc-provider (OpenID
+// Certified), pinned under testdata/oidc and started with Node on a free
+// loopback port.
+package oidcprovider
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"latch/internal/peers"
+)
+
+// ClientID is the native public client the provider knows.
+const ClientID = "latch-test"
+
+// Accounts the provider knows, by username, with their passwords.
+var Accounts = map[string]string{"alice": "wonderland", "bob": "builder"}
+
+// Options configure a provider.
+type Options struct {
+	// AccessTokenTTL is the access tokens' lifetime; 0 means 60 s.
+	AccessTokenTTL time.Duration
+}
+
+// Provider is a running oidc-provider.
+type Provider struct {
+	Issuer string
+}
+
+// repoRoot finds the module root from this file's location.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Start runs the provider on a free loopback port until the test ends.
+// When Node or the npm package is missing, the test is skipped, or fails
+// under scripts/test (see package peers).
+func Start(t testing.TB, opts Options) *Provider {
+	t.Helper()
+	dir := filepath.Join(repoRoot(), "testdata", "oidc")
+	if _, err := exec.LookPath("node"); err != nil {
+		peers.Missing(t, "Node.js", "no node on PATH")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "oidc-provider")); err != nil {
+		peers.Missing(t, "the npm package oidc-provider", "run `npm ci` in testdata/oidc")
+	}
+	ttl := opts.AccessTokenTTL
+	if ttl <= 0 {
+		ttl = time.Minute
+	}
+	cmd := exec.Command("node", "server.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PORT=0", "ACCESS_TOKEN_TTL="+strconv.Itoa(int(ttl.Seconds())), "CLIENT_ID="+ClientID, "NODE_NO_WARNINGS=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting oidc-provider (is node installed?): %v", err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() && stderr.Len() > 0 {
+			t.Logf("oidc-provider stderr:\n%s", stderr.String())
+		}
+	})
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if s, ok := strings.CutPrefix(sc.Text(), "issuer: "); ok {
+				lines <- s
+			}
+		}
+		close(lines)
+	}()
+	select {
+	case issuer, ok := <-lines:
+		if !ok {
+			t.Fatalf("oidc-provider exited: %s", stderr.String())
+		}
+		return &Provider{Issuer: issuer}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("oidc-provider did not start: %s", stderr.String())
+	}
+	return nil
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Len()
+}
+

@@ -1,0 +1,71 @@
+package session
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// providerCache holds a [Manager]'s discovered provider and its ID token
+// verifier for the Manager's life. A failed discovery is not kept: the
+// next call tries again.
+type providerCache struct {
+	issuer   string
+	clientID string
+	http     *http.Client
+	clock    Clock
+	leeway   time.Duration
+	log      *slog.Logger
+	keysCtx  context.Context // ends the key refresh goroutine
+
+	mu       sync.Mutex
+	prov     *Provider
+	verifier *Verifier
+}
+
+// get returns the provider and verifier, discovering them the first time.
+func (c *providerCache) get(ctx context.Context) (*Provider, *Verifier, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.prov != nil {
+		return c.prov, c.verifier, nil
+	}
+	p, err := Discover(ctx, c.http, c.issuer)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := RemoteKeys(c.keysCtx, c.http, p.JWKSURI, c.log)
+	if err != nil {
+		return nil, nil, &DiscoveryError{Issuer: c.issuer, Problem: "the signing keys cannot be fetched", Err: err}
+	}
+	c.prov = p
+	c.verifier = NewVerifier(keys, VerifierConfig{
+		Issuer:     p.Issuer,
+		ClientID:   c.clientID,
+		Algorithms: intersect(DefaultAlgorithms, p.IDTokenSigningAlgs),
+		Leeway:     c.leeway,
+		Now:        c.clock.Now,
+	})
+	return c.prov, c.verifier, nil
+}
+
+// intersect keeps the allowed algorithms the provider says it uses; when it
+// says nothing, or nothing in common, all allowed ones.
+func intersect(allowed, offered []string) []string {
+	if len(offered) == 0 {
+		return allowed
+	}
+	var out []string
+	for _, a := range allowed {
+		if slices.Contains(offered, a) {
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		return allowed
+	}
+	return out
+}
