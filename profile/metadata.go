@@ -7,9 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-
-	"latch/session"
 )
 
 // Scopes the signed-in user's token needs for the Management API.
@@ -24,14 +23,34 @@ const MaxMetadataBytes = 16 << 10
 
 // ErrNoMetadataAPI means the provider offers no user metadata API (a
 // generic OpenID provider); callers say so instead of failing.
-var ErrNoMetadataAPI = errors.New("profile: this provider offers no metadata API")
+var ErrNoMetadataAPI = errors.New("this provider offers no metadata API")
 
 // ErrInvalidKey means a metadata key name is not allowed: empty, or with
-// "." or "$" in it.
-var ErrInvalidKey = errors.New("profile: invalid metadata key")
+// "." or "$" in it. A [*KeyError] says which.
+var ErrInvalidKey = errors.New("invalid metadata key")
 
-// APIError is an error answer of the Management API, in Auth0's shape.
+// KeyError is a metadata key name that Auth0's rules do not allow. It
+// matches [ErrInvalidKey].
+type KeyError struct {
+	Key string
+}
+
+// Error implements error.
+func (e *KeyError) Error() string {
+	if e.Key == "" {
+		return "a metadata key name is empty"
+	}
+	return "metadata key " + strconv.Quote(e.Key) + " contains '.' or '$'"
+}
+
+// Is reports whether target is [ErrInvalidKey].
+func (e *KeyError) Is(target error) bool { return target == ErrInvalidKey }
+
+// APIError is an error answer of the userinfo endpoint or of the
+// Management API (then in Auth0's shape, with a message).
 type APIError struct {
+	// API names the API: "userinfo endpoint" or "metadata API".
+	API        string `json:"-"`
 	StatusCode int    `json:"statusCode"`
 	Err        string `json:"error"`
 	Message    string `json:"message"`
@@ -40,7 +59,7 @@ type APIError struct {
 
 // Error implements error.
 func (e *APIError) Error() string {
-	msg := fmt.Sprintf("profile: metadata API answered %d", e.StatusCode)
+	msg := fmt.Sprintf("%s answered %d %s", e.API, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Message != "" {
 		msg += ": " + e.Message
 	}
@@ -48,13 +67,10 @@ func (e *APIError) Error() string {
 }
 
 // CheckKey reports whether name may be a user_metadata key, as Auth0's
-// rules say: not empty, no "." and no "$".
+// rules say: not empty, no "." and no "$". The error is a [*KeyError].
 func CheckKey(name string) error {
-	if name == "" {
-		return fmt.Errorf("%w: the name is empty", ErrInvalidKey)
-	}
-	if strings.ContainsAny(name, ".$") {
-		return fmt.Errorf("%w: %q contains '.' or '$'", ErrInvalidKey, name)
+	if name == "" || strings.ContainsAny(name, ".$") {
+		return &KeyError{Key: name}
 	}
 	return nil
 }
@@ -67,37 +83,37 @@ type MetadataClient struct {
 	// "https://tenant.eu.auth0.com/api/v2/". Empty means the provider has
 	// no metadata API.
 	BaseURL string
-	// HTTP makes the requests; nil means http.DefaultClient.
+	// HTTP makes the requests and authorizes them: a session Manager's
+	// Client, or any oauth2 client. Required.
 	HTTP *http.Client
 }
 
-func (c *MetadataClient) userURL(creds *session.Credentials) (string, error) {
+func (c *MetadataClient) userURL(userID string) (string, error) {
 	if c.BaseURL == "" {
 		return "", ErrNoMetadataAPI
 	}
-	sub := creds.Subject()
-	if sub == "" {
-		return "", fmt.Errorf("profile: metadata: %w", ErrNoProfile)
+	if userID == "" {
+		return "", errors.New("metadata: no user ID given")
 	}
-	return strings.TrimSuffix(c.BaseURL, "/") + "/users/" + url.PathEscape(sub), nil
+	return strings.TrimSuffix(c.BaseURL, "/") + "/users/" + url.PathEscape(userID), nil
 }
 
-func (c *MetadataClient) do(ctx context.Context, creds *session.Credentials, method, target string, body any) (map[string]any, error) {
-	a, err := authorized(ctx, c.HTTP, creds, "metadata", method, target, body)
+func (c *MetadataClient) do(ctx context.Context, method, target string, body any) (map[string]any, error) {
+	a, err := send(ctx, c.HTTP, "metadata", method, target, body)
 	if err != nil {
 		return nil, err
 	}
 	if a.status/100 != 2 {
 		apiErr := &APIError{}
 		_ = json.Unmarshal(a.body, apiErr)
-		apiErr.StatusCode = a.status
+		apiErr.API, apiErr.StatusCode = "metadata API", a.status
 		return nil, apiErr
 	}
 	var user struct {
 		Metadata map[string]any `json:"user_metadata"`
 	}
 	if err := json.Unmarshal(a.body, &user); err != nil {
-		return nil, fmt.Errorf("profile: metadata: the answer is not JSON: %w", err)
+		return nil, fmt.Errorf("metadata: the answer is not JSON: %w", err)
 	}
 	if user.Metadata == nil {
 		user.Metadata = map[string]any{}
@@ -105,31 +121,31 @@ func (c *MetadataClient) do(ctx context.Context, creds *session.Credentials, met
 	return user.Metadata, nil
 }
 
-// Get returns the user's user_metadata.
-func (c *MetadataClient) Get(ctx context.Context, creds *session.Credentials) (map[string]any, error) {
-	target, err := c.userURL(creds)
+// Get returns the user_metadata of userID (the ID token's sub).
+func (c *MetadataClient) Get(ctx context.Context, userID string) (map[string]any, error) {
+	target, err := c.userURL(userID)
 	if err != nil {
 		return nil, err
 	}
-	return c.do(ctx, creds, http.MethodGet, target+"?fields=user_metadata&include_fields=true", nil)
+	return c.do(ctx, http.MethodGet, target+"?fields=user_metadata&include_fields=true", nil)
 }
 
-// Patch changes root keys of user_metadata: each key of changes is set to
-// its value, a nil value deletes the key, nested objects replace the old
-// value whole. Key names are checked before anything is sent. It returns
-// the metadata as stored afterwards.
-func (c *MetadataClient) Patch(ctx context.Context, creds *session.Credentials, changes map[string]any) (map[string]any, error) {
+// Patch changes root keys of userID's user_metadata: each key of changes
+// is set to its value, a nil value deletes the key, nested objects replace
+// the old value whole. Key names are checked before anything is sent. It
+// returns the metadata as stored afterwards.
+func (c *MetadataClient) Patch(ctx context.Context, userID string, changes map[string]any) (map[string]any, error) {
 	for k := range changes {
 		if err := CheckKey(k); err != nil {
 			return nil, err
 		}
 	}
-	target, err := c.userURL(creds)
+	target, err := c.userURL(userID)
 	if err != nil {
 		return nil, err
 	}
 	if changes == nil {
 		changes = map[string]any{}
 	}
-	return c.do(ctx, creds, http.MethodPatch, target, map[string]any{"user_metadata": changes})
+	return c.do(ctx, http.MethodPatch, target, map[string]any{"user_metadata": changes})
 }

@@ -1,10 +1,13 @@
-// Package profile reads who is signed in: the claims of the ID token and
-// the provider's userinfo endpoint. It builds on package session and, like
-// it, knows nothing of any user interface.
+// Package profile reads who is signed in and their user metadata: the
+// claims of the ID token, the provider's userinfo endpoint, and
+// user_metadata through the Auth0 Management API shape. Its network calls
+// take an authorizing *http.Client, such as a session Manager's Client or
+// any oauth2 client; it knows nothing of any user interface.
 //
-//	creds, _ := m.Credentials(ctx, time.Minute)
-//	p, _ := profile.FromCredentials(creds)
-//	fmt.Println("Signed in as", p.DisplayName())
+//	claims, _ := creds.Claims()
+//	p := profile.FromClaims(claims)
+//	info, err := profile.UserInfo(ctx, m.Client(ctx), provider.UserinfoEndpoint, p.Subject)
+//	fmt.Println("Signed in as", p.Merge(info).DisplayName())
 package profile
 
 import (
@@ -15,8 +18,6 @@ import (
 	"net/http"
 	"strings"
 	"unicode"
-
-	"latch/session"
 )
 
 // Profile is what a provider says about the signed-in person, from the
@@ -33,12 +34,8 @@ type Profile struct {
 	Issuer        string `json:"iss,omitempty"`
 }
 
-// ErrNoProfile means the credentials carry no ID token to read a profile
-// from.
-var ErrNoProfile = errors.New("profile: no ID token in the credentials")
-
-// FromClaims reads a Profile from a set of claims. Claims of the wrong
-// type are ignored.
+// FromClaims reads a [Profile] from a set of claims, such as a verified ID
+// token's. Claims of the wrong type are ignored.
 func FromClaims(claims map[string]any) Profile {
 	str := func(k string) string { s, _ := claims[k].(string); return s }
 	p := Profile{
@@ -58,19 +55,6 @@ func FromClaims(claims map[string]any) Profile {
 		p.EmailVerified = v == "true"
 	}
 	return p
-}
-
-// FromCredentials reads the profile from the ID token of creds, as it was
-// verified when received. It needs no network.
-func FromCredentials(creds *session.Credentials) (Profile, error) {
-	claims, err := creds.Claims()
-	if err != nil {
-		return Profile{}, fmt.Errorf("profile: %w", err)
-	}
-	if claims == nil {
-		return Profile{}, ErrNoProfile
-	}
-	return FromClaims(claims), nil
 }
 
 // DisplayName is the best name to show: the full name, else given and
@@ -126,37 +110,33 @@ func (p Profile) Merge(other Profile) Profile {
 
 // ErrSubjectMismatch means the userinfo endpoint answered for another
 // person than the ID token names (OpenID Connect Core, section 5.3.2).
-var ErrSubjectMismatch = errors.New("profile: userinfo is about another subject")
+var ErrSubjectMismatch = errors.New("userinfo is about another subject")
+
+// ErrNoUserInfo means the provider has no userinfo endpoint.
+var ErrNoUserInfo = errors.New("the provider has no userinfo endpoint")
 
 // UserInfo fetches the profile from the provider's userinfo endpoint with
-// the access token of creds, using client (nil: http.DefaultClient), and
-// lays it over the ID token's profile. The answer must be about the same
-// subject as the ID token.
-func UserInfo(ctx context.Context, client *http.Client, endpoint string, creds *session.Credentials) (Profile, error) {
-	base, err := FromCredentials(creds)
-	if err != nil && !errors.Is(err, ErrNoProfile) {
-		return Profile{}, err
-	}
+// client, which authorizes the request (a session Manager's Client). The
+// answer must be about subject, the ID token's sub; lay it over the ID
+// token's profile with [Profile.Merge].
+func UserInfo(ctx context.Context, client *http.Client, endpoint, subject string) (Profile, error) {
 	if endpoint == "" {
-		return Profile{}, errors.New("profile: the provider has no userinfo endpoint")
+		return Profile{}, ErrNoUserInfo
 	}
-	a, err := authorized(ctx, client, creds, "userinfo", http.MethodGet, endpoint, nil)
+	a, err := send(ctx, client, "userinfo", http.MethodGet, endpoint, nil)
 	if err != nil {
 		return Profile{}, err
 	}
 	if a.status != http.StatusOK {
-		return Profile{}, fmt.Errorf("profile: userinfo answered %s", a.text)
+		return Profile{}, &APIError{API: "userinfo endpoint", StatusCode: a.status}
 	}
 	var claims map[string]any
 	if err := json.Unmarshal(a.body, &claims); err != nil {
-		return Profile{}, fmt.Errorf("profile: userinfo is not JSON: %w", err)
+		return Profile{}, fmt.Errorf("userinfo: the answer is not JSON: %w", err)
 	}
 	info := FromClaims(claims)
-	if info.Subject == "" || (base.Subject != "" && info.Subject != base.Subject) {
+	if info.Subject == "" || info.Subject != subject {
 		return Profile{}, ErrSubjectMismatch
 	}
-	if base.Subject == "" {
-		return info, nil
-	}
-	return base.Merge(info), nil
+	return info, nil
 }

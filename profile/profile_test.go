@@ -16,13 +16,19 @@ import (
 func TestFromClaimsAndNames(t *testing.T) {
 	p := profile.FromClaims(map[string]any{"sub": "s1", "given_name": "ada", "family_name": "lovelace", "email_verified": "true", "email": "a@x"})
 	if p.DisplayName() != "ada lovelace" || p.Initials() != "AL" || !p.EmailVerified {
-		t.Fatalf("%+v %q %q", p, p.DisplayName(), p.Initials())
+		t.Fatalf("got %+v named %q with initials %q, want ada lovelace, AL, verified", p, p.DisplayName(), p.Initials())
 	}
-	if got := (profile.Profile{Subject: "auth0|123"}).Initials(); got != "A" {
-		t.Errorf("initials of a bare subject: %q", got)
-	}
-	if got := (profile.Profile{}).Initials(); got != "U" {
-		t.Errorf("initials of nothing: %q", got)
+	for _, tc := range []struct {
+		p    profile.Profile
+		want string
+	}{
+		{profile.Profile{Subject: "auth0|123"}, "A"},
+		{profile.Profile{}, "U"},
+		{profile.Profile{Name: "  "}, "?"},
+	} {
+		if got := tc.p.Initials(); got != tc.want {
+			t.Errorf("initials of %+v: got %q, want %q", tc.p, got, tc.want)
+		}
 	}
 }
 
@@ -31,25 +37,32 @@ func TestUserInfoFromRealProvider(t *testing.T) {
 	m, creds := signed.Manager, signed.Creds
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	fromToken, err := profile.FromCredentials(creds)
+	claims, err := creds.Claims()
 	if err != nil {
 		t.Fatal(err)
 	}
+	fromToken := profile.FromClaims(claims)
 	if fromToken.Subject != "alice" || fromToken.Name != "Alice Liddell" || fromToken.Email != "alice@example.test" || !fromToken.EmailVerified {
-		t.Fatalf("ID token profile %+v", fromToken)
+		t.Fatalf("ID token profile %+v, want Alice Liddell with a verified alice@example.test", fromToken)
 	}
 	p, _ := m.Provider(ctx)
-	info, err := profile.UserInfo(ctx, nil, p.UserinfoEndpoint, creds)
+	info, err := profile.UserInfo(ctx, m.Client(ctx), p.UserinfoEndpoint, fromToken.Subject)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if info.Subject != "alice" || info.Picture != "https://example.test/alice.png" || info.FamilyName != "Liddell" {
-		t.Fatalf("userinfo profile %+v", info)
+		t.Fatalf("userinfo profile %+v, want alice's picture and family name", info)
 	}
-	bad := *creds
-	bad.AccessToken = "forged"
-	if _, err := profile.UserInfo(ctx, nil, p.UserinfoEndpoint, &bad); err == nil {
-		t.Fatal("a forged access token got a profile")
+	forged := &http.Client{Transport: &session.Transport{Source: staticToken("forged")}}
+	var apiErr *profile.APIError
+	if _, err := profile.UserInfo(ctx, forged, p.UserinfoEndpoint, "alice"); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a forged access token gave %v, want a 401 API error", err)
+	}
+	if err := m.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := profile.UserInfo(ctx, m.Client(ctx), p.UserinfoEndpoint, "alice"); !errors.Is(err, session.ErrNoCredentials) || errors.Is(err, session.ErrProviderUnreachable) {
+		t.Fatalf("signed out, userinfo gave %v, want ErrNoCredentials and not unreachable", err)
 	}
 }
 
@@ -58,10 +71,22 @@ func TestUserInfoRejectsAnotherSubject(t *testing.T) {
 		_, _ = w.Write([]byte(`{"sub":"mallory","name":"Mallory"}`))
 	}))
 	defer srv.Close()
-	// An unsigned ID token is fine here: FromCredentials reads claims that
-	// the session package verified on receipt.
-	creds := &session.Credentials{AccessToken: "a", IDToken: "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9."}
-	if _, err := profile.UserInfo(context.Background(), srv.Client(), srv.URL, creds); !errors.Is(err, profile.ErrSubjectMismatch) {
-		t.Fatalf("want ErrSubjectMismatch, got %v", err)
+	client := &http.Client{Transport: &session.Transport{Source: staticToken("a")}}
+	if _, err := profile.UserInfo(context.Background(), client, srv.URL, "alice"); !errors.Is(err, profile.ErrSubjectMismatch) {
+		t.Fatalf("got %v, want ErrSubjectMismatch", err)
+	}
+}
+
+func TestUnreachableIsSaidSo(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	client := &http.Client{Transport: &session.Transport{Source: staticToken("a")}}
+	if _, err := profile.UserInfo(context.Background(), client, url, "alice"); !errors.Is(err, session.ErrProviderUnreachable) {
+		t.Fatalf("a closed port gave %v, want ErrProviderUnreachable", err)
+	}
+	md := &profile.MetadataClient{BaseURL: url + "/api/v2/", HTTP: client}
+	if _, err := md.Get(context.Background(), "alice"); !errors.Is(err, session.ErrProviderUnreachable) {
+		t.Fatalf("a closed port gave %v, want ErrProviderUnreachable", err)
 	}
 }

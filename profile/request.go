@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 
 	"latch/session"
 )
@@ -21,39 +24,56 @@ type answer struct {
 	body   []byte
 }
 
-// authorized sends one request with the access token of creds, body (when
-// not nil) as JSON, using client (nil: http.DefaultClient), and reads the
-// answer. what names the call in errors; failures to reach the provider
-// wrap session.ErrProviderUnreachable.
-func authorized(ctx context.Context, client *http.Client, creds *session.Credentials, what, method, target string, body any) (*answer, error) {
+// send makes one request with client, which authorizes it (a
+// [session.Manager]'s Client, or any oauth2 client), with body (when not
+// nil) as JSON, and reads the answer. what names the call in errors.
+// Network failures match [session.ErrProviderUnreachable]; a failure to
+// get a token is returned as it is (for example
+// [session.ErrSignInRequired]).
+func send(ctx context.Context, client *http.Client, what, method, target string, body any) (*answer, error) {
+	if client == nil {
+		return nil, fmt.Errorf("%s: no HTTP client given", what)
+	}
 	var r io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
 		if err != nil {
-			return nil, fmt.Errorf("profile: %s: %w", what, err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		r = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, r)
 	if err != nil {
-		return nil, fmt.Errorf("profile: %s: %w", what, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	req.Header.Set("Authorization", creds.AuthorizationHeader())
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if client == nil {
-		client = http.DefaultClient
-	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("profile: %s: %w: %w", what, session.ErrProviderUnreachable, err)
+		return nil, requestError(what, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return nil, fmt.Errorf("profile: %s: %w: %w", what, session.ErrProviderUnreachable, err)
+		return nil, requestError(what, err)
 	}
 	return &answer{status: resp.StatusCode, text: resp.Status, body: raw}, nil
+}
+
+// requestError marks a network failure as [session.ErrProviderUnreachable]
+// and leaves any other failure (no token, cancelled) as it is.
+func requestError(what string, err error) error {
+	inner := err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		inner = ue.Err
+	}
+	var op *net.OpError
+	var dns *net.DNSError
+	if errors.As(inner, &op) || errors.As(inner, &dns) || errors.Is(inner, io.EOF) || errors.Is(inner, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s: %w: %w", what, session.ErrProviderUnreachable, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
