@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"latch/cli"
+	"latch/internal/core"
 	"latch/internal/oidcprovider"
-	"latch/internal/testbrowser"
 	"latch/internal/sandboxtest"
+	"latch/internal/testbrowser"
 	"latch/sandbox"
 	"latch/session"
 )
@@ -58,16 +59,9 @@ func (w *world) loginNoBrowser(user, password string, extra ...string) {
 		pw.Close()
 		done <- code
 	}()
-	sc := bufio.NewScanner(pr)
-	if !sc.Scan() {
-		w.t.Fatalf("no URL printed: %s", errb.String())
-	}
-	if code, _, err := testbrowser.NewBrowser(user, password).Visit(sc.Text()); err != nil || code != 200 {
-		w.t.Fatalf("browser: %d %v", code, err)
-	}
-	go io.Copy(io.Discard, pr)
+	testbrowser.SignInAtPrintedURL(w.t, pr, user, password)
 	if code := <-done; code != 0 {
-		w.t.Fatalf("login exit %d: %s", code, errb.String())
+		w.t.Fatalf("login exited %d, want 0: %s", code, errb.String())
 	}
 }
 
@@ -86,10 +80,10 @@ func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 		return nil
 	}
 	w.env = map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID}
-	var shown *cli.Session
+	var shown *core.Session
 	var out2, err2 bytes.Buffer
 	env := w.cliEnv(&out2, &err2)
-	env.Window = func(_ context.Context, s *cli.Session) error {
+	env.Window = func(_ context.Context, s *core.Session) error {
 		shown = s
 		return nil
 	}
@@ -134,8 +128,8 @@ func TestBadUsageChangesNothing(t *testing.T) {
 		{[]string{"dance"}, 2, `unknown command "dance"`},
 		{[]string{"token", "--min-ttl", "soon"}, 2, "invalid value"},
 		{[]string{"metadata", "set", "novalue"}, 2, `"novalue" is not KEY=VALUE`},
-		{[]string{"metadata", "set", "ok=1", "a.b=2"}, 2, `"a.b" contains '.' or '$'`},
-		{[]string{"metadata", "set", "$x=2"}, 2, "invalid metadata key"},
+		{[]string{"metadata", "set", "ok=1", "a.b=2"}, 2, `The metadata key "a.b" is not allowed: names must not contain '.' or '$'.`},
+		{[]string{"metadata", "set", "$x=2"}, 2, `The metadata key "$x" is not allowed`},
 		{[]string{"metadata", "unset", "=x"}, 2, "unset takes key names"},
 		{[]string{"metadata", "frob"}, 2, "unknown metadata command"},
 		{[]string{"status", "extra"}, 2, "unexpected argument"},
@@ -172,8 +166,8 @@ func TestSignedOutAndUnreachable(t *testing.T) {
 		}
 	}
 	code, _, errOut := w.run("login", "--no-browser")
-	if code != 1 || !strings.Contains(errOut, "LATCH_ISSUER") || !strings.Contains(errOut, "provider unreachable") || strings.Count(errOut, "\n") != 1 {
-		t.Fatalf("login to an unreachable issuer: %d %q", code, errOut)
+	if want := "latch login: The provider at http://127.0.0.1:1 (from LATCH_ISSUER) cannot be reached. Check the address and your connection.\n"; code != 1 || errOut != want {
+		t.Fatalf("login to an unreachable issuer: exit %d, stderr %q; want 1 and %q", code, errOut, want)
 	}
 }
 

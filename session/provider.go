@@ -67,18 +67,18 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (*Provide
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBytes))
 	if err != nil {
-		return nil, fail("the document could not be read", fmt.Errorf("%w: %w", ErrProviderUnreachable, err))
+		return nil, fail("the discovery document could not be read", fmt.Errorf("%w: %w", ErrProviderUnreachable, err))
 	}
 	if resp.StatusCode != http.StatusOK {
 		var cause error
 		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
 			cause = ErrProviderUnreachable
 		}
-		return nil, fail("the provider answered "+resp.Status, cause)
+		return nil, fail("discovery answered "+resp.Status, cause)
 	}
 	var p Provider
 	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, fail("the document is not JSON", err)
+		return nil, fail("the discovery document is not JSON", err)
 	}
 	if problem := p.check(issuer); problem != "" {
 		return nil, fail(problem, nil)
@@ -89,7 +89,7 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (*Provide
 // check returns what makes p unusable for issuer, "" when nothing does.
 func (p *Provider) check(issuer string) string {
 	if strings.TrimSuffix(p.Issuer, "/") != issuer {
-		return fmt.Sprintf("the document names another issuer, %q", p.Issuer)
+		return fmt.Sprintf("the discovery document names another issuer, %q", p.Issuer)
 	}
 	for _, e := range []struct{ name, value string }{
 		{"authorization_endpoint", p.AuthorizationEndpoint},
@@ -97,7 +97,7 @@ func (p *Provider) check(issuer string) string {
 		{"jwks_uri", p.JWKSURI},
 	} {
 		if e.value == "" {
-			return "the document has no " + e.name
+			return "the discovery document has no " + e.name
 		}
 		if _, err := url.ParseRequestURI(e.value); err != nil {
 			return e.name + " is not a URL"

@@ -4,6 +4,7 @@
 package testbrowser
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"html"
@@ -146,4 +147,19 @@ func parseForm(attrs, inner []byte) (action, method string, values url.Values) {
 		values.Set(name, value)
 	}
 	return action, method, values
+}
+
+// SignInAtPrintedURL reads the sign-in URL that `latch login --no-browser`
+// prints as its first line on out, signs in there as username, and then
+// reads out to its end (the command's other output is not looked at).
+func SignInAtPrintedURL(t testing.TB, out io.Reader, username, password string) {
+	t.Helper()
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() {
+		t.Fatalf("no sign-in URL was printed (%v)", sc.Err())
+	}
+	if code, body, err := NewBrowser(username, password).Visit(sc.Text()); err != nil || code != http.StatusOK {
+		t.Fatalf("signing in at the printed URL ended on %d, %v: %s", code, err, body)
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
 }

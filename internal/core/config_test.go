@@ -1,6 +1,7 @@
-package cli
+package core
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,39 +27,39 @@ audience = "file-aud"
 scopes = ["openid", "email"]
 `)
 	env := envOf(map[string]string{"LATCH_CLIENT_ID": "from-env", "LATCH_AUDIENCE": "env-aud"})
-	flags := settings{audience: "flag-aud", set: map[string]bool{"audience": true}}
-	cfg, err := loadConfig(flags, flags.set, env, file)
+	flags := Settings{Audience: "flag-aud", Set: map[string]bool{"audience": true}}
+	cfg, err := LoadConfig(flags, env, file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Issuer != "https://file.example.test/" || cfg.ClientID != "from-env" || cfg.Audience != "flag-aud" {
-		t.Fatalf("%+v", cfg)
+		t.Fatalf("got %+v, want the issuer from the file, the client ID from the environment, the audience from the flag", cfg)
 	}
 	if !slices.Equal(cfg.Scopes, []string{"openid", "email"}) || cfg.Sandbox {
-		t.Fatalf("%+v", cfg)
+		t.Fatalf("got scopes %v and sandbox %t, want the file's scopes and no sandbox", cfg.Scopes, cfg.Sandbox)
 	}
 	if cfg.Origin("issuer") != "issuer in "+file || cfg.Origin("client_id") != "LATCH_CLIENT_ID" || cfg.Origin("audience") != "--audience" {
-		t.Fatalf("origins %v", cfg.origin)
+		t.Fatalf("origins %v, want the file, LATCH_CLIENT_ID and --audience", cfg.origin)
 	}
 }
 
 func TestConfigAuth0Preset(t *testing.T) {
-	cfg, err := loadConfig(settings{}, nil, envOf(map[string]string{"LATCH_AUTH0_DOMAIN": "tenant.eu.auth0.com", "LATCH_CLIENT_ID": "abc"}), "")
+	cfg, err := LoadConfig(Settings{}, envOf(map[string]string{"LATCH_AUTH0_DOMAIN": "tenant.eu.auth0.com", "LATCH_CLIENT_ID": "abc"}), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Issuer != "https://tenant.eu.auth0.com/" || cfg.Audience != "https://tenant.eu.auth0.com/api/v2/" ||
 		cfg.MetadataAPI != "https://tenant.eu.auth0.com/api/v2/" || strings.Join(cfg.Scopes, " ") != "openid profile email offline_access read:current_user update:current_user_metadata" {
-		t.Fatalf("%+v", cfg)
+		t.Fatalf("got %+v, want the issuer, audience, metadata API and scopes of the tenant", cfg)
 	}
 }
 
 func TestConfigDefaultsToSandbox(t *testing.T) {
-	cfg, err := loadConfig(settings{}, nil, envOf(nil), "")
+	cfg, err := LoadConfig(Settings{}, envOf(nil), "")
 	if err != nil || !cfg.Sandbox {
-		t.Fatalf("%+v %v", cfg, err)
+		t.Fatalf("with nothing configured got %+v, %v; want the sandbox", cfg, err)
 	}
-	cfg, err = loadConfig(settings{}, nil, envOf(map[string]string{"LATCH_ISSUER": "https://x.test", "LATCH_CLIENT_ID": "c"}), "")
+	cfg, err = LoadConfig(Settings{}, envOf(map[string]string{"LATCH_ISSUER": "https://x.test", "LATCH_CLIENT_ID": "c"}), "")
 	if err != nil || cfg.Sandbox {
 		t.Fatalf("an issuer turns the sandbox off: %+v %v", cfg, err)
 	}
@@ -84,9 +85,10 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 			if c.file != "" {
 				file = writeFile(t, c.file)
 			}
-			_, err := loadConfig(settings{}, nil, envOf(c.env), file)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("want %q, got %v", c.want, err)
+			_, err := LoadConfig(Settings{}, envOf(c.env), file)
+			var ce *ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want a ConfigError saying %q", err, c.want)
 			}
 		})
 	}

@@ -1,4 +1,15 @@
-package cli
+// Package core is what Latch's two front ends, the command line (package
+// cli) and the desktop app (package ui), share, free of any user
+// interface: the configuration and its Auth0 preset, starting the sandbox,
+// making the session Manager and the metadata client, the launch
+// decision, and the one function that words errors for people.
+//
+//	cfg, err := core.LoadConfig(core.Settings{}, os.Getenv, core.DefaultConfigFile())
+//	s, err := core.Open(ctx, cfg, core.Options{})
+//	defer s.Close()
+//	l := core.Launch(ctx, s.Manager)
+//	fmt.Println(core.Describe(l.Reason))
+package core
 
 import (
 	"errors"
@@ -6,13 +17,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
-
-	"latch/profile"
-	"latch/session"
 )
 
 // Config says which provider Latch talks to. It comes from flags, the
@@ -42,12 +49,6 @@ func (c Config) Origin(setting string) string {
 	return setting
 }
 
-// Auth0Scopes are the scopes the Auth0 preset asks for, and any provider
-// with a metadata API when no scopes are configured: the default ones and
-// those of the Management API for the user's own record.
-var Auth0Scopes = append(slices.Clone(session.DefaultScopes),
-	profile.ScopeReadCurrentUser, profile.ScopeUpdateCurrentUserMetadata)
-
 // fileConfig is the TOML config file. Unknown keys are errors.
 type fileConfig struct {
 	Issuer      string   `toml:"issuer"`
@@ -70,16 +71,35 @@ func DefaultConfigFile() string {
 	return filepath.Join(dir, "latch", "config.toml")
 }
 
-// settings are the raw values from one source.
-type settings struct {
-	issuer, clientID, audience, scopes, metadataAPI, auth0Domain, sandbox, sandboxAddr string
-	// set names the flags given on the command line.
-	set map[string]bool
+// Settings are the values given on the command line, by flag name.
+type Settings struct {
+	Issuer, ClientID, Audience, Scopes, MetadataAPI, Auth0Domain, Sandbox, SandboxAddr string
+	// Set names the flags given ("issuer", "client-id", ...): only those
+	// take precedence.
+	Set map[string]bool
 }
 
-// loadConfig merges flag values, environment and file. A missing file is
-// no error; an unreadable or malformed one, or one with unknown keys, is.
-func loadConfig(flags settings, flagNames map[string]bool, getenv func(string) string, file string) (Config, error) {
+// ConfigError is a configuration that cannot be used; its text names the
+// setting and where it came from.
+type ConfigError struct{ Msg string }
+
+// Error implements error.
+func (e *ConfigError) Error() string { return e.Msg }
+
+// LoadConfig merges flag values, the environment (read with getenv) and
+// the TOML file (empty: none), in that order of precedence. A missing file
+// is no error; an unreadable or malformed one, or one with unknown keys,
+// is. Errors are a [*ConfigError].
+func LoadConfig(flags Settings, getenv func(string) string, file string) (Config, error) {
+	cfg, err := loadConfig(flags, getenv, file)
+	if err != nil {
+		return cfg, &ConfigError{Msg: err.Error()}
+	}
+	return cfg, nil
+}
+
+func loadConfig(flags Settings, getenv func(string) string, file string) (Config, error) {
+	flagNames := flags.Set
 	cfg := Config{origin: map[string]string{}}
 	var fc fileConfig
 	if file != "" {
@@ -112,14 +132,14 @@ func loadConfig(flags settings, flagNames map[string]bool, getenv func(string) s
 		}
 		return ""
 	}
-	cfg.Issuer = pick("issuer", "issuer", flags.issuer, "LATCH_ISSUER", "issuer", fc.Issuer)
-	cfg.ClientID = pick("client_id", "client-id", flags.clientID, "LATCH_CLIENT_ID", "client_id", fc.ClientID)
-	cfg.Audience = pick("audience", "audience", flags.audience, "LATCH_AUDIENCE", "audience", fc.Audience)
-	scopes := pick("scopes", "scopes", flags.scopes, "LATCH_SCOPES", "scopes", strings.Join(fc.Scopes, " "))
-	cfg.MetadataAPI = pick("metadata_api", "metadata-api", flags.metadataAPI, "LATCH_METADATA_API", "metadata_api", fc.MetadataAPI)
-	domain := pick("auth0_domain", "auth0-domain", flags.auth0Domain, "LATCH_AUTH0_DOMAIN", "auth0_domain", fc.Auth0Domain)
-	sandbox := pick("sandbox", "sandbox", flags.sandbox, "LATCH_SANDBOX", "sandbox", fileSandbox)
-	cfg.SandboxAddr = pick("sandbox_addr", "sandbox-addr", flags.sandboxAddr, "LATCH_SANDBOX_ADDR", "sandbox_addr", fc.SandboxAddr)
+	cfg.Issuer = pick("issuer", "issuer", flags.Issuer, "LATCH_ISSUER", "issuer", fc.Issuer)
+	cfg.ClientID = pick("client_id", "client-id", flags.ClientID, "LATCH_CLIENT_ID", "client_id", fc.ClientID)
+	cfg.Audience = pick("audience", "audience", flags.Audience, "LATCH_AUDIENCE", "audience", fc.Audience)
+	scopes := pick("scopes", "scopes", flags.Scopes, "LATCH_SCOPES", "scopes", strings.Join(fc.Scopes, " "))
+	cfg.MetadataAPI = pick("metadata_api", "metadata-api", flags.MetadataAPI, "LATCH_METADATA_API", "metadata_api", fc.MetadataAPI)
+	domain := pick("auth0_domain", "auth0-domain", flags.Auth0Domain, "LATCH_AUTH0_DOMAIN", "auth0_domain", fc.Auth0Domain)
+	sandbox := pick("sandbox", "sandbox", flags.Sandbox, "LATCH_SANDBOX", "sandbox", fileSandbox)
+	cfg.SandboxAddr = pick("sandbox_addr", "sandbox-addr", flags.SandboxAddr, "LATCH_SANDBOX_ADDR", "sandbox_addr", fc.SandboxAddr)
 	cfg.Scopes = strings.Fields(strings.ReplaceAll(scopes, ",", " "))
 
 	if domain != "" {
@@ -138,30 +158,6 @@ func loadConfig(flags settings, flagNames map[string]bool, getenv func(string) s
 		return cfg, fmt.Errorf("%s: %q is not true or false", cfg.Origin("sandbox"), sandbox)
 	}
 	return cfg, cfg.check()
-}
-
-// applyAuth0 derives the issuer, the Management API's audience and base
-// URL, and the scopes from an Auth0 domain, leaving what was set
-// explicitly.
-func (c *Config) applyAuth0(domain string) error {
-	domain = strings.TrimSuffix(strings.TrimPrefix(domain, "https://"), "/")
-	if domain == "" || strings.ContainsAny(domain, "/ ?#@") {
-		return fmt.Errorf("%s: %q is not a domain such as tenant.eu.auth0.com", c.Origin("auth0_domain"), domain)
-	}
-	base := "https://" + domain
-	if c.Issuer == "" {
-		c.Issuer, c.origin["issuer"] = base+"/", c.Origin("auth0_domain")
-	}
-	if c.Audience == "" {
-		c.Audience, c.origin["audience"] = base+"/api/v2/", c.Origin("auth0_domain")
-	}
-	if c.MetadataAPI == "" {
-		c.MetadataAPI, c.origin["metadata_api"] = base+"/api/v2/", c.Origin("auth0_domain")
-	}
-	if len(c.Scopes) == 0 {
-		c.Scopes, c.origin["scopes"] = Auth0Scopes, c.Origin("auth0_domain")
-	}
-	return nil
 }
 
 func (c Config) check() error {

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"sort"
+	"strings"
+
+	"latch/internal/core"
+	"latch/profile"
+)
+
+var metadataCommand = command{
+	usage: `latch metadata get [--json]
+latch metadata set KEY=VALUE...
+latch metadata unset KEY...
+
+Reads and changes your user_metadata. VALUE is taken as JSON when it
+parses (42, true, {"a":1}), else as a string. Key names must not be
+empty or contain '.' or '$'.
+`,
+	flags: func(fs *flag.FlagSet, r *runner) { fs.BoolVar(&r.json, "json", false, "") },
+	run:   (*runner).metadata,
+}
+
+func (r *runner) metadata(args []string) error {
+	if len(args) == 0 {
+		return usagef("say get, set KEY=VALUE... or unset KEY...")
+	}
+	verb, rest := args[0], args[1:]
+	var changes map[string]any
+	switch verb {
+	case "get":
+		if err := noArgs(rest); err != nil {
+			return err
+		}
+	case "set", "unset":
+		if len(rest) == 0 {
+			return usagef("metadata %s needs at least one key", verb)
+		}
+		var err error
+		if changes, err = parseChanges(verb, rest); err != nil {
+			return err
+		}
+	default:
+		return usagef("unknown metadata command %q (get, set, unset)", verb)
+	}
+	s, err := r.open(nil, true)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if s.Metadata.BaseURL == "" {
+		return fmt.Errorf("%w: configure --metadata-api, or use the Auth0 preset", profile.ErrNoMetadataAPI)
+	}
+	creds, err := s.Manager.Current(r.ctx)
+	if err != nil {
+		return err
+	}
+	who, err := core.Person(creds)
+	if err != nil {
+		return err
+	}
+	var md map[string]any
+	if verb == "get" {
+		md, err = s.Metadata.Get(r.ctx, who.Subject)
+	} else {
+		md, err = s.Metadata.Patch(r.ctx, who.Subject, changes)
+	}
+	if err != nil || verb != "get" {
+		return err
+	}
+	if r.json {
+		enc := json.NewEncoder(r.env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(md)
+	}
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, _ := json.Marshal(md[k])
+		fmt.Fprintf(r.env.Stdout, "%s=%s\n", k, v)
+	}
+	return nil
+}
+
+// parseChanges reads KEY=VALUE (set) or KEY (unset) arguments, all of them
+// before anything is sent.
+func parseChanges(verb string, args []string) (map[string]any, error) {
+	changes := map[string]any{}
+	for _, arg := range args {
+		key, value, hasValue := strings.Cut(arg, "=")
+		if verb == "set" && !hasValue {
+			return nil, usagef("%q is not KEY=VALUE", arg)
+		}
+		if verb == "unset" && hasValue {
+			return nil, usagef("unset takes key names, not %q", arg)
+		}
+		if err := profile.CheckKey(key); err != nil {
+			return nil, usageError{core.Describe(err)}
+		}
+		if _, dup := changes[key]; dup {
+			return nil, usagef("key %q given twice", key)
+		}
+		if verb == "unset" {
+			changes[key] = nil
+			continue
+		}
+		changes[key] = profile.ParseArgument(value)
+	}
+	return changes, nil
+}

@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"latch/internal/core"
+	"latch/profile"
+	"latch/session"
+)
+
+var statusCommand = command{
+	usage: `latch status [--json]
+
+Says who is signed in, when the access token expires, whether a refresh
+token is held, and the session's state. It does not touch the network.
+`,
+	flags: func(fs *flag.FlagSet, r *runner) { fs.BoolVar(&r.json, "json", false, "") },
+	run:   (*runner).status,
+}
+
+// statusReport is `latch status --json`.
+type statusReport struct {
+	State         string    `json:"state"`
+	Reason        string    `json:"reason,omitempty"`
+	Issuer        string    `json:"issuer"`
+	Subject       string    `json:"subject,omitempty"`
+	Name          string    `json:"name,omitempty"`
+	Email         string    `json:"email,omitempty"`
+	AccessExpiry  time.Time `json:"access_token_expiry,omitzero"`
+	AccessValid   bool      `json:"access_token_valid"`
+	RefreshToken  bool      `json:"refresh_token"`
+	RefreshExpiry time.Time `json:"refresh_token_expiry,omitzero"`
+	LastRenewal   time.Time `json:"last_renewal,omitzero"`
+}
+
+func (r *runner) status(args []string) error {
+	s, err := r.open(args, true)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rep := statusReport{Issuer: s.Config.Issuer}
+	creds, err := s.Manager.Current(r.ctx)
+	if err != nil && !errors.Is(err, session.ErrNoCredentials) {
+		return err
+	}
+	ev := s.Manager.State()
+	rep.State, rep.Reason = ev.State.String(), core.Describe(ev.Err)
+	var p profile.Profile
+	if creds != nil {
+		p, _ = core.Person(creds)
+		rep.Subject, rep.Name, rep.Email = p.Subject, p.DisplayName(), p.Email
+		rep.AccessExpiry, rep.RefreshExpiry, rep.LastRenewal = creds.Expiry, creds.RefreshExpiry, creds.ObtainedAt
+		rep.AccessValid = creds.ValidFor(time.Now(), 0)
+		rep.RefreshToken = creds.RefreshToken != ""
+	}
+	if r.json {
+		enc := json.NewEncoder(r.env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		r.printStatus(rep, creds != nil, p)
+	}
+	if creds == nil {
+		return session.ErrNoCredentials
+	}
+	return nil
+}
+
+// printStatus writes the report as lines for people.
+func (r *runner) printStatus(rep statusReport, signedIn bool, p profile.Profile) {
+	w := r.env.Stdout
+	fmt.Fprintf(w, "State: %s\n", rep.State)
+	fmt.Fprintf(w, "Provider: %s\n", rep.Issuer)
+	if signedIn {
+		fmt.Fprintf(w, "Signed in as: %s\n", signedInAs(p))
+		if !rep.AccessExpiry.IsZero() {
+			left := time.Until(rep.AccessExpiry).Round(time.Second)
+			when := "expires in " + left.String()
+			if left <= 0 {
+				when = "expired " + (-left).String() + " ago"
+			}
+			fmt.Fprintf(w, "Access token: %s (%s)\n", when, rep.AccessExpiry.Local().Format(time.DateTime))
+		}
+		fmt.Fprintf(w, "Refresh token: %s\n", map[bool]string{true: "held", false: "none"}[rep.RefreshToken])
+	}
+	if rep.Reason != "" {
+		fmt.Fprintf(w, "Reason: %s\n", rep.Reason)
+	}
+}

@@ -1,0 +1,32 @@
+package cli
+
+// mainUsage is `latch --help`.
+const mainUsage = `Latch signs you in to an OpenID Connect provider, keeps the session in the
+system keychain, renews it, and lets you read and edit your user metadata.
+
+Usage:
+  latch [flags]                           open the desktop app
+  latch login [--device] [--no-browser]   sign in
+  latch status [--json]                   who is signed in, token expiry, session state
+  latch token [--min-ttl DURATION]        print a valid access token, renewing first if needed
+  latch logout                            revoke at the provider and clear the keychain
+  latch metadata get [--json]             print your user_metadata
+  latch metadata set KEY=VALUE...         set keys (VALUE is JSON when it parses, else a string)
+  latch metadata unset KEY...             remove keys
+  latch sandbox [--addr HOST:PORT]        run the built-in sandbox provider in the foreground
+
+Provider flags (every command; environment variables in brackets):
+  --issuer URL          issuer URL [LATCH_ISSUER]
+  --client-id ID        client ID [LATCH_CLIENT_ID]
+  --audience AUD        API audience [LATCH_AUDIENCE]
+  --scopes "A B"        scopes [LATCH_SCOPES]
+  --metadata-api URL    Management API base URL [LATCH_METADATA_API]
+  --auth0-domain D      Auth0 preset: derives all of the above from a domain [LATCH_AUTH0_DOMAIN]
+  --sandbox BOOL        use the built-in sandbox provider [LATCH_SANDBOX]
+  --sandbox-addr ADDR   the sandbox's loopback address [LATCH_SANDBOX_ADDR]
+  --config FILE         TOML config file (default: latch/config.toml in your config directory)
+  --verbose             diagnostics on stderr (never tokens)
+
+With nothing configured, Latch uses the sandbox: demo accounts on this computer.
+Run "latch COMMAND --help" for a command's own flags.
+`

@@ -1,0 +1,167 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"latch/profile"
+	"latch/session"
+)
+
+// IssuerError is a provider that cannot be used, with the setting its
+// issuer came from.
+type IssuerError struct {
+	Issuer string
+	// Origin is where the issuer was set: "--issuer", "LATCH_ISSUER", ...
+	Origin string
+	Err    error
+}
+
+// Error implements error.
+func (e *IssuerError) Error() string {
+	return fmt.Sprintf("issuer %s (from %s): %v", e.Issuer, e.Origin, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *IssuerError) Unwrap() error { return e.Err }
+
+// Describe turns an error into the sentences a person reads: what
+// happened and, where there is something to do, what to do. It is the one
+// place where Latch words errors; callers put their context in front
+// ("Not saved. " + Describe(err)). Text that came from outside (a
+// provider's description) is cleaned of control characters.
+func Describe(err error) string {
+	var (
+		config   *ConfigError
+		issuer   *IssuerError
+		provider *session.ProviderError
+		disc     *session.DiscoveryError
+		api      *profile.APIError
+		key      *profile.KeyError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &config):
+		return sentence(config.Msg)
+	case errors.As(err, &issuer):
+		if errors.Is(err, session.ErrProviderUnreachable) {
+			return fmt.Sprintf("The provider at %s (from %s) cannot be reached. Check the address and your connection.", issuer.Issuer, issuer.Origin)
+		}
+		if errors.As(err, &disc) {
+			return sentence(fmt.Sprintf("The provider at %s (from %s) cannot be used: %s", issuer.Issuer, issuer.Origin, disc.Problem))
+		}
+		return sentence(fmt.Sprintf("The provider at %s (from %s) cannot be used: %s", issuer.Issuer, issuer.Origin, Describe(issuer.Err)))
+	case errors.As(err, &provider):
+		return describeProvider(provider)
+	case errors.Is(err, session.ErrSignInTimedOut):
+		return "The sign-in timed out. Please try again."
+	case errors.Is(err, session.ErrSessionExpired):
+		return "Your session expired. Please sign in again."
+	case errors.Is(err, session.ErrSignInRequired):
+		return "Your session cannot be renewed. Please sign in again."
+	case errors.Is(err, session.ErrNoCredentials):
+		return "You are not signed in."
+	case errors.Is(err, session.ErrKeychainUnavailable):
+		return "The system keychain is unavailable. Unlock your keyring, or start one such as gnome-keyring, and try again."
+	case errors.Is(err, session.ErrCorruptValue):
+		return "The stored session is damaged and cannot be read. Please sign in again."
+	case errors.Is(err, session.ErrProviderUnreachable):
+		return "The provider cannot be reached. Check your connection and try again."
+	case errors.As(err, &disc):
+		return sentence("The provider cannot be used: " + disc.Problem)
+	case errors.Is(err, session.ErrInvalidIDToken):
+		return "The provider's answer could not be verified, so it was not accepted."
+	case errors.Is(err, session.ErrInvalidCallback):
+		return "The answer from the browser did not belong to this sign-in. Please start again."
+	case errors.Is(err, ErrNoIDToken):
+		return "The provider sent no ID token, so it is not known who signed in."
+	case errors.Is(err, profile.ErrNoMetadataAPI):
+		return "This provider offers no metadata API."
+	case errors.As(err, &key):
+		if key.Key == "" {
+			return "A metadata key name is empty; give every key a name."
+		}
+		return fmt.Sprintf("The metadata key %q is not allowed: names must not contain '.' or '$'.", clean(key.Key))
+	case errors.As(err, &api):
+		return describeAPI(api)
+	case errors.Is(err, profile.ErrSubjectMismatch):
+		return "The provider's user information is about another person, so it was not used."
+	case errors.Is(err, context.DeadlineExceeded):
+		return "It took too long, so it was stopped. Please try again."
+	case errors.Is(err, context.Canceled):
+		return "Cancelled."
+	}
+	return sentence(err.Error())
+}
+
+// describeProvider words an OAuth error answer.
+func describeProvider(e *session.ProviderError) string {
+	desc := clean(e.Description)
+	switch {
+	case e.Code == "invalid_grant":
+		return "Your session has ended at the provider (it was signed out, revoked or expired). Please sign in again."
+	case e.Code == "access_denied" && desc != "":
+		return sentence("Access was denied: " + desc)
+	case e.Code == "access_denied":
+		return "Access was denied by the provider."
+	case e.Code == "expired_token":
+		return "The sign-in code expired before it was used. Please start again."
+	case e.Transient():
+		return "The provider is not answering right now. Please try again in a moment."
+	}
+	what := desc
+	switch {
+	case what == "" && e.Code != "":
+		what = clean(e.Code)
+	case what == "":
+		what = http.StatusText(e.StatusCode)
+	}
+	return sentence("The provider refused the " + e.Op + ": " + what)
+}
+
+// describeAPI words an error answer of the userinfo endpoint or the
+// metadata API.
+func describeAPI(e *profile.APIError) string {
+	msg := clean(e.Message)
+	if msg == "" {
+		msg = http.StatusText(e.StatusCode)
+	}
+	switch e.StatusCode {
+	case http.StatusUnauthorized:
+		return sentence(fmt.Sprintf("The %s did not accept your token (%s). Please sign in again", e.API, msg))
+	case http.StatusForbidden:
+		return sentence(fmt.Sprintf("The %s refused this (%s). Signing in again may grant the permission it needs", e.API, msg))
+	}
+	if e.StatusCode >= 500 {
+		return sentence(fmt.Sprintf("The %s failed (%s). Please try again in a moment", e.API, msg))
+	}
+	return sentence(fmt.Sprintf("The %s refused the request: %s", e.API, msg))
+}
+
+// sentence makes s one clean sentence: control characters and runs of
+// space folded, a capital first letter, a full stop at the end.
+func sentence(s string) string {
+	s = clean(s)
+	if s == "" {
+		return ""
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
+		s += "."
+	}
+	return s
+}
+
+// clean folds control characters and runs of white space into single
+// spaces, so that text from outside cannot forge lines or drive a
+// terminal.
+func clean(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+}

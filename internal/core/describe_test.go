@@ -1,0 +1,83 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"latch/profile"
+	"latch/session"
+)
+
+// TestDescribeEveryError lists every sentinel and typed error that reaches
+// a person, with the sentence they read.
+func TestDescribeEveryError(t *testing.T) {
+	wrapped := func(err error) error { return fmt.Errorf("renewal: %w", err) }
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{&ConfigError{Msg: "LATCH_SANDBOX: \"maybe\" is not true or false"}, "LATCH_SANDBOX: \"maybe\" is not true or false."},
+		{&IssuerError{Issuer: "http://127.0.0.1:1", Origin: "LATCH_ISSUER", Err: &session.DiscoveryError{Issuer: "http://127.0.0.1:1", Problem: "the provider cannot be reached", Err: session.ErrProviderUnreachable}},
+			"The provider at http://127.0.0.1:1 (from LATCH_ISSUER) cannot be reached. Check the address and your connection."},
+		{&IssuerError{Issuer: "https://id.test", Origin: "--issuer", Err: &session.DiscoveryError{Issuer: "https://id.test", Problem: "the discovery document is not JSON"}},
+			"The provider at https://id.test (from --issuer) cannot be used: the discovery document is not JSON."},
+		{&session.DiscoveryError{Issuer: "https://id.test", Problem: "the provider offers no device authorization endpoint"},
+			"The provider cannot be used: the provider offers no device authorization endpoint."},
+		{wrapped(&session.ProviderError{Op: "renewal", Code: "invalid_grant", StatusCode: 400}),
+			"Your session has ended at the provider (it was signed out, revoked or expired). Please sign in again."},
+		{&session.ProviderError{Op: "sign-in", Code: "access_denied", Description: "Wrong username or password"}, "Access was denied: Wrong username or password."},
+		{&session.ProviderError{Op: "sign-in", Code: "access_denied"}, "Access was denied by the provider."},
+		{&session.ProviderError{Op: "device sign-in", Code: "expired_token"}, "The sign-in code expired before it was used. Please start again."},
+		{&session.ProviderError{Op: "renewal", StatusCode: 503}, "The provider is not answering right now. Please try again in a moment."},
+		{&session.ProviderError{Op: "renewal", Code: "temporarily_unavailable", StatusCode: 400}, "The provider is not answering right now. Please try again in a moment."},
+		{&session.ProviderError{Op: "renewal", Code: "invalid_client", StatusCode: 401}, "The provider refused the renewal: invalid_client."},
+		{&session.ProviderError{Op: "sign-in", Code: "x", Description: "bad\x1b]0;pwned\x07 thing\nforged"}, "The provider refused the sign-in: bad ]0;pwned thing forged."},
+		{&session.ProviderError{Op: "revocation", StatusCode: 404}, "The provider refused the revocation: Not Found."},
+		{session.ErrSignInTimedOut, "The sign-in timed out. Please try again."},
+		{wrapped(session.ErrSessionExpired), "Your session expired. Please sign in again."},
+		{wrapped(session.ErrSignInRequired), "Your session cannot be renewed. Please sign in again."},
+		{session.ErrNoCredentials, "You are not signed in."},
+		{wrapped(session.ErrKeychainUnavailable), "The system keychain is unavailable. Unlock your keyring, or start one such as gnome-keyring, and try again."},
+		{wrapped(session.ErrCorruptValue), "The stored session is damaged and cannot be read. Please sign in again."},
+		{wrapped(session.ErrProviderUnreachable), "The provider cannot be reached. Check your connection and try again."},
+		{wrapped(session.ErrInvalidIDToken), "The provider's answer could not be verified, so it was not accepted."},
+		{session.ErrInvalidCallback, "The answer from the browser did not belong to this sign-in. Please start again."},
+		{ErrNoIDToken, "The provider sent no ID token, so it is not known who signed in."},
+		{profile.ErrNoMetadataAPI, "This provider offers no metadata API."},
+		{profile.CheckKey("a.b"), `The metadata key "a.b" is not allowed: names must not contain '.' or '$'.`},
+		{profile.CheckKey(""), "A metadata key name is empty; give every key a name."},
+		{&profile.APIError{API: "metadata API", StatusCode: 401}, "The metadata API did not accept your token (Unauthorized). Please sign in again."},
+		{&profile.APIError{API: "metadata API", StatusCode: 403, Message: "Insufficient scope"}, "The metadata API refused this (Insufficient scope). Signing in again may grant the permission it needs."},
+		{&profile.APIError{API: "metadata API", StatusCode: 400, Message: "Payload validation error"}, "The metadata API refused the request: Payload validation error."},
+		{&profile.APIError{API: "userinfo endpoint", StatusCode: 502}, "The userinfo endpoint failed (Bad Gateway). Please try again in a moment."},
+		{profile.ErrSubjectMismatch, "The provider's user information is about another person, so it was not used."},
+		{fmt.Errorf("metadata: %w", context.DeadlineExceeded), "It took too long, so it was stopped. Please try again."},
+		{context.Canceled, "Cancelled."},
+		{errors.New("something else went wrong"), "Something else went wrong."},
+	} {
+		if got := Describe(tc.err); got != tc.want {
+			t.Errorf("Describe(%v)\n got %q\nwant %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestDescribeSaysNoPrefixOrToken checks what every sentence avoids: a
+// package prefix, a doubled phrase, a line break.
+func TestDescribeSaysNoPrefixOrToken(t *testing.T) {
+	for _, err := range []error{
+		session.ErrKeychainUnavailable, session.ErrNoCredentials, &session.ProviderError{Op: "renewal", StatusCode: http.StatusBadGateway},
+		&session.DiscoveryError{Issuer: "https://x", Problem: "discovery answered 404 Not Found"},
+	} {
+		got := Describe(err)
+		for _, bad := range []string{"session:", "profile:", "cli:", "\n", "Latch"} {
+			if strings.Contains(got, bad) {
+				t.Errorf("Describe(%v) = %q, which contains %q", err, got, bad)
+			}
+		}
+	}
+}

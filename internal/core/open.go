@@ -1,0 +1,121 @@
+package core
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"latch/profile"
+	"latch/sandbox"
+	"latch/session"
+)
+
+// KeychainService names Latch's items in the operating system's keychain.
+const KeychainService = "latch"
+
+// Options are what [Open] takes from the world; zero fields take the
+// defaults.
+type Options struct {
+	// Store keeps the credentials; nil means the keychain, under
+	// [KeychainService].
+	Store session.Store
+	// LockDir is passed to [session.Config.LockDir].
+	LockDir string
+	// SandboxStateFile is the sandbox's state file; empty means its
+	// default.
+	SandboxStateFile string
+	// Logger receives diagnostics, never tokens; nil discards them.
+	Logger *slog.Logger
+	// HTTPClient makes the requests to the provider and the metadata API;
+	// nil means the session's default.
+	HTTPClient *http.Client
+	// ManualRenewal turns the session's background renewal off, for
+	// commands that end at once.
+	ManualRenewal bool
+}
+
+// Session is a configured, connected Latch: what the commands and the
+// desktop app work with. Nothing in it changes after [Open].
+type Session struct {
+	// Config is the configuration, with the sandbox's issuer filled in
+	// when it is used.
+	Config Config
+	// Manager holds the person's session.
+	Manager *session.Manager
+	// Metadata reads and changes user_metadata with the session's token;
+	// its BaseURL is empty when the provider has no metadata API.
+	Metadata *profile.MetadataClient
+	// Log receives diagnostics; never tokens.
+	Log *slog.Logger
+
+	close func()
+}
+
+// Open starts the sandbox in this process when it is used and not already
+// running, and makes the session Manager and the metadata client. Close
+// the Session when done.
+func Open(ctx context.Context, cfg Config, opts Options) (*Session, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	stopSandbox := func() {}
+	if cfg.Sandbox {
+		addr := cfg.SandboxAddr
+		if addr == "" {
+			addr = sandbox.DefaultAddr
+		}
+		issuer, running := sandbox.Running(ctx, addr)
+		if !running {
+			srv, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: opts.SandboxStateFile, Logger: log})
+			if err != nil {
+				return nil, err
+			}
+			if err := srv.Start(ctx); err != nil {
+				return nil, err
+			}
+			issuer, stopSandbox = srv.Issuer(), func() { srv.Close() }
+			log.Debug("started the sandbox in this process", "issuer", issuer)
+		}
+		cfg.Issuer, cfg.ClientID = issuer, sandbox.ClientID
+		cfg.MetadataAPI = issuer + "/api/v2/"
+	}
+	if len(cfg.Scopes) == 0 && cfg.MetadataAPI != "" {
+		// The user's own token must be allowed to use the metadata API.
+		cfg.Scopes = Auth0Scopes
+	}
+	store := opts.Store
+	if store == nil {
+		store = session.NewKeychain(KeychainService)
+	}
+	m, err := session.New(session.Config{
+		Issuer: cfg.Issuer, ClientID: cfg.ClientID, Audience: cfg.Audience, Scopes: cfg.Scopes,
+		Store: store, LockDir: opts.LockDir, Logger: log, ManualRenewal: opts.ManualRenewal,
+		HTTPClient: opts.HTTPClient,
+	})
+	if err != nil {
+		stopSandbox()
+		return nil, &ConfigError{Msg: err.Error()}
+	}
+	return &Session{
+		Config:   cfg,
+		Manager:  m,
+		Metadata: &profile.MetadataClient{BaseURL: cfg.MetadataAPI, HTTP: m.Client(ctx)},
+		Log:      log,
+		close:    func() { m.Close(); stopSandbox() },
+	}, nil
+}
+
+// Close stops the session's background work and the sandbox this process
+// started, if any. Credentials stay stored.
+func (s *Session) Close() { s.close() }
+
+// CheckProvider makes sure the provider's discovery works. When it does
+// not, the error is an [*IssuerError] naming the setting the issuer came
+// from.
+func (s *Session) CheckProvider(ctx context.Context) error {
+	if _, err := s.Manager.Provider(ctx); err != nil {
+		return &IssuerError{Issuer: s.Config.Issuer, Origin: s.Config.Origin("issuer"), Err: err}
+	}
+	return nil
+}
