@@ -1,16 +1,17 @@
 // Package ui is Latch's desktop interface, in Fyne. It is the only package
-// besides main that imports Fyne; everything it shows comes from packages
-// session, profile and cli, and every update from another goroutine
-// reaches the widgets through fyne.Do.
+// besides main that imports Fyne; everything it shows comes from a
+// [core.Session], and every update from another goroutine reaches the
+// widgets through one do function (fyne.Do).
 //
-// One struct per screen (SignIn, Profile, Metadata) holds its widgets as
-// fields, builds them in a build method and reacts in named on* handlers;
-// App switches between them.
+// One struct per screen (sign-in, profile, metadata) holds its widgets as
+// fields, builds them in a build method and reacts in named on* handlers.
+// A screen is given only what it needs, and a context that ends when it is
+// left: work that finishes after that touches nothing. The window switches
+// between screens.
 package ui
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -18,11 +19,10 @@ import (
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
 	"latch/assets"
-	"latch/cli"
+	"latch/internal/core"
 	"latch/profile"
 	"latch/session"
 )
@@ -45,11 +45,12 @@ const (
 	prefLastTab = "window.tab"
 )
 
-// App is Latch's window: sign-in, then the profile and metadata tabs.
-type App struct {
+// appWindow is Latch's window: sign-in, then the profile and metadata
+// tabs.
+type appWindow struct {
 	fyne    fyne.App
 	window  fyne.Window
-	session *cli.Session
+	session *core.Session
 	log     *slog.Logger
 	ctx     context.Context
 
@@ -64,11 +65,13 @@ type App struct {
 	signInTimeout time.Duration
 	avatars       *avatarCache
 
-	screen   string
-	signIn   *SignIn
-	profile  *Profile
-	metadata *Metadata
-	tabs     *container.AppTabs
+	screen      string
+	leaveScreen context.CancelFunc // ends the shown screen's context
+	person      profile.Profile    // who is signed in, while signed in
+	signIn      *signInScreen
+	profile     *profileScreen
+	metadata    *metadataScreen
+	tabs        *container.AppTabs
 
 	// dialog is the confirmation shown, if any, and what Enter does in it.
 	dialog        dialog.Dialog
@@ -77,33 +80,29 @@ type App struct {
 	unsubscribe func()
 }
 
-// NewApp makes the app for s in window w of a, without showing it.
-func NewApp(ctx context.Context, a fyne.App, w fyne.Window, s *cli.Session) *App {
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &App{
-		fyne: a, window: w, session: s, log: log, ctx: ctx,
+// newAppWindow makes the app for s in window w of a, without showing it.
+func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *core.Session) *appWindow {
+	return &appWindow{
+		fyne: a, window: w, session: s, log: s.Log, ctx: ctx,
 		do: fyne.Do, openURL: session.OpenBrowser, signInTimeout: 5 * time.Minute, avatars: newAvatarCache(""),
 	}
 }
 
 // Run opens Latch's window for s and returns when the app quits.
-func Run(ctx context.Context, s *cli.Session) error {
+func Run(ctx context.Context, s *core.Session) error {
 	a := app.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w := a.NewWindow("Latch")
-	ui := NewApp(ctx, a, w, s)
-	ui.Start()
+	ui := newAppWindow(ctx, a, w, s)
+	ui.start()
 	w.ShowAndRun()
-	ui.Stop()
+	ui.stop()
 	return nil
 }
 
-// Start shows the window's first screen at once and checks the stored
+// start shows the window's first screen at once and checks the stored
 // session behind it.
-func (a *App) Start() {
+func (a *appWindow) start() {
 	p := a.fyne.Preferences()
 	a.window.Resize(fyne.NewSize(float32(p.FloatWithFallback(prefWidth, 560)), float32(p.FloatWithFallback(prefHeight, 560))))
 	a.window.SetMaster()
@@ -117,112 +116,96 @@ func (a *App) Start() {
 	go a.launch()
 }
 
-// Stop ends the subscriptions and background work.
-func (a *App) Stop() {
+// stop ends the subscriptions and background work.
+func (a *appWindow) stop() {
 	if a.unsubscribe != nil {
 		a.unsubscribe()
 	}
-	if a.profile != nil {
-		a.profile.stop()
-	}
-	if a.signIn != nil {
-		a.signIn.cancel()
+	if a.leaveScreen != nil {
+		a.leaveScreen()
 	}
 }
 
-func (a *App) showWaiting(text string) {
+func (a *appWindow) showWaiting(text string) {
 	a.setScreen(ScreenLoading, container.NewCenter(container.NewVBox(
 		widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{}),
 		widget.NewProgressBarInfinite(),
 	)))
 }
 
-// launch decides the first screen from the keychain: valid credentials go
-// straight to the profile; renewable ones are renewed first; otherwise,
-// sign-in with the reason.
-func (a *App) launch() {
-	m := a.session.Manager
-	ctx := a.ctx
-	if m.HasValid(ctx, 10*time.Second) {
-		if creds, err := m.Current(ctx); err == nil {
-			a.do(func() { a.showProfile(creds) })
-			return
-		}
-	}
-	if m.CanRenew(ctx) {
+// launch takes the launch decision off Fyne's goroutine and shows its
+// screen.
+func (a *appWindow) launch() {
+	l := core.Decide(a.ctx, a.session.Manager, func() {
 		a.do(func() { a.showWaiting("Renewing your session…") })
-		creds, err := m.Credentials(ctx, 10*time.Second)
-		if err == nil {
-			a.do(func() { a.showProfile(creds) })
+	})
+	a.do(func() {
+		if l.Next == core.ShowProfile {
+			a.showProfile(l.Person, l.Creds)
 			return
 		}
-		if errors.Is(err, session.ErrProviderUnreachable) {
-			// Offline: show what is known; the scheduler keeps trying.
-			if held, cerr := m.Current(ctx); cerr == nil {
-				a.do(func() { a.showProfile(held) })
-				return
-			}
-		}
-		a.do(func() { a.showSignIn(describe(err)) })
-		return
-	}
-	reason := ""
-	if _, err := m.Current(ctx); err != nil && !errors.Is(err, session.ErrNoCredentials) {
-		reason = describe(err)
-	} else if st := m.State(); st.State == session.StateEnded {
-		reason = st.Reason
-	}
-	a.do(func() { a.showSignIn(reason) })
+		a.showSignIn(core.Describe(l.Reason))
+	})
 }
 
-// setScreen swaps the window's content and logs the screen shown.
-func (a *App) setScreen(name string, content fyne.CanvasObject) {
+// setScreen swaps the window's content, ends the context of the screen
+// left, and returns the context of the new one.
+func (a *appWindow) setScreen(name string, content fyne.CanvasObject) context.Context {
+	if a.leaveScreen != nil {
+		a.leaveScreen()
+	}
+	var ctx context.Context
+	ctx, a.leaveScreen = context.WithCancel(a.ctx)
 	a.screen = name
 	a.logScreen()
 	a.window.SetContent(content)
+	return ctx
 }
 
-func (a *App) logScreen() {
-	subject := ""
-	if a.screen == ScreenProfile || a.screen == ScreenMetadata {
-		subject = a.session.Profile.Subject
-	}
-	a.log.Info("latch: screen", "screen", a.screen, "subject", subject)
+func (a *appWindow) logScreen() {
+	a.log.Info("screen", "screen", a.screen, "subject", a.person.Subject)
 }
 
 // Screen is the name of the screen shown.
-func (a *App) Screen() string { return a.screen }
+func (a *appWindow) Screen() string { return a.screen }
 
-func (a *App) showSignIn(reason string) {
-	if a.profile != nil {
-		a.profile.stop()
-	}
+// signedIn reports whether the profile or metadata tab is shown.
+func (a *appWindow) signedIn() bool { return a.screen == ScreenProfile || a.screen == ScreenMetadata }
+
+func (a *appWindow) showSignIn(reason string) {
+	a.person = profile.Profile{}
 	a.profile, a.metadata, a.tabs = nil, nil, nil
-	a.session.Profile = profile.Profile{}
-	if a.signIn != nil {
-		a.signIn.cancel()
+	a.signIn = &signInScreen{
+		manager: a.session.Manager, do: a.do, open: a.openURL, timeout: a.signInTimeout,
+		providerName: providerName(a.session.Config), onSignedIn: a.onSignedIn,
 	}
-	a.signIn = newSignIn(a)
-	a.setScreen(ScreenSignIn, a.signIn.build())
+	content := a.signIn.build()
+	a.signIn.ctx = a.setScreen(ScreenSignIn, content)
 	if reason != "" {
 		a.signIn.showError(reason)
 	}
 	a.updateTray()
 }
 
-func (a *App) showProfile(creds *session.Credentials) {
-	if a.signIn != nil {
-		a.signIn.cancel()
-		a.signIn = nil
-	}
-	p, err := profile.FromCredentials(creds)
+// onSignedIn follows a sign-in made on the sign-in screen.
+func (a *appWindow) onSignedIn(creds *session.Credentials) {
+	p, err := core.Person(creds)
 	if err != nil {
-		a.showSignIn(describe(err))
+		a.showSignIn(core.Describe(err))
 		return
 	}
-	a.session.Profile = p
-	a.profile = newProfile(a, p, creds)
-	a.metadata = newMetadata(a)
+	a.showProfile(p, creds)
+}
+
+func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
+	a.signIn = nil
+	a.person = p
+	a.profile = &profileScreen{
+		session: a.session, do: a.do, avatars: a.avatars, person: p, info: panelInfoOf(creds),
+		providerName: providerName(a.session.Config), onSignOut: a.signOut, onPerson: a.onPerson,
+		showError: a.showError,
+	}
+	a.metadata = &metadataScreen{do: a.do, client: a.session.Metadata, userID: p.Subject, window: a.window}
 	profileTab := container.NewTabItem("Profile", a.profile.build())
 	metadataTab := container.NewTabItem("Metadata", a.metadata.build())
 	a.tabs = container.NewAppTabs(profileTab, metadataTab)
@@ -235,22 +218,28 @@ func (a *App) showProfile(creds *session.Credentials) {
 		a.fyne.Preferences().SetString(prefLastTab, a.screen)
 		a.logScreen()
 	}
-	a.setScreen(ScreenProfile, a.tabs)
+	ctx := a.setScreen(ScreenProfile, a.tabs)
+	a.profile.ctx, a.metadata.ctx = ctx, ctx
+	a.profile.start()
 	if a.fyne.Preferences().String(prefLastTab) == ScreenMetadata {
 		a.tabs.Select(metadataTab)
 	}
-	a.profile.loadDetails()
+	a.updateTray()
+}
+
+// onPerson follows what the provider's userinfo said of the person.
+func (a *appWindow) onPerson(p profile.Profile) {
+	a.person = p
 	a.updateTray()
 }
 
 // onSessionEvent follows the session's state, on Fyne's goroutine.
-func (a *App) onSessionEvent(e session.Event) {
+func (a *appWindow) onSessionEvent(e session.Event) {
 	if a.profile != nil {
 		a.profile.onSessionEvent(e)
 	}
-	if (e.State == session.StateEnded || e.State == session.StateSignedOut) &&
-		(a.screen == ScreenProfile || a.screen == ScreenMetadata) && !a.profile.isSigningOut() {
-		reason := e.Reason
+	if (e.State == session.StateEnded || e.State == session.StateSignedOut) && a.signedIn() && !a.profile.leaving {
+		reason := core.Describe(e.Err)
 		if reason == "" {
 			reason = "You were signed out."
 		}
@@ -260,15 +249,15 @@ func (a *App) onSessionEvent(e session.Event) {
 }
 
 // signOut asks, then revokes and clears, then goes back to sign-in.
-func (a *App) signOut() {
-	if a.screen != ScreenProfile && a.screen != ScreenMetadata {
+func (a *appWindow) signOut() {
+	if !a.signedIn() {
 		return
 	}
 	a.confirm("Sign out?", "Latch will revoke your session at the provider and remove it from this computer.", "Sign out", a.doSignOut)
 }
 
 // confirm asks a yes-or-no question; Enter confirms and Escape dismisses.
-func (a *App) confirm(title, text, confirmText string, onConfirm func()) {
+func (a *appWindow) confirm(title, text, confirmText string, onConfirm func()) {
 	done := false
 	d := dialog.NewConfirm(title, text, func(ok bool) {
 		a.dialog, a.dialogConfirm = nil, nil
@@ -290,7 +279,7 @@ func (a *App) confirm(title, text, confirmText string, onConfirm func()) {
 	d.Show()
 }
 
-func (a *App) doSignOut() {
+func (a *appWindow) doSignOut() {
 	if a.profile != nil {
 		a.profile.signingOut()
 	}
@@ -300,7 +289,7 @@ func (a *App) doSignOut() {
 		err := a.session.Manager.Logout(ctx)
 		a.do(func() {
 			if err != nil {
-				a.showSignIn("You are signed out on this computer, but the provider could not be told: " + describe(err))
+				a.showSignIn("You are signed out on this computer, but the provider could not be told. " + core.Describe(err))
 				return
 			}
 			a.showSignIn("")
@@ -309,98 +298,23 @@ func (a *App) doSignOut() {
 	}()
 }
 
-func (a *App) onClose() {
+func (a *appWindow) onClose() {
 	size := a.window.Canvas().Size()
 	a.fyne.Preferences().SetFloat(prefWidth, float64(size.Width))
 	a.fyne.Preferences().SetFloat(prefHeight, float64(size.Height))
 	a.window.Close()
 }
 
-// setupShortcuts binds the keyboard: Ctrl+S saves and Ctrl+R reloads the
-// metadata, Ctrl+Shift+Q signs out, Enter starts the browser sign-in and
-// Escape cancels a sign-in in progress.
-func (a *App) setupShortcuts() {
-	c := a.window.Canvas()
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
-		if a.metadata != nil {
-			a.metadata.onSave()
-		}
-	})
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyR, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
-		if a.metadata != nil {
-			a.metadata.onReload()
-		}
-	})
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}, func(fyne.Shortcut) {
-		a.signOut()
-	})
-	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
-		if a.dialog != nil {
-			switch ev.Name {
-			case fyne.KeyReturn, fyne.KeyEnter:
-				a.dialogConfirm()
-			case fyne.KeyEscape:
-				a.dialog.Hide()
-				a.dialog, a.dialogConfirm = nil, nil
-			}
-			return
-		}
-		if a.signIn == nil || a.screen != ScreenSignIn {
-			return
-		}
-		switch ev.Name {
-		case fyne.KeyEscape:
-			a.signIn.onCancel()
-		case fyne.KeyReturn, fyne.KeyEnter:
-			a.signIn.onBrowser()
-		}
-	})
+// showError is the one place errors are shown in a dialog: what failed,
+// then the core's sentence.
+func (a *appWindow) showError(what string, err error) {
+	dialog.ShowInformation(what, core.Describe(err), a.window)
 }
 
-// updateTray sets the system-tray menu where the platform has one: who is
-// signed in, Open, Sign out, Quit.
-func (a *App) updateTray() {
-	d, ok := a.fyne.(desktop.App)
-	if !ok {
-		return
+// providerName is how the provider is named on screen.
+func providerName(cfg core.Config) string {
+	if cfg.Sandbox {
+		return "Latch sandbox (" + cfg.Issuer + ")"
 	}
-	signedIn := a.screen == ScreenProfile || a.screen == ScreenMetadata
-	who := fyne.NewMenuItem("Not signed in", nil)
-	if signedIn {
-		who.Label = "Signed in as " + a.session.Profile.DisplayName()
-	}
-	who.Disabled = true
-	signOut := fyne.NewMenuItem("Sign out", func() { a.window.Show(); a.signOut() })
-	signOut.Disabled = !signedIn
-	d.SetSystemTrayMenu(fyne.NewMenu("Latch", who, fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Open", func() { a.window.Show(); a.window.RequestFocus() }),
-		signOut,
-		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Quit", func() { a.onClose(); a.fyne.Quit() }),
-	))
-}
-
-// showError is the one place errors are shown in a dialog.
-func (a *App) showError(err error) {
-	dialog.ShowError(errors.New(describe(err)), a.window)
-}
-
-// describe is the sentence a person reads for err.
-func describe(err error) string {
-	var pe *session.ProviderError
-	switch {
-	case errors.As(err, &pe) && pe.Code == "access_denied":
-		return "Access was denied. " + pe.Reason()
-	case errors.Is(err, session.ErrKeychainUnavailable):
-		return "The system keychain is unavailable. Unlock your keyring (or start one, such as gnome-keyring) and try again."
-	case errors.Is(err, session.ErrProviderUnreachable) || errors.Is(err, session.ErrDiscovery):
-		return "The provider cannot be reached. Check your connection and try again."
-	case errors.Is(err, context.DeadlineExceeded):
-		return "The sign-in timed out. Please try again."
-	case errors.Is(err, session.ErrInvalidIDToken):
-		return "The provider's answer could not be verified, so you were not signed in."
-	case errors.Is(err, session.ErrInvalidCallback):
-		return "The answer from the browser did not belong to this sign-in (wrong account or an old page?). Please start again."
-	}
-	return cli.Describe(err)
+	return cfg.Issuer
 }

@@ -1,14 +1,9 @@
 package ui
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -19,23 +14,27 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"latch/internal/core"
 	"latch/profile"
 )
 
-// Value kinds a metadata row can hold.
-const (
-	kindText   = "Text"
-	kindNumber = "Number"
-	kindBool   = "True/False"
-	kindJSON   = "JSON"
-)
+// kindNames are the kinds as the type selector lists them.
+var kindNames = func() []string {
+	names := make([]string, len(profile.Kinds))
+	for i, k := range profile.Kinds {
+		names[i] = string(k)
+	}
+	return names
+}()
 
-var kinds = []string{kindText, kindNumber, kindBool, kindJSON}
-
-// Metadata is the user_metadata editor: one row per root key, with a typed
-// value.
-type Metadata struct {
-	app *App
+// metadataScreen is the user_metadata editor: one row per root key, with
+// a typed value.
+type metadataScreen struct {
+	ctx    context.Context // ends when the screen is left
+	do     func(func())
+	client *profile.MetadataClient
+	userID string
+	window fyne.Window
 
 	loaded  map[string]any // as last loaded or saved
 	started bool
@@ -67,10 +66,10 @@ type metaRow struct {
 // they work while the cursor is in a field.
 type metaEntry struct {
 	widget.Entry
-	m *Metadata
+	m *metadataScreen
 }
 
-func newMetaEntry(m *Metadata, placeholder string) *metaEntry {
+func newMetaEntry(m *metadataScreen, placeholder string) *metaEntry {
 	e := &metaEntry{m: m}
 	e.ExtendBaseWidget(e)
 	e.PlaceHolder = placeholder
@@ -92,9 +91,7 @@ func (e *metaEntry) TypedShortcut(s fyne.Shortcut) {
 	e.Entry.TypedShortcut(s)
 }
 
-func newMetadata(a *App) *Metadata { return &Metadata{app: a} }
-
-func (m *Metadata) build() fyne.CanvasObject {
+func (m *metadataScreen) build() fyne.CanvasObject {
 	m.noAPI = widget.NewLabel("This provider offers no metadata API, so there is no user metadata to edit here. " +
 		"With Auth0, configure the Auth0 domain (see the README); other providers keep profile data elsewhere.")
 	m.noAPI.Wrapping = fyne.TextWrapWord
@@ -120,7 +117,7 @@ func (m *Metadata) build() fyne.CanvasObject {
 		nil, nil,
 		container.NewVScroll(m.list),
 	)
-	if m.app.session.Metadata == nil || m.app.session.Metadata.BaseURL == "" {
+	if !m.hasAPI() {
 		m.editor.Hide()
 		return container.NewPadded(m.noAPI)
 	}
@@ -128,16 +125,19 @@ func (m *Metadata) build() fyne.CanvasObject {
 	return container.NewPadded(m.editor)
 }
 
+// hasAPI reports whether the provider has a metadata API.
+func (m *metadataScreen) hasAPI() bool { return m.client != nil && m.client.BaseURL != "" }
+
 // loadOnce loads the metadata the first time the tab is shown.
-func (m *Metadata) loadOnce() {
-	if m.started || m.app.session.Metadata.BaseURL == "" {
+func (m *metadataScreen) loadOnce() {
+	if m.started || !m.hasAPI() {
 		return
 	}
 	m.started = true
 	m.onReload()
 }
 
-func (m *Metadata) setBusy(text string) {
+func (m *metadataScreen) setBusy(text string) {
 	m.busy = true
 	m.progress.Show()
 	m.status.Importance = widget.MediumImportance
@@ -146,14 +146,14 @@ func (m *Metadata) setBusy(text string) {
 	m.reload.Disable()
 }
 
-func (m *Metadata) setIdle() {
+func (m *metadataScreen) setIdle() {
 	m.busy = false
 	m.progress.Hide()
 	m.reload.Enable()
 	m.validate()
 }
 
-func (m *Metadata) showStatus(text string, failed bool) {
+func (m *metadataScreen) showStatus(text string, failed bool) {
 	m.status.Importance = widget.MediumImportance
 	if failed {
 		m.status.Importance = widget.DangerImportance
@@ -161,40 +161,48 @@ func (m *Metadata) showStatus(text string, failed bool) {
 	m.status.SetText(text)
 }
 
-// fetch reads the metadata on the server.
-func (m *Metadata) fetch(ctx context.Context) (map[string]any, error) {
-	creds, err := m.app.session.Manager.Credentials(ctx, 10*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	return m.app.session.Metadata.Get(ctx, creds)
-}
-
-func (m *Metadata) onReload() {
-	if m.busy || m.app.session.Metadata.BaseURL == "" {
-		return
-	}
-	m.started = true
-	m.setBusy("Loading…")
+// work runs f off Fyne's goroutine, bounded by 30 seconds and the
+// screen's life, then done with its result on Fyne's goroutine, unless the
+// screen was left meanwhile.
+func (m *metadataScreen) work(f func(ctx context.Context) (map[string]any, error), done func(map[string]any, error)) {
+	screen := m.ctx
 	go func() {
-		ctx, cancel := context.WithTimeout(m.app.ctx, 30*time.Second)
+		ctx, cancel := context.WithTimeout(screen, 30*time.Second)
 		defer cancel()
-		md, err := m.fetch(ctx)
-		m.app.do(func() {
-			if err != nil {
-				m.setIdle()
-				m.showStatus("Could not load the metadata: "+describe(err), true)
-				return
+		md, err := f(ctx)
+		m.do(func() {
+			if screen.Err() == nil {
+				done(md, err)
 			}
-			m.show(md)
-			m.setIdle()
-			m.showStatus(fmt.Sprintf("Loaded at %s.", time.Now().Format(time.TimeOnly)), false)
 		})
 	}()
 }
 
+// fetch reads the metadata on the server.
+func (m *metadataScreen) fetch(ctx context.Context) (map[string]any, error) {
+	return m.client.Get(ctx, m.userID)
+}
+
+func (m *metadataScreen) onReload() {
+	if m.busy || !m.hasAPI() {
+		return
+	}
+	m.started = true
+	m.setBusy("Loading…")
+	m.work(m.fetch, func(md map[string]any, err error) {
+		if err != nil {
+			m.setIdle()
+			m.showStatus("Could not load the metadata. "+core.Describe(err), true)
+			return
+		}
+		m.show(md)
+		m.setIdle()
+		m.showStatus(fmt.Sprintf("Loaded at %s.", time.Now().Format(time.TimeOnly)), false)
+	})
+}
+
 // show replaces the rows with md, sorted by key.
-func (m *Metadata) show(md map[string]any) {
+func (m *metadataScreen) show(md map[string]any) {
 	m.loaded = md
 	m.rows = nil
 	m.list.RemoveAll()
@@ -204,33 +212,19 @@ func (m *Metadata) show(md map[string]any) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		kind, text := describeValue(md[k])
+		kind, text := profile.FormatValue(md[k])
 		m.addRow(k, kind, text)
 	}
 }
 
-// describeValue picks the kind and text of a value.
-func describeValue(v any) (string, string) {
-	switch t := v.(type) {
-	case string:
-		return kindText, t
-	case float64:
-		return kindNumber, strconv.FormatFloat(t, 'f', -1, 64)
-	case bool:
-		return kindBool, strconv.FormatBool(t)
-	}
-	b, _ := json.Marshal(v)
-	return kindJSON, string(b)
-}
-
-func (m *Metadata) addRow(key, kind, text string) *metaRow {
+func (m *metadataScreen) addRow(key string, kind profile.Kind, text string) *metaRow {
 	r := &metaRow{}
 	r.key = newMetaEntry(m, "key")
 	r.key.SetText(key)
 	r.value = newMetaEntry(m, "value")
 	r.value.SetText(text)
-	r.kind = widget.NewSelect(kinds, func(string) { m.validate() })
-	r.kind.SetSelected(kind)
+	r.kind = widget.NewSelect(kindNames, func(string) { m.validate() })
+	r.kind.SetSelected(string(kind))
 	r.problem = widget.NewLabel("")
 	r.problem.Importance = widget.DangerImportance
 	r.problem.Hide()
@@ -244,13 +238,13 @@ func (m *Metadata) addRow(key, kind, text string) *metaRow {
 	return r
 }
 
-func (m *Metadata) onAdd() {
-	r := m.addRow("", kindText, "")
+func (m *metadataScreen) onAdd() {
+	r := m.addRow("", profile.KindText, "")
 	m.validate()
-	m.app.window.Canvas().Focus(r.key)
+	m.window.Canvas().Focus(r.key)
 }
 
-func (m *Metadata) onRemove(r *metaRow) {
+func (m *metadataScreen) onRemove(r *metaRow) {
 	for i, row := range m.rows {
 		if row == r {
 			m.rows = append(m.rows[:i], m.rows[i+1:]...)
@@ -261,89 +255,28 @@ func (m *Metadata) onRemove(r *metaRow) {
 	m.validate()
 }
 
-// parseValue reads a row's value by its kind.
-func parseValue(kind, text string) (any, error) {
-	switch kind {
-	case kindText:
-		return text, nil
-	case kindNumber:
-		f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
-		if err != nil {
-			return nil, errors.New("not a number")
-		}
-		return f, nil
-	case kindBool:
-		switch strings.ToLower(strings.TrimSpace(text)) {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		}
-		return nil, errors.New("write true or false")
-	case kindJSON:
-		var v any
-		if err := json.Unmarshal([]byte(text), &v); err != nil {
-			return nil, fmt.Errorf("not valid JSON: %v", err)
-		}
-		switch v.(type) {
-		case map[string]any, []any:
-		default:
-			return nil, errors.New("JSON here is an object {…} or an array […]; use another type for single values")
-		}
-		return v, nil
-	}
-	return nil, errors.New("choose a type")
-}
-
 // form reads the rows. It returns nil and the first problem when any row
 // is invalid; each row shows its own problem next to it.
-func (m *Metadata) form() (map[string]any, string) {
-	out := map[string]any{}
-	first := ""
-	seen := map[string]bool{}
-	for _, r := range m.rows {
-		msg := ""
-		key := r.key.Text
-		if err := profile.CheckKey(key); err != nil {
-			if key == "" {
-				msg = "The key name is empty."
-			} else {
-				msg = fmt.Sprintf("Key %q: names must not contain '.' or '$'.", key)
-			}
-		} else if seen[key] {
-			msg = fmt.Sprintf("Key %q appears twice.", key)
-		}
-		seen[key] = true
-		if msg == "" {
-			v, err := parseValue(r.kind.Selected, r.value.Text)
-			if err != nil {
-				msg = fmt.Sprintf("Value of %q: %v.", key, err)
-			} else {
-				out[key] = v
-			}
-		}
-		if msg != "" {
-			r.problem.SetText(msg)
+func (m *metadataScreen) form() (map[string]any, string) {
+	entries := make([]profile.Entry, len(m.rows))
+	for i, r := range m.rows {
+		entries[i] = profile.Entry{Key: r.key.Text, Kind: profile.Kind(r.kind.Selected), Text: r.value.Text}
+	}
+	md, problems, first := profile.ReadEntries(entries)
+	for i, r := range m.rows {
+		if problems[i] != "" {
+			r.problem.SetText(problems[i])
 			r.problem.Show()
-			if first == "" {
-				first = msg
-			}
 		} else {
 			r.problem.Hide()
 		}
 	}
-	if first != "" {
-		return nil, first
-	}
-	if b, _ := json.Marshal(out); len(b) > profile.MaxMetadataBytes {
-		return nil, fmt.Sprintf("The metadata is %d bytes; the limit is %d.", len(b), profile.MaxMetadataBytes)
-	}
-	return out, ""
+	return md, first
 }
 
 // validate checks the form as the person types: Save is enabled only when
 // everything is valid and something changed.
-func (m *Metadata) validate() {
+func (m *metadataScreen) validate() {
 	md, problem := m.form()
 	if problem != "" {
 		m.problem.SetText("Cannot save: " + problem)
@@ -352,37 +285,14 @@ func (m *Metadata) validate() {
 		return
 	}
 	m.problem.Hide()
-	if m.busy || m.loaded == nil || len(diff(m.loaded, md)) == 0 {
+	if m.busy || m.loaded == nil || len(profile.Diff(m.loaded, md)) == 0 {
 		m.save.Disable()
 		return
 	}
 	m.save.Enable()
 }
 
-// diff is the smallest PATCH from before to after: changed or new root
-// keys with their values, removed ones with nil.
-func diff(before, after map[string]any) map[string]any {
-	changes := map[string]any{}
-	for k, v := range after {
-		if old, ok := before[k]; !ok || !sameJSON(old, v) {
-			changes[k] = v
-		}
-	}
-	for k := range before {
-		if _, ok := after[k]; !ok {
-			changes[k] = nil
-		}
-	}
-	return changes
-}
-
-func sameJSON(a, b any) bool {
-	x, _ := json.Marshal(a)
-	y, _ := json.Marshal(b)
-	return bytes.Equal(x, y)
-}
-
-func (m *Metadata) onSave() {
+func (m *metadataScreen) onSave() {
 	if m.busy || m.loaded == nil {
 		return
 	}
@@ -391,67 +301,55 @@ func (m *Metadata) onSave() {
 		m.validate()
 		return
 	}
-	if len(diff(m.loaded, md)) == 0 {
+	if len(profile.Diff(m.loaded, md)) == 0 {
 		m.showStatus("Nothing to save.", false)
 		return
 	}
 	m.setBusy("Checking for changes on the server…")
 	loaded := m.loaded
-	go func() {
-		ctx, cancel := context.WithTimeout(m.app.ctx, 30*time.Second)
-		defer cancel()
-		current, err := m.fetch(ctx)
-		m.app.do(func() {
-			if err != nil {
-				m.setIdle()
-				m.showStatus("Not saved: "+describe(err), true)
-				return
-			}
-			if !sameJSON(current, loaded) {
-				m.setIdle()
-				m.confirmOverwrite(md, current)
-				return
-			}
-			m.patch(diff(loaded, md))
-		})
-	}()
+	m.work(m.fetch, func(current map[string]any, err error) {
+		if err != nil {
+			m.setIdle()
+			m.showStatus("Not saved, your edits are kept. "+core.Describe(err), true)
+			return
+		}
+		if !profile.Equal(current, loaded) {
+			m.setIdle()
+			m.confirmOverwrite(md, current)
+			return
+		}
+		m.patch(profile.Diff(loaded, md))
+	})
 }
 
 // confirmOverwrite warns that the server changed since loading.
-func (m *Metadata) confirmOverwrite(md, current map[string]any) {
+func (m *metadataScreen) confirmOverwrite(md, current map[string]any) {
 	d := dialog.NewCustomConfirm("Metadata changed elsewhere",
 		"Overwrite", "Reload",
 		widget.NewLabel("Your metadata changed on the server since it was loaded here.\nReload to see the new values (your edits are discarded), or overwrite them with yours."),
 		func(overwrite bool) {
 			if overwrite {
-				m.patch(diff(current, md))
+				m.patch(profile.Diff(current, md))
 				return
 			}
 			m.onReload()
-		}, m.app.window)
+		}, m.window)
 	d.Show()
 }
 
 // patch sends the changes and shows the saved state.
-func (m *Metadata) patch(changes map[string]any) {
+func (m *metadataScreen) patch(changes map[string]any) {
 	m.setBusy("Saving…")
-	go func() {
-		ctx, cancel := context.WithTimeout(m.app.ctx, 30*time.Second)
-		defer cancel()
-		creds, err := m.app.session.Manager.Credentials(ctx, 10*time.Second)
-		var saved map[string]any
-		if err == nil {
-			saved, err = m.app.session.Metadata.Patch(ctx, creds, changes)
-		}
-		m.app.do(func() {
-			if err != nil {
-				m.setIdle()
-				m.showStatus("Not saved, your edits are kept: "+describe(err), true)
-				return
-			}
-			m.show(saved)
+	m.work(func(ctx context.Context) (map[string]any, error) {
+		return m.client.Patch(ctx, m.userID, changes)
+	}, func(saved map[string]any, err error) {
+		if err != nil {
 			m.setIdle()
-			m.showStatus(fmt.Sprintf("Saved at %s.", time.Now().Format(time.TimeOnly)), false)
-		})
-	}()
+			m.showStatus("Not saved, your edits are kept. "+core.Describe(err), true)
+			return
+		}
+		m.show(saved)
+		m.setIdle()
+		m.showStatus(fmt.Sprintf("Saved at %s.", time.Now().Format(time.TimeOnly)), false)
+	})
 }

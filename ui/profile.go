@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,18 +11,45 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"latch/internal/core"
 	"latch/profile"
 	"latch/session"
 )
 
-// Profile is the profile screen: who is signed in, and the session panel.
-type Profile struct {
-	app     *App
-	person  profile.Profile
-	creds   *session.Credentials
-	expiry  time.Time
-	stopped chan struct{}
-	leaving bool
+// panelInfo is what the session panel shows: no token, only times and
+// whether a refresh token is held.
+type panelInfo struct {
+	expiry        time.Time
+	obtained      time.Time
+	refreshToken  bool
+	refreshExpiry time.Time
+}
+
+func panelInfoOf(c *session.Credentials) panelInfo {
+	return panelInfo{expiry: c.Expiry, obtained: c.ObtainedAt, refreshToken: c.RefreshToken != "", refreshExpiry: c.RefreshExpiry}
+}
+
+func panelInfoFromEvent(e session.Event) panelInfo {
+	return panelInfo{expiry: e.Expiry, obtained: e.LastRenewal, refreshToken: e.RefreshToken, refreshExpiry: e.RefreshExpiry}
+}
+
+// profileScreen is the profile screen: who is signed in, and the session
+// panel.
+type profileScreen struct {
+	ctx          context.Context // ends when the screen is left
+	do           func(func())
+	session      *core.Session
+	avatars      *avatarCache
+	person       profile.Profile
+	info         panelInfo
+	providerName string
+	onSignOut    func()
+	onPerson     func(profile.Profile)
+	showError    func(what string, err error)
+	leaving      bool
+	// detailed is set once userinfo and the avatar were asked for, whether
+	// they came or not.
+	detailed bool
 
 	avatar   *fyne.Container
 	name     *canvas.Text
@@ -41,11 +67,7 @@ type Profile struct {
 	signOut     *widget.Button
 }
 
-func newProfile(a *App, p profile.Profile, creds *session.Credentials) *Profile {
-	return &Profile{app: a, person: p, creds: creds, expiry: creds.Expiry, stopped: make(chan struct{})}
-}
-
-func (p *Profile) build() fyne.CanvasObject {
+func (p *profileScreen) build() fyne.CanvasObject {
 	p.avatar = container.NewStack(initialsAvatar(p.person.Initials()))
 	p.name = canvas.NewText(p.person.DisplayName(), theme.Color(theme.ColorNameForeground))
 	p.name.TextSize = 22
@@ -54,7 +76,7 @@ func (p *Profile) build() fyne.CanvasObject {
 	p.verified = widget.NewLabel("")
 	p.subject = widget.NewLabel(p.person.Subject)
 	p.subject.Selectable = true
-	p.provider = widget.NewLabel(p.app.session.Config.Issuer)
+	p.provider = widget.NewLabel(p.providerName)
 	p.provider.Wrapping = fyne.TextWrapBreak
 	p.showVerified()
 
@@ -64,9 +86,9 @@ func (p *Profile) build() fyne.CanvasObject {
 	p.sessionEnd = widget.NewLabel("")
 	p.lastRenewal = widget.NewLabel("")
 	p.renew = widget.NewButtonWithIcon("Renew now", theme.ViewRefreshIcon(), p.onRenew)
-	p.signOut = widget.NewButtonWithIcon("Sign out…", theme.LogoutIcon(), p.app.signOut)
+	p.signOut = widget.NewButtonWithIcon("Sign out…", theme.LogoutIcon(), p.onSignOut)
 	p.signOut.Importance = widget.DangerImportance
-	p.showCredentials(p.creds)
+	p.showInfo(p.info)
 
 	header := container.NewBorder(nil, nil, container.NewPadded(p.avatar), nil,
 		container.NewVBox(p.name, container.NewHBox(p.email, p.verified)))
@@ -84,13 +106,19 @@ func (p *Profile) build() fyne.CanvasObject {
 		),
 		container.NewHBox(p.renew),
 	))
-	go p.countdown()
 	return container.NewVScroll(container.NewPadded(container.NewVBox(
 		header, details, panel, container.NewHBox(layout.NewSpacer(), p.signOut),
 	)))
 }
 
-func (p *Profile) showVerified() {
+// start runs the countdown and loads the details, until the screen is
+// left.
+func (p *profileScreen) start() {
+	go p.countdown()
+	p.loadDetails()
+}
+
+func (p *profileScreen) showVerified() {
 	switch {
 	case p.person.Email == "":
 		p.verified.SetText("")
@@ -104,38 +132,34 @@ func (p *Profile) showVerified() {
 	p.verified.Refresh()
 }
 
-// showCredentials fills the session panel from creds (no token shown).
-func (p *Profile) showCredentials(c *session.Credentials) {
-	if c == nil {
-		return
-	}
-	p.creds = c
-	p.expiry = c.Expiry
-	if c.RefreshToken != "" {
+// showInfo fills the session panel.
+func (p *profileScreen) showInfo(info panelInfo) {
+	p.info = info
+	if info.refreshToken {
 		p.refresh.SetText("held")
 		p.renew.Enable()
 	} else {
 		p.refresh.SetText("none (the session ends when the access token expires)")
 		p.renew.Disable()
 	}
-	if !c.RefreshExpiry.IsZero() {
-		p.sessionEnd.SetText(c.RefreshExpiry.Local().Format("Mon 2 Jan 15:04"))
+	if !info.refreshExpiry.IsZero() {
+		p.sessionEnd.SetText(info.refreshExpiry.Local().Format("Mon 2 Jan 15:04"))
 	} else {
 		p.sessionEnd.SetText("not announced by the provider")
 	}
-	if !c.ObtainedAt.IsZero() {
-		p.lastRenewal.SetText(c.ObtainedAt.Local().Format(time.TimeOnly))
+	if !info.obtained.IsZero() {
+		p.lastRenewal.SetText(info.obtained.Local().Format(time.TimeOnly))
 	}
 	p.tick()
 }
 
 // tick updates the live countdown.
-func (p *Profile) tick() {
-	if p.expiry.IsZero() {
+func (p *profileScreen) tick() {
+	if p.info.expiry.IsZero() {
 		p.expiresIn.SetText("no expiry given")
 		return
 	}
-	left := time.Until(p.expiry).Round(time.Second)
+	left := time.Until(p.info.expiry).Round(time.Second)
 	if left <= 0 {
 		p.expiresIn.SetText("expired")
 		return
@@ -143,38 +167,33 @@ func (p *Profile) tick() {
 	p.expiresIn.SetText(left.String())
 }
 
-func (p *Profile) countdown() {
+func (p *profileScreen) countdown() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
-		case <-p.stopped:
+		case <-p.ctx.Done():
 			return
 		case <-t.C:
-			p.app.do(p.tick)
+			p.do(func() {
+				if p.ctx.Err() == nil {
+					p.tick()
+				}
+			})
 		}
 	}
 }
 
-func (p *Profile) stop() {
-	select {
-	case <-p.stopped:
-	default:
-		close(p.stopped)
-	}
-}
-
-func (p *Profile) signingOut() {
+func (p *profileScreen) signingOut() {
 	p.leaving = true
 	p.signOut.Disable()
 	p.renew.Disable()
 	p.state.SetText("signing out…")
 }
 
-func (p *Profile) isSigningOut() bool { return p != nil && p.leaving }
-
-// onSessionEvent shows the session's state, on Fyne's goroutine.
-func (p *Profile) onSessionEvent(e session.Event) {
+// onSessionEvent shows the session's state, on Fyne's goroutine. The
+// event carries what the panel shows: nothing blocks here.
+func (p *profileScreen) onSessionEvent(e session.Event) {
 	if p.leaving {
 		return
 	}
@@ -183,66 +202,58 @@ func (p *Profile) onSessionEvent(e session.Event) {
 		text = "offline: renewal will be retried"
 	}
 	p.state.SetText(text)
-	if e.State == session.StateSignedIn {
-		if c, err := p.app.session.Manager.Current(p.app.ctx); err == nil && c.ObtainedAt != p.creds.ObtainedAt {
-			p.showCredentials(c)
-		}
+	if e.State == session.StateSignedIn && !e.LastRenewal.IsZero() && !e.LastRenewal.Equal(p.info.obtained) {
+		p.showInfo(panelInfoFromEvent(e))
 	}
 }
 
-func (p *Profile) onRenew() {
+func (p *profileScreen) onRenew() {
 	p.renew.Disable()
 	p.state.SetText("renewing")
+	ctx := p.ctx
 	go func() {
-		ctx, cancel := context.WithTimeout(p.app.ctx, time.Minute)
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		c, err := p.app.session.Manager.Renew(ctx)
-		p.app.do(func() {
-			if p.app.profile != p {
+		c, err := p.session.Manager.Renew(ctx)
+		p.do(func() {
+			if p.ctx.Err() != nil {
 				return
 			}
 			p.renew.Enable()
 			if err != nil {
-				p.app.showError(fmt.Errorf("renewal failed: %w", err))
+				p.showError("Renewal failed", err)
 				return
 			}
-			p.showCredentials(c)
+			p.showInfo(panelInfoOf(c))
 		})
 	}()
 }
 
 // loadDetails fetches userinfo and the avatar in the background.
-func (p *Profile) loadDetails() {
-	m := p.app.session.Manager
-	creds := p.creds
+func (p *profileScreen) loadDetails() {
+	s, person, screen := p.session, p.person, p.ctx
 	go func() {
-		ctx, cancel := context.WithTimeout(p.app.ctx, 30*time.Second)
+		ctx, cancel := context.WithTimeout(screen, 30*time.Second)
 		defer cancel()
-		person := p.person
-		if prov, err := m.Provider(ctx); err == nil && prov.UserinfoEndpoint != "" {
-			if fresh, err := m.Credentials(ctx, 5*time.Second); err == nil {
-				creds = fresh
-			}
-			if info, err := profile.UserInfo(ctx, nil, prov.UserinfoEndpoint, creds); err == nil {
-				person = info
-			} else {
-				p.app.log.Info("latch: userinfo unavailable", "error", err)
-			}
+		if detailed, err := s.Details(ctx, person); err == nil {
+			person = detailed
+		} else {
+			s.Log.Info("userinfo unavailable", "error", err)
 		}
 		var img fyne.Resource
 		if person.Picture != "" {
-			res, err := p.app.avatars.get(ctx, person.Picture)
+			res, err := p.avatars.get(ctx, person.Picture)
 			if err != nil {
-				p.app.log.Info("latch: avatar unavailable", "error", err)
+				s.Log.Info("avatar unavailable", "error", err)
 			}
 			img = res
 		}
-		p.app.do(func() {
-			if p.app.profile != p {
+		p.do(func() {
+			if p.ctx.Err() != nil {
 				return
 			}
+			p.detailed = true
 			p.person = person
-			p.app.session.Profile = person
 			p.name.Text = person.DisplayName()
 			p.name.Refresh()
 			p.email.SetText(person.Email)
@@ -256,7 +267,7 @@ func (p *Profile) loadDetails() {
 				p.avatar.Objects = []fyne.CanvasObject{initialsAvatar(person.Initials())}
 			}
 			p.avatar.Refresh()
-			p.app.updateTray()
+			p.onPerson(person)
 		})
 	}()
 }

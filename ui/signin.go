@@ -14,12 +14,20 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"rsc.io/qr"
 
+	"latch/internal/core"
 	"latch/session"
 )
 
-// SignIn is the sign-in screen: through the browser, or on another device.
-type SignIn struct {
-	app *App
+// signInScreen is the sign-in screen: through the browser, or on another
+// device.
+type signInScreen struct {
+	ctx          context.Context // ends when the screen is left
+	do           func(func())
+	manager      *session.Manager
+	open         func(ctx context.Context, url string) error
+	timeout      time.Duration
+	providerName string
+	onSignedIn   func(*session.Credentials)
 
 	provider *widget.Label
 	message  *widget.Label
@@ -41,15 +49,8 @@ type SignIn struct {
 	stopFlow context.CancelFunc
 }
 
-func newSignIn(a *App) *SignIn { return &SignIn{app: a} }
-
-func (s *SignIn) build() fyne.CanvasObject {
-	issuer := s.app.session.Config.Issuer
-	name := issuer
-	if s.app.session.Config.Sandbox {
-		name = "Latch sandbox (" + issuer + ")"
-	}
-	s.provider = widget.NewLabel("Provider: " + name)
+func (s *signInScreen) build() fyne.CanvasObject {
+	s.provider = widget.NewLabel("Provider: " + s.providerName)
 	s.provider.Wrapping = fyne.TextWrapWord
 	s.message = widget.NewLabel("")
 	s.message.Wrapping = fyne.TextWrapWord
@@ -104,41 +105,41 @@ func (s *SignIn) build() fyne.CanvasObject {
 }
 
 // showError shows a sentence in place, in the error colour.
-func (s *SignIn) showError(text string) {
+func (s *signInScreen) showError(text string) {
 	s.message.Importance = widget.DangerImportance
 	s.message.SetText(text)
 	s.message.Show()
 }
 
 // showInfo shows a neutral sentence in place.
-func (s *SignIn) showInfo(text string) {
+func (s *signInScreen) showInfo(text string) {
 	s.message.Importance = widget.MediumImportance
 	s.message.SetText(text)
 	s.message.Show()
 }
 
-func (s *SignIn) setBusy(text string) {
+func (s *signInScreen) setBusy(text string) {
 	s.message.Hide()
 	s.buttons.Hide()
 	s.waitingText.SetText(text)
 	s.waiting.Show()
 }
 
-func (s *SignIn) setIdle() {
+func (s *signInScreen) setIdle() {
 	s.waiting.Hide()
 	s.devicePanel.Hide()
 	s.buttons.Show()
 }
 
 // cancel stops a sign-in in progress.
-func (s *SignIn) cancel() {
+func (s *signInScreen) cancel() {
 	if s.stopFlow != nil {
 		s.stopFlow()
 		s.stopFlow = nil
 	}
 }
 
-func (s *SignIn) onCancel() {
+func (s *signInScreen) onCancel() {
 	if s.stopFlow == nil {
 		return
 	}
@@ -149,50 +150,49 @@ func (s *SignIn) onCancel() {
 
 // begin starts a sign-in flow that Cancel, Escape or leaving the screen
 // stops, unless one is under way already.
-func (s *SignIn) begin(busy string) (context.Context, bool) {
+func (s *signInScreen) begin(busy string) (context.Context, bool) {
 	if s.stopFlow != nil {
 		return nil, false
 	}
-	ctx, cancel := context.WithCancel(s.app.ctx)
+	ctx, cancel := context.WithCancel(s.ctx)
 	s.stopFlow = cancel
 	s.setBusy(busy)
 	return ctx, true
 }
 
-func (s *SignIn) onBrowser() {
+func (s *signInScreen) onBrowser() {
 	ctx, ok := s.begin("Waiting for you to sign in in your browser…")
 	if !ok {
 		return
 	}
-	m := s.app.session.Manager
-	open, timeout := s.app.openURL, s.app.signInTimeout
+	m, open, timeout := s.manager, s.open, s.timeout
 	go func() {
-		creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: open, Timeout: timeout})
-		s.app.do(func() { s.finish(ctx, creds, err) })
+		creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: open, Timeout: timeout, AppName: "Latch"})
+		s.do(func() { s.finish(ctx, creds, err) })
 	}()
 }
 
-func (s *SignIn) onDevice() {
+func (s *signInScreen) onDevice() {
 	ctx, ok := s.begin("Asking the provider for a code…")
 	if !ok {
 		return
 	}
-	m := s.app.session.Manager
+	m := s.manager
 	go func() {
 		d, err := m.StartDeviceLogin(ctx)
 		if err != nil {
-			s.app.do(func() { s.finish(ctx, nil, err) })
+			s.do(func() { s.finish(ctx, nil, err) })
 			return
 		}
-		s.app.do(func() { s.showDeviceCode(ctx, d) })
+		s.do(func() { s.showDeviceCode(ctx, d) })
 		creds, err := d.Wait(ctx)
-		s.app.do(func() { s.finish(ctx, creds, err) })
+		s.do(func() { s.finish(ctx, creds, err) })
 	}()
 }
 
 // showDeviceCode shows the code, the URL, a QR code of the complete URL and
 // a countdown to expiry.
-func (s *SignIn) showDeviceCode(ctx context.Context, d *session.DeviceLogin) {
+func (s *signInScreen) showDeviceCode(ctx context.Context, d *session.DeviceLogin) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -221,13 +221,13 @@ func (s *SignIn) showDeviceCode(ctx context.Context, d *session.DeviceLogin) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				s.app.do(func() { s.tick(ctx, d.Expiry) })
+				s.do(func() { s.tick(ctx, d.Expiry) })
 			}
 		}
 	}()
 }
 
-func (s *SignIn) tick(ctx context.Context, expiry time.Time) {
+func (s *signInScreen) tick(ctx context.Context, expiry time.Time) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -239,19 +239,19 @@ func (s *SignIn) tick(ctx context.Context, expiry time.Time) {
 }
 
 // finish ends a sign-in: on to the profile, or the error in place.
-func (s *SignIn) finish(ctx context.Context, creds *session.Credentials, err error) {
-	if s.app.signIn != s {
+func (s *signInScreen) finish(ctx context.Context, creds *session.Credentials, err error) {
+	if s.ctx.Err() != nil {
 		return // this screen is gone
 	}
 	cancelled := ctx.Err() != nil && errors.Is(err, context.Canceled)
 	s.cancel()
 	if err == nil {
-		s.app.showProfile(creds)
+		s.onSignedIn(creds)
 		return
 	}
 	s.setIdle()
 	if cancelled {
 		return // onCancel said so already
 	}
-	s.showError(describe(err))
+	s.showError(core.Describe(err))
 }

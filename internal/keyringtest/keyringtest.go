@@ -1,14 +1,34 @@
 //go:build linux
 
-// Package keyringtest looks into the real Secret Service for tests: how
-// many items an application left there.
+// Package keyringtest looks into the real Secret Service for tests: whether
+// it works, and how many items an application left there.
 package keyringtest
 
 import (
+	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"latch/internal/peers"
+	"latch/session"
 )
+
+// Require ends the test when no Secret Service works on this machine:
+// skipped under a plain go test, failed under scripts/test.
+func Require(t testing.TB) {
+	t.Helper()
+	probe := &session.Keychain{Service: fmt.Sprintf("latch-probe-%d", time.Now().UnixNano()), Timeout: 5 * time.Second}
+	err := probe.Set(context.Background(), "probe", []byte("probe"))
+	if err == nil {
+		err = probe.Delete(context.Background(), "probe")
+	}
+	if err != nil {
+		peers.Missing(t, "the Secret Service", err.Error())
+	}
+}
 
 // Items counts the Secret Service items whose service attribute is
 // service, locked or not.

@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package e2e
 
 import (
 	"bufio"
@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"latch/cli"
+	"latch/internal/core"
 	"latch/internal/keyringtest"
 	"latch/internal/oidcprovider"
 	"latch/internal/testbrowser"
@@ -31,14 +31,13 @@ var (
 	buildErr  error
 )
 
-// latchBinary builds latch once for the end-to-end tests. They need the
-// throwaway keyring of the README's test command: they use the real
-// keychain under Latch's own service name.
+// latchBinary builds latch once for the end-to-end tests. They use the
+// real keychain under Latch's own service name, so they run only in the
+// throwaway keyring of the README's test command: without a Secret Service
+// they skip (or fail under scripts/test, see package peers).
 func latchBinary(t *testing.T) string {
 	t.Helper()
-	if os.Getenv("LATCH_REQUIRE_KEYCHAIN") != "1" {
-		t.Skip("needs the throwaway keyring of the README's test command (scripts/test)")
-	}
+	keyringtest.Require(t)
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "latch-e2e")
 		if err != nil {
@@ -46,7 +45,9 @@ func latchBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "latch")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		build := exec.Command("go", "build", "-o", binPath, ".")
+		build.Dir = ".." // the module root: the latch command
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = err
 			t.Logf("%s", out)
@@ -87,20 +88,13 @@ func latch(t *testing.T, env []string, args ...string) (int, string, string) {
 }
 
 // loginNoBrowser runs `latch login --no-browser ARGS` and signs in on the
-// printed URL with an HTTP client.
+// printed URL as a person at a browser would.
 func loginNoBrowser(t *testing.T, env []string, user, password string, args ...string) {
 	t.Helper()
 	p := startLatch(t, env, append([]string{"login", "--no-browser"}, args...)...)
-	cmd, stdout, sc, errb := p.cmd, p.stdout, p.lines, p.stderr
-	if !sc.Scan() {
-		t.Fatalf("no URL printed: %s", errb.String())
-	}
-	if code, _, err := testbrowser.NewBrowser(user, password).Visit(sc.Text()); err != nil || code != 200 {
-		t.Fatalf("browser: %d %v", code, err)
-	}
-	_, _ = io.Copy(io.Discard, stdout)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("login: %v: %s", err, errb.String())
+	testbrowser.SignInAtPrintedURL(t, p.stdout, user, password)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("latch login exited with %v, want success: %s", err, p.stderr.String())
 	}
 }
 
@@ -220,7 +214,7 @@ func TestBinaryAgainstTheSandbox(t *testing.T) {
 		t.Fatalf("get after restart %d: %q %s", code, out, errOut)
 	}
 
-	m, err := session.New(session.Config{Issuer: issuer, ClientID: sandbox.ClientID, Store: session.NewKeychain(cli.KeychainService), LockDir: t.TempDir(), ManualRenewal: true})
+	m, err := session.New(session.Config{Issuer: issuer, ClientID: sandbox.ClientID, Store: session.NewKeychain(core.KeychainService), LockDir: t.TempDir(), ManualRenewal: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +226,7 @@ func TestBinaryAgainstTheSandbox(t *testing.T) {
 	if code, _, errOut := latch(t, env, "logout"); code != 0 {
 		t.Fatalf("logout: %s", errOut)
 	}
-	if n := keyringtest.Items(t, cli.KeychainService); n != 0 {
+	if n := keyringtest.Items(t, core.KeychainService); n != 0 {
 		t.Fatalf("%d keychain items of Latch after logout", n)
 	}
 	resp, err := http.PostForm(issuer+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {creds.RefreshToken}, "client_id": {sandbox.ClientID}})
@@ -299,96 +293,4 @@ func TestBinaryOutOfTheBox(t *testing.T) {
 		t.Fatalf("%v: %s %s", err, rest, errb.String())
 	}
 	latch(t, env, "logout")
-}
-
-// TestDesktopAppUnderXvfb runs the app in a real window under Xvfb with a
-// session stored by `latch login`: it must open on the profile screen for
-// that user, and sign out on real key events (Ctrl+Shift+Q, then Enter),
-// leaving no item of Latch in the keychain.
-func TestDesktopAppUnderXvfb(t *testing.T) {
-	bin := latchBinary(t)
-	if os.Getenv("DISPLAY") == "" {
-		t.Fatal("no X display: run the README's test command (it starts Xvfb)")
-	}
-	if _, err := exec.LookPath("xdotool"); err != nil {
-		t.Fatal("xdotool is missing: run the README's test command (it installs it)")
-	}
-	env := home(t)
-	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
-	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
-	loginNoBrowser(t, env, "demo", "demo")
-
-	cmd := exec.Command(bin, "--verbose")
-	cmd.Env = env
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	screens := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.Contains(line, `msg="latch: screen"`) {
-				screens <- line
-			}
-		}
-		close(screens)
-	}()
-	waitScreen := func(want string) string {
-		t.Helper()
-		deadline := time.After(60 * time.Second)
-		for {
-			select {
-			case line, ok := <-screens:
-				if !ok {
-					t.Fatalf("latch exited before showing %s", want)
-				}
-				if strings.Contains(line, want) {
-					return line
-				}
-			case <-deadline:
-				t.Fatalf("no %s screen", want)
-			}
-		}
-	}
-	line := waitScreen("screen=profile")
-	if !strings.Contains(line, "subject=sandbox|demo") {
-		t.Fatalf("profile screen for another subject: %s", line)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Latch$").Output()
-	if err != nil {
-		t.Fatalf("xdotool found no Latch window: %v", err)
-	}
-	window := strings.Fields(string(out))[0]
-	xdo := func(args ...string) {
-		t.Helper()
-		if out, err := exec.CommandContext(ctx, "xdotool", args...).CombinedOutput(); err != nil {
-			t.Fatalf("xdotool %v: %v %s", args, err, out)
-		}
-	}
-	xdo("windowfocus", "--sync", window)
-	time.Sleep(500 * time.Millisecond) // let the window take the focus
-	xdo("key", "--window", window, "--clearmodifiers", "ctrl+shift+q")
-	time.Sleep(500 * time.Millisecond) // the question appears
-	xdo("key", "--window", window, "Return")
-	waitScreen("screen=signin")
-
-	deadline := time.Now().Add(10 * time.Second)
-	for keyringtest.Items(t, cli.KeychainService) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the keychain still holds items of Latch after signing out")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -1,0 +1,109 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"latch/internal/core"
+	"latch/internal/keyringtest"
+	"latch/internal/peers"
+)
+
+// TestDesktopAppUnderXvfb runs the app in a real window under Xvfb with a
+// session stored by `latch login`: it must open on the profile screen for
+// that user, and sign out on real key events (Ctrl+Shift+Q, then Enter),
+// leaving no item of Latch in the keychain.
+func TestDesktopAppUnderXvfb(t *testing.T) {
+	bin := latchBinary(t)
+	if os.Getenv("DISPLAY") == "" {
+		peers.Missing(t, "an X display", "DISPLAY is not set")
+	}
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		peers.Missing(t, "xdotool", "not on PATH")
+	}
+	env := home(t)
+	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
+	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+	loginNoBrowser(t, env, "demo", "demo")
+
+	cmd := exec.Command(bin, "--verbose")
+	cmd.Env = env
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	screens := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.Contains(line, "msg=screen ") {
+				screens <- line
+			}
+		}
+		close(screens)
+	}()
+	waitScreen := func(want string) string {
+		t.Helper()
+		deadline := time.After(60 * time.Second)
+		for {
+			select {
+			case line, ok := <-screens:
+				if !ok {
+					t.Fatalf("latch exited before showing %s", want)
+				}
+				if strings.Contains(line, want) {
+					return line
+				}
+			case <-deadline:
+				t.Fatalf("no %s screen", want)
+			}
+		}
+	}
+	line := waitScreen("screen=profile")
+	if !strings.Contains(line, "subject=sandbox|demo") {
+		t.Fatalf("profile screen for another subject: %s", line)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Latch$").Output()
+	if err != nil {
+		t.Fatalf("xdotool found no Latch window: %v", err)
+	}
+	window := strings.Fields(string(out))[0]
+	xdo := func(args ...string) {
+		t.Helper()
+		if out, err := exec.CommandContext(ctx, "xdotool", args...).CombinedOutput(); err != nil {
+			t.Fatalf("xdotool %v: %v %s", args, err, out)
+		}
+	}
+	xdo("windowfocus", "--sync", window)
+	time.Sleep(500 * time.Millisecond) // let the window take the focus
+	xdo("key", "--window", window, "--clearmodifiers", "ctrl+shift+q")
+	time.Sleep(500 * time.Millisecond) // the question appears
+	xdo("key", "--window", window, "Return")
+	waitScreen("screen=signin")
+
+	deadline := time.Now().Add(10 * time.Second)
+	for keyringtest.Items(t, core.KeychainService) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the keychain still holds items of Latch after signing out")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

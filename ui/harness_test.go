@@ -1,0 +1,213 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"latch/internal/core"
+	"latch/internal/sandboxtest"
+	"latch/internal/testbrowser"
+	"latch/sandbox"
+	"latch/session"
+)
+
+// uiMu stands for Fyne's goroutine in widget tests: the test driver runs
+// fyne.Do callbacks on the caller's goroutine, so the app's updates and
+// the test's reads are serialised here instead.
+var uiMu sync.Mutex
+
+// onUI runs f as if on Fyne's goroutine.
+func onUI(f func()) {
+	uiMu.Lock()
+	defer uiMu.Unlock()
+	f()
+}
+
+// waitFor polls cond, which reads widgets, on Fyne's goroutine.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		ok := false
+		onUI(func() { ok = cond() })
+		if ok {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// counter counts the token requests a Manager makes.
+type counter struct{ refreshes atomic.Int32 }
+
+func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/token") {
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if strings.Contains(string(body), "grant_type=refresh_token") {
+			c.refreshes.Add(1)
+		}
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// harness is a sandbox provider, a store and what the app is built on.
+type harness struct {
+	t       *testing.T
+	srv     *sandbox.Server
+	store   session.Store
+	lock    string
+	count   *counter
+	browser *testbrowser.Browser
+	issuer  string
+	noAPI   bool
+	// open and timeout, when set, replace the browser and the sign-in
+	// timeout of the app that start builds.
+	open    func(context.Context, string) error
+	timeout time.Duration
+}
+
+func newHarness(t *testing.T) *harness { return newHarnessTTL(t, 0) }
+
+// newHarnessTTL is a harness whose access tokens live for ttl.
+func newHarnessTTL(t *testing.T, ttl time.Duration) *harness {
+	t.Helper()
+	srv := sandboxtest.Start(t, "", ttl)
+	return &harness{t: t, srv: srv, store: &session.MemoryStore{}, lock: t.TempDir(), count: &counter{}, issuer: srv.Issuer(),
+		browser: testbrowser.NewBrowser("demo", "demo")}
+}
+
+// session opens a core.Session on the harness's provider and store, as
+// the app's launch does.
+func (h *harness) session() *core.Session {
+	api := h.srv.MetadataAPI()
+	if h.noAPI {
+		api = ""
+	}
+	cfg := core.Config{Issuer: h.issuer, ClientID: sandbox.ClientID, MetadataAPI: api}
+	s, err := core.Open(h.t.Context(), cfg, core.Options{
+		Store: h.store, LockDir: h.lock, HTTPClient: &http.Client{Transport: h.count, Timeout: 30 * time.Second},
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(s.Close)
+	return s
+}
+
+// signInDirectly stores a session the way `latch login` would.
+func (h *harness) signInDirectly() *session.Credentials {
+	s := h.session()
+	creds, err := s.Manager.LoginWithBrowser(h.t.Context(), session.BrowserLogin{OpenURL: testbrowser.NewBrowser("demo", "demo").OpenURL})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return creds
+}
+
+// start builds and starts the app.
+func (h *harness) start() *appWindow {
+	h.t.Helper()
+	var a fyne.App
+	onUI(func() { a = test.NewTempApp(h.t) })
+	w := a.NewWindow("Latch")
+	ui := newAppWindow(h.t.Context(), a, w, h.session())
+	// Work that finishes after the test has ended touches nothing.
+	stopped := false
+	ui.do = func(f func()) {
+		onUI(func() {
+			if !stopped {
+				f()
+			}
+		})
+	}
+	ui.openURL = h.browser.OpenURL
+	if h.open != nil {
+		ui.openURL = h.open
+	}
+	if h.timeout != 0 {
+		ui.signInTimeout = h.timeout
+	}
+	ui.avatars = newAvatarCache(filepath.Join(h.t.TempDir(), "avatars"))
+	onUI(ui.start)
+	h.t.Cleanup(func() {
+		onUI(func() {
+			ui.stop()
+			stopped = true
+		})
+	})
+	return ui
+}
+
+func (h *harness) storedCreds() *session.Credentials {
+	s := h.session()
+	c, err := s.Manager.Current(h.t.Context())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c
+}
+
+// rewriteStored changes the stored credentials, for states a provider
+// cannot be made to produce on demand (an expired token at launch).
+func (h *harness) rewriteStored(change func(c map[string]any)) {
+	key := h.store.(*session.MemoryStore).Keys()[0]
+	raw, _ := h.store.Get(h.t.Context(), key)
+	var c map[string]any
+	_ = json.Unmarshal(raw, &c)
+	change(c)
+	raw, _ = json.Marshal(c)
+	_ = h.store.Set(h.t.Context(), key, raw)
+}
+
+// tapDialogButton taps the button labelled label in the topmost overlay.
+func tapDialogButton(t *testing.T, w fyne.Window, label string) {
+	t.Helper()
+	var found *widget.Button
+	waitFor(t, "a dialog button "+label, func() bool {
+		top := w.Canvas().Overlays().Top()
+		if top == nil {
+			return false
+		}
+		found = findButton(t, top, label)
+		return found != nil
+	})
+	onUI(func() { test.Tap(found) })
+}
+
+func findButton(t *testing.T, o fyne.CanvasObject, label string) *widget.Button {
+	switch v := o.(type) {
+	case *widget.Button:
+		if v.Text == label {
+			return v
+		}
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			if b := findButton(t, c, label); b != nil {
+				return b
+			}
+		}
+	case fyne.Widget:
+		r := test.TempWidgetRenderer(t, v)
+		for _, c := range r.Objects() {
+			if b := findButton(t, c, label); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+)
+
+func TestLaunchWithoutSessionShowsSignIn(t *testing.T) {
+	h := newHarness(t)
+	ui := h.start()
+	waitFor(t, "the sign-in screen", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() {
+		if !strings.Contains(ui.signIn.provider.Text, h.issuer) || ui.signIn.message.Visible() {
+			t.Errorf("provider %q, message %q", ui.signIn.provider.Text, ui.signIn.message.Text)
+		}
+	})
+}
+
+func TestBrowserSignInShowsProfileWithAvatar(t *testing.T) {
+	h := newHarness(t)
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	waitFor(t, "the avatar", func() bool {
+		_, ok := ui.profile.avatar.Objects[0].(*canvas.Image)
+		return ok
+	})
+	onUI(func() {
+		p := ui.profile
+		if p.name.Text != "Dana Demo" || p.email.Text != "demo@sandbox.latch.invalid" || p.verified.Text != "✓ verified" || p.subject.Text != "sandbox|demo" || p.provider.Text != h.issuer {
+			t.Errorf("profile %q %q %q %q %q", p.name.Text, p.email.Text, p.verified.Text, p.subject.Text, p.provider.Text)
+		}
+	})
+	files, _ := os.ReadDir(ui.avatars.dir)
+	if len(files) != 1 {
+		t.Fatalf("avatar cache holds %d files", len(files))
+	}
+	raw, _ := os.ReadFile(filepath.Join(ui.avatars.dir, files[0].Name()))
+	creds := h.storedCreds()
+	if strings.Contains(string(raw), creds.AccessToken) || !strings.HasPrefix(string(raw), "\x89PNG") {
+		t.Fatal("the avatar cache holds something other than the image")
+	}
+}
+
+func TestInitialsWhenNoPicture(t *testing.T) {
+	h := newHarness(t)
+	h.signInDirectly()
+	h.srv.Close() // neither userinfo nor the picture can be loaded now
+	ui := h.start()
+	waitFor(t, "the profile, its details tried", func() bool { return ui.Screen() == ScreenProfile && ui.profile.detailed })
+	onUI(func() {
+		if _, ok := ui.profile.avatar.Objects[0].(*fyne.Container); !ok || ui.profile.name.Text != "Dana Demo" {
+			t.Errorf("avatar %T for %q, want the initials avatar for Dana Demo, from the ID token", ui.profile.avatar.Objects[0], ui.profile.name.Text)
+		}
+	})
+}
+
+func TestLaunchWithValidSessionGoesStraightToProfile(t *testing.T) {
+	h := newHarness(t)
+	h.signInDirectly()
+	before := h.count.refreshes.Load()
+	ui := h.start()
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	if h.count.refreshes.Load() != before {
+		t.Fatal("a valid session was renewed at launch")
+	}
+	onUI(func() {
+		if ui.profile.name.Text != "Dana Demo" || ui.profile.refresh.Text != "held" || !strings.HasSuffix(ui.profile.expiresIn.Text, "s") {
+			t.Errorf("%q %q %q", ui.profile.name.Text, ui.profile.refresh.Text, ui.profile.expiresIn.Text)
+		}
+	})
+}
+
+func TestLaunchRenewsExpiredSession(t *testing.T) {
+	h := newHarness(t)
+	old := h.signInDirectly()
+	h.rewriteStored(func(c map[string]any) { c["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339Nano) })
+	ui := h.start()
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	if h.count.refreshes.Load() == 0 {
+		t.Fatal("no renewal")
+	}
+	if h.storedCreds().RefreshToken == old.RefreshToken {
+		t.Fatal("the renewal was not stored")
+	}
+}
+
+func TestLaunchAfterRevokedSessionShowsReason(t *testing.T) {
+	h := newHarness(t)
+	h.signInDirectly()
+	h.rewriteStored(func(c map[string]any) {
+		c["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339Nano)
+		c["refresh_token"] = "revoked-long-ago"
+	})
+	ui := h.start()
+	waitFor(t, "sign-in with a reason", func() bool {
+		return ui.Screen() == ScreenSignIn && strings.Contains(ui.signIn.message.Text, "sign in again")
+	})
+}

@@ -1,0 +1,168 @@
+package ui
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+
+	"latch/profile"
+)
+
+// metadataTab opens the metadata tab and waits for it to load.
+func metadataTab(t *testing.T, ui *appWindow) *metadataScreen {
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	onUI(func() { ui.tabs.SelectIndex(1) })
+	waitFor(t, "metadata loaded", func() bool { return ui.metadata.loaded != nil && !ui.metadata.busy })
+	return ui.metadata
+}
+
+// demoUser is the user ID of the sandbox's demo account.
+const demoUser = "sandbox|demo"
+
+func serverMetadata(t *testing.T, h *harness) map[string]any {
+	md, err := h.session().Metadata.Get(t.Context(), demoUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return md
+}
+
+func setServerMetadata(t *testing.T, h *harness, changes map[string]any) {
+	if _, err := h.session().Metadata.Patch(t.Context(), demoUser, changes); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMetadataEditor(t *testing.T) {
+	h := newHarness(t)
+	h.signInDirectly()
+	setServerMetadata(t, h, map[string]any{"theme": "dark", "count": 2, "prefs": map[string]any{"a": 1}, "beta": true, "gone": "x"})
+	ui := h.start()
+	m := metadataTab(t, ui)
+	row := func(key string) *metaRow {
+		for _, r := range m.rows {
+			if r.key.Text == key {
+				return r
+			}
+		}
+		t.Fatalf("no row %q", key)
+		return nil
+	}
+	onUI(func() {
+		if len(m.rows) != 5 || row("count").kind.Selected != string(profile.KindNumber) || row("beta").kind.Selected != string(profile.KindBool) ||
+			row("prefs").kind.Selected != string(profile.KindJSON) || row("theme").value.Text != "dark" {
+			t.Fatalf("rows do not show the metadata")
+		}
+		if !m.save.Disabled() {
+			t.Error("Save is enabled with nothing changed")
+		}
+		// Invalid input disables Save and says why, next to the field.
+		row("theme").key.SetText("theme.x")
+		if !m.save.Disabled() || !strings.Contains(row("theme.x").problem.Text, "must not contain") {
+			t.Errorf("dot in key: %q", row("theme.x").problem.Text)
+		}
+		row("theme.x").key.SetText("theme")
+		row("count").value.SetText("many")
+		if !m.save.Disabled() || !strings.Contains(m.problem.Text, "not a number") {
+			t.Errorf("number: %q", m.problem.Text)
+		}
+		row("count").value.SetText("3")
+		row("prefs").value.SetText("{broken")
+		if !m.save.Disabled() || !strings.Contains(m.problem.Text, "not valid JSON") {
+			t.Errorf("json: %q", m.problem.Text)
+		}
+		row("prefs").value.SetText(`{"b":2}`)
+		test.Tap(m.add)
+		r := m.rows[len(m.rows)-1]
+		test.Type(r.key, "beta") // the new row has the focus
+		if !m.save.Disabled() || !strings.Contains(m.problem.Text, "appears twice") {
+			t.Errorf("duplicate: %q", m.problem.Text)
+		}
+		r.key.SetText("lang")
+		r.value.SetText("en")
+		test.Tap(row("gone").remove)
+		if m.save.Disabled() {
+			t.Fatalf("Save disabled with valid edits: %q", m.problem.Text)
+		}
+		// Ctrl+S in a field saves.
+		r.value.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault})
+	})
+	waitFor(t, "saved", func() bool { return strings.HasPrefix(m.status.Text, "Saved at") })
+	md := serverMetadata(t, h)
+	want := `{"beta":true,"count":3,"lang":"en","prefs":{"b":2},"theme":"dark"}`
+	if got, _ := json.Marshal(md); string(got) != want {
+		t.Fatalf("server has %s, want %s", got, want)
+	}
+	onUI(func() {
+		if !m.save.Disabled() || len(m.rows) != 5 {
+			t.Error("the saved state is not shown")
+		}
+	})
+}
+
+func TestMetadataConflict(t *testing.T) {
+	for _, choice := range []string{"Reload", "Overwrite"} {
+		t.Run(choice, func(t *testing.T) {
+			h := newHarness(t)
+			h.signInDirectly()
+			setServerMetadata(t, h, map[string]any{"color": "red"})
+			ui := h.start()
+			m := metadataTab(t, ui)
+			setServerMetadata(t, h, map[string]any{"color": "green", "other": 1}) // someone else
+			onUI(func() {
+				m.rows[0].value.SetText("blue")
+				test.Tap(m.save)
+			})
+			tapDialogButton(t, ui.window, choice)
+			if choice == "Reload" {
+				waitFor(t, "reloaded", func() bool { return strings.HasPrefix(m.status.Text, "Loaded at") && len(m.rows) == 2 })
+				if md := serverMetadata(t, h); md["color"] != "green" {
+					t.Fatalf("reload changed the server: %v", md)
+				}
+				return
+			}
+			waitFor(t, "saved", func() bool { return strings.HasPrefix(m.status.Text, "Saved at") })
+			if md := serverMetadata(t, h); md["color"] != "blue" || md["other"] != nil {
+				t.Fatalf("overwrite: %v", md)
+			}
+		})
+	}
+}
+
+func TestMetadataSaveFailureKeepsEdits(t *testing.T) {
+	h := newHarness(t)
+	h.signInDirectly()
+	ui := h.start()
+	m := metadataTab(t, ui)
+	onUI(func() {
+		test.Tap(m.add)
+		m.rows[0].key.SetText("k")
+		m.rows[0].value.SetText("v")
+	})
+	h.srv.Close() // the provider goes away
+	onUI(func() { test.Tap(m.save) })
+	waitFor(t, "the error", func() bool { return strings.HasPrefix(m.status.Text, "Not saved") })
+	onUI(func() {
+		if len(m.rows) != 1 || m.rows[0].value.Text != "v" || m.save.Disabled() {
+			t.Error("the edits were lost")
+		}
+	})
+}
+
+func TestNoMetadataAPI(t *testing.T) {
+	h := newHarness(t)
+	h.noAPI = true
+	h.signInDirectly()
+	ui := h.start()
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	onUI(func() {
+		ui.tabs.SelectIndex(1)
+		if !ui.metadata.noAPI.Visible() || !strings.Contains(ui.metadata.noAPI.Text, "offers no metadata API") {
+			t.Error("no message about the missing metadata API")
+		}
+	})
+}

@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"latch/internal/sandboxtest"
+	"latch/internal/testbrowser"
+	"latch/session"
+)
+
+func TestDeviceSignIn(t *testing.T) {
+	h := newHarness(t)
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() { test.Tap(ui.signIn.device) })
+	var complete string
+	waitFor(t, "the device code", func() bool {
+		s := ui.signIn
+		if s.userCode.Text == "" || s.qrImage.Image == nil || !strings.Contains(s.countdown.Text, "expires in") {
+			return false
+		}
+		complete = s.link.URL.String() + "?user_code=" + url.QueryEscape(s.userCode.Text)
+		return s.devicePanel.Visible() && s.cancelBtn.Visible()
+	})
+	if code, body, err := testbrowser.NewBrowser("ada", "lovelace").Visit(complete); err != nil || code != 200 || !strings.Contains(body, "signed in") {
+		t.Fatalf("device page %d %v", code, err)
+	}
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile && ui.profile.subject.Text == "sandbox|ada" })
+	onUI(func() {
+		if ui.profile.verified.Text != "not verified" {
+			t.Errorf("verified %q", ui.profile.verified.Text)
+		}
+	})
+}
+
+func TestCancelAndEscape(t *testing.T) {
+	h := newHarness(t)
+	h.open = func(context.Context, string) error { return nil } // the person never signs in
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "waiting", func() bool { return ui.signIn.waiting.Visible() && !ui.signIn.buttons.Visible() })
+	onUI(func() { test.Tap(ui.signIn.cancelBtn) })
+	waitFor(t, "cancelled", func() bool {
+		return ui.signIn.buttons.Visible() && ui.signIn.message.Text == "Sign-in cancelled."
+	})
+	// Enter starts, Escape cancels.
+	onUI(func() { ui.window.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn}) })
+	waitFor(t, "waiting again", func() bool { return ui.signIn.waiting.Visible() })
+	onUI(func() { ui.window.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) })
+	waitFor(t, "cancelled again", func() bool { return ui.signIn.buttons.Visible() })
+}
+
+func TestAccessDeniedShownInPlace(t *testing.T) {
+	h := newHarness(t)
+	h.open = sandboxtest.CancelAtSignIn(h.issuer)
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "access denied", func() bool { return strings.HasPrefix(ui.signIn.message.Text, "Access was denied") })
+}
+
+func TestProviderUnreachableShownInPlace(t *testing.T) {
+	h := newHarness(t)
+	h.issuer = "http://127.0.0.1:1"
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "unreachable", func() bool { return strings.Contains(ui.signIn.message.Text, "cannot be reached") })
+}
+
+// lockedStore is a keychain that refuses writes, as a locked one does.
+type lockedStore struct{ session.MemoryStore }
+
+func (*lockedStore) Set(context.Context, string, []byte) error {
+	return errors.Join(session.ErrKeychainUnavailable, errors.New("locked"))
+}
+
+func TestKeychainUnavailableShownInPlace(t *testing.T) {
+	h := newHarness(t)
+	h.store = &lockedStore{}
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "keychain message", func() bool { return strings.Contains(ui.signIn.message.Text, "Unlock your keyring") })
+}
+
+func TestSignInTimesOut(t *testing.T) {
+	h := newHarness(t)
+	h.open = func(context.Context, string) error { return nil } // the person walks away
+	h.timeout = 300 * time.Millisecond
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "timed out", func() bool {
+		return ui.signIn.buttons.Visible() && strings.Contains(ui.signIn.message.Text, "timed out")
+	})
+}
