@@ -5,28 +5,36 @@
 package keyringtest
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/zalando/go-keyring"
 
 	"latch/internal/peers"
-	"latch/session"
 )
 
 // Require ends the test when no Secret Service works on this machine:
 // skipped under a plain go test, failed under scripts/test.
 func Require(t testing.TB) {
 	t.Helper()
-	probe := &session.Keychain{Service: fmt.Sprintf("latch-probe-%d", time.Now().UnixNano()), Timeout: 5 * time.Second}
-	err := probe.Set(context.Background(), "probe", []byte("probe"))
-	if err == nil {
-		err = probe.Delete(context.Background(), "probe")
-	}
-	if err != nil {
-		peers.Missing(t, "the Secret Service", err.Error())
+	service := fmt.Sprintf("latch-probe-%d", time.Now().UnixNano())
+	done := make(chan error, 1)
+	go func() {
+		err := keyring.Set(service, "probe", "probe")
+		if err == nil {
+			err = keyring.Delete(service, "probe")
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			peers.Missing(t, "the Secret Service", err.Error())
+		}
+	case <-time.After(5 * time.Second):
+		peers.Missing(t, "the Secret Service", "it did not answer within 5 seconds")
 	}
 }
 

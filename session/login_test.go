@@ -1,0 +1,203 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"latch/internal/testbrowser"
+)
+
+func TestBrowserLoginWithPKCE(t *testing.T) {
+	t.Parallel()
+	forEachPeer(t, time.Minute, func(t *testing.T, e *env) {
+		m := e.manager(manual)
+		var authURL string
+		b := testbrowser.NewBrowser(e.peer.user, e.peer.password)
+		creds, err := m.LoginWithBrowser(bg(t), BrowserLogin{OpenURL: func(ctx context.Context, u string) error {
+			authURL = u
+			return b.OpenURL(ctx, u)
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body := b.Result(t)
+		if code != http.StatusOK || !strings.Contains(body, "You are signed in") {
+			t.Fatalf("browser page %d: %s", code, body)
+		}
+		q := mustQuery(t, authURL)
+		if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 {
+			t.Errorf("no S256 challenge in %v", q)
+		}
+		if q.Get("state") == "" || q.Get("nonce") == "" || q.Get("state") == q.Get("nonce") {
+			t.Errorf("state and nonce must be present and distinct: %v", q)
+		}
+		redirect, _ := url.Parse(q.Get("redirect_uri"))
+		if redirect.Hostname() != "127.0.0.1" || redirect.Port() == "" || redirect.Path != "/callback" {
+			t.Errorf("redirect_uri %q is not a loopback callback", redirect)
+		}
+		exchanges := e.rec.grants("authorization_code")
+		if len(exchanges) != 1 || len(exchanges[0].CodeVerifier) < 43 {
+			t.Fatalf("code exchange without a PKCE verifier: %+v", exchanges)
+		}
+		if creds.AccessToken == "" || creds.IDToken == "" || creds.RefreshToken == "" {
+			t.Fatalf("incomplete credentials: %v", creds)
+		}
+		if d := time.Until(creds.Expiry); d < 50*time.Second || d > 61*time.Second {
+			t.Errorf("expiry %v is not now + expires_in", creds.Expiry)
+		}
+		if creds.Subject() != e.peer.subject {
+			t.Errorf("subject %q", creds.Subject())
+		}
+		stored, err := e.store.Get(bg(t), m.cfg.StoreKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := unmarshalCredentials(stored)
+		if got.RefreshToken != creds.RefreshToken {
+			t.Error("the credentials were not stored")
+		}
+		if !m.HasValid(bg(t), 30*time.Second) || !m.CanRenew(bg(t)) {
+			t.Error("HasValid/CanRenew are false after sign-in")
+		}
+		if st := m.State(); st.State != StateSignedIn || st.Subject != e.peer.subject {
+			t.Errorf("state %+v", st)
+		}
+		// The listener served one callback and is gone.
+		if _, err := http.Get(redirect.String()); err == nil {
+			t.Error("the loopback listener still answers after the sign-in")
+		}
+	})
+}
+
+func TestBrowserLoginWrongPassword(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, time.Minute)
+	m := e.manager(manual)
+	b := testbrowser.NewBrowser("alice", "not-her-password")
+	_, err := m.LoginWithBrowser(bg(t), BrowserLogin{OpenURL: b.OpenURL})
+	var pe *ProviderError
+	if !errors.As(err, &pe) || pe.Code != "access_denied" || !strings.Contains(pe.Description, "Wrong username or password") {
+		t.Fatalf("want access_denied naming the wrong password, got %v", err)
+	}
+	code, body := b.Result(t)
+	if code != http.StatusBadRequest || !strings.Contains(body, "Sign-in failed") {
+		t.Errorf("browser page %d: %s", code, body)
+	}
+	if _, err := e.store.Get(bg(t), m.cfg.StoreKey); !errors.Is(err, ErrNotFound) {
+		t.Errorf("something was stored: %v", err)
+	}
+}
+
+func TestBrowserLoginRejectsWrongState(t *testing.T) {
+	t.Parallel()
+	forEachPeer(t, time.Minute, func(t *testing.T, e *env) {
+		m := e.manager(manual)
+		pages := make(chan int, 1)
+		_, err := m.LoginWithBrowser(bg(t), BrowserLogin{OpenURL: func(_ context.Context, u string) error {
+			q := mustQuery(t, u)
+			forged := q.Get("redirect_uri") + "?code=stolen&state=forged"
+			go func() {
+				resp, err := http.Get(forged)
+				if err != nil {
+					pages <- 0
+					return
+				}
+				resp.Body.Close()
+				pages <- resp.StatusCode
+			}()
+			return nil
+		}})
+		if !errors.Is(err, ErrInvalidCallback) {
+			t.Fatalf("want ErrInvalidCallback, got %v", err)
+		}
+		if code := <-pages; code != http.StatusBadRequest {
+			t.Errorf("forged callback got %d", code)
+		}
+		if len(e.rec.grants("authorization_code")) != 0 {
+			t.Error("a code from a forged callback was exchanged")
+		}
+	})
+}
+
+func TestBrowserLoginCancel(t *testing.T) {
+	t.Parallel()
+	forEachPeer(t, time.Minute, func(t *testing.T, e *env) {
+		m := e.manager(manual)
+		ctx, cancel := context.WithCancel(bg(t))
+		_, err := m.LoginWithBrowser(ctx, BrowserLogin{OpenURL: func(context.Context, string) error {
+			cancel()
+			return nil
+		}})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("want context.Canceled, got %v", err)
+		}
+		_, err = m.LoginWithBrowser(bg(t), BrowserLogin{Timeout: 200 * time.Millisecond, OpenURL: func(context.Context, string) error { return nil }})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("want a timeout, got %v", err)
+		}
+	})
+}
+
+func TestDeviceLogin(t *testing.T) {
+	t.Parallel()
+	forEachPeer(t, time.Minute, func(t *testing.T, e *env) {
+		m := e.manager(manual)
+		d, err := m.StartDeviceLogin(bg(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.UserCode == "" || d.VerificationURI == "" || !strings.Contains(d.VerificationURIComplete, "user_code=") {
+			t.Fatalf("device login %+v", d)
+		}
+		if time.Until(d.Expiry) < time.Minute || d.Interval <= 0 {
+			t.Fatalf("expiry %v interval %v", d.Expiry, d.Interval)
+		}
+		go func() {
+			b := testbrowser.NewBrowser(e.peer.user, e.peer.password)
+			code, body, err := b.Visit(d.VerificationURIComplete)
+			if err != nil || code != http.StatusOK || !strings.Contains(body, e.peer.deviceDone) {
+				t.Errorf("device page %d %v: %s", code, err, body)
+			}
+		}()
+		creds, err := d.Wait(bg(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if creds.Subject() != e.peer.subject || creds.RefreshToken == "" {
+			t.Fatalf("credentials %v for %q", creds, creds.Subject())
+		}
+		if !m.HasValid(bg(t), 0) {
+			t.Error("device sign-in stored nothing")
+		}
+	})
+}
+
+func TestDeviceLoginCancel(t *testing.T) {
+	t.Parallel()
+	forEachPeer(t, time.Minute, func(t *testing.T, e *env) {
+		m := e.manager(manual)
+		d, err := m.StartDeviceLogin(bg(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(bg(t), 500*time.Millisecond)
+		defer cancel()
+		if _, err := d.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("want the caller's deadline, got %v", err)
+		}
+	})
+}
+
+func mustQuery(t *testing.T, raw string) url.Values {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query()
+}

@@ -1,0 +1,207 @@
+package session
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestRenewalRotatesAndPersists(t *testing.T) {
+	t.Parallel()
+	forEachPeer(t, time.Minute, func(t *testing.T, e *env) {
+		m := e.manager(manual)
+		first := e.login(m)
+		renewed, err := m.Renew(bg(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if renewed.RefreshToken == "" || renewed.RefreshToken == first.RefreshToken {
+			t.Fatal("the refresh token was not rotated")
+		}
+		if renewed.AccessToken == first.AccessToken {
+			t.Fatal("the access token was not renewed")
+		}
+		stored, _ := e.store.Get(bg(t), m.cfg.StoreKey)
+		got, _ := unmarshalCredentials(stored)
+		if got.RefreshToken != renewed.RefreshToken || got.AccessToken != renewed.AccessToken {
+			t.Fatal("the rotated refresh token was not persisted")
+		}
+		// A new Manager (the next launch) uses the rotated token.
+		next := e.manager(manual)
+		again, err := next.Renew(bg(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.RefreshToken == renewed.RefreshToken {
+			t.Fatal("not rotated on the second renewal")
+		}
+		// The provider rejects the rotated-away token (and, per its reuse
+		// detection, revokes the grant).
+		if code := e.refreshDirectly(first.RefreshToken); code != "invalid_grant" {
+			t.Fatalf("reused refresh token answered %q", code)
+		}
+	})
+}
+
+func TestConcurrentCredentialsMakeOneRefresh(t *testing.T) {
+	t.Parallel()
+	forEachPeer(t, 30*time.Second, func(t *testing.T, e *env) {
+		m := e.manager(manual)
+		first := e.login(m)
+		e.clock.advance(31 * time.Second) // the access token has expired
+		if m.HasValid(bg(t), 0) {
+			t.Fatal("the access token should look expired")
+		}
+		const callers = 100
+		var wg sync.WaitGroup
+		tokens := make([]string, callers)
+		errs := make([]error, callers)
+		start := make(chan struct{})
+		for i := range callers {
+			wg.Go(func() {
+				<-start
+				c, err := m.Credentials(bg(t), 5*time.Second)
+				errs[i] = err
+				if c != nil {
+					tokens[i] = c.AccessToken
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i := range callers {
+			if errs[i] != nil {
+				t.Fatalf("caller %d: %v", i, errs[i])
+			}
+			if tokens[i] != tokens[0] || tokens[i] == first.AccessToken {
+				t.Fatalf("caller %d got another token", i)
+			}
+		}
+		if n := len(e.rec.grants("refresh_token")); n != 1 {
+			t.Fatalf("%d refresh requests, want exactly 1", n)
+		}
+	})
+}
+
+func TestProactiveRenewalBeforeExpiry(t *testing.T) {
+	t.Parallel()
+	forEachPeer(t, 6*time.Second, func(t *testing.T, e *env) {
+		m := e.manager()
+		var renewals atomic.Int32
+		renewed := make(chan Event, 4)
+		unsubscribe := m.Subscribe(func(ev Event) {
+			if ev.State == StateRenewing {
+				renewals.Add(1)
+			}
+			if ev.State == StateSignedIn && renewals.Load() > 0 {
+				renewed <- ev
+			}
+		})
+		defer unsubscribe()
+		first := e.login(m)
+		select {
+		case <-renewed:
+		case <-time.After(15 * time.Second):
+			t.Fatal("no renewal happened by itself")
+		}
+		calls := e.rec.grants("refresh_token")
+		if len(calls) == 0 {
+			t.Fatal("no refresh request")
+		}
+		if !calls[0].At.Before(first.Expiry) {
+			t.Fatalf("renewed at %v, after the expiry %v", calls[0].At, first.Expiry)
+		}
+		// The caller now gets a fresh token without waiting on the network.
+		before := len(e.rec.grants("refresh_token"))
+		c, err := m.Credentials(bg(t), time.Second)
+		if err != nil || c.AccessToken == first.AccessToken {
+			t.Fatalf("credentials after proactive renewal: %v", err)
+		}
+		if after := len(e.rec.grants("refresh_token")); after != before {
+			t.Error("Credentials went to the network after a proactive renewal")
+		}
+	})
+}
+
+func TestRotatedRefreshTokenIsNeverSentAgain(t *testing.T) {
+	t.Parallel()
+	forEachPeer(t, time.Minute, func(t *testing.T, e *env) {
+		// Two Managers on one store and one lock folder: two processes of
+		// Latch, say the app and `latch token`.
+		app := e.manager(manual)
+		cli := e.manager(manual)
+		e.login(app)
+		if _, err := cli.Credentials(bg(t), 0); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 6 {
+			var wg sync.WaitGroup
+			for _, m := range []*Manager{app, cli} {
+				wg.Go(func() {
+					if _, err := m.Renew(bg(t)); err != nil {
+						t.Errorf("round %d: %v", i, err)
+					}
+				})
+			}
+			wg.Wait()
+		}
+		seen := map[string]bool{}
+		for _, c := range e.rec.grants("refresh_token") {
+			if seen[c.RefreshToken] {
+				t.Fatal("a refresh token was sent twice")
+			}
+			seen[c.RefreshToken] = true
+			if c.Status != http.StatusOK {
+				t.Fatalf("a renewal was refused with %d", c.Status)
+			}
+		}
+		if len(seen) == 0 {
+			t.Fatal("no renewal made")
+		}
+		a, _ := app.Current(bg(t))
+		b, _ := cli.Credentials(bg(t), 0)
+		if a.RefreshToken != b.RefreshToken {
+			// The app adopts what the other process stored at its next renewal.
+			if _, err := app.Renew(bg(t)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func TestInvalidGrantEndsSessionWithReason(t *testing.T) {
+	t.Parallel()
+	forEachPeer(t, time.Minute, func(t *testing.T, e *env) {
+		m := e.manager(manual)
+		creds := e.login(m)
+		// Someone revokes the grant at the provider.
+		if code := e.refreshDirectly(creds.RefreshToken); code != "" {
+			t.Fatal(code)
+		}
+		ended := make(chan Event, 8)
+		defer m.Subscribe(func(ev Event) {
+			if ev.State == StateEnded {
+				ended <- ev
+			}
+		})()
+		_, err := m.Renew(bg(t))
+		var pe *ProviderError
+		if !errors.Is(err, ErrSignInRequired) || !errors.As(err, &pe) || pe.Code != "invalid_grant" {
+			t.Fatalf("want invalid_grant as ErrSignInRequired, got %v", err)
+		}
+		select {
+		case ev := <-ended:
+			if !errors.As(ev.Err, &pe) || pe.Code != "invalid_grant" {
+				t.Errorf("ended event carries %v, want the provider's invalid_grant", ev.Err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no ended event")
+		}
+		if m.CanRenew(bg(t)) {
+			t.Error("the dead refresh token is still held")
+		}
+	})
+}
