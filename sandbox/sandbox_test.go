@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/testbrowser"
 	"latch/internal/sandboxtest"
+	"latch/internal/testbrowser"
 	"latch/profile"
 	"latch/sandbox"
 	"latch/session"
