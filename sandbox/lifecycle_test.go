@@ -18,6 +18,8 @@ import (
 	"latch/profile"
 	"latch/sandbox"
 	"latch/session"
+
+	"golang.org/x/oauth2"
 )
 
 // refreshWith spends a refresh token at the sandbox directly and returns
@@ -62,6 +64,11 @@ func TestReuseOfRotatedRefreshTokenRevokesGrant(t *testing.T) {
 	}
 }
 
+// bearer is a client that sends token as a bearer token.
+func bearer(token string) *http.Client {
+	return &http.Client{Transport: &session.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})}}
+}
+
 func TestLogoutRevokes(t *testing.T) {
 	srv := start(t, "")
 	m, creds := signIn(t, srv, "demo", "demo")
@@ -72,8 +79,8 @@ func TestLogoutRevokes(t *testing.T) {
 		t.Fatalf("refresh after logout answered %q", code)
 	}
 	p, _ := m.Provider(context.Background())
-	if _, err := profile.UserInfo(context.Background(), nil, p.UserinfoEndpoint, creds); err == nil {
-		t.Fatal("the access token still works after revocation")
+	if _, err := profile.UserInfo(context.Background(), bearer(creds.AccessToken), p.UserinfoEndpoint, "sandbox|demo"); err == nil {
+		t.Fatal("the access token still works after revocation, want it refused")
 	}
 	if p.EndSessionEndpoint == "" || p.RevocationEndpoint == "" || p.DeviceAuthorizationEndpoint == "" {
 		t.Fatalf("discovery lacks endpoints: %+v", p)
@@ -84,12 +91,12 @@ func TestUserInfo(t *testing.T) {
 	srv := start(t, "")
 	m, creds := signIn(t, srv, "ada", "lovelace")
 	p, _ := m.Provider(context.Background())
-	info, err := profile.UserInfo(context.Background(), nil, p.UserinfoEndpoint, creds)
+	info, err := profile.UserInfo(context.Background(), m.Client(context.Background()), p.UserinfoEndpoint, creds.Subject())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if info.Subject != "sandbox|ada" || info.Name != "Ada Lovelace" || info.EmailVerified || !strings.HasPrefix(info.Picture, srv.Issuer()) {
-		t.Fatalf("%+v", info)
+		t.Fatalf("userinfo gave %+v, want Ada Lovelace, unverified, with a picture on the sandbox", info)
 	}
 }
 
