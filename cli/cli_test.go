@@ -72,7 +72,7 @@ func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 	w.open = b.OpenURL
 	code, out, errOut := w.run("--issuer", op.Issuer, "--client-id", oidcprovider.ClientID, "--no-window")
 	if code != 0 || !strings.Contains(out, "Signed in as Alice Liddell <alice@example.test> (subject alice)") {
-		t.Fatalf("exit %d: %s %s", code, out, errOut)
+		t.Fatalf("exit %d: %s %s; want 0 and who signed in", code, out, errOut)
 	}
 	// The next launch finds the session: no browser, straight to the app.
 	w.open = func(context.Context, string) error {
@@ -88,12 +88,12 @@ func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 		return nil
 	}
 	if code := cli.Run(context.Background(), []string{"--no-window"}, env); code != 0 || shown != nil || !strings.Contains(out2.String(), "Signed in as Alice") {
-		t.Fatalf("exit %d, window %v: %s", code, shown, err2.String())
+		t.Fatalf("exit %d, window %v: %s; want 0, no window, Alice signed in", code, shown, err2.String())
 	}
 	// Without --no-window the app opens at once, connected to the same
 	// session.
 	if code := cli.Run(context.Background(), nil, env); code != 0 || shown == nil || !shown.Manager.HasValid(context.Background(), 0) {
-		t.Fatalf("exit %d, window %v: %s", code, shown, err2.String())
+		t.Fatalf("exit %d, window %v: %s; want 0 and the window on a valid session", code, shown, err2.String())
 	}
 }
 
@@ -103,11 +103,11 @@ func TestGenericProviderHasNoMetadataAPI(t *testing.T) {
 	w.loginNoBrowser("bob", "builder")
 	code, _, errOut := w.run("metadata", "get")
 	if code != 1 || !strings.Contains(errOut, "offers no metadata API") {
-		t.Fatalf("exit %d: %q", code, errOut)
+		t.Fatalf("exit %d: %q; want 1 saying the provider offers no metadata API", code, errOut)
 	}
 	code, out, _ := w.run("status")
 	if code != 0 || !strings.Contains(out, "Bob Builder") || !strings.Contains(out, "Refresh token: held") {
-		t.Fatalf("status %d: %s", code, out)
+		t.Fatalf("status exit %d: %s; want 0 with Bob Builder and a refresh token held", code, out)
 	}
 }
 
@@ -136,23 +136,23 @@ func TestBadUsageChangesNothing(t *testing.T) {
 	} {
 		code, _, errOut := w.run(c.args...)
 		if code != c.code || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
-			t.Errorf("%v: exit %d, stderr %q", c.args, code, errOut)
+			t.Errorf("%v: exit %d, stderr %q; want %d and one line with %q", c.args, code, errOut, c.code, c.want)
 		}
 	}
 	_, out, _ := w.run("metadata", "get")
 	if out != "keep=1\n" {
-		t.Fatalf("metadata after rejected commands: %q", out)
+		t.Fatalf("metadata after rejected commands: %q, want keep=1 only", out)
 	}
 	if after := w.store.Keys(); strings.Join(after, ",") != strings.Join(before, ",") {
-		t.Fatalf("store changed: %v -> %v", before, after)
+		t.Fatalf("store changed from %v to %v, want it untouched", before, after)
 	}
 	code, out, _ := w.run("--help")
 	if code != 0 || !strings.Contains(out, "latch metadata set KEY=VALUE") {
-		t.Fatalf("--help: %d %s", code, out)
+		t.Fatalf("--help: exit %d: %s; want 0 and the usage", code, out)
 	}
 	for _, cmd := range []string{"login", "status", "token", "logout", "metadata", "sandbox"} {
 		if code, out, _ := w.run(cmd, "--help"); code != 0 || !strings.HasPrefix(out, "latch "+cmd) {
-			t.Errorf("%s --help: %d %q", cmd, code, out)
+			t.Errorf("%s --help: exit %d: %q; want 0 and its usage", cmd, code, out)
 		}
 	}
 }
@@ -162,7 +162,7 @@ func TestSignedOutAndUnreachable(t *testing.T) {
 	for _, args := range [][]string{{"token"}, {"status"}} {
 		code, _, errOut := w.run(args...)
 		if code != 1 || !strings.Contains(errOut, "not signed in") || strings.Count(errOut, "\n") != 1 {
-			t.Errorf("%v: %d %q", args, code, errOut)
+			t.Errorf("%v: exit %d, stderr %q; want 1 and one line saying not signed in", args, code, errOut)
 		}
 	}
 	code, _, errOut := w.run("login", "--no-browser")
@@ -181,15 +181,15 @@ func TestCommandsAgainstTheSandbox(t *testing.T) {
 	code, out, _ := w.run("status", "--json")
 	var st map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st["state"] != "signed in" || st["subject"] != "sandbox|demo" || st["refresh_token"] != true {
-		t.Fatalf("status %d: %s", code, out)
+		t.Fatalf("status --json exit %d: %s; want 0, signed in as sandbox|demo with a refresh token", code, out)
 	}
 	code, token, _ := w.run("token")
 	if code != 0 || strings.TrimSpace(token) == "" {
-		t.Fatalf("token %d", code)
+		t.Fatalf("token exit %d, want 0 and a token", code)
 	}
 	code, renewed, _ := w.run("token", "--min-ttl", "10m") // longer than the lifetime: renews
 	if code != 0 || renewed == token {
-		t.Fatalf("token --min-ttl: %d", code)
+		t.Fatalf("token --min-ttl 10m exit %d, want 0 and a renewed token", code)
 	}
 	if code, _, errOut := w.run("metadata", "set", "theme=dark", "count=3", `prefs={"a":true}`, "flag=true", "quoted=\"7\""); code != 0 {
 		t.Fatal(errOut)
@@ -197,23 +197,23 @@ func TestCommandsAgainstTheSandbox(t *testing.T) {
 	code, out, _ = w.run("metadata", "get", "--json")
 	var md map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &md) != nil {
-		t.Fatalf("get: %d %s", code, out)
+		t.Fatalf("metadata get exit %d: %s; want 0 and JSON", code, out)
 	}
 	if md["theme"] != "dark" || md["count"] != float64(3) || md["flag"] != true || md["quoted"] != "7" || md["prefs"].(map[string]any)["a"] != true {
-		t.Fatalf("metadata %v", md)
+		t.Fatalf("metadata %v, want what was set, typed", md)
 	}
 	if code, _, errOut := w.run("metadata", "unset", "theme", "count"); code != 0 {
 		t.Fatal(errOut)
 	}
 	_, out, _ = w.run("metadata", "get")
 	if out != "flag=true\nprefs={\"a\":true}\nquoted=\"7\"\n" {
-		t.Fatalf("after unset: %q", out)
+		t.Fatalf("after unset: %q, want flag, prefs and quoted only", out)
 	}
 	if code, _, errOut := w.run("logout"); code != 0 {
 		t.Fatal(errOut)
 	}
 	if keys := w.store.Keys(); len(keys) != 0 {
-		t.Fatalf("store after logout: %v", keys)
+		t.Fatalf("store after logout holds %v, want nothing", keys)
 	}
 	if code, _, _ := w.run("token"); code != 1 {
 		t.Fatal("a token after logout")
@@ -239,16 +239,16 @@ func TestDeviceLoginPrintsCodes(t *testing.T) {
 	go io.Copy(io.Discard, pr)
 	complete := lines["verification_uri_complete"]
 	if lines["user_code"] == "" || lines["verification_uri"] == "" || !strings.Contains(complete, url.QueryEscape(lines["user_code"])) && !strings.Contains(complete, lines["user_code"]) {
-		t.Fatalf("printed %v", lines)
+		t.Fatalf("printed %v, want user_code, verification_uri and a complete URI with the code", lines)
 	}
 	if code, body, err := testbrowser.NewBrowser("ada", "lovelace").Visit(complete); err != nil || code != 200 || !strings.Contains(body, "signed in") {
-		t.Fatalf("device page: %d %v", code, err)
+		t.Fatalf("device page ended on %d, %v; want 200 saying signed in", code, err)
 	}
 	if code := <-done; code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
+		t.Fatalf("login --device exit %d: %s; want 0", code, errb.String())
 	}
 	_, out, _ := w.run("status")
 	if !strings.Contains(out, "Ada Lovelace") {
-		t.Fatalf("status: %s", out)
+		t.Fatalf("status: %s; want Ada Lovelace signed in", out)
 	}
 }

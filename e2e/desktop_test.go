@@ -76,20 +76,20 @@ func TestDesktopAppUnderXvfb(t *testing.T) {
 	}
 	line := waitScreen("screen=profile")
 	if !strings.Contains(line, "subject=sandbox|demo") {
-		t.Fatalf("profile screen for another subject: %s", line)
+		t.Fatalf("profile screen logged as %s, want subject=sandbox|demo", line)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Latch$").Output()
 	if err != nil {
-		t.Fatalf("xdotool found no Latch window: %v", err)
+		t.Fatalf("xdotool found no window named Latch (%v), want one", err)
 	}
 	window := strings.Fields(string(out))[0]
 	xdo := func(args ...string) {
 		t.Helper()
 		if out, err := exec.CommandContext(ctx, "xdotool", args...).CombinedOutput(); err != nil {
-			t.Fatalf("xdotool %v: %v %s", args, err, out)
+			t.Fatalf("xdotool %v failed: %v %s", args, err, out)
 		}
 	}
 	xdo("windowfocus", "--sync", window)

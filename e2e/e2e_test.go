@@ -54,7 +54,7 @@ func latchBinary(t *testing.T) string {
 		}
 	})
 	if buildErr != nil {
-		t.Fatalf("build: %v", buildErr)
+		t.Fatalf("building latch failed: %v", buildErr)
 	}
 	return binPath
 }
@@ -141,7 +141,7 @@ func startSandbox(t *testing.T, env []string, addr string) (string, func()) {
 	cmd, errb := p.cmd, p.stderr
 	lines := p.fields(3)
 	if lines["client_id"] != sandbox.ClientID || lines["metadata_api"] != lines["issuer"]+"/api/v2/" {
-		t.Fatalf("latch sandbox printed %v; stderr %s", lines, errb.String())
+		t.Fatalf("latch sandbox printed %v (stderr %s), want its issuer, client_id %s and metadata_api", lines, errb.String(), sandbox.ClientID)
 	}
 	stop := func() {
 		_ = cmd.Process.Signal(os.Interrupt)
@@ -159,25 +159,25 @@ func TestBinarySignsInWithBrowserFlow(t *testing.T) {
 	p := startLatch(t, env, "--issuer", op.Issuer, "--client-id", oidcprovider.ClientID, "--no-browser", "--no-window")
 	cmd, stdout, sc, stderr := p.cmd, p.stdout, p.lines, p.stderr
 	if !sc.Scan() {
-		t.Fatalf("no sign-in URL printed; stderr: %s", stderr.String())
+		t.Fatalf("no sign-in URL printed (stderr: %s), want one on the first line", stderr.String())
 	}
 	if code, _, err := testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"]).Visit(sc.Text()); err != nil || code != 200 {
-		t.Fatalf("browser: %d %v", code, err)
+		t.Fatalf("the browser ended on %d, %v; want 200", code, err)
 	}
 	rest, _ := io.ReadAll(stdout)
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("latch: %v; stderr: %s", err, stderr.String())
+		t.Fatalf("latch exited with %v (stderr: %s), want success", err, stderr.String())
 	}
 	if !strings.Contains(string(rest), "Signed in as Alice Liddell <alice@example.test> (subject alice)") {
-		t.Fatalf("stdout: %s", rest)
+		t.Fatalf("stdout: %s; want who signed in", rest)
 	}
 	// The session is in the keychain: the next run signs nobody in.
 	code, out, errOut := latch(t, env, "--issuer", op.Issuer, "--client-id", oidcprovider.ClientID, "--no-browser", "--no-window")
 	if code != 0 || strings.Contains(out, "code_challenge") || !strings.Contains(out, "Signed in as Alice") {
-		t.Fatalf("second run %d: %s %s", code, out, errOut)
+		t.Fatalf("second run exit %d: %s %s; want 0, no sign-in, Alice", code, out, errOut)
 	}
 	if code, _, errOut := latch(t, env, "logout", "--issuer", op.Issuer, "--client-id", oidcprovider.ClientID); code != 0 {
-		t.Fatalf("logout: %s", errOut)
+		t.Fatalf("logout exit %d: %s; want 0", code, errOut)
 	}
 }
 
@@ -192,17 +192,17 @@ func TestBinaryAgainstTheSandbox(t *testing.T) {
 	loginNoBrowser(t, env, "demo", "demo")
 	code, out, errOut := latch(t, env, "status")
 	if code != 0 || !strings.Contains(out, "State: signed in") || !strings.Contains(out, "Dana Demo") || !strings.Contains(out, "Refresh token: held") {
-		t.Fatalf("status %d: %s %s", code, out, errOut)
+		t.Fatalf("status exit %d: %s %s; want 0, signed in as Dana Demo with a refresh token", code, out, errOut)
 	}
 	code, token, errOut := latch(t, env, "token")
 	if code != 0 || len(strings.TrimSpace(token)) < 20 {
-		t.Fatalf("token %d: %s", code, errOut)
+		t.Fatalf("token exit %d: %s; want 0 and a token", code, errOut)
 	}
 	if code, _, errOut := latch(t, env, "metadata", "set", "color=blue", "size=3", `nested={"x":[1,2]}`); code != 0 {
-		t.Fatalf("set: %s", errOut)
+		t.Fatalf("metadata set exit %d: %s; want 0", code, errOut)
 	}
 	if code, _, errOut := latch(t, env, "metadata", "unset", "size"); code != 0 {
-		t.Fatalf("unset: %s", errOut)
+		t.Fatalf("metadata unset exit %d: %s; want 0", code, errOut)
 	}
 
 	// Restart the sandbox on the same address: same issuer, same session,
@@ -211,7 +211,7 @@ func TestBinaryAgainstTheSandbox(t *testing.T) {
 	startSandbox(t, env, addr)
 	code, out, errOut = latch(t, env, "metadata", "get")
 	if code != 0 || out != "color=\"blue\"\nnested={\"x\":[1,2]}\n" {
-		t.Fatalf("get after restart %d: %q %s", code, out, errOut)
+		t.Fatalf("get after restart exit %d: %q %s; want 0 and the metadata kept", code, out, errOut)
 	}
 
 	m, err := session.New(session.Config{Issuer: issuer, ClientID: sandbox.ClientID, Store: session.NewKeychain(core.KeychainService), LockDir: t.TempDir(), ManualRenewal: true})
@@ -224,10 +224,10 @@ func TestBinaryAgainstTheSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	if code, _, errOut := latch(t, env, "logout"); code != 0 {
-		t.Fatalf("logout: %s", errOut)
+		t.Fatalf("logout exit %d: %s; want 0", code, errOut)
 	}
 	if n := keyringtest.Items(t, core.KeychainService); n != 0 {
-		t.Fatalf("%d keychain items of Latch after logout", n)
+		t.Fatalf("%d keychain items of Latch after logout, want none", n)
 	}
 	resp, err := http.PostForm(issuer+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {creds.RefreshToken}, "client_id": {sandbox.ClientID}})
 	if err != nil {
@@ -236,10 +236,10 @@ func TestBinaryAgainstTheSandbox(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 400 || !strings.Contains(string(body), "invalid_grant") {
-		t.Fatalf("old refresh token after logout: %d %s", resp.StatusCode, body)
+		t.Fatalf("the old refresh token after logout answered %d %s, want 400 invalid_grant", resp.StatusCode, body)
 	}
 	if code, _, errOut := latch(t, env, "token"); code != 1 || !strings.Contains(errOut, "not signed in") {
-		t.Fatalf("token after logout: %d %s", code, errOut)
+		t.Fatalf("token after logout exit %d: %s; want 1 saying not signed in", code, errOut)
 	}
 }
 
@@ -253,17 +253,17 @@ func TestBinaryDeviceLogin(t *testing.T) {
 	cmd, errb := p.cmd, p.stderr
 	lines := p.fields(3)
 	if !strings.HasPrefix(lines["verification_uri"], issuer) || lines["user_code"] == "" {
-		t.Fatalf("printed %v (%s)", lines, errb.String())
+		t.Fatalf("printed %v (%s), want a user code and a verification URI on the sandbox", lines, errb.String())
 	}
 	if code, body, err := testbrowser.NewBrowser("ada", "lovelace").Visit(lines["verification_uri_complete"]); err != nil || code != 200 || !strings.Contains(body, "signed in") {
-		t.Fatalf("device page %d %v", code, err)
+		t.Fatalf("device page ended on %d, %v; want 200 saying signed in", code, err)
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("login --device: %v %s", err, errb.String())
+		t.Fatalf("login --device exited with %v (%s), want success", err, errb.String())
 	}
 	code, out, _ := latch(t, env, "status", "--json")
 	if code != 0 || !strings.Contains(out, `"subject": "sandbox|ada"`) {
-		t.Fatalf("status %d: %s", code, out)
+		t.Fatalf("status --json exit %d: %s; want 0 for sandbox|ada", code, out)
 	}
 	latch(t, env, "logout")
 }
@@ -283,14 +283,14 @@ func TestBinaryOutOfTheBox(t *testing.T) {
 	p := startLatch(t, env, "--no-browser", "--no-window")
 	cmd, stdout, sc, errb := p.cmd, p.stdout, p.lines, p.stderr
 	if !sc.Scan() || !strings.HasPrefix(sc.Text(), "http://"+addr+"/") {
-		t.Fatalf("no sandbox sign-in URL: %q %s", sc.Text(), errb.String())
+		t.Fatalf("printed %q (%s), want a sign-in URL on the sandbox at %s", sc.Text(), errb.String(), addr)
 	}
 	if code, _, err := testbrowser.NewBrowser("demo", "demo").Visit(sc.Text()); err != nil || code != 200 {
-		t.Fatalf("browser %d %v", code, err)
+		t.Fatalf("the browser ended on %d, %v; want 200", code, err)
 	}
 	rest, _ := io.ReadAll(stdout)
 	if err := cmd.Wait(); err != nil || !strings.Contains(string(rest), "Signed in as Dana Demo") {
-		t.Fatalf("%v: %s %s", err, rest, errb.String())
+		t.Fatalf("latch exited with %v: %s %s; want success and Dana Demo signed in", err, rest, errb.String())
 	}
 	latch(t, env, "logout")
 }

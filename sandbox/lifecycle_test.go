@@ -53,11 +53,11 @@ func TestReuseOfRotatedRefreshTokenRevokesGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	if code := refreshWith(t, srv, first.RefreshToken); code != "invalid_grant" {
-		t.Fatalf("reuse answered %q", code)
+		t.Fatalf("reuse of a rotated refresh token answered %q, want invalid_grant", code)
 	}
 	// The reuse revoked the whole grant: the current token is dead too.
 	if code := refreshWith(t, srv, second.RefreshToken); code != "invalid_grant" {
-		t.Fatalf("after reuse the current token answered %q", code)
+		t.Fatalf("after reuse the current token answered %q, want invalid_grant (the whole grant revoked)", code)
 	}
 	if _, err := m.Renew(context.Background()); !errors.Is(err, session.ErrSignInRequired) {
 		t.Fatalf("want ErrSignInRequired, got %v", err)
@@ -76,14 +76,14 @@ func TestLogoutRevokes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if code := refreshWith(t, srv, creds.RefreshToken); code != "invalid_grant" {
-		t.Fatalf("refresh after logout answered %q", code)
+		t.Fatalf("refresh after logout answered %q, want invalid_grant", code)
 	}
 	p, _ := m.Provider(context.Background())
 	if _, err := profile.UserInfo(context.Background(), bearer(creds.AccessToken), p.UserinfoEndpoint, "sandbox|demo"); err == nil {
 		t.Fatal("the access token still works after revocation, want it refused")
 	}
 	if p.EndSessionEndpoint == "" || p.RevocationEndpoint == "" || p.DeviceAuthorizationEndpoint == "" {
-		t.Fatalf("discovery lacks endpoints: %+v", p)
+		t.Fatalf("discovery gave %+v, want end-session, revocation and device endpoints", p)
 	}
 }
 
@@ -133,7 +133,7 @@ func TestWrongPasswordSaysSo(t *testing.T) {
 		return nil
 	}})
 	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("sign-in: %v", err)
+		t.Fatalf("sign-in ended with %v, want context.Canceled", err)
 	}
 	got := <-page
 	if !strings.HasPrefix(got, "401") || !strings.Contains(got, "Wrong username or password.") || !strings.Contains(got, `name="username"`) {
@@ -167,12 +167,12 @@ func TestDeviceSignInThroughTheDevicePage(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(d.VerificationURI, srv.Issuer()+"/device") || !strings.Contains(d.VerificationURIComplete, d.UserCode) {
-		t.Fatalf("%+v", d)
+		t.Fatalf("device login %+v, want a verification URI on the sandbox and a complete one with the code", d)
 	}
 	go func() {
 		code, body, err := testbrowser.NewBrowser("demo", "demo").Visit(d.VerificationURIComplete)
 		if err != nil || code != 200 || !strings.Contains(body, "Your device is signed in") {
-			t.Errorf("device page: %d %v %s", code, err, body)
+			t.Errorf("device page ended on %d, %v: %s; want 200 saying the device is signed in", code, err, body)
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -182,7 +182,7 @@ func TestDeviceSignInThroughTheDevicePage(t *testing.T) {
 		t.Fatal(err)
 	}
 	if creds.Subject() != "sandbox|demo" || creds.RefreshToken == "" {
-		t.Fatalf("%v %q", creds, creds.Subject())
+		t.Fatalf("got %v for %q, want sandbox|demo with a refresh token", creds, creds.Subject())
 	}
 }
 
@@ -199,7 +199,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	srv.Close()
 	info, err := os.Stat(state)
 	if err != nil || info.Mode().Perm() != 0o600 {
-		t.Fatalf("state file: %v %v", err, info)
+		t.Fatalf("state file: %v, %v; want a file readable by its owner only (0600)", err, info)
 	}
 	raw, _ := os.ReadFile(state)
 	if strings.Contains(string(raw), creds.RefreshToken) {
@@ -221,11 +221,11 @@ func TestStateSurvivesRestart(t *testing.T) {
 	// metadata is still there.
 	renewed, err := m.Renew(context.Background())
 	if err != nil {
-		t.Fatalf("renewal after restart: %v", err)
+		t.Fatalf("renewal after restart failed: %v, want it to work", err)
 	}
 	code, user := mgmt(t, again, http.MethodGet, userPath("sandbox|demo"), renewed.AccessToken, nil)
 	if code != 200 || user["user_metadata"].(map[string]any)["kept"] != true {
-		t.Fatalf("%d %v", code, user)
+		t.Fatalf("GET answered %d %v, want 200 with the kept metadata", code, user)
 	}
 }
 
@@ -247,14 +247,14 @@ func TestAddressInUse(t *testing.T) {
 	srv := start(t, "")
 	addr := strings.TrimPrefix(srv.Issuer(), "http://")
 	if issuer, ok := sandbox.Running(context.Background(), addr); !ok || issuer != srv.Issuer() {
-		t.Fatalf("Running: %q %v", issuer, ok)
+		t.Fatalf("Running gave %q, %v; want %q, true", issuer, ok, srv.Issuer())
 	}
 	second, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: filepath.Join(t.TempDir(), "s.json")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := second.Start(context.Background()); !errors.Is(err, os.ErrExist) {
-		t.Fatalf("a second sandbox: %v", err)
+		t.Fatalf("a second sandbox on the address gave %v, want os.ErrExist", err)
 	}
 
 	other, err := net.Listen("tcp", "127.0.0.1:0")
@@ -265,7 +265,7 @@ func TestAddressInUse(t *testing.T) {
 	go func() { _ = http.Serve(other, http.NotFoundHandler()) }()
 	third, _ := sandbox.New(sandbox.Config{Addr: other.Addr().String(), StateFile: filepath.Join(t.TempDir(), "s.json")})
 	if err := third.Start(context.Background()); !errors.Is(err, sandbox.ErrAddrTaken) {
-		t.Fatalf("address of another program: %v", err)
+		t.Fatalf("the address of another program gave %v, want ErrAddrTaken", err)
 	}
 	if _, err := sandbox.New(sandbox.Config{Addr: "192.0.2.1:80"}); err == nil {
 		t.Fatal("a non-loopback address was accepted")
@@ -283,9 +283,9 @@ func TestEndSessionTerminatesTheGrant(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusFound || !strings.HasSuffix(resp.Header.Get("Location"), "/signed-out") {
-		t.Fatalf("end_session answered %d %q", resp.StatusCode, resp.Header.Get("Location"))
+		t.Fatalf("end_session answered %d to %q, want 302 to /signed-out", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if code := refreshWith(t, srv, creds.RefreshToken); code != "invalid_grant" {
-		t.Fatalf("refresh after end-session answered %q", code)
+		t.Fatalf("refresh after end-session answered %q, want invalid_grant", code)
 	}
 }

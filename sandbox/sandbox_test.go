@@ -38,7 +38,7 @@ func signIn(t *testing.T, srv *sandbox.Server, username, password string, scopes
 	b := testbrowser.NewBrowser(username, password)
 	creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: b.OpenURL})
 	if err != nil {
-		t.Fatalf("sign-in: %v", err)
+		t.Fatalf("sign-in as %s failed: %v", username, err)
 	}
 	return m, creds
 }
@@ -51,12 +51,12 @@ func TestSignInAndProfileClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	if claims["sub"] != "sandbox|demo" || claims["name"] != "Dana Demo" || claims["email_verified"] != true || claims["given_name"] != "Dana" {
-		t.Fatalf("claims %v", claims)
+		t.Fatalf("ID token claims %v, want Dana Demo (sandbox|demo) with a verified email", claims)
 	}
 	pic, _ := claims["picture"].(string)
 	resp, err := http.Get(pic)
 	if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" {
-		t.Fatalf("avatar %q: %v %v", pic, err, resp)
+		t.Fatalf("avatar %q: %v, %v; want 200 image/png", pic, err, resp)
 	}
 	resp.Body.Close()
 	if creds.RefreshToken == "" {
@@ -64,7 +64,7 @@ func TestSignInAndProfileClaims(t *testing.T) {
 	}
 	renewed, err := m.Renew(context.Background())
 	if err != nil || renewed.RefreshToken == creds.RefreshToken {
-		t.Fatalf("renewal: %v", err)
+		t.Fatalf("renewal gave %v, want a rotated refresh token", err)
 	}
 }
 
@@ -109,7 +109,7 @@ func TestManagementAPIRules(t *testing.T) {
 	metadata := func() map[string]any {
 		code, u := mgmt(t, srv, http.MethodGet, me, tok, nil)
 		if code != 200 {
-			t.Fatalf("GET: %d %v", code, u)
+			t.Fatalf("GET answered %d %v, want 200", code, u)
 		}
 		return u["user_metadata"].(map[string]any)
 	}
@@ -123,14 +123,14 @@ func TestManagementAPIRules(t *testing.T) {
 		}
 		md := metadata()
 		if md["theme"] != "dark" || md["lang"] != "en" {
-			t.Fatalf("not merged: %v", md)
+			t.Fatalf("metadata %v, want theme and lang merged at the root", md)
 		}
 	})
 	t.Run("nested objects replaced whole", func(t *testing.T) {
 		patch(map[string]any{"prefs": map[string]any{"c": 3}})
 		prefs := metadata()["prefs"].(map[string]any)
 		if len(prefs) != 1 || prefs["c"] != float64(3) {
-			t.Fatalf("prefs %v", prefs)
+			t.Fatalf("prefs %v, want the nested object replaced whole by {c: 3}", prefs)
 		}
 	})
 	t.Run("null deletes a key", func(t *testing.T) {
@@ -145,19 +145,19 @@ func TestManagementAPIRules(t *testing.T) {
 			t.Fatal(code)
 		}
 		if after := metadata(); len(after) != len(before) || after["theme"] != "dark" {
-			t.Fatalf("%v -> %v", before, after)
+			t.Fatalf("metadata went from %v to %v, want it unchanged", before, after)
 		}
 	})
 	t.Run("dot and dollar in key names rejected", func(t *testing.T) {
 		for _, key := range []string{"a.b", "$set"} {
 			code, body := patch(map[string]any{key: 1})
 			if code != 400 || body["statusCode"] != float64(400) || body["error"] != "Bad Request" || body["message"] == "" || body["errorCode"] == "" {
-				t.Fatalf("%q: %d %v", key, code, body)
+				t.Fatalf("key %q answered %d %v, want 400 in Auth0's error shape", key, code, body)
 			}
 		}
 		code, _ := patch(map[string]any{"ok": map[string]any{"nested.dot": 1}})
 		if code != 400 {
-			t.Fatalf("nested dot: %d", code)
+			t.Fatalf("a nested key with a dot answered %d, want 400", code)
 		}
 		if _, ok := metadata()["ok"]; ok {
 			t.Fatal("a rejected change was stored")
@@ -169,13 +169,13 @@ func TestManagementAPIRules(t *testing.T) {
 		}
 		code, body := patch(map[string]any{"big": strings.Repeat("x", sandbox.MaxMetadataBytes)})
 		if code != 400 || !strings.Contains(body["message"].(string), "exceeds") {
-			t.Fatalf("%d %v", code, body)
+			t.Fatalf("too much metadata answered %d %v, want 400 saying it exceeds the limit", code, body)
 		}
 	})
 	t.Run("malformed body", func(t *testing.T) {
 		code, body := mgmt(t, srv, http.MethodPatch, me, tok, `{"user_metadata": [1,2]}`)
 		if code != 400 || body["errorCode"] != "invalid_body" {
-			t.Fatalf("%d %v", code, body)
+			t.Fatalf("an array as user_metadata answered %d %v, want 400 invalid_body", code, body)
 		}
 		code, _ = mgmt(t, srv, http.MethodPatch, me, tok, `{not json`)
 		if code != 400 {
@@ -185,17 +185,17 @@ func TestManagementAPIRules(t *testing.T) {
 	t.Run("fields and include_fields", func(t *testing.T) {
 		code, u := mgmt(t, srv, http.MethodGet, me+"?fields=user_metadata,email", tok, nil)
 		if code != 200 || len(u) != 2 || u["email"] == nil || u["user_metadata"] == nil {
-			t.Fatalf("%d %v", code, u)
+			t.Fatalf("fields=user_metadata,email answered %d %v, want those two fields only", code, u)
 		}
 		code, u = mgmt(t, srv, http.MethodGet, me+"?fields=user_metadata&include_fields=false", tok, nil)
 		if code != 200 || u["user_metadata"] != nil || u["email"] == nil {
-			t.Fatalf("%d %v", code, u)
+			t.Fatalf("include_fields=false answered %d %v, want every field but user_metadata", code, u)
 		}
 	})
 	t.Run("another user's record is forbidden", func(t *testing.T) {
 		code, body := mgmt(t, srv, http.MethodGet, userPath("sandbox|ada"), tok, nil)
 		if code != 403 || body["statusCode"] != float64(403) {
-			t.Fatalf("%d %v", code, body)
+			t.Fatalf("another user's record answered %d %v, want 403", code, body)
 		}
 		code, _ = mgmt(t, srv, http.MethodPatch, userPath("sandbox|ada"), tok, map[string]any{"user_metadata": map[string]any{"x": 1}})
 		if code != 403 {
@@ -217,13 +217,13 @@ func TestManagementAPIScopes(t *testing.T) {
 	_, creds := signIn(t, srv, "ada", "lovelace", "openid", "profile", "offline_access")
 	me := userPath("sandbox|ada")
 	if code, body := mgmt(t, srv, http.MethodGet, me, creds.AccessToken, nil); code != 403 || body["errorCode"] != "insufficient_scope" {
-		t.Fatalf("read without read:current_user: %d %v", code, body)
+		t.Fatalf("read without read:current_user answered %d %v, want 403 insufficient_scope", code, body)
 	}
 	_, readOnly := signIn(t, srv, "ada", "lovelace", "openid", "offline_access", sandbox.ScopeReadCurrentUser)
 	if code, _ := mgmt(t, srv, http.MethodGet, me, readOnly.AccessToken, nil); code != 200 {
-		t.Fatalf("read with read:current_user: %d", code)
+		t.Fatalf("read with read:current_user answered %d, want 200", code)
 	}
 	if code, _ := mgmt(t, srv, http.MethodPatch, me, readOnly.AccessToken, map[string]any{"user_metadata": map[string]any{"x": 1}}); code != 403 {
-		t.Fatalf("patch without update:current_user_metadata: %d", code)
+		t.Fatalf("patch without update:current_user_metadata answered %d, want 403", code)
 	}
 }

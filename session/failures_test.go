@@ -38,7 +38,7 @@ func TestTransientFailureKeepsCredentials(t *testing.T) {
 			t.Fatalf("%d: want ErrProviderUnreachable, got %v", status, err)
 		}
 		if m.State().State != StateOffline {
-			t.Errorf("%d: state %v", status, m.State().State)
+			t.Errorf("%d: state %v, want offline", status, m.State().State)
 		}
 		if storedRefreshToken(t, store) != "refresh-0" {
 			t.Fatal("a transient failure changed the stored credentials")
@@ -47,7 +47,7 @@ func TestTransientFailureKeepsCredentials(t *testing.T) {
 	// The still-valid token is served meanwhile.
 	c, err := m.Credentials(t.Context(), 10*time.Second)
 	if err != nil || c.AccessToken != "access-0" {
-		t.Fatalf("valid token while offline: %v", err)
+		t.Fatalf("while offline Credentials gave %v, want the still-valid access-0", err)
 	}
 }
 
@@ -63,10 +63,10 @@ func TestMalformedTokenResponseLosesNothing(t *testing.T) {
 	} {
 		op.script(answer(http.StatusOK, body))
 		if _, err := m.Renew(t.Context()); err == nil {
-			t.Fatalf("%s: accepted", name)
+			t.Fatalf("%s: accepted, want an error", name)
 		}
 		if storedRefreshToken(t, store) != "refresh-0" {
-			t.Fatalf("%s: stored credentials changed", name)
+			t.Fatalf("%s: stored credentials changed, want them kept", name)
 		}
 	}
 }
@@ -81,10 +81,10 @@ func TestRenewalKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.AccessToken != "fresh" || c.RefreshToken != "refresh-0" || c.IDToken == "" {
-		t.Fatalf("renewed %v", c)
+		t.Fatalf("renewed %v, want access token fresh with refresh-0 and the ID token kept", c)
 	}
 	if d := time.Until(c.RefreshExpiry); d < 59*time.Minute || d > time.Hour {
-		t.Errorf("refresh expiry %v", c.RefreshExpiry)
+		t.Errorf("refresh expiry %v, want in an hour (refresh_expires_in)", c.RefreshExpiry)
 	}
 	if storedRefreshToken(t, store) != "refresh-0" {
 		t.Fatal("the kept refresh token was not stored")
@@ -113,7 +113,7 @@ func TestStoreFailureAfterRenewalIsRetried(t *testing.T) {
 		t.Fatalf("want ErrKeychainUnavailable, got %v", err)
 	}
 	if _, err := m.Credentials(t.Context(), 0); !errors.Is(err, ErrKeychainUnavailable) {
-		t.Fatalf("unsaved credentials must not be handed out: %v", err)
+		t.Fatalf("unsaved credentials gave %v, want ErrKeychainUnavailable until they are stored", err)
 	}
 	store.fail = false
 	c, err := m.Credentials(t.Context(), 0)
@@ -124,7 +124,7 @@ func TestStoreFailureAfterRenewalIsRetried(t *testing.T) {
 		t.Fatal("the renewed credentials were not saved once the store worked")
 	}
 	if len(op.calls()) != 1 {
-		t.Fatalf("%d refresh requests; the renewed token should be reused", len(op.calls()))
+		t.Fatalf("%d refresh requests, want 1: the renewed credentials reused", len(op.calls()))
 	}
 }
 
@@ -244,12 +244,12 @@ func TestNoTokenInErrorsOrStrings(t *testing.T) {
 	for _, s := range []string{err.Error(), creds.String(), fmt.Sprint(m.State())} {
 		for _, secret := range []string{creds.AccessToken, creds.RefreshToken, creds.IDToken} {
 			if strings.Contains(s, secret) {
-				t.Fatalf("%q shows a token", s)
+				t.Fatalf("%q shows a token, want none", s)
 			}
 		}
 	}
 	if m.State().State != StateEnded {
-		t.Fatalf("state %v", m.State().State)
+		t.Fatalf("state %v, want ended", m.State().State)
 	}
 }
 

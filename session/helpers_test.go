@@ -189,10 +189,10 @@ func (e *env) login(m *Manager) *Credentials {
 	defer cancel()
 	creds, err := m.LoginWithBrowser(ctx, BrowserLogin{OpenURL: b.OpenURL})
 	if err != nil {
-		e.t.Fatalf("sign-in: %v", err)
+		e.t.Fatalf("sign-in as %s failed: %v", e.peer.user, err)
 	}
 	if code, body := b.Result(e.t); code != http.StatusOK {
-		e.t.Fatalf("browser ended on %d: %s", code, body)
+		e.t.Fatalf("the browser ended on %d: %s; want 200", code, body)
 	}
 	return creds
 }

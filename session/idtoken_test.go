@@ -105,7 +105,7 @@ func TestVerifierAcceptsAGoodToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	if claims.Subject != "alice" {
-		t.Fatalf("subject %q", claims.Subject)
+		t.Fatalf("subject %q, want alice", claims.Subject)
 	}
 }
 
@@ -183,7 +183,7 @@ func TestVerifierRefetchesKeysForUnknownKID(t *testing.T) {
 	rotated := s.addKey(t, "new")
 	claims, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "new", rotated, goodClaims(now)), "")
 	if err != nil {
-		t.Fatalf("token signed with the rotated key: %v", err)
+		t.Fatalf("a token signed with the rotated key gave %v, want it accepted", err)
 	}
 	if claims.Subject != "alice" {
 		t.Fatal(claims.Subject)
@@ -191,7 +191,7 @@ func TestVerifierRefetchesKeysForUnknownKID(t *testing.T) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fetches < 2 {
-		t.Fatalf("keys fetched %d times", s.fetches)
+		t.Fatalf("keys fetched %d times, want again for the unknown key ID", s.fetches)
 	}
 }
 
@@ -206,6 +206,6 @@ func TestVerifierLeeway(t *testing.T) {
 	c := goodClaims(now)
 	c["exp"] = now.Add(-30 * time.Second).Unix()
 	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "k1", key, c), ""); err != nil {
-		t.Fatalf("within leeway: %v", err)
+		t.Fatalf("a token expired within the leeway gave %v, want it accepted", err)
 	}
 }

@@ -16,7 +16,7 @@ func TestRealKeychainHoldsSessionUntilLogout(t *testing.T) {
 	m := e.manager(manual)
 	creds := e.login(m)
 	if n := keyringtest.Items(t, service); n < 2 {
-		t.Fatalf("the keychain holds %d items after sign-in", n)
+		t.Fatalf("the keychain holds %d items after sign-in, want a manifest and a chunk at least", n)
 	}
 	// A new Manager (the next launch) finds the session in the keychain.
 	next := e.manager(manual)
@@ -25,15 +25,15 @@ func TestRealKeychainHoldsSessionUntilLogout(t *testing.T) {
 	}
 	got, err := next.Current(bg(t))
 	if err != nil || got.RefreshToken != creds.RefreshToken {
-		t.Fatalf("read back: %v", err)
+		t.Fatalf("another Manager read back %v, want the same refresh token", err)
 	}
 	if err := next.Logout(bg(t)); err != nil {
 		t.Fatal(err)
 	}
 	if n := keyringtest.Items(t, service); n != 0 {
-		t.Fatalf("the keychain still holds %d items of Latch after Logout", n)
+		t.Fatalf("the keychain still holds %d items after Logout, want none", n)
 	}
 	if code := e.refreshDirectly(creds.RefreshToken); code != "invalid_grant" {
-		t.Fatalf("refresh token after logout: %q", code)
+		t.Fatalf("the refresh token after logout answered %q, want invalid_grant", code)
 	}
 }

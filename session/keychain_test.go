@@ -134,13 +134,13 @@ func TestKeychainChunkedRoundTrip(t *testing.T) {
 			}
 			got, err := k.Get(ctx, "creds")
 			if err != nil || !bytes.Equal(got, big) {
-				t.Fatalf("round trip: %v", err)
+				t.Fatalf("round trip gave %v, want the value back", err)
 			}
 			if fb.largest > MaxChunk || MaxChunk >= 2560 {
-				t.Fatalf("an item of %d bytes was written", fb.largest)
+				t.Fatalf("an item of %d bytes was written, want at most %d", fb.largest, MaxChunk)
 			}
 			if fb.writes < 10 {
-				t.Fatalf("12000 bytes in %d writes: not chunked", fb.writes)
+				t.Fatalf("12000 bytes in %d writes, want 10 or more chunks", fb.writes)
 			}
 			small := []byte(`{"access_token":"x"}`)
 			if err := k.Set(ctx, "creds", small); err != nil {
@@ -152,18 +152,18 @@ func TestKeychainChunkedRoundTrip(t *testing.T) {
 			// The big value's chunks are gone.
 			for i := range 10 {
 				if _, err := k.Backend.Get(k.Service, chunkKey("creds", "a", i)); !errors.Is(err, keyring.ErrNotFound) {
-					t.Fatalf("stale chunk a.%d left behind: %v", i, err)
+					t.Fatalf("stale chunk a.%d left behind (%v), want it removed", i, err)
 				}
 			}
 			if err := k.Delete(ctx, "creds"); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := k.Get(ctx, "creds"); !errors.Is(err, ErrNotFound) {
-				t.Fatalf("after delete: %v", err)
+				t.Fatalf("after delete Get gave %v, want ErrNotFound", err)
 			}
 			for _, slot := range []string{"a", "b"} {
 				if _, err := k.Backend.Get(k.Service, chunkKey("creds", slot, 0)); !errors.Is(err, keyring.ErrNotFound) {
-					t.Fatalf("chunk %s.0 left after delete", slot)
+					t.Fatalf("chunk %s.0 left after delete, want it removed", slot)
 				}
 			}
 		})
@@ -184,11 +184,11 @@ func TestKeychainSurvivesTornWrite(t *testing.T) {
 			fb.failAt = fb.writes + 3
 			fb.mu.Unlock()
 			if err := k.Set(ctx, "creds", randomBytes(t, 7000)); !errors.Is(err, ErrKeychainUnavailable) {
-				t.Fatalf("torn write: %v", err)
+				t.Fatalf("a torn write gave %v, want ErrKeychainUnavailable", err)
 			}
 			got, err := k.Get(ctx, "creds")
 			if err != nil || !bytes.Equal(got, before) {
-				t.Fatalf("the previous value did not survive: %v", err)
+				t.Fatalf("after a torn write Get gave %v, want the previous value", err)
 			}
 			// The next good write cleans up the torn one's chunks.
 			after := randomBytes(t, 100)
@@ -205,7 +205,7 @@ func TestKeychainSurvivesTornWrite(t *testing.T) {
 					first = m.Chunks
 				}
 				if _, err := k.Backend.Get(k.Service, chunkKey("creds", slot, first)); !errors.Is(err, keyring.ErrNotFound) {
-					t.Fatalf("stale chunk %s.%d left behind", slot, first)
+					t.Fatalf("stale chunk %s.%d left behind, want it removed", slot, first)
 				}
 			}
 		})
@@ -248,6 +248,6 @@ func TestKeychainMissingServiceIsUnavailable(t *testing.T) {
 	k := &Keychain{Service: "latch-test", Backend: &brokenBackend{}}
 	_, err := k.Get(context.Background(), "creds")
 	if !errors.Is(err, ErrKeychainUnavailable) || !strings.Contains(err.Error(), "org.freedesktop.secrets") {
-		t.Fatalf("got %v", err)
+		t.Fatalf("got %v, want ErrKeychainUnavailable naming org.freedesktop.secrets", err)
 	}
 }

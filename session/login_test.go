@@ -27,31 +27,31 @@ func TestBrowserLoginWithPKCE(t *testing.T) {
 		}
 		code, body := b.Result(t)
 		if code != http.StatusOK || !strings.Contains(body, "You are signed in") {
-			t.Fatalf("browser page %d: %s", code, body)
+			t.Fatalf("browser page %d: %s; want 200 saying you are signed in", code, body)
 		}
 		q := mustQuery(t, authURL)
 		if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) != 43 {
-			t.Errorf("no S256 challenge in %v", q)
+			t.Errorf("authorization request %v, want an S256 code challenge", q)
 		}
 		if q.Get("state") == "" || q.Get("nonce") == "" || q.Get("state") == q.Get("nonce") {
-			t.Errorf("state and nonce must be present and distinct: %v", q)
+			t.Errorf("authorization request %v, want state and nonce present and distinct", q)
 		}
 		redirect, _ := url.Parse(q.Get("redirect_uri"))
 		if redirect.Hostname() != "127.0.0.1" || redirect.Port() == "" || redirect.Path != "/callback" {
-			t.Errorf("redirect_uri %q is not a loopback callback", redirect)
+			t.Errorf("redirect_uri %q, want http://127.0.0.1:PORT/callback", redirect)
 		}
 		exchanges := e.rec.grants("authorization_code")
 		if len(exchanges) != 1 || len(exchanges[0].CodeVerifier) < 43 {
-			t.Fatalf("code exchange without a PKCE verifier: %+v", exchanges)
+			t.Fatalf("code exchanges %+v, want one with a PKCE verifier", exchanges)
 		}
 		if creds.AccessToken == "" || creds.IDToken == "" || creds.RefreshToken == "" {
-			t.Fatalf("incomplete credentials: %v", creds)
+			t.Fatalf("credentials %v, want access, ID and refresh tokens", creds)
 		}
 		if d := time.Until(creds.Expiry); d < 50*time.Second || d > 61*time.Second {
-			t.Errorf("expiry %v is not now + expires_in", creds.Expiry)
+			t.Errorf("expiry %v, want now + expires_in (60 s)", creds.Expiry)
 		}
 		if creds.Subject() != e.peer.subject {
-			t.Errorf("subject %q", creds.Subject())
+			t.Errorf("subject %q, want %q", creds.Subject(), e.peer.subject)
 		}
 		stored, err := e.store.Get(bg(t), m.cfg.StoreKey)
 		if err != nil {
@@ -65,7 +65,7 @@ func TestBrowserLoginWithPKCE(t *testing.T) {
 			t.Error("HasValid/CanRenew are false after sign-in")
 		}
 		if st := m.State(); st.State != StateSignedIn || st.Subject != e.peer.subject {
-			t.Errorf("state %+v", st)
+			t.Errorf("state %+v, want signed in as %s", st, e.peer.subject)
 		}
 		// The listener served one callback and is gone.
 		if _, err := http.Get(redirect.String()); err == nil {
@@ -86,10 +86,10 @@ func TestBrowserLoginWrongPassword(t *testing.T) {
 	}
 	code, body := b.Result(t)
 	if code != http.StatusBadRequest || !strings.Contains(body, "Sign-in failed") {
-		t.Errorf("browser page %d: %s", code, body)
+		t.Errorf("browser page %d: %s; want 400 saying the sign-in failed", code, body)
 	}
 	if _, err := e.store.Get(bg(t), m.cfg.StoreKey); !errors.Is(err, ErrNotFound) {
-		t.Errorf("something was stored: %v", err)
+		t.Errorf("the store gave %v, want nothing stored", err)
 	}
 }
 
@@ -116,7 +116,7 @@ func TestBrowserLoginRejectsWrongState(t *testing.T) {
 			t.Fatalf("want ErrInvalidCallback, got %v", err)
 		}
 		if code := <-pages; code != http.StatusBadRequest {
-			t.Errorf("forged callback got %d", code)
+			t.Errorf("the forged callback got %d, want 400", code)
 		}
 		if len(e.rec.grants("authorization_code")) != 0 {
 			t.Error("a code from a forged callback was exchanged")
@@ -152,16 +152,16 @@ func TestDeviceLogin(t *testing.T) {
 			t.Fatal(err)
 		}
 		if d.UserCode == "" || d.VerificationURI == "" || !strings.Contains(d.VerificationURIComplete, "user_code=") {
-			t.Fatalf("device login %+v", d)
+			t.Fatalf("device login %+v, want a user code and verification URIs", d)
 		}
 		if time.Until(d.Expiry) < time.Minute || d.Interval <= 0 {
-			t.Fatalf("expiry %v interval %v", d.Expiry, d.Interval)
+			t.Fatalf("expiry %v, interval %v; want minutes ahead and a positive interval", d.Expiry, d.Interval)
 		}
 		go func() {
 			b := testbrowser.NewBrowser(e.peer.user, e.peer.password)
 			code, body, err := b.Visit(d.VerificationURIComplete)
 			if err != nil || code != http.StatusOK || !strings.Contains(body, e.peer.deviceDone) {
-				t.Errorf("device page %d %v: %s", code, err, body)
+				t.Errorf("device page ended on %d, %v: %s; want 200 saying %q", code, err, body, e.peer.deviceDone)
 			}
 		}()
 		creds, err := d.Wait(bg(t))
@@ -169,7 +169,7 @@ func TestDeviceLogin(t *testing.T) {
 			t.Fatal(err)
 		}
 		if creds.Subject() != e.peer.subject || creds.RefreshToken == "" {
-			t.Fatalf("credentials %v for %q", creds, creds.Subject())
+			t.Fatalf("credentials %v for %q, want %q with a refresh token", creds, creds.Subject(), e.peer.subject)
 		}
 		if !m.HasValid(bg(t), 0) {
 			t.Error("device sign-in stored nothing")

@@ -18,13 +18,13 @@ func TestLogoutRevokesAtProvider(t *testing.T) {
 			t.Fatalf("refresh token after logout answered %q, want invalid_grant", code)
 		}
 		if keys := e.store.(*MemoryStore).Keys(); len(keys) != 0 {
-			t.Fatalf("store still holds %v", keys)
+			t.Fatalf("store still holds %v, want nothing", keys)
 		}
 		if _, err := m.Credentials(bg(t), 0); !errors.Is(err, ErrNoCredentials) {
 			t.Fatalf("want ErrNoCredentials, got %v", err)
 		}
 		if m.State().State != StateSignedOut {
-			t.Errorf("state %v", m.State().State)
+			t.Errorf("state %v, want signed out", m.State().State)
 		}
 	})
 }

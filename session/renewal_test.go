@@ -41,7 +41,7 @@ func TestRenewalRotatesAndPersists(t *testing.T) {
 		// The provider rejects the rotated-away token (and, per its reuse
 		// detection, revokes the grant).
 		if code := e.refreshDirectly(first.RefreshToken); code != "invalid_grant" {
-			t.Fatalf("reused refresh token answered %q", code)
+			t.Fatalf("the reused refresh token answered %q, want invalid_grant", code)
 		}
 	})
 }
@@ -74,10 +74,10 @@ func TestConcurrentCredentialsMakeOneRefresh(t *testing.T) {
 		wg.Wait()
 		for i := range callers {
 			if errs[i] != nil {
-				t.Fatalf("caller %d: %v", i, errs[i])
+				t.Fatalf("caller %d got %v, want a token", i, errs[i])
 			}
 			if tokens[i] != tokens[0] || tokens[i] == first.AccessToken {
-				t.Fatalf("caller %d got another token", i)
+				t.Fatalf("caller %d got another token, want every caller the one renewed token", i)
 			}
 		}
 		if n := len(e.rec.grants("refresh_token")); n != 1 {
@@ -112,13 +112,13 @@ func TestProactiveRenewalBeforeExpiry(t *testing.T) {
 			t.Fatal("no refresh request")
 		}
 		if !calls[0].At.Before(first.Expiry) {
-			t.Fatalf("renewed at %v, after the expiry %v", calls[0].At, first.Expiry)
+			t.Fatalf("renewed at %v, want before the expiry %v", calls[0].At, first.Expiry)
 		}
 		// The caller now gets a fresh token without waiting on the network.
 		before := len(e.rec.grants("refresh_token"))
 		c, err := m.Credentials(bg(t), time.Second)
 		if err != nil || c.AccessToken == first.AccessToken {
-			t.Fatalf("credentials after proactive renewal: %v", err)
+			t.Fatalf("after proactive renewal Credentials gave %v, want the new token", err)
 		}
 		if after := len(e.rec.grants("refresh_token")); after != before {
 			t.Error("Credentials went to the network after a proactive renewal")
@@ -142,7 +142,7 @@ func TestRotatedRefreshTokenIsNeverSentAgain(t *testing.T) {
 			for _, m := range []*Manager{app, cli} {
 				wg.Go(func() {
 					if _, err := m.Renew(bg(t)); err != nil {
-						t.Errorf("round %d: %v", i, err)
+						t.Errorf("round %d: renewal gave %v, want success", i, err)
 					}
 				})
 			}
@@ -155,7 +155,7 @@ func TestRotatedRefreshTokenIsNeverSentAgain(t *testing.T) {
 			}
 			seen[c.RefreshToken] = true
 			if c.Status != http.StatusOK {
-				t.Fatalf("a renewal was refused with %d", c.Status)
+				t.Fatalf("a renewal was refused with %d, want 200", c.Status)
 			}
 		}
 		if len(seen) == 0 {

@@ -109,7 +109,7 @@ func TestTransportSendsOnlyBearerTokens(t *testing.T) {
 			t.Errorf("token type %q: sent %q, %v; want an error and nothing sent", tc.typ, got, err)
 		}
 		if req.Header.Get("Authorization") != "" {
-			t.Errorf("token type %q: the caller's request was changed", tc.typ)
+			t.Errorf("token type %q: the caller's request got an Authorization header, want it unchanged", tc.typ)
 		}
 	}
 }

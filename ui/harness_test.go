@@ -47,7 +47,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("timed out waiting for %s", what)
+	t.Fatalf("waited 20 s for %s; it did not come", what)
 }
 
 // counter counts the token requests a Manager makes.

@@ -18,7 +18,7 @@ func TestLaunchWithoutSessionShowsSignIn(t *testing.T) {
 	waitFor(t, "the sign-in screen", func() bool { return ui.Screen() == ScreenSignIn })
 	onUI(func() {
 		if !strings.Contains(ui.signIn.provider.Text, h.issuer) || ui.signIn.message.Visible() {
-			t.Errorf("provider %q, message %q", ui.signIn.provider.Text, ui.signIn.message.Text)
+			t.Errorf("provider %q, message %q; want the issuer %s named and no message", ui.signIn.provider.Text, ui.signIn.message.Text, h.issuer)
 		}
 	})
 }
@@ -36,12 +36,12 @@ func TestBrowserSignInShowsProfileWithAvatar(t *testing.T) {
 	onUI(func() {
 		p := ui.profile
 		if p.name.Text != "Dana Demo" || p.email.Text != "demo@sandbox.latch.invalid" || p.verified.Text != "✓ verified" || p.subject.Text != "sandbox|demo" || p.provider.Text != h.issuer {
-			t.Errorf("profile %q %q %q %q %q", p.name.Text, p.email.Text, p.verified.Text, p.subject.Text, p.provider.Text)
+			t.Errorf("profile shows %q %q %q %q %q, want Dana Demo, her verified email, sandbox|demo and %s", p.name.Text, p.email.Text, p.verified.Text, p.subject.Text, p.provider.Text, h.issuer)
 		}
 	})
 	files, _ := os.ReadDir(ui.avatars.dir)
 	if len(files) != 1 {
-		t.Fatalf("avatar cache holds %d files", len(files))
+		t.Fatalf("avatar cache holds %d files, want 1", len(files))
 	}
 	raw, _ := os.ReadFile(filepath.Join(ui.avatars.dir, files[0].Name()))
 	creds := h.storedCreds()
@@ -74,7 +74,7 @@ func TestLaunchWithValidSessionGoesStraightToProfile(t *testing.T) {
 	}
 	onUI(func() {
 		if ui.profile.name.Text != "Dana Demo" || ui.profile.refresh.Text != "held" || !strings.HasSuffix(ui.profile.expiresIn.Text, "s") {
-			t.Errorf("%q %q %q", ui.profile.name.Text, ui.profile.refresh.Text, ui.profile.expiresIn.Text)
+			t.Errorf("name %q, refresh token %q, expires in %q; want Dana Demo, held, a countdown in seconds", ui.profile.name.Text, ui.profile.refresh.Text, ui.profile.expiresIn.Text)
 		}
 	})
 }

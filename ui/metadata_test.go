@@ -49,13 +49,13 @@ func TestMetadataEditor(t *testing.T) {
 				return r
 			}
 		}
-		t.Fatalf("no row %q", key)
+		t.Fatalf("no row for %q, want one", key)
 		return nil
 	}
 	onUI(func() {
 		if len(m.rows) != 5 || row("count").kind.Selected != string(profile.KindNumber) || row("beta").kind.Selected != string(profile.KindBool) ||
 			row("prefs").kind.Selected != string(profile.KindJSON) || row("theme").value.Text != "dark" {
-			t.Fatalf("rows do not show the metadata")
+			t.Fatalf("%d rows, want 5 with the kinds of the stored values", len(m.rows))
 		}
 		if !m.save.Disabled() {
 			t.Error("Save is enabled with nothing changed")
@@ -63,30 +63,30 @@ func TestMetadataEditor(t *testing.T) {
 		// Invalid input disables Save and says why, next to the field.
 		row("theme").key.SetText("theme.x")
 		if !m.save.Disabled() || !strings.Contains(row("theme.x").problem.Text, "must not contain") {
-			t.Errorf("dot in key: %q", row("theme.x").problem.Text)
+			t.Errorf("a dot in a key: problem %q, want Save off and the rule named", row("theme.x").problem.Text)
 		}
 		row("theme.x").key.SetText("theme")
 		row("count").value.SetText("many")
 		if !m.save.Disabled() || !strings.Contains(m.problem.Text, "not a number") {
-			t.Errorf("number: %q", m.problem.Text)
+			t.Errorf("a bad number: problem %q, want Save off and 'not a number'", m.problem.Text)
 		}
 		row("count").value.SetText("3")
 		row("prefs").value.SetText("{broken")
 		if !m.save.Disabled() || !strings.Contains(m.problem.Text, "not valid JSON") {
-			t.Errorf("json: %q", m.problem.Text)
+			t.Errorf("bad JSON: problem %q, want Save off and 'not valid JSON'", m.problem.Text)
 		}
 		row("prefs").value.SetText(`{"b":2}`)
 		test.Tap(m.add)
 		r := m.rows[len(m.rows)-1]
 		test.Type(r.key, "beta") // the new row has the focus
 		if !m.save.Disabled() || !strings.Contains(m.problem.Text, "appears twice") {
-			t.Errorf("duplicate: %q", m.problem.Text)
+			t.Errorf("a key twice: problem %q, want Save off and 'appears twice'", m.problem.Text)
 		}
 		r.key.SetText("lang")
 		r.value.SetText("en")
 		test.Tap(row("gone").remove)
 		if m.save.Disabled() {
-			t.Fatalf("Save disabled with valid edits: %q", m.problem.Text)
+			t.Fatalf("Save is off with valid edits (%q), want it on", m.problem.Text)
 		}
 		// Ctrl+S in a field saves.
 		r.value.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault})
@@ -121,13 +121,13 @@ func TestMetadataConflict(t *testing.T) {
 			if choice == "Reload" {
 				waitFor(t, "reloaded", func() bool { return strings.HasPrefix(m.status.Text, "Loaded at") && len(m.rows) == 2 })
 				if md := serverMetadata(t, h); md["color"] != "green" {
-					t.Fatalf("reload changed the server: %v", md)
+					t.Fatalf("after Reload the server holds %v, want color still green", md)
 				}
 				return
 			}
 			waitFor(t, "saved", func() bool { return strings.HasPrefix(m.status.Text, "Saved at") })
 			if md := serverMetadata(t, h); md["color"] != "blue" || md["other"] != nil {
-				t.Fatalf("overwrite: %v", md)
+				t.Fatalf("after Overwrite the server holds %v, want color blue and no other key", md)
 			}
 		})
 	}

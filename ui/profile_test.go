@@ -25,7 +25,7 @@ func TestRenewNow(t *testing.T) {
 	})
 	onUI(func() {
 		if ui.profile.lastRenewal.Text == "" || ui.profile.state.Text != "signed in" {
-			t.Errorf("last renewal %q state %q", ui.profile.lastRenewal.Text, ui.profile.state.Text)
+			t.Errorf("last renewal %q, state %q; want a time and signed in", ui.profile.lastRenewal.Text, ui.profile.state.Text)
 		}
 	})
 }
@@ -41,7 +41,7 @@ func TestSignOut(t *testing.T) {
 		return ui.Screen() == ScreenSignIn && ui.signIn.message.Text == "You are signed out."
 	})
 	if keys := h.store.(*session.MemoryStore).Keys(); len(keys) != 0 {
-		t.Fatalf("store still holds %v", keys)
+		t.Fatalf("store still holds %v, want nothing", keys)
 	}
 	p, _ := session.Discover(t.Context(), nil, h.issuer)
 	resp, err := http.PostForm(p.TokenEndpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {creds.RefreshToken}, "client_id": {sandbox.ClientID}})
@@ -50,7 +50,7 @@ func TestSignOut(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 400 {
-		t.Fatalf("refresh token after sign-out: %d", resp.StatusCode)
+		t.Fatalf("the refresh token after sign-out answered %d, want 400", resp.StatusCode)
 	}
 }
 
@@ -62,7 +62,7 @@ func TestPreferencesKeepNoSecret(t *testing.T) {
 	onUI(ui.onClose)
 	p := ui.fyne.Preferences()
 	if p.String(prefLastTab) != ScreenMetadata || p.Float(prefWidth) == 0 {
-		t.Fatalf("preferences: tab %q width %v", p.String(prefLastTab), p.Float(prefWidth))
+		t.Fatalf("preferences: tab %q, width %v; want the metadata tab and a width", p.String(prefLastTab), p.Float(prefWidth))
 	}
 	for _, key := range []string{prefLastTab, prefWidth, prefHeight} {
 		if v := p.String(key); strings.Contains(v, creds.AccessToken) || strings.Contains(v, creds.RefreshToken) {

@@ -31,12 +31,12 @@ func TestDeviceSignIn(t *testing.T) {
 		return s.devicePanel.Visible() && s.cancelBtn.Visible()
 	})
 	if code, body, err := testbrowser.NewBrowser("ada", "lovelace").Visit(complete); err != nil || code != 200 || !strings.Contains(body, "signed in") {
-		t.Fatalf("device page %d %v", code, err)
+		t.Fatalf("device page ended on %d, %v; want 200 saying signed in", code, err)
 	}
 	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile && ui.profile.subject.Text == "sandbox|ada" })
 	onUI(func() {
 		if ui.profile.verified.Text != "not verified" {
-			t.Errorf("verified %q", ui.profile.verified.Text)
+			t.Errorf("verified %q, want 'not verified' for Ada", ui.profile.verified.Text)
 		}
 	})
 }

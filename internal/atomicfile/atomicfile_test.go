@@ -19,9 +19,9 @@ func TestWriteReplacesWholeWithPermissions(t *testing.T) {
 		t.Fatalf("%q %v", got, err)
 	}
 	if info, _ := os.Stat(path); info.Mode().Perm() != 0o600 {
-		t.Fatalf("mode %v", info.Mode())
+		t.Fatalf("mode %v, want 0600", info.Mode())
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
-		t.Fatalf("temporary files left: %v", entries)
+		t.Fatalf("files %v, want the written file only", entries)
 	}
 }
