@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"latch/internal/core"
@@ -76,12 +77,7 @@ func (r *runner) metadata(args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(md)
 	}
-	keys := make([]string, 0, len(md))
-	for k := range md {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(md)) {
 		v, _ := json.Marshal(md[k])
 		fmt.Fprintf(r.env.Stdout, "%s=%s\n", k, v)
 	}

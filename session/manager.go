@@ -240,12 +240,7 @@ func (m *Manager) flush(ctx context.Context) error {
 	if !dirty {
 		return nil
 	}
-	lock, err := m.vault.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer lock.release()
-	if err := m.vault.write(ctx, c); err != nil {
+	if err := m.vault.save(ctx, c); err != nil {
 		return err
 	}
 	m.mu.Lock()

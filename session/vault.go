@@ -48,6 +48,16 @@ func (v *vault) remove(ctx context.Context) error {
 	return nil
 }
 
+// save stores c under the cross-process lock.
+func (v *vault) save(ctx context.Context, c *Credentials) error {
+	lock, err := v.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
+	return v.write(ctx, c)
+}
+
 // lock takes the cross-process lock, waiting until it is free or ctx ends.
 func (v *vault) lock(ctx context.Context) (*fileLock, error) {
 	return acquireFileLock(ctx, v.lockPath)
@@ -56,12 +66,7 @@ func (v *vault) lock(ctx context.Context) (*fileLock, error) {
 // adopt stores fresh credentials from a sign-in under the lock and makes
 // them current.
 func (m *Manager) adopt(ctx context.Context, c *Credentials) error {
-	lock, err := m.vault.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer lock.release()
-	if err := m.vault.write(ctx, c); err != nil {
+	if err := m.vault.save(ctx, c); err != nil {
 		return err
 	}
 	m.mu.Lock()

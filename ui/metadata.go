@@ -3,7 +3,8 @@ package ui
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -206,12 +207,7 @@ func (m *metadataScreen) show(md map[string]any) {
 	m.loaded = md
 	m.rows = nil
 	m.list.RemoveAll()
-	keys := make([]string, 0, len(md))
-	for k := range md {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(md)) {
 		kind, text := profile.FormatValue(md[k])
 		m.addRow(k, kind, text)
 	}
