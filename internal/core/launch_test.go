@@ -1,0 +1,109 @@
+package core_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"latch/internal/core"
+	"latch/internal/sandboxtest"
+	"latch/internal/testbrowser"
+	"latch/sandbox"
+	"latch/session"
+)
+
+// counting counts the requests sent through it.
+type counting struct{ n atomic.Int32 }
+
+func (c *counting) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// launchWorld is a sandbox and a store that launches share.
+type launchWorld struct {
+	t     *testing.T
+	srv   *sandbox.Server
+	store *session.MemoryStore
+	lock  string
+	net   *counting
+}
+
+// open opens a core.Session on the world, as a launch does.
+func (w *launchWorld) open() *core.Session {
+	w.t.Helper()
+	s, err := core.Open(w.t.Context(), core.Config{Issuer: w.srv.Issuer(), ClientID: sandbox.ClientID}, core.Options{
+		Store: w.store, LockDir: w.lock, ManualRenewal: true, HTTPClient: &http.Client{Transport: w.net},
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(s.Close)
+	return s
+}
+
+// rewrite changes the stored credentials' JSON.
+func (w *launchWorld) rewrite(change func(map[string]any)) {
+	key := w.store.Keys()[0]
+	raw, _ := w.store.Get(w.t.Context(), key)
+	var c map[string]any
+	_ = json.Unmarshal(raw, &c)
+	change(c)
+	raw, _ = json.Marshal(c)
+	_ = w.store.Set(w.t.Context(), key, raw)
+}
+
+func TestLaunchDecision(t *testing.T) {
+	w := &launchWorld{t: t, srv: sandboxtest.Start(t, "", 0), store: &session.MemoryStore{}, lock: t.TempDir(), net: &counting{}}
+
+	// Nobody signed in: sign-in, with no reason to give.
+	if l := core.Decide(t.Context(), w.open().Manager, nil); l.Next != core.ShowSignIn || l.Reason != nil {
+		t.Fatalf("nobody signed in: got %+v, want sign-in without a reason", l)
+	}
+	if _, err := w.open().Manager.LoginWithBrowser(t.Context(), session.BrowserLogin{OpenURL: testbrowser.NewBrowser("demo", "demo").OpenURL}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Valid credentials: the profile at once, with no network at all.
+	before := w.net.n.Load()
+	renewing := false
+	l := core.Decide(t.Context(), w.open().Manager, func() { renewing = true })
+	if l.Next != core.ShowProfile || l.Person.DisplayName() != "Dana Demo" || renewing || l.Offline {
+		t.Fatalf("valid credentials: got %+v (renewing %t), want Dana Demo's profile at once", l, renewing)
+	}
+	if sent := w.net.n.Load() - before; sent != 0 {
+		t.Fatalf("valid credentials: %d requests sent at launch, want none", sent)
+	}
+
+	// Expired but renewable: renewed first, then the profile.
+	w.rewrite(func(c map[string]any) { c["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339Nano) })
+	l = core.Decide(t.Context(), w.open().Manager, func() { renewing = true })
+	if l.Next != core.ShowProfile || !renewing || !l.Creds.ValidFor(time.Now(), time.Minute) {
+		t.Fatalf("expired credentials: got %+v (renewing %t), want them renewed, then the profile", l, renewing)
+	}
+
+	// Renewable, but the provider is gone: the profile, offline.
+	w.rewrite(func(c map[string]any) { c["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339Nano) })
+	m := w.open().Manager
+	w.srv.Close()
+	l = core.Decide(t.Context(), m, nil)
+	if l.Next != core.ShowProfile || !l.Offline || !errors.Is(l.Reason, session.ErrProviderUnreachable) {
+		t.Fatalf("provider gone: got %+v, want the profile, offline, because the provider is unreachable", l)
+	}
+
+	// Expired and not renewable: sign-in, saying the session expired.
+	w.rewrite(func(c map[string]any) {
+		c["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339Nano)
+		delete(c, "refresh_token")
+	})
+	l = core.Decide(t.Context(), w.open().Manager, nil)
+	if l.Next != core.ShowSignIn || !errors.Is(l.Reason, session.ErrSessionExpired) {
+		t.Fatalf("expired, no refresh token: got %+v, want sign-in because the session expired", l)
+	}
+	if got := core.Describe(l.Reason); got != "Your session expired. Please sign in again." {
+		t.Errorf("the reason reads %q, want the expired-session sentence", got)
+	}
+}
