@@ -84,9 +84,9 @@ type runner struct {
 	settings core.Settings
 	file     string
 
-	verbose, device, noBrowser, noWindow, json bool
-	minTTL, tokenTTL                           time.Duration
-	addr                                       string
+	verbose, device, noBrowser, noWindow, json, inMemory bool
+	minTTL, tokenTTL                                     time.Duration
+	addr                                                 string
 }
 
 // Run runs the command line with args (without the program name) and
@@ -156,10 +156,6 @@ func describe(err error) string {
 	if errors.As(err, &ue) {
 		return ue.msg
 	}
-	var nt notToldError
-	if errors.As(err, &nt) {
-		return "Signed out on this computer, but the provider was not told. " + core.Describe(nt.err)
-	}
 	text := core.Describe(err)
 	if errors.Is(err, session.ErrNoCredentials) || errors.Is(err, session.ErrSignInRequired) || errors.Is(err, session.ErrCorruptValue) {
 		text += " Run latch login."
@@ -198,6 +194,7 @@ func (r *runner) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&r.settings.SandboxAddr, "sandbox-addr", "", "")
 	fs.StringVar(&r.file, "config", "", "")
 	fs.BoolVar(&r.verbose, "verbose", false, "")
+	fs.BoolVar(&r.inMemory, "in-memory", false, "")
 }
 
 // config resolves the configuration.
@@ -226,8 +223,13 @@ func (r *runner) open(args []string, manual bool) (*core.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	store := r.env.Store
+	if r.inMemory {
+		// The person's choice: a session that ends with this run.
+		store = &session.MemoryStore{}
+	}
 	return core.Open(r.ctx, cfg, core.Options{
-		Store: r.env.Store, LockDir: r.env.LockDir, SandboxStateFile: r.env.SandboxStateFile,
+		Store: store, LockDir: r.env.LockDir, SandboxStateFile: r.env.SandboxStateFile,
 		Logger: r.log, ManualRenewal: manual,
 	})
 }

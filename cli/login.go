@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -31,12 +32,13 @@ func (r *runner) login(args []string) error {
 		return err
 	}
 	defer s.Close()
-	if s.Manager.HasValid(r.ctx, 0) || s.Manager.CanRenew(r.ctx) {
-		if creds, err := s.Manager.Current(r.ctx); err == nil {
-			p, _ := core.Person(creds)
-			fmt.Fprintf(r.env.Stderr, "Already signed in as %s; run latch logout first to switch accounts.\n", signedInAs(p))
-			return nil
-		}
+	_ = s.Manager.SendRevocations(r.ctx) // those of earlier sign-outs, when the provider can be reached
+	if creds, err := r.held(s); err != nil {
+		return err
+	} else if creds != nil {
+		p, _ := core.Person(creds)
+		fmt.Fprintf(r.env.Stderr, "Already signed in as %s; run latch logout first to switch accounts.\n", signedInAs(p))
+		return nil
 	}
 	creds, err := r.signIn(s)
 	if err != nil {
@@ -45,6 +47,24 @@ func (r *runner) login(args []string) error {
 	p, _ := core.Person(creds)
 	fmt.Fprintf(r.env.Stderr, "Signed in as %s\n", signedInAs(p))
 	return nil
+}
+
+// held returns the credentials held when they are valid or can still be
+// renewed (renewing them to find out), nil when a sign-in is needed.
+func (r *runner) held(s *core.Session) (*session.Credentials, error) {
+	m := s.Manager
+	if m.HasValid(r.ctx, 0) {
+		return m.Current(r.ctx)
+	}
+	if !m.CanRenew(r.ctx) {
+		return nil, nil
+	}
+	creds, err := m.Credentials(r.ctx, 0)
+	if errors.Is(err, session.ErrSignInRequired) || errors.Is(err, session.ErrNoCredentials) {
+		fmt.Fprintln(r.env.Stderr, core.Describe(err))
+		return nil, nil
+	}
+	return creds, err
 }
 
 // ensureSignedIn returns who is signed in, taking the launch decision

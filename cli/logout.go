@@ -4,26 +4,19 @@ import (
 	"errors"
 	"fmt"
 
+	"latch/internal/core"
 	"latch/session"
 )
 
 var logoutCommand = command{
 	usage: `latch logout
 
-Revokes the refresh token at the provider and removes the session from
-the keychain (even when the provider cannot be reached).
+Removes the session from the keychain and revokes the refresh token at
+the provider. When the provider cannot be reached, the revocation is kept
+in the keychain and sent the next time Latch runs.
 `,
 	run: (*runner).logout,
 }
-
-// notToldError is a sign-out done here that the provider did not hear of.
-type notToldError struct{ err error }
-
-func (e notToldError) Error() string {
-	return "signed out on this computer, but the provider was not told: " + e.err.Error()
-}
-
-func (e notToldError) Unwrap() error { return e.err }
 
 func (r *runner) logout(args []string) error {
 	s, err := r.open(args, true)
@@ -32,15 +25,21 @@ func (r *runner) logout(args []string) error {
 	}
 	defer s.Close()
 	if _, err := s.Manager.Current(r.ctx); errors.Is(err, session.ErrNoCredentials) {
+		if err := s.Manager.SendRevocations(r.ctx); err != nil {
+			fmt.Fprintln(r.env.Stderr, "Not signed in. "+core.Describe(err))
+			return nil
+		}
 		fmt.Fprintln(r.env.Stderr, "Not signed in; nothing to do.")
 		return nil
 	}
-	if err := s.Manager.Logout(r.ctx); err != nil {
-		if s.Manager.HasValid(r.ctx, 0) {
-			return err
-		}
-		return notToldError{err}
+	err = s.Manager.Logout(r.ctx)
+	switch {
+	case err == nil:
+		fmt.Fprintln(r.env.Stderr, "Signed out.")
+	case errors.Is(err, session.ErrRevocationPending), errors.Is(err, session.ErrRevocationUnsupported):
+		fmt.Fprintln(r.env.Stderr, "Signed out on this computer. "+core.Describe(err))
+	default:
+		return err // nothing was changed
 	}
-	fmt.Fprintln(r.env.Stderr, "Signed out.")
 	return nil
 }

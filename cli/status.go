@@ -35,6 +35,9 @@ type statusReport struct {
 	RefreshToken  bool      `json:"refresh_token"`
 	RefreshExpiry time.Time `json:"refresh_token_expiry,omitzero"`
 	LastRenewal   time.Time `json:"last_renewal,omitzero"`
+	// PendingRevocations counts the tokens of earlier sign-outs that the
+	// provider has not been told of yet.
+	PendingRevocations int `json:"pending_revocations"`
 }
 
 func (r *runner) status(args []string) error {
@@ -47,6 +50,9 @@ func (r *runner) status(args []string) error {
 	creds, err := s.Manager.Current(r.ctx)
 	if err != nil && !errors.Is(err, session.ErrNoCredentials) {
 		return err
+	}
+	if n, err := s.Manager.PendingRevocations(r.ctx); err == nil {
+		rep.PendingRevocations = n
 	}
 	ev := s.Manager.State()
 	rep.State, rep.Reason = ev.State.String(), core.Describe(ev.Err)
@@ -92,5 +98,8 @@ func (r *runner) printStatus(rep statusReport, signedIn bool, p profile.Profile)
 	}
 	if rep.Reason != "" {
 		fmt.Fprintf(w, "Reason: %s\n", rep.Reason)
+	}
+	if rep.PendingRevocations > 0 {
+		fmt.Fprintf(w, "Pending revocation: the provider has not been told of %d signed-out token(s) yet; it will be when it can be reached.\n", rep.PendingRevocations)
 	}
 }

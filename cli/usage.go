@@ -26,6 +26,8 @@ Provider flags (every command; environment variables in brackets):
   --sandbox-addr ADDR   the sandbox's loopback address [LATCH_SANDBOX_ADDR]
   --config FILE         TOML config file (default: latch/config.toml in your config directory)
   --verbose             diagnostics on stderr (never tokens)
+  --in-memory           keep the session in memory for this run only, not in the
+                        keychain (for when the keychain cannot be used)
 
 With nothing configured, Latch uses the sandbox: demo accounts on this computer.
 Run "latch COMMAND --help" for a command's own flags.

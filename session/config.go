@@ -57,9 +57,10 @@ type Config struct {
 	// background scheduler renews it, before jitter of up to 5% is added;
 	// 0 means 0.75. Values are clamped to [0.1, 0.9].
 	RenewAt float64
-	// LockDir holds the file lock that serialises renewals across
-	// processes; empty means the "latch" folder in the user's cache
-	// directory. The lock file holds no data.
+	// LockDir holds the file lock that serialises writes across processes
+	// and the file whose change tells other processes to read the store
+	// again; empty means the "latch" folder in the user's cache directory.
+	// Neither file holds a secret.
 	LockDir string
 	// Logger receives diagnostics; nil discards them. No token is logged.
 	Logger *slog.Logger
@@ -68,6 +69,11 @@ type Config struct {
 	// Short-lived programs (a command that prints a token and exits) set
 	// it.
 	ManualRenewal bool
+
+	// pollStore makes the watcher poll instead of asking the platform to
+	// report changes: for tests in a testing/synctest bubble, where a
+	// goroutine blocked on the platform's events would stop the clock.
+	pollStore bool
 }
 
 // withDefaults checks c and fills in its defaults.
@@ -127,4 +133,10 @@ func (c Config) id() string {
 // lockPath is the file whose lock serialises writes across processes.
 func (c Config) lockPath() string {
 	return filepath.Join(c.LockDir, "renew-"+c.id()+".lock")
+}
+
+// genPath is the file that every write changes, so that other processes
+// notice: it holds a random value, never a secret.
+func (c Config) genPath() string {
+	return filepath.Join(c.LockDir, "gen-"+c.id())
 }

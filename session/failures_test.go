@@ -133,7 +133,7 @@ func TestSchedulerRetriesWithBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now() // the bubble's fake clock
 		store := &MemoryStore{}
-		failures := 2
+		failures := 5
 		op.script(func(w http.ResponseWriter, _ *http.Request) bool {
 			if failures > 0 {
 				failures--
@@ -149,18 +149,24 @@ func TestSchedulerRetriesWithBackoff(t *testing.T) {
 		if !m.HasValid(t.Context(), 0) { // loads the store; the scheduler plans
 			t.Fatal("the stored credentials are not valid")
 		}
-		// Renewal is due at 75-80% of 800 ms; it fails twice, then works.
-		time.Sleep(time.Second + 2*time.Second + time.Second)
+		// Renewal is due at 75-80% of 800 ms. The provider fails five
+		// times: the three quick tries of the first renewal, then two of
+		// the second, which the scheduler starts after its backoff.
+		time.Sleep(10 * time.Second)
 		synctest.Wait()
 		calls := op.calls()
-		if len(calls) != 3 {
-			t.Fatalf("%d attempts, want 3 (two failures and a success)", len(calls))
+		if len(calls) != 6 {
+			t.Fatalf("%d attempts, want 6 (five failures and a success)", len(calls))
 		}
 		if due := calls[0].Sub(start); due < 600*time.Millisecond || due > 640*time.Millisecond {
 			t.Errorf("first attempt at %v, want at 75-80%% of the lifetime", due)
 		}
-		if gaps := []time.Duration{calls[1].Sub(calls[0]), calls[2].Sub(calls[1])}; gaps[0] != time.Second || gaps[1] != 2*time.Second {
-			t.Errorf("retries %v apart, want backoff of 1s then 2s", gaps)
+		quick := []time.Duration{calls[1].Sub(calls[0]), calls[2].Sub(calls[1]), calls[4].Sub(calls[3]), calls[5].Sub(calls[4])}
+		if !slices.Equal(quick, []time.Duration{250 * time.Millisecond, 750 * time.Millisecond, 250 * time.Millisecond, 750 * time.Millisecond}) {
+			t.Errorf("quick retries %v apart, want 250ms then 750ms within each renewal", quick)
+		}
+		if gap := calls[3].Sub(calls[2]); gap < 800*time.Millisecond || gap > 1200*time.Millisecond {
+			t.Errorf("the scheduler tried again %v after the first renewal failed, want its backoff of 1s ± 20%%", gap)
 		}
 		mu.Lock()
 		if !slices.Contains(states, StateOffline) || states[len(states)-1] != StateSignedIn {

@@ -28,6 +28,19 @@ type fakeOP struct {
 	token      func(w http.ResponseWriter, r *http.Request) bool
 	tokenCalls []time.Time
 	serial     int
+	// now is the provider's clock; nil means time.Now.
+	now func() time.Time
+}
+
+// clock is the provider's time.
+func (op *fakeOP) clock() time.Time {
+	op.mu.Lock()
+	now := op.now
+	op.mu.Unlock()
+	if now == nil {
+		return time.Now()
+	}
+	return now()
 }
 
 func newFakeOP(t *testing.T) *fakeOP {
@@ -74,7 +87,7 @@ func newFakeOP(t *testing.T) *fakeOP {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"access_token": "access-" + big.NewInt(int64(n)).String(), "token_type": "Bearer", "expires_in": 60,
-			"refresh_token": "refresh-" + big.NewInt(int64(n)).String(), "id_token": op.idToken("alice", time.Now()),
+			"refresh_token": "refresh-" + big.NewInt(int64(n)).String(), "id_token": op.idToken("alice", op.clock()),
 		})
 	})
 	return op
@@ -141,9 +154,11 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// direct makes a Manager reach op without a network, for synctest.
+// direct makes a Manager reach op without a network, and watch its store
+// by polling, for synctest.
 func (op *fakeOP) direct(c *Config) {
 	c.HTTPClient = &http.Client{Transport: handlerTransport{op.srv.Config.Handler}}
+	c.pollStore = true
 }
 
 // answer returns a token script that always answers status with body.

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -22,7 +24,7 @@ const MaxChunk = 1800
 
 // DefaultKeychainTimeout bounds every single keychain call. A keychain that
 // is locked and shows a prompt, or a Secret Service that does not answer,
-// then fails with ErrKeychainUnavailable instead of freezing the caller.
+// then fails with [ErrKeychainTimeout] instead of freezing the caller.
 const DefaultKeychainTimeout = 10 * time.Second
 
 // SecretBackend is the operating system's secret storage, one small string
@@ -58,13 +60,22 @@ func (KeyringBackend) Delete(service, user string) error { return keyring.Delete
 // leaves the previous manifest and its chunks intact: Get then returns the
 // previous value. Chunks of the slot not in use are removed on the next
 // write.
+//
+// Reads never fail because another process is rewriting the value: a
+// reader that meets a chunk that is gone or does not match reads the
+// manifest again and follows it. Writers of one Keychain are serialised;
+// writers in several processes are serialised by the [Manager]'s
+// cross-process lock.
 type Keychain struct {
 	// Service names the application in the keychain, for example "latch".
 	Service string
-	// Backend is the secret storage; nil means KeyringBackend.
+	// Backend is the secret storage; nil means [KeyringBackend].
 	Backend SecretBackend
-	// Timeout bounds each keychain call; 0 means DefaultKeychainTimeout.
+	// Timeout bounds each keychain call; 0 means [DefaultKeychainTimeout].
 	Timeout time.Duration
+
+	writing sync.Mutex // one Set or Delete at a time
+	probe   probeCache
 }
 
 // NewKeychain returns a Keychain for service on the real keychain.
@@ -91,25 +102,54 @@ func otherSlot(slot string) string {
 	return "a"
 }
 
-// Get implements Store. A value being replaced by another process at the
-// same moment is read again, so that a reader sees either the old or the new
-// value, never a mix.
+// readAttempts bounds how often Get follows a value that is being
+// rewritten while it reads.
+const readAttempts = 6
+
+// Get implements [Store]. A value being replaced by another process at the
+// same moment is read again, so that a reader sees either the old or the
+// new value, never a mix and never an error.
 func (k *Keychain) Get(ctx context.Context, key string) ([]byte, error) {
 	var err error
-	for range 3 {
+	for attempt := range readAttempts {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("keychain read %q: %w", key, ctx.Err())
+			case <-time.After(time.Duration(attempt) * 5 * time.Millisecond):
+			}
+		}
 		var value []byte
-		value, err = k.get(ctx, key)
-		if !errors.Is(err, ErrCorruptValue) {
+		var read *manifest
+		value, read, err = k.get(ctx, key)
+		if err == nil || !k.rewritten(ctx, key, read, err) {
 			return value, err
 		}
 	}
 	return nil, err
 }
 
-func (k *Keychain) get(ctx context.Context, key string) ([]byte, error) {
+// rewritten reports whether a read that failed with err, after reading the
+// manifest read (nil: the manifest itself failed), met a value that was
+// being rewritten, so that reading again will succeed.
+func (k *Keychain) rewritten(ctx context.Context, key string, read *manifest, err error) bool {
+	switch {
+	case errors.Is(err, ErrCorruptValue):
+		return true
+	case !errors.Is(err, ErrKeychainUnavailable), errors.Is(err, ErrKeychainTimeout), errors.Is(err, ErrKeychainMissing), errors.Is(err, ErrKeychainLocked):
+		return false
+	case read == nil:
+		// The manifest was being replaced as it was read.
+		return true
+	}
+	now, merr := k.manifest(ctx, key)
+	return merr == nil && *now != *read
+}
+
+func (k *Keychain) get(ctx context.Context, key string) ([]byte, *manifest, error) {
 	m, err := k.manifest(ctx, key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var encoded []byte
 	for i := range m.Chunks {
@@ -117,26 +157,28 @@ func (k *Keychain) get(ctx context.Context, key string) ([]byte, error) {
 			return b.Get(k.Service, chunkKey(key, m.Slot, i))
 		})
 		if errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("%w: %q: chunk %d of %d is missing", ErrCorruptValue, key, i+1, m.Chunks)
+			return nil, m, fmt.Errorf("%w: %q: chunk %d of %d is missing", ErrCorruptValue, key, i+1, m.Chunks)
 		}
 		if err != nil {
-			return nil, err
+			return nil, m, err
 		}
 		encoded = append(encoded, part...)
 	}
 	value, err := base64.StdEncoding.DecodeString(string(encoded))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q: chunks do not decode", ErrCorruptValue, key)
+		return nil, m, fmt.Errorf("%w: %q: chunks do not decode", ErrCorruptValue, key)
 	}
 	sum := sha256.Sum256(value)
 	if hex.EncodeToString(sum[:]) != m.Sum {
-		return nil, fmt.Errorf("%w: %q: checksum mismatch", ErrCorruptValue, key)
+		return nil, m, fmt.Errorf("%w: %q: checksum mismatch", ErrCorruptValue, key)
 	}
-	return value, nil
+	return value, m, nil
 }
 
-// Set implements Store.
+// Set implements [Store].
 func (k *Keychain) Set(ctx context.Context, key string, value []byte) error {
+	k.writing.Lock()
+	defer k.writing.Unlock()
 	old, err := k.manifest(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorruptValue) {
 		return err
@@ -178,6 +220,8 @@ func (k *Keychain) Set(ctx context.Context, key string, value []byte) error {
 // Delete implements Store. It removes the manifest first, so that a delete
 // cut short never leaves a readable half of a value.
 func (k *Keychain) Delete(ctx context.Context, key string) error {
+	k.writing.Lock()
+	defer k.writing.Unlock()
 	_, err := k.call(ctx, "delete", key, func(b SecretBackend) (string, error) {
 		return "", b.Delete(k.Service, key)
 	})
@@ -223,16 +267,21 @@ func (k *Keychain) deleteSlot(ctx context.Context, key, slot string) error {
 }
 
 // call runs one backend call with the timeout, and maps its errors onto
-// ErrNotFound and ErrKeychainUnavailable. A call that times out is left to
-// finish on its own goroutine; its result is dropped.
+// [ErrNotFound] and the kinds of [ErrKeychainUnavailable]. While the call
+// runs, the platform is asked whether a keychain service exists at all, so
+// that a missing one fails at once instead of after the timeout. A call
+// that times out is left to finish on its own goroutine; its result is
+// dropped.
 func (k *Keychain) call(ctx context.Context, op, key string, f func(SecretBackend) (string, error)) (string, error) {
 	backend := k.Backend
-	if backend == nil {
-		backend = KeyringBackend{}
-	}
 	timeout := k.Timeout
 	if timeout <= 0 {
 		timeout = DefaultKeychainTimeout
+	}
+	var missing <-chan error
+	if backend == nil {
+		backend = KeyringBackend{}
+		missing = k.probe.check()
 	}
 	type result struct {
 		s   string
@@ -247,19 +296,39 @@ func (k *Keychain) call(ctx context.Context, op, key string, f func(SecretBacken
 	defer timer.Stop()
 	select {
 	case r := <-done:
-		switch {
-		case r.err == nil:
+		if r.err == nil {
 			return r.s, nil
-		case errors.Is(r.err, keyring.ErrNotFound), errors.Is(r.err, ErrNotFound):
-			return "", ErrNotFound
-		case errors.Is(r.err, keyring.ErrSetDataTooBig):
-			return "", fmt.Errorf("keychain %s %q: item too large for this keychain: %w", op, key, r.err)
-		default:
-			return "", fmt.Errorf("keychain %s %q: %w: %w", op, key, ErrKeychainUnavailable, r.err)
 		}
+		if errors.Is(r.err, keyring.ErrNotFound) || errors.Is(r.err, ErrNotFound) {
+			return "", ErrNotFound
+		}
+		if errors.Is(r.err, keyring.ErrSetDataTooBig) {
+			return "", fmt.Errorf("keychain %s %q: item too large for this keychain: %w", op, key, r.err)
+		}
+		return "", fmt.Errorf("keychain %s %q: %w: %w", op, key, classifyKeychainError(r.err), r.err)
+	case err := <-missing:
+		return "", fmt.Errorf("keychain %s %q: %w", op, key, err)
 	case <-timer.C:
-		return "", fmt.Errorf("keychain %s %q: %w: no answer within %s (is it locked?)", op, key, ErrKeychainUnavailable, timeout)
+		return "", fmt.Errorf("keychain %s %q: %w (%s)", op, key, ErrKeychainTimeout, timeout)
 	case <-ctx.Done():
 		return "", fmt.Errorf("keychain %s %q: %w", op, key, ctx.Err())
 	}
+}
+
+// classifyKeychainError says which kind of [ErrKeychainUnavailable] a
+// backend's error is, from what the platforms' keychains say.
+func classifyKeychainError(err error) error {
+	msg := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(msg, "was not provided by any .service files"),
+		strings.Contains(msg, "dbus-launch"),
+		strings.Contains(msg, "dbus_session_bus_address"),
+		strings.Contains(msg, "no such file or directory") && strings.Contains(msg, "bus"):
+		return ErrKeychainMissing
+	case strings.Contains(msg, "unlock"), strings.Contains(msg, "locked"),
+		strings.Contains(msg, "prompt"), strings.Contains(msg, "dismissed"),
+		strings.Contains(msg, "user interaction is not allowed"):
+		return ErrKeychainLocked
+	}
+	return ErrKeychainUnavailable
 }

@@ -233,8 +233,8 @@ func TestKeychainTimesOut(t *testing.T) {
 	fb := &faultyBackend{SecretBackend: &memBackend{}, block: true}
 	k := &Keychain{Service: "latch-test", Backend: fb, Timeout: 100 * time.Millisecond}
 	err := k.Set(context.Background(), "creds", []byte("x"))
-	if !errors.Is(err, ErrKeychainUnavailable) || !strings.Contains(err.Error(), "locked") {
-		t.Fatalf("want a timeout as ErrKeychainUnavailable, got %v", err)
+	if !errors.Is(err, ErrKeychainTimeout) || !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("got %v, want ErrKeychainTimeout, a kind of ErrKeychainUnavailable", err)
 	}
 }
 

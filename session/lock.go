@@ -20,7 +20,7 @@ const lockPollInterval = 20 * time.Millisecond
 // acquireFileLock takes the lock at path, waiting until it is free or ctx
 // ends. The file holds nothing; only its lock matters.
 func acquireFileLock(ctx context.Context, path string) (*fileLock, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := mkdirPrivate(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("renewal lock: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
@@ -50,3 +50,6 @@ func (l *fileLock) release() {
 	unlockFile(l.f)
 	l.f.Close()
 }
+
+// mkdirPrivate makes dir, readable by its owner only, when it is missing.
+func mkdirPrivate(dir string) error { return os.MkdirAll(dir, 0o700) }

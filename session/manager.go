@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +39,19 @@ type Manager struct {
 	loaded bool         // the store has been read
 	creds  *Credentials // nil: signed out
 	dirty  bool         // creds are newer than the store
+	// dirtyFrom is the refresh token that dirty creds were renewed from:
+	// while the store still holds it, creds are its successor.
+	dirtyFrom string
+	// failures counts the renewals in a row that failed for a transient
+	// reason; the next is not tried before retryAt, and a caller that
+	// needs a renewal before then gets lastFailure at once.
+	failures    int
+	retryAt     time.Time
+	lastFailure error
+
+	skew     skew        // the provider's clock minus ours
+	watcher  *watcher    // nil with ManualRenewal
+	revoking atomic.Bool // retryRevocations runs
 }
 
 // New checks cfg and returns a [Manager]. It does not touch the network
@@ -50,23 +64,26 @@ func New(cfg Config) (*Manager, error) {
 	m := &Manager{
 		cfg:   cfg,
 		clock: cfg.Clock,
-		http:  cfg.HTTPClient,
 		log:   cfg.Logger,
-		vault: &vault{store: cfg.Store, key: cfg.StoreKey, lockPath: cfg.lockPath()},
-		refresher: refresher{
-			clientID: cfg.ClientID, scopes: cfg.Scopes, http: cfg.HTTPClient, clock: cfg.Clock,
-		},
+		vault: &vault{store: cfg.Store, key: cfg.StoreKey, lockPath: cfg.lockPath(), genPath: cfg.genPath()},
 	}
+	// Every request to the provider goes through the skew observer, which
+	// reads the provider's clock from its Date headers.
+	provider := *cfg.HTTPClient
+	provider.Transport = &skewObserver{base: cfg.HTTPClient.Transport, clock: cfg.Clock, skew: &m.skew}
+	m.http = &provider
+	m.refresher = refresher{clientID: cfg.ClientID, scopes: cfg.Scopes, http: m.http, clock: cfg.Clock}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.providers = &providerCache{
-		issuer: cfg.Issuer, clientID: cfg.ClientID, http: cfg.HTTPClient, clock: cfg.Clock,
+		issuer: cfg.Issuer, clientID: cfg.ClientID, http: m.http, now: m.providerNow,
 		leeway: cfg.Leeway, log: cfg.Logger, keysCtx: m.ctx,
 	}
 	if !cfg.ManualRenewal {
-		m.scheduler = newScheduler(cfg.Clock, cfg.RenewAt, cfg.Logger,
-			func(ctx context.Context) error { _, err := m.renew(ctx, 0, true); return err },
+		m.scheduler = newScheduler(cfg.Clock, cfg.RenewAt, cfg.Logger, m.scheduledRenewal,
 			func() { m.publish(StateEnded, ErrSessionExpired) })
 		go m.scheduler.run(m.ctx)
+		m.watcher = newWatcher(m.vault, m.log, m.followStore, cfg.pollStore)
+		go m.watcher.run(m.ctx)
 	}
 	return m, nil
 }
@@ -78,6 +95,7 @@ func (m *Manager) Close() error {
 	m.cancel()
 	if m.scheduler != nil {
 		<-m.scheduler.done
+		<-m.watcher.done
 	}
 	m.events.closeAll()
 	return nil
@@ -166,7 +184,22 @@ func (m *Manager) Credentials(ctx context.Context, minTTL time.Duration) (*Crede
 	if !c.CanRenew(now) {
 		return nil, fmt.Errorf("the access token expired and no refresh token is held: %w", ErrSessionExpired)
 	}
+	if err := m.offline(now); err != nil {
+		return nil, err
+	}
 	return m.renew(ctx, minTTL, false)
+}
+
+// offline returns the last renewal's transient failure while its retry is
+// not due: a caller then learns at once that the provider cannot be
+// reached, instead of waiting for it again.
+func (m *Manager) offline(now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.lastFailure != nil && now.Before(m.retryAt) {
+		return m.lastFailure
+	}
+	return nil
 }
 
 // Renew renews the credentials now, whatever their expiry, and returns the
@@ -203,6 +236,9 @@ func (m *Manager) load(ctx context.Context) (*Credentials, error) {
 	m.loaded = true
 	m.setLocked(stored, false)
 	m.mu.Unlock()
+	if m.watcher != nil {
+		go m.retryRevocations()
+	}
 	now := m.clock.Now()
 	switch {
 	case stored == nil:
@@ -218,8 +254,14 @@ func (m *Manager) load(ctx context.Context) (*Credentials, error) {
 // setLocked replaces the credentials in memory and plans their renewal.
 // dirty says they are not stored yet. m.mu must be held.
 func (m *Manager) setLocked(c *Credentials, dirty bool) {
+	if dirty && !m.dirty && m.creds != nil {
+		m.dirtyFrom = m.creds.RefreshToken
+	}
 	m.creds = c
 	m.dirty = dirty
+	if !dirty {
+		m.dirtyFrom = ""
+	}
 	if m.scheduler != nil {
 		m.scheduler.plan(c)
 	}
@@ -232,23 +274,49 @@ func (m *Manager) set(c *Credentials, dirty bool) {
 	m.mu.Unlock()
 }
 
-// flush stores credentials that a failed store write left in memory only.
+// flush stores credentials that a failed store write left in memory only,
+// unless the store moved on meanwhile (see syncLocked).
 func (m *Manager) flush(ctx context.Context) error {
 	m.mu.Lock()
-	c, dirty := m.creds, m.dirty
+	dirty := m.dirty
 	m.mu.Unlock()
 	if !dirty {
 		return nil
 	}
-	if err := m.vault.save(ctx, c); err != nil {
+	lock, err := m.vault.lock(ctx)
+	if err != nil {
 		return err
 	}
-	m.mu.Lock()
-	if m.creds == c {
-		m.dirty = false
+	defer lock.release()
+	c, err := m.syncLocked(ctx)
+	if err != nil {
+		return err
 	}
-	m.mu.Unlock()
+	if c == nil {
+		return ErrSignedOutElsewhere
+	}
 	return nil
+}
+
+// KeepInMemory stops using [Config.Store] for the rest of this Manager's
+// life: credentials are then kept in memory only, and end with the
+// program. Call it with the person's consent, when the keychain cannot be
+// used; nothing is ever written to a file instead. Credentials held in
+// memory are kept.
+func (m *Manager) KeepInMemory() {
+	mem := &MemoryStore{}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.creds != nil {
+		if b, err := m.creds.marshal(); err == nil {
+			_ = mem.Set(context.Background(), m.cfg.StoreKey, b)
+		}
+	}
+	m.vault.use(mem)
+	m.loaded = true
+	if m.dirty {
+		m.setLocked(m.creds, false)
+	}
 }
 
 // publish sends a state event with what is known of the credentials held.

@@ -16,7 +16,7 @@ type providerCache struct {
 	issuer   string
 	clientID string
 	http     *http.Client
-	clock    Clock
+	now      func() time.Time // the provider's time, for the verifier
 	leeway   time.Duration
 	log      *slog.Logger
 	keysCtx  context.Context // ends the key refresh goroutine
@@ -47,7 +47,7 @@ func (c *providerCache) get(ctx context.Context) (*Provider, *Verifier, error) {
 		ClientID:   c.clientID,
 		Algorithms: intersect(DefaultAlgorithms, p.IDTokenSigningAlgs),
 		Leeway:     c.leeway,
-		Now:        c.clock.Now,
+		Now:        c.now,
 	})
 	return c.prov, c.verifier, nil
 }

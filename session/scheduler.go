@@ -8,28 +8,38 @@ import (
 	"time"
 )
 
+// never is a retry time that does not come: the scheduler waits for new
+// credentials instead.
+var never = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// wallCheck is the longest the scheduler sleeps before it looks at the
+// wall clock again. Timers run on the monotonic clock, which stops while
+// the machine sleeps; after a wake-up the renewal that came due is done
+// within this time.
+const wallCheck = 15 * time.Second
+
 // scheduler renews credentials ahead of expiry, so that callers of
 // [Manager.Credentials] never wait on the network in steady state. It
 // renews at a part of each access token's lifetime (plus up to 5% of
-// jitter, so that several processes do not all renew at once) and retries
-// transient failures with exponential backoff, from 1 second doubling up
-// to a minute.
+// jitter, so that several processes do not all renew at once); after a
+// failure it waits for the time the renewal says (a backoff that respects
+// Retry-After), and stops after a failure that retrying cannot mend.
 type scheduler struct {
 	clock   Clock
 	part    float64
 	log     *slog.Logger
-	renew   func(ctx context.Context) error // a forced renewal
-	expired func()                          // the credentials ran out
+	renew   func(ctx context.Context) (retry time.Time, err error) // a forced renewal
+	expired func()                                                 // the credentials ran out
 
 	wake chan struct{}
 	done chan struct{}
 
 	mu    sync.Mutex
 	creds *Credentials
-	due   time.Time
+	due   time.Time // wall clock, without monotonic reading
 }
 
-func newScheduler(clock Clock, part float64, log *slog.Logger, renew func(context.Context) error, expired func()) *scheduler {
+func newScheduler(clock Clock, part float64, log *slog.Logger, renew func(context.Context) (time.Time, error), expired func()) *scheduler {
 	return &scheduler{
 		clock: clock, part: part, log: log, renew: renew, expired: expired,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
@@ -44,7 +54,7 @@ func (s *scheduler) plan(c *Credentials) {
 	s.due = time.Time{}
 	if c != nil && c.Lifetime() > 0 {
 		part := s.part + rand.Float64()*0.05
-		s.due = c.ObtainedAt.Add(time.Duration(float64(c.Lifetime()) * part))
+		s.due = c.ObtainedAt.Round(0).Add(time.Duration(float64(c.Lifetime()) * part))
 	}
 	s.mu.Unlock()
 	select {
@@ -58,27 +68,43 @@ func (s *scheduler) retryAt(at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.creds != nil {
-		s.due = at
+		s.due = at.Round(0)
 	}
+}
+
+// next says how long to sleep and whether a renewal (or the end of the
+// credentials) is due when it ends.
+func (s *scheduler) next() (c *Credentials, sleep time.Duration, act bool) {
+	s.mu.Lock()
+	c, due := s.creds, s.due
+	s.mu.Unlock()
+	now := s.clock.Now().Round(0)
+	var at time.Time
+	switch {
+	case c == nil:
+		return nil, 0, false
+	case c.CanRenew(now) && !due.IsZero() && due.Before(never):
+		at = due
+	case !c.CanRenew(now) && !c.Expiry.IsZero() && c.Expiry.After(now):
+		at = c.Expiry.Round(0)
+	default:
+		return c, 0, false
+	}
+	wait := at.Sub(now)
+	if wait > wallCheck {
+		return c, wallCheck, false
+	}
+	return c, max(0, wait), true
 }
 
 // run renews until ctx ends, then closes s.done.
 func (s *scheduler) run(ctx context.Context) {
 	defer close(s.done)
-	failures := 0
 	for {
-		s.mu.Lock()
-		c, due := s.creds, s.due
-		s.mu.Unlock()
-		now := s.clock.Now()
+		c, sleep, act := s.next()
 		var timer <-chan time.Time
-		switch {
-		case c == nil:
-			failures = 0
-		case c.CanRenew(now) && !due.IsZero():
-			timer = s.clock.After(max(0, due.Sub(now)))
-		case !c.CanRenew(now) && !c.Expiry.IsZero() && c.Expiry.After(now):
-			timer = s.clock.After(c.Expiry.Sub(now))
+		if c != nil && (act || sleep > 0) {
+			timer = s.clock.After(sleep)
 		}
 		select {
 		case <-ctx.Done():
@@ -87,21 +113,21 @@ func (s *scheduler) run(ctx context.Context) {
 			continue
 		case <-timer:
 		}
+		if !act {
+			continue // look at the wall clock again
+		}
 		if !c.CanRenew(s.clock.Now()) {
 			s.expired()
+			s.retryAt(never)
 			continue
 		}
-		err := s.renew(ctx)
+		retry, err := s.renew(ctx)
 		switch {
-		case err == nil:
-			failures = 0
 		case ctx.Err() != nil:
 			return
-		default:
-			failures++
-			backoff := min(time.Second<<min(failures-1, 6), time.Minute)
-			s.log.Info("renewal failed; will retry", "in", backoff, "error", err)
-			s.retryAt(s.clock.Now().Add(backoff))
+		case err != nil && !retry.IsZero():
+			s.log.Info("renewal failed; will retry", "at", retry, "error", err)
+			s.retryAt(retry)
 		}
 	}
 }

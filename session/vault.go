@@ -2,21 +2,47 @@ package session
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
 )
 
 // vault is the store layer of a [Manager]: its credentials in the [Store]
-// under one key, and the cross-process lock that every write holds.
+// under one key, the queue of revocations not yet sent, the cross-process
+// lock that every write holds, and the generation file that every write
+// changes, so that other processes notice.
 type vault struct {
-	store    Store
 	key      string
 	lockPath string
+	genPath  string
+
+	mu     sync.Mutex
+	store  Store
+	ownGen string // the generation this process wrote last
+}
+
+// current is the store in use.
+func (v *vault) current() Store {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.store
+}
+
+// use replaces the store.
+func (v *vault) use(s Store) {
+	v.mu.Lock()
+	v.store = s
+	v.mu.Unlock()
 }
 
 // read returns the stored credentials; nil, nil when there are none.
 func (v *vault) read(ctx context.Context) (*Credentials, error) {
-	b, err := v.store.Get(ctx, v.key)
+	b, err := v.current().Get(ctx, v.key)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
@@ -32,19 +58,21 @@ func (v *vault) write(ctx context.Context, c *Credentials) error {
 	if err != nil {
 		return fmt.Errorf("saving credentials: %w", err)
 	}
-	if err := v.store.Set(ctx, v.key, b); err != nil {
+	if err := v.current().Set(ctx, v.key, b); err != nil {
 		return fmt.Errorf("saving credentials: %w", err)
 	}
+	v.bump()
 	return nil
 }
 
 // remove deletes the stored credentials; none stored is no error. The
 // caller holds the lock.
 func (v *vault) remove(ctx context.Context) error {
-	err := v.store.Delete(ctx, v.key)
+	err := v.current().Delete(ctx, v.key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("removing credentials: %w", err)
 	}
+	v.bump()
 	return nil
 }
 
@@ -61,6 +89,78 @@ func (v *vault) save(ctx context.Context, c *Credentials) error {
 // lock takes the cross-process lock, waiting until it is free or ctx ends.
 func (v *vault) lock(ctx context.Context) (*fileLock, error) {
 	return acquireFileLock(ctx, v.lockPath)
+}
+
+// bump changes the generation file: other processes watching it read the
+// store again. It holds no secret, only a random value. A failure only
+// delays what others notice, so it is not returned.
+func (v *vault) bump() {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	gen := hex.EncodeToString(b)
+	v.mu.Lock()
+	v.ownGen = gen
+	v.mu.Unlock()
+	if err := mkdirPrivate(filepath.Dir(v.genPath)); err == nil {
+		_ = os.WriteFile(v.genPath, []byte(gen), 0o600)
+	}
+}
+
+// changedElsewhere reports whether the generation file says another
+// process wrote since this one last did.
+func (v *vault) changedElsewhere() bool {
+	b, err := os.ReadFile(v.genPath)
+	if err != nil {
+		return false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if string(b) == v.ownGen {
+		return false
+	}
+	v.ownGen = string(b)
+	return true
+}
+
+// revocation is a token that the provider is still to be asked to revoke.
+type revocation struct {
+	Token string `json:"token"`
+	Hint  string `json:"hint"`
+}
+
+// revocationsKey names the queue of revocations in the store.
+func (v *vault) revocationsKey() string { return v.key + ".revoke" }
+
+// revocations returns the queued revocations.
+func (v *vault) revocations(ctx context.Context) ([]revocation, error) {
+	b, err := v.current().Get(ctx, v.revocationsKey())
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var q []revocation
+	if err := json.Unmarshal(b, &q); err != nil {
+		return nil, fmt.Errorf("%w: revocation queue: %w", ErrCorruptValue, err)
+	}
+	return q, nil
+}
+
+// setRevocations replaces the queue. The caller holds the lock.
+func (v *vault) setRevocations(ctx context.Context, q []revocation) error {
+	if len(q) == 0 {
+		err := v.current().Delete(ctx, v.revocationsKey())
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	b, err := json.Marshal(q)
+	if err != nil {
+		return err
+	}
+	return v.current().Set(ctx, v.revocationsKey(), b)
 }
 
 // adopt stores fresh credentials from a sign-in under the lock and makes

@@ -12,6 +12,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -72,6 +73,10 @@ type appWindow struct {
 	profile     *profileScreen
 	metadata    *metadataScreen
 	tabs        *container.AppTabs
+
+	// inMemory is set once the person chose to keep the session in memory
+	// only, because the keychain could not be used.
+	inMemory bool
 
 	// dialog is the confirmation shown, if any, and what Enter does in it.
 	dialog        dialog.Dialog
@@ -145,7 +150,25 @@ func (a *appWindow) launch() {
 			return
 		}
 		a.showSignIn(core.Describe(l.Reason))
+		if errors.Is(l.Reason, session.ErrKeychainUnavailable) {
+			a.signIn.offerMemory()
+		}
 	})
+}
+
+// keepInMemory is the person's choice when the keychain cannot be used:
+// the session is kept in memory until Latch quits, never in a file.
+func (a *appWindow) keepInMemory() {
+	a.session.Manager.KeepInMemory()
+	a.inMemory = true
+	a.log.Info("keeping the session in memory only, as asked")
+}
+
+// retryLaunch takes the launch decision again, after the keychain was
+// fixed.
+func (a *appWindow) retryLaunch() {
+	a.showWaiting("Checking your session…")
+	go a.launch()
 }
 
 // setScreen swaps the window's content, ends the context of the screen
@@ -178,6 +201,7 @@ func (a *appWindow) showSignIn(reason string) {
 	a.signIn = &signInScreen{
 		manager: a.session.Manager, do: a.do, open: a.openURL, timeout: a.signInTimeout,
 		providerName: providerName(a.session.Config), onSignedIn: a.onSignedIn,
+		useMemory: a.keepInMemory, relaunch: a.retryLaunch, inMemory: a.inMemory,
 	}
 	content := a.signIn.build()
 	a.signIn.ctx = a.setScreen(ScreenSignIn, content)
@@ -245,6 +269,14 @@ func (a *appWindow) onSessionEvent(e session.Event) {
 		}
 		a.showSignIn(reason)
 	}
+	if e.State == session.StateSignedIn {
+		// A sign-in in another program (the command line, say) shows here.
+		switch {
+		case a.screen == ScreenSignIn && a.signIn != nil && a.signIn.stopFlow == nil,
+			a.signedIn() && e.Subject != "" && e.Subject != a.person.Subject:
+			a.retryLaunch()
+		}
+	}
 	a.updateTray()
 }
 
@@ -288,12 +320,18 @@ func (a *appWindow) doSignOut() {
 		defer cancel()
 		err := a.session.Manager.Logout(ctx)
 		a.do(func() {
-			if err != nil {
-				a.showSignIn("You are signed out on this computer, but the provider could not be told. " + core.Describe(err))
-				return
+			switch {
+			case err == nil:
+				a.showSignIn("")
+				a.signIn.showInfo("You are signed out.")
+			case errors.Is(err, session.ErrRevocationPending), errors.Is(err, session.ErrRevocationUnsupported):
+				a.showSignIn("")
+				a.signIn.showInfo("You are signed out on this computer. " + core.Describe(err))
+			case a.profile != nil:
+				// Nothing was changed: still signed in.
+				a.profile.signOutFailed()
+				a.showError("Not signed out", err)
 			}
-			a.showSignIn("")
-			a.signIn.showInfo("You are signed out.")
 		})
 	}()
 }

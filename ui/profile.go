@@ -184,6 +184,14 @@ func (p *profileScreen) countdown() {
 	}
 }
 
+// signOutFailed undoes signingOut: nothing was changed.
+func (p *profileScreen) signOutFailed() {
+	p.leaving = false
+	p.signOut.Enable()
+	p.renew.Enable()
+	p.state.SetText("signed in")
+}
+
 func (p *profileScreen) signingOut() {
 	p.leaving = true
 	p.signOut.Disable()

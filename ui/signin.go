@@ -28,6 +28,11 @@ type signInScreen struct {
 	timeout      time.Duration
 	providerName string
 	onSignedIn   func(*session.Credentials)
+	// useMemory and relaunch answer a keychain that cannot be used: keep
+	// the session in memory until Latch quits, or try again.
+	useMemory func()
+	relaunch  func()
+	inMemory  bool
 
 	provider *widget.Label
 	message  *widget.Label
@@ -45,6 +50,10 @@ type signInScreen struct {
 	qrImage     *canvas.Image
 	countdown   *widget.Label
 
+	keychainHelp  *fyne.Container
+	keepInMemory  *widget.Button
+	retryKeychain *widget.Button
+
 	// stopFlow cancels the sign-in in progress, if any.
 	stopFlow context.CancelFunc
 }
@@ -61,6 +70,15 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	s.browser.Importance = widget.HighImportance
 	s.device = widget.NewButtonWithIcon("Use another device", theme.ComputerIcon(), s.onDevice)
 	s.buttons = container.NewVBox(s.browser, s.device)
+
+	s.keepInMemory = widget.NewButtonWithIcon("Keep me signed in until I quit", theme.StorageIcon(), s.onKeepInMemory)
+	s.retryKeychain = widget.NewButtonWithIcon("Try again", theme.ViewRefreshIcon(), s.onRetryKeychain)
+	s.keychainHelp = container.NewVBox(
+		widget.NewLabelWithStyle("Without a keychain, Latch can keep your session in memory; it ends when you quit.", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}),
+		container.NewGridWithColumns(2, s.retryKeychain, s.keepInMemory),
+	)
+	s.keychainHelp.Objects[0].(*widget.Label).Wrapping = fyne.TextWrapWord
+	s.keychainHelp.Hide()
 
 	s.waitingText = widget.NewLabel("")
 	s.waitingText.Alignment = fyne.TextAlignCenter
@@ -98,7 +116,7 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	icon.SetMinSize(fyne.NewSize(64, 64))
 	icon.FillMode = canvas.ImageFillContain
 	content := container.NewVBox(
-		container.NewCenter(icon), title, s.provider, s.message,
+		container.NewCenter(icon), title, s.provider, s.message, s.keychainHelp,
 		s.buttons, s.waiting, s.devicePanel,
 	)
 	return container.NewPadded(container.NewCenter(container.NewGridWrap(fyne.NewSize(380, 0), content)))
@@ -118,8 +136,30 @@ func (s *signInScreen) showInfo(text string) {
 	s.message.Show()
 }
 
+// offerMemory shows the choices for a keychain that cannot be used,
+// unless the person chose memory already.
+func (s *signInScreen) offerMemory() {
+	if !s.inMemory {
+		s.keychainHelp.Show()
+	}
+}
+
+// onKeepInMemory keeps the session in memory and signs in again.
+func (s *signInScreen) onKeepInMemory() {
+	s.inMemory = true
+	s.keychainHelp.Hide()
+	s.useMemory()
+	s.onBrowser()
+}
+
+func (s *signInScreen) onRetryKeychain() {
+	s.keychainHelp.Hide()
+	s.relaunch()
+}
+
 func (s *signInScreen) setBusy(text string) {
 	s.message.Hide()
+	s.keychainHelp.Hide()
 	s.buttons.Hide()
 	s.waitingText.SetText(text)
 	s.waiting.Show()
@@ -254,4 +294,7 @@ func (s *signInScreen) finish(ctx context.Context, creds *session.Credentials, e
 		return // onCancel said so already
 	}
 	s.showError(core.Describe(err))
+	if errors.Is(err, session.ErrKeychainUnavailable) {
+		s.offerMemory()
+	}
 }

@@ -57,20 +57,34 @@ func Describe(err error) string {
 			return sentence(fmt.Sprintf("The provider at %s (from %s) cannot be used: %s", issuer.Issuer, issuer.Origin, disc.Problem))
 		}
 		return sentence(fmt.Sprintf("The provider at %s (from %s) cannot be used: %s", issuer.Issuer, issuer.Origin, Describe(issuer.Err)))
+	case errors.Is(err, session.ErrRevocationUnsupported):
+		return "This provider cannot revoke sessions, so your refresh token stays valid there until it expires."
+	case errors.Is(err, session.ErrRevocationPending):
+		return "The provider could not be told yet; it will be the next time it can be reached."
 	case errors.As(err, &provider):
 		return describeProvider(provider)
 	case errors.Is(err, session.ErrSignInTimedOut):
 		return "The sign-in timed out. Please try again."
 	case errors.Is(err, session.ErrSessionExpired):
 		return "Your session expired. Please sign in again."
+	case errors.Is(err, session.ErrSignedOutElsewhere):
+		return "You were signed out in another window or program."
 	case errors.Is(err, session.ErrSignInRequired):
 		return "Your session cannot be renewed. Please sign in again."
 	case errors.Is(err, session.ErrNoCredentials):
 		return "You are not signed in."
+	case errors.Is(err, session.ErrKeychainMissing):
+		return "No system keychain is running. Start one (such as gnome-keyring or KWallet) and try again."
+	case errors.Is(err, session.ErrKeychainLocked):
+		return "The system keychain is locked. Unlock it and try again."
+	case errors.Is(err, session.ErrKeychainTimeout):
+		return "The system keychain did not answer. If it is asking for your password, answer it; then try again."
 	case errors.Is(err, session.ErrKeychainUnavailable):
 		return "The system keychain is unavailable. Unlock your keyring, or start one such as gnome-keyring, and try again."
 	case errors.Is(err, session.ErrCorruptValue):
 		return "The stored session is damaged and cannot be read. Please sign in again."
+	case errors.Is(err, session.ErrMalformedAnswer):
+		return "The provider's answer could not be read (a network sign-in page or a proxy may be in the way). Latch will try again."
 	case errors.Is(err, session.ErrProviderUnreachable):
 		return "The provider cannot be reached. Check your connection and try again."
 	case errors.As(err, &disc):
@@ -104,7 +118,17 @@ func Describe(err error) string {
 func describeProvider(e *session.ProviderError) string {
 	desc := clean(e.Description)
 	switch {
-	case e.Code == "invalid_grant":
+	case e.EndsSession():
+		switch e.EndReason() {
+		case session.EndedReused:
+			return "Your session was ended because a refresh token was used twice, which can mean it was copied. Please sign in again."
+		case session.EndedExpired:
+			return "Your session reached its time limit at the provider. Please sign in again."
+		case session.EndedInactive:
+			return "Your session ended after a time without use. Please sign in again."
+		case session.EndedRevoked:
+			return "Your session was revoked or signed out at the provider. Please sign in again."
+		}
 		return "Your session has ended at the provider (it was signed out, revoked or expired). Please sign in again."
 	case e.Code == "access_denied" && desc != "":
 		return sentence("Access was denied: " + desc)
@@ -114,6 +138,8 @@ func describeProvider(e *session.ProviderError) string {
 		return "The sign-in code expired before it was used. Please start again."
 	case e.Transient():
 		return "The provider is not answering right now. Please try again in a moment."
+	case e.Is(session.ErrClientRejected):
+		return sentence("The provider refuses Latch as it is configured (" + clean(e.Code) + "): check the client ID and the scopes; trying again will not help")
 	}
 	what := desc
 	switch {

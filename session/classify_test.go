@@ -1,0 +1,112 @@
+package session
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestEveryAnswerIsClassed lists the answers a token endpoint gives, and
+// what each means for the session: transient (retried, credentials kept),
+// the end of the session (credentials removed), or a refused client
+// (credentials kept, not retried).
+func TestEveryAnswerIsClassed(t *testing.T) {
+	type class int
+	const (
+		transient class = iota
+		malformed
+		ends
+		rejected
+	)
+	for _, tc := range []struct {
+		name        string
+		status      int
+		contentType string
+		header      [2]string
+		body        string
+		want        class
+		retryAfter  time.Duration
+		reason      EndReason
+	}{
+		{name: "500", status: 500, want: transient},
+		{name: "502 from a proxy, as HTML", status: 502, contentType: "text/html", body: "<h1>Bad gateway</h1>", want: transient},
+		{name: "503", status: 503, body: `{"error":"server_error"}`, want: transient},
+		{name: "429 with Retry-After in seconds", status: 429, header: [2]string{"Retry-After", "7"}, want: transient, retryAfter: 7 * time.Second},
+		{name: "429 with Retry-After as a date", status: 429, header: [2]string{"Retry-After", "date+1m"}, want: transient, retryAfter: time.Minute},
+		{name: "Retry-After beyond the ceiling", status: 503, header: [2]string{"Retry-After", "86400"}, want: transient, retryAfter: maxRetryAfter},
+		{name: "temporarily_unavailable", status: 400, body: `{"error":"temporarily_unavailable"}`, want: transient},
+		{name: "200 with malformed JSON", status: 200, body: `{"access_token":`, want: malformed},
+		{name: "200 with a captive portal's page", status: 200, contentType: "text/html", body: "<html>Log in to the Wi-Fi</html>", want: malformed},
+		{name: "200 without an access token", status: 200, body: `{"token_type":"Bearer"}`, want: malformed},
+		{name: "403 with a portal's page", status: 403, contentType: "text/html", body: "<html>blocked</html>", want: malformed},
+		{name: "invalid_grant", status: 400, body: `{"error":"invalid_grant","error_description":"grant request is invalid"}`, want: ends},
+		{name: "invalid_grant after reuse", status: 400, body: `{"error":"invalid_grant","error_description":"refresh token reuse detected"}`, want: ends, reason: EndedReused},
+		{name: "Dex: refresh token expired", status: 400, body: `{"error":"invalid_request","error_description":"Refresh token expired."}`, want: ends, reason: EndedExpired},
+		{name: "Dex: refresh token claimed", status: 400, body: `{"error":"invalid_request","error_description":"Refresh token has already been claimed by another client."}`, want: ends, reason: EndedReused},
+		{name: "inactivity", status: 400, body: `{"error":"invalid_grant","error_description":"session expired after inactivity"}`, want: ends, reason: EndedInactive},
+		{name: "revoked", status: 400, body: `{"error":"invalid_grant","error_description":"token revoked"}`, want: ends, reason: EndedRevoked},
+		{name: "invalid_request of another kind", status: 400, body: `{"error":"invalid_request","error_description":"missing client_id"}`, want: rejected},
+		{name: "invalid_client", status: 401, body: `{"error":"invalid_client"}`, want: rejected},
+		{name: "unauthorized_client", status: 400, body: `{"error":"unauthorized_client"}`, want: rejected},
+		{name: "invalid_scope", status: 400, body: `{"error":"invalid_scope"}`, want: rejected},
+	} {
+		op := newFakeOP(t)
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				op.script(func(w http.ResponseWriter, _ *http.Request) bool {
+					ct := tc.contentType
+					if ct == "" {
+						ct = "application/json"
+					}
+					w.Header().Set("Content-Type", ct)
+					if v, ok := strings.CutPrefix(tc.header[1], "date+"); ok {
+						// An HTTP date, made on the bubble's clock.
+						d, _ := time.ParseDuration(v)
+						w.Header().Set(tc.header[0], time.Now().Add(d).UTC().Format(http.TimeFormat))
+					} else if tc.header[0] != "" {
+						w.Header().Set(tc.header[0], tc.header[1])
+					}
+					w.WriteHeader(tc.status)
+					_, _ = w.Write([]byte(tc.body))
+					return true
+				})
+				store := &MemoryStore{}
+				m, _ := op.signedIn(t, store, time.Minute, manual, op.direct)
+				_, err := m.Renew(t.Context())
+				got := map[string]bool{
+					"ends the session":   errors.Is(err, ErrSignInRequired),
+					"transient":          errors.Is(err, ErrProviderUnreachable),
+					"malformed":          errors.Is(err, ErrMalformedAnswer),
+					"rejects the client": errors.Is(err, ErrClientRejected),
+				}
+				want := map[string]bool{
+					"ends the session":   tc.want == ends,
+					"transient":          tc.want == transient || tc.want == malformed,
+					"malformed":          tc.want == malformed,
+					"rejects the client": tc.want == rejected,
+				}
+				for k := range want {
+					if got[k] != want[k] {
+						t.Errorf("%v: %s is %t, want %t", err, k, got[k], want[k])
+					}
+				}
+				var pe *ProviderError
+				if errors.As(err, &pe) {
+					if d := pe.RetryAfter - tc.retryAfter; d < -time.Second || d > time.Second {
+						t.Errorf("Retry-After read as %v, want %v", pe.RetryAfter, tc.retryAfter)
+					}
+					if tc.want == ends && pe.EndReason() != tc.reason {
+						t.Errorf("end reason %v, want %v", pe.EndReason(), tc.reason)
+					}
+				}
+				_, serr := store.Get(t.Context(), "creds")
+				if kept := serr == nil; kept != (tc.want != ends) {
+					t.Errorf("stored credentials kept: %t, want %t", kept, tc.want != ends)
+				}
+			})
+		})
+	}
+}

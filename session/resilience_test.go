@@ -1,0 +1,292 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// storeCreds writes credentials holding refreshToken under "creds", as
+// another process would.
+func storeCreds(t *testing.T, op *fakeOP, store Store, refreshToken string, lifetime time.Duration) {
+	t.Helper()
+	now := time.Now()
+	c := &Credentials{AccessToken: "access-" + refreshToken, TokenType: "Bearer", RefreshToken: refreshToken,
+		IDToken: op.idToken("alice", now), Expiry: now.Add(lifetime), ObtainedAt: now}
+	b, _ := c.marshal()
+	if err := store.Set(t.Context(), "creds", b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRefusedRenewalAdoptsWhatAnotherWriterStored(t *testing.T) {
+	op := newFakeOP(t)
+	store := &MemoryStore{}
+	m, _ := op.signedIn(t, store, time.Minute, manual)
+	// While the refresh request is on its way, another writer stores new
+	// credentials; then the provider refuses the old refresh token.
+	op.script(func(w http.ResponseWriter, _ *http.Request) bool {
+		storeCreds(t, op, store, "refresh-elsewhere", time.Minute)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+		return true
+	})
+	c, err := m.Renew(t.Context())
+	if err != nil || c.RefreshToken != "refresh-elsewhere" {
+		t.Fatalf("Renew gave %v, %v; want the other writer's credentials adopted", c, err)
+	}
+	if got := storedRefreshToken(t, store); got != "refresh-elsewhere" {
+		t.Fatalf("the store holds %q, want the other writer's refresh-elsewhere kept (compare and delete)", got)
+	}
+}
+
+func TestOrphanedRenewalIsQueuedForRevocation(t *testing.T) {
+	op := newFakeOP(t)
+	store := &failingStore{}
+	m, _ := op.signedIn(t, store, time.Minute, manual)
+	store.fail = true
+	if _, err := m.Renew(t.Context()); !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("Renew with a failing store gave %v, want ErrKeychainUnavailable", err)
+	}
+	renewed := m.creds.RefreshToken
+	// Another process signs out before the store works again.
+	store.fail = false
+	if err := store.MemoryStore.Delete(t.Context(), "creds"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Credentials(t.Context(), 0); !errors.Is(err, ErrSignedOutElsewhere) {
+		t.Fatalf("Credentials gave %v, want ErrSignedOutElsewhere: the sign-out elsewhere wins", err)
+	}
+	if _, err := store.Get(t.Context(), "creds"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the store gave %v, want nothing written back after the sign-out", err)
+	}
+	q, err := m.vault.revocations(t.Context())
+	if err != nil || len(q) != 1 || q[0].Token != renewed {
+		t.Fatalf("revocation queue %v, %v; want the orphaned refresh token %q", q, err, renewed)
+	}
+}
+
+func TestCallersFailAtOnceWhileOffline(t *testing.T) {
+	op := newFakeOP(t)
+	synctest.Test(t, func(t *testing.T) {
+		op.script(answer(http.StatusServiceUnavailable, ""))
+		m, _ := op.signedIn(t, &MemoryStore{}, time.Second, manual, op.direct)
+		time.Sleep(2 * time.Second) // the access token has expired
+		if _, err := m.Credentials(t.Context(), 0); !errors.Is(err, ErrProviderUnreachable) {
+			t.Fatalf("got %v, want ErrProviderUnreachable", err)
+		}
+		tried := len(op.calls())
+		if tried != 1+len(quickRetries) {
+			t.Fatalf("%d requests, want %d: one and its quick retries", tried, 1+len(quickRetries))
+		}
+		start := time.Now()
+		if _, err := m.Credentials(t.Context(), 0); !errors.Is(err, ErrProviderUnreachable) || time.Since(start) != 0 {
+			t.Fatalf("the next caller got %v after %v, want ErrProviderUnreachable at once", err, time.Since(start))
+		}
+		if n := len(op.calls()); n != tried {
+			t.Fatalf("%d more requests while offline, want none before the backoff ends", n-tried)
+		}
+		time.Sleep(2 * time.Second) // the backoff (1 s ± 20%) is over
+		op.script(nil)
+		if c, err := m.Credentials(t.Context(), 0); err != nil || c.AccessToken == "access-0" {
+			t.Fatalf("after the backoff got %v, %v; want renewed credentials", c, err)
+		}
+	})
+}
+
+func TestSchedulerRespectsRetryAfter(t *testing.T) {
+	op := newFakeOP(t)
+	synctest.Test(t, func(t *testing.T) {
+		first := true
+		op.script(func(w http.ResponseWriter, _ *http.Request) bool {
+			if !first {
+				return false
+			}
+			first = false
+			w.Header().Set("Retry-After", "20")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		})
+		m, _ := op.signedIn(t, &MemoryStore{}, 4*time.Second, op.direct)
+		m.HasValid(t.Context(), 0) // loads the store; the scheduler plans
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		calls := op.calls()
+		if len(calls) != 2 {
+			t.Fatalf("%d requests, want 2: the refused one, and one after the wait asked for", len(calls))
+		}
+		if gap := calls[1].Sub(calls[0]); gap < 20*time.Second {
+			t.Fatalf("tried again %v later, want at least the 20 s of Retry-After", gap)
+		}
+		if m.State().State != StateSignedIn {
+			t.Errorf("state %v, want signed in again", m.State().State)
+		}
+	})
+}
+
+func TestSchedulerStopsWhenTheClientIsRefused(t *testing.T) {
+	op := newFakeOP(t)
+	synctest.Test(t, func(t *testing.T) {
+		op.script(answer(http.StatusUnauthorized, `{"error":"invalid_client"}`))
+		store := &MemoryStore{}
+		m, _ := op.signedIn(t, store, 4*time.Second, op.direct)
+		m.HasValid(t.Context(), 0)
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		if n := len(op.calls()); n != 1 {
+			t.Fatalf("%d requests in 10 minutes, want 1: a refused client is not retried in a loop", n)
+		}
+		if !errors.Is(m.State().Err, ErrClientRejected) || storedRefreshToken(t, store) != "refresh-0" {
+			t.Fatalf("state %+v, want the refusal reported and the credentials kept", m.State())
+		}
+	})
+}
+
+// jumpClock is the system clock that the test can move forward, as a
+// machine's wall clock does after a suspend; timers run as before.
+type jumpClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *jumpClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Round(0).Add(c.offset)
+}
+
+func (c *jumpClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+func TestRenewsAtOnceAfterAWakeUp(t *testing.T) {
+	op := newFakeOP(t)
+	synctest.Test(t, func(t *testing.T) {
+		clock := &jumpClock{}
+		op.mu.Lock()
+		op.now = clock.Now // the provider's clock moves on too
+		op.mu.Unlock()
+		m, _ := op.signedIn(t, &MemoryStore{}, time.Hour, op.direct, func(c *Config) { c.Clock = clock })
+		m.HasValid(t.Context(), 0)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if n := len(op.calls()); n != 0 {
+			t.Fatalf("%d renewals within the first minute of an hour-long token, want none", n)
+		}
+		// The machine sleeps for two hours: the wall clock jumps, timers
+		// on the monotonic clock do not notice.
+		clock.mu.Lock()
+		clock.offset = 2 * time.Hour
+		clock.mu.Unlock()
+		time.Sleep(wallCheck + time.Second)
+		synctest.Wait()
+		if n := len(op.calls()); n != 1 {
+			t.Fatalf("%d renewals within %v of waking, want 1", n, wallCheck+time.Second)
+		}
+		if !m.HasValid(t.Context(), 30*time.Second) {
+			t.Error("the credentials are not valid after the renewal, want them renewed")
+		}
+	})
+}
+
+// twoProcesses are two Managers on one store and lock folder, as two
+// programs on one machine are: a long-lived one that watches (the app) and
+// a short-lived one (a command).
+func twoProcesses(t *testing.T, op *fakeOP) (app, cmd *Manager, store *MemoryStore) {
+	store = &MemoryStore{}
+	lockDir := t.TempDir()
+	app, _ = op.signedIn(t, store, time.Hour, func(c *Config) { c.LockDir = lockDir })
+	var err error
+	cmd, err = New(Config{Issuer: op.srv.URL, ClientID: "fake-client", Store: store, LockDir: lockDir, StoreKey: "creds", ManualRenewal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Close() })
+	return app, cmd, store
+}
+
+// waitEvent waits up to 2 seconds for an event that ok accepts.
+func waitEvent(t *testing.T, events <-chan Event, what string, ok func(Event) bool) Event {
+	t.Helper()
+	deadline := time.After(2 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			if ok(e) {
+				return e
+			}
+		case <-deadline:
+			t.Fatalf("no event saying %s within 2 s, want one", what)
+		}
+	}
+}
+
+func TestOtherProcessesChangesAreFollowed(t *testing.T) {
+	op := newFakeOP(t)
+	app, cmd, _ := twoProcesses(t, op)
+	events := make(chan Event, 32)
+	defer app.Subscribe(func(e Event) { events <- e })()
+	before, err := app.Current(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A renewal in the other process is taken up.
+	renewed, err := cmd.Renew(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, events, "the other process's renewal", func(e Event) bool {
+		return e.State == StateSignedIn && e.LastRenewal.Equal(renewed.ObtainedAt)
+	})
+	if c, _ := app.Current(t.Context()); c.RefreshToken != renewed.RefreshToken || c.RefreshToken == before.RefreshToken {
+		t.Fatalf("the app holds %q, want the other process's %q", c.RefreshToken, renewed.RefreshToken)
+	}
+
+	// A sign-out in the other process signs the app out too.
+	if err := cmd.Logout(t.Context()); !errors.Is(err, ErrRevocationUnsupported) {
+		t.Fatalf("Logout gave %v, want ErrRevocationUnsupported from a provider without revocation", err)
+	}
+	e := waitEvent(t, events, "the sign-out elsewhere", func(e Event) bool { return e.State == StateSignedOut })
+	if !errors.Is(e.Err, ErrSignedOutElsewhere) {
+		t.Errorf("the sign-out event carries %v, want ErrSignedOutElsewhere", e.Err)
+	}
+	if _, err := app.Credentials(t.Context(), 0); !errors.Is(err, ErrNoCredentials) {
+		t.Fatalf("the app's Credentials gave %v after the sign-out elsewhere, want ErrNoCredentials", err)
+	}
+}
+
+func TestLogoutWithoutRevocationEndpointSaysSo(t *testing.T) {
+	op := newFakeOP(t)
+	store := &MemoryStore{}
+	m, _ := op.signedIn(t, store, time.Minute, manual)
+	if err := m.Logout(t.Context()); !errors.Is(err, ErrRevocationUnsupported) {
+		t.Fatalf("Logout gave %v, want ErrRevocationUnsupported", err)
+	}
+	if keys := store.Keys(); len(keys) != 0 {
+		t.Fatalf("the store holds %v after Logout, want nothing (no queue either: it could never be sent)", keys)
+	}
+}
+
+func TestLogoutWaitsForNoLockForever(t *testing.T) {
+	op := newFakeOP(t)
+	store := &MemoryStore{}
+	m, _ := op.signedIn(t, store, time.Minute, manual)
+	// Another process holds the lock and does not let go.
+	held, err := acquireFileLock(t.Context(), m.vault.lockPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.release()
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if err := m.Logout(ctx); err == nil {
+		t.Fatal("Logout succeeded without the lock, want a reported failure")
+	}
+	if storedRefreshToken(t, store) != "refresh-0" || !m.HasValid(t.Context(), 0) {
+		t.Fatal("a failed Logout changed something, want nothing half done")
+	}
+}
