@@ -14,9 +14,15 @@ import (
 	"time"
 )
 
-func storedRefreshToken(t *testing.T, s Store) string {
+// storedRefreshToken is the refresh token stored under key ("creds" when
+// none is given).
+func storedRefreshToken(t *testing.T, s Store, key ...string) string {
 	t.Helper()
-	b, err := s.Get(t.Context(), "creds")
+	k := "creds"
+	if len(key) > 0 {
+		k = key[0]
+	}
+	b, err := s.Get(t.Context(), k)
 	if err != nil {
 		t.Fatal(err)
 	}

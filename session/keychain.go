@@ -89,6 +89,9 @@ type manifest struct {
 	Slot    string `json:"slot"`
 	Chunks  int    `json:"n"`
 	Sum     string `json:"sha256"`
+	// Write is random for each write, so that a reader can tell any two
+	// writes apart, even of the same value.
+	Write string `json:"w,omitempty"`
 }
 
 func chunkKey(key, slot string, i int) string {
@@ -204,7 +207,7 @@ func (k *Keychain) Set(ctx context.Context, key string, value []byte) error {
 		n++
 	}
 	sum := sha256.Sum256(value)
-	m, err := json.Marshal(manifest{Version: 1, Slot: slot, Chunks: n, Sum: hex.EncodeToString(sum[:])})
+	m, err := json.Marshal(manifest{Version: 1, Slot: slot, Chunks: n, Sum: hex.EncodeToString(sum[:]), Write: randomString(6)})
 	if err != nil {
 		return fmt.Errorf("keychain write %q: %w", key, err)
 	}

@@ -238,16 +238,94 @@ func TestKeychainTimesOut(t *testing.T) {
 	}
 }
 
-type brokenBackend struct{ memBackend }
-
-func (*brokenBackend) Get(string, string) (string, error) {
-	return "", errors.New("The name org.freedesktop.secrets was not provided by any .service files")
+// brokenBackend fails every read with msg, as a platform's keychain says
+// it.
+type brokenBackend struct {
+	memBackend
+	msg string
 }
 
-func TestKeychainMissingServiceIsUnavailable(t *testing.T) {
-	k := &Keychain{Service: "latch-test", Backend: &brokenBackend{}}
-	_, err := k.Get(context.Background(), "creds")
-	if !errors.Is(err, ErrKeychainUnavailable) || !strings.Contains(err.Error(), "org.freedesktop.secrets") {
-		t.Fatalf("got %v, want ErrKeychainUnavailable naming org.freedesktop.secrets", err)
+func (b *brokenBackend) Get(string, string) (string, error) { return "", errors.New(b.msg) }
+
+// vanishingBackend behaves as the Secret Service does when an item is
+// removed between finding it and reading it: the read fails with an error
+// that is not "not found".
+type vanishingBackend struct{ *memBackend }
+
+func (b vanishingBackend) Get(service, user string) (string, error) {
+	v, err := b.memBackend.Get(service, user)
+	if errors.Is(err, keyring.ErrNotFound) && strings.Contains(user, ".") {
+		return "", errors.New("Object does not exist at path “/org/freedesktop/secrets/collection/login/12”")
+	}
+	return v, err
+}
+
+func TestKeychainReadsNeverFailDuringRewrites(t *testing.T) {
+	for name, backend := range map[string]SecretBackend{
+		"not found":      &memBackend{},
+		"object missing": vanishingBackend{&memBackend{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			k := &Keychain{Service: "latch-test", Backend: backend}
+			ctx := t.Context()
+			values := map[string]bool{}
+			for i := range 4 {
+				v := bytes.Repeat([]byte{byte('a' + i)}, 5000+i*700) // several chunks each
+				values[string(v)] = true
+			}
+			var first []byte
+			for v := range values {
+				first = []byte(v)
+				break
+			}
+			if err := k.Set(ctx, "creds", first); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			stop := make(chan struct{})
+			for range 3 { // writers, serialised by the Keychain
+				wg.Go(func() {
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						for v := range values {
+							if err := k.Set(ctx, "creds", []byte(v)); err != nil {
+								t.Errorf("write gave %v, want success", err)
+								return
+							}
+							time.Sleep(time.Millisecond)
+						}
+					}
+				})
+			}
+			for range 300 {
+				got, err := k.Get(ctx, "creds")
+				if err != nil || !values[string(got)] {
+					t.Errorf("read during rewrites gave %d bytes, %v; want one whole value written", len(got), err)
+					break
+				}
+			}
+			close(stop)
+			wg.Wait()
+		})
+	}
+}
+
+func TestKeychainErrorsSayWhichKind(t *testing.T) {
+	for msg, want := range map[string]error{
+		"failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'": ErrKeychainLocked,
+		"The name org.freedesktop.secrets was not provided by any .service files":        ErrKeychainMissing,
+		`exec: "dbus-launch": executable file not found in $PATH`:                        ErrKeychainMissing,
+		"User interaction is not allowed.":                                               ErrKeychainLocked,
+		"something else":                                                                 ErrKeychainUnavailable,
+	} {
+		k := &Keychain{Service: "latch-test", Backend: &brokenBackend{msg: msg}}
+		_, err := k.Get(t.Context(), "creds")
+		if !errors.Is(err, want) || !errors.Is(err, ErrKeychainUnavailable) {
+			t.Errorf("%q gave %v, want %v", msg, err, want)
+		}
 	}
 }

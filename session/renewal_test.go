@@ -205,3 +205,84 @@ func TestInvalidGrantEndsSessionWithReason(t *testing.T) {
 		}
 	})
 }
+
+// TestWrongLocalClock signs in and renews against the real providers with
+// the local clock ten minutes fast, then ten minutes slow.
+func TestWrongLocalClock(t *testing.T) {
+	t.Parallel()
+	for _, offset := range []time.Duration{10 * time.Minute, -10 * time.Minute} {
+		t.Run(offset.String(), func(t *testing.T) {
+			forEachPeer(t, time.Minute, func(t *testing.T, e *env) {
+				e.clock.advance(offset)
+				m := e.manager(manual)
+				first := e.login(m)
+				if !m.HasValid(bg(t), 30*time.Second) {
+					t.Fatalf("after sign-in with the clock %v off, the token is not valid, want it valid", offset)
+				}
+				renewed, err := m.Renew(bg(t))
+				if err != nil || renewed.RefreshToken == first.RefreshToken {
+					t.Fatalf("renewal with the clock %v off gave %v, want a rotated token", offset, err)
+				}
+				if c, err := m.Credentials(bg(t), 30*time.Second); err != nil || c.AccessToken != renewed.AccessToken {
+					t.Fatalf("Credentials gave %v, want the renewed token from memory", err)
+				}
+			})
+		})
+	}
+}
+
+// downNetwork is a transport that can be cut, as a lost network is.
+type downNetwork struct {
+	mu   sync.Mutex
+	down bool
+}
+
+func (d *downNetwork) RoundTrip(r *http.Request) (*http.Response, error) {
+	d.mu.Lock()
+	down := d.down
+	d.mu.Unlock()
+	if down {
+		return nil, errors.New("dial tcp: connect: network is unreachable")
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (d *downNetwork) set(down bool) {
+	d.mu.Lock()
+	d.down = down
+	d.mu.Unlock()
+}
+
+// TestSignOutWithoutNetwork signs out while the provider cannot be
+// reached: the local credentials go at once, the revocation waits in the
+// store, and is sent when the provider is back.
+func TestSignOutWithoutNetwork(t *testing.T) {
+	t.Parallel()
+	forEachPeer(t, time.Minute, func(t *testing.T, e *env) {
+		net := &downNetwork{}
+		m := e.manager(manual, func(c *Config) { c.HTTPClient = &http.Client{Transport: net} })
+		creds := e.login(m)
+		net.set(true)
+		if err := m.Logout(bg(t)); !errors.Is(err, ErrRevocationPending) {
+			t.Fatalf("Logout without a network gave %v, want ErrRevocationPending", err)
+		}
+		if _, err := m.Credentials(bg(t), 0); !errors.Is(err, ErrNoCredentials) {
+			t.Fatalf("after Logout Credentials gave %v, want ErrNoCredentials", err)
+		}
+		if n, err := m.PendingRevocations(bg(t)); n != 1 || err != nil {
+			t.Fatalf("%d pending revocations (%v), want 1", n, err)
+		}
+		// The next program to run, with the network back, sends it.
+		net.set(false)
+		next := e.manager(manual)
+		if err := next.SendRevocations(bg(t)); err != nil {
+			t.Fatalf("SendRevocations gave %v, want success", err)
+		}
+		if n, _ := next.PendingRevocations(bg(t)); n != 0 {
+			t.Fatalf("%d pending revocations after sending, want none", n)
+		}
+		if code := e.refreshDirectly(creds.RefreshToken); code != "invalid_grant" {
+			t.Fatalf("the refresh token answered %q after the revocation was sent, want invalid_grant", code)
+		}
+	})
+}

@@ -30,11 +30,17 @@ var Accounts = map[string]string{"alice": "wonderland", "bob": "builder"}
 type Options struct {
 	// AccessTokenTTL is the access tokens' lifetime; 0 means 60 s.
 	AccessTokenTTL time.Duration
+	// Issuer, when set, is the provider's issuer: the URL of a proxy in
+	// front of it that keeps the Host header (see faultproxy).
+	Issuer string
 }
 
 // Provider is a running oidc-provider.
 type Provider struct {
 	Issuer string
+	// Listening is where it listens: the issuer, unless Options.Issuer
+	// named a proxy.
+	Listening string
 }
 
 // repoRoot finds the module root from this file's location.
@@ -61,7 +67,7 @@ func Start(t testing.TB, opts Options) *Provider {
 	}
 	cmd := exec.Command("node", "server.mjs")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PORT=0", "ACCESS_TOKEN_TTL="+strconv.Itoa(int(ttl.Seconds())), "CLIENT_ID="+ClientID, "NODE_NO_WARNINGS=1")
+	cmd.Env = append(os.Environ(), "PORT=0", "ACCESS_TOKEN_TTL="+strconv.Itoa(int(ttl.Seconds())), "CLIENT_ID="+ClientID, "NODE_NO_WARNINGS=1", "ISSUER="+opts.Issuer)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -89,22 +95,27 @@ func Start(t testing.TB, opts Options) *Provider {
 			t.Logf("oidc-provider stderr:\n%s", stderr.String())
 		}
 	})
-	lines := make(chan string, 1)
+	ready := make(chan *Provider, 1)
 	go func() {
+		p := &Provider{}
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if s, ok := strings.CutPrefix(sc.Text(), "issuer: "); ok {
-				lines <- s
+				p.Issuer = s
+			}
+			if s, ok := strings.CutPrefix(sc.Text(), "listening: "); ok {
+				p.Listening = s
+				ready <- p
 			}
 		}
-		close(lines)
+		close(ready)
 	}()
 	select {
-	case issuer, ok := <-lines:
+	case p, ok := <-ready:
 		if !ok {
 			t.Fatalf("oidc-provider exited: %s", stderr.String())
 		}
-		return &Provider{Issuer: issuer}
+		return p
 	case <-time.After(30 * time.Second):
 		t.Fatalf("oidc-provider did not start: %s", stderr.String())
 	}

@@ -5,7 +5,10 @@
 // It listens on 127.0.0.1 on the port given in PORT (0 picks a free one) and
 // prints one line, "issuer: URL", once it is ready. Settings come from the
 // environment: ACCESS_TOKEN_TTL (seconds, default 60), ID_TOKEN_TTL (seconds,
-// default 3600), CLIENT_ID (default "latch-test").
+// default 3600), CLIENT_ID (default "latch-test"), and ISSUER (default its
+// own address) for a provider that is reached through a proxy, which must
+// keep the Host header: the endpoints are named from it. A second line,
+// "listening: URL", says where it listens.
 //
 // The sign-in page is a plain HTML form with fields "username" and
 // "password". A wrong password ends the interaction with access_denied, so
@@ -59,7 +62,8 @@ const page = (title, body) => `<!DOCTYPE html>
 
 const server = createServer();
 await new Promise((resolve) => server.listen(Number.parseInt(process.env.PORT ?? '0', 10), '127.0.0.1', resolve));
-const issuer = `http://127.0.0.1:${server.address().port}`;
+const listening = `http://127.0.0.1:${server.address().port}`;
+const issuer = process.env.ISSUER || listening;
 
 const provider = new Provider(issuer, {
   clients: [{
@@ -169,7 +173,7 @@ server.on('request', (req, res) => {
   });
 });
 
-process.stdout.write(`issuer: ${issuer}\n`);
+process.stdout.write(`issuer: ${issuer}\nlistening: ${listening}\n`);
 const stop = () => server.close(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
