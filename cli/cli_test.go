@@ -13,6 +13,7 @@ import (
 
 	"latch/cli"
 	"latch/internal/core"
+	"latch/internal/faultproxy"
 	"latch/internal/oidcprovider"
 	"latch/internal/sandboxtest"
 	"latch/internal/testbrowser"
@@ -250,5 +251,29 @@ func TestDeviceLoginPrintsCodes(t *testing.T) {
 	_, out, _ := w.run("status")
 	if !strings.Contains(out, "Ada Lovelace") {
 		t.Fatalf("status: %s; want Ada Lovelace signed in", out)
+	}
+}
+
+func TestLogoutWithoutNetworkIsFinishedLater(t *testing.T) {
+	proxy := faultproxy.Start(t, func(issuer string) string {
+		return oidcprovider.Start(t, oidcprovider.Options{Issuer: issuer}).Listening
+	})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": proxy.URL, "LATCH_CLIENT_ID": oidcprovider.ClientID})
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	proxy.Down()
+	code, _, errOut := w.run("logout")
+	if want := "Signed out on this computer. The provider could not be told yet; it will be the next time it can be reached.\n"; code != 0 || errOut != want {
+		t.Fatalf("logout without the provider: exit %d, %q; want 0 and %q", code, errOut, want)
+	}
+	code, out, _ := w.run("status")
+	if code != 1 || !strings.Contains(out, "Pending revocation: the provider has not been told of 1 signed-out token(s) yet") {
+		t.Fatalf("status exit %d: %s; want 1 and the pending revocation", code, out)
+	}
+	proxy.Up()
+	if code, _, errOut := w.run("logout"); code != 0 || errOut != "Not signed in; nothing to do.\n" {
+		t.Fatalf("logout once the provider is back: exit %d, %q; want 0, the revocation sent", code, errOut)
+	}
+	if _, out, _ := w.run("status", "--json"); !strings.Contains(out, `"pending_revocations": 0`) {
+		t.Fatalf("status --json: %s; want no pending revocation", out)
 	}
 }

@@ -33,6 +33,45 @@ func TestDesktopAppUnderXvfb(t *testing.T) {
 	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
 	loginNoBrowser(t, env, "demo", "demo")
 
+	waitScreen := startApp(t, bin, env)
+	line := waitScreen("screen=profile", time.Minute)
+	if !strings.Contains(line, "subject=sandbox|demo") {
+		t.Fatalf("profile screen logged as %s, want subject=sandbox|demo", line)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Latch$").Output()
+	if err != nil {
+		t.Fatalf("xdotool found no window named Latch (%v), want one", err)
+	}
+	window := strings.Fields(string(out))[0]
+	xdo := func(args ...string) {
+		t.Helper()
+		if out, err := exec.CommandContext(ctx, "xdotool", args...).CombinedOutput(); err != nil {
+			t.Fatalf("xdotool %v failed: %v %s", args, err, out)
+		}
+	}
+	xdo("windowfocus", "--sync", window)
+	time.Sleep(500 * time.Millisecond) // let the window take the focus
+	xdo("key", "--window", window, "--clearmodifiers", "ctrl+shift+q")
+	time.Sleep(500 * time.Millisecond) // the question appears
+	xdo("key", "--window", window, "Return")
+	waitScreen("screen=signin", time.Minute)
+
+	deadline := time.Now().Add(10 * time.Second)
+	for keyringtest.Items(t, core.KeychainService) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the keychain still holds items of Latch after signing out")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// startApp runs the desktop app with env under the X display, and returns
+// a function that waits up to a limit for a screen line of its log.
+func startApp(t *testing.T, bin string, env []string) func(want string, limit time.Duration) string {
+	t.Helper()
 	cmd := exec.Command(bin, "--verbose")
 	cmd.Env = env
 	stderr, err := cmd.StderrPipe()
@@ -57,9 +96,9 @@ func TestDesktopAppUnderXvfb(t *testing.T) {
 		}
 		close(screens)
 	}()
-	waitScreen := func(want string) string {
+	return func(want string, limit time.Duration) string {
 		t.Helper()
-		deadline := time.After(60 * time.Second)
+		deadline := time.After(limit)
 		for {
 			select {
 			case line, ok := <-screens:
@@ -70,40 +109,35 @@ func TestDesktopAppUnderXvfb(t *testing.T) {
 					return line
 				}
 			case <-deadline:
-				t.Fatalf("no %s screen", want)
+				t.Fatalf("no %s screen within %v, want one", want, limit)
 			}
 		}
 	}
-	line := waitScreen("screen=profile")
-	if !strings.Contains(line, "subject=sandbox|demo") {
-		t.Fatalf("profile screen logged as %s, want subject=sandbox|demo", line)
-	}
+}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Latch$").Output()
-	if err != nil {
-		t.Fatalf("xdotool found no window named Latch (%v), want one", err)
+// TestAppFollowsTheCommandLine runs the app beside the command line: a
+// sign-out with `latch logout` shows in the running app within 2 seconds,
+// and so does a sign-in with `latch login`.
+func TestAppFollowsTheCommandLine(t *testing.T) {
+	bin := latchBinary(t)
+	if os.Getenv("DISPLAY") == "" {
+		peers.Missing(t, "an X display", "DISPLAY is not set")
 	}
-	window := strings.Fields(string(out))[0]
-	xdo := func(args ...string) {
-		t.Helper()
-		if out, err := exec.CommandContext(ctx, "xdotool", args...).CombinedOutput(); err != nil {
-			t.Fatalf("xdotool %v failed: %v %s", args, err, out)
-		}
-	}
-	xdo("windowfocus", "--sync", window)
-	time.Sleep(500 * time.Millisecond) // let the window take the focus
-	xdo("key", "--window", window, "--clearmodifiers", "ctrl+shift+q")
-	time.Sleep(500 * time.Millisecond) // the question appears
-	xdo("key", "--window", window, "Return")
-	waitScreen("screen=signin")
+	env := home(t)
+	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
+	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+	loginNoBrowser(t, env, "demo", "demo")
+	waitScreen := startApp(t, bin, env)
+	waitScreen("screen=profile", time.Minute)
 
-	deadline := time.Now().Add(10 * time.Second)
-	for keyringtest.Items(t, core.KeychainService) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the keychain still holds items of Latch after signing out")
-		}
-		time.Sleep(100 * time.Millisecond)
+	if code, _, errOut := latch(t, env, "logout"); code != 0 {
+		t.Fatalf("latch logout exit %d: %s; want 0", code, errOut)
 	}
+	waitScreen("screen=signin", 2*time.Second)
+
+	loginNoBrowser(t, env, "ada", "lovelace")
+	if line := waitScreen("screen=profile", 2*time.Second); !strings.Contains(line, "subject=sandbox|ada") {
+		t.Fatalf("the app shows %s after latch login as ada, want subject=sandbox|ada", line)
+	}
+	latch(t, env, "logout")
 }

@@ -262,6 +262,13 @@ func (a *appWindow) onSessionEvent(e session.Event) {
 	if a.profile != nil {
 		a.profile.onSessionEvent(e)
 	}
+	if e.State == session.StateSignedOut && a.signedIn() && a.profile.leaving {
+		// Signed out here: the provider is told in the background, and
+		// the sign-in screen says how that went.
+		a.showSignIn("")
+		a.signIn.showInfo("You are signed out. Telling the provider…")
+		return
+	}
 	if (e.State == session.StateEnded || e.State == session.StateSignedOut) && a.signedIn() && !a.profile.leaving {
 		reason := core.Describe(e.Err)
 		if reason == "" {
@@ -319,21 +326,32 @@ func (a *appWindow) doSignOut() {
 		ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
 		defer cancel()
 		err := a.session.Manager.Logout(ctx)
-		a.do(func() {
-			switch {
-			case err == nil:
-				a.showSignIn("")
-				a.signIn.showInfo("You are signed out.")
-			case errors.Is(err, session.ErrRevocationPending), errors.Is(err, session.ErrRevocationUnsupported):
-				a.showSignIn("")
-				a.signIn.showInfo("You are signed out on this computer. " + core.Describe(err))
-			case a.profile != nil:
-				// Nothing was changed: still signed in.
-				a.profile.signOutFailed()
-				a.showError("Not signed out", err)
-			}
-		})
+		a.do(func() { a.signedOut(err) })
 	}()
+}
+
+// signedOut shows how a sign-out ended: err nil, or saying the provider
+// was not told; any other error means nothing was changed.
+func (a *appWindow) signedOut(err error) {
+	done := err == nil || errors.Is(err, session.ErrRevocationPending) || errors.Is(err, session.ErrRevocationUnsupported)
+	leaving := a.profile != nil && a.profile.leaving
+	switch {
+	case !done && leaving:
+		a.profile.signOutFailed()
+		a.showError("Not signed out", err)
+		return
+	case !done:
+		return
+	case leaving:
+		a.showSignIn("")
+	case a.screen != ScreenSignIn:
+		return // the person moved on
+	}
+	text := "You are signed out."
+	if err != nil {
+		text = "You are signed out on this computer. " + core.Describe(err)
+	}
+	a.signIn.showInfo(text)
 }
 
 func (a *appWindow) onClose() {

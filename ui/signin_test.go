@@ -86,11 +86,24 @@ func (*lockedStore) Set(context.Context, string, []byte) error {
 
 func TestKeychainUnavailableShownInPlace(t *testing.T) {
 	h := newHarness(t)
-	h.store = &lockedStore{}
+	store := &lockedStore{}
+	h.store = store
+	h.open = func(ctx context.Context, u string) error {
+		return testbrowser.NewBrowser("demo", "demo").OpenURL(ctx, u)
+	}
 	ui := h.start()
 	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
 	onUI(func() { test.Tap(ui.signIn.browser) })
-	waitFor(t, "keychain message", func() bool { return strings.Contains(ui.signIn.message.Text, "Unlock your keyring") })
+	waitFor(t, "the keychain message and its choices", func() bool {
+		return strings.Contains(ui.signIn.message.Text, "Unlock your keyring") && ui.signIn.keychainHelp.Visible()
+	})
+	// The person chooses to stay signed in until they quit: the sign-in
+	// runs again and its session lives in memory only.
+	onUI(func() { test.Tap(ui.signIn.keepInMemory) })
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile && ui.profile.subject.Text == demoUser })
+	if keys := store.Keys(); len(keys) != 0 {
+		t.Fatalf("the keychain holds %v, want nothing: the session is in memory only", keys)
+	}
 }
 
 func TestSignInTimesOut(t *testing.T) {
