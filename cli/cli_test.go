@@ -13,6 +13,7 @@ import (
 
 	"latch/cli"
 	"latch/internal/core"
+	"latch/internal/dexprovider"
 	"latch/internal/faultproxy"
 	"latch/internal/oidcprovider"
 	"latch/internal/sandboxtest"
@@ -275,5 +276,36 @@ func TestLogoutWithoutNetworkIsFinishedLater(t *testing.T) {
 	}
 	if _, out, _ := w.run("status", "--json"); !strings.Contains(out, `"pending_revocations": 0`) {
 		t.Fatalf("status --json: %s; want no pending revocation", out)
+	}
+}
+
+func TestInMemorySessionLeavesTheStoreAlone(t *testing.T) {
+	srv := startSandbox(t)
+	w := newWorld(t, map[string]string{"LATCH_SANDBOX_ADDR": strings.TrimPrefix(srv.Issuer(), "http://")})
+	w.open = testbrowser.NewBrowser("demo", "demo").OpenURL
+	code, out, errOut := w.run("--in-memory", "--no-window")
+	if code != 0 || !strings.Contains(out, "Signed in as Dana Demo") {
+		t.Fatalf("exit %d: %s %s; want 0 and Dana Demo signed in", code, out, errOut)
+	}
+	if keys := w.store.Keys(); len(keys) != 0 {
+		t.Fatalf("the store holds %v, want nothing: the session was in memory only", keys)
+	}
+}
+
+// TestDexSessionThatCannotBeRenewed signs in to Dex, lets the refresh
+// token die, and signs in again: `latch login` must not claim that the
+// person is still signed in. Signing out says Dex cannot revoke.
+func TestDexSessionThatCannotBeRenewed(t *testing.T) {
+	dex := dexprovider.Start(t, dexprovider.Options{RefreshLifetime: 4 * time.Second})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": dex.Issuer, "LATCH_CLIENT_ID": dexprovider.ClientID})
+	w.loginNoBrowser(dexprovider.Account.Email, dexprovider.Account.Password)
+	time.Sleep(5 * time.Second)
+	if code, _, errOut := w.run("token", "--min-ttl", "1h"); code != 1 || !strings.Contains(errOut, "reached its time limit") {
+		t.Fatalf("token with a dead refresh token: exit %d, %q; want 1 saying the session reached its time limit", code, errOut)
+	}
+	w.loginNoBrowser(dexprovider.Account.Email, dexprovider.Account.Password) // signs in again
+	code, _, errOut := w.run("logout")
+	if want := "Signed out on this computer. This provider cannot revoke sessions, so your refresh token stays valid there until it expires.\n"; code != 0 || errOut != want {
+		t.Fatalf("logout on Dex: exit %d, %q; want 0 and %q", code, errOut, want)
 	}
 }

@@ -290,3 +290,49 @@ func TestLogoutWaitsForNoLockForever(t *testing.T) {
 		t.Fatal("a failed Logout changed something, want nothing half done")
 	}
 }
+
+func TestKnownRefreshLifetimeEndsTheSession(t *testing.T) {
+	op := newFakeOP(t)
+	store := &MemoryStore{}
+	now := time.Now()
+	c := &Credentials{AccessToken: "a", TokenType: "Bearer", RefreshToken: "r", IDToken: op.idToken("alice", now),
+		Expiry: now.Add(-time.Minute), RefreshExpiry: now.Add(-time.Second), ObtainedAt: now.Add(-time.Hour)}
+	b, _ := c.marshal()
+	_ = store.Set(t.Context(), "creds", b)
+	m, err := New(Config{Issuer: op.srv.URL, ClientID: "fake-client", Store: store, StoreKey: "creds", LockDir: t.TempDir(), ManualRenewal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.Credentials(t.Context(), 0); !errors.Is(err, ErrSessionExpired) {
+		t.Fatalf("got %v, want ErrSessionExpired: the refresh token's known lifetime is over", err)
+	}
+	if n := len(op.calls()); n != 0 {
+		t.Fatalf("%d refresh requests, want none with a refresh token known to have expired", n)
+	}
+	if st := m.State(); st.State != StateEnded || !errors.Is(st.Err, ErrSessionExpired) {
+		t.Fatalf("state %+v, want ended because the session expired", st)
+	}
+}
+
+func TestKeepInMemory(t *testing.T) {
+	op := newFakeOP(t)
+	store := &failingStore{}
+	m, _ := op.signedIn(t, store, time.Minute, manual)
+	store.fail = true
+	if _, err := m.Renew(t.Context()); !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("Renew gave %v, want ErrKeychainUnavailable", err)
+	}
+	// The person agrees to keep the session for this run only.
+	m.KeepInMemory()
+	c, err := m.Credentials(t.Context(), 0)
+	if err != nil || c.AccessToken == "access-0" {
+		t.Fatalf("Credentials gave %v, %v; want the renewed credentials, from memory", c, err)
+	}
+	if _, err := m.Renew(t.Context()); err != nil {
+		t.Fatalf("a renewal in memory gave %v, want success", err)
+	}
+	if got := storedRefreshToken(t, &store.MemoryStore); got != "refresh-0" {
+		t.Fatalf("the keychain holds %q, want refresh-0 untouched: nothing goes there any more", got)
+	}
+}
