@@ -21,19 +21,10 @@ import (
 // that user, and sign out on real key events (Ctrl+Shift+Q, then Enter),
 // leaving no item of Latch in the keychain.
 func TestDesktopAppUnderXvfb(t *testing.T) {
-	bin := latchBinary(t)
-	if os.Getenv("DISPLAY") == "" {
-		peers.Missing(t, "an X display", "DISPLAY is not set")
-	}
 	if _, err := exec.LookPath("xdotool"); err != nil {
 		peers.Missing(t, "xdotool", "not on PATH")
 	}
-	env := home(t)
-	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
-	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
-	loginNoBrowser(t, env, "demo", "demo")
-
-	waitScreen := startApp(t, bin, env)
+	_, waitScreen := appSignedIn(t)
 	line := waitScreen("screen=profile", time.Minute)
 	if !strings.Contains(line, "subject=sandbox|demo") {
 		t.Fatalf("profile screen logged as %s, want subject=sandbox|demo", line)
@@ -66,6 +57,22 @@ func TestDesktopAppUnderXvfb(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// appSignedIn starts a sandbox, signs demo in with `latch login`, and runs
+// the app on that session; it returns the environment and the screen
+// waiter of startApp.
+func appSignedIn(t *testing.T) ([]string, func(want string, limit time.Duration) string) {
+	t.Helper()
+	bin := latchBinary(t)
+	if os.Getenv("DISPLAY") == "" {
+		peers.Missing(t, "an X display", "DISPLAY is not set")
+	}
+	env := home(t)
+	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
+	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+	loginNoBrowser(t, env, "demo", "demo")
+	return env, startApp(t, bin, env)
 }
 
 // startApp runs the desktop app with env under the X display, and returns
@@ -119,15 +126,7 @@ func startApp(t *testing.T, bin string, env []string) func(want string, limit ti
 // sign-out with `latch logout` shows in the running app within 2 seconds,
 // and so does a sign-in with `latch login`.
 func TestAppFollowsTheCommandLine(t *testing.T) {
-	bin := latchBinary(t)
-	if os.Getenv("DISPLAY") == "" {
-		peers.Missing(t, "an X display", "DISPLAY is not set")
-	}
-	env := home(t)
-	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
-	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
-	loginNoBrowser(t, env, "demo", "demo")
-	waitScreen := startApp(t, bin, env)
+	env, waitScreen := appSignedIn(t)
 	waitScreen("screen=profile", time.Minute)
 
 	if code, _, errOut := latch(t, env, "logout"); code != 0 {

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 
 	"latch/internal/core"
 	"latch/internal/sandboxtest"
+	"latch/internal/sessiontest"
 	"latch/internal/testbrowser"
 	"latch/sandbox"
 	"latch/session"
@@ -165,13 +165,7 @@ func (h *harness) storedCreds() *session.Credentials {
 // rewriteStored changes the stored credentials, for states a provider
 // cannot be made to produce on demand (an expired token at launch).
 func (h *harness) rewriteStored(change func(c map[string]any)) {
-	key := h.store.(*session.MemoryStore).Keys()[0]
-	raw, _ := h.store.Get(h.t.Context(), key)
-	var c map[string]any
-	_ = json.Unmarshal(raw, &c)
-	change(c)
-	raw, _ = json.Marshal(c)
-	_ = h.store.Set(h.t.Context(), key, raw)
+	sessiontest.Rewrite(h.t, h.store.(*session.MemoryStore), change)
 }
 
 // tapDialogButton taps the button labelled label in the topmost overlay.

@@ -1,7 +1,6 @@
 package core_test
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"sync/atomic"
@@ -10,6 +9,7 @@ import (
 
 	"latch/internal/core"
 	"latch/internal/sandboxtest"
+	"latch/internal/sessiontest"
 	"latch/internal/testbrowser"
 	"latch/sandbox"
 	"latch/session"
@@ -46,15 +46,7 @@ func (w *launchWorld) open() *core.Session {
 }
 
 // rewrite changes the stored credentials' JSON.
-func (w *launchWorld) rewrite(change func(map[string]any)) {
-	key := w.store.Keys()[0]
-	raw, _ := w.store.Get(w.t.Context(), key)
-	var c map[string]any
-	_ = json.Unmarshal(raw, &c)
-	change(c)
-	raw, _ = json.Marshal(c)
-	_ = w.store.Set(w.t.Context(), key, raw)
-}
+func (w *launchWorld) rewrite(change func(map[string]any)) { sessiontest.Rewrite(w.t, w.store, change) }
 
 func TestLaunchDecision(t *testing.T) {
 	w := &launchWorld{t: t, srv: sandboxtest.Start(t, "", 0), store: &session.MemoryStore{}, lock: t.TempDir(), net: &counting{}}

@@ -4,6 +4,7 @@ package sessiontest
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -44,4 +45,28 @@ func SignIn(t testing.TB, username string, adjust ...func(*session.Config)) *Sig
 		t.Fatalf("sign-in as %s: %v", username, err)
 	}
 	return &Signed{Provider: op, Manager: m, Store: store, Creds: creds}
+}
+
+// Rewrite changes the credentials that store holds (its only key), as
+// JSON, for states a provider cannot be made to produce on demand: an
+// expired token at launch, a refresh token revoked long ago.
+func Rewrite(t testing.TB, store *session.MemoryStore, change func(c map[string]any)) {
+	t.Helper()
+	keys := store.Keys()
+	if len(keys) != 1 {
+		t.Fatalf("the store holds %v, want one set of credentials", keys)
+	}
+	raw, err := store.Get(t.Context(), keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	change(c)
+	raw, _ = json.Marshal(c)
+	if err := store.Set(t.Context(), keys[0], raw); err != nil {
+		t.Fatal(err)
+	}
 }
