@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"latch/session"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -91,6 +92,9 @@ type MetadataClient struct {
 func (c *MetadataClient) userURL(userID string) (string, error) {
 	if c.BaseURL == "" {
 		return "", ErrNoMetadataAPI
+	}
+	if !session.SecureURL(c.BaseURL) {
+		return "", fmt.Errorf("metadata: %q is not https, and the access token is not sent in clear", c.BaseURL)
 	}
 	if userID == "" {
 		return "", errors.New("metadata: no user ID given")

@@ -110,3 +110,24 @@ func TestEveryAnswerIsClassed(t *testing.T) {
 		})
 	}
 }
+
+func TestOnlyBearerTokensAreAccepted(t *testing.T) {
+	for _, typ := range []string{"Basic", "N_A", "MAC"} {
+		op := newFakeOP(t)
+		op.script(answer(http.StatusOK, `{"access_token":"a","token_type":"`+typ+`","expires_in":60,"refresh_token":"r"}`))
+		store := &MemoryStore{}
+		m, _ := op.signedIn(t, store, time.Minute, manual)
+		if _, err := m.Renew(t.Context()); !errors.Is(err, ErrTokenType) {
+			t.Errorf("token_type %q gave %v, want ErrTokenType", typ, err)
+		}
+		if storedRefreshToken(t, store) != "refresh-0" {
+			t.Errorf("token_type %q: the stored credentials changed, want them kept", typ)
+		}
+	}
+	op := newFakeOP(t)
+	op.script(answer(http.StatusOK, `{"access_token":"a","token_type":"bEaReR","expires_in":60,"refresh_token":"r"}`))
+	m, _ := op.signedIn(t, &MemoryStore{}, time.Minute, manual)
+	if c, err := m.Renew(t.Context()); err != nil || c.AuthorizationHeader() != "Bearer a" {
+		t.Fatalf("token_type bEaReR gave %v, %v; want it accepted and sent as Bearer", c, err)
+	}
+}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -56,13 +57,23 @@ func (c *Credentials) Lifetime() time.Duration {
 func (c *Credentials) Scopes() []string { return strings.Fields(c.Scope) }
 
 // AuthorizationHeader is the value of an HTTP Authorization header that
-// presents the access token.
+// presents the access token. Only bearer tokens are accepted from a
+// provider (see checkTokenType), so it is always a Bearer header.
 func (c *Credentials) AuthorizationHeader() string {
-	typ := c.TokenType
+	return "Bearer " + c.AccessToken
+}
+
+// ErrTokenType means the provider issued a token of a type Latch does not
+// send (only Bearer is accepted).
+var ErrTokenType = errors.New("the provider issued a token of an unsupported type")
+
+// checkTokenType accepts Bearer in any case, and no type at all (taken as
+// Bearer, as many providers omit it).
+func checkTokenType(typ string) error {
 	if typ == "" || strings.EqualFold(typ, "bearer") {
-		typ = "Bearer"
+		return nil
 	}
-	return typ + " " + c.AccessToken
+	return fmt.Errorf("%w: %q", ErrTokenType, typ)
 }
 
 // Claims returns the claims of the ID token, as verified when the token was

@@ -124,6 +124,9 @@ func (m *Manager) finishLogin(ctx context.Context, res callbackResult, conf *oau
 // it current.
 func (m *Manager) acceptToken(ctx context.Context, tok *oauth2.Token, nonce string, verifier *Verifier) (*Credentials, error) {
 	creds := credentialsFromToken(tok, m.clock.Now(), nil)
+	if err := checkTokenType(creds.TokenType); err != nil {
+		return nil, fmt.Errorf("sign-in: %w", err)
+	}
 	if creds.IDToken == "" {
 		return nil, fmt.Errorf("%w: the provider returned no ID token (is the openid scope requested?)", ErrInvalidIDToken)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -103,12 +104,51 @@ func (p *Provider) check(issuer string) string {
 			return e.name + " is not a URL"
 		}
 	}
+	// Every endpoint is as safe as the issuer: https, unless the issuer
+	// itself is plain http on this machine (and then on this machine too).
+	for _, e := range []struct{ name, value string }{
+		{"authorization_endpoint", p.AuthorizationEndpoint},
+		{"token_endpoint", p.TokenEndpoint},
+		{"jwks_uri", p.JWKSURI},
+		{"device_authorization_endpoint", p.DeviceAuthorizationEndpoint},
+		{"revocation_endpoint", p.RevocationEndpoint},
+		{"userinfo_endpoint", p.UserinfoEndpoint},
+		{"end_session_endpoint", p.EndSessionEndpoint},
+	} {
+		if e.value == "" {
+			continue
+		}
+		if !SecureURL(e.value) || (strings.HasPrefix(issuer, "https:") && !strings.HasPrefix(e.value, "https:")) {
+			return e.name + " is not https: tokens would travel in clear"
+		}
+	}
 	if len(p.CodeChallengeMethods) > 0 && !slices.Contains(p.CodeChallengeMethods, "S256") {
 		return "the provider does not support PKCE with S256"
 	}
 	return ""
 }
 
+// SecureURL reports whether u may carry tokens: https, or plain http to
+// this machine only (a loopback IP literal, or exactly "localhost"). A
+// host name that merely starts with "127." is not this machine.
+func SecureURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return false
+	}
+	switch p.Scheme {
+	case "https":
+		return true
+	case "http":
+		return isLoopbackHost(p.Hostname())
+	}
+	return false
+}
+
 func isLoopbackHost(host string) bool {
-	return host == "localhost" || host == "127.0.0.1" || host == "::1" || strings.HasPrefix(host, "127.")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -1,7 +1,11 @@
 package session
 
 import (
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,4 +63,48 @@ func TestDiscovery(t *testing.T) {
 			t.Errorf("plain http off loopback gave %v, want ErrDiscovery", err)
 		}
 	})
+}
+
+func TestSecureURL(t *testing.T) {
+	for u, want := range map[string]bool{
+		"https://id.example.test":           true,
+		"http://127.0.0.1:8642":             true,
+		"http://127.1.2.3":                  true,
+		"http://[::1]:8080/x":               true,
+		"http://localhost:1":                true,
+		"http://127.attacker.example":       false,
+		"http://127.0.0.1.attacker.example": false,
+		"http://localhost.attacker.example": false,
+		"http://id.example.test":            false,
+		"ftp://127.0.0.1":                   false,
+		"not a url":                         false,
+		"https://":                          false,
+	} {
+		if got := SecureURL(u); got != want {
+			t.Errorf("SecureURL(%q) = %t, want %t", u, got, want)
+		}
+	}
+}
+
+func TestDiscoveryRefusesEndpointsInClear(t *testing.T) {
+	srv := httptest.NewTLSServer(nil)
+	defer srv.Close()
+	for _, endpoint := range []string{"token_endpoint", "jwks_uri", "revocation_endpoint", "userinfo_endpoint", "device_authorization_endpoint"} {
+		doc := map[string]string{
+			"issuer":                 srv.URL,
+			"authorization_endpoint": srv.URL + "/auth",
+			"token_endpoint":         srv.URL + "/token",
+			"jwks_uri":               srv.URL + "/jwks",
+		}
+		doc[endpoint] = "http://id.example.test/" + endpoint
+		srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(doc) })
+		_, err := Discover(t.Context(), srv.Client(), srv.URL)
+		var de *DiscoveryError
+		if !errors.As(err, &de) || !strings.Contains(de.Problem, endpoint+" is not https") {
+			t.Errorf("an https issuer naming a plain-http %s gave %v, want it refused", endpoint, err)
+		}
+	}
+	if _, err := Discover(t.Context(), nil, "http://127.0.0.1.attacker.example"); !errors.Is(err, ErrDiscovery) {
+		t.Errorf("an http issuer on a host that looks like loopback gave %v, want it refused", err)
+	}
 }

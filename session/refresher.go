@@ -27,6 +27,9 @@ func (r refresher) refresh(ctx context.Context, p *Provider, verifier *Verifier,
 		return nil, providerError("renewal", err)
 	}
 	renewed := credentialsFromToken(tok, r.clock.Now(), current)
+	if err := checkTokenType(renewed.TokenType); err != nil {
+		return nil, fmt.Errorf("renewal: %w", err)
+	}
 	if renewed.IDToken != current.IDToken {
 		claims, err := verifier.Verify(ctx, renewed.IDToken, "")
 		if err != nil {

@@ -102,7 +102,7 @@ func (m *Manager) scheduledRenewal(ctx context.Context) (retry time.Time, err er
 	switch {
 	case err == nil, errors.Is(err, ErrSignInRequired), errors.Is(err, ErrNoCredentials):
 		return time.Time{}, err
-	case errors.Is(err, ErrClientRejected):
+	case errors.Is(err, ErrClientRejected), errors.Is(err, ErrTokenType):
 		m.log.Warn("the provider refuses this client; renewal stops until the configuration changes", "error", err)
 		return never, err
 	}

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -78,7 +79,8 @@ const clientMinTTL = 10 * time.Second
 // Transport is an [http.RoundTripper] that adds the Authorization header
 // of a token source's token to each request. Unlike oauth2.Transport it
 // asks a [Manager]'s source with the request's context, and it refuses
-// token types other than Bearer.
+// token types other than Bearer and plain http off this machine (see
+// [SecureURL]).
 type Transport struct {
 	// Source gives the tokens: [Manager.TokenSource], or any other.
 	Source oauth2.TokenSource
@@ -106,6 +108,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !SecureURL(req.URL.String()) {
+		return nil, fmt.Errorf("%s is not https: the access token is sent in clear to this machine only", req.URL.Redacted())
 	}
 	typ := tok.Type()
 	if !strings.EqualFold(typ, "bearer") {

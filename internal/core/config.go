@@ -14,6 +14,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"latch/session"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -176,6 +177,11 @@ func (c Config) check() error {
 	if c.MetadataAPI != "" {
 		if err := checkURL(c.MetadataAPI); err != nil {
 			return fmt.Errorf("%s: %w", c.Origin("metadata_api"), err)
+		}
+	}
+	for _, s := range []struct{ setting, value string }{{"issuer", c.Issuer}, {"metadata_api", c.MetadataAPI}} {
+		if s.value != "" && !session.SecureURL(s.value) {
+			return fmt.Errorf("%s: %q must use https (plain http is allowed to this machine only: 127.0.0.1, ::1 or localhost)", c.Origin(s.setting), s.value)
 		}
 	}
 	return nil

@@ -76,6 +76,8 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"malformed issuer", "", map[string]string{"LATCH_ISSUER": "not a url", "LATCH_CLIENT_ID": "c"}, `LATCH_ISSUER: "not a url" is not an http(s) URL`},
 		{"malformed metadata API", "", map[string]string{"LATCH_ISSUER": "https://x.test", "LATCH_CLIENT_ID": "c", "LATCH_METADATA_API": "ftp://x"}, "LATCH_METADATA_API"},
 		{"no client ID", "", map[string]string{"LATCH_ISSUER": "https://x.test"}, "no client ID"},
+		{"plain http off this machine", "", map[string]string{"LATCH_ISSUER": "http://127.attacker.example", "LATCH_CLIENT_ID": "c"}, `LATCH_ISSUER: "http://127.attacker.example" must use https`},
+		{"metadata API in clear", "", map[string]string{"LATCH_ISSUER": "https://x.test", "LATCH_CLIENT_ID": "c", "LATCH_METADATA_API": "http://api.example.test/"}, `LATCH_METADATA_API: "http://api.example.test/" must use https`},
 		{"sandbox off, nothing else", "sandbox = false\n", nil, "no provider configured"},
 		{"bad sandbox value", "", map[string]string{"LATCH_SANDBOX": "maybe"}, `LATCH_SANDBOX: "maybe" is not true or false`},
 		{"bad auth0 domain", "", map[string]string{"LATCH_AUTH0_DOMAIN": "https://x/y", "LATCH_CLIENT_ID": "c"}, "LATCH_AUTH0_DOMAIN"},

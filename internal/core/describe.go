@@ -89,6 +89,8 @@ func Describe(err error) string {
 		return "The provider cannot be reached. Check your connection and try again."
 	case errors.As(err, &disc):
 		return sentence("The provider cannot be used: " + disc.Problem)
+	case errors.Is(err, session.ErrTokenType):
+		return "The provider issued a kind of token Latch does not send (only Bearer tokens are supported), so it was not accepted."
 	case errors.Is(err, session.ErrInvalidIDToken):
 		return "The provider's answer could not be verified, so it was not accepted."
 	case errors.Is(err, session.ErrInvalidCallback):

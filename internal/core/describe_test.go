@@ -58,6 +58,7 @@ func TestDescribeEveryError(t *testing.T) {
 		{wrapped(session.ErrCorruptValue), "The stored session is damaged and cannot be read. Please sign in again."},
 		{wrapped(session.ErrProviderUnreachable), "The provider cannot be reached. Check your connection and try again."},
 		{wrapped(session.ErrInvalidIDToken), "The provider's answer could not be verified, so it was not accepted."},
+		{fmt.Errorf("renewal: %w: \"N_A\"", session.ErrTokenType), "The provider issued a kind of token Latch does not send (only Bearer tokens are supported), so it was not accepted."},
 		{session.ErrInvalidCallback, "The answer from the browser did not belong to this sign-in. Please start again."},
 		{ErrNoIDToken, "The provider sent no ID token, so it is not known who signed in."},
 		{profile.ErrNoMetadataAPI, "This provider offers no metadata API."},
