@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -12,21 +14,37 @@ import (
 )
 
 // Credentials are what a sign-in or a renewal gives: the tokens and when
-// they end. Its [Credentials.String] method never shows a token.
+// they end. However they are printed (fmt's verbs, [log/slog], JSON), no
+// token shows: see [Credentials.String], [Credentials.LogValue] and
+// [Credentials.MarshalJSON]. The store keeps them in an encoding of its
+// own.
 type Credentials struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type,omitempty"`
-	IDToken      string `json:"id_token,omitempty"`
-	RefreshToken string `json:"refresh_token,omitempty"`
-	Scope        string `json:"scope,omitempty"`
+	AccessToken  string
+	TokenType    string
+	IDToken      string
+	RefreshToken string
+	Scope        string
 	// Expiry is when the access token ends, computed from expires_in when
 	// the response arrived. Zero means the provider gave no lifetime.
-	Expiry time.Time `json:"expiry,omitzero"`
+	Expiry time.Time
 	// RefreshExpiry is when the refresh token ends, when the provider says
 	// so (refresh_expires_in, as Keycloak sends). Zero means unknown.
-	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
+	RefreshExpiry time.Time
 	// ObtainedAt is when these credentials were received.
-	ObtainedAt time.Time `json:"obtained_at"`
+	ObtainedAt time.Time
+}
+
+// stored is the encoding of Credentials in a [Store]: the only one that
+// holds the tokens.
+type stored struct {
+	AccessToken   string    `json:"access_token"`
+	TokenType     string    `json:"token_type,omitempty"`
+	IDToken       string    `json:"id_token,omitempty"`
+	RefreshToken  string    `json:"refresh_token,omitempty"`
+	Scope         string    `json:"scope,omitempty"`
+	Expiry        time.Time `json:"expiry,omitzero"`
+	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
+	ObtainedAt    time.Time `json:"obtained_at"`
 }
 
 // ValidFor reports whether the access token is present and still valid at
@@ -100,16 +118,37 @@ func (c *Credentials) Subject() string {
 }
 
 // String describes the credentials without any token.
-func (c *Credentials) String() string {
-	if c == nil {
-		return "<no credentials>"
-	}
+func (c Credentials) String() string {
 	return fmt.Sprintf("credentials{expiry: %s, refresh token: %t, scope: %q}",
 		c.Expiry.Format(time.RFC3339), c.RefreshToken != "", c.Scope)
 }
 
 // GoString is String, so that %#v shows no token either.
-func (c *Credentials) GoString() string { return c.String() }
+func (c Credentials) GoString() string { return c.String() }
+
+// Format writes String for every verb, so that no verb of package fmt
+// (%v, %+v, %#v, %s, %q, %x) shows a token.
+func (c Credentials) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// LogValue implements [slog.LogValuer]: the expiry, whether a refresh
+// token is held and the scope, never a token.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Time("expiry", c.Expiry),
+		slog.Bool("refresh_token", c.RefreshToken != ""),
+		slog.String("scope", c.Scope),
+	)
+}
+
+// MarshalJSON encodes what LogValue shows, never a token, so that
+// credentials that end up in a JSON document give nothing away.
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Expiry       time.Time `json:"expiry,omitzero"`
+		RefreshToken bool      `json:"refresh_token"`
+		Scope        string    `json:"scope,omitempty"`
+	}{c.Expiry, c.RefreshToken != "", c.Scope})
+}
 
 // oauth2Token is c as golang.org/x/oauth2 sees it, without the refresh
 // token: the Manager alone renews.
@@ -133,16 +172,18 @@ func (c *Credentials) clone() *Credentials {
 	return &cp
 }
 
-func (c *Credentials) marshal() ([]byte, error) { return json.Marshal(c) }
+// marshal is c in the store's encoding.
+func (c *Credentials) marshal() ([]byte, error) { return json.Marshal(stored(*c)) }
 
 func unmarshalCredentials(b []byte) (*Credentials, error) {
-	var c Credentials
-	if err := json.Unmarshal(b, &c); err != nil {
+	var s stored
+	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%w: credentials: %w", ErrCorruptValue, err)
 	}
-	if c.AccessToken == "" && c.RefreshToken == "" {
+	if s.AccessToken == "" && s.RefreshToken == "" {
 		return nil, fmt.Errorf("%w: credentials hold no token", ErrCorruptValue)
 	}
+	c := Credentials(s)
 	return &c, nil
 }
 

@@ -1,9 +1,12 @@
 package session
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -275,5 +278,30 @@ func TestDiscoveryWithoutNeededEndpoints(t *testing.T) {
 	_, err := Discover(t.Context(), nil, srv.URL)
 	if !errors.Is(err, ErrDiscovery) || !strings.Contains(err.Error(), "no token_endpoint") {
 		t.Fatalf("want a discovery error naming token_endpoint, got %v", err)
+	}
+}
+
+func TestCredentialsNeverPrintATokenHoweverFormatted(t *testing.T) {
+	c := Credentials{AccessToken: "secret-access", RefreshToken: "secret-refresh", IDToken: "secret-id", TokenType: "Bearer",
+		Scope: "openid", Expiry: time.Now()}
+	var out bytes.Buffer
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		fmt.Fprintf(&out, verb+"\n", c)
+		fmt.Fprintf(&out, verb+"\n", &c)
+	}
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("renewed", "creds", c, "ptr", &c)
+	slog.New(slog.NewTextHandler(&out, nil)).Info("renewed", "creds", c, "ptr", &c)
+	b, err := json.Marshal(map[string]any{"value": c, "pointer": &c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Write(b)
+	for _, secret := range []string{"secret-access", "secret-refresh", "secret-id"} {
+		if strings.Contains(out.String(), secret) {
+			t.Fatalf("%q shows up in:\n%s\nwant no token in any output", secret, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), `"refresh_token":true`) {
+		t.Errorf("the JSON log does not say a refresh token is held:\n%s", out.String())
 	}
 }

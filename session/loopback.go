@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"net"
 	"net/http"
@@ -42,6 +43,14 @@ func listenLoopback(state, issuer string, page pageTexts) (*loopback, error) {
 	var once sync.Once
 	mux := http.NewServeMux()
 	mux.HandleFunc("/callback", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
+			// Not the answer to this sign-in: another program, or a page
+			// that guessed the port. It is refused, and the sign-in goes
+			// on waiting for its own answer.
+			writePage(w, http.StatusBadRequest, page.foreign())
+			return
+		}
 		first := false
 		once.Do(func() { first = true })
 		if !first {
@@ -49,10 +58,7 @@ func listenLoopback(state, issuer string, page pageTexts) (*loopback, error) {
 			return
 		}
 		res := callbackResult{reply: make(chan error, 1)}
-		q := r.URL.Query()
 		switch {
-		case q.Get("state") != state:
-			res.err = fmt.Errorf("%w: the state does not match this sign-in", ErrInvalidCallback)
 		case q.Get("error") != "":
 			res.err = &ProviderError{Op: "sign-in", Code: q.Get("error"), Description: q.Get("error_description")}
 		case q.Has("iss") && q.Get("iss") != issuer:

@@ -32,6 +32,10 @@ func (p pageTexts) failed() page {
 	return page{"Sign-in failed", "The sign-in did not complete. Return to " + p.name() + " to see why and to try again."}
 }
 
+func (p pageTexts) foreign() page {
+	return page{"Not this sign-in", "This answer does not belong to the sign-in in progress, so it was ignored. You can close this window."}
+}
+
 func (p pageTexts) used() page {
 	return page{"Sign-in already handled", "This sign-in link was already used. You can close this window."}
 }
