@@ -103,6 +103,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
+	env.Stdout, env.Stderr = safeWriter{env.Stdout}, safeWriter{env.Stderr}
 	r := &runner{ctx: ctx, env: env, log: slog.New(slog.DiscardHandler)}
 
 	name, rest := "", args

@@ -97,12 +97,12 @@ func (r *runner) signIn(s *core.Session) (*session.Credentials, error) {
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(r.env.Stdout, "user_code: %s\nverification_uri: %s\n", d.UserCode, d.VerificationURI)
+		fmt.Fprintf(r.env.Stdout, "user_code: %s\nverification_uri: %s\n", field(d.UserCode), field(d.VerificationURI))
 		if d.VerificationURIComplete != "" {
-			fmt.Fprintf(r.env.Stdout, "verification_uri_complete: %s\n", d.VerificationURIComplete)
+			fmt.Fprintf(r.env.Stdout, "verification_uri_complete: %s\n", field(d.VerificationURIComplete))
 		}
 		fmt.Fprintf(r.env.Stderr, "To sign in, open %s and enter the code %s (it expires at %s).\n",
-			d.VerificationURI, d.UserCode, d.Expiry.Local().Format(time.TimeOnly))
+			field(d.VerificationURI), field(d.UserCode), d.Expiry.Local().Format(time.TimeOnly))
 		return d.Wait(r.ctx)
 	}
 	open := r.env.OpenURL
@@ -111,13 +111,13 @@ func (r *runner) signIn(s *core.Session) (*session.Credentials, error) {
 	}
 	if r.noBrowser {
 		open = func(_ context.Context, u string) error {
-			fmt.Fprintln(r.env.Stdout, u)
+			fmt.Fprintln(r.env.Stdout, field(u))
 			return nil
 		}
 	} else {
 		browser := open
 		open = func(ctx context.Context, u string) error {
-			fmt.Fprintf(r.env.Stderr, "Opening your browser to sign in. If it does not open, visit:\n%s\n", u)
+			fmt.Fprintf(r.env.Stderr, "Opening your browser to sign in. If it does not open, visit:\n%s\n", field(u))
 			if err := browser(ctx, u); err != nil {
 				fmt.Fprintf(r.env.Stderr, "The browser could not be opened (%v); open the address above yourself.\n", err)
 			}
@@ -129,12 +129,12 @@ func (r *runner) signIn(s *core.Session) (*session.Credentials, error) {
 
 // signedInAs is "Name <email> (subject sub)", leaving out what is unknown.
 func signedInAs(p profile.Profile) string {
-	s := p.DisplayName()
-	if p.Email != "" && p.Email != s {
-		s += " <" + p.Email + ">"
+	s := field(p.DisplayName())
+	if p.Email != "" && p.Email != p.DisplayName() {
+		s += " <" + field(p.Email) + ">"
 	}
 	if p.Subject != "" && p.Subject != p.DisplayName() {
-		s += " (subject " + p.Subject + ")"
+		s += " (subject " + field(p.Subject) + ")"
 	}
 	return s
 }

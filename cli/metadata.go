@@ -79,7 +79,7 @@ func (r *runner) metadata(args []string) error {
 	}
 	for _, k := range slices.Sorted(maps.Keys(md)) {
 		v, _ := json.Marshal(md[k])
-		fmt.Fprintf(r.env.Stdout, "%s=%s\n", k, v)
+		fmt.Fprintf(r.env.Stdout, "%s=%s\n", field(k), v)
 	}
 	return nil
 }

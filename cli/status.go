@@ -83,7 +83,7 @@ func (r *runner) status(args []string) error {
 func (r *runner) printStatus(rep statusReport, signedIn bool, p profile.Profile) {
 	w := r.env.Stdout
 	fmt.Fprintf(w, "State: %s\n", rep.State)
-	fmt.Fprintf(w, "Provider: %s\n", rep.Issuer)
+	fmt.Fprintf(w, "Provider: %s\n", field(rep.Issuer))
 	if signedIn {
 		fmt.Fprintf(w, "Signed in as: %s\n", signedInAs(p))
 		if !rep.AccessExpiry.IsZero() {

@@ -60,7 +60,9 @@ type Config struct {
 	// LockDir holds the file lock that serialises writes across processes
 	// and the file whose change tells other processes to read the store
 	// again; empty means the "latch" folder in the user's cache directory.
-	// Neither file holds a secret.
+	// Neither file holds a secret. The folder must be the user's alone
+	// (on Unix: owned by them, not writable by others; links are not
+	// followed), or every write fails with [ErrLockDirNotPrivate].
 	LockDir string
 	// Logger receives diagnostics; nil discards them. No token is logged.
 	Logger *slog.Logger
@@ -117,7 +119,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.LockDir == "" {
 		cache, err := os.UserCacheDir()
 		if err != nil {
-			cache = os.TempDir()
+			return c, fmt.Errorf("no folder for the lock files: set Config.LockDir (%w)", err)
 		}
 		c.LockDir = filepath.Join(cache, "latch")
 	}

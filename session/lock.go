@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,7 +24,7 @@ func acquireFileLock(ctx context.Context, path string) (*fileLock, error) {
 	if err := mkdirPrivate(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("renewal lock: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := openPrivate(path, os.O_CREATE|os.O_RDWR)
 	if err != nil {
 		return nil, fmt.Errorf("renewal lock: %w", err)
 	}
@@ -51,5 +52,17 @@ func (l *fileLock) release() {
 	l.f.Close()
 }
 
-// mkdirPrivate makes dir, readable by its owner only, when it is missing.
-func mkdirPrivate(dir string) error { return os.MkdirAll(dir, 0o700) }
+// ErrLockDirNotPrivate means the folder of the lock and generation files
+// is not this user's alone: another local user could block renewals or
+// plant links there.
+var ErrLockDirNotPrivate = errors.New("the lock folder is not private")
+
+// mkdirPrivate makes dir, readable by its owner only, when it is missing,
+// and checks that it is a folder of this user's that no one else may
+// write to (see checkPrivate).
+func mkdirPrivate(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return checkPrivate(dir)
+}

@@ -4,9 +4,34 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"syscall"
 )
+
+// openPrivate opens path without following a link planted there.
+func openPrivate(path string, flag int) (*os.File, error) {
+	return os.OpenFile(path, flag|syscall.O_NOFOLLOW, 0o600)
+}
+
+// checkPrivate reports ErrLockDirNotPrivate unless dir is a real folder
+// (not a link), owned by this user, that group and others cannot write.
+func checkPrivate(dir string) error {
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	switch {
+	case !info.IsDir():
+		return fmt.Errorf("%w: %s is not a folder", ErrLockDirNotPrivate, dir)
+	case ok && int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("%w: %s belongs to another user", ErrLockDirNotPrivate, dir)
+	case info.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("%w: others may write to %s", ErrLockDirNotPrivate, dir)
+	}
+	return nil
+}
 
 func tryLockFile(f *os.File) (bool, error) {
 	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)

@@ -4,10 +4,30 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/windows"
 )
+
+// openPrivate opens path; the folder is the user's own (see
+// checkPrivate).
+func openPrivate(path string, flag int) (*os.File, error) {
+	return os.OpenFile(path, flag, 0o600)
+}
+
+// checkPrivate checks that dir is a folder: on Windows the user's cache
+// folder is private by its ACL.
+func checkPrivate(dir string) error {
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("%w: %s is not a folder", ErrLockDirNotPrivate, dir)
+	}
+	return nil
+}
 
 func tryLockFile(f *os.File) (bool, error) {
 	ol := new(windows.Overlapped)

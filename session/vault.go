@@ -102,7 +102,10 @@ func (v *vault) bump() {
 	v.ownGen = gen
 	v.mu.Unlock()
 	if err := mkdirPrivate(filepath.Dir(v.genPath)); err == nil {
-		_ = os.WriteFile(v.genPath, []byte(gen), 0o600)
+		if f, err := openPrivate(v.genPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC); err == nil {
+			_, _ = f.WriteString(gen)
+			f.Close()
+		}
 	}
 }
 
