@@ -146,6 +146,7 @@ func selectFields(r *http.Request, user map[string]any) (map[string]any, error) 
 	case "false":
 		include = false
 	default:
+		//lint:ignore ST1005 Auth0's own wording, sent as the API's message
 		return nil, fmt.Errorf("Query validation error: 'include_fields' must be true or false, not %q", v)
 	}
 	named := map[string]bool{}
@@ -232,6 +233,7 @@ func checkKeys(v any, path string) error {
 	case map[string]any:
 		for k, child := range t {
 			if k == "" || strings.ContainsAny(k, ".$") {
+				//lint:ignore ST1005 Auth0's own wording, sent as the API's message
 				return fmt.Errorf("Payload validation error: invalid key %q in %s: key names must not be empty or contain '.' or '$'", k, path)
 			}
 			if err := checkKeys(child, path+"."+k); err != nil {

@@ -190,7 +190,7 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.HandleFunc("GET /avatars/{file}", s.onAvatar)
 	mux.HandleFunc("/api/v2/users/{id}", s.onUser)
 	mux.HandleFunc("GET "+identityPath, s.onIdentity)
-	mux.Handle("/", provider.HttpHandler())
+	mux.Handle("/", provider)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(s.done)

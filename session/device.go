@@ -4,10 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"golang.org/x/oauth2"
 )
+
+// webAddress reports whether u is an http or https address, the only
+// kind shown to a person to open.
+func webAddress(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "https" || p.Scheme == "http") && p.Host != ""
+}
 
 // DeviceLogin is a device authorization grant (RFC 8628) in progress: show
 // UserCode and VerificationURI (or VerificationURIComplete, for example as
@@ -49,6 +57,14 @@ func (m *Manager) StartDeviceLogin(ctx context.Context) (*DeviceLogin, error) {
 	resp, err := conf.DeviceAuth(withHTTPClient(ctx, m.http), opts...)
 	if err != nil {
 		return nil, providerError("device sign-in", err)
+	}
+	for _, u := range []string{resp.VerificationURI, resp.VerificationURIComplete} {
+		if u != "" && !webAddress(u) {
+			return nil, &DiscoveryError{Issuer: p.Issuer, Problem: "the provider's verification address is not an http or https address"}
+		}
+	}
+	if resp.VerificationURI == "" || resp.UserCode == "" {
+		return nil, &DiscoveryError{Issuer: p.Issuer, Problem: "the provider's device answer has no verification address or code"}
 	}
 	interval := time.Duration(resp.Interval) * time.Second
 	if interval <= 0 {

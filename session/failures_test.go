@@ -305,3 +305,18 @@ func TestCredentialsNeverPrintATokenHoweverFormatted(t *testing.T) {
 		t.Errorf("the JSON log does not say a refresh token is held:\n%s", out.String())
 	}
 }
+
+func TestDeviceLoginRefusesAddressesThatAreNotWeb(t *testing.T) {
+	for _, uri := range []string{"javascript:alert(1)", "file:///etc/passwd", "latch://x"} {
+		op := newFakeOP(t)
+		op.verificationURI = uri
+		m, err := New(Config{Issuer: op.srv.URL, ClientID: "fake-client", Store: &MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.StartDeviceLogin(t.Context()); !errors.Is(err, ErrDiscovery) {
+			t.Errorf("verification_uri %q gave %v, want it refused", uri, err)
+		}
+		m.Close()
+	}
+}

@@ -30,6 +30,8 @@ type fakeOP struct {
 	serial     int
 	// now is the provider's clock; nil means time.Now.
 	now func() time.Time
+	// verificationURI replaces the device answer's verification_uri.
+	verificationURI string
 }
 
 // clock is the provider's time.
@@ -69,8 +71,14 @@ func newFakeOP(t *testing.T) *fakeOP {
 		}}})
 	})
 	mux.HandleFunc("/device", func(w http.ResponseWriter, _ *http.Request) {
+		op.mu.Lock()
+		verify := op.verificationURI
+		op.mu.Unlock()
+		if verify == "" {
+			verify = op.srv.URL + "/activate"
+		}
 		_ = json.NewEncoder(w).Encode(map[string]any{
-			"device_code": "dev", "user_code": "ABCD-EFGH", "verification_uri": op.srv.URL + "/activate",
+			"device_code": "dev", "user_code": "ABCD-EFGH", "verification_uri": verify,
 			"expires_in": 600, "interval": 1,
 		})
 	})

@@ -104,7 +104,6 @@ func (c *offsetClock) advance(d time.Duration) {
 type peer struct {
 	name, issuer, clientID  string
 	user, password, subject string
-	scopes                  []string
 	deviceDone              string // what its device page says on success
 }
 

@@ -48,7 +48,6 @@ type Proxy struct {
 	t        testing.TB
 	addr     string
 	mu       sync.Mutex
-	ln       net.Listener
 	srv      *http.Server
 	target   *url.URL
 	fault    *Fault
