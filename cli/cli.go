@@ -134,6 +134,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if r.verbose {
 		r.log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	// The sandbox's OpenID engine logs through slog's default logger,
+	// whatever it is given: route it through this run's logger, so that
+	// a failure stays one line on stderr.
+	slog.SetDefault(r.log)
 	r.settings.Set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { r.settings.Set[f.Name] = true })
 

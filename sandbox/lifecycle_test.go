@@ -118,8 +118,9 @@ func TestWrongPasswordSaysSo(t *testing.T) {
 				page <- err.Error()
 				return
 			}
+			form, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			resp, err = b.Client.PostForm(resp.Request.URL.String(), url.Values{
+			resp, err = b.Client.PostForm(resp.Request.URL.String(), url.Values{"csrf": {testbrowser.FormValue(string(form), "csrf")},
 				"id": {resp.Request.URL.Query().Get("id")}, "username": {"demo"}, "password": {"wrong"}})
 			if err != nil {
 				page <- err.Error()
@@ -276,14 +277,29 @@ func TestEndSessionTerminatesTheGrant(t *testing.T) {
 	srv := start(t, "")
 	m, creds := signIn(t, srv, "demo", "demo")
 	p, _ := m.Provider(context.Background())
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(p.EndSessionEndpoint + "?" + url.Values{"id_token_hint": {creds.IDToken}, "client_id": {sandbox.ClientID}}.Encode())
+	b := testbrowser.NewBrowser("", "")
+	b.Client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	// A link alone signs nobody out: it asks first.
+	resp, err := b.Client.Get(p.EndSessionEndpoint + "?" + url.Values{"id_token_hint": {creds.IDToken}, "client_id": {sandbox.ClientID}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "Sign out of the Latch sandbox?") {
+		t.Fatalf("end_session by GET answered %d, want 200 and a question", resp.StatusCode)
+	}
+	if code := refreshWith(t, srv, creds.RefreshToken); code != "" {
+		t.Fatalf("after the question alone the refresh token answered %q, want it still valid", code)
+	}
+	resp, err = b.Client.PostForm(p.EndSessionEndpoint, url.Values{"csrf": {testbrowser.FormValue(string(page), "csrf")},
+		"id_token_hint": {testbrowser.FormValue(string(page), "id_token_hint")}, "client_id": {sandbox.ClientID}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusFound || !strings.HasSuffix(resp.Header.Get("Location"), "/signed-out") {
-		t.Fatalf("end_session answered %d to %q, want 302 to /signed-out", resp.StatusCode, resp.Header.Get("Location"))
+		t.Fatalf("end_session confirmed answered %d to %q, want 302 to /signed-out", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if code := refreshWith(t, srv, creds.RefreshToken); code != "invalid_grant" {
 		t.Fatalf("refresh after end-session answered %q, want invalid_grant", code)

@@ -30,12 +30,13 @@ table{border-collapse:collapse}td{padding:.1em .8em .1em 0}
 <p>Sign in to continue to <strong>Latch</strong>.</p>
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
 <form method="post" action="{{.Action}}">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
 <input type="hidden" name="id" value="{{.ID}}">
 <label for="username">Username</label><input type="text" id="username" name="username" value="{{.Username}}" autocomplete="username" autofocus required>
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>
-<form method="post" action="{{.CancelAction}}"><input type="hidden" name="id" value="{{.ID}}"><button type="submit">Cancel</button></form>
+<form method="post" action="{{.CancelAction}}"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="id" value="{{.ID}}"><button type="submit">Cancel</button></form>
 {{template "accounts" .}}
 </body></html>{{end}}
 
@@ -52,26 +53,42 @@ table{border-collapse:collapse}td{padding:.1em .8em .1em 0}
 <p>Sign in to let the device showing <code>{{.UserCode}}</code> use your Latch account.</p>
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
 <form method="post" action="{{.Action}}">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
 <input type="hidden" name="user_code" value="{{.UserCode}}">
 <label for="username">Username</label><input type="text" id="username" name="username" value="{{.Username}}" autocomplete="username" autofocus required>
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in and allow</button>
 </form>
-<form method="post" action="{{.DenyAction}}"><input type="hidden" name="user_code" value="{{.UserCode}}"><button type="submit">Deny</button></form>
+<form method="post" action="{{.DenyAction}}"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="user_code" value="{{.UserCode}}"><button type="submit">Deny</button></form>
 {{template "accounts" .}}
 </body></html>{{end}}
 
 {{define "message"}}{{template "head" .}}<p>{{.Message}}</p></body></html>{{end}}
+
+{{define "end-session"}}{{template "head" .}}
+<p>Sign out of the Latch sandbox? Every session of this account here ends.</p>
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+{{range .Fields}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">{{end}}
+<button type="submit">Sign out</button>
+</form>
+</body></html>{{end}}
 `))
 
 type pageData struct {
 	Title, Error, Message            string
 	Action, CancelAction, DenyAction string
 	ID, Username, UserCode           string
+	CSRF                             string
+	Fields                           []field
 	Accounts                         []Account
 }
 
-func (s *Server) render(w http.ResponseWriter, status int, name string, d pageData) {
+// field is a hidden form field.
+type field struct{ Name, Value string }
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
+	d.CSRF = csrfToken(w, r)
 	for _, n := range accountNames() {
 		d.Accounts = append(d.Accounts, Accounts[n])
 	}
@@ -90,13 +107,16 @@ const wrongPassword = "Wrong username or password."
 // are wrong. It returns the username once the password is right.
 func (s *Server) signInForm(w http.ResponseWriter, r *http.Request, page string, d pageData) (string, bool) {
 	if r.Method != http.MethodPost {
-		s.render(w, http.StatusOK, page, d)
+		s.render(w, r, http.StatusOK, page, d)
+		return "", false
+	}
+	if !checkCSRF(w, r) {
 		return "", false
 	}
 	username := strings.TrimSpace(r.PostFormValue("username"))
 	if _, ok := checkPassword(username, r.PostFormValue("password")); !ok {
 		d.Error, d.Username = wrongPassword, username
-		s.render(w, http.StatusUnauthorized, page, d)
+		s.render(w, r, http.StatusUnauthorized, page, d)
 		return "", false
 	}
 	return username, true
@@ -106,7 +126,7 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request, page string,
 func (s *Server) onLogin(w http.ResponseWriter, r *http.Request) {
 	id := r.FormValue("id")
 	if _, err := s.storage.AuthRequestByID(r.Context(), id); err != nil {
-		s.render(w, http.StatusBadRequest, "message", pageData{Title: "Sign-in expired", Message: "This sign-in has expired. Start again from Latch."})
+		s.render(w, r, http.StatusBadRequest, "message", pageData{Title: "Sign-in expired", Message: "This sign-in has expired. Start again from Latch."})
 		return
 	}
 	username, ok := s.signInForm(w, r, "login", pageData{Title: "Sign in", Action: "/login", CancelAction: "/login/cancel", ID: id})
@@ -114,7 +134,7 @@ func (s *Server) onLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.storage.completeLogin(id, username); err != nil {
-		s.render(w, http.StatusBadRequest, "message", pageData{Title: "Sign-in expired", Message: err.Error()})
+		s.render(w, r, http.StatusBadRequest, "message", pageData{Title: "Sign-in expired", Message: err.Error()})
 		return
 	}
 	http.Redirect(w, r, op.AuthCallbackURL(s.provider)(r.Context(), id), http.StatusFound)
@@ -126,10 +146,13 @@ func (s *Server) onLoginCancel(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	if !checkCSRF(w, r) {
+		return
+	}
 	id := r.PostFormValue("id")
 	req, err := s.storage.AuthRequestByID(r.Context(), id)
 	if err != nil {
-		s.render(w, http.StatusBadRequest, "message", pageData{Title: "Sign-in expired", Message: "This sign-in has expired."})
+		s.render(w, r, http.StatusBadRequest, "message", pageData{Title: "Sign-in expired", Message: "This sign-in has expired."})
 		return
 	}
 	_ = s.storage.DeleteAuthRequest(r.Context(), id)
@@ -151,11 +174,11 @@ func (s *Server) onLoginCancel(w http.ResponseWriter, r *http.Request) {
 func (s *Server) onDevice(w http.ResponseWriter, r *http.Request) {
 	code := strings.ToUpper(strings.TrimSpace(r.FormValue("user_code")))
 	if code == "" {
-		s.render(w, http.StatusOK, "device-code", pageData{Title: "Device sign-in", Action: "/device"})
+		s.render(w, r, http.StatusOK, "device-code", pageData{Title: "Device sign-in", Action: "/device"})
 		return
 	}
 	if _, ok := s.storage.deviceByUserCode(code); !ok {
-		s.render(w, http.StatusBadRequest, "device-code", pageData{Title: "Device sign-in", Action: "/device",
+		s.render(w, r, http.StatusBadRequest, "device-code", pageData{Title: "Device sign-in", Action: "/device",
 			Error: "This code is unknown or has expired. Check it and try again."})
 		return
 	}
@@ -164,10 +187,10 @@ func (s *Server) onDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.storage.completeDevice(code, username, true); err != nil {
-		s.render(w, http.StatusBadRequest, "message", pageData{Title: "Device sign-in", Message: err.Error()})
+		s.render(w, r, http.StatusBadRequest, "message", pageData{Title: "Device sign-in", Message: err.Error()})
 		return
 	}
-	s.render(w, http.StatusOK, "message", pageData{Title: "Device signed in", Message: "Your device is signed in. You can close this window."})
+	s.render(w, r, http.StatusOK, "message", pageData{Title: "Device signed in", Message: "Your device is signed in. You can close this window."})
 }
 
 // onDeviceDeny refuses a device authorization.
@@ -176,10 +199,39 @@ func (s *Server) onDeviceDeny(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	code := strings.ToUpper(strings.TrimSpace(r.PostFormValue("user_code")))
-	if err := s.storage.completeDevice(code, "", false); err != nil {
-		s.render(w, http.StatusBadRequest, "message", pageData{Title: "Device sign-in", Message: err.Error()})
+	if !checkCSRF(w, r) {
 		return
 	}
-	s.render(w, http.StatusOK, "message", pageData{Title: "Device sign-in", Message: "The device was not allowed. You can close this window."})
+	code := strings.ToUpper(strings.TrimSpace(r.PostFormValue("user_code")))
+	if err := s.storage.completeDevice(code, "", false); err != nil {
+		s.render(w, r, http.StatusBadRequest, "message", pageData{Title: "Device sign-in", Message: err.Error()})
+		return
+	}
+	s.render(w, r, http.StatusOK, "message", pageData{Title: "Device sign-in", Message: "The device was not allowed. You can close this window."})
+}
+
+// onEndSession asks before it signs out: a sign-out ends every session of
+// the account, so a link on a web page must not do it alone. The form
+// posts the request's parameters back, with the CSRF token.
+func (s *Server) onEndSession(w http.ResponseWriter, r *http.Request) {
+	var fields []field
+	for name, values := range r.URL.Query() {
+		for _, v := range values {
+			fields = append(fields, field{Name: name, Value: v})
+		}
+	}
+	s.render(w, r, http.StatusOK, "end-session", pageData{Title: "Sign out", Action: endSessionPath, Fields: fields})
+}
+
+// endSessionPath is where zitadel's op serves end-session.
+const endSessionPath = "/end_session"
+
+// confirmedEndSession passes a confirmed sign-out on to the provider.
+func (s *Server) confirmedEndSession(next http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !checkCSRF(w, r) {
+			return
+		}
+		next.ServeHTTP(w, r)
+	}
 }

@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 )
@@ -172,7 +173,10 @@ func (s *Server) Start(ctx context.Context) error {
 			UserFormPath: "/device",
 			UserCode:     op.UserCodeBase20,
 		},
-	}, s.storage, op.StaticIssuer(s.issuer), op.WithAllowInsecure(), op.WithLogger(s.cfg.Logger))
+	}, s.storage, op.StaticIssuer(s.issuer), op.WithAllowInsecure(), op.WithLogger(s.cfg.Logger),
+		// Browsers may read the provider's answers from the sandbox's own
+		// pages only.
+		op.WithCORSOptions(&cors.Options{AllowedOrigins: []string{s.issuer}, AllowedMethods: []string{http.MethodGet, http.MethodPost}}))
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("sandbox: %w", err)
@@ -184,14 +188,16 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.HandleFunc("/login/cancel", s.onLoginCancel)
 	mux.HandleFunc("/device", s.onDevice)
 	mux.HandleFunc("/device/deny", s.onDeviceDeny)
-	mux.HandleFunc("/signed-out", func(w http.ResponseWriter, _ *http.Request) {
-		s.render(w, http.StatusOK, "message", pageData{Title: "Signed out", Message: "You are signed out of the Latch sandbox."})
+	mux.HandleFunc("/signed-out", func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, r, http.StatusOK, "message", pageData{Title: "Signed out", Message: "You are signed out of the Latch sandbox."})
 	})
 	mux.HandleFunc("GET /avatars/{file}", s.onAvatar)
 	mux.HandleFunc("/api/v2/users/{id}", s.onUser)
 	mux.HandleFunc("GET "+identityPath, s.onIdentity)
+	mux.HandleFunc("GET "+endSessionPath, s.onEndSession)
+	mux.HandleFunc("POST "+endSessionPath, s.confirmedEndSession(provider))
 	mux.Handle("/", provider)
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: s.guard(mux), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(s.done)
 		_ = s.http.Serve(ln)

@@ -4,6 +4,8 @@ package sandboxtest
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"testing"
@@ -18,6 +20,9 @@ import (
 // live for ttl (0: the sandbox's default).
 func Start(t testing.TB, stateFile string, ttl time.Duration) *sandbox.Server {
 	t.Helper()
+	// Its OpenID engine logs every refused request through slog's default
+	// logger; the tests check the answers instead.
+	slog.SetDefault(slog.New(slog.DiscardHandler))
 	if stateFile == "" {
 		stateFile = filepath.Join(t.TempDir(), "sandbox.json")
 	}
@@ -44,8 +49,10 @@ func CancelAtSignIn(issuer string) func(context.Context, string) error {
 			if err != nil {
 				return
 			}
+			page, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			resp, err = b.Client.PostForm(issuer+"/login/cancel", url.Values{"id": {resp.Request.URL.Query().Get("id")}})
+			resp, err = b.Client.PostForm(issuer+"/login/cancel", url.Values{
+				"csrf": {testbrowser.FormValue(string(page), "csrf")}, "id": {resp.Request.URL.Query().Get("id")}})
 			if err == nil {
 				resp.Body.Close()
 			}

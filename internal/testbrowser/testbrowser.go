@@ -163,3 +163,23 @@ func SignInAtPrintedURL(t testing.TB, out io.Reader, username, password string) 
 	}
 	go func() { _, _ = io.Copy(io.Discard, out) }()
 }
+
+// FormValue is the value of the first input named name in an HTML page,
+// "" when there is none.
+func FormValue(page, name string) string {
+	for _, in := range inputRe.FindAllString(page, -1) {
+		var n, v string
+		for _, a := range attrRe.FindAllStringSubmatch(in, -1) {
+			switch strings.ToLower(a[1]) {
+			case "name":
+				n = a[2]
+			case "value":
+				v = html.UnescapeString(a[2])
+			}
+		}
+		if n == name {
+			return v
+		}
+	}
+	return ""
+}
