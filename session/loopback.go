@@ -40,51 +40,61 @@ func listenLoopback(state, issuer string, page pageTexts) (*loopback, error) {
 		results:  make(chan callbackResult, 1),
 		redirect: "http://127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + "/callback",
 	}
-	var once sync.Once
 	mux := http.NewServeMux()
-	mux.HandleFunc("/callback", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
-			// Not the answer to this sign-in: another program, or a page
-			// that guessed the port. It is refused, and the sign-in goes
-			// on waiting for its own answer.
-			writePage(w, http.StatusBadRequest, page.foreign())
-			return
-		}
-		first := false
-		once.Do(func() { first = true })
-		if !first {
-			writePage(w, http.StatusGone, page.used())
-			return
-		}
-		res := callbackResult{reply: make(chan error, 1)}
-		switch {
-		case q.Get("error") != "":
-			res.err = &ProviderError{Op: "sign-in", Code: q.Get("error"), Description: q.Get("error_description")}
-		case q.Has("iss") && q.Get("iss") != issuer:
-			res.err = fmt.Errorf("%w: the answer comes from another issuer", ErrInvalidCallback)
-		case q.Get("code") == "":
-			res.err = fmt.Errorf("%w: no authorization code", ErrInvalidCallback)
-		default:
-			res.code = q.Get("code")
-		}
-		l.results <- res
-		var outcome error
-		select {
-		case outcome = <-res.reply:
-		case <-r.Context().Done():
-			return
-		}
-		if outcome != nil {
-			writePage(w, http.StatusBadRequest, page.failed())
-			return
-		}
-		writePage(w, http.StatusOK, page.done())
-	})
+	mux.Handle("/callback", &callbackHandler{state: state, issuer: issuer, page: page, results: l.results})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = l.srv.Serve(ln) }()
 	return l, nil
+}
+
+// callbackHandler answers the loopback redirect: only the request with
+// this sign-in's state is the answer, once.
+type callbackHandler struct {
+	state, issuer string
+	page          pageTexts
+	results       chan<- callbackResult
+	once          sync.Once
+}
+
+func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(h.state)) != 1 {
+		// Not the answer to this sign-in: another program, or a page
+		// that guessed the port. It is refused, and the sign-in goes
+		// on waiting for its own answer.
+		writePage(w, http.StatusBadRequest, h.page.foreign())
+		return
+	}
+	first := false
+	h.once.Do(func() { first = true })
+	if !first {
+		writePage(w, http.StatusGone, h.page.used())
+		return
+	}
+	res := callbackResult{reply: make(chan error, 1)}
+	switch {
+	case q.Get("error") != "":
+		res.err = &ProviderError{Op: "sign-in", Code: q.Get("error"), Description: q.Get("error_description")}
+	case q.Has("iss") && q.Get("iss") != h.issuer:
+		res.err = fmt.Errorf("%w: the answer comes from another issuer", ErrInvalidCallback)
+	case q.Get("code") == "":
+		res.err = fmt.Errorf("%w: no authorization code", ErrInvalidCallback)
+	default:
+		res.code = q.Get("code")
+	}
+	h.results <- res
+	var outcome error
+	select {
+	case outcome = <-res.reply:
+	case <-r.Context().Done():
+		return
+	}
+	if outcome != nil {
+		writePage(w, http.StatusBadRequest, h.page.failed())
+		return
+	}
+	writePage(w, http.StatusOK, h.page.done())
 }
 
 // close stops the listener, letting the last page be written.
