@@ -93,7 +93,7 @@ func randomBytes(t *testing.T, n int) []byte {
 func realKeychain(t *testing.T) SecretBackend {
 	t.Helper()
 	probe := NewKeychain(testService(t))
-	probe.Timeout = 5 * time.Second
+	probe.Timeout = 20 * time.Second
 	err := probe.Set(context.Background(), "probe", []byte("probe"))
 	if err == nil {
 		err = probe.Delete(context.Background(), "probe")

@@ -33,8 +33,8 @@ func Require(t testing.TB) {
 		if err != nil {
 			peers.Missing(t, "the Secret Service", err.Error())
 		}
-	case <-time.After(5 * time.Second):
-		peers.Missing(t, "the Secret Service", "it did not answer within 5 seconds")
+	case <-time.After(20 * time.Second):
+		peers.Missing(t, "the Secret Service", "it did not answer within 20 seconds")
 	}
 }
 
