@@ -9,11 +9,13 @@ import (
 )
 
 var sandboxCommand = command{
-	usage: `latch sandbox [--addr HOST:PORT] [--token-ttl DURATION]
+	usage: `latch sandbox [--addr HOST:PORT] [--token-ttl DURATION] [--issuer URL]
 
 Runs the built-in sandbox provider in the foreground until interrupted,
 and prints its issuer, client ID and metadata API on lines of their own.
---token-ttl sets the access tokens' lifetime (default 2m).
+--token-ttl sets the access tokens' lifetime (default 2m). --issuer sets
+the issuer it presents, for when it is reached through a proxy that keeps
+the Host header (default: http://HOST:PORT).
 `,
 	flags: func(fs *flag.FlagSet, r *runner) {
 		fs.StringVar(&r.addr, "addr", "", "")
@@ -36,7 +38,7 @@ func (r *runner) sandbox(args []string) error {
 	if r.tokenTTL < time.Second {
 		return usagef("--token-ttl must be at least 1s")
 	}
-	srv, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: r.env.SandboxStateFile, Logger: r.log, AccessTokenTTL: r.tokenTTL})
+	srv, err := sandbox.New(sandbox.Config{Addr: addr, Issuer: r.settings.Issuer, StateFile: r.env.SandboxStateFile, Logger: r.log, AccessTokenTTL: r.tokenTTL})
 	if err != nil {
 		return err
 	}

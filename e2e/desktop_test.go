@@ -5,6 +5,8 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -79,6 +81,13 @@ func appSignedIn(t *testing.T) ([]string, func(want string, limit time.Duration)
 // a function that waits up to a limit for a screen line of its log.
 func startApp(t *testing.T, bin string, env []string) func(want string, limit time.Duration) string {
 	t.Helper()
+	return startAppLogging(t, bin, env, io.Discard)
+}
+
+// startAppLogging is startApp that also copies every line of the app's
+// stderr to log.
+func startAppLogging(t *testing.T, bin string, env []string, log io.Writer) func(want string, limit time.Duration) string {
+	t.Helper()
 	cmd := exec.Command(bin, "--verbose")
 	cmd.Env = env
 	stderr, err := cmd.StderrPipe()
@@ -97,6 +106,7 @@ func startApp(t *testing.T, bin string, env []string) func(want string, limit ti
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
+			fmt.Fprintln(log, line)
 			if strings.Contains(line, "msg=screen ") {
 				screens <- line
 			}

@@ -19,7 +19,7 @@ import (
 //   - CORS allows the sandbox's own origin only (see server.go).
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Host != s.listener.Addr().String() {
+		if r.Host != s.host {
 			http.Error(w, "This is Latch's sandbox; it answers requests for "+s.issuer+" only.", http.StatusMisdirectedRequest)
 			return
 		}

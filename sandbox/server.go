@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,10 @@ var ErrAddrTaken = errors.New("sandbox: address taken by another program")
 
 // Config configures a sandbox.
 type Config struct {
+	// Issuer, when set, is the issuer the sandbox presents, for when it is
+	// reached through a proxy that keeps the Host header; empty means
+	// http://Addr. Requests must then name the issuer's host.
+	Issuer string
 	// Addr is the loopback host:port to listen on; empty means DefaultAddr.
 	// Port 0 picks a free port (for tests).
 	Addr string
@@ -85,6 +90,7 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 	issuer   string
+	host     string // the issuer's host, the only one answered
 	done     chan struct{}
 	once     sync.Once
 }
@@ -154,7 +160,13 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.listener = ln
 	s.issuer = "http://" + ln.Addr().String()
+	if s.cfg.Issuer != "" {
+		s.issuer = strings.TrimSuffix(s.cfg.Issuer, "/")
+	}
 	s.storage.issuer = s.issuer
+	if u, err := url.Parse(s.issuer); err == nil {
+		s.host = u.Host
+	}
 	s.storage.loginURL = func(id string) string { return "/login?id=" + id }
 
 	var key [32]byte

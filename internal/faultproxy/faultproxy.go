@@ -52,7 +52,28 @@ type Proxy struct {
 	target   *url.URL
 	fault    *Fault
 	issued   []string
+	secrets  []string
 	requests []time.Time
+}
+
+// Secrets returns every secret that passed through: the codes, PKCE
+// verifiers and tokens of token requests, the tokens and device codes of
+// answers, and the authorization codes of redirects.
+func (p *Proxy) Secrets() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.secrets...)
+}
+
+// keep records the non-empty values as secrets.
+func (p *Proxy) keep(values ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, v := range values {
+		if v != "" {
+			p.secrets = append(p.secrets, v)
+		}
+	}
 }
 
 // Listen starts a proxy on a free loopback port until the test ends; it
@@ -142,6 +163,13 @@ func (p *Proxy) serve(ln net.Listener) {
 		ModifyResponse: p.record,
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.Body != nil {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if form, err := url.ParseQuery(string(body)); err == nil {
+				p.keep(form.Get("code"), form.Get("code_verifier"), form.Get("refresh_token"), form.Get("device_code"), form.Get("token"))
+			}
+		}
 		if p.faulty(w, r) {
 			return
 		}
@@ -218,9 +246,13 @@ func (p *Proxy) faulty(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// record keeps the refresh token of a token endpoint's answer.
+// record keeps the refresh token of a token endpoint's answer, and the
+// secrets of every answer.
 func (p *Proxy) record(resp *http.Response) error {
-	if !isToken(resp.Request) || resp.StatusCode != http.StatusOK {
+	if loc, err := url.Parse(resp.Header.Get("Location")); err == nil {
+		p.keep(loc.Query().Get("code"))
+	}
+	if resp.Request.Method != http.MethodPost || resp.StatusCode != http.StatusOK {
 		return nil
 	}
 	body, err := io.ReadAll(resp.Body)
@@ -230,9 +262,16 @@ func (p *Proxy) record(resp *http.Response) error {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	var tok struct {
+		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`
+		IDToken      string `json:"id_token"`
+		DeviceCode   string `json:"device_code"`
 	}
-	if json.Unmarshal(body, &tok) == nil && tok.RefreshToken != "" {
+	if json.Unmarshal(body, &tok) != nil {
+		return nil
+	}
+	p.keep(tok.AccessToken, tok.RefreshToken, tok.IDToken, tok.DeviceCode)
+	if isToken(resp.Request) && tok.RefreshToken != "" {
 		p.mu.Lock()
 		p.issued = append(p.issued, tok.RefreshToken)
 		p.mu.Unlock()
