@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"latch/internal/faultproxy"
 	"latch/internal/oidcprovider"
 	"latch/internal/sandboxtest"
+	"latch/internal/sessiontest"
 	"latch/internal/testbrowser"
 	"latch/sandbox"
 	"latch/session"
@@ -29,6 +32,9 @@ type world struct {
 	lock  string
 	env   map[string]string
 	open  func(context.Context, string) error
+	// stateFile is where a sandbox that the commands start keeps its
+	// state.
+	stateFile string
 }
 
 func newWorld(t *testing.T, env map[string]string) *world {
@@ -37,7 +43,7 @@ func newWorld(t *testing.T, env map[string]string) *world {
 
 func (w *world) cliEnv(stdout, stderr io.Writer) cli.Env {
 	return cli.Env{Stdout: stdout, Stderr: stderr, Store: w.store, LockDir: w.lock, ConfigFile: "-",
-		OpenURL: w.open, Getenv: func(k string) string { return w.env[k] }}
+		OpenURL: w.open, Getenv: func(k string) string { return w.env[k] }, SandboxStateFile: w.stateFile}
 }
 
 func (w *world) run(args ...string) (int, string, string) {
@@ -307,5 +313,28 @@ func TestDexSessionThatCannotBeRenewed(t *testing.T) {
 	code, _, errOut := w.run("logout")
 	if want := "Signed out on this computer. This provider cannot revoke sessions, so your refresh token stays valid there until it expires.\n"; code != 0 || errOut != want {
 		t.Fatalf("logout on Dex: exit %d, %q; want 0 and %q", code, errOut, want)
+	}
+}
+
+// TestSandboxEngineLogsStayOffStderr runs a command whose in-process
+// sandbox refuses a renewal: its OpenID engine logs the refusal, and the
+// command's stderr must still be its one line.
+func TestSandboxEngineLogsStayOffStderr(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	w := newWorld(t, map[string]string{"LATCH_SANDBOX_ADDR": addr})
+	w.stateFile = filepath.Join(t.TempDir(), "sandbox.json")
+	w.open = testbrowser.NewBrowser("demo", "demo").OpenURL
+	if code, _, errOut := w.run("--no-window"); code != 0 {
+		t.Fatalf("sign-in exit %d: %s; want 0", code, errOut)
+	}
+	sessiontest.Rewrite(t, w.store, func(c map[string]any) { c["refresh_token"] = "forged" })
+	code, _, errOut := w.run("token", "--min-ttl", "1h")
+	if code != 1 || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("a refused renewal: exit %d, stderr %q; want 1 and one line", code, errOut)
 	}
 }

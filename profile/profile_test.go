@@ -90,3 +90,20 @@ func TestUnreachableIsSaidSo(t *testing.T) {
 		t.Fatalf("a closed port gave %v, want ErrProviderUnreachable", err)
 	}
 }
+
+func TestMetadataTokenIsNeverSentInClear(t *testing.T) {
+	sent := false
+	client := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		sent = true
+		return nil, errors.New("unexpected request")
+	})}
+	md := &profile.MetadataClient{BaseURL: "http://api.example.test/api/v2/", HTTP: client}
+	if _, err := md.Get(context.Background(), "alice"); err == nil || sent {
+		t.Fatalf("a plain-http metadata API gave %v (request sent: %t), want it refused before anything is sent", err, sent)
+	}
+}
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
