@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"latch/internal/core"
 	"latch/internal/faultproxy"
+	"latch/internal/keyringtest"
 	"latch/internal/peers"
 	"latch/internal/testbrowser"
 	"latch/sandbox"
@@ -183,6 +185,15 @@ func TestNoTokenLeaks(t *testing.T) {
 		}
 	}
 	waitScreen("screen=signin", time.Minute)
+	// The app tells the provider after it shows the sign-in screen; wait
+	// until that is done and nothing of Latch is left in the keychain.
+	deadline := time.Now().Add(20 * time.Second)
+	for keyringtest.Items(t, core.KeychainService) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the keychain still holds items of Latch 20 s after the sign-out, want none")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 
 	// The search.
 	var secrets []string
