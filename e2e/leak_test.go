@@ -6,41 +6,21 @@ import (
 	"bytes"
 	"context"
 	"io/fs"
+	"latch/internal/syncbuf"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"latch/internal/core"
 	"latch/internal/faultproxy"
-	"latch/internal/keyringtest"
 	"latch/internal/peers"
 	"latch/internal/testbrowser"
 	"latch/sandbox"
 )
-
-// syncBuffer is a buffer that several goroutines write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestNoTokenLeaks runs a whole session at debug log level, through the
 // command line and the app under Xvfb, against the sandbox behind a proxy
@@ -74,7 +54,7 @@ func TestNoTokenLeaks(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	proxy := faultproxy.Listen(t)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 
 	sb := exec.Command(bin, "sandbox", "--verbose", "--addr", addr, "--issuer", proxy.URL, "--token-ttl", "3s")
 	sb.Env, sb.Stderr = env, logs
@@ -187,13 +167,7 @@ func TestNoTokenLeaks(t *testing.T) {
 	waitScreen("screen=signin", time.Minute)
 	// The app tells the provider after it shows the sign-in screen; wait
 	// until that is done and nothing of Latch is left in the keychain.
-	deadline := time.Now().Add(20 * time.Second)
-	for keyringtest.Items(t, core.KeychainService) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the keychain still holds items of Latch 20 s after the sign-out, want none")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitKeychainEmpty(t)
 
 	// The search.
 	var secrets []string
