@@ -102,12 +102,15 @@ func buildFromSource(out string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "build", "-mod=mod", "-o", out+".tmp", "./cmd/dex")
+	// Test binaries of several packages may build at once: each builds to
+	// a file of its own, and the rename puts one whole binary in place.
+	tmp := fmt.Sprintf("%s.%d.tmp", out, os.Getpid())
+	cmd := exec.Command("go", "build", "-mod=mod", "-o", tmp, "./cmd/dex")
 	cmd.Dir = src
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building it: %v %s", err, b)
 	}
-	return os.Rename(out+".tmp", out)
+	return os.Rename(tmp, out)
 }
 
 // Options configure a Dex.
