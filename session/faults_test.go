@@ -40,15 +40,15 @@ func logStates(t *testing.T, m *Manager) *stateLog {
 	return l
 }
 
-// await waits up to limit for an event that ok accepts.
-func (l *stateLog) await(t *testing.T, limit time.Duration, what string, ok func(Event) bool) {
+// await waits up to limit for an event that ok accepts, and returns it.
+func (l *stateLog) await(t *testing.T, limit time.Duration, what string, ok func(Event) bool) Event {
 	t.Helper()
 	deadline := time.After(limit)
 	for {
 		select {
 		case e := <-l.next:
 			if ok(e) {
-				return
+				return e
 			}
 		case <-deadline:
 			t.Fatalf("no event saying %s within %v, want one", what, limit)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -147,25 +146,10 @@ func TestSchedulerStopsWhenTheClientIsRefused(t *testing.T) {
 	})
 }
 
-// jumpClock is the system clock that the test can move forward, as a
-// machine's wall clock does after a suspend; timers run as before.
-type jumpClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *jumpClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Round(0).Add(c.offset)
-}
-
-func (c *jumpClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 func TestRenewsAtOnceAfterAWakeUp(t *testing.T) {
 	op := newFakeOP(t)
 	synctest.Test(t, func(t *testing.T) {
-		clock := &jumpClock{}
+		clock := &offsetClock{} // its wall clock can jump; timers run as before
 		op.mu.Lock()
 		op.now = clock.Now // the provider's clock moves on too
 		op.mu.Unlock()
@@ -178,9 +162,7 @@ func TestRenewsAtOnceAfterAWakeUp(t *testing.T) {
 		}
 		// The machine sleeps for two hours: the wall clock jumps, timers
 		// on the monotonic clock do not notice.
-		clock.mu.Lock()
-		clock.offset = 2 * time.Hour
-		clock.mu.Unlock()
+		clock.advance(2 * time.Hour)
 		time.Sleep(wallCheck + time.Second)
 		synctest.Wait()
 		if n := len(op.calls()); n != 1 {
@@ -208,27 +190,10 @@ func twoProcesses(t *testing.T, op *fakeOP) (app, cmd *Manager, store *MemorySto
 	return app, cmd, store
 }
 
-// waitEvent waits up to 2 seconds for an event that ok accepts.
-func waitEvent(t *testing.T, events <-chan Event, what string, ok func(Event) bool) Event {
-	t.Helper()
-	deadline := time.After(2 * time.Second)
-	for {
-		select {
-		case e := <-events:
-			if ok(e) {
-				return e
-			}
-		case <-deadline:
-			t.Fatalf("no event saying %s within 2 s, want one", what)
-		}
-	}
-}
-
 func TestOtherProcessesChangesAreFollowed(t *testing.T) {
 	op := newFakeOP(t)
 	app, cmd, _ := twoProcesses(t, op)
-	events := make(chan Event, 32)
-	defer app.Subscribe(func(e Event) { events <- e })()
+	states := logStates(t, app)
 	before, err := app.Current(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +204,7 @@ func TestOtherProcessesChangesAreFollowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, events, "the other process's renewal", func(e Event) bool {
+	states.await(t, 2*time.Second, "the other process's renewal", func(e Event) bool {
 		return e.State == StateSignedIn && e.LastRenewal.Equal(renewed.ObtainedAt)
 	})
 	if c, _ := app.Current(t.Context()); c.RefreshToken != renewed.RefreshToken || c.RefreshToken == before.RefreshToken {
@@ -250,7 +215,7 @@ func TestOtherProcessesChangesAreFollowed(t *testing.T) {
 	if err := cmd.Logout(t.Context()); !errors.Is(err, ErrRevocationUnsupported) {
 		t.Fatalf("Logout gave %v, want ErrRevocationUnsupported from a provider without revocation", err)
 	}
-	e := waitEvent(t, events, "the sign-out elsewhere", func(e Event) bool { return e.State == StateSignedOut })
+	e := states.await(t, 2*time.Second, "the sign-out elsewhere", func(e Event) bool { return e.State == StateSignedOut })
 	if !errors.Is(e.Err, ErrSignedOutElsewhere) {
 		t.Errorf("the sign-out event carries %v, want ErrSignedOutElsewhere", e.Err)
 	}
