@@ -32,6 +32,15 @@ func TestDesktopAppUnderXvfb(t *testing.T) {
 		t.Fatalf("profile screen logged as %s, want subject=sandbox|demo", line)
 	}
 
+	signOutByKeyboard(t)
+	waitScreen("screen=signin", time.Minute)
+	waitKeychainEmpty(t)
+}
+
+// signOutByKeyboard signs out of the app's window with real key events:
+// Ctrl+Shift+Q asks, Enter confirms.
+func signOutByKeyboard(t *testing.T) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Latch$").Output()
@@ -50,8 +59,6 @@ func TestDesktopAppUnderXvfb(t *testing.T) {
 	xdo("key", "--window", window, "--clearmodifiers", "ctrl+shift+q")
 	time.Sleep(500 * time.Millisecond) // the question appears
 	xdo("key", "--window", window, "Return")
-	waitScreen("screen=signin", time.Minute)
-	waitKeychainEmpty(t)
 }
 
 // waitKeychainEmpty waits up to 20 seconds for the keychain to hold no

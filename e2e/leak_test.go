@@ -3,8 +3,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"io/fs"
 	"latch/internal/syncbuf"
 	"net"
@@ -56,73 +54,44 @@ func TestNoTokenLeaks(t *testing.T) {
 	proxy := faultproxy.Listen(t)
 	logs := &syncbuf.Buffer{}
 
-	sb := exec.Command(bin, "sandbox", "--verbose", "--addr", addr, "--issuer", proxy.URL, "--token-ttl", "3s")
-	sb.Env, sb.Stderr = env, logs
-	out, err := sb.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Process.Kill(); _ = sb.Wait() })
-	if _, err := out.Read(make([]byte, 256)); err != nil {
-		t.Fatalf("latch sandbox printed nothing (%v), want its issuer", err)
+	sb := startLatch(t, env, "sandbox", "--verbose", "--addr", addr, "--issuer", proxy.URL, "--token-ttl", "3s")
+	t.Cleanup(func() { _ = sb.cmd.Process.Kill(); _ = sb.cmd.Wait() })
+	if lines := sb.fields(3); lines["issuer"] != proxy.URL {
+		t.Fatalf("latch sandbox printed %v, want the issuer %s", lines, proxy.URL)
 	}
 	proxy.Forward("http://" + addr)
 	env = append(env, "LATCH_ISSUER="+proxy.URL, "LATCH_CLIENT_ID="+sandbox.ClientID, "LATCH_METADATA_API="+proxy.URL+"/api/v2/")
 
-	run := func(args ...string) string {
+	// run runs a command at debug level and keeps its stderr.
+	run := func(args ...string) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, append(args, "--verbose")...)
-		cmd.Env = env
-		var stdout bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, logs
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("latch %v failed: %v", args, err)
+		code, _, stderr := latch(t, env, append(args, "--verbose")...)
+		logs.WriteString(stderr)
+		if code != 0 {
+			t.Fatalf("latch %v exit %d: %s; want 0", args, code, stderr)
 		}
-		return stdout.String()
 	}
-	start := func(args ...string) (*exec.Cmd, *bytes.Buffer, func() string) {
+	// finish waits for a command started with startLatch and keeps its
+	// stderr.
+	finish := func(p *started) {
 		t.Helper()
-		cmd := exec.Command(bin, append(args, "--verbose")...)
-		cmd.Env, cmd.Stderr = env, logs
-		pipe, err := cmd.StdoutPipe()
+		err := p.cmd.Wait()
+		logs.WriteString(p.stderr.String())
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("latch %v failed: %v", p.cmd.Args[1:], err)
 		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		var got bytes.Buffer
-		buf := make([]byte, 4096)
-		line := func() string {
-			for !strings.Contains(got.String(), "\n") {
-				n, err := pipe.Read(buf)
-				got.Write(buf[:n])
-				if err != nil {
-					break
-				}
-			}
-			s, rest, _ := strings.Cut(got.String(), "\n")
-			got.Reset()
-			got.WriteString(rest)
-			return s
-		}
-		return cmd, &got, line
 	}
 
 	// The command line: sign-in in the browser, tokens, a renewal,
 	// metadata, status, sign-out.
-	cmd, _, line := start("login", "--no-browser")
-	if code, _, err := testbrowser.NewBrowser("demo", "demo").Visit(line()); err != nil || code != 200 {
+	p := startLatch(t, env, "login", "--no-browser", "--verbose")
+	if !p.lines.Scan() {
+		t.Fatal("latch login printed no sign-in URL, want one")
+	}
+	if code, _, err := testbrowser.NewBrowser("demo", "demo").Visit(p.lines.Text()); err != nil || code != 200 {
 		t.Fatalf("browser sign-in ended on %d, %v; want 200", code, err)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("latch login failed: %v", err)
-	}
+	finish(p)
 	run("token")
 	run("token", "--min-ttl", "1h")
 	run("metadata", "set", "color=blue", `prefs={"a":1}`)
@@ -131,19 +100,11 @@ func TestNoTokenLeaks(t *testing.T) {
 	run("logout")
 
 	// Sign-in on another device.
-	cmd, _, line = start("login", "--device")
-	var complete string
-	for range 3 {
-		if v, ok := strings.CutPrefix(line(), "verification_uri_complete: "); ok {
-			complete = v
-		}
-	}
-	if code, _, err := testbrowser.NewBrowser("ada", "lovelace").Visit(complete); err != nil || code != 200 {
+	p = startLatch(t, env, "login", "--device", "--verbose")
+	if code, _, err := testbrowser.NewBrowser("ada", "lovelace").Visit(p.fields(3)["verification_uri_complete"]); err != nil || code != 200 {
 		t.Fatalf("device sign-in ended on %d, %v; want 200", code, err)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("latch login --device failed: %v", err)
-	}
+	finish(p)
 	run("token")
 
 	// The app: the stored session, renewals by its scheduler, userinfo and
@@ -151,23 +112,16 @@ func TestNoTokenLeaks(t *testing.T) {
 	waitScreen := startAppLogging(t, bin, env, logs)
 	waitScreen("screen=profile", time.Minute)
 	time.Sleep(5 * time.Second) // renewals of 3-second tokens
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	win, err := exec.CommandContext(ctx, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Latch$").Output()
-	if err != nil {
-		t.Fatalf("xdotool found no window named Latch (%v), want one", err)
-	}
-	window := strings.Fields(string(win))[0]
-	for _, args := range [][]string{{"windowfocus", "--sync", window}, {"key", "--window", window, "--clearmodifiers", "ctrl+shift+q"}, {"key", "--window", window, "Return"}} {
-		time.Sleep(500 * time.Millisecond)
-		if out, err := exec.CommandContext(ctx, "xdotool", args...).CombinedOutput(); err != nil {
-			t.Fatalf("xdotool %v failed: %v %s", args, err, out)
-		}
-	}
+	signOutByKeyboard(t)
 	waitScreen("screen=signin", time.Minute)
 	// The app tells the provider after it shows the sign-in screen; wait
 	// until that is done and nothing of Latch is left in the keychain.
 	waitKeychainEmpty(t)
+
+	// The sandbox's own log is complete once it stops.
+	_ = sb.cmd.Process.Signal(os.Interrupt)
+	_ = sb.cmd.Wait()
+	logs.WriteString(sb.stderr.String())
 
 	// The search.
 	var secrets []string

@@ -21,6 +21,13 @@ func (s *Buffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
+// WriteString appends s.
+func (s *Buffer) WriteString(text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.WriteString(text)
+}
+
 // String returns what was written so far.
 func (s *Buffer) String() string {
 	s.mu.Lock()
