@@ -127,7 +127,10 @@ func TestOnlyBearerTokensAreAccepted(t *testing.T) {
 	op := newFakeOP(t)
 	op.script(answer(http.StatusOK, `{"access_token":"a","token_type":"bEaReR","expires_in":60,"refresh_token":"r"}`))
 	m, _ := op.signedIn(t, &MemoryStore{}, time.Minute, manual)
-	if c, err := m.Renew(t.Context()); err != nil || c.AuthorizationHeader() != "Bearer a" {
-		t.Fatalf("token_type bEaReR gave %v, %v; want it accepted and sent as Bearer", c, err)
+	if _, err := m.Renew(t.Context()); err != nil {
+		t.Fatalf("token_type bEaReR gave %v; want it accepted", err)
+	}
+	if h, err := m.Header(t.Context(), "GET", "https://api.test/"); err != nil || h.Get("Authorization") != "Bearer a" {
+		t.Fatalf("token_type bEaReR gave %v, %v; want it sent as Bearer", h, err)
 	}
 }

@@ -40,6 +40,25 @@ type Config struct {
 	// Audience, when set, is sent as the "audience" parameter (Auth0's way
 	// of naming the API an access token is for).
 	Audience string
+	// APIs declares the named tokens the program will ask for, by name
+	// (see [Manager.NamedToken]). Sign-in asks for them too: their
+	// audiences as resource indicators (RFC 8707) and their scopes, since
+	// a provider issues a token only for an API that the grant includes.
+	APIs map[string]API
+	// ResourceParameter names the request parameter that says which API a
+	// named token is for: empty means "resource" (RFC 8707); Auth0 takes
+	// "audience". With "audience", sign-in sends only [Config.Audience],
+	// and the APIs' scopes: Auth0 allows one audience per sign-in, and
+	// issues tokens for the other APIs from the refresh token as the
+	// application's refresh token policies allow.
+	ResourceParameter string
+	// DPoP binds the tokens to a key pair that only this machine holds
+	// (RFC 9449): an ES256 key is made at sign-in and kept in Store beside
+	// the credentials, every token request carries a proof made with it,
+	// and so does every request that [Manager.Client], [Manager.Header],
+	// [NamedToken] and [Transport] send. Its change takes effect at the
+	// next sign-in.
+	DPoP bool
 	// Store keeps the credentials: a [*Keychain] in applications.
 	Store Store
 	// StoreKey names the credentials in Store; empty means a key derived
@@ -95,6 +114,14 @@ func (c Config) withDefaults() (Config, error) {
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
 	if len(c.Scopes) == 0 {
 		c.Scopes = DefaultScopes
+	}
+	if c.ResourceParameter == "" {
+		c.ResourceParameter = "resource"
+	}
+	for name, api := range c.APIs {
+		if err := api.check(name, c.ResourceParameter); err != nil {
+			return c, err
+		}
 	}
 	switch {
 	case c.RenewAt == 0:

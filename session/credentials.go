@@ -32,6 +32,12 @@ type Credentials struct {
 	RefreshExpiry time.Time
 	// ObtainedAt is when these credentials were received.
 	ObtainedAt time.Time
+	// SessionID names the sign-in these credentials come from: renewals
+	// keep it, a new sign-in changes it.
+	SessionID string
+	// KeyThumbprint is the JWK thumbprint (RFC 7638) of the key that the
+	// tokens are bound to with DPoP (RFC 9449), "" when they are not.
+	KeyThumbprint string
 }
 
 // stored is the encoding of Credentials in a [Store]: the only one that
@@ -45,6 +51,8 @@ type stored struct {
 	Expiry        time.Time `json:"expiry,omitzero"`
 	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
 	ObtainedAt    time.Time `json:"obtained_at"`
+	SessionID     string    `json:"session,omitempty"`
+	KeyThumbprint string    `json:"jkt,omitempty"`
 }
 
 // ValidFor reports whether the access token is present and still valid at
@@ -74,21 +82,21 @@ func (c *Credentials) Lifetime() time.Duration {
 // Scopes returns the granted scopes.
 func (c *Credentials) Scopes() []string { return strings.Fields(c.Scope) }
 
-// AuthorizationHeader is the value of an HTTP Authorization header that
-// presents the access token. Only bearer tokens are accepted from a
-// provider (see checkTokenType), so it is always a Bearer header.
-func (c *Credentials) AuthorizationHeader() string {
-	return "Bearer " + c.AccessToken
-}
+// Bound reports whether the access token is bound to a key with DPoP
+// (RFC 9449): it is then sent with the "DPoP" scheme and a proof made
+// with the key, which [Manager.Header], [Manager.Client] and [Transport]
+// do.
+func (c *Credentials) Bound() bool { return strings.EqualFold(c.TokenType, "dpop") }
 
 // ErrTokenType means the provider issued a token of a type Latch does not
-// send (only Bearer is accepted).
+// send: only Bearer, and DPoP when a proof was sent.
 var ErrTokenType = errors.New("the provider issued a token of an unsupported type")
 
-// checkTokenType accepts Bearer in any case, and no type at all (taken as
-// Bearer, as many providers omit it).
-func checkTokenType(typ string) error {
-	if typ == "" || strings.EqualFold(typ, "bearer") {
+// checkTokenType accepts Bearer in any case, no type at all (taken as
+// Bearer, as many providers omit it), and DPoP when the request carried a
+// proof.
+func checkTokenType(typ string, proved bool) error {
+	if typ == "" || strings.EqualFold(typ, "bearer") || (proved && strings.EqualFold(typ, "dpop")) {
 		return nil
 	}
 	return fmt.Errorf("%w: %q", ErrTokenType, typ)
@@ -212,8 +220,12 @@ func credentialsFromToken(tok *oauth2.Token, now time.Time, previous *Credential
 	}
 	if previous != nil {
 		if c.RefreshToken == "" {
+			// The same refresh token goes on; refresh_expires_in, when
+			// given, tells its new end.
 			c.RefreshToken = previous.RefreshToken
-			c.RefreshExpiry = previous.RefreshExpiry
+			if c.RefreshExpiry.IsZero() {
+				c.RefreshExpiry = previous.RefreshExpiry
+			}
 		}
 		if c.IDToken == "" {
 			c.IDToken = previous.IDToken
@@ -221,6 +233,7 @@ func credentialsFromToken(tok *oauth2.Token, now time.Time, previous *Credential
 		if c.Scope == "" {
 			c.Scope = previous.Scope
 		}
+		c.SessionID, c.KeyThumbprint = previous.SessionID, previous.KeyThumbprint
 	}
 	return c
 }

@@ -2,9 +2,11 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -37,6 +39,7 @@ type DeviceLogin struct {
 	response *oauth2.DeviceAuthResponse
 	conf     *oauth2.Config
 	verifier *Verifier
+	key      *dpopKey
 }
 
 // StartDeviceLogin asks the provider for a device code. Errors match
@@ -49,12 +52,12 @@ func (m *Manager) StartDeviceLogin(ctx context.Context) (*DeviceLogin, error) {
 	if p.DeviceAuthorizationEndpoint == "" {
 		return nil, &DiscoveryError{Issuer: p.Issuer, Problem: "the provider offers no device authorization endpoint"}
 	}
-	conf := oauthConfig(m.cfg.ClientID, m.cfg.Scopes, p, "")
-	var opts []oauth2.AuthCodeOption
-	if m.cfg.Audience != "" {
-		opts = append(opts, oauth2.SetAuthURLParam("audience", m.cfg.Audience))
+	key, err := m.newSignInKey()
+	if err != nil {
+		return nil, err
 	}
-	resp, err := conf.DeviceAuth(withHTTPClient(ctx, m.http), opts...)
+	conf := oauthConfig(m.cfg.ClientID, m.signInScopes(), p, "")
+	resp, err := m.deviceAuth(ctx, conf, key)
 	if err != nil {
 		return nil, providerError("device sign-in", err)
 	}
@@ -80,7 +83,29 @@ func (m *Manager) StartDeviceLogin(ctx context.Context) (*DeviceLogin, error) {
 		response:                resp,
 		conf:                    conf,
 		verifier:                verifier,
+		key:                     key,
 	}, nil
+}
+
+// deviceAuth asks for a device code (RFC 8628 section 3.1), with the
+// parameters of [Manager.signInParams]: golang.org/x/oauth2 cannot repeat
+// a parameter, as RFC 8707's resource is.
+func (m *Manager) deviceAuth(ctx context.Context, conf *oauth2.Config, key *dpopKey) (*oauth2.DeviceAuthResponse, error) {
+	form := m.signInParams(key)
+	form.Set("client_id", conf.ClientID)
+	form.Set("scope", strings.Join(conf.Scopes, " "))
+	resp, body, err := postForm(ctx, m.http, conf.Endpoint.DeviceAuthURL, form)
+	if err != nil {
+		return nil, err
+	}
+	if err := answerError(resp, body); err != nil {
+		return nil, err
+	}
+	var da oauth2.DeviceAuthResponse
+	if err := json.Unmarshal(body, &da); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedAnswer, err)
+	}
+	return &da, nil
 }
 
 // Wait polls the provider at the interval it asked for (slower after each
@@ -91,7 +116,7 @@ func (m *Manager) StartDeviceLogin(ctx context.Context) (*DeviceLogin, error) {
 // [ErrSignInTimedOut] when ctx's deadline passes; [context.Canceled] on
 // cancel.
 func (d *DeviceLogin) Wait(ctx context.Context) (*Credentials, error) {
-	tok, err := d.conf.DeviceAccessToken(withHTTPClient(ctx, d.m.http), d.response)
+	tok, err := d.conf.DeviceAccessToken(withHTTPClient(ctx, d.m.refresher.client(d.key)), d.response)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, &ProviderError{Op: "device sign-in", Code: "expired_token", Description: "the code expired"}
@@ -104,5 +129,5 @@ func (d *DeviceLogin) Wait(ctx context.Context) (*Credentials, error) {
 		}
 		return nil, providerError("device sign-in", err)
 	}
-	return d.m.acceptToken(ctx, tok, "", d.verifier)
+	return d.m.acceptToken(ctx, tok, "", d.verifier, d.key)
 }

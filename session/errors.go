@@ -160,7 +160,7 @@ func (e *ProviderError) EndsSession() bool {
 	if e.Code == "invalid_grant" {
 		return true
 	}
-	return e.Op == "renewal" && e.StatusCode == http.StatusBadRequest && deadRefreshToken.MatchString(e.Description)
+	return (e.Op == "renewal" || e.Op == opNamedToken) && e.StatusCode == http.StatusBadRequest && deadRefreshToken.MatchString(e.Description)
 }
 
 // rejectsClient reports whether the answer refuses the client or request
@@ -261,7 +261,7 @@ func providerError(op string, err error) error {
 		}
 		return pe
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrMalformedAnswer) {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "oauth2: cannot parse") || strings.Contains(msg, "missing access_token") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -56,12 +57,12 @@ func ExampleManager_LoginWithBrowser() {
 		fmt.Println("sign-in failed:", err)
 		return
 	}
-	creds, err := m.Credentials(ctx, 30*time.Second)
+	h, err := m.Header(ctx, http.MethodGet, "https://api.example.com/orders")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("Authorization:", creds.AuthorizationHeader() != "")
+	fmt.Println("Authorization:", h.Get("Authorization") != "")
 }
 
 // Any Go library that takes an oauth2.TokenSource or an *http.Client runs

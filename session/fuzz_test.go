@@ -127,7 +127,7 @@ func FuzzTokenAnswer(f *testing.F) {
 		r := refresher{clientID: "c", http: client, clock: systemClock{}}
 		p := &Provider{TokenEndpoint: "https://id.test/token"}
 		current := &Credentials{AccessToken: "old", RefreshToken: "r0", ObtainedAt: time.Now()}
-		c, err := r.refresh(context.Background(), p, verifier, current)
+		c, err := r.refresh(context.Background(), p, verifier, current, nil)
 		if err == nil && c.AccessToken == "" {
 			t.Fatalf("status %d %q accepted without an access token", status, body)
 		}

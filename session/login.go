@@ -6,6 +6,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
+	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -64,28 +67,31 @@ func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Cre
 	if err != nil {
 		return nil, signInError(ctx, err)
 	}
+	key, err := m.newSignInKey()
+	if err != nil {
+		return nil, err
+	}
 	state, nonce, pkce := randomString(24), randomString(24), oauth2.GenerateVerifier()
 	l, err := listenLoopback(state, p.Issuer, pageTexts{app: opts.AppName})
 	if err != nil {
 		return nil, err
 	}
 	defer l.close()
-	conf := oauthConfig(m.cfg.ClientID, m.cfg.Scopes, p, l.redirect)
+	conf := oauthConfig(m.cfg.ClientID, m.signInScopes(), p, l.redirect)
 
-	authOpts := []oauth2.AuthCodeOption{
-		oauth2.S256ChallengeOption(pkce),
-		oauth2.SetAuthURLParam("nonce", nonce),
-	}
-	if m.cfg.Audience != "" {
-		authOpts = append(authOpts, oauth2.SetAuthURLParam("audience", m.cfg.Audience))
-	}
+	extra := m.signInParams(key)
+	extra.Set("nonce", nonce)
 	if opts.Prompt != "" {
-		authOpts = append(authOpts, oauth2.SetAuthURLParam("prompt", opts.Prompt))
+		extra.Set("prompt", opts.Prompt)
 	}
 	if opts.LoginHint != "" {
-		authOpts = append(authOpts, oauth2.SetAuthURLParam("login_hint", opts.LoginHint))
+		extra.Set("login_hint", opts.LoginHint)
 	}
-	if err := opts.OpenURL(ctx, conf.AuthCodeURL(state, authOpts...)); err != nil {
+	authURL, err := withParams(conf.AuthCodeURL(state, oauth2.S256ChallengeOption(pkce)), extra)
+	if err != nil {
+		return nil, err
+	}
+	if err := opts.OpenURL(ctx, authURL); err != nil {
 		return nil, fmt.Errorf("opening the browser: %w", err)
 	}
 
@@ -95,7 +101,7 @@ func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Cre
 	case <-ctx.Done():
 		return nil, signInError(ctx, ctx.Err())
 	}
-	creds, err := m.finishLogin(ctx, res, conf, pkce, nonce, verifier)
+	creds, err := m.finishLogin(ctx, res, conf, pkce, nonce, verifier, key)
 	res.reply <- err
 	return creds, signInError(ctx, err)
 }
@@ -109,23 +115,78 @@ func signInError(ctx context.Context, err error) error {
 	return err
 }
 
-func (m *Manager) finishLogin(ctx context.Context, res callbackResult, conf *oauth2.Config, pkce, nonce string, verifier *Verifier) (*Credentials, error) {
+func (m *Manager) finishLogin(ctx context.Context, res callbackResult, conf *oauth2.Config, pkce, nonce string, verifier *Verifier, key *dpopKey) (*Credentials, error) {
 	if res.err != nil {
 		return nil, res.err
 	}
-	tok, err := conf.Exchange(withHTTPClient(ctx, m.http), res.code, oauth2.VerifierOption(pkce))
+	tok, err := conf.Exchange(withHTTPClient(ctx, m.refresher.client(key)), res.code, oauth2.VerifierOption(pkce))
 	if err != nil {
 		return nil, providerError("sign-in", err)
 	}
-	return m.acceptToken(ctx, tok, nonce, verifier)
+	return m.acceptToken(ctx, tok, nonce, verifier, key)
 }
 
-// acceptToken checks the token response of a sign-in, stores it and makes
-// it current.
-func (m *Manager) acceptToken(ctx context.Context, tok *oauth2.Token, nonce string, verifier *Verifier) (*Credentials, error) {
+// signInScopes are the scopes a sign-in asks for: the configured ones and
+// those of the APIs declared.
+func (m *Manager) signInScopes() []string {
+	scopes := slices.Clone(m.cfg.Scopes)
+	for _, name := range slices.Sorted(maps.Keys(m.cfg.APIs)) {
+		for _, s := range m.cfg.APIs[name].Scopes {
+			if !slices.Contains(scopes, s) {
+				scopes = append(scopes, s)
+			}
+		}
+	}
+	return scopes
+}
+
+// signInParams are the parameters that both sign-in flows add to their
+// first request: Auth0's audience, the declared APIs as resource
+// indicators (RFC 8707), and the DPoP key's thumbprint (RFC 9449 section
+// 10), which binds the authorization code to it.
+func (m *Manager) signInParams(key *dpopKey) url.Values {
+	v := url.Values{}
+	if m.cfg.Audience != "" {
+		v.Set("audience", m.cfg.Audience)
+	}
+	if m.cfg.ResourceParameter == "resource" {
+		for _, name := range slices.Sorted(maps.Keys(m.cfg.APIs)) {
+			if a := m.cfg.APIs[name].Audience; !slices.Contains(v["resource"], a) {
+				v.Add("resource", a)
+			}
+		}
+	}
+	if key != nil {
+		v.Set("dpop_jkt", key.thumbprint)
+	}
+	return v
+}
+
+// withParams adds extra to the query of address: golang.org/x/oauth2
+// sets one value per parameter, and RFC 8707 repeats resource.
+func withParams(address string, extra url.Values) (string, error) {
+	u, err := url.Parse(address)
+	if err != nil {
+		return "", fmt.Errorf("the authorization address cannot be read: %w", err)
+	}
+	q := u.Query()
+	for k, vs := range extra {
+		q[k] = append(q[k], vs...)
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// acceptToken checks the token response of a sign-in, stores it with the
+// DPoP key it is bound to (nil: none) and makes it current.
+func (m *Manager) acceptToken(ctx context.Context, tok *oauth2.Token, nonce string, verifier *Verifier, key *dpopKey) (*Credentials, error) {
 	creds := credentialsFromToken(tok, m.clock.Now(), nil)
-	if err := checkTokenType(creds.TokenType); err != nil {
+	if err := checkTokenType(creds.TokenType, key != nil); err != nil {
 		return nil, fmt.Errorf("sign-in: %w", err)
+	}
+	creds.SessionID = randomString(12)
+	if key != nil {
+		creds.KeyThumbprint = key.thumbprint
 	}
 	if creds.IDToken == "" {
 		return nil, fmt.Errorf("%w: the provider returned no ID token (is the openid scope requested?)", ErrInvalidIDToken)
@@ -133,7 +194,7 @@ func (m *Manager) acceptToken(ctx context.Context, tok *oauth2.Token, nonce stri
 	if _, err := verifier.Verify(ctx, creds.IDToken, nonce); err != nil {
 		return nil, fmt.Errorf("sign-in: %w", err)
 	}
-	if err := m.adopt(ctx, creds); err != nil {
+	if err := m.adopt(ctx, creds, key); err != nil {
 		return nil, err
 	}
 	return creds.clone(), nil

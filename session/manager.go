@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -49,6 +50,15 @@ type Manager struct {
 	retryAt     time.Time
 	lastFailure error
 
+	// key is the DPoP key of creds once read (nil: not bound, or not read
+	// yet); nonces are the servers' latest DPoP nonces.
+	key    *dpopKey
+	nonces dpopNonces
+	// named are the named tokens held (nil: not read yet), and
+	// namedFlights their single flights, by name.
+	named        map[string]namedRecord
+	namedFlights map[string]*inflight
+
 	skew     skew        // the provider's clock minus ours
 	watcher  *watcher    // nil with ManualRenewal
 	revoking atomic.Bool // retryRevocations runs
@@ -72,7 +82,10 @@ func New(cfg Config) (*Manager, error) {
 	provider := *cfg.HTTPClient
 	provider.Transport = &skewObserver{base: cfg.HTTPClient.Transport, clock: cfg.Clock, skew: &m.skew}
 	m.http = &provider
-	m.refresher = refresher{clientID: cfg.ClientID, scopes: cfg.Scopes, http: m.http, clock: cfg.Clock}
+	m.refresher = refresher{
+		clientID: cfg.ClientID, http: m.http, clock: cfg.Clock,
+		resourceParam: cfg.ResourceParameter, now: m.providerNow, nonces: &m.nonces,
+	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.providers = &providerCache{
 		issuer: cfg.Issuer, clientID: cfg.ClientID, http: m.http, now: m.providerNow,
@@ -239,6 +252,13 @@ func (m *Manager) load(ctx context.Context) (*Credentials, error) {
 	if m.watcher != nil {
 		go m.retryRevocations()
 	}
+	if stored != nil && stored.KeyThumbprint != "" {
+		// Bound tokens are of no use without their key: a session whose
+		// key is gone ends here, with that reason.
+		if _, err := m.keyFor(ctx, stored); errors.Is(err, ErrSignInRequired) {
+			return nil, err
+		}
+	}
 	now := m.clock.Now()
 	switch {
 	case stored == nil:
@@ -256,6 +276,12 @@ func (m *Manager) load(ctx context.Context) (*Credentials, error) {
 func (m *Manager) setLocked(c *Credentials, dirty bool) {
 	if dirty && !m.dirty && m.creds != nil {
 		m.dirtyFrom = m.creds.RefreshToken
+	}
+	if c == nil || m.creds == nil || c.SessionID != m.creds.SessionID {
+		m.named = nil // another session's, or none
+	}
+	if c == nil || (m.key != nil && c.KeyThumbprint != m.key.thumbprint) {
+		m.key = nil
 	}
 	m.creds = c
 	m.dirty = dirty
@@ -307,12 +333,19 @@ func (m *Manager) KeepInMemory() {
 	mem := &MemoryStore{}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	bg := context.Background()
 	if m.creds != nil {
 		if b, err := m.creds.marshal(); err == nil {
-			_ = mem.Set(context.Background(), m.cfg.StoreKey, b)
+			_ = mem.Set(bg, m.cfg.StoreKey, b)
 		}
 	}
 	m.vault.use(mem)
+	if m.key != nil {
+		_ = m.vault.writeKey(bg, m.key)
+	}
+	if len(m.named) > 0 {
+		_ = m.vault.writeNamed(bg, m.named)
+	}
 	m.loaded = true
 	if m.dirty {
 		m.setLocked(m.creds, false)

@@ -149,8 +149,15 @@ func (m *Manager) renewLocked(ctx context.Context, minTTL time.Duration, force b
 	if !current.CanRenew(m.clock.Now()) {
 		return nil, fmt.Errorf("no usable refresh token is held: %w", ErrSessionExpired)
 	}
+	key, err := m.keyLocked(ctx, current)
+	if errors.Is(err, ErrSignInRequired) {
+		return m.endedLocked(ctx, current, err)
+	}
+	if err != nil {
+		return nil, err
+	}
 
-	renewed, err := m.refresher.refresh(ctx, p, verifier, current)
+	renewed, err := m.refresher.refresh(ctx, p, verifier, current, key)
 	if errors.Is(err, ErrSignInRequired) {
 		return m.endedLocked(ctx, current, err)
 	}

@@ -65,25 +65,17 @@ func (v *vault) write(ctx context.Context, c *Credentials) error {
 	return nil
 }
 
-// remove deletes the stored credentials; none stored is no error. The
-// caller holds the lock.
+// remove deletes the stored credentials, and the items that go with them
+// (named tokens, DPoP key); none stored is no error. The caller holds the
+// lock.
 func (v *vault) remove(ctx context.Context) error {
 	err := v.current().Delete(ctx, v.key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("removing credentials: %w", err)
 	}
+	err = v.removeItems(ctx)
 	v.bump()
-	return nil
-}
-
-// save stores c under the cross-process lock.
-func (v *vault) save(ctx context.Context, c *Credentials) error {
-	lock, err := v.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer lock.release()
-	return v.write(ctx, c)
+	return err
 }
 
 // lock takes the cross-process lock, waiting until it is free or ctx ends.
@@ -166,14 +158,27 @@ func (v *vault) setRevocations(ctx context.Context, q []revocation) error {
 	return v.current().Set(ctx, v.revocationsKey(), b)
 }
 
-// adopt stores fresh credentials from a sign-in under the lock and makes
-// them current.
-func (m *Manager) adopt(ctx context.Context, c *Credentials) error {
-	if err := m.vault.save(ctx, c); err != nil {
+// adopt stores fresh credentials from a sign-in under the lock, with the
+// DPoP key they are bound to (nil: none), and makes them current. The
+// named tokens of an earlier session go.
+func (m *Manager) adopt(ctx context.Context, c *Credentials, key *dpopKey) error {
+	lock, err := m.vault.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
+	if err := m.vault.removeItems(ctx); err != nil {
+		return err
+	}
+	if err := m.vault.writeKey(ctx, key); err != nil {
+		return err
+	}
+	if err := m.vault.write(ctx, c); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	m.loaded = true
+	m.key = key
 	m.setLocked(c, false)
 	m.mu.Unlock()
 	m.publish(StateSignedIn, nil)

@@ -25,6 +25,16 @@ const ClientID = "latch-test"
 // Accounts the provider knows, by username, with their passwords.
 var Accounts = map[string]string{"alice": "wonderland", "bob": "builder"}
 
+// The APIs the provider issues JWT access tokens for, by resource
+// indicator (RFC 8707), and their scopes.
+const (
+	OrdersAPI   = "https://orders.example.test/"
+	BillingAPI  = "https://billing.example.test/"
+	OrdersRead  = "orders:read"
+	OrdersWrite = "orders:write"
+	BillingRead = "billing:read"
+)
+
 // Options configure a provider.
 type Options struct {
 	// AccessTokenTTL is the access tokens' lifetime; 0 means 60 s.

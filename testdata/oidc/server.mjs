@@ -10,13 +10,19 @@
 // keep the Host header: the endpoints are named from it. A second line,
 // "listening: URL", says where it listens.
 //
+// Two APIs take resource indicators (RFC 8707): https://orders.example.test/
+// (scopes orders:read orders:write) and https://billing.example.test/
+// (billing:read); their access tokens are ES256 JWTs for that audience.
+// DPoP (RFC 9449) is on, with nonces required: a token request or userinfo
+// call with a proof and no fresh nonce is answered use_dpop_nonce.
+//
 // The sign-in page is a plain HTML form with fields "username" and
 // "password". A wrong password ends the interaction with access_denied, so
 // the client learns of it; consent for the first-party client is given
 // without a screen.
 import { createServer } from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const accounts = {
   alice: {
@@ -49,9 +55,14 @@ const seconds = (name, fallback) => {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
 
-const signingKey = () => {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), use: 'sig', alg: 'RS256' };
+const signingKey = (type, options, alg) => {
+  const { privateKey } = generateKeyPairSync(type, options);
+  return { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), use: 'sig', alg };
+};
+
+const apis = {
+  'https://orders.example.test/': 'orders:read orders:write',
+  'https://billing.example.test/': 'billing:read',
 };
 
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -75,14 +86,14 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     response_types: ['code'],
   }],
-  jwks: { keys: [signingKey()] },
+  jwks: { keys: [signingKey('rsa', { modulusLength: 2048 }, 'RS256'), signingKey('ec', { namedCurve: 'P-256' }, 'ES256')] },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   claims: {
     openid: ['sub'],
     profile: ['name', 'given_name', 'family_name', 'picture'],
     email: ['email', 'email_verified'],
   },
-  scopes: ['openid', 'offline_access', 'profile', 'email'],
+  scopes: ['openid', 'offline_access', 'profile', 'email', ...Object.values(apis).flatMap((s) => s.split(' '))],
   async findAccount(_ctx, id) {
     const account = accounts[id];
     if (!account) return undefined;
@@ -93,6 +104,20 @@ const provider = new Provider(issuer, {
     revocation: { enabled: true },
     introspection: { enabled: true },
     deviceFlow: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      async getResourceServerInfo(_ctx, indicator) {
+        if (!apis[indicator]) throw new errors.InvalidTarget();
+        return {
+          scope: apis[indicator],
+          audience: indicator,
+          accessTokenTTL: seconds('ACCESS_TOKEN_TTL', 60),
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'ES256' } },
+        };
+      },
+    },
+    dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
   },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -129,6 +154,9 @@ async function giveConsent(req, res, details) {
     : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
   if (prompt.details.missingOIDCScope) grant.addOIDCScope(prompt.details.missingOIDCScope.join(' '));
   if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(prompt.details.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
   const id = await grant.save();
   await provider.interactionFinished(req, res, { consent: { grantId: id } }, { mergeWithLastSubmission: true });
 }

@@ -1,0 +1,267 @@
+// Package apiserver is, for tests, an API (a resource server) that checks
+// the access tokens it is sent as a real one must, on its own code: JWT
+// access tokens (RFC 9068) signed with the issuer's published keys, for its
+// audience, not expired; and for DPoP-bound tokens (RFC 9449) the proof:
+// its signature and type, htm, htu, iat, a jti never seen before, ath, the
+// nonce it asked for, and the binding (cnf.jkt, the proof key's
+// thumbprint).
+package apiserver
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Server is a running API.
+type Server struct {
+	// URL is its address, on loopback.
+	URL      string
+	audience string
+	issuer   string
+	keys     keyfunc.Keyfunc
+
+	mu         sync.Mutex
+	nonce      string
+	seen       map[string]bool // proof jti
+	accepted   int
+	challenged int
+	rejected   []string
+	refuseNext int
+}
+
+// Options configure a Server.
+type Options struct {
+	// RequireNonce makes it answer a DPoP proof without its current nonce
+	// with a use_dpop_nonce challenge.
+	RequireNonce bool
+}
+
+// Start runs an API for audience, trusting issuer's keys, until the test
+// ends.
+func Start(t testing.TB, issuer, audience string, opts Options) *Server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		JWKS string `json:"jwks_uri"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if err != nil || doc.JWKS == "" {
+		t.Fatalf("the issuer's discovery has no jwks_uri: %v", err)
+	}
+	keysCtx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	keys, err := keyfunc.NewDefaultCtx(keysCtx, []string{doc.JWKS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{audience: audience, issuer: issuer, keys: keys, seen: map[string]bool{}}
+	if opts.RequireNonce {
+		s.nonce = newNonce()
+	}
+	srv := httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL
+	return s
+}
+
+func newNonce() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Accepted is how many requests it served; Challenged how many it
+// answered with a nonce challenge.
+func (s *Server) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
+}
+
+// Challenged is how many requests it answered with use_dpop_nonce.
+func (s *Server) Challenged() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.challenged
+}
+
+// Rejected lists why it refused requests, in order.
+func (s *Server) Rejected() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.rejected)
+}
+
+// RefuseNext makes it answer the next n requests with invalid_token, as
+// an API does for a token revoked early.
+func (s *Server) RefuseNext(n int) {
+	s.mu.Lock()
+	s.refuseNext = n
+	s.mu.Unlock()
+}
+
+// RotateNonce gives a new nonce, as a server does from time to time:
+// proofs with the old one are challenged.
+func (s *Server) RotateNonce() {
+	s.mu.Lock()
+	s.nonce = newNonce()
+	s.mu.Unlock()
+}
+
+// Answer is what the API answers a request it accepts.
+type Answer struct {
+	Subject string `json:"sub"`
+	Scope   string `json:"scope"`
+	Bound   bool   `json:"bound"`
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	claims, err := s.check(r, scheme, token)
+	var challenge *nonceChallenge
+	if errors.As(err, &challenge) {
+		s.mu.Lock()
+		s.challenged++
+		s.mu.Unlock()
+		w.Header().Set("DPoP-Nonce", challenge.nonce)
+		w.Header().Set("WWW-Authenticate", `DPoP error="use_dpop_nonce", error_description="a nonce is required"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	s.mu.Lock()
+	if err == nil && s.refuseNext > 0 {
+		s.refuseNext--
+		err = errors.New("refused on purpose")
+	}
+	if err != nil {
+		s.rejected = append(s.rejected, err.Error())
+	} else {
+		s.accepted++
+	}
+	s.mu.Unlock()
+	if err != nil {
+		if scheme == "" {
+			scheme = "Bearer"
+		}
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`%s error="invalid_token", error_description=%q`, scheme, err.Error()))
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	_, bound := claims["cnf"]
+	scope, _ := claims["scope"].(string)
+	sub, _ := claims["sub"].(string)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(Answer{Subject: sub, Scope: scope, Bound: bound})
+}
+
+type nonceChallenge struct{ nonce string }
+
+func (c *nonceChallenge) Error() string { return "use_dpop_nonce" }
+
+// check verifies the access token and, for a bound one, its proof.
+func (s *Server) check(r *http.Request, scheme, token string) (jwt.MapClaims, error) {
+	if token == "" {
+		return nil, errors.New("no access token")
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(token, claims, s.keys.Keyfunc,
+		jwt.WithAudience(s.audience), jwt.WithIssuer(s.issuer), jwt.WithExpirationRequired(),
+		jwt.WithValidMethods([]string{"ES256", "RS256", "PS256", "EdDSA"}))
+	if err != nil {
+		return nil, fmt.Errorf("access token: %w", err)
+	}
+	cnf, _ := claims["cnf"].(map[string]any)
+	jkt, _ := cnf["jkt"].(string)
+	switch {
+	case jkt == "" && scheme == "Bearer":
+		return claims, nil
+	case jkt == "":
+		return nil, fmt.Errorf("an unbound token sent with the %q scheme", scheme)
+	case scheme != "DPoP":
+		return nil, errors.New("a DPoP-bound token sent without the DPoP scheme")
+	}
+	return claims, s.checkProof(r, token, jkt)
+}
+
+// checkProof verifies the DPoP proof of a request (RFC 9449 section 4.3).
+func (s *Server) checkProof(r *http.Request, token, jkt string) error {
+	proofs := r.Header.Values("DPoP")
+	if len(proofs) != 1 {
+		return fmt.Errorf("%d DPoP proofs, want one", len(proofs))
+	}
+	var key jose.JSONWebKey
+	claims := jwt.MapClaims{}
+	parsed, err := jwt.ParseWithClaims(proofs[0], claims, func(t *jwt.Token) (any, error) {
+		if t.Header["typ"] != "dpop+jwt" {
+			return nil, fmt.Errorf("proof typ %v", t.Header["typ"])
+		}
+		raw, err := json.Marshal(t.Header["jwk"])
+		if err != nil {
+			return nil, err
+		}
+		if err := key.UnmarshalJSON(raw); err != nil {
+			return nil, fmt.Errorf("proof jwk: %w", err)
+		}
+		if !key.IsPublic() {
+			return nil, errors.New("the proof carries a private key")
+		}
+		return key.Key, nil
+	}, jwt.WithValidMethods([]string{"ES256", "RS256", "PS256", "EdDSA"}))
+	if err != nil || !parsed.Valid {
+		return fmt.Errorf("proof: %w", err)
+	}
+	thumb, err := key.Thumbprint(crypto.SHA256)
+	if err != nil || base64.RawURLEncoding.EncodeToString(thumb) != jkt {
+		return errors.New("the proof key is not the one the token is bound to")
+	}
+	if claims["htm"] != r.Method {
+		return fmt.Errorf("proof htm %v, want %s", claims["htm"], r.Method)
+	}
+	if want := "http://" + r.Host + r.URL.Path; claims["htu"] != want {
+		return fmt.Errorf("proof htu %v, want %s", claims["htu"], want)
+	}
+	iat, ok := claims["iat"].(float64)
+	if !ok || time.Since(time.Unix(int64(iat), 0)).Abs() > time.Minute {
+		return fmt.Errorf("proof iat %v is not recent", claims["iat"])
+	}
+	sum := sha256.Sum256([]byte(token))
+	if claims["ath"] != base64.RawURLEncoding.EncodeToString(sum[:]) {
+		return errors.New("proof ath does not match the token")
+	}
+	jti, _ := claims["jti"].(string)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.nonce != "" && claims["nonce"] != s.nonce {
+		return &nonceChallenge{nonce: s.nonce}
+	}
+	if jti == "" || s.seen[jti] {
+		return fmt.Errorf("proof jti %q replayed", jti)
+	}
+	s.seen[jti] = true
+	return nil
+}

@@ -1,0 +1,118 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// The items a session keeps in the store beside its credentials, each
+// under the credentials' key and a suffix: the named tokens, all in one
+// item so that a write of them is whole or not at all, and the DPoP key.
+// They go with the credentials: [vault.remove] deletes them all.
+
+// namedRecord is a named token as the store keeps it: what it is for, and
+// the token.
+type namedRecord struct {
+	Audience string   `json:"audience,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+	Token    stored   `json:"token"`
+}
+
+func (r namedRecord) api() API { return API{Audience: r.Audience, Scopes: slices.Clone(r.Scopes)} }
+
+func (r namedRecord) credentials() *Credentials {
+	c := Credentials(r.Token)
+	return &c
+}
+
+func recordOf(api API, c *Credentials) namedRecord {
+	return namedRecord{Audience: api.Audience, Scopes: slices.Clone(api.Scopes), Token: stored(*c)}
+}
+
+func (v *vault) namedKey() string { return v.key + ".apis" }
+func (v *vault) dpopKey() string  { return v.key + ".dpop" }
+
+// readNamed returns the named tokens stored, by name; an empty map when
+// there are none.
+func (v *vault) readNamed(ctx context.Context) (map[string]namedRecord, error) {
+	b, err := v.current().Get(ctx, v.namedKey())
+	if errors.Is(err, ErrNotFound) {
+		return map[string]namedRecord{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	records := map[string]namedRecord{}
+	if err := json.Unmarshal(b, &records); err != nil {
+		return nil, fmt.Errorf("%w: named tokens: %w", ErrCorruptValue, err)
+	}
+	return records, nil
+}
+
+// writeNamed replaces the named tokens stored. The caller holds the lock.
+func (v *vault) writeNamed(ctx context.Context, records map[string]namedRecord) error {
+	if len(records) == 0 {
+		err := v.current().Delete(ctx, v.namedKey())
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("removing named tokens: %w", err)
+		}
+		v.bump()
+		return nil
+	}
+	b, err := json.Marshal(records)
+	if err != nil {
+		return fmt.Errorf("saving named tokens: %w", err)
+	}
+	if err := v.current().Set(ctx, v.namedKey(), b); err != nil {
+		return fmt.Errorf("saving named tokens: %w", err)
+	}
+	v.bump()
+	return nil
+}
+
+// readKey returns the DPoP key stored, or an error wrapping [ErrNotFound].
+func (v *vault) readKey(ctx context.Context) (*dpopKey, error) {
+	b, err := v.current().Get(ctx, v.dpopKey())
+	if err != nil {
+		return nil, err
+	}
+	return parseDPoPKey(b)
+}
+
+// writeKey stores k, or removes the stored key when k is nil. The caller
+// holds the lock.
+func (v *vault) writeKey(ctx context.Context, k *dpopKey) error {
+	if k == nil {
+		err := v.current().Delete(ctx, v.dpopKey())
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("removing the DPoP key: %w", err)
+		}
+		return nil
+	}
+	b, err := k.marshal()
+	if err != nil {
+		return fmt.Errorf("saving the DPoP key: %w", err)
+	}
+	if err := v.current().Set(ctx, v.dpopKey(), b); err != nil {
+		return fmt.Errorf("saving the DPoP key: %w", err)
+	}
+	return nil
+}
+
+// removeItems deletes the named tokens and the DPoP key. The caller holds
+// the lock.
+func (v *vault) removeItems(ctx context.Context) error {
+	var errs []error
+	for _, key := range []string{v.namedKey(), v.dpopKey()} {
+		if err := v.current().Delete(ctx, key); err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("removing the session's tokens and key: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,311 @@
+package session
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"latch/internal/apiserver"
+	"latch/internal/oidcprovider"
+)
+
+// withAPIs declares the test provider's two APIs.
+func withAPIs(c *Config) {
+	c.APIs = map[string]API{
+		"orders":  {Audience: oidcprovider.OrdersAPI, Scopes: []string{oidcprovider.OrdersRead}},
+		"billing": {Audience: oidcprovider.BillingAPI, Scopes: []string{oidcprovider.BillingRead}},
+	}
+}
+
+func withDPoP(c *Config) { c.DPoP = true }
+
+// call sends GET to the API with client and returns what the API saw.
+func call(t *testing.T, client *http.Client, api *apiserver.Server) apiserver.Answer {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(bg(t), http.MethodGet, api.URL+"/orders?page=1", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the API answered %d (%s); refused: %v", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), api.Rejected())
+	}
+	var a apiserver.Answer
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestNamedTokensForTwoAPIsFromOneSignIn(t *testing.T) {
+	for _, dpop := range []bool{false, true} {
+		t.Run(map[bool]string{false: "bearer", true: "dpop"}[dpop], func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, time.Minute)
+			m := e.manager(manual, withAPIs, func(c *Config) { c.DPoP = dpop })
+			creds := e.login(m)
+			if creds.Bound() != dpop {
+				t.Fatalf("the session's token type is %q; want DPoP %t", creds.TokenType, dpop)
+			}
+			if dpop {
+				// The provider requires nonces: the code exchange was
+				// challenged once, and sent again with the nonce.
+				codes := e.rec.grants("authorization_code")
+				if len(codes) != 2 || codes[0].Status != http.StatusBadRequest || codes[1].Status != http.StatusOK {
+					t.Fatalf("the code exchange went %+v; want a use_dpop_nonce 400, then 200", codes)
+				}
+			}
+			orders := apiserver.Start(t, e.peer.issuer, oidcprovider.OrdersAPI, apiserver.Options{RequireNonce: dpop})
+			billing := apiserver.Start(t, e.peer.issuer, oidcprovider.BillingAPI, apiserver.Options{RequireNonce: dpop})
+
+			got := call(t, m.NamedToken("orders").Client(bg(t)), orders)
+			if got.Subject != "alice" || got.Scope != oidcprovider.OrdersRead || got.Bound != dpop {
+				t.Fatalf("the orders API saw %+v; want alice with scope %s, bound %t", got, oidcprovider.OrdersRead, dpop)
+			}
+			got = call(t, m.NamedToken("billing").Client(bg(t)), billing)
+			if got.Scope != oidcprovider.BillingRead || got.Bound != dpop {
+				t.Fatalf("the billing API saw %+v; want scope %s, bound %t", got, oidcprovider.BillingRead, dpop)
+			}
+			// Each token is for its own API only.
+			if _, err := m.NamedToken("orders").Credentials(bg(t), time.Second); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := m.NamedToken("orders").Client(bg(t)).Get(billing.URL + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("the billing API answered the orders token with %d; want 401", resp.StatusCode)
+			}
+
+			list, err := m.Tokens(bg(t))
+			if err != nil || len(list) != 2 || list[0].Name != "billing" || list[1].Name != "orders" {
+				t.Fatalf("Tokens gave %+v, %v; want billing and orders", list, err)
+			}
+			if list[1].Audience != oidcprovider.OrdersAPI || list[1].Bound != dpop || time.Until(list[1].Expiry) < 30*time.Second {
+				t.Fatalf("the orders token is listed as %+v", list[1])
+			}
+			// Each named token rotated the refresh token: the session holds
+			// the newest, and renews with it.
+			current, _ := m.Current(bg(t))
+			if current.RefreshToken == creds.RefreshToken {
+				t.Fatal("the session still holds the refresh token from sign-in; want the rotated one")
+			}
+			if _, err := m.Renew(bg(t)); err != nil {
+				t.Fatalf("renewal after named tokens: %v", err)
+			}
+			// The session's own token works with the provider's userinfo.
+			p, _ := m.Provider(bg(t))
+			resp, err = m.Client(bg(t)).Get(p.UserinfoEndpoint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("userinfo answered %d (%s)", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+			}
+			if dpop && (orders.Challenged() == 0 || billing.Challenged() == 0) {
+				t.Fatal("the APIs never challenged for a nonce; the test does not show the retry")
+			}
+		})
+	}
+}
+
+func TestNamedTokenDPoPProofsAreFreshAndNoncesRemembered(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	m := e.manager(manual, withAPIs, withDPoP)
+	e.login(m)
+	orders := apiserver.Start(t, e.peer.issuer, oidcprovider.OrdersAPI, apiserver.Options{RequireNonce: true})
+	client := m.NamedToken("orders").Client(bg(t))
+	for range 3 {
+		call(t, client, orders)
+	}
+	if n := orders.Challenged(); n != 1 {
+		t.Fatalf("the API challenged %d times for 3 requests; want once, then the nonce remembered", n)
+	}
+	orders.RotateNonce()
+	call(t, client, orders)
+	if n := orders.Challenged(); n != 2 {
+		t.Fatalf("a rotated nonce was challenged %d times in all; want 2", n)
+	}
+	// A header is for one request: sent twice, its proof is a replay.
+	h, err := m.NamedToken("orders").Header(bg(t), http.MethodPost, orders.URL+"/orders?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h.Get("Authorization"), "DPoP ") || h.Get("DPoP") == "" {
+		t.Fatalf("header %v; want Authorization: DPoP and a DPoP proof", h)
+	}
+	for i, want := range []int{http.StatusOK, http.StatusUnauthorized} {
+		req, _ := http.NewRequest(http.MethodPost, orders.URL+"/orders?x=1", nil)
+		req.Header = h.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("sending the header a %d. time answered %d; want %d (refused: %v)", i+1, resp.StatusCode, want, orders.Rejected())
+		}
+	}
+	// A proof names its method and address.
+	req, _ := http.NewRequest(http.MethodGet, orders.URL+"/orders", nil)
+	h, _ = m.NamedToken("orders").Header(bg(t), http.MethodPost, orders.URL+"/orders")
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a POST proof on a GET answered %d; want 401", resp.StatusCode)
+	}
+}
+
+func TestNamedTokenOutsideTheGrantSaysToDeclareIt(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	m := e.manager(manual, func(c *Config) {
+		c.APIs = map[string]API{"orders": {Audience: oidcprovider.OrdersAPI, Scopes: []string{oidcprovider.OrdersRead}}}
+	})
+	e.login(m)
+	before, _ := m.Current(bg(t))
+	_, err := m.NamedTokenFor("billing", API{Audience: oidcprovider.BillingAPI, Scopes: []string{oidcprovider.BillingRead}}).Credentials(bg(t), time.Second)
+	if !errors.Is(err, ErrNotGranted) {
+		t.Fatalf("an API outside the grant gave %v; want ErrNotGranted", err)
+	}
+	if _, err := m.NamedToken("nothing").Credentials(bg(t), time.Second); !errors.Is(err, ErrUnknownAPI) {
+		t.Fatalf("an unknown name gave %v; want ErrUnknownAPI", err)
+	}
+	// The session is untouched, and the declared API still works.
+	after, err := m.Current(bg(t))
+	if err != nil || after.RefreshToken != before.RefreshToken {
+		t.Fatalf("the session changed after a refused named token: %v", err)
+	}
+	if _, err := m.NamedToken("orders").Credentials(bg(t), time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConcurrentRequestsForOneNameMakeOneTokenRequest(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	m := e.manager(manual, withAPIs, withDPoP)
+	e.login(m)
+	before := len(e.rec.grants("refresh_token"))
+	var wg sync.WaitGroup
+	tokens := make([]string, 100)
+	errs := make([]error, 100)
+	for i := range 100 {
+		wg.Go(func() {
+			c, err := m.NamedToken("orders").Credentials(bg(t), time.Second)
+			if err == nil {
+				tokens[i] = c.AccessToken
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	calls := e.rec.grants("refresh_token")[before:]
+	var ok int
+	for _, c := range calls {
+		if c.Status == http.StatusOK {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("100 concurrent requests for one name made %d successful token requests (%d in all, nonce challenges included); want 1", ok, len(calls))
+	}
+	for _, tok := range tokens {
+		if tok != tokens[0] {
+			t.Fatal("the concurrent callers got different tokens")
+		}
+	}
+}
+
+func TestTransportRenewsANamedTokenTheAPIRefuses(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	m := e.manager(manual, withAPIs)
+	e.login(m)
+	orders := apiserver.Start(t, e.peer.issuer, oidcprovider.OrdersAPI, apiserver.Options{})
+	first, err := m.NamedToken("orders").Credentials(bg(t), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders.RefuseNext(1)
+	body := strings.NewReader(url.Values{"item": {"tea"}}.Encode())
+	req, _ := http.NewRequestWithContext(bg(t), http.MethodPost, orders.URL+"/orders", body)
+	resp, err := m.NamedToken("orders").Client(bg(t)).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("after one invalid_token the request answered %d; want 200 with a new token", resp.StatusCode)
+	}
+	second, _ := m.NamedToken("orders").Credentials(bg(t), time.Second)
+	if second.AccessToken == first.AccessToken {
+		t.Fatal("the refused token is still held; want a new one")
+	}
+	orders.RefuseNext(2)
+	resp, err = m.NamedToken("orders").Client(bg(t)).Get(orders.URL + "/orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("refused twice, the request answered %d; want the 401 passed on after one retry", resp.StatusCode)
+	}
+}
+
+func TestNamedTokensRemoveAndRevoke(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	m := e.manager(manual, withAPIs)
+	e.login(m)
+	for _, name := range []string{"orders", "billing"} {
+		if _, err := m.NamedToken(name).Credentials(bg(t), time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.NamedToken("orders").Remove(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	if m.NamedToken("orders").Exists(bg(t)) || !m.NamedToken("billing").Exists(bg(t)) {
+		t.Fatal("after removing orders, want billing alone held")
+	}
+	// Another Manager on the store (another process) sees the same.
+	other := e.manager(manual, withAPIs)
+	if list, _ := other.Tokens(bg(t)); len(list) != 1 || list[0].Name != "billing" {
+		t.Fatalf("another Manager lists %+v; want billing alone", list)
+	}
+	// oidc-provider checks no JWT access token itself, so it cannot
+	// revoke one: the token goes locally, and the error says so.
+	if err := m.NamedToken("billing").Revoke(bg(t)); !errors.Is(err, ErrRevocationUnsupported) {
+		t.Fatalf("revoking a JWT access token gave %v; want ErrRevocationUnsupported", err)
+	}
+	if list, _ := m.Tokens(bg(t)); len(list) != 0 {
+		t.Fatalf("after revoking billing, %+v held; want none", list)
+	}
+	for _, name := range []string{"orders", "billing"} {
+		if _, err := m.NamedToken(name).Credentials(bg(t), time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.RemoveTokens(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := m.Tokens(bg(t)); len(list) != 0 {
+		t.Fatalf("after RemoveTokens, %+v held; want none", list)
+	}
+	if !m.HasValid(bg(t), time.Second) {
+		t.Fatal("RemoveTokens ended the session; want it kept")
+	}
+}

@@ -1,0 +1,113 @@
+package session
+
+import (
+	"context"
+	"errors"
+)
+
+// The DPoP key of a session: made at sign-in (see newSignInKey), stored
+// beside the credentials, and named in them by its thumbprint. A session
+// whose key is gone or changed cannot use its tokens: it ends, with
+// [ErrDPoPKeyMissing] or [ErrDPoPKeyChanged] as its reason.
+
+// newSignInKey is the key for a sign-in: a fresh one with [Config.DPoP],
+// nil without.
+func (m *Manager) newSignInKey() (*dpopKey, error) {
+	if !m.cfg.DPoP {
+		return nil, nil
+	}
+	return newDPoPKey()
+}
+
+// readKeyFor reads the stored key and checks it against c: nil, nil when
+// c is not bound; an error wrapping [ErrSignInRequired] when the key is
+// gone or another; the store's error when it cannot be read.
+func (m *Manager) readKeyFor(ctx context.Context, c *Credentials) (*dpopKey, error) {
+	if c == nil || c.KeyThumbprint == "" {
+		return nil, nil
+	}
+	k, err := m.vault.readKey(ctx)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, ErrDPoPKeyMissing
+	case errors.Is(err, ErrCorruptValue):
+		return nil, ErrDPoPKeyChanged
+	case err != nil:
+		return nil, err
+	case k.thumbprint != c.KeyThumbprint:
+		return nil, ErrDPoPKeyChanged
+	}
+	return k, nil
+}
+
+// keyLocked is c's key, read from the store again under the lock, so that
+// a key removed while this process held it in memory ends the session at
+// the next renewal.
+func (m *Manager) keyLocked(ctx context.Context, c *Credentials) (*dpopKey, error) {
+	k, err := m.readKeyFor(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if m.creds != nil && m.creds.KeyThumbprint == c.KeyThumbprint {
+		m.key = k
+	}
+	m.mu.Unlock()
+	return k, nil
+}
+
+// keyFor is c's key, from memory once read. When the store's key does not
+// fit c, it checks again under the lock (a sign-in elsewhere writes a new
+// key, then new credentials) and ends the session when it still does not.
+func (m *Manager) keyFor(ctx context.Context, c *Credentials) (*dpopKey, error) {
+	if c.KeyThumbprint == "" {
+		return nil, nil
+	}
+	m.mu.Lock()
+	k := m.key
+	m.mu.Unlock()
+	if k != nil && k.thumbprint == c.KeyThumbprint {
+		return k, nil
+	}
+	k, err := m.readKeyFor(ctx, c)
+	if err == nil || !errors.Is(err, ErrSignInRequired) {
+		if k != nil {
+			m.mu.Lock()
+			m.key = k
+			m.mu.Unlock()
+		}
+		return k, err
+	}
+	return m.checkKeyLocked(ctx, c)
+}
+
+// checkKeyLocked takes the lock and checks the stored credentials against
+// the stored key: when they fit, they are adopted; when they do not, the
+// session ends with the reason. It returns the key of c when c is still
+// the session.
+func (m *Manager) checkKeyLocked(ctx context.Context, c *Credentials) (*dpopKey, error) {
+	lock, err := m.vault.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.release()
+	current, err := m.syncLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if current == nil {
+		return nil, ErrSignedOutElsewhere
+	}
+	k, err := m.keyLocked(ctx, current)
+	if errors.Is(err, ErrSignInRequired) {
+		m.endLocked(ctx, current, err)
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if current.KeyThumbprint != c.KeyThumbprint {
+		return nil, errors.New("the session changed in another program; try again")
+	}
+	return k, nil
+}
