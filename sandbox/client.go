@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"regexp"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -35,12 +36,14 @@ func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorith
 // KeySet implements op.Storage.
 func (s *storage) KeySet(context.Context) ([]op.Key, error) { return []op.Key{publicKey{s.st}}, nil }
 
-// GetClientByClientID implements op.Storage.
-func (s *storage) GetClientByClientID(_ context.Context, clientID string) (op.Client, error) {
+// GetClientByClientID implements op.Storage. A token for an API (asked
+// for with resource) is a JWT, which the API checks with the sandbox's
+// published keys; the session's own tokens stay opaque.
+func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
 	if clientID != ClientID {
 		return nil, notFound{"client"}
 	}
-	return &client{loginURL: s.loginURL}, nil
+	return &client{loginURL: s.loginURL, jwt: extrasOf(ctx).resource != ""}, nil
 }
 
 // AuthorizeClientIDSecret implements op.Storage: the one client is public.
@@ -49,7 +52,10 @@ func (s *storage) AuthorizeClientIDSecret(context.Context, string, string) error
 }
 
 // client is Latch's client registration.
-type client struct{ loginURL func(string) string }
+type client struct {
+	loginURL func(string) string
+	jwt      bool // access tokens are JWTs
+}
 
 func (c *client) GetID() string                       { return ClientID }
 func (c *client) RedirectURIs() []string              { return []string{"http://127.0.0.1/callback"} }
@@ -62,18 +68,30 @@ func (c *client) ResponseTypes() []oidc.ResponseType {
 func (c *client) GrantTypes() []oidc.GrantType {
 	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeDeviceCode}
 }
-func (c *client) LoginURL(id string) string           { return c.loginURL(id) }
-func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
-func (c *client) IDTokenLifetime() time.Duration      { return time.Hour }
-func (c *client) DevMode() bool                       { return false }
+func (c *client) LoginURL(id string) string { return c.loginURL(id) }
+func (c *client) AccessTokenType() op.AccessTokenType {
+	if c.jwt {
+		return op.AccessTokenTypeJWT
+	}
+	return op.AccessTokenTypeBearer
+}
+func (c *client) IDTokenLifetime() time.Duration { return time.Hour }
+func (c *client) DevMode() bool                  { return false }
 func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
 func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
+
+// IsScopeAllowed allows the Management API's scopes, and any API's scope
+// of the form "resource:action" (orders:read): the sandbox takes every
+// API a sign-in names.
 func (c *client) IsScopeAllowed(scope string) bool {
-	return scope == ScopeReadCurrentUser || scope == ScopeUpdateCurrentUserMD
+	return scope == ScopeReadCurrentUser || scope == ScopeUpdateCurrentUserMD || apiScope.MatchString(scope)
 }
+
+var apiScope = regexp.MustCompile(`^[A-Za-z0-9_.-]+:[A-Za-z0-9_.*-]+$`)
+
 func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
 func (c *client) ClockSkew() time.Duration             { return 0 }

@@ -9,7 +9,7 @@ import (
 )
 
 // StoreDeviceAuthorization implements op.DeviceAuthorizationStorage.
-func (s *storage) StoreDeviceAuthorization(_ context.Context, clientID, deviceCode, userCode string, expires time.Time, scopes []string) error {
+func (s *storage) StoreDeviceAuthorization(ctx context.Context, clientID, deviceCode, userCode string, expires time.Time, scopes []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if clientID != ClientID {
@@ -24,7 +24,7 @@ func (s *storage) StoreDeviceAuthorization(_ context.Context, clientID, deviceCo
 	if _, ok := s.userCodes[userCode]; ok {
 		return op.ErrDuplicateUserCode
 	}
-	s.devices[deviceCode] = &deviceEntry{userCode: userCode, state: op.DeviceAuthorizationState{
+	s.devices[deviceCode] = &deviceEntry{userCode: userCode, resources: extrasOf(ctx).resources, state: op.DeviceAuthorizationState{
 		ClientID: clientID, Scopes: scopes, Expires: expires,
 	}}
 	s.userCodes[userCode] = deviceCode
@@ -44,6 +44,12 @@ func (s *storage) GetDeviceAuthorizatonState(_ context.Context, clientID, device
 		// A device code yields tokens once.
 		delete(s.devices, deviceCode)
 		delete(s.userCodes, d.userCode)
+	}
+	if st.Done && len(d.resources) > 0 {
+		if s.approved == nil {
+			s.approved = map[*op.DeviceAuthorizationState][]string{}
+		}
+		s.approved[&st] = d.resources
 	}
 	return &st, nil
 }

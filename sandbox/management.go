@@ -45,12 +45,10 @@ func (s *Server) onUser(w http.ResponseWriter, r *http.Request) {
 		mgmtError(w, http.StatusMethodNotAllowed, "method_not_allowed", "Use GET or PATCH")
 		return
 	}
-	at, status, code, msg := s.authorize(r)
-	if at == nil {
-		if status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="latch-sandbox"`)
-		}
-		mgmtError(w, status, code, msg)
+	at, _, authErr := s.presented(r)
+	if authErr != nil {
+		authErr.challenge(w)
+		mgmtError(w, http.StatusUnauthorized, "", authErr.msg)
 		return
 	}
 	if !slices.Contains(at.Scopes, scope) {
@@ -80,28 +78,6 @@ func (s *Server) onUser(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(fields)
-}
-
-// authorize checks the bearer token and returns its record, or the status
-// and message to answer with.
-func (s *Server) authorize(r *http.Request) (*accessToken, int, string, string) {
-	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || raw == "" {
-		return nil, http.StatusUnauthorized, "", "Missing authentication"
-	}
-	plain, err := s.provider.Crypto().Decrypt(raw)
-	if err != nil {
-		return nil, http.StatusUnauthorized, "", "Invalid token"
-	}
-	tokenID, subject, ok := strings.Cut(plain, ":")
-	if !ok {
-		return nil, http.StatusUnauthorized, "", "Invalid token"
-	}
-	at, err := s.storage.accessTokenByID(tokenID)
-	if err != nil || at.Subject != subject {
-		return nil, http.StatusUnauthorized, "", "Expired or revoked token"
-	}
-	return at, 0, "", ""
 }
 
 // userRecord is the user as the Management API shows it.

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"latch/internal/dpopcheck"
 	"log/slog"
 	"net"
 	"net/http"
@@ -93,6 +94,8 @@ type Server struct {
 	host     string // the issuer's host, the only one answered
 	done     chan struct{}
 	once     sync.Once
+	// replays holds the DPoP proofs accepted lately: each is good once.
+	replays dpopcheck.Replays
 }
 
 // New reads (or creates) the state and prepares the server; Start listens.
@@ -208,7 +211,7 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.HandleFunc("GET "+identityPath, s.onIdentity)
 	mux.HandleFunc("GET "+endSessionPath, s.onEndSession)
 	mux.HandleFunc("POST "+endSessionPath, s.confirmedEndSession(provider))
-	mux.Handle("/", provider)
+	mux.Handle("/", s.extend(provider))
 	s.http = &http.Server{Handler: s.guard(mux), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(s.done)

@@ -44,6 +44,9 @@ type grant struct {
 	ClientID string    `json:"client_id"`
 	AuthTime time.Time `json:"auth_time"`
 	AMR      []string  `json:"amr,omitempty"`
+	// Resources are the APIs the sign-in asked for (RFC 8707): the only
+	// ones a refresh token of the grant gets tokens for.
+	Resources []string `json:"resources,omitempty"`
 }
 
 type refreshToken struct {
@@ -55,6 +58,9 @@ type refreshToken struct {
 	// Rotated is set once the token has been exchanged; presenting it again
 	// is reuse, and revokes the grant.
 	Rotated bool `json:"rotated,omitempty"`
+	// JKT is the thumbprint of the DPoP key the token is bound to: a
+	// refresh must carry a proof of that key (RFC 9449 section 5).
+	JKT string `json:"jkt,omitempty"`
 }
 
 type accessToken struct {
@@ -65,6 +71,8 @@ type accessToken struct {
 	Scopes   []string  `json:"scopes"`
 	Audience []string  `json:"aud"`
 	Expiry   time.Time `json:"expiry"`
+	// JKT is the thumbprint of the DPoP key the token is bound to.
+	JKT string `json:"jkt,omitempty"`
 }
 
 func hashToken(token string) string {

@@ -37,11 +37,15 @@ type storage struct {
 	codes        map[string]string // code -> auth request ID
 	devices      map[string]*deviceEntry
 	userCodes    map[string]string // user code -> device code
+	// approved holds the resources of device authorizations handed to the
+	// engine approved, until it makes their tokens.
+	approved map[*op.DeviceAuthorizationState][]string
 }
 
 type deviceEntry struct {
-	userCode string
-	state    op.DeviceAuthorizationState
+	userCode  string
+	resources []string
+	state     op.DeviceAuthorizationState
 }
 
 func (s *storage) persistLocked() error {
@@ -61,6 +65,8 @@ type authRequest struct {
 	ResponseMode  oidc.ResponseMode
 	CodeChallenge *oidc.CodeChallenge
 	Audience      []string
+	Resources     []string // asked for with the resource parameter
+	DPoPJKT       string   // the DPoP key the code is bound to
 	Subject       string
 	AuthTime      time.Time
 	Created       time.Time
@@ -83,19 +89,43 @@ func (a *authRequest) GetState() string                      { return a.State }
 func (a *authRequest) GetSubject() string                    { return a.Subject }
 func (a *authRequest) Done() bool                            { return a.done }
 
-// refreshRequest is what a refresh token stands for.
+// refreshRequest is what a refresh token stands for, and the one API a
+// token is asked for with it, if any.
 type refreshRequest struct {
-	token  *refreshToken
-	grant  *grant
-	scopes []string
+	token    *refreshToken
+	grant    *grant
+	scopes   []string
+	resource string
 }
 
-func (r *refreshRequest) GetAMR() []string                 { return r.grant.AMR }
-func (r *refreshRequest) GetAudience() []string            { return r.token.Audience }
-func (r *refreshRequest) GetAuthTime() time.Time           { return r.grant.AuthTime }
-func (r *refreshRequest) GetClientID() string              { return r.grant.ClientID }
-func (r *refreshRequest) GetScopes() []string              { return r.scopes }
-func (r *refreshRequest) GetSubject() string               { return r.grant.Subject }
+func (r *refreshRequest) GetAMR() []string       { return r.grant.AMR }
+func (r *refreshRequest) GetAuthTime() time.Time { return r.grant.AuthTime }
+func (r *refreshRequest) GetClientID() string    { return r.grant.ClientID }
+func (r *refreshRequest) GetSubject() string     { return r.grant.Subject }
+
+// GetAudience is the API asked for, else the session's audience.
+func (r *refreshRequest) GetAudience() []string {
+	if r.resource != "" {
+		return []string{r.resource}
+	}
+	return r.token.Audience
+}
+
+// GetScopes are the scopes of the token: for an API, without the OpenID
+// ones, which are for the session alone.
+func (r *refreshRequest) GetScopes() []string {
+	if r.resource == "" {
+		return r.scopes
+	}
+	return slices.DeleteFunc(slices.Clone(r.scopes), func(s string) bool {
+		switch s {
+		case oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, oidc.ScopePhone, oidc.ScopeAddress:
+			return true
+		}
+		return false
+	})
+}
+
 func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.scopes = scopes }
 
 type notFound struct{ what string }
@@ -104,7 +134,7 @@ func (e notFound) Error() string { return e.what + " not found" }
 func (notFound) IsNotFound()     {}
 
 // CreateAuthRequest implements op.Storage. It requires PKCE with S256.
-func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, userID string) (op.AuthRequest, error) {
+func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, userID string) (op.AuthRequest, error) {
 	if slices.Contains(req.Prompt, oidc.PromptNone) {
 		return nil, oidc.ErrLoginRequired()
 	}
@@ -125,6 +155,8 @@ func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, us
 		CodeChallenge: &oidc.CodeChallenge{Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod},
 		Subject:       userID,
 		Created:       s.now(),
+		Resources:     extrasOf(ctx).resources,
+		DPoPJKT:       extrasOf(ctx).dpopJKT,
 	}
 	for id, old := range s.authRequests { // forget abandoned sign-ins
 		if s.now().Sub(old.Created) > 30*time.Minute {
@@ -192,21 +224,25 @@ func (s *storage) completeLogin(id, username string) error {
 	return nil
 }
 
-func (s *storage) newAccessTokenLocked(g *grant, scopes, audience []string) *accessToken {
+func (s *storage) newAccessTokenLocked(g *grant, scopes, audience []string, jkt string) *accessToken {
 	at := &accessToken{
 		ID: randomID(), GrantID: g.ID, Subject: g.Subject, ClientID: g.ClientID,
-		Scopes: scopes, Audience: audience, Expiry: s.now().Add(s.accessTTL),
+		Scopes: scopes, Audience: audience, Expiry: s.now().Add(s.accessTTL), JKT: jkt,
 	}
 	s.st.Access[at.ID] = at
 	return at
 }
 
 // CreateAccessToken implements op.Storage (flows without a refresh token).
-func (s *storage) CreateAccessToken(_ context.Context, req op.TokenRequest) (string, time.Time, error) {
+func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	jkt, err := boundKey(ctx, req)
+	if err != nil {
+		return "", time.Time{}, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := s.grantForLocked(req)
-	at := s.newAccessTokenLocked(g, req.GetScopes(), req.GetAudience())
+	at := s.newAccessTokenLocked(g, req.GetScopes(), req.GetAudience(), jkt)
 	if err := s.persistLocked(); err != nil {
 		return "", time.Time{}, err
 	}
@@ -218,9 +254,11 @@ func (s *storage) grantForLocked(req op.TokenRequest) *grant {
 	g := &grant{ID: randomID(), Subject: req.GetSubject(), AuthTime: s.now(), AMR: []string{"pwd"}}
 	switch r := req.(type) {
 	case *authRequest:
-		g.ClientID, g.AuthTime = r.ClientID, r.AuthTime
+		g.ClientID, g.AuthTime, g.Resources = r.ClientID, r.AuthTime, r.Resources
 	case *op.DeviceAuthorizationState:
 		g.ClientID, g.AuthTime, g.AMR = r.ClientID, r.AuthTime, r.AMR
+		g.Resources = s.approved[r]
+		delete(s.approved, r)
 	case *refreshRequest:
 		return r.grant
 	}
@@ -231,10 +269,15 @@ func (s *storage) grantForLocked(req op.TokenRequest) *grant {
 // CreateAccessAndRefreshTokens implements op.Storage. A refresh rotates the
 // token: the presented one is spent, and presenting it again revokes the
 // grant.
-func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	jkt, err := boundKey(ctx, req)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var g *grant
+	next := &refreshToken{ID: randomID(), Scopes: req.GetScopes(), Audience: req.GetAudience(), JKT: jkt, Expiry: s.now().Add(s.refreshTTL)}
 	if current == "" {
 		g = s.grantForLocked(req)
 	} else {
@@ -245,28 +288,61 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 			return "", "", time.Time{}, err
 		}
 		rt.Rotated, g = true, live
+		// The next refresh token stands for the whole grant, as the one
+		// spent did, whatever one token was asked for.
+		next.Scopes, next.Audience, next.JKT = rt.Scopes, rt.Audience, rt.JKT
 	}
-	at := s.newAccessTokenLocked(g, req.GetScopes(), req.GetAudience())
+	next.GrantID = g.ID
+	at := s.newAccessTokenLocked(g, req.GetScopes(), req.GetAudience(), jkt)
 	token := randomID() + randomID()
-	s.st.Refresh[hashToken(token)] = &refreshToken{
-		ID: randomID(), GrantID: g.ID, Scopes: req.GetScopes(), Audience: req.GetAudience(),
-		Expiry: s.now().Add(s.refreshTTL),
-	}
+	s.st.Refresh[hashToken(token)] = next
 	if err := s.persistLocked(); err != nil {
 		return "", "", time.Time{}, err
 	}
 	return at.ID, token, at.Expiry, nil
 }
 
-// TokenRequestByRefreshToken implements op.Storage, with reuse detection.
-func (s *storage) TokenRequestByRefreshToken(_ context.Context, token string) (op.RefreshTokenRequest, error) {
+// TokenRequestByRefreshToken implements op.Storage, with reuse detection,
+// the DPoP binding of the token, and the API a token is asked for.
+func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	e := extrasOf(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rt, g, err := s.liveRefreshLocked(token)
 	if err != nil {
 		return nil, err
 	}
-	return &refreshRequest{token: rt, grant: g, scopes: rt.Scopes}, nil
+	if rt.JKT != "" && rt.JKT != e.proofJKT {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is bound to a DPoP key, and the request carries no proof of it")
+	}
+	if e.resource != "" && !slices.Contains(g.Resources, e.resource) {
+		return nil, oidc.ErrInvalidTarget().WithDescription("the sign-in did not ask for this resource; ask for it at sign-in")
+	}
+	return &refreshRequest{token: rt, grant: g, scopes: rt.Scopes, resource: e.resource}, nil
+}
+
+// granted reports whether the grant of a live refresh token includes the
+// resource.
+func (s *storage) granted(token, resource string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rt, ok := s.st.Refresh[hashToken(token)]
+	if !ok || rt.Rotated {
+		return true // the engine refuses the token itself
+	}
+	g, ok := s.st.Grants[rt.GrantID]
+	return !ok || slices.Contains(g.Resources, resource)
+}
+
+// boundKey is the DPoP key that the tokens made for req are bound to: the
+// key of the request's proof. A code bound to a key at sign-in
+// (dpop_jkt) needs a proof of that key.
+func boundKey(ctx context.Context, req op.TokenRequest) (string, error) {
+	jkt := extrasOf(ctx).proofJKT
+	if a, ok := req.(*authRequest); ok && a.DPoPJKT != "" && a.DPoPJKT != jkt {
+		return "", oidc.ErrInvalidGrant().WithDescription("the authorization code is bound to another DPoP key")
+	}
+	return jkt, nil
 }
 
 // liveRefreshLocked finds a refresh token that may be spent, and its grant.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
 func (s *storage) setUserinfo(info *oidc.UserInfo, subject string, scopes []string) error {
@@ -88,6 +90,17 @@ func (s *storage) SetIntrospectionFromToken(_ context.Context, resp *oidc.Intros
 // GetPrivateClaimsFromScopes implements op.Storage: no private claims.
 func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
 	return nil, nil
+}
+
+// GetPrivateClaimsFromRequest implements op.CanGetPrivateClaimsFromRequest:
+// the JWT access token of an API carries its scopes (RFC 9068) and, when
+// bound, the thumbprint of its DPoP key (RFC 9449 section 6.1).
+func (s *storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, scopes []string) (map[string]any, error) {
+	claims := map[string]any{"scope": strings.Join(scopes, " ")}
+	if jkt := extrasOf(ctx).proofJKT; jkt != "" {
+		claims["cnf"] = map[string]string{"jkt": jkt}
+	}
+	return claims, nil
 }
 
 // GetKeyByIDAndClientID implements op.Storage: no JWT client assertions.

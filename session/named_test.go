@@ -43,17 +43,35 @@ func call(t *testing.T, client *http.Client, api *apiserver.Server) apiserver.An
 	return a
 }
 
+// forEachPeerAndBinding runs f against each real provider, with bearer
+// tokens and with DPoP.
+func forEachPeerAndBinding(t *testing.T, f func(t *testing.T, e *env, dpop bool)) {
+	forEachPeer(t, time.Minute, func(t *testing.T, e *env) {
+		for _, dpop := range []bool{false, true} {
+			t.Run(map[bool]string{false: "bearer", true: "dpop"}[dpop], func(t *testing.T) {
+				// Each binding signs in on its own store.
+				f(t, newEnvOn(t, e.peer), dpop)
+			})
+		}
+	})
+}
+
 func TestNamedTokensForTwoAPIsFromOneSignIn(t *testing.T) {
-	for _, dpop := range []bool{false, true} {
-		t.Run(map[bool]string{false: "bearer", true: "dpop"}[dpop], func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t, time.Minute)
+	forEachPeerAndBinding(t, func(t *testing.T, e *env, dpop bool) {
+		{
 			m := e.manager(manual, withAPIs, func(c *Config) { c.DPoP = dpop })
 			creds := e.login(m)
 			if creds.Bound() != dpop {
 				t.Fatalf("the session's token type is %q; want DPoP %t", creds.TokenType, dpop)
 			}
 			if dpop {
+				// The refresh token is bound too: without a proof of the
+				// key, it is refused.
+				if code := e.refreshDirectly(creds.RefreshToken); code != "invalid_grant" {
+					t.Fatalf("the bound refresh token without a proof answered %q; want invalid_grant", code)
+				}
+			}
+			if dpop && e.peer.name == "oidc-provider" {
 				// The provider requires nonces: the code exchange was
 				// challenged once, and sent again with the nonce.
 				codes := e.rec.grants("authorization_code")
@@ -65,7 +83,7 @@ func TestNamedTokensForTwoAPIsFromOneSignIn(t *testing.T) {
 			billing := apiserver.Start(t, e.peer.issuer, oidcprovider.BillingAPI, apiserver.Options{RequireNonce: dpop})
 
 			got := call(t, m.NamedToken("orders").Client(bg(t)), orders)
-			if got.Subject != "alice" || got.Scope != oidcprovider.OrdersRead || got.Bound != dpop {
+			if got.Subject != e.peer.subject || got.Scope != oidcprovider.OrdersRead || got.Bound != dpop {
 				t.Fatalf("the orders API saw %+v; want alice with scope %s, bound %t", got, oidcprovider.OrdersRead, dpop)
 			}
 			got = call(t, m.NamedToken("billing").Client(bg(t)), billing)
@@ -114,8 +132,8 @@ func TestNamedTokensForTwoAPIsFromOneSignIn(t *testing.T) {
 			if dpop && (orders.Challenged() == 0 || billing.Challenged() == 0) {
 				t.Fatal("the APIs never challenged for a nonce; the test does not show the retry")
 			}
-		})
-	}
+		}
+	})
 }
 
 func TestNamedTokenDPoPProofsAreFreshAndNoncesRemembered(t *testing.T) {
@@ -170,7 +188,10 @@ func TestNamedTokenDPoPProofsAreFreshAndNoncesRemembered(t *testing.T) {
 }
 
 func TestNamedTokenOutsideTheGrantSaysToDeclareIt(t *testing.T) {
-	e := newEnv(t, time.Minute)
+	forEachPeer(t, time.Minute, testNamedTokenOutsideTheGrant)
+}
+
+func testNamedTokenOutsideTheGrant(t *testing.T, e *env) {
 	m := e.manager(manual, func(c *Config) {
 		c.APIs = map[string]API{"orders": {Audience: oidcprovider.OrdersAPI, Scopes: []string{oidcprovider.OrdersRead}}}
 	})
@@ -194,7 +215,10 @@ func TestNamedTokenOutsideTheGrantSaysToDeclareIt(t *testing.T) {
 }
 
 func TestConcurrentRequestsForOneNameMakeOneTokenRequest(t *testing.T) {
-	e := newEnv(t, time.Minute)
+	forEachPeer(t, time.Minute, testConcurrentNamedRequests)
+}
+
+func testConcurrentNamedRequests(t *testing.T, e *env) {
 	m := e.manager(manual, withAPIs, withDPoP)
 	e.login(m)
 	before := len(e.rec.grants("refresh_token"))
@@ -267,7 +291,10 @@ func TestTransportRenewsANamedTokenTheAPIRefuses(t *testing.T) {
 }
 
 func TestNamedTokensRemoveAndRevoke(t *testing.T) {
-	e := newEnv(t, time.Minute)
+	forEachPeer(t, time.Minute, testNamedTokensRemoveAndRevoke)
+}
+
+func testNamedTokensRemoveAndRevoke(t *testing.T, e *env) {
 	m := e.manager(manual, withAPIs)
 	e.login(m)
 	for _, name := range []string{"orders", "billing"} {
@@ -287,9 +314,14 @@ func TestNamedTokensRemoveAndRevoke(t *testing.T) {
 		t.Fatalf("another Manager lists %+v; want billing alone", list)
 	}
 	// oidc-provider checks no JWT access token itself, so it cannot
-	// revoke one: the token goes locally, and the error says so.
-	if err := m.NamedToken("billing").Revoke(bg(t)); !errors.Is(err, ErrRevocationUnsupported) {
-		t.Fatalf("revoking a JWT access token gave %v; want ErrRevocationUnsupported", err)
+	// revoke one: the token goes locally, and the error says so. The
+	// sandbox keeps a record of each, and revokes it.
+	revoked := m.NamedToken("billing").Revoke(bg(t))
+	if e.peer.name == "oidc-provider" && !errors.Is(revoked, ErrRevocationUnsupported) {
+		t.Fatalf("revoking a JWT access token at oidc-provider gave %v; want ErrRevocationUnsupported", revoked)
+	}
+	if e.peer.name == "sandbox" && revoked != nil {
+		t.Fatalf("revoking a named token at the sandbox: %v", revoked)
 	}
 	if list, _ := m.Tokens(bg(t)); len(list) != 0 {
 		t.Fatalf("after revoking billing, %+v held; want none", list)

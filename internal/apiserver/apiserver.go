@@ -9,14 +9,12 @@ package apiserver
 
 import (
 	"context"
-	"crypto"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"latch/internal/dpopcheck"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -26,7 +24,6 @@ import (
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
-	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -40,7 +37,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	nonce      string
-	seen       map[string]bool // proof jti
+	replays    dpopcheck.Replays
 	accepted   int
 	challenged int
 	rejected   []string
@@ -79,7 +76,7 @@ func Start(t testing.TB, issuer, audience string, opts Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{audience: audience, issuer: issuer, keys: keys, seen: map[string]bool{}}
+	s := &Server{audience: audience, issuer: issuer, keys: keys}
 	if opts.RequireNonce {
 		s.nonce = newNonce()
 	}
@@ -208,60 +205,23 @@ func (s *Server) check(r *http.Request, scheme, token string) (jwt.MapClaims, er
 	return claims, s.checkProof(r, token, jkt)
 }
 
-// checkProof verifies the DPoP proof of a request (RFC 9449 section 4.3).
+// checkProof verifies the DPoP proof of a request, its nonce and that it
+// is used once.
 func (s *Server) checkProof(r *http.Request, token, jkt string) error {
-	proofs := r.Header.Values("DPoP")
-	if len(proofs) != 1 {
-		return fmt.Errorf("%d DPoP proofs, want one", len(proofs))
+	proof, err := dpopcheck.Verify(r, "http://"+r.Host+r.URL.Path, token, time.Now())
+	if err != nil {
+		return err
 	}
-	var key jose.JSONWebKey
-	claims := jwt.MapClaims{}
-	parsed, err := jwt.ParseWithClaims(proofs[0], claims, func(t *jwt.Token) (any, error) {
-		if t.Header["typ"] != "dpop+jwt" {
-			return nil, fmt.Errorf("proof typ %v", t.Header["typ"])
-		}
-		raw, err := json.Marshal(t.Header["jwk"])
-		if err != nil {
-			return nil, err
-		}
-		if err := key.UnmarshalJSON(raw); err != nil {
-			return nil, fmt.Errorf("proof jwk: %w", err)
-		}
-		if !key.IsPublic() {
-			return nil, errors.New("the proof carries a private key")
-		}
-		return key.Key, nil
-	}, jwt.WithValidMethods([]string{"ES256", "RS256", "PS256", "EdDSA"}))
-	if err != nil || !parsed.Valid {
-		return fmt.Errorf("proof: %w", err)
-	}
-	thumb, err := key.Thumbprint(crypto.SHA256)
-	if err != nil || base64.RawURLEncoding.EncodeToString(thumb) != jkt {
+	if proof.Thumbprint != jkt {
 		return errors.New("the proof key is not the one the token is bound to")
 	}
-	if claims["htm"] != r.Method {
-		return fmt.Errorf("proof htm %v, want %s", claims["htm"], r.Method)
-	}
-	if want := "http://" + r.Host + r.URL.Path; claims["htu"] != want {
-		return fmt.Errorf("proof htu %v, want %s", claims["htu"], want)
-	}
-	iat, ok := claims["iat"].(float64)
-	if !ok || time.Since(time.Unix(int64(iat), 0)).Abs() > time.Minute {
-		return fmt.Errorf("proof iat %v is not recent", claims["iat"])
-	}
-	sum := sha256.Sum256([]byte(token))
-	if claims["ath"] != base64.RawURLEncoding.EncodeToString(sum[:]) {
-		return errors.New("proof ath does not match the token")
-	}
-	jti, _ := claims["jti"].(string)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.nonce != "" && claims["nonce"] != s.nonce {
+	if s.nonce != "" && proof.Nonce != s.nonce {
 		return &nonceChallenge{nonce: s.nonce}
 	}
-	if jti == "" || s.seen[jti] {
-		return fmt.Errorf("proof jti %q replayed", jti)
+	if !s.replays.Fresh(proof.JTI, time.Now()) {
+		return fmt.Errorf("proof jti %q replayed", proof.JTI)
 	}
-	s.seen[jti] = true
 	return nil
 }
