@@ -1,5 +1,5 @@
-// Package cli is Latch's command line: login, status, token, logout,
-// metadata and sandbox, and the launch of the desktop app. It works on the
+// Package cli is Latch's command line: login, status, token, tokens,
+// header, logout, metadata and sandbox, and the launch of the desktop app. It works on the
 // same [core.Session] and the same keychain entries as the desktop app, so
 // that signing in here signs in there.
 //
@@ -71,6 +71,8 @@ var commands = map[string]command{
 	"login":    loginCommand,
 	"status":   statusCommand,
 	"token":    tokenCommand,
+	"tokens":   tokensCommand,
+	"header":   headerCommand,
 	"logout":   logoutCommand,
 	"metadata": metadataCommand,
 	"sandbox":  sandboxCommand,
@@ -84,9 +86,10 @@ type runner struct {
 	settings core.Settings
 	file     string
 
-	verbose, device, noBrowser, noWindow, json, inMemory bool
-	minTTL, tokenTTL                                     time.Duration
-	addr                                                 string
+	verbose, device, noBrowser, noWindow, json, inMemory, remove bool
+	name                                                         string
+	minTTL, tokenTTL                                             time.Duration
+	addr                                                         string
 }
 
 // Run runs the command line with args (without the program name) and
@@ -197,6 +200,7 @@ func (r *runner) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&r.settings.Auth0Domain, "auth0-domain", "", "")
 	fs.StringVar(&r.settings.Sandbox, "sandbox", "", "")
 	fs.StringVar(&r.settings.SandboxAddr, "sandbox-addr", "", "")
+	fs.StringVar(&r.settings.DPoP, "dpop", "", "")
 	fs.StringVar(&r.file, "config", "", "")
 	fs.BoolVar(&r.verbose, "verbose", false, "")
 	fs.BoolVar(&r.inMemory, "in-memory", false, "")

@@ -9,6 +9,11 @@ Usage:
   latch login [--device] [--no-browser]   sign in
   latch status [--json]                   who is signed in, token expiry, session state
   latch token [--min-ttl DURATION]        print a valid access token, renewing first if needed
+  latch token --name NAME [--audience AUD] [--scopes "A B"] [--remove]
+                                          print (or remove) the named token for one API
+  latch tokens [--json]                   list the named tokens (never the tokens themselves)
+  latch header NAME METHOD URL            print the header lines for one request (NAME - for
+                                          the session's own token), for curl -H @-
   latch logout                            revoke at the provider and clear the keychain
   latch metadata get [--json]             print your user_metadata
   latch metadata set KEY=VALUE...         set keys (VALUE is JSON when it parses, else a string)
@@ -24,6 +29,8 @@ Provider flags (every command; environment variables in brackets):
   --auth0-domain D      Auth0 preset: derives all of the above from a domain [LATCH_AUTH0_DOMAIN]
   --sandbox BOOL        use the built-in sandbox provider [LATCH_SANDBOX]
   --sandbox-addr ADDR   the sandbox's loopback address [LATCH_SANDBOX_ADDR]
+  --dpop BOOL           bind tokens to a key kept in the keychain (DPoP); takes
+                        effect at the next sign-in [LATCH_DPOP]
   --config FILE         TOML config file (default: latch/config.toml in your config directory)
   --verbose             diagnostics on stderr (never tokens)
   --in-memory           keep the session in memory for this run only, not in the

@@ -35,7 +35,13 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // [Config.APIs] declares nor the store holds, and without an [API].
 var ErrUnknownAPI = errors.New("no API is declared under this name")
 
-// check says what is wrong with api, declared under name.
+// CheckAPI says what is wrong with api, declared under name, for a
+// provider that takes the parameter param ([Config.ResourceParameter]):
+// the checks of [New], for a program that reads declarations from its
+// own configuration.
+func CheckAPI(name string, api API, param string) error { return api.check(name, param) }
+
+// check is [CheckAPI].
 func (api API) check(name, param string) error {
 	if !validName.MatchString(name) {
 		return fmt.Errorf("the API name %q is not usable: use letters, digits, '.', '_' and '-'", name)

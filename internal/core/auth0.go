@@ -36,5 +36,9 @@ func (c *Config) applyAuth0(domain string) error {
 	if len(c.Scopes) == 0 {
 		c.Scopes, c.origin["scopes"] = Auth0Scopes, c.Origin("auth0_domain")
 	}
+	// Auth0 names the API of a token with audience (one per sign-in), and
+	// issues tokens for other APIs from the refresh token as the
+	// application's refresh token policies allow.
+	c.ResourceParameter = "audience"
 	return nil
 }

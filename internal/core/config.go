@@ -31,6 +31,14 @@ type Config struct {
 	Audience    string
 	Scopes      []string
 	MetadataAPI string
+	// APIs are the named tokens declared, by name ([apis.NAME] tables in
+	// the config file): sign-in asks for them too.
+	APIs map[string]session.API
+	// ResourceParameter names how a named token's API is asked for:
+	// "resource" (RFC 8707), or with the Auth0 preset "audience".
+	ResourceParameter string
+	// DPoP binds the tokens to a key kept in the keychain (RFC 9449).
+	DPoP bool
 	// Sandbox is true when the built-in sandbox provider is used: nothing
 	// else is configured, or the configuration asks for it.
 	Sandbox bool
@@ -60,6 +68,12 @@ type fileConfig struct {
 	Auth0Domain string   `toml:"auth0_domain"`
 	Sandbox     *bool    `toml:"sandbox"`
 	SandboxAddr string   `toml:"sandbox_addr"`
+	DPoP        *bool    `toml:"dpop"`
+	// APIs are [apis.NAME] tables.
+	APIs map[string]struct {
+		Audience string   `toml:"audience"`
+		Scopes   []string `toml:"scopes"`
+	} `toml:"apis"`
 }
 
 // DefaultConfigFile is config.toml in the "latch" folder of the user's
@@ -74,7 +88,7 @@ func DefaultConfigFile() string {
 
 // Settings are the values given on the command line, by flag name.
 type Settings struct {
-	Issuer, ClientID, Audience, Scopes, MetadataAPI, Auth0Domain, Sandbox, SandboxAddr string
+	Issuer, ClientID, Audience, Scopes, MetadataAPI, Auth0Domain, Sandbox, SandboxAddr, DPoP string
 	// Set names the flags given ("issuer", "client-id", ...): only those
 	// take precedence.
 	Set map[string]bool
@@ -111,13 +125,16 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 			return cfg, fmt.Errorf("config file %s: %w", file, err)
 		default:
 			if undecoded := md.Undecoded(); len(undecoded) > 0 {
-				return cfg, fmt.Errorf("config file %s: unknown key %q (known: issuer, client_id, audience, scopes, metadata_api, auth0_domain, sandbox, sandbox_addr)", file, undecoded[0].String())
+				return cfg, fmt.Errorf("config file %s: unknown key %q (known: issuer, client_id, audience, scopes, metadata_api, auth0_domain, sandbox, sandbox_addr, dpop, and [apis.NAME] tables with audience and scopes)", file, undecoded[0].String())
 			}
 		}
 	}
-	var fileSandbox string
+	var fileSandbox, fileDPoP string
 	if fc.Sandbox != nil {
 		fileSandbox = fmt.Sprint(*fc.Sandbox)
+	}
+	if fc.DPoP != nil {
+		fileDPoP = fmt.Sprint(*fc.DPoP)
 	}
 	pick := func(setting, flagName, flagValue, env, fileKey, fileValue string) string {
 		switch {
@@ -142,26 +159,51 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 	sandbox := pick("sandbox", "sandbox", flags.Sandbox, "LATCH_SANDBOX", "sandbox", fileSandbox)
 	cfg.SandboxAddr = pick("sandbox_addr", "sandbox-addr", flags.SandboxAddr, "LATCH_SANDBOX_ADDR", "sandbox_addr", fc.SandboxAddr)
 	cfg.Scopes = strings.Fields(strings.ReplaceAll(scopes, ",", " "))
+	dpop := pick("dpop", "dpop", flags.DPoP, "LATCH_DPOP", "dpop", fileDPoP)
+	cfg.ResourceParameter = "resource"
+	if len(fc.APIs) > 0 {
+		cfg.APIs = map[string]session.API{}
+		for name, api := range fc.APIs {
+			cfg.APIs[name] = session.API{Audience: api.Audience, Scopes: api.Scopes}
+		}
+		cfg.origin["apis"] = "[apis] in " + file
+	}
 
 	if domain != "" {
 		if err := cfg.applyAuth0(domain); err != nil {
 			return cfg, err
 		}
 	}
-	switch strings.ToLower(sandbox) {
-	case "":
-		cfg.Sandbox = cfg.Issuer == ""
-	case "true", "1", "yes", "on":
-		cfg.Sandbox = true
-	case "false", "0", "no", "off":
-		cfg.Sandbox = false
-	default:
-		return cfg, fmt.Errorf("%s: %q is not true or false", cfg.Origin("sandbox"), sandbox)
+	on, err := cfg.boolSetting("sandbox", sandbox, cfg.Issuer == "")
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Sandbox = on
+	if cfg.DPoP, err = cfg.boolSetting("dpop", dpop, false); err != nil {
+		return cfg, err
 	}
 	return cfg, cfg.check()
 }
 
+// boolSetting reads a true-or-false setting; empty means unset.
+func (c Config) boolSetting(setting, value string, unset bool) (bool, error) {
+	switch strings.ToLower(value) {
+	case "":
+		return unset, nil
+	case "true", "1", "yes", "on":
+		return true, nil
+	case "false", "0", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s: %q is not true or false", c.Origin(setting), value)
+}
+
 func (c Config) check() error {
+	for name, api := range c.APIs {
+		if err := session.CheckAPI(name, api, c.ResourceParameter); err != nil {
+			return fmt.Errorf("%s: %w", c.Origin("apis"), err)
+		}
+	}
 	if c.Sandbox {
 		return nil
 	}

@@ -54,6 +54,37 @@ func TestConfigAuth0Preset(t *testing.T) {
 	}
 }
 
+func TestConfigAPIsAndDPoP(t *testing.T) {
+	file := writeFile(t, `issuer = "https://id.example.test/"
+client_id = "c"
+dpop = true
+
+[apis.orders]
+audience = "https://orders.example.test/"
+scopes = ["orders:read", "orders:write"]
+
+[apis.billing]
+audience = "https://billing.example.test/"
+`)
+	cfg, err := LoadConfig(Settings{}, envOf(nil), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders := cfg.APIs["orders"]
+	if len(cfg.APIs) != 2 || orders.Audience != "https://orders.example.test/" || !slices.Equal(orders.Scopes, []string{"orders:read", "orders:write"}) {
+		t.Fatalf("APIs %+v; want orders and billing as the file declares them", cfg.APIs)
+	}
+	if !cfg.DPoP || cfg.ResourceParameter != "resource" {
+		t.Fatalf("DPoP %t, resource parameter %q; want DPoP on and RFC 8707's resource", cfg.DPoP, cfg.ResourceParameter)
+	}
+	// The environment turns DPoP off again; the Auth0 preset asks for APIs
+	// with audience.
+	cfg, err = LoadConfig(Settings{}, envOf(map[string]string{"LATCH_DPOP": "off", "LATCH_AUTH0_DOMAIN": "t.auth0.com"}), file)
+	if err != nil || cfg.DPoP || cfg.ResourceParameter != "audience" {
+		t.Fatalf("got DPoP %t, parameter %q, %v; want DPoP off (LATCH_DPOP) and audience (Auth0)", cfg.DPoP, cfg.ResourceParameter, err)
+	}
+}
+
 func TestConfigDefaultsToSandbox(t *testing.T) {
 	cfg, err := LoadConfig(Settings{}, envOf(nil), "")
 	if err != nil || !cfg.Sandbox {
@@ -81,6 +112,11 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"sandbox off, nothing else", "sandbox = false\n", nil, "no provider configured"},
 		{"bad sandbox value", "", map[string]string{"LATCH_SANDBOX": "maybe"}, `LATCH_SANDBOX: "maybe" is not true or false`},
 		{"bad auth0 domain", "", map[string]string{"LATCH_AUTH0_DOMAIN": "https://x/y", "LATCH_CLIENT_ID": "c"}, "LATCH_AUTH0_DOMAIN"},
+		{"bad dpop value", "dpop = \"sometimes\"\n", nil, "config file"},
+		{"API without audience", "[apis.orders]\nscopes = [\"a:b\"]\n", nil, `the API "orders" has no audience`},
+		{"API audience not a URI", "[apis.orders]\naudience = \"orders\"\n", nil, "not an absolute URI"},
+		{"unknown key in an API", "[apis.orders]\naudience = \"https://o.test/\"\nscope = [\"a:b\"]\n", nil, `unknown key "apis.orders.scope"`},
+		{"bad API name", "[apis.\"two words\"]\naudience = \"https://o.test/\"\n", nil, "is not usable"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := ""

@@ -61,6 +61,14 @@ func Describe(err error) string {
 		return "This provider cannot revoke sessions, so your refresh token stays valid there until it expires."
 	case errors.Is(err, session.ErrRevocationPending):
 		return "The provider could not be told yet; it will be the next time it can be reached."
+	case errors.Is(err, session.ErrNotGranted):
+		return "The sign-in did not ask for this API, so the provider will not issue a token for it. Declare it in the config file ([apis.NAME] with its audience and scopes) and sign in again."
+	case errors.Is(err, session.ErrUnknownAPI):
+		return "No API is declared under this name. Declare it in the config file ([apis.NAME] with its audience and scopes), or give its audience."
+	case errors.Is(err, session.ErrDPoPKeyMissing):
+		return "The key that binds your session to this computer is gone from the keychain, so the session has ended. Please sign in again."
+	case errors.Is(err, session.ErrDPoPKeyChanged):
+		return "The key in the keychain is not the one your session is bound to, so the session has ended. Please sign in again."
 	case errors.As(err, &provider):
 		return describeProvider(provider)
 	case errors.Is(err, session.ErrSignInTimedOut):
@@ -90,7 +98,7 @@ func Describe(err error) string {
 	case errors.As(err, &disc):
 		return sentence("The provider cannot be used: " + disc.Problem)
 	case errors.Is(err, session.ErrTokenType):
-		return "The provider issued a kind of token Latch does not send (only Bearer tokens are supported), so it was not accepted."
+		return "The provider issued a kind of token Latch does not send (Bearer, and DPoP when it is turned on), so it was not accepted."
 	case errors.Is(err, session.ErrInvalidIDToken):
 		return "The provider's answer could not be verified, so it was not accepted."
 	case errors.Is(err, session.ErrInvalidCallback):

@@ -90,6 +90,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Session, error) {
 	}
 	m, err := session.New(session.Config{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, Audience: cfg.Audience, Scopes: cfg.Scopes,
+		APIs: cfg.APIs, ResourceParameter: cfg.ResourceParameter, DPoP: cfg.DPoP,
 		Store: store, LockDir: opts.LockDir, Logger: log, ManualRenewal: opts.ManualRenewal,
 		HTTPClient: opts.HTTPClient,
 	})

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+var tokensCommand = command{
+	usage: `latch tokens [--json]
+
+Lists the named tokens held in the keychain: name, audience, scopes and
+expiry, never the tokens themselves. It does not touch the network.
+`,
+	flags: func(fs *flag.FlagSet, r *runner) { fs.BoolVar(&r.json, "json", false, "") },
+	run:   (*runner).tokens,
+}
+
+// tokenEntry is one named token in `latch tokens --json`.
+type tokenEntry struct {
+	Name     string    `json:"name"`
+	Audience string    `json:"audience"`
+	Scopes   []string  `json:"scopes"`
+	Expiry   time.Time `json:"expiry,omitzero"`
+	DPoP     bool      `json:"dpop"`
+}
+
+func (r *runner) tokens(args []string) error {
+	s, err := r.open(args, true)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	list, err := s.Manager.Tokens(r.ctx)
+	if err != nil {
+		return err
+	}
+	entries := make([]tokenEntry, 0, len(list))
+	for _, t := range list {
+		scopes := t.Scopes
+		if scopes == nil {
+			scopes = []string{}
+		}
+		entries = append(entries, tokenEntry{Name: t.Name, Audience: t.Audience, Scopes: scopes, Expiry: t.Expiry, DPoP: t.Bound})
+	}
+	if r.json {
+		enc := json.NewEncoder(r.env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(entries)
+	}
+	if len(entries) == 0 {
+		fmt.Fprintln(r.env.Stderr, "No named tokens are held. Get one with latch token --name NAME.")
+		return nil
+	}
+	w := tabwriter.NewWriter(r.env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tAUDIENCE\tSCOPES\tEXPIRES\tBINDING")
+	for _, e := range entries {
+		expires := "not announced"
+		if !e.Expiry.IsZero() {
+			expires = e.Expiry.Local().Format(time.DateTime)
+			if time.Until(e.Expiry) <= 0 {
+				expires += " (expired)"
+			}
+		}
+		binding := map[bool]string{true: "DPoP", false: "bearer"}[e.DPoP]
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", field(e.Name), field(e.Audience), field(strings.Join(e.Scopes, " ")), expires, binding)
+	}
+	return w.Flush()
+}
