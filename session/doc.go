@@ -39,6 +39,14 @@
 //
 //	resp, err := m.Client(ctx).Get("https://api.example.com/me")
 //
+// Named tokens are access tokens for other APIs, from the same sign-in
+// (declare them in [Config.APIs]); DPoP ([Config.DPoP]) binds every token
+// to a key that only this machine holds:
+//
+//	orders := m.NamedToken("orders")
+//	resp, err := orders.Client(ctx).Get("https://orders.example.com/v1/orders")
+//	h, err := m.Header(ctx, http.MethodGet, "https://api.example.com/me")
+//
 // [Manager.Credentials] returns the tokens themselves. Follow the
 // session's state (signed in, renewing, offline, ended and why) with
 // [Manager.Subscribe], and sign out with [Manager.Logout].

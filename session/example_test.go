@@ -89,3 +89,35 @@ func ExampleManager_TokenSource() {
 		resp.Body.Close()
 	}
 }
+
+// A program that calls two APIs declares them, and gets a token for each
+// from the one sign-in; with DPoP each request carries a proof of a key
+// kept in the keychain.
+func ExampleManager_NamedToken() {
+	m, err := session.New(session.Config{
+		Issuer:   "https://login.example.test",
+		ClientID: "example-client",
+		Store:    &session.MemoryStore{},
+		APIs: map[string]session.API{
+			"orders":  {Audience: "https://orders.example.test/", Scopes: []string{"orders:read"}},
+			"billing": {Audience: "https://billing.example.test/", Scopes: []string{"billing:read"}},
+		},
+		DPoP:          true,
+		ManualRenewal: true,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+	ctx := context.Background()
+	// Nobody is signed in yet: the token cannot be had, and no request is
+	// made.
+	_, err = m.NamedToken("orders").Credentials(ctx, time.Minute)
+	fmt.Println(errors.Is(err, session.ErrNoCredentials))
+	list, _ := m.Tokens(ctx)
+	fmt.Println(len(list), "named tokens held")
+	// Output:
+	// true
+	// 0 named tokens held
+}

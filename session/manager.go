@@ -56,8 +56,9 @@ type Manager struct {
 	nonces dpopNonces
 	// named are the named tokens held (nil: not read yet), and
 	// namedFlights their single flights, by name.
-	named        map[string]namedRecord
-	namedFlights map[string]*inflight
+	named         map[string]namedRecord
+	namedFlights  map[string]*inflight
+	namedRenewals map[string]*namedRenewal // nil with ManualRenewal
 
 	skew     skew        // the provider's clock minus ours
 	watcher  *watcher    // nil with ManualRenewal
@@ -93,7 +94,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if !cfg.ManualRenewal {
 		m.scheduler = newScheduler(cfg.Clock, cfg.RenewAt, cfg.Logger, m.scheduledRenewal,
-			func() { m.publish(StateEnded, ErrSessionExpired) })
+			func() { m.publish(StateEnded, ErrSessionExpired) }, (*Credentials).CanRenew)
 		go m.scheduler.run(m.ctx)
 		m.watcher = newWatcher(m.vault, m.log, m.followStore, cfg.pollStore)
 		go m.watcher.run(m.ctx)
@@ -109,6 +110,13 @@ func (m *Manager) Close() error {
 	if m.scheduler != nil {
 		<-m.scheduler.done
 		<-m.watcher.done
+	}
+	m.mu.Lock()
+	renewals := m.namedRenewals
+	m.namedRenewals = nil
+	m.mu.Unlock()
+	for _, r := range renewals {
+		<-r.s.done
 	}
 	m.events.closeAll()
 	return nil
@@ -278,7 +286,7 @@ func (m *Manager) setLocked(c *Credentials, dirty bool) {
 		m.dirtyFrom = m.creds.RefreshToken
 	}
 	if c == nil || m.creds == nil || c.SessionID != m.creds.SessionID {
-		m.named = nil // another session's, or none
+		m.setNamedLocked(nil) // another session's, or none
 	}
 	if c == nil || (m.key != nil && c.KeyThumbprint != m.key.thumbprint) {
 		m.key = nil

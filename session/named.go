@@ -134,7 +134,7 @@ func (t *NamedToken) Credentials(ctx context.Context, minTTL time.Duration) (*Cr
 	return m.namedFlight(t.name).do(ctx, func() (*Credentials, error) {
 		ctx, cancel := context.WithTimeout(m.ctx, renewTimeout)
 		defer cancel()
-		return m.requestNamed(ctx, t.name, t.api, minTTL)
+		return m.requestNamed(ctx, t.name, t.api, minTTL, "")
 	})
 }
 

@@ -351,3 +351,41 @@ func testNamedTokensRemoveAndRevoke(t *testing.T, e *env) {
 		t.Fatal("RemoveTokens ended the session; want it kept")
 	}
 }
+
+func TestNamedTokensAreRenewedAheadOfExpiry(t *testing.T) {
+	forEachPeer(t, 4*time.Second, func(t *testing.T, e *env) {
+		m := e.manager(withAPIs) // with the background scheduler
+		e.login(m)
+		first, err := m.NamedToken("orders").Credentials(bg(t), time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// At about 75% of its 4 s, the token is renewed in the background;
+		// a caller then finds the new one in memory, without a request.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			list, err := m.Tokens(bg(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) == 1 && list[0].Expiry.After(first.Expiry) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("10 s after a 4 s named token was issued it was not renewed: %+v", list)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		before := len(e.rec.grants("refresh_token"))
+		renewed, err := m.NamedToken("orders").Credentials(bg(t), time.Second)
+		if err != nil || renewed.AccessToken == first.AccessToken {
+			t.Fatalf("after the background renewal got %v; want the new token", err)
+		}
+		if n := len(e.rec.grants("refresh_token")); n != before {
+			t.Fatalf("the caller made %d token requests; want none (renewed ahead)", n-before)
+		}
+		if !m.HasValid(bg(t), 0) {
+			t.Fatal("the session itself is not valid after the named renewals")
+		}
+	})
+}

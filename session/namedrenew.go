@@ -44,8 +44,8 @@ func (m *Manager) namedRecords(ctx context.Context) (map[string]namedRecord, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.named == nil {
-		m.named = maps.Clone(records)
+	if m.named == nil && m.creds != nil {
+		m.setNamedLocked(records)
 	}
 	return records, nil
 }
@@ -53,8 +53,19 @@ func (m *Manager) namedRecords(ctx context.Context) (map[string]namedRecord, err
 // setNamed replaces the named tokens in memory.
 func (m *Manager) setNamed(records map[string]namedRecord) {
 	m.mu.Lock()
-	m.named = maps.Clone(records)
+	m.setNamedLocked(records)
 	m.mu.Unlock()
+}
+
+// setNamedLocked replaces the named tokens in memory (nil: not read yet)
+// and plans their renewal. m.mu is held.
+func (m *Manager) setNamedLocked(records map[string]namedRecord) {
+	if records == nil {
+		m.named = nil
+	} else {
+		m.named = maps.Clone(records)
+	}
+	m.planNamedLocked()
 }
 
 // namedFlight is the single flight of requests for the token name.
@@ -100,10 +111,11 @@ func (m *Manager) editNamed(ctx context.Context, edit func(map[string]namedRecor
 }
 
 // requestNamed gets the token name under the cross-process lock: the one
-// another process stored meanwhile when it is valid for minTTL, else a
-// new one from the provider. The refresh token that comes back is stored
+// another process stored meanwhile when it is valid for minTTL (and is not
+// replace, the token a renewal replaces), else a new one from the
+// provider. The refresh token that comes back is stored
 // as the session's first, since the one spent may be gone.
-func (m *Manager) requestNamed(ctx context.Context, name string, given *API, minTTL time.Duration) (*Credentials, error) {
+func (m *Manager) requestNamed(ctx context.Context, name string, given *API, minTTL time.Duration, replace string) (*Credentials, error) {
 	p, _, err := m.providers.get(ctx)
 	if err != nil {
 		return nil, err
@@ -143,7 +155,7 @@ func (m *Manager) requestNamed(ctx context.Context, name string, given *API, min
 	default:
 		return nil, fmt.Errorf("%w: %q", ErrUnknownAPI, name)
 	}
-	if held && rec.api().equal(api) {
+	if held && rec.api().equal(api) && rec.Token.AccessToken != replace {
 		if c := rec.credentials(); c.SessionID == current.SessionID && c.ValidFor(m.clock.Now(), minTTL) {
 			return c, nil // another process got it meanwhile
 		}

@@ -30,6 +30,10 @@ type scheduler struct {
 	log     *slog.Logger
 	renew   func(ctx context.Context) (retry time.Time, err error) // a forced renewal
 	expired func()                                                 // the credentials ran out
+	// canRenew says whether the credentials can still be renewed at now:
+	// the session's by their refresh token; a named token's by the
+	// session's.
+	canRenew func(c *Credentials, now time.Time) bool
 
 	wake chan struct{}
 	done chan struct{}
@@ -39,9 +43,9 @@ type scheduler struct {
 	due   time.Time // wall clock, without monotonic reading
 }
 
-func newScheduler(clock Clock, part float64, log *slog.Logger, renew func(context.Context) (time.Time, error), expired func()) *scheduler {
+func newScheduler(clock Clock, part float64, log *slog.Logger, renew func(context.Context) (time.Time, error), expired func(), canRenew func(*Credentials, time.Time) bool) *scheduler {
 	return &scheduler{
-		clock: clock, part: part, log: log, renew: renew, expired: expired,
+		clock: clock, part: part, log: log, renew: renew, expired: expired, canRenew: canRenew,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 }
@@ -83,9 +87,9 @@ func (s *scheduler) next() (c *Credentials, sleep time.Duration, act bool) {
 	switch {
 	case c == nil:
 		return nil, 0, false
-	case c.CanRenew(now) && !due.IsZero() && due.Before(never):
+	case s.canRenew(c, now) && !due.IsZero() && due.Before(never):
 		at = due
-	case !c.CanRenew(now) && !c.Expiry.IsZero() && c.Expiry.After(now):
+	case !s.canRenew(c, now) && !c.Expiry.IsZero() && c.Expiry.After(now):
 		at = c.Expiry.Round(0)
 	default:
 		return c, 0, false
@@ -116,7 +120,7 @@ func (s *scheduler) run(ctx context.Context) {
 		if !act {
 			continue // look at the wall clock again
 		}
-		if !c.CanRenew(s.clock.Now()) {
+		if !s.canRenew(c, s.clock.Now()) {
 			s.expired()
 			s.retryAt(never)
 			continue
