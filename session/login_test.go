@@ -150,8 +150,22 @@ func TestBrowserLoginCancel(t *testing.T) {
 
 func TestDeviceLogin(t *testing.T) {
 	t.Parallel()
-	forEachPeer(t, time.Minute, func(t *testing.T, e *env) {
+	forEachPeer(t, time.Minute, func(t *testing.T, e *env) { testDeviceLogin(t, e, false) })
+}
+
+// TestDeviceLoginBindsAndGrantsAPIs signs in on another device with DPoP
+// and two APIs: the tokens are bound, and the grant includes the APIs.
+func TestDeviceLoginBindsAndGrantsAPIs(t *testing.T) {
+	t.Parallel()
+	forEachPeer(t, time.Minute, func(t *testing.T, e *env) { testDeviceLogin(t, e, true) })
+}
+
+func testDeviceLogin(t *testing.T, e *env, dpop bool) {
+	{
 		m := e.manager(manual)
+		if dpop {
+			m = e.manager(manual, withAPIs, withDPoP)
+		}
 		d, err := m.StartDeviceLogin(bg(t))
 		if err != nil {
 			t.Fatal(err)
@@ -179,7 +193,17 @@ func TestDeviceLogin(t *testing.T) {
 		if !m.HasValid(bg(t), 0) {
 			t.Error("device sign-in stored nothing")
 		}
-	})
+		if !dpop {
+			return
+		}
+		if !creds.Bound() {
+			t.Fatalf("the device sign-in's token type is %q; want DPoP", creds.TokenType)
+		}
+		named, err := m.NamedToken("billing").Credentials(bg(t), time.Second)
+		if err != nil || !named.Bound() {
+			t.Fatalf("a named token after the device sign-in: %v, %v; want a bound one", named, err)
+		}
+	}
 }
 
 func TestDeviceLoginCancel(t *testing.T) {

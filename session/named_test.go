@@ -132,6 +132,15 @@ func TestNamedTokensForTwoAPIsFromOneSignIn(t *testing.T) {
 			if dpop && (orders.Challenged() == 0 || billing.Challenged() == 0) {
 				t.Fatal("the APIs never challenged for a nonce; the test does not show the retry")
 			}
+			if dpop && e.peer.name == "oidc-provider" {
+				// The provider's nonce, learnt at sign-in, is remembered:
+				// no later token request is challenged.
+				for _, c := range e.rec.grants("refresh_token") {
+					if c.Status != http.StatusOK {
+						t.Fatalf("a token request after sign-in answered %d; want the remembered nonce accepted", c.Status)
+					}
+				}
+			}
 		}
 	})
 }
