@@ -16,6 +16,7 @@ import (
 	"latch/internal/core"
 	"latch/internal/keyringtest"
 	"latch/internal/peers"
+	"latch/internal/syncbuf"
 )
 
 // TestDesktopAppUnderXvfb runs the app in a real window under Xvfb with a
@@ -32,6 +33,25 @@ func TestDesktopAppUnderXvfb(t *testing.T) {
 		t.Fatalf("profile screen logged as %s, want subject=sandbox|demo", line)
 	}
 
+	signOutByKeyboard(t)
+	waitScreen("screen=signin", time.Minute)
+	waitKeychainEmpty(t)
+}
+
+// TestDesktopAppWithDPoP runs the app on a DPoP-bound session: its key is
+// read from the keychain, the profile's userinfo and metadata calls carry
+// proofs, and signing out takes the key with the session.
+func TestDesktopAppWithDPoP(t *testing.T) {
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		peers.Missing(t, "xdotool", "not on PATH")
+	}
+	var log syncbuf.Buffer
+	_, waitScreen := appSignedInLogging(t, &log, "LATCH_DPOP=true")
+	waitScreen("screen=profile", time.Minute)
+	time.Sleep(2 * time.Second) // the profile's requests are answered
+	if text := log.String(); strings.Contains(text, "userinfo unavailable") || strings.Contains(text, "level=ERROR") {
+		t.Fatalf("the app could not use its DPoP token:\n%s", text)
+	}
 	signOutByKeyboard(t)
 	waitScreen("screen=signin", time.Minute)
 	waitKeychainEmpty(t)
@@ -75,9 +95,15 @@ func waitKeychainEmpty(t *testing.T) {
 }
 
 // appSignedIn starts a sandbox, signs demo in with `latch login`, and runs
-// the app on that session; it returns the environment and the screen
-// waiter of startApp.
-func appSignedIn(t *testing.T) ([]string, func(want string, limit time.Duration) string) {
+// the app on that session, with extra settings in the environment of
+// both; it returns the environment and the screen waiter of startApp.
+func appSignedIn(t *testing.T, extra ...string) ([]string, func(want string, limit time.Duration) string) {
+	t.Helper()
+	return appSignedInLogging(t, io.Discard, extra...)
+}
+
+// appSignedInLogging is appSignedIn that copies the app's log to log.
+func appSignedInLogging(t *testing.T, log io.Writer, extra ...string) ([]string, func(want string, limit time.Duration) string) {
 	t.Helper()
 	bin := latchBinary(t)
 	if os.Getenv("DISPLAY") == "" {
@@ -86,8 +112,9 @@ func appSignedIn(t *testing.T) ([]string, func(want string, limit time.Duration)
 	env := home(t)
 	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
 	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+	env = append(env, extra...)
 	loginNoBrowser(t, env, "demo", "demo")
-	return env, startApp(t, bin, env)
+	return env, startAppLogging(t, bin, env, log)
 }
 
 // startApp runs the desktop app with env under the X display, and returns
