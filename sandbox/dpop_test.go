@@ -15,7 +15,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"latch/internal/testbrowser"
 	"latch/profile"
 	"latch/sandbox"
 	"latch/session"
@@ -59,19 +58,9 @@ func refreshWithProof(t *testing.T, srv *sandbox.Server, token, dpop string) str
 
 func TestSandboxEnforcesDPoPBinding(t *testing.T) {
 	srv := start(t, "")
-	m, err := session.New(session.Config{Issuer: srv.Issuer(), ClientID: sandbox.ClientID, DPoP: true,
-		Scopes: []string{"openid", "profile", "offline_access", sandbox.ScopeReadCurrentUser},
-		Store:  &session.MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m, creds := signInWith(t, srv, "demo", "demo", func(c *session.Config) { c.DPoP = true })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: testbrowser.NewBrowser("demo", "demo").OpenURL})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !creds.Bound() {
 		t.Fatalf("the token type is %q; want DPoP", creds.TokenType)
 	}

@@ -24,11 +24,22 @@ func start(t *testing.T, state string) *sandbox.Server { return sandboxtest.Star
 
 func signIn(t *testing.T, srv *sandbox.Server, username, password string, scopes ...string) (*session.Manager, *session.Credentials) {
 	t.Helper()
-	if len(scopes) == 0 {
-		scopes = []string{"openid", "profile", "email", "offline_access", sandbox.ScopeReadCurrentUser, sandbox.ScopeUpdateCurrentUserMD}
-	}
-	m, err := session.New(session.Config{Issuer: srv.Issuer(), ClientID: sandbox.ClientID, Scopes: scopes,
-		Store: &session.MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true})
+	return signInWith(t, srv, username, password, func(c *session.Config) {
+		if len(scopes) > 0 {
+			c.Scopes = scopes
+		}
+	})
+}
+
+// signInWith signs in as signIn does, with the configuration changed by
+// adjust first.
+func signInWith(t *testing.T, srv *sandbox.Server, username, password string, adjust func(*session.Config)) (*session.Manager, *session.Credentials) {
+	t.Helper()
+	cfg := session.Config{Issuer: srv.Issuer(), ClientID: sandbox.ClientID,
+		Scopes: []string{"openid", "profile", "email", "offline_access", sandbox.ScopeReadCurrentUser, sandbox.ScopeUpdateCurrentUserMD},
+		Store:  &session.MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true}
+	adjust(&cfg)
+	m, err := session.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

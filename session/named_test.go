@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -56,6 +57,41 @@ func forEachPeerAndBinding(t *testing.T, f func(t *testing.T, e *env, dpop bool)
 	})
 }
 
+// statusOf sends a request with client, with header and an optional body,
+// and returns the answer's status and WWW-Authenticate challenge.
+func statusOf(t *testing.T, client *http.Client, method, target string, header http.Header, body ...io.Reader) (int, string) {
+	t.Helper()
+	var b io.Reader
+	if len(body) > 0 {
+		b = body[0]
+	}
+	req, err := http.NewRequestWithContext(bg(t), method, target, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if header != nil {
+		req.Header = header.Clone()
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("WWW-Authenticate")
+}
+
+// okRefreshes counts the successful refresh requests since the first
+// before.
+func okRefreshes(e *env, before int) (ok, all int) {
+	calls := e.rec.grants("refresh_token")[before:]
+	for _, c := range calls {
+		if c.Status == http.StatusOK {
+			ok++
+		}
+	}
+	return ok, len(calls)
+}
+
 func TestNamedTokensForTwoAPIsFromOneSignIn(t *testing.T) {
 	forEachPeerAndBinding(t, func(t *testing.T, e *env, dpop bool) {
 		{
@@ -94,13 +130,8 @@ func TestNamedTokensForTwoAPIsFromOneSignIn(t *testing.T) {
 			if _, err := m.NamedToken("orders").Credentials(bg(t), time.Second); err != nil {
 				t.Fatal(err)
 			}
-			resp, err := m.NamedToken("orders").Client(bg(t)).Get(billing.URL + "/")
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusUnauthorized {
-				t.Fatalf("the billing API answered the orders token with %d; want 401", resp.StatusCode)
+			if code, _ := statusOf(t, m.NamedToken("orders").Client(bg(t)), http.MethodGet, billing.URL+"/", nil); code != http.StatusUnauthorized {
+				t.Fatalf("the billing API answered the orders token with %d; want 401", code)
 			}
 
 			list, err := m.Tokens(bg(t))
@@ -121,13 +152,8 @@ func TestNamedTokensForTwoAPIsFromOneSignIn(t *testing.T) {
 			}
 			// The session's own token works with the provider's userinfo.
 			p, _ := m.Provider(bg(t))
-			resp, err = m.Client(bg(t)).Get(p.UserinfoEndpoint)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("userinfo answered %d (%s)", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+			if code, challenge := statusOf(t, m.Client(bg(t)), http.MethodGet, p.UserinfoEndpoint, nil); code != http.StatusOK {
+				t.Fatalf("userinfo answered %d (%s)", code, challenge)
 			}
 			if dpop && (orders.Challenged() == 0 || billing.Challenged() == 0) {
 				t.Fatal("the APIs never challenged for a nonce; the test does not show the retry")
@@ -171,28 +197,14 @@ func TestNamedTokenDPoPProofsAreFreshAndNoncesRemembered(t *testing.T) {
 		t.Fatalf("header %v; want Authorization: DPoP and a DPoP proof", h)
 	}
 	for i, want := range []int{http.StatusOK, http.StatusUnauthorized} {
-		req, _ := http.NewRequest(http.MethodPost, orders.URL+"/orders?x=1", nil)
-		req.Header = h.Clone()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Fatalf("sending the header a %d. time answered %d; want %d (refused: %v)", i+1, resp.StatusCode, want, orders.Rejected())
+		if code, _ := statusOf(t, http.DefaultClient, http.MethodPost, orders.URL+"/orders?x=1", h); code != want {
+			t.Fatalf("sending the header a %d. time answered %d; want %d (refused: %v)", i+1, code, want, orders.Rejected())
 		}
 	}
 	// A proof names its method and address.
-	req, _ := http.NewRequest(http.MethodGet, orders.URL+"/orders", nil)
 	h, _ = m.NamedToken("orders").Header(bg(t), http.MethodPost, orders.URL+"/orders")
-	req.Header = h
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("a POST proof on a GET answered %d; want 401", resp.StatusCode)
+	if code, _ := statusOf(t, http.DefaultClient, http.MethodGet, orders.URL+"/orders", h); code != http.StatusUnauthorized {
+		t.Fatalf("a POST proof on a GET answered %d; want 401", code)
 	}
 }
 
@@ -251,15 +263,8 @@ func testConcurrentNamedRequests(t *testing.T, e *env) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	calls := e.rec.grants("refresh_token")[before:]
-	var ok int
-	for _, c := range calls {
-		if c.Status == http.StatusOK {
-			ok++
-		}
-	}
-	if ok != 2 {
-		t.Fatalf("200 concurrent requests for two names made %d successful token requests (%d in all, nonce challenges included); want 2", ok, len(calls))
+	if ok, all := okRefreshes(e, before); ok != 2 {
+		t.Fatalf("200 concurrent requests for two names made %d successful token requests (%d in all, nonce challenges included); want 2", ok, all)
 	}
 	for i, tok := range tokens {
 		if tok != tokens[i%2] {
@@ -285,27 +290,16 @@ func TestTransportRenewsANamedTokenTheAPIRefuses(t *testing.T) {
 	}
 	orders.RefuseNext(1)
 	body := strings.NewReader(url.Values{"item": {"tea"}}.Encode())
-	req, _ := http.NewRequestWithContext(bg(t), http.MethodPost, orders.URL+"/orders", body)
-	resp, err := m.NamedToken("orders").Client(bg(t)).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("after one invalid_token the request answered %d; want 200 with a new token", resp.StatusCode)
+	if code, _ := statusOf(t, m.NamedToken("orders").Client(bg(t)), http.MethodPost, orders.URL+"/orders", nil, body); code != http.StatusOK {
+		t.Fatalf("after one invalid_token the request answered %d; want 200 with a new token", code)
 	}
 	second, _ := m.NamedToken("orders").Credentials(bg(t), time.Second)
 	if second.AccessToken == first.AccessToken {
 		t.Fatal("the refused token is still held; want a new one")
 	}
 	orders.RefuseNext(2)
-	resp, err = m.NamedToken("orders").Client(bg(t)).Get(orders.URL + "/orders")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("refused twice, the request answered %d; want the 401 passed on after one retry", resp.StatusCode)
+	if code, _ := statusOf(t, m.NamedToken("orders").Client(bg(t)), http.MethodGet, orders.URL+"/orders", nil); code != http.StatusUnauthorized {
+		t.Fatalf("refused twice, the request answered %d; want the 401 passed on after one retry", code)
 	}
 }
 

@@ -120,19 +120,11 @@ func (m *Manager) requestNamed(ctx context.Context, name string, given *API, min
 	if err != nil {
 		return nil, err
 	}
-	lock, err := m.vault.lock(ctx)
+	current, lock, err := m.lockSynced(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.release()
-
-	current, err := m.syncLocked(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if current == nil {
-		return nil, ErrNoCredentials
-	}
 	records, err := m.vault.readNamed(ctx)
 	if errors.Is(err, ErrCorruptValue) {
 		m.log.Warn("the named tokens stored cannot be read; asking for new ones", "error", err)
@@ -160,33 +152,20 @@ func (m *Manager) requestNamed(ctx context.Context, name string, given *API, min
 			return c, nil // another process got it meanwhile
 		}
 	}
-	if !current.CanRenew(m.clock.Now()) {
-		return nil, fmt.Errorf("no usable refresh token is held: %w", ErrSessionExpired)
-	}
-	key, err := m.keyLocked(ctx, current)
+	var named *Credentials
+	_, err = m.spendLocked(ctx, current, func(key *dpopKey) (session *Credentials, err error) {
+		session, named, err = m.refresher.named(ctx, p, current, key, api)
+		return session, err
+	})
 	if errors.Is(err, ErrSignInRequired) {
-		m.endLocked(ctx, current, err)
-		return nil, err
+		m.publish(StateEnded, err)
 	}
 	if err != nil {
 		return nil, err
 	}
-
-	session, named, err := m.refresher.named(ctx, p, current, key, api)
-	if errors.Is(err, ErrSignInRequired) {
-		m.endLocked(ctx, current, err)
-		return nil, err
-	}
-	if err != nil {
-		return nil, err
-	}
-	if session.RefreshToken != current.RefreshToken {
-		if err := m.vault.write(ctx, session); err != nil {
-			// Keep them in memory: the old refresh token may be spent.
-			m.set(session, true)
-			return nil, err
-		}
-		m.set(session, false)
+	if named == nil {
+		// Another process's sign-in came between; nothing was issued.
+		return nil, fmt.Errorf("%s: the session changed meanwhile; try again", opNamedToken)
 	}
 	records[name] = recordOf(api, named)
 	if err := m.vault.writeNamed(ctx, records); err != nil {

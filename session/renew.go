@@ -123,22 +123,14 @@ func (m *Manager) renewLocked(ctx context.Context, minTTL time.Duration, force b
 	if err != nil {
 		return nil, err
 	}
-	lock, err := m.vault.lock(ctx)
+	m.mu.Lock()
+	before := m.creds
+	m.mu.Unlock()
+	current, lock, err := m.lockSynced(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.release()
-
-	m.mu.Lock()
-	before := m.creds
-	m.mu.Unlock()
-	current, err := m.syncLocked(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if current == nil {
-		return nil, ErrNoCredentials
-	}
 	if current != before {
 		// Another process renewed (or signed in) meanwhile.
 		if (force && before != nil && current.RefreshToken != before.RefreshToken) || (!force && current.ValidFor(m.clock.Now(), minTTL)) {
@@ -146,32 +138,63 @@ func (m *Manager) renewLocked(ctx context.Context, minTTL time.Duration, force b
 			return current.clone(), nil
 		}
 	}
+	renewed, err := m.spendLocked(ctx, current, func(key *dpopKey) (*Credentials, error) {
+		return m.refresher.refresh(ctx, p, verifier, current, key)
+	})
+	if err != nil || renewed == nil {
+		return renewed, err
+	}
+	m.log.Debug("renewed", "expiry", renewed.Expiry)
+	return renewed.clone(), nil
+}
+
+// spendLocked spends current's refresh token once, under the lock: spend
+// gets current's DPoP key (nil: not bound) and returns the session's
+// credentials from the provider's answer. They are stored before anything
+// else, since the refresh token spent may be gone (when the store fails,
+// memory keeps them until a write works). A refusal that ends the
+// session, or a key that is gone, ends it by endedLocked, whose result is
+// returned.
+func (m *Manager) spendLocked(ctx context.Context, current *Credentials, spend func(key *dpopKey) (*Credentials, error)) (*Credentials, error) {
 	if !current.CanRenew(m.clock.Now()) {
 		return nil, fmt.Errorf("no usable refresh token is held: %w", ErrSessionExpired)
 	}
 	key, err := m.keyLocked(ctx, current)
+	if err == nil {
+		var renewed *Credentials
+		if renewed, err = spend(key); err == nil {
+			if err := m.vault.write(ctx, renewed); err != nil {
+				m.set(renewed, true)
+				return nil, err
+			}
+			m.set(renewed, false)
+			return renewed, nil
+		}
+	}
 	if errors.Is(err, ErrSignInRequired) {
 		return m.endedLocked(ctx, current, err)
 	}
-	if err != nil {
-		return nil, err
-	}
+	return nil, err
+}
 
-	renewed, err := m.refresher.refresh(ctx, p, verifier, current, key)
-	if errors.Is(err, ErrSignInRequired) {
-		return m.endedLocked(ctx, current, err)
+// lockSynced takes the cross-process lock and reconciles memory with the
+// store (see syncLocked): it returns the session's credentials as they
+// now are, and the lock, which the caller releases. Nobody signed in is
+// [ErrNoCredentials].
+func (m *Manager) lockSynced(ctx context.Context) (*Credentials, *fileLock, error) {
+	lock, err := m.vault.lock(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	current, err := m.syncLocked(ctx)
+	if err == nil && current == nil {
+		err = ErrNoCredentials
 	}
 	if err != nil {
-		return nil, err
+		lock.release()
+		return nil, nil, err
 	}
-	if err := m.vault.write(ctx, renewed); err != nil {
-		// Keep them in memory: the old refresh token may be spent already.
-		m.set(renewed, true)
-		return nil, err
-	}
-	m.set(renewed, false)
-	m.log.Debug("renewed", "expiry", renewed.Expiry)
-	return renewed.clone(), nil
+	return current, lock, nil
 }
 
 // endedLocked follows the provider's refusal of rejected's refresh token:

@@ -86,18 +86,14 @@ func (m *Manager) keyFor(ctx context.Context, c *Credentials) (*dpopKey, error) 
 // session ends with the reason. It returns the key of c when c is still
 // the session.
 func (m *Manager) checkKeyLocked(ctx context.Context, c *Credentials) (*dpopKey, error) {
-	lock, err := m.vault.lock(ctx)
+	current, lock, err := m.lockSynced(ctx)
+	if errors.Is(err, ErrNoCredentials) {
+		return nil, ErrSignedOutElsewhere
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer lock.release()
-	current, err := m.syncLocked(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if current == nil {
-		return nil, ErrSignedOutElsewhere
-	}
 	k, err := m.keyLocked(ctx, current)
 	if errors.Is(err, ErrSignInRequired) {
 		m.endLocked(ctx, current, err)
