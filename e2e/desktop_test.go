@@ -96,7 +96,8 @@ func waitKeychainEmpty(t *testing.T) {
 
 // appSignedIn starts a sandbox, signs demo in with `latch login`, and runs
 // the app on that session, with extra settings in the environment of
-// both; it returns the environment and the screen waiter of startApp.
+// both; it returns the environment and the screen waiter of
+// startAppLogging.
 func appSignedIn(t *testing.T, extra ...string) ([]string, func(want string, limit time.Duration) string) {
 	t.Helper()
 	return appSignedInLogging(t, io.Discard, extra...)
@@ -117,15 +118,9 @@ func appSignedInLogging(t *testing.T, log io.Writer, extra ...string) ([]string,
 	return env, startAppLogging(t, bin, env, log)
 }
 
-// startApp runs the desktop app with env under the X display, and returns
-// a function that waits up to a limit for a screen line of its log.
-func startApp(t *testing.T, bin string, env []string) func(want string, limit time.Duration) string {
-	t.Helper()
-	return startAppLogging(t, bin, env, io.Discard)
-}
-
-// startAppLogging is startApp that also copies every line of the app's
-// stderr to log.
+// startAppLogging runs the desktop app with env under the X display,
+// copying every line of its stderr to log, and returns a function that
+// waits up to a limit for a screen line of its log.
 func startAppLogging(t *testing.T, bin string, env []string, log io.Writer) func(want string, limit time.Duration) string {
 	t.Helper()
 	cmd := exec.Command(bin, "--verbose")

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -288,6 +287,3 @@ func (s namedSource) renewAfter(ctx context.Context, refused string) error {
 }
 
 func (s namedSource) manager() *Manager { return s.t.m }
-
-// scopesText is scopes as a request and a list show them.
-func scopesText(scopes []string) string { return strings.Join(scopes, " ") }
