@@ -12,8 +12,13 @@ import (
 // (nil: any), belongs to the current session and is valid for minTTL;
 // nil otherwise. The first call reads the store.
 func (m *Manager) cachedNamed(ctx context.Context, name string, api *API, minTTL time.Duration) *Credentials {
-	if _, err := m.namedRecords(ctx); err != nil {
-		return nil
+	m.mu.Lock()
+	read := m.named != nil
+	m.mu.Unlock()
+	if !read {
+		if _, err := m.namedRecords(ctx); err != nil {
+			return nil
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
