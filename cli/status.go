@@ -35,6 +35,10 @@ type statusReport struct {
 	RefreshToken  bool      `json:"refresh_token"`
 	RefreshExpiry time.Time `json:"refresh_token_expiry,omitzero"`
 	LastRenewal   time.Time `json:"last_renewal,omitzero"`
+	// DPoP says the tokens are bound to a key in the keychain.
+	DPoP bool `json:"dpop"`
+	// NamedTokens counts the named tokens held (see latch tokens).
+	NamedTokens int `json:"named_tokens"`
 	// PendingRevocations counts the tokens of earlier sign-outs that the
 	// provider has not been told of yet.
 	PendingRevocations int `json:"pending_revocations"`
@@ -63,6 +67,10 @@ func (r *runner) status(args []string) error {
 		rep.AccessExpiry, rep.RefreshExpiry, rep.LastRenewal = creds.Expiry, creds.RefreshExpiry, creds.ObtainedAt
 		rep.AccessValid = creds.ValidFor(time.Now(), 0)
 		rep.RefreshToken = creds.RefreshToken != ""
+		rep.DPoP = creds.Bound()
+		if list, err := s.Manager.Tokens(r.ctx); err == nil {
+			rep.NamedTokens = len(list)
+		}
 	}
 	if r.json {
 		enc := json.NewEncoder(r.env.Stdout)
@@ -95,6 +103,12 @@ func (r *runner) printStatus(rep statusReport, signedIn bool, p profile.Profile)
 			fmt.Fprintf(w, "Access token: %s (%s)\n", when, rep.AccessExpiry.Local().Format(time.DateTime))
 		}
 		fmt.Fprintf(w, "Refresh token: %s\n", map[bool]string{true: "held", false: "none"}[rep.RefreshToken])
+		if rep.DPoP {
+			fmt.Fprintln(w, "Binding: DPoP (the tokens are bound to a key in the keychain)")
+		}
+		if rep.NamedTokens > 0 {
+			fmt.Fprintf(w, "Named tokens: %d (see latch tokens)\n", rep.NamedTokens)
+		}
 	}
 	if rep.Reason != "" {
 		fmt.Fprintf(w, "Reason: %s\n", rep.Reason)

@@ -116,6 +116,10 @@ scopes = ["billing:read"]
 	if strings.Contains(out, tokens[0]) {
 		t.Fatal("latch tokens printed a token; it must list them only")
 	}
+	code, out, _ = latch(t, env, "status")
+	if code != 0 || !strings.Contains(out, "Binding: DPoP") || !strings.Contains(out, "Named tokens: 2") {
+		t.Fatalf("status exit %d: %s; want the DPoP binding and two named tokens", code, out)
+	}
 	code, out, _ = latch(t, env, "tokens")
 	if code != 0 || !strings.Contains(out, "orders") || !strings.Contains(out, "DPoP") {
 		t.Fatalf("tokens exit %d: %s; want a table with orders, DPoP", code, out)
