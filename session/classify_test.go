@@ -2,7 +2,10 @@ package session
 
 import (
 	"errors"
+	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -132,5 +135,43 @@ func TestOnlyBearerTokensAreAccepted(t *testing.T) {
 	}
 	if h, err := m.Header(t.Context(), "GET", "https://api.test/"); err != nil || h.Get("Authorization") != "Bearer a" {
 		t.Fatalf("token_type bEaReR gave %v, %v; want it sent as Bearer", h, err)
+	}
+}
+
+// TestAuth0NamesTheAPIWithAudience: with the Auth0 preset's parameter, a
+// named token is asked for with audience, and sign-in sends no resource
+// (Auth0 takes one audience, Config.Audience, per sign-in).
+func TestAuth0NamesTheAPIWithAudience(t *testing.T) {
+	op := newFakeOP(t)
+	api := API{Audience: "https://tenant.example.test/api/v2/", Scopes: []string{"read:current_user"}}
+	m, _ := op.signedIn(t, &MemoryStore{}, time.Minute, manual, func(c *Config) {
+		c.ResourceParameter = "audience"
+		c.Audience = "https://orders.example.test/"
+		c.APIs = map[string]API{"management": api}
+	})
+	var form url.Values
+	op.script(func(w http.ResponseWriter, r *http.Request) bool {
+		_ = r.ParseForm()
+		form = r.PostForm
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"mgmt","token_type":"Bearer","expires_in":60,"refresh_token":"refresh-2","scope":"read:current_user"}`)
+		return true
+	})
+	c, err := m.NamedToken("management").Credentials(t.Context(), time.Second)
+	if err != nil || c.AccessToken != "mgmt" {
+		t.Fatalf("the named token is %v, %v; want mgmt", c, err)
+	}
+	if form.Get("audience") != api.Audience || form.Get("scope") != "read:current_user" || form.Has("resource") || form.Get("grant_type") != "refresh_token" {
+		t.Fatalf("the token request sent %v; want a refresh with audience and scope, no resource", form)
+	}
+	if current, _ := m.Current(t.Context()); current.RefreshToken != "refresh-2" || current.AccessToken != "access-0" {
+		t.Fatalf("the session holds %v; want the rotated refresh token and its own access token", current)
+	}
+	params := m.signInParams(nil)
+	if params.Has("resource") || params.Get("audience") != "https://orders.example.test/" {
+		t.Fatalf("sign-in sends %v; want Config.Audience and no resource", params)
+	}
+	if scopes := m.signInScopes(); !slices.Contains(scopes, "read:current_user") || !slices.Contains(scopes, "openid") {
+		t.Fatalf("sign-in asks for %v; want the session's scopes and the API's", scopes)
 	}
 }
