@@ -36,6 +36,10 @@ type Manager struct {
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
 
+	// hot is what the hot path reads without a lock (see hot.go).
+	hot      atomic.Pointer[hotCreds]
+	namedHot atomic.Pointer[[]*hotNamed]
+
 	mu     sync.Mutex
 	loaded bool         // the store has been read
 	creds  *Credentials // nil: signed out
@@ -179,7 +183,9 @@ func (m *Manager) Current(ctx context.Context) (*Credentials, error) {
 // Credentials returns credentials whose access token is valid for at least
 // minTTL: the held ones, or renewed ones. Renewed credentials are stored
 // before they are returned. Concurrent calls that need a renewal share one
-// refresh request.
+// refresh request. In steady state (the background scheduler renews ahead
+// of expiry) the call takes no lock and allocates nothing: the result is
+// then shared with other callers, and must not be changed.
 //
 // Errors: [ErrNoCredentials] when nobody is signed in; [ErrSignInRequired]
 // when the credentials cannot be renewed (no refresh token, or the
@@ -188,6 +194,9 @@ func (m *Manager) Current(ctx context.Context) (*Credentials, error) {
 // failures (the stored credentials are kept); [ErrKeychainUnavailable]
 // when the store fails.
 func (m *Manager) Credentials(ctx context.Context, minTTL time.Duration) (*Credentials, error) {
+	if h, ok := m.hotToken(minTTL); ok {
+		return h.c, nil
+	}
 	c, err := m.load(ctx)
 	if err != nil {
 		return nil, err
@@ -296,6 +305,7 @@ func (m *Manager) setLocked(c *Credentials, dirty bool) {
 	if !dirty {
 		m.dirtyFrom = ""
 	}
+	m.refreshHotLocked()
 	if m.scheduler != nil {
 		m.scheduler.plan(c)
 	}
@@ -358,6 +368,7 @@ func (m *Manager) KeepInMemory() {
 	if m.dirty {
 		m.setLocked(m.creds, false)
 	}
+	m.refreshHotLocked()
 }
 
 // publish sends a state event with what is known of the credentials held.

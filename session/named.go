@@ -62,6 +62,9 @@ func (api API) equal(o API) bool {
 	if api.Audience != o.Audience || len(api.Scopes) != len(o.Scopes) {
 		return false
 	}
+	if slices.Equal(api.Scopes, o.Scopes) {
+		return true // the usual case, without a copy
+	}
 	a, b := slices.Clone(api.Scopes), slices.Clone(o.Scopes)
 	slices.Sort(a)
 	slices.Sort(b)
@@ -108,13 +111,18 @@ func (m *Manager) NamedTokenFor(name string, api API) *NamedToken {
 func (t *NamedToken) Name() string { return t.name }
 
 // Credentials returns the named token, valid for at least minTTL: the one
-// held, or a new one from the provider, stored before it is returned.
+// held, or a new one from the provider, stored before it is returned. As
+// with [Manager.Credentials], the steady state takes no lock and
+// allocates nothing, and the result is shared: do not change it.
 //
 // Errors: those of [Manager.Credentials], and [ErrUnknownAPI],
 // [ErrNotGranted] (the provider refused the API: declare it and sign in
 // again).
 func (t *NamedToken) Credentials(ctx context.Context, minTTL time.Duration) (*Credentials, error) {
 	m := t.m
+	if h, ok := m.hotNamedToken(t.name, t.api, minTTL); ok {
+		return h.c, nil
+	}
 	main, err := m.load(ctx)
 	if err != nil {
 		return nil, err
@@ -254,6 +262,15 @@ type namedSource struct {
 
 // Token implements [oauth2.TokenSource].
 func (s namedSource) Token() (*oauth2.Token, error) {
+	if h, ok := s.t.m.hotNamedToken(s.t.name, s.t.api, s.minTTL); ok {
+		return h.tok, nil
+	}
+	return s.slowToken()
+}
+
+// slowToken is Token when the hot path has no token: it may ask the
+// provider.
+func (s namedSource) slowToken() (*oauth2.Token, error) {
 	ctx, cancel := context.WithTimeout(s.t.m.ctx, tokenTimeout)
 	defer cancel()
 	c, err := s.t.Credentials(ctx, s.minTTL)

@@ -70,6 +70,7 @@ func (m *Manager) setNamedLocked(records map[string]namedRecord) {
 	} else {
 		m.named = maps.Clone(records)
 	}
+	m.refreshNamedHotLocked()
 	m.planNamedLocked()
 }
 

@@ -24,7 +24,9 @@ const tokenTimeout = time.Minute
 // session.
 //
 // The source is safe for concurrent use and needs no ReuseTokenSource
-// around it: the Manager caches and renews. A Token call that must renew
+// around it: the Manager caches and renews. In steady state Token takes
+// no lock and allocates nothing; the token it returns is shared, as
+// ReuseTokenSource's is, and must not be changed. A Token call that must renew
 // waits at most a minute.
 //
 // [oauth2.TokenSource]: https://pkg.go.dev/golang.org/x/oauth2#TokenSource
@@ -39,12 +41,23 @@ type tokenSource struct {
 
 // Token implements [oauth2.TokenSource].
 func (s tokenSource) Token() (*oauth2.Token, error) {
+	if h, ok := s.m.hotToken(s.minTTL); ok {
+		return h.tok, nil
+	}
+	return s.slowToken()
+}
+
+// slowToken is Token when the hot path has no token: it may renew.
+func (s tokenSource) slowToken() (*oauth2.Token, error) {
 	ctx, cancel := context.WithTimeout(s.m.ctx, tokenTimeout)
 	defer cancel()
 	return s.token(ctx)
 }
 
 func (s tokenSource) token(ctx context.Context) (*oauth2.Token, error) {
+	if h, ok := s.m.hotToken(s.minTTL); ok {
+		return h.tok, nil
+	}
 	c, err := s.m.Credentials(ctx, s.minTTL)
 	if err != nil {
 		return nil, err
