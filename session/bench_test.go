@@ -4,7 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"latch/internal/oidcprovider"
+	"latch/internal/testbrowser"
+	"net/http"
 	"net/url"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,4 +139,124 @@ func BenchmarkKeychainGet(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// storm asks get from callers goroutines at the same moment and waits for
+// them all; only that is timed.
+func storm(b *testing.B, callers int, get func() error) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			<-start
+			if err := get(); err != nil {
+				b.Error(err)
+			}
+		})
+	}
+	runtime.Gosched()
+	b.StartTimer()
+	close(start)
+	wg.Wait()
+	b.StopTimer()
+}
+
+// BenchmarkRenewalStorm is the moment a token expires with 1000 callers
+// asking at once ("1000"), against one caller ("one"): Latch's
+// Credentials, and oauth2.ReuseTokenSource over a refreshing source, on
+// the real test provider (oidc-provider, on loopback). Each round starts
+// from an expired access token and the refresh token the last round
+// left; only the callers' wait is timed. requests/op counts the refresh
+// requests that reached the provider.
+func BenchmarkRenewalStorm(b *testing.B) {
+	op := oidcprovider.Start(b, oidcprovider.Options{AccessTokenTTL: time.Hour})
+	rec := &recorder{}
+	client := &http.Client{Transport: rec, Timeout: 30 * time.Second}
+	store := &MemoryStore{}
+	cfg := Config{Issuer: op.Issuer, ClientID: oidcprovider.ClientID, Store: store, HTTPClient: client, LockDir: b.TempDir(), ManualRenewal: true}
+	m, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := m.LoginWithBrowser(ctx, BrowserLogin{OpenURL: testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"]).OpenURL}); err != nil {
+		b.Fatal(err)
+	}
+	m.Close()
+	refreshToken := func() string {
+		c, _ := unmarshalStored(b, store, m.Config().StoreKey)
+		return c.RefreshToken
+	}
+	// latch makes a Manager whose stored access token has expired, its
+	// provider discovered and its store read, as a running program's is.
+	latch := func(b *testing.B) func() error {
+		c, raw := unmarshalStored(b, store, m.Config().StoreKey)
+		c.Expiry = time.Now().Add(-time.Second)
+		raw, _ = c.marshal()
+		_ = store.Set(ctx, m.Config().StoreKey, raw)
+		mm, err := New(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { mm.Close() })
+		if _, err := mm.Provider(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := mm.Current(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return func() error { _, err := mm.Credentials(ctx, time.Minute); return err }
+	}
+	// reuse is ReuseTokenSource holding an expired token, refreshing with
+	// the latest refresh token; what it gets is stored for the next round.
+	p, err := m.Provider(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	conf := oauthConfig(oidcprovider.ClientID, nil, p, "")
+	reuse := func(b *testing.B) func() error {
+		src := oauth2.ReuseTokenSource(nil, conf.TokenSource(withHTTPClient(ctx, client), &oauth2.Token{RefreshToken: refreshToken(), Expiry: time.Now().Add(-time.Second)}))
+		var once sync.Once
+		return func() error {
+			tok, err := src.Token()
+			if err == nil {
+				once.Do(func() {
+					c, _ := unmarshalStored(b, store, m.Config().StoreKey)
+					c.RefreshToken = tok.RefreshToken
+					raw, _ := c.marshal()
+					_ = store.Set(ctx, m.Config().StoreKey, raw)
+				})
+			}
+			return err
+		}
+	}
+	for _, c := range []struct {
+		name    string
+		source  func(*testing.B) func() error
+		callers int
+	}{{"latch-one", latch, 1}, {"latch-1000", latch, 1000}, {"oauth2-one", reuse, 1}, {"oauth2-1000", reuse, 1000}} {
+		b.Run(c.name, func(b *testing.B) {
+			before := len(rec.grants("refresh_token"))
+			b.StopTimer()
+			for range b.N { // not b.Loop: each round sets up with the timer stopped
+				storm(b, c.callers, c.source(b))
+			}
+			b.StartTimer()
+			b.ReportMetric(float64(len(rec.grants("refresh_token"))-before)/float64(b.N), "requests/op")
+		})
+	}
+}
+
+// unmarshalStored reads the credentials stored under key.
+func unmarshalStored(b *testing.B, store Store, key string) (*Credentials, []byte) {
+	b.Helper()
+	raw, err := store.Get(context.Background(), key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := unmarshalCredentials(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, raw
 }

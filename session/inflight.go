@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // inflight runs one renewal at a time: callers that arrive while one runs
@@ -11,11 +12,12 @@ import (
 // runs on a goroutine of its own with its own deadline, so that one caller
 // giving up does not cancel it for the others. The zero value is ready.
 type inflight struct {
-	mu   sync.Mutex
-	call *flight
+	mu   sync.Mutex // serialises starting a run
+	call atomic.Pointer[flight]
 }
 
-// flight is one run; its result is set before done is closed.
+// flight is one run; its result is set before done is closed. The result
+// is shared by every caller of the run: it must not be changed.
 type flight struct {
 	done  chan struct{}
 	creds *Credentials
@@ -23,30 +25,41 @@ type flight struct {
 }
 
 // do joins the run in progress or starts work on a new goroutine, then
-// waits for its result or for ctx to end. The result is the caller's own
-// copy.
+// waits for its result or for ctx to end.
 func (f *inflight) do(ctx context.Context, work func() (*Credentials, error)) (*Credentials, error) {
-	f.mu.Lock()
-	call := f.call
+	call := f.call.Load()
 	if call == nil {
-		call = &flight{done: make(chan struct{})}
-		f.call = call
-		go func() {
-			creds, err := work()
-			f.mu.Lock()
-			f.call = nil
-			call.creds, call.err = creds, err
-			f.mu.Unlock()
-			close(call.done)
-		}()
+		f.mu.Lock()
+		if call = f.call.Load(); call == nil {
+			call = &flight{done: make(chan struct{})}
+			f.call.Store(call)
+			go func() {
+				creds, err := work()
+				call.creds, call.err = creds, err
+				f.call.Store(nil)
+				close(call.done)
+			}()
+		}
+		f.mu.Unlock()
 	}
-	f.mu.Unlock()
+	return call.wait(ctx)
+}
+
+// join waits for the run in progress, if there is one; ok is false when
+// there is none.
+func (f *inflight) join(ctx context.Context) (creds *Credentials, err error, ok bool) {
+	call := f.call.Load()
+	if call == nil {
+		return nil, nil, false
+	}
+	creds, err = call.wait(ctx)
+	return creds, err, true
+}
+
+func (call *flight) wait(ctx context.Context) (*Credentials, error) {
 	select {
 	case <-call.done:
-		if call.err != nil {
-			return nil, call.err
-		}
-		return call.creds.clone(), nil
+		return call.creds, call.err
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for renewal: %w", ctx.Err())
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zalando/go-keyring"
 )
@@ -54,8 +55,10 @@ func (KeyringBackend) Delete(service, user string) error { return keyring.Delete
 
 // Keychain is a Store in the operating system's keychain.
 //
-// A value is written as chunks of at most MaxChunk characters and a
-// manifest that names them, written last. Chunks alternate between two
+// A value that fits in one item (at most MaxChunk characters once
+// written) is written whole in the item of its key, in one write, and is
+// read in one read. A larger value is written as chunks of at most
+// MaxChunk characters and a manifest that names them, written last. Chunks alternate between two
 // slots, so a write that is cut short (a crash, a full keychain, a timeout)
 // leaves the previous manifest and its chunks intact: Get then returns the
 // previous value. Chunks of the slot not in use are removed on the next
@@ -150,9 +153,9 @@ func (k *Keychain) rewritten(ctx context.Context, key string, read *manifest, er
 }
 
 func (k *Keychain) get(ctx context.Context, key string) ([]byte, *manifest, error) {
-	m, err := k.manifest(ctx, key)
-	if err != nil {
-		return nil, nil, err
+	m, value, err := k.head(ctx, key)
+	if err != nil || value != nil {
+		return value, m, err
 	}
 	var encoded []byte
 	for i := range m.Chunks {
@@ -167,7 +170,7 @@ func (k *Keychain) get(ctx context.Context, key string) ([]byte, *manifest, erro
 		}
 		encoded = append(encoded, part...)
 	}
-	value, err := base64.StdEncoding.DecodeString(string(encoded))
+	value, err = base64.StdEncoding.DecodeString(string(encoded))
 	if err != nil {
 		return nil, m, fmt.Errorf("%w: %q: chunks do not decode", ErrCorruptValue, key)
 	}
@@ -182,12 +185,31 @@ func (k *Keychain) get(ctx context.Context, key string) ([]byte, *manifest, erro
 func (k *Keychain) Set(ctx context.Context, key string, value []byte) error {
 	k.writing.Lock()
 	defer k.writing.Unlock()
-	old, err := k.manifest(ctx, key)
+	old, _, err := k.head(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorruptValue) {
 		return err
 	}
+	if item, ok := inlineItem(value); ok {
+		// One write replaces the value whole; the chunks of a larger
+		// value before it, if any, are stale after it.
+		if _, err := k.call(ctx, "write", key, func(b SecretBackend) (string, error) {
+			return "", b.Set(k.Service, key, item)
+		}); err != nil {
+			return err
+		}
+		if old == nil || old.Slot != "" {
+			// Chunks of the value before, and of a write of one that
+			// was cut short.
+			for _, slot := range []string{"a", "b"} {
+				if err := k.deleteSlot(ctx, key, slot); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	slot := "a"
-	if old != nil {
+	if old != nil && old.Slot != "" {
 		slot = otherSlot(old.Slot)
 	}
 	// Leftovers of an earlier write that was cut short.
@@ -220,6 +242,36 @@ func (k *Keychain) Set(ctx context.Context, key string, value []byte) error {
 	return k.deleteSlot(ctx, key, otherSlot(slot))
 }
 
+// The forms of a value written whole in its key's item: text as it is
+// (valid UTF-8 without control characters but tab and newline, as JSON
+// is), anything else base64-encoded. A manifest is a JSON object, so
+// these prefixes never begin one.
+const (
+	inlineText   = "t:"
+	inlineBase64 = "b:"
+)
+
+// inlineItem is value written whole in one item, when it fits.
+func inlineItem(value []byte) (string, bool) {
+	item := inlineText + string(value)
+	if !plainText(value) {
+		item = inlineBase64 + base64.StdEncoding.EncodeToString(value)
+	}
+	return item, len(item) <= MaxChunk
+}
+
+func plainText(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}
+
 // Delete implements Store. It removes the manifest first, so that a delete
 // cut short never leaves a readable half of a value.
 func (k *Keychain) Delete(ctx context.Context, key string) error {
@@ -239,18 +291,44 @@ func (k *Keychain) Delete(ctx context.Context, key string) error {
 	return err
 }
 
-func (k *Keychain) manifest(ctx context.Context, key string) (*manifest, error) {
+// head reads the item of key: a value written whole (returned, with a
+// manifest that only tells this write from others), or the manifest of a
+// chunked value (value nil).
+func (k *Keychain) head(ctx context.Context, key string) (*manifest, []byte, error) {
 	raw, err := k.call(ctx, "read", key, func(b SecretBackend) (string, error) {
 		return b.Get(k.Service, key)
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if text, ok := strings.CutPrefix(raw, inlineText); ok {
+		return inlineManifest(raw), []byte(text), nil
+	}
+	if encoded, ok := strings.CutPrefix(raw, inlineBase64); ok {
+		value, err := base64.StdEncoding.DecodeString(encoded)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %q: the value does not decode", ErrCorruptValue, key)
+		}
+		return inlineManifest(raw), value, nil
 	}
 	var m manifest
 	if err := json.Unmarshal([]byte(raw), &m); err != nil || m.Version != 1 || (m.Slot != "a" && m.Slot != "b") || m.Chunks < 1 {
-		return nil, fmt.Errorf("%w: %q: unreadable manifest", ErrCorruptValue, key)
+		return nil, nil, fmt.Errorf("%w: %q: unreadable manifest", ErrCorruptValue, key)
 	}
-	return &m, nil
+	return &m, nil, nil
+}
+
+// inlineManifest stands for a value written whole: no slot, no chunks,
+// and the hash of the item, so that two writes compare unequal.
+func inlineManifest(raw string) *manifest {
+	sum := sha256.Sum256([]byte(raw))
+	return &manifest{Version: 2, Sum: hex.EncodeToString(sum[:])}
+}
+
+// manifest is what head says of key, without the value.
+func (k *Keychain) manifest(ctx context.Context, key string) (*manifest, error) {
+	m, _, err := k.head(ctx, key)
+	return m, err
 }
 
 // deleteSlot removes the chunks of one slot. Chunks are written from 0 up,

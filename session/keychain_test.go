@@ -2,6 +2,7 @@ package session
 
 import (
 	"latch/internal/peers"
+	"sync/atomic"
 
 	"bytes"
 	"context"
@@ -327,5 +328,53 @@ func TestKeychainErrorsSayWhichKind(t *testing.T) {
 		if !errors.Is(err, want) || !errors.Is(err, ErrKeychainUnavailable) {
 			t.Errorf("%q gave %v, want %v", msg, err, want)
 		}
+	}
+}
+
+// readCounter counts the reads that reach a backend.
+type readCounter struct {
+	SecretBackend
+	reads atomic.Int32
+}
+
+func (b *readCounter) Get(service, user string) (string, error) {
+	b.reads.Add(1)
+	return b.SecretBackend.Get(service, user)
+}
+
+// TestKeychainSmallValueIsOneItem: a value that fits in one item is
+// written in one item and read with one read, text or binary, and a value
+// that grows past it, or shrinks back, moves between the forms whole.
+func TestKeychainSmallValueIsOneItem(t *testing.T) {
+	for name, open := range testKeychainStores(t) {
+		t.Run(name, func(t *testing.T) {
+			k, fb := open(t)
+			counter := &readCounter{SecretBackend: fb}
+			k.Backend = counter
+			ctx := context.Background()
+			for _, value := range [][]byte{
+				[]byte(`{"access_token":"a","refresh_token":"r","id_token":"x.y.z"}`),
+				{0, 1, 2, 0xff, '\n'},          // binary: base64 in the one item
+				randomBytes(t, 6000),           // chunked
+				[]byte(`{"access_token":"b"}`), // whole again, the chunks removed
+			} {
+				if err := k.Set(ctx, "creds", value); err != nil {
+					t.Fatal(err)
+				}
+				counter.reads.Store(0)
+				got, err := k.Get(ctx, "creds")
+				if err != nil || !bytes.Equal(got, value) {
+					t.Fatalf("read back %q, %v; want %q", got, err, value)
+				}
+				if n := counter.reads.Load(); len(value) < MaxChunk/2 && n != 1 {
+					t.Fatalf("a value of %d bytes took %d reads; want 1", len(value), n)
+				}
+			}
+			for _, slot := range []string{"a", "b"} {
+				if _, err := fb.Get(k.Service, chunkKey("creds", slot, 0)); !errors.Is(err, keyring.ErrNotFound) {
+					t.Fatalf("chunk %s.0 left after the value became small again, want it removed", slot)
+				}
+			}
+		})
 	}
 }

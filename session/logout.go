@@ -191,8 +191,25 @@ func (m *Manager) dropRevocations(ctx context.Context, done []revocation) error 
 	return m.vault.setRevocations(ctx, q)
 }
 
-// revocationRetry is how often queued revocations are tried again.
-const revocationRetry = time.Minute
+// revocationRetry is how often queued revocations are tried again;
+// revocationStart is how long after the first read of the store a
+// long-running Manager first looks at the queue, so that a launch reads
+// the keychain once before it shows anything.
+const (
+	revocationRetry = time.Minute
+	revocationStart = 3 * time.Second
+)
+
+// retryRevocationsLater is retryRevocations after revocationStart, unless
+// the Manager is closed first.
+func (m *Manager) retryRevocationsLater() {
+	select {
+	case <-m.ctx.Done():
+		return
+	case <-time.After(revocationStart):
+	}
+	m.retryRevocations()
+}
 
 // retryRevocations sends queued revocations in the background, and tries
 // again every minute while the provider cannot be reached, until the

@@ -197,6 +197,11 @@ func (m *Manager) Credentials(ctx context.Context, minTTL time.Duration) (*Crede
 	if h, ok := m.hotToken(minTTL); ok {
 		return h.c, nil
 	}
+	if c, err, ok := m.renewals.join(ctx); ok && (err != nil || c.ValidFor(m.clock.Now(), minTTL)) {
+		// A renewal is under way (the moment a token expires, many callers
+		// come at once): wait for it, taking no lock.
+		return c, err
+	}
 	c, err := m.load(ctx)
 	if err != nil {
 		return nil, err
@@ -267,7 +272,7 @@ func (m *Manager) load(ctx context.Context) (*Credentials, error) {
 	m.setLocked(stored, false)
 	m.mu.Unlock()
 	if m.watcher != nil {
-		go m.retryRevocations()
+		go m.retryRevocationsLater()
 	}
 	if stored != nil && stored.KeyThumbprint != "" {
 		// Bound tokens are of no use without their key: a session whose

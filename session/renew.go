@@ -131,12 +131,14 @@ func (m *Manager) renewLocked(ctx context.Context, minTTL time.Duration, force b
 		return nil, err
 	}
 	defer lock.release()
-	if current != before {
-		// Another process renewed (or signed in) meanwhile.
-		if (force && before != nil && current.RefreshToken != before.RefreshToken) || (!force && current.ValidFor(m.clock.Now(), minTTL)) {
-			m.log.Debug("adopted credentials renewed by another process")
-			return current.clone(), nil
-		}
+	switch {
+	case !force && current.ValidFor(m.clock.Now(), minTTL):
+		// Renewed meanwhile, here (a flight that ended as this caller
+		// came) or in another process.
+		return current.clone(), nil
+	case force && current != before && before != nil && current.RefreshToken != before.RefreshToken:
+		m.log.Debug("adopted credentials renewed by another process")
+		return current.clone(), nil
 	}
 	renewed, err := m.spendLocked(ctx, current, func(key *dpopKey) (*Credentials, error) {
 		return m.refresher.refresh(ctx, p, verifier, current, key)
