@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -50,10 +51,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("waited 20 s for %s; it did not come", what)
 }
 
-// counter counts the token requests a Manager makes.
-type counter struct{ refreshes atomic.Int32 }
+// counter counts the requests a Manager makes, and its token requests.
+type counter struct{ requests, refreshes atomic.Int32 }
 
 func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.requests.Add(1)
 	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/token") {
 		body, _ := io.ReadAll(r.Body)
 		r.Body.Close()
@@ -79,6 +81,8 @@ type harness struct {
 	// timeout of the app that start builds.
 	open    func(context.Context, string) error
 	timeout time.Duration
+	// logger, when set, receives the app's log.
+	logger *slog.Logger
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessTTL(t, 0) }
@@ -101,6 +105,7 @@ func (h *harness) session() *core.Session {
 	cfg := core.Config{Issuer: h.issuer, ClientID: sandbox.ClientID, MetadataAPI: api}
 	s, err := core.Open(h.t.Context(), cfg, core.Options{
 		Store: h.store, LockDir: h.lock, HTTPClient: &http.Client{Transport: h.count, Timeout: 30 * time.Second},
+		Logger: h.logger,
 	})
 	if err != nil {
 		h.t.Fatal(err)

@@ -1,9 +1,14 @@
 package ui
 
 import (
+	"context"
+	"latch/session"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,4 +109,58 @@ func TestLaunchAfterRevokedSessionShowsReason(t *testing.T) {
 	waitFor(t, "sign-in with a reason", func() bool {
 		return ui.Screen() == ScreenSignIn && strings.Contains(ui.signIn.message.Text, "sign in again")
 	})
+}
+
+// countingStore counts the logical reads of a store.
+type countingStore struct {
+	session.Store
+	reads atomic.Int32
+}
+
+func (s *countingStore) Get(ctx context.Context, key string) ([]byte, error) {
+	s.reads.Add(1)
+	return s.Store.Get(ctx, key)
+}
+
+// screenHook is a log handler that calls on with each screen the app
+// shows, as it logs it.
+type screenHook struct{ on func(screen string) }
+
+func (screenHook) Enabled(context.Context, slog.Level) bool { return true }
+func (h screenHook) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "screen" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "screen" {
+				h.on(a.Value.String())
+			}
+			return true
+		})
+	}
+	return nil
+}
+func (h screenHook) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h screenHook) WithGroup(string) slog.Handler      { return h }
+
+// TestLaunchReadsTheKeychainOnceAndNoNetwork: with a valid session stored,
+// what the app does before the profile shows is one read of the store,
+// and nothing on the network.
+func TestLaunchReadsTheKeychainOnceAndNoNetwork(t *testing.T) {
+	h := newHarness(t)
+	h.signInDirectly()
+	store := &countingStore{Store: h.store}
+	h.store = store
+	var once sync.Once
+	var reads, requests int32 = -1, -1
+	before := h.count.requests.Load()
+	h.logger = slog.New(screenHook{on: func(screen string) {
+		if screen == string(ScreenProfile) {
+			once.Do(func() { reads, requests = store.reads.Load(), h.count.requests.Load()-before })
+		}
+	}})
+	ui := h.start()
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	once.Do(func() {})
+	if reads != 1 || requests != 0 {
+		t.Fatalf("before the profile showed, the app read the store %d times and made %d requests; want 1 and 0", reads, requests)
+	}
 }
