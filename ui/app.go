@@ -105,20 +105,38 @@ func Run(ctx context.Context, s *core.Session) error {
 	return nil
 }
 
-// start shows the window's first screen at once and checks the stored
-// session behind it.
+// launchWait is how long the window waits for the launch decision before
+// it shows a waiting screen: reading the keychain takes a few
+// milliseconds, so a person with a valid session sees their profile as
+// the first screen, and one whose keychain asks for a password sees that
+// Latch is waiting for it.
+const launchWait = 250 * time.Millisecond
+
+// start takes the launch decision, and shows its screen first when it
+// comes within launchWait; otherwise it shows a waiting screen at once and
+// the decision's screen when it comes.
 func (a *appWindow) start() {
 	p := a.fyne.Preferences()
 	a.window.Resize(fyne.NewSize(float32(p.FloatWithFallback(prefWidth, 560)), float32(p.FloatWithFallback(prefHeight, 560))))
 	a.window.SetMaster()
 	a.window.SetCloseIntercept(a.onClose)
-	a.showWaiting("Checking your session…")
 	a.unsubscribe = a.session.Manager.Subscribe(func(e session.Event) {
 		a.do(func() { a.onSessionEvent(e) })
 	})
 	a.setupShortcuts()
 	a.updateTray()
-	go a.launch()
+	decided := make(chan core.Launch, 1)
+	go func() { decided <- a.decide() }()
+	select {
+	case l := <-decided:
+		a.showLaunch(l)
+	case <-time.After(launchWait):
+		a.showWaiting("Checking your session…")
+		go func() {
+			l := <-decided
+			a.do(func() { a.showLaunch(l) })
+		}()
+	}
 }
 
 // stop ends the subscriptions and background work.
@@ -132,28 +150,45 @@ func (a *appWindow) stop() {
 }
 
 func (a *appWindow) showWaiting(text string) {
-	a.setScreen(ScreenLoading, container.NewCenter(container.NewVBox(
+	b := newBusy()
+	ctx := a.setScreen(ScreenLoading, container.NewCenter(container.NewVBox(
 		widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{}),
-		widget.NewProgressBarInfinite(),
+		b.Slot,
 	)))
+	b.show()
+	a.busyUntil(ctx, b)
 }
 
-// launch takes the launch decision off Fyne's goroutine and shows its
-// screen.
-func (a *appWindow) launch() {
-	l := core.Decide(a.ctx, a.session.Manager, func() {
-		a.do(func() { a.showWaiting("Renewing your session…") })
+// busyUntil stops b when ctx (a screen's) ends.
+func (a *appWindow) busyUntil(ctx context.Context, b *busy) {
+	go func() {
+		<-ctx.Done()
+		a.do(b.hide)
+	}()
+}
+
+// decide takes the launch decision, off Fyne's goroutine. A renewal on
+// the way shows that it is happening, unless a screen is shown already.
+func (a *appWindow) decide() core.Launch {
+	return core.Decide(a.ctx, a.session.Manager, func() {
+		a.do(func() {
+			if a.screen == "" || a.screen == ScreenLoading {
+				a.showWaiting("Renewing your session…")
+			}
+		})
 	})
-	a.do(func() {
-		if l.Next == core.ShowProfile {
-			a.showProfile(l.Person, l.Creds)
-			return
-		}
-		a.showSignIn(core.Describe(l.Reason))
-		if errors.Is(l.Reason, session.ErrKeychainUnavailable) {
-			a.signIn.offerMemory()
-		}
-	})
+}
+
+// showLaunch shows the screen of the launch decision.
+func (a *appWindow) showLaunch(l core.Launch) {
+	if l.Next == core.ShowProfile {
+		a.showProfile(l.Person, l.Creds)
+		return
+	}
+	a.showSignIn(core.Describe(l.Reason))
+	if errors.Is(l.Reason, session.ErrKeychainUnavailable) {
+		a.signIn.offerMemory()
+	}
 }
 
 // keepInMemory is the person's choice when the keychain cannot be used:
@@ -168,7 +203,10 @@ func (a *appWindow) keepInMemory() {
 // fixed.
 func (a *appWindow) retryLaunch() {
 	a.showWaiting("Checking your session…")
-	go a.launch()
+	go func() {
+		l := a.decide()
+		a.do(func() { a.showLaunch(l) })
+	}()
 }
 
 // setScreen swaps the window's content, ends the context of the screen
@@ -205,6 +243,7 @@ func (a *appWindow) showSignIn(reason string) {
 	}
 	content := a.signIn.build()
 	a.signIn.ctx = a.setScreen(ScreenSignIn, content)
+	a.busyUntil(a.signIn.ctx, a.signIn.busy)
 	if reason != "" {
 		a.signIn.showError(reason)
 	}
@@ -244,6 +283,7 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 	}
 	ctx := a.setScreen(ScreenProfile, a.tabs)
 	a.profile.ctx, a.metadata.ctx = ctx, ctx
+	a.busyUntil(ctx, a.metadata.progress)
 	a.profile.start()
 	if a.fyne.Preferences().String(prefLastTab) == ScreenMetadata {
 		a.tabs.Select(metadataTab)

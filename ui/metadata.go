@@ -45,7 +45,7 @@ type metadataScreen struct {
 	list     *fyne.Container
 	problem  *widget.Label
 	status   *widget.Label
-	progress *widget.ProgressBarInfinite
+	progress *busy
 	add      *widget.Button
 	save     *widget.Button
 	reload   *widget.Button
@@ -102,8 +102,7 @@ func (m *metadataScreen) build() fyne.CanvasObject {
 	m.problem.Wrapping = fyne.TextWrapWord
 	m.status = widget.NewLabel("")
 	m.status.Wrapping = fyne.TextWrapWord
-	m.progress = widget.NewProgressBarInfinite()
-	m.progress.Hide()
+	m.progress = newBusy()
 	m.add = widget.NewButtonWithIcon("Add key", theme.ContentAddIcon(), m.onAdd)
 	m.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), m.onSave)
 	m.save.Importance = widget.HighImportance
@@ -114,7 +113,7 @@ func (m *metadataScreen) build() fyne.CanvasObject {
 		widget.NewLabelWithStyle("Value", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	m.editor = container.NewBorder(
 		header,
-		container.NewVBox(m.problem, m.progress, m.status, container.NewHBox(m.add, layout.NewSpacer(), m.reload, m.save)),
+		container.NewVBox(m.problem, m.progress.Slot, m.status, container.NewHBox(m.add, layout.NewSpacer(), m.reload, m.save)),
 		nil, nil,
 		container.NewVScroll(m.list),
 	)
@@ -140,7 +139,7 @@ func (m *metadataScreen) loadOnce() {
 
 func (m *metadataScreen) setBusy(text string) {
 	m.busy = true
-	m.progress.Show()
+	m.progress.show()
 	m.status.Importance = widget.MediumImportance
 	m.status.SetText(text)
 	m.save.Disable()
@@ -149,7 +148,7 @@ func (m *metadataScreen) setBusy(text string) {
 
 func (m *metadataScreen) setIdle() {
 	m.busy = false
-	m.progress.Hide()
+	m.progress.hide()
 	m.reload.Enable()
 	m.validate()
 }

@@ -42,6 +42,7 @@ type signInScreen struct {
 
 	waiting     *fyne.Container
 	waitingText *widget.Label
+	busy        *busy
 	cancelBtn   *widget.Button
 
 	devicePanel *fyne.Container
@@ -84,7 +85,8 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	s.waitingText.Alignment = fyne.TextAlignCenter
 	s.waitingText.Wrapping = fyne.TextWrapWord
 	s.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.onCancel)
-	s.waiting = container.NewVBox(s.waitingText, widget.NewProgressBarInfinite(), s.cancelBtn)
+	s.busy = newBusy()
+	s.waiting = container.NewVBox(s.waitingText, s.busy.Slot, s.cancelBtn)
 	s.waiting.Hide()
 
 	s.userCode = canvas.NewText("", theme.Color(theme.ColorNameForeground))
@@ -163,9 +165,11 @@ func (s *signInScreen) setBusy(text string) {
 	s.buttons.Hide()
 	s.waitingText.SetText(text)
 	s.waiting.Show()
+	s.busy.show()
 }
 
 func (s *signInScreen) setIdle() {
+	s.busy.hide()
 	s.waiting.Hide()
 	s.devicePanel.Hide()
 	s.buttons.Show()
