@@ -49,6 +49,10 @@ const (
 // appWindow is Latch's window: sign-in, then the profile and metadata
 // tabs.
 type appWindow struct {
+	// decision, when set, is the launch decision taken before the window
+	// was made; start takes it otherwise.
+	decision *launchDecision
+
 	fyne    fyne.App
 	window  fyne.Window
 	session *core.Session
@@ -95,10 +99,13 @@ func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *core.Sessio
 
 // Run opens Latch's window for s and returns when the app quits.
 func Run(ctx context.Context, s *core.Session) error {
+	// The launch decision reads the keychain while Fyne makes the window.
+	decision := decideLaunch(ctx, s.Manager)
 	a := app.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w := a.NewWindow("Latch")
 	ui := newAppWindow(ctx, a, w, s)
+	ui.decision = decision
 	ui.start()
 	w.ShowAndRun()
 	ui.stop()
@@ -112,9 +119,22 @@ func Run(ctx context.Context, s *core.Session) error {
 // Latch is waiting for it.
 const launchWait = 250 * time.Millisecond
 
-// start takes the launch decision, and shows its screen first when it
-// comes within launchWait; otherwise it shows a waiting screen at once and
-// the decision's screen when it comes.
+// launchDecision is the launch decision (see [core.Decide]), taken on a
+// goroutine of its own.
+type launchDecision struct {
+	done     chan core.Launch
+	renewing chan struct{} // the decision renews the session first
+}
+
+func decideLaunch(ctx context.Context, m *session.Manager) *launchDecision {
+	d := &launchDecision{done: make(chan core.Launch, 1), renewing: make(chan struct{}, 1)}
+	go func() { d.done <- core.Decide(ctx, m, func() { d.renewing <- struct{}{} }) }()
+	return d
+}
+
+// start shows the launch decision's screen first when it comes within
+// launchWait; otherwise a waiting screen at once, and the decision's
+// screen when it comes.
 func (a *appWindow) start() {
 	p := a.fyne.Preferences()
 	a.window.Resize(fyne.NewSize(float32(p.FloatWithFallback(prefWidth, 560)), float32(p.FloatWithFallback(prefHeight, 560))))
@@ -125,17 +145,37 @@ func (a *appWindow) start() {
 	})
 	a.setupShortcuts()
 	a.updateTray()
-	decided := make(chan core.Launch, 1)
-	go func() { decided <- a.decide() }()
+	d := a.decision
+	if d == nil {
+		d = decideLaunch(a.ctx, a.session.Manager)
+	}
 	select {
-	case l := <-decided:
+	case l := <-d.done:
 		a.showLaunch(l)
+	case <-d.renewing:
+		a.showWaiting("Renewing your session…")
+		go a.follow(d)
 	case <-time.After(launchWait):
 		a.showWaiting("Checking your session…")
-		go func() {
-			l := <-decided
+		go a.follow(d)
+	}
+}
+
+// follow shows what becomes of a launch decision that a waiting screen
+// stands for.
+func (a *appWindow) follow(d *launchDecision) {
+	for {
+		select {
+		case <-d.renewing:
+			a.do(func() {
+				if a.screen == ScreenLoading {
+					a.showWaiting("Renewing your session…")
+				}
+			})
+		case l := <-d.done:
 			a.do(func() { a.showLaunch(l) })
-		}()
+			return
+		}
 	}
 }
 
@@ -167,18 +207,6 @@ func (a *appWindow) busyUntil(ctx context.Context, b *busy) {
 	}()
 }
 
-// decide takes the launch decision, off Fyne's goroutine. A renewal on
-// the way shows that it is happening, unless a screen is shown already.
-func (a *appWindow) decide() core.Launch {
-	return core.Decide(a.ctx, a.session.Manager, func() {
-		a.do(func() {
-			if a.screen == "" || a.screen == ScreenLoading {
-				a.showWaiting("Renewing your session…")
-			}
-		})
-	})
-}
-
 // showLaunch shows the screen of the launch decision.
 func (a *appWindow) showLaunch(l core.Launch) {
 	if l.Next == core.ShowProfile {
@@ -203,10 +231,7 @@ func (a *appWindow) keepInMemory() {
 // fixed.
 func (a *appWindow) retryLaunch() {
 	a.showWaiting("Checking your session…")
-	go func() {
-		l := a.decide()
-		a.do(func() { a.showLaunch(l) })
-	}()
+	go a.follow(decideLaunch(a.ctx, a.session.Manager))
 }
 
 // setScreen swaps the window's content, ends the context of the screen

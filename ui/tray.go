@@ -5,11 +5,11 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 )
 
-// updateTray sets the system-tray menu where the platform has one: who is
-// signed in, Open, Sign out, Quit.
+// updateTray sets the system-tray menu where the platform has one and the
+// desktop shows tray icons: who is signed in, Open, Sign out, Quit.
 func (a *appWindow) updateTray() {
 	d, ok := a.fyne.(desktop.App)
-	if !ok {
+	if !ok || !trayHost() {
 		return
 	}
 	signedIn := a.signedIn()

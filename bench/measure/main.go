@@ -1,0 +1,361 @@
+// Command measure takes Latch's measurements that a Go benchmark cannot:
+// the desktop app's launch and idle cost against a bare Fyne window, and
+// `latch token` against the least a program can do to read one keychain
+// item. Each figure is printed with its baseline, measured in the same
+// run, and the ratio. bench/run starts it with a keychain and an X
+// display; see bench/README.md.
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"latch/internal/core"
+	"latch/internal/testbrowser"
+	"latch/sandbox"
+	"latch/session"
+)
+
+func main() {
+	runs := flag.Int("runs", 15, "runs of each launch and of each command")
+	idle := flag.Duration("idle", 30*time.Second, "how long the idle CPU is measured")
+	only := flag.String("only", "token,launch,idle", "which measurements, comma-separated")
+	flag.Parse()
+	if err := run(*runs, *idle, strings.Split(*only, ",")); err != nil {
+		fmt.Fprintln(os.Stderr, "measure:", err)
+		os.Exit(1)
+	}
+}
+
+// bins are the programs measured.
+type bins struct{ latch, bare, keyread string }
+
+func run(runs int, idle time.Duration, only []string) error {
+	dir, err := os.MkdirTemp("", "latch-measure")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	b := bins{latch: filepath.Join(dir, "latch"), bare: filepath.Join(dir, "bare"), keyread: filepath.Join(dir, "keyread")}
+	for out, pkg := range map[string]string{b.latch: ".", b.bare: "./bench/bare", b.keyread: "./bench/keyread"} {
+		if msg, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			return fmt.Errorf("building %s: %v: %s", pkg, err, msg)
+		}
+	}
+	env := append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"),
+		"LATCH_ISSUER=", "LATCH_CLIENT_ID=", "LATCH_SANDBOX=", "LATCH_METADATA_API=", "LATCH_SCOPES=", "LATCH_AUDIENCE=", "LATCH_AUTH0_DOMAIN=", "LATCH_DPOP=")
+	issuer, stop, err := startSandbox(b.latch, env)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+	if err := login(b.latch, env); err != nil {
+		return err
+	}
+	defer func() {
+		logout := exec.Command(b.latch, "logout")
+		logout.Env = env
+		_ = logout.Run()
+	}()
+	fmt.Printf("machine: %s\n", machine())
+	for _, m := range only {
+		switch m {
+		case "token":
+			err = measureToken(b, env, issuer, runs)
+		case "launch":
+			err = measureLaunch(b, env, runs)
+		case "idle":
+			err = measureIdle(b, env, idle)
+		default:
+			err = fmt.Errorf("unknown measurement %q", m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startSandbox runs `latch sandbox` on a free port.
+func startSandbox(latch string, env []string) (string, func(), error) {
+	cmd := exec.Command(latch, "sandbox", "--addr", "127.0.0.1:0")
+	cmd.Env = env
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if issuer, ok := strings.CutPrefix(sc.Text(), "issuer: "); ok {
+			go func() { _, _ = io.Copy(io.Discard, out) }()
+			return issuer, stop, nil
+		}
+	}
+	stop()
+	return "", nil, errors.New("the sandbox printed no issuer")
+}
+
+// login signs demo in with `latch login --no-browser`, as a person at a
+// browser would.
+func login(latch string, env []string) error {
+	cmd := exec.Command(latch, "login", "--no-browser")
+	cmd.Env = env
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() {
+		return errors.New("latch login printed no address")
+	}
+	if code, _, err := testbrowser.NewBrowser("demo", "demo").Visit(sc.Text()); err != nil || code != 200 {
+		return fmt.Errorf("signing in: %d %v", code, err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	return cmd.Wait()
+}
+
+// median is the middle of the durations.
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+func report(name string, latch, base time.Duration, baseName string) {
+	fmt.Printf("%-34s latch %8s   %-22s %8s   ratio %.2fx\n", name, latch.Round(10*time.Microsecond), baseName, base.Round(10*time.Microsecond), float64(latch)/float64(base))
+}
+
+// measureToken times `latch token` with a valid token against keyread
+// reading one item of the same size, runs of each interleaved.
+func measureToken(b bins, env []string, issuer string, runs int) error {
+	m, err := session.New(session.Config{Issuer: issuer, ClientID: sandbox.ClientID, Store: session.NewKeychain(core.KeychainService), ManualRenewal: true})
+	if err != nil {
+		return err
+	}
+	item, err := keyring.Get(core.KeychainService, m.Config().StoreKey)
+	m.Close()
+	if err != nil {
+		return fmt.Errorf("reading Latch's item: %w", err)
+	}
+	if err := exec.Command(b.keyread, "-write", strconv.Itoa(len(item))).Run(); err != nil {
+		return err
+	}
+	defer keyring.Delete("latch-bench", "item")
+	timed := func(name string, args ...string) (time.Duration, error) {
+		cmd := exec.Command(name, args...)
+		cmd.Env = env
+		start := time.Now()
+		out, err := cmd.Output()
+		if err != nil || len(out) == 0 {
+			return 0, fmt.Errorf("%s %v: %v", filepath.Base(name), args, err)
+		}
+		return time.Since(start), nil
+	}
+	var latch, base []time.Duration
+	for range runs + 1 { // the first run of each warms the caches
+		d, err := timed(b.latch, "token")
+		if err != nil {
+			return err
+		}
+		latch = append(latch, d)
+		if d, err = timed(b.keyread); err != nil {
+			return err
+		}
+		base = append(base, d)
+	}
+	report("latch token (median)", median(latch[1:]), median(base[1:]), "one-item read")
+	fmt.Printf("%-34s %d bytes in one item\n", "  the credentials", len(item))
+	return nil
+}
+
+// app is a desktop program started for a measurement.
+type app struct {
+	cmd     *exec.Cmd
+	start   time.Time
+	profile chan time.Time // when Latch logs its profile screen
+}
+
+func startApp(bin string, env []string, args ...string) (*app, error) {
+	a := &app{cmd: exec.Command(bin, args...), profile: make(chan time.Time, 1)}
+	a.cmd.Env = env
+	stderr, err := a.cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	a.start = time.Now()
+	if err := a.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "msg=screen screen=profile") {
+				select {
+				case a.profile <- time.Now():
+				default:
+				}
+			}
+		}
+	}()
+	return a, nil
+}
+
+func (a *app) stop() { _ = a.cmd.Process.Kill(); _ = a.cmd.Wait() }
+
+// visible waits for a window named title to be shown, and says when.
+func (a *app) visible(title string) (time.Duration, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^"+title+"$").Output()
+		if len(strings.TrimSpace(string(out))) > 0 {
+			return time.Since(a.start), nil
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("no window %q within 30 s", title)
+}
+
+// measureLaunch times process start to a shown window, for the bare
+// window and for Latch, and for Latch to its profile screen too (whichever
+// of the window and the profile comes later).
+func measureLaunch(b bins, env []string, runs int) error {
+	var bare, shown, profile []time.Duration
+	for range runs + 1 {
+		a, err := startApp(b.bare, env)
+		if err != nil {
+			return err
+		}
+		d, err := a.visible("Bare")
+		a.stop()
+		if err != nil {
+			return err
+		}
+		bare = append(bare, d)
+
+		if a, err = startApp(b.latch, env, "--verbose"); err != nil {
+			return err
+		}
+		d, err = a.visible("Latch")
+		if err != nil {
+			a.stop()
+			return err
+		}
+		shown = append(shown, d)
+		select {
+		case at := <-a.profile:
+			profile = append(profile, max(d, at.Sub(a.start)))
+		case <-time.After(30 * time.Second):
+			a.stop()
+			return errors.New("Latch did not show the profile within 30 s")
+		}
+		a.stop()
+	}
+	report("launch: window shown (median)", median(shown[1:]), median(bare[1:]), "bare window shown")
+	report("launch: profile shown (median)", median(profile[1:]), median(bare[1:]), "bare window shown")
+	return nil
+}
+
+// measureIdle measures CPU time from the first second after the window
+// shows, for the length given, and the resident memory at the end.
+func measureIdle(b bins, env []string, length time.Duration) error {
+	type figures struct {
+		cpu time.Duration
+		rss int64
+	}
+	measure := func(bin, title string, args ...string) (figures, error) {
+		a, err := startApp(bin, env, args...)
+		if err != nil {
+			return figures{}, err
+		}
+		defer a.stop()
+		if _, err := a.visible(title); err != nil {
+			return figures{}, err
+		}
+		time.Sleep(time.Second)
+		before, err := cpuTime(a.cmd.Process.Pid)
+		if err != nil {
+			return figures{}, err
+		}
+		time.Sleep(length)
+		after, err := cpuTime(a.cmd.Process.Pid)
+		if err != nil {
+			return figures{}, err
+		}
+		rss, err := residentKiB(a.cmd.Process.Pid)
+		return figures{cpu: after - before, rss: rss}, err
+	}
+	bare, err := measure(b.bare, "Bare")
+	if err != nil {
+		return err
+	}
+	latch, err := measure(b.latch, "Latch")
+	if err != nil {
+		return err
+	}
+	report(fmt.Sprintf("idle CPU over %s from second 1", length), latch.cpu, bare.cpu, "bare window")
+	fmt.Printf("%-34s latch %6d MiB   %-22s %6d MiB   ratio %.2fx\n", "resident memory", latch.rss/1024, "bare window", bare.rss/1024, float64(latch.rss)/float64(bare.rss))
+	return nil
+}
+
+// cpuTime is the user and system time of a process (/proc/PID/stat).
+func cpuTime(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command, which is in parentheses.
+	fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks, nil
+}
+
+// residentKiB is a process's resident memory (VmRSS).
+func residentKiB(pid int) (int64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(raw)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}
+
+// machine describes the machine the figures come from.
+func machine() string {
+	cpu := "unknown CPU"
+	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(raw)) {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	out, _ := exec.Command("nproc").Output()
+	return fmt.Sprintf("%s, %s cores, %s", cpu, strings.TrimSpace(string(out)), time.Now().Format(time.DateOnly))
+}
