@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -153,35 +154,80 @@ func (p *profileScreen) showInfo(info panelInfo) {
 	p.tick()
 }
 
-// tick updates the live countdown.
+// tick updates the countdown, when its text changes: every change
+// repaints the whole window, so it counts in steps a person reads at a
+// glance (minutes, then tens of seconds, then seconds) rather than
+// repainting every second for a figure nobody watches.
 func (p *profileScreen) tick() {
-	if p.info.expiry.IsZero() {
-		p.expiresIn.SetText("no expiry given")
-		return
+	text := "no expiry given"
+	if !p.info.expiry.IsZero() {
+		text = expiresText(time.Until(p.info.expiry))
 	}
-	left := time.Until(p.info.expiry).Round(time.Second)
-	if left <= 0 {
-		p.expiresIn.SetText("expired")
-		return
+	if p.expiresIn.Text != text {
+		p.expiresIn.SetText(text)
 	}
-	p.expiresIn.SetText(left.String())
 }
 
+// expiresText says how long is left, in the steps of tick.
+func expiresText(left time.Duration) string {
+	switch {
+	case left <= 0:
+		return "expired"
+	case left < 10*time.Second:
+		return fmt.Sprintf("%d s", int(left.Seconds())+1)
+	case left < time.Minute:
+		return fmt.Sprintf("%d s", int(left.Seconds())/10*10)
+	case left < time.Hour:
+		return fmt.Sprintf("%d min", int(left.Minutes()))
+	}
+	return fmt.Sprintf("%d h %d min", int(left.Hours()), int(left.Minutes())%60)
+}
+
+// countdown wakes when the countdown's text is due to change, at least
+// every 10 seconds (the expiry moves with each renewal), and never more
+// often than the text changes.
 func (p *profileScreen) countdown() {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
+	next := make(chan time.Duration, 1)
+	wait := time.Second
 	for {
 		select {
 		case <-p.ctx.Done():
 			return
-		case <-t.C:
-			p.do(func() {
-				if p.ctx.Err() == nil {
-					p.tick()
-				}
-			})
+		case <-time.After(wait):
+		}
+		p.do(func() {
+			if p.ctx.Err() != nil {
+				return
+			}
+			p.tick()
+			next <- untilChange(p.info.expiry)
+		})
+		select {
+		case <-p.ctx.Done():
+			return
+		case wait = <-next:
 		}
 	}
+}
+
+// untilChange is how long until the countdown's text for expiry changes,
+// at most 10 seconds.
+func untilChange(expiry time.Time) time.Duration {
+	const most = 10 * time.Second
+	left := time.Until(expiry)
+	var step time.Duration
+	switch {
+	case expiry.IsZero(), left <= 0:
+		return most
+	case left < 10*time.Second:
+		step = time.Second
+	case left < time.Minute:
+		step = 10 * time.Second
+	default:
+		step = time.Minute
+	}
+	// Just past the moment the shown figure changes.
+	return min(left%step+10*time.Millisecond, most)
 }
 
 // signOutFailed undoes signingOut: nothing was changed.
