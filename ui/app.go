@@ -13,11 +13,14 @@ package ui
 import (
 	"context"
 	"errors"
+	"image"
 	"log/slog"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
@@ -52,6 +55,8 @@ type appWindow struct {
 	// decision, when set, is the launch decision taken before the window
 	// was made; start takes it otherwise.
 	decision *launchDecision
+	// framed says the first screen, which logs its first frame, is set.
+	framed bool
 
 	fyne    fyne.App
 	window  fyne.Window
@@ -102,6 +107,7 @@ func Run(ctx context.Context, s *core.Session) error {
 	// The launch decision reads the keychain while Fyne makes the window.
 	decision := decideLaunch(ctx, s.Manager)
 	a := app.NewWithID(AppID)
+	go warmFonts()
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w := a.NewWindow("Latch")
 	ui := newAppWindow(ctx, a, w, s)
@@ -132,10 +138,14 @@ func decideLaunch(ctx context.Context, m *session.Manager) *launchDecision {
 	return d
 }
 
-// start shows the launch decision's screen first when it comes within
-// launchWait; otherwise a waiting screen at once, and the decision's
-// screen when it comes.
+// start prepares the window and shows its first screen.
 func (a *appWindow) start() {
+	a.prepare()
+	a.showFirst()
+}
+
+// prepare sets the window up, all but its first screen.
+func (a *appWindow) prepare() {
 	p := a.fyne.Preferences()
 	a.window.Resize(fyne.NewSize(float32(p.FloatWithFallback(prefWidth, 560)), float32(p.FloatWithFallback(prefHeight, 560))))
 	a.window.SetMaster()
@@ -145,6 +155,12 @@ func (a *appWindow) start() {
 	})
 	a.setupShortcuts()
 	a.updateTray()
+}
+
+// showFirst shows the launch decision's screen when it comes within
+// launchWait; otherwise a waiting screen at once, and the decision's
+// screen when it comes.
+func (a *appWindow) showFirst() {
 	d := a.decision
 	if d == nil {
 		d = decideLaunch(a.ctx, a.session.Manager)
@@ -244,8 +260,24 @@ func (a *appWindow) setScreen(name string, content fyne.CanvasObject) context.Co
 	ctx, a.leaveScreen = context.WithCancel(a.ctx)
 	a.screen = name
 	a.logScreen()
+	if !a.framed {
+		// The first screen tells the log when it is first drawn.
+		a.framed = true
+		content = container.NewStack(content, firstFrame(func() { a.log.Debug("first frame", "screen", name) }))
+	}
 	a.window.SetContent(content)
 	return ctx
+}
+
+// firstFrame is an invisible object that calls drawn when Fyne first
+// draws it: the moment a person first sees the window's content.
+func firstFrame(drawn func()) fyne.CanvasObject {
+	var once sync.Once
+	clear := image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	return canvas.NewRaster(func(int, int) image.Image {
+		once.Do(drawn)
+		return clear
+	})
 }
 
 func (a *appWindow) logScreen() {
@@ -295,20 +327,27 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 	}
 	a.metadata = &metadataScreen{do: a.do, client: a.session.Metadata, userID: p.Subject, window: a.window}
 	profileTab := container.NewTabItem("Profile", a.profile.build())
-	metadataTab := container.NewTabItem("Metadata", a.metadata.build())
+	// The metadata tab is built when first shown: the launch draws the
+	// profile alone.
+	metadataTab := container.NewTabItem("Metadata", container.NewStack())
 	a.tabs = container.NewAppTabs(profileTab, metadataTab)
+	var ctx context.Context
 	a.tabs.OnSelected = func(t *container.TabItem) {
 		a.screen = ScreenProfile
 		if t == metadataTab {
 			a.screen = ScreenMetadata
+			if !a.metadata.built() {
+				metadataTab.Content = a.metadata.build()
+				a.busyUntil(ctx, a.metadata.progress)
+				a.tabs.Refresh()
+			}
 			a.metadata.loadOnce()
 		}
 		a.fyne.Preferences().SetString(prefLastTab, a.screen)
 		a.logScreen()
 	}
-	ctx := a.setScreen(ScreenProfile, a.tabs)
+	ctx = a.setScreen(ScreenProfile, a.tabs)
 	a.profile.ctx, a.metadata.ctx = ctx, ctx
-	a.busyUntil(ctx, a.metadata.progress)
 	a.profile.start()
 	if a.fyne.Preferences().String(prefLastTab) == ScreenMetadata {
 		a.tabs.Select(metadataTab)

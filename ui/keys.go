@@ -12,12 +12,12 @@ import (
 func (a *appWindow) setupShortcuts() {
 	c := a.window.Canvas()
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
-		if a.metadata != nil {
+		if a.metadata != nil && a.metadata.built() {
 			a.metadata.onSave()
 		}
 	})
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyR, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
-		if a.metadata != nil {
+		if a.metadata != nil && a.metadata.built() {
 			a.metadata.onReload()
 		}
 	})

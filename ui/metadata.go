@@ -125,6 +125,9 @@ func (m *metadataScreen) build() fyne.CanvasObject {
 	return container.NewPadded(m.editor)
 }
 
+// built reports whether the screen's widgets are made (see build).
+func (m *metadataScreen) built() bool { return m.save != nil }
+
 // hasAPI reports whether the provider has a metadata API.
 func (m *metadataScreen) hasAPI() bool { return m.client != nil && m.client.BaseURL != "" }
 

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -190,13 +191,23 @@ func measureToken(b bins, env []string, issuer string, runs int) error {
 
 // app is a desktop program started for a measurement.
 type app struct {
-	cmd     *exec.Cmd
-	start   time.Time
-	profile chan time.Time // when Latch logs its profile screen
+	cmd   *exec.Cmd
+	start time.Time
+	// drawn says when the program's first content was first drawn, and
+	// which screen it was (Latch's log, with --verbose; bare's line).
+	drawn chan frame
+
+	mu   sync.Mutex
+	tail []string // the last lines of its stderr, for errors
+}
+
+type frame struct {
+	at   time.Duration
+	line string
 }
 
 func startApp(bin string, env []string, args ...string) (*app, error) {
-	a := &app{cmd: exec.Command(bin, args...), profile: make(chan time.Time, 1)}
+	a := &app{cmd: exec.Command(bin, args...), drawn: make(chan frame, 1)}
 	a.cmd.Env = env
 	stderr, err := a.cmd.StderrPipe()
 	if err != nil {
@@ -209,9 +220,12 @@ func startApp(bin string, env []string, args ...string) (*app, error) {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), "msg=screen screen=profile") {
+			a.mu.Lock()
+			a.tail = append(a.tail[max(0, len(a.tail)-19):], sc.Text())
+			a.mu.Unlock()
+			if strings.Contains(sc.Text(), `msg="first frame"`) {
 				select {
-				case a.profile <- time.Now():
+				case a.drawn <- frame{at: time.Since(a.start), line: sc.Text()}:
 				default:
 				}
 			}
@@ -232,46 +246,48 @@ func (a *app) visible(title string) (time.Duration, error) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	return 0, fmt.Errorf("no window %q within 30 s", title)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return 0, fmt.Errorf("no window %q within 30 s; it said:\n%s", title, strings.Join(a.tail, "\n"))
 }
 
-// measureLaunch times process start to a shown window, for the bare
-// window and for Latch, and for Latch to its profile screen too (whichever
-// of the window and the profile comes later).
+// measureLaunch times process start to a shown window, and to the first
+// frame of its content: the bare window's label, Latch's profile.
 func measureLaunch(b bins, env []string, runs int) error {
-	var bare, shown, profile []time.Duration
-	for range runs + 1 {
-		a, err := startApp(b.bare, env)
+	var bareShown, bareDrawn, shown, drawn []time.Duration
+	launch := func(bin, title string, args ...string) (time.Duration, frame, error) {
+		a, err := startApp(bin, env, args...)
 		if err != nil {
-			return err
+			return 0, frame{}, err
 		}
-		d, err := a.visible("Bare")
-		a.stop()
+		defer a.stop()
+		d, err := a.visible(title)
 		if err != nil {
-			return err
+			return 0, frame{}, err
 		}
-		bare = append(bare, d)
-
-		if a, err = startApp(b.latch, env, "--verbose"); err != nil {
-			return err
-		}
-		d, err = a.visible("Latch")
-		if err != nil {
-			a.stop()
-			return err
-		}
-		shown = append(shown, d)
 		select {
-		case at := <-a.profile:
-			profile = append(profile, max(d, at.Sub(a.start)))
+		case f := <-a.drawn:
+			return d, f, nil
 		case <-time.After(30 * time.Second):
-			a.stop()
-			return errors.New("Latch did not show the profile within 30 s")
+			return 0, frame{}, fmt.Errorf("%s drew nothing within 30 s", title)
 		}
-		a.stop()
 	}
-	report("launch: window shown (median)", median(shown[1:]), median(bare[1:]), "bare window shown")
-	report("launch: profile shown (median)", median(profile[1:]), median(bare[1:]), "bare window shown")
+	for range runs + 1 {
+		d, f, err := launch(b.bare, "Bare")
+		if err != nil {
+			return err
+		}
+		bareShown, bareDrawn = append(bareShown, d), append(bareDrawn, f.at)
+		if d, f, err = launch(b.latch, "Latch", "--verbose"); err != nil {
+			return err
+		}
+		if !strings.Contains(f.line, "screen=profile") {
+			return fmt.Errorf("Latch's first screen was not the profile: %s", f.line)
+		}
+		shown, drawn = append(shown, d), append(drawn, f.at)
+	}
+	report("launch: window shown (median)", median(shown[1:]), median(bareShown[1:]), "bare window shown")
+	report("launch: profile drawn (median)", median(drawn[1:]), median(bareDrawn[1:]), "bare first frame")
 	return nil
 }
 
