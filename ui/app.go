@@ -107,7 +107,6 @@ func Run(ctx context.Context, s *core.Session) error {
 	// The launch decision reads the keychain while Fyne makes the window.
 	decision := decideLaunch(ctx, s.Manager)
 	a := app.NewWithID(AppID)
-	go warmFonts()
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w := a.NewWindow("Latch")
 	ui := newAppWindow(ctx, a, w, s)

@@ -77,9 +77,13 @@ func run(runs int, idle time.Duration, only []string) error {
 		case "token":
 			err = measureToken(b, env, issuer, runs)
 		case "launch":
-			err = measureLaunch(b, env, runs)
+			if err = watchMaps(); err == nil {
+				err = measureLaunch(b, env, runs)
+			}
 		case "idle":
-			err = measureIdle(b, env, idle)
+			if err = watchMaps(); err == nil {
+				err = measureIdle(b, env, idle)
+			}
 		default:
 			err = fmt.Errorf("unknown measurement %q", m)
 		}
@@ -207,6 +211,7 @@ type frame struct {
 }
 
 func startApp(bin string, env []string, args ...string) (*app, error) {
+	drainMaps()
 	a := &app{cmd: exec.Command(bin, args...), drawn: make(chan frame, 1)}
 	a.cmd.Env = env
 	stderr, err := a.cmd.StderrPipe()
@@ -236,15 +241,53 @@ func startApp(bin string, env []string, args ...string) (*app, error) {
 
 func (a *app) stop() { _ = a.cmd.Process.Kill(); _ = a.cmd.Wait() }
 
-// visible waits for a window named title to be shown, and says when.
-func (a *app) visible(title string) (time.Duration, error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^"+title+"$").Output()
-		if len(strings.TrimSpace(string(out))) > 0 {
-			return time.Since(a.start), nil
+// maps are the moments windows are mapped (shown) on the display, as
+// one long-running X client (xev) sees them: polling with a client per
+// look would crowd the X server and be no more precise.
+var maps = make(chan time.Time, 64)
+
+// watchMaps starts xev on the root window, once.
+var watchMaps = sync.OnceValue(func() error {
+	cmd := exec.Command("xev", "-root", "-event", "substructure")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("xev (x11-utils): %w", err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "MapNotify event") {
+				select {
+				case maps <- time.Now():
+				default:
+				}
+			}
 		}
-		time.Sleep(2 * time.Millisecond)
+	}()
+	return nil
+})
+
+// drainMaps forgets the maps seen so far.
+func drainMaps() {
+	for {
+		select {
+		case <-maps:
+		default:
+			return
+		}
+	}
+}
+
+// visible waits for the program's window to be shown (the first map after
+// it started), and says when.
+func (a *app) visible(title string) (time.Duration, error) {
+	select {
+	case at := <-maps:
+		return at.Sub(a.start), nil
+	case <-time.After(30 * time.Second):
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
