@@ -53,6 +53,9 @@ type Manager struct {
 	failures    int
 	retryAt     time.Time
 	lastFailure error
+	// offlineUntil is retryAt and lastFailure for readers without m.mu
+	// (nil: no failure).
+	offlineUntil atomic.Pointer[offlineState]
 
 	// key is the DPoP key of creds once read (nil: not bound, or not read
 	// yet); nonces are the servers' latest DPoP nonces.
@@ -202,6 +205,17 @@ func (m *Manager) Credentials(ctx context.Context, minTTL time.Duration) (*Crede
 		// come at once): wait for it, taking no lock.
 		return c, err
 	}
+	if h := m.hot.Load(); h != nil {
+		// Held and stored, but not valid for minTTL: renew, or join the
+		// renewal another caller has just started, taking no lock.
+		now := m.clock.Now()
+		if h.c.CanRenew(now) {
+			if err := m.offline(now); err != nil {
+				return nil, err
+			}
+			return m.renew(ctx, minTTL, false)
+		}
+	}
 	c, err := m.load(ctx)
 	if err != nil {
 		return nil, err
@@ -229,12 +243,16 @@ func (m *Manager) Credentials(ctx context.Context, minTTL time.Duration) (*Crede
 // not due: a caller then learns at once that the provider cannot be
 // reached, instead of waiting for it again.
 func (m *Manager) offline(now time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.lastFailure != nil && now.Before(m.retryAt) {
-		return m.lastFailure
+	if o := m.offlineUntil.Load(); o != nil && now.Before(o.retryAt) {
+		return o.err
 	}
 	return nil
+}
+
+// offlineState is a transient failure, and when the next renewal is due.
+type offlineState struct {
+	retryAt time.Time
+	err     error
 }
 
 // Renew renews the credentials now, whatever their expiry, and returns the

@@ -82,6 +82,7 @@ func (m *Manager) noteOutcome(err error) {
 	defer m.mu.Unlock()
 	if err == nil || !errors.Is(err, ErrProviderUnreachable) {
 		m.failures, m.retryAt, m.lastFailure = 0, time.Time{}, nil
+		m.offlineUntil.Store(nil)
 		return
 	}
 	m.failures++
@@ -92,6 +93,7 @@ func (m *Manager) noteOutcome(err error) {
 	}
 	m.retryAt = m.clock.Now().Add(backoff(m.failures, after))
 	m.lastFailure = err
+	m.offlineUntil.Store(&offlineState{retryAt: m.retryAt, err: err})
 }
 
 // scheduledRenewal is the scheduler's renewal. It says when to try again:
