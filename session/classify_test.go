@@ -175,3 +175,24 @@ func TestAuth0NamesTheAPIWithAudience(t *testing.T) {
 		t.Fatalf("sign-in asks for %v; want the session's scopes and the API's", scopes)
 	}
 }
+
+// TestUnreadableNamedTokensAreAskedForAgain: named tokens that the store
+// holds damaged are dropped and asked for again; the session is kept.
+func TestUnreadableNamedTokensAreAskedForAgain(t *testing.T) {
+	op := newFakeOP(t)
+	store := &MemoryStore{}
+	m, _ := op.signedIn(t, store, time.Minute, manual)
+	if err := store.Set(t.Context(), "creds.apis", []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.NamedTokenFor("orders", API{Audience: "https://orders.example.test/"}).Credentials(t.Context(), time.Second)
+	if err != nil || c.AccessToken == "" {
+		t.Fatalf("a named token over damaged ones gave %v, %v; want a new one", c, err)
+	}
+	if list, err := m.Tokens(t.Context()); err != nil || len(list) != 1 || list[0].Name != "orders" {
+		t.Fatalf("Tokens gave %+v, %v; want orders alone", list, err)
+	}
+	if !m.HasValid(t.Context(), time.Second) {
+		t.Fatal("the session went with the damaged named tokens")
+	}
+}

@@ -89,6 +89,18 @@ func (m *Manager) namedFlight(name string) *inflight {
 	return f
 }
 
+// readNamedLocked reads the named tokens stored, under the lock. Ones
+// that cannot be read are dropped (they are asked for again when used):
+// the session itself is not touched.
+func (m *Manager) readNamedLocked(ctx context.Context) (map[string]namedRecord, error) {
+	records, err := m.vault.readNamed(ctx)
+	if errors.Is(err, ErrCorruptValue) {
+		m.log.Warn("the named tokens stored cannot be read; they are asked for again when used", "error", err)
+		return map[string]namedRecord{}, nil
+	}
+	return records, err
+}
+
 // editNamed changes the named tokens stored, under the lock, and returns
 // them as stored.
 func (m *Manager) editNamed(ctx context.Context, edit func(map[string]namedRecord)) (map[string]namedRecord, error) {
@@ -97,11 +109,7 @@ func (m *Manager) editNamed(ctx context.Context, edit func(map[string]namedRecor
 		return nil, err
 	}
 	defer lock.release()
-	records, err := m.vault.readNamed(ctx)
-	if errors.Is(err, ErrCorruptValue) {
-		m.log.Warn("the named tokens stored cannot be read; replacing them", "error", err)
-		records, err = map[string]namedRecord{}, nil
-	}
+	records, err := m.readNamedLocked(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -131,11 +139,7 @@ func (m *Manager) requestNamed(ctx context.Context, name string, given *API, min
 		return nil, err
 	}
 	defer lock.release()
-	records, err := m.vault.readNamed(ctx)
-	if errors.Is(err, ErrCorruptValue) {
-		m.log.Warn("the named tokens stored cannot be read; asking for new ones", "error", err)
-		records, err = map[string]namedRecord{}, nil
-	}
+	records, err := m.readNamedLocked(ctx)
 	if err != nil {
 		return nil, err
 	}
