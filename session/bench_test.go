@@ -184,15 +184,15 @@ func BenchmarkRenewalStorm(b *testing.B) {
 	}
 	m.Close()
 	refreshToken := func() string {
-		c, _ := unmarshalStored(b, store, m.Config().StoreKey)
+		c := unmarshalStored(b, store, m.Config().StoreKey)
 		return c.RefreshToken
 	}
 	// latch makes a Manager whose stored access token has expired, its
 	// provider discovered and its store read, as a running program's is.
 	latch := func(b *testing.B) func() error {
-		c, raw := unmarshalStored(b, store, m.Config().StoreKey)
+		c := unmarshalStored(b, store, m.Config().StoreKey)
 		c.Expiry = time.Now().Add(-time.Second)
-		raw, _ = c.marshal()
+		raw, _ := c.marshal()
 		_ = store.Set(ctx, m.Config().StoreKey, raw)
 		mm, err := New(cfg)
 		if err != nil {
@@ -221,7 +221,7 @@ func BenchmarkRenewalStorm(b *testing.B) {
 			tok, err := src.Token()
 			if err == nil {
 				once.Do(func() {
-					c, _ := unmarshalStored(b, store, m.Config().StoreKey)
+					c := unmarshalStored(b, store, m.Config().StoreKey)
 					c.RefreshToken = tok.RefreshToken
 					raw, _ := c.marshal()
 					_ = store.Set(ctx, m.Config().StoreKey, raw)
@@ -248,7 +248,7 @@ func BenchmarkRenewalStorm(b *testing.B) {
 }
 
 // unmarshalStored reads the credentials stored under key.
-func unmarshalStored(b *testing.B, store Store, key string) (*Credentials, []byte) {
+func unmarshalStored(b *testing.B, store Store, key string) *Credentials {
 	b.Helper()
 	raw, err := store.Get(context.Background(), key)
 	if err != nil {
@@ -258,5 +258,5 @@ func unmarshalStored(b *testing.B, store Store, key string) (*Credentials, []byt
 	if err != nil {
 		b.Fatal(err)
 	}
-	return c, raw
+	return c
 }

@@ -325,7 +325,7 @@ func measureLaunch(b bins, env []string, runs int) error {
 			return err
 		}
 		if !strings.Contains(f.line, "screen=profile") {
-			return fmt.Errorf("Latch's first screen was not the profile: %s", f.line)
+			return fmt.Errorf("the first screen of Latch was not the profile: %s", f.line)
 		}
 		shown, drawn = append(shown, d), append(drawn, f.at)
 	}
