@@ -5,31 +5,72 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 )
 
-// OpenBrowser opens u in the person's default browser: with "open" on
-// macOS, the URL handler on Windows and "xdg-open" elsewhere. It is the
-// usual BrowserLogin.OpenURL. Only http and https URLs are opened.
+// ErrNoBrowser means no browser could be started: $BROWSER names none
+// that runs, and the system's opener (xdg-open, open, the Windows URL
+// handler) is missing or failed. Show the address to the person instead
+// (see [BrowserLogin.ShowURL]).
+var ErrNoBrowser = errors.New("no browser could be opened")
+
+// OpenBrowser opens u in the person's browser, as gh and kubelogin do:
+// each command of $BROWSER first (a list separated by ':'; "%s" in a
+// command is replaced by the address, which is added at the end
+// otherwise), then the system's opener: "open" on macOS, the URL handler
+// on Windows, "xdg-open" elsewhere. It is the usual BrowserLogin.OpenURL.
+// Only http and https addresses are opened. When nothing starts, the
+// error wraps [ErrNoBrowser].
 func OpenBrowser(ctx context.Context, u string) error {
 	parsed, err := url.Parse(u)
 	if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") {
 		return errors.New("only http and https addresses are opened in a browser")
 	}
 	_ = ctx // the browser outlives the sign-in; it is not tied to ctx
-	var cmd *exec.Cmd
-	switch runtime.GOOS {
+	var tried []string
+	for _, argv := range browserCommands(os.Getenv("BROWSER"), runtime.GOOS, u) {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		if err := cmd.Start(); err != nil {
+			tried = append(tried, argv[0])
+			continue
+		}
+		go func() { _ = cmd.Wait() }()
+		return nil
+	}
+	return fmt.Errorf("%w (tried %s)", ErrNoBrowser, strings.Join(tried, ", "))
+}
+
+// browserCommands are the commands OpenBrowser tries, in order, for the
+// value of $BROWSER on the system goos.
+func browserCommands(browser, goos, u string) [][]string {
+	var cmds [][]string
+	for _, c := range strings.Split(browser, ":") {
+		words := strings.Fields(c)
+		if len(words) == 0 {
+			continue
+		}
+		replaced := false
+		for i, w := range words {
+			if strings.Contains(w, "%s") {
+				words[i] = strings.ReplaceAll(w, "%s", u)
+				replaced = true
+			}
+		}
+		if !replaced {
+			words = append(words, u)
+		}
+		cmds = append(cmds, words)
+	}
+	switch goos {
 	case "darwin":
-		cmd = exec.Command("open", u)
+		cmds = append(cmds, []string{"open", u})
 	case "windows":
-		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", u)
+		cmds = append(cmds, []string{"rundll32", "url.dll,FileProtocolHandler", u})
 	default:
-		cmd = exec.Command("xdg-open", u)
+		cmds = append(cmds, []string{"xdg-open", u})
 	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting the browser: %w", err)
-	}
-	go func() { _ = cmd.Wait() }()
-	return nil
+	return cmds
 }

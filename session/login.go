@@ -20,6 +20,13 @@ type BrowserLogin struct {
 	// opening their browser (see [OpenBrowser]). It is called once, with
 	// the listener already waiting. Required.
 	OpenURL func(ctx context.Context, url string) error
+	// ShowURL, when set, is called with the authorization URL after
+	// OpenURL, and OpenURL's error (nil when the browser opened): the
+	// application shows the address, with a way to copy it, so that the
+	// person can open it in a browser of their choice. With ShowURL set,
+	// a failing OpenURL does not end the sign-in: it keeps waiting for the
+	// callback, so that it never dead-ends.
+	ShowURL func(url string, openErr error)
 	// Timeout bounds the whole sign-in, the person's time in the browser
 	// included; 0 means 5 minutes. Cancelling ctx ends it sooner.
 	Timeout time.Duration
@@ -91,8 +98,12 @@ func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Cre
 	if err != nil {
 		return nil, err
 	}
-	if err := opts.OpenURL(ctx, authURL); err != nil {
-		return nil, fmt.Errorf("opening the browser: %w", err)
+	openErr := opts.OpenURL(ctx, authURL)
+	switch {
+	case opts.ShowURL != nil:
+		opts.ShowURL(authURL, openErr)
+	case openErr != nil:
+		return nil, fmt.Errorf("opening the browser: %w", openErr)
 	}
 
 	var res callbackResult

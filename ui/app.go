@@ -296,6 +296,7 @@ func (a *appWindow) showSignIn(reason string) {
 		manager: a.session.Manager, do: a.do, open: a.openURL, timeout: a.signInTimeout,
 		providerName: providerName(a.session.Config), onSignedIn: a.onSignedIn,
 		useMemory: a.keepInMemory, relaunch: a.retryLaunch, inMemory: a.inMemory,
+		clipboard: func(text string) { a.fyne.Clipboard().SetContent(text) },
 	}
 	content := a.signIn.build()
 	a.signIn.ctx = a.setScreen(ScreenSignIn, content)

@@ -43,7 +43,13 @@ type signInScreen struct {
 	waiting     *fyne.Container
 	waitingText *widget.Label
 	busy        *busy
-	cancelBtn   *widget.Button
+	// the sign-in address, shown while a browser sign-in waits
+	addressPanel *fyne.Container
+	addressNote  *widget.Label
+	address      *widget.Label
+	copyAddress  *widget.Button
+	clipboard    func(string)
+	cancelBtn    *widget.Button
 
 	devicePanel *fyne.Container
 	userCode    *canvas.Text
@@ -86,7 +92,15 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	s.waitingText.Wrapping = fyne.TextWrapWord
 	s.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.onCancel)
 	s.busy = newBusy()
-	s.waiting = container.NewVBox(s.waitingText, s.busy.Slot, s.cancelBtn)
+	s.addressNote = widget.NewLabel("")
+	s.addressNote.Wrapping = fyne.TextWrapWord
+	s.address = widget.NewLabel("")
+	s.address.Wrapping = fyne.TextWrapBreak
+	s.address.TextStyle = fyne.TextStyle{Monospace: true}
+	s.copyAddress = widget.NewButtonWithIcon("Copy address", theme.ContentCopyIcon(), s.onCopyAddress)
+	s.addressPanel = container.NewVBox(s.addressNote, s.address, container.NewHBox(s.copyAddress))
+	s.addressPanel.Hide()
+	s.waiting = container.NewVBox(s.waitingText, s.busy.Slot, s.addressPanel, s.cancelBtn)
 	s.waiting.Hide()
 
 	s.userCode = canvas.NewText("", theme.Color(theme.ColorNameForeground))
@@ -170,6 +184,7 @@ func (s *signInScreen) setBusy(text string) {
 
 func (s *signInScreen) setIdle() {
 	s.busy.hide()
+	s.addressPanel.Hide()
 	s.waiting.Hide()
 	s.devicePanel.Hide()
 	s.buttons.Show()
@@ -210,10 +225,36 @@ func (s *signInScreen) onBrowser() {
 		return
 	}
 	m, open, timeout := s.manager, s.open, s.timeout
+	show := func(u string, openErr error) { s.do(func() { s.showAddress(ctx, u, openErr) }) }
 	go func() {
-		creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: open, Timeout: timeout, AppName: "Latch"})
+		creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: open, ShowURL: show, Timeout: timeout, AppName: "Latch"})
 		s.do(func() { s.finish(ctx, creds, err) })
 	}()
+}
+
+// showAddress shows the sign-in address with a Copy button while the
+// sign-in waits: for when the browser did not open, or the person wants
+// another browser. The sign-in goes on either way.
+func (s *signInScreen) showAddress(ctx context.Context, u string, openErr error) {
+	if ctx.Err() != nil {
+		return
+	}
+	if openErr != nil {
+		s.waitingText.SetText("Your browser could not be opened. Open this address in a browser on this computer to sign in; Latch is waiting for it.")
+		s.addressNote.Hide()
+	} else {
+		s.addressNote.SetText("If your browser did not open, or you want another one, open this address on this computer:")
+		s.addressNote.Show()
+	}
+	s.address.SetText(u)
+	s.copyAddress.SetText("Copy address")
+	s.addressPanel.Show()
+}
+
+// onCopyAddress puts the sign-in address on the clipboard.
+func (s *signInScreen) onCopyAddress() {
+	s.clipboard(s.address.Text)
+	s.copyAddress.SetText("Copied")
 }
 
 func (s *signInScreen) onDevice() {

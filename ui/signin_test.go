@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -116,4 +117,40 @@ func TestSignInTimesOut(t *testing.T) {
 	waitFor(t, "timed out", func() bool {
 		return ui.signIn.buttons.Visible() && strings.Contains(ui.signIn.message.Text, "timed out")
 	})
+}
+
+// TestSignInWithoutABrowserShowsTheAddress: with no browser to open (no
+// $BROWSER, no xdg-open), the sign-in does not end: the address is shown
+// with a Copy button, and opening it elsewhere completes the sign-in.
+func TestSignInWithoutABrowserShowsTheAddress(t *testing.T) {
+	h := newHarness(t)
+	h.open = func(context.Context, string) error {
+		return fmt.Errorf("opening the browser: %w (tried xdg-open)", session.ErrNoBrowser)
+	}
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	var copied string
+	onUI(func() {
+		ui.signIn.clipboard = func(s string) { copied = s }
+		test.Tap(ui.signIn.browser)
+	})
+	var address string
+	waitFor(t, "the address", func() bool {
+		s := ui.signIn
+		address = s.address.Text
+		return s.addressPanel.Visible() && strings.HasPrefix(address, h.issuer) && strings.Contains(s.waitingText.Text, "could not be opened")
+	})
+	onUI(func() {
+		if ui.signIn.message.Visible() {
+			t.Errorf("an error is shown (%q); want the sign-in to go on", ui.signIn.message.Text)
+		}
+		test.Tap(ui.signIn.copyAddress)
+	})
+	if copied != address {
+		t.Fatalf("Copy put %q on the clipboard; want the address %q", copied, address)
+	}
+	if code, _, err := testbrowser.NewBrowser("demo", "demo").Visit(address); err != nil || code != 200 {
+		t.Fatalf("the browser ended on %d, %v; want 200", code, err)
+	}
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
 }

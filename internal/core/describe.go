@@ -71,6 +71,8 @@ func Describe(err error) string {
 		return "The key in the keychain is not the one your session is bound to, so the session has ended. Please sign in again."
 	case errors.As(err, &provider):
 		return describeProvider(provider)
+	case errors.Is(err, session.ErrNoBrowser):
+		return "No browser could be opened on this computer. Open the sign-in address in a browser yourself, or sign in on another device."
 	case errors.Is(err, session.ErrSignInTimedOut):
 		return "The sign-in timed out. Please try again."
 	case errors.Is(err, session.ErrSessionExpired):

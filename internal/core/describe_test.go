@@ -62,6 +62,7 @@ func TestDescribeEveryError(t *testing.T) {
 		{fmt.Errorf("%w: %w", session.ErrNotGranted, &session.ProviderError{Op: "API token request", Code: "invalid_scope", Description: "refresh token missing requested scope", StatusCode: 400}),
 			"The sign-in did not ask for this API, so the provider will not issue a token for it. Declare it in the config file ([apis.NAME] with its audience and scopes) and sign in again."},
 		{fmt.Errorf("%w: \"orders\"", session.ErrUnknownAPI), "No API is declared under this name. Declare it in the config file ([apis.NAME] with its audience and scopes), or give its audience."},
+		{fmt.Errorf("opening the browser: %w (tried xdg-open)", session.ErrNoBrowser), "No browser could be opened on this computer. Open the sign-in address in a browser yourself, or sign in on another device."},
 		{session.ErrDPoPKeyMissing, "The key that binds your session to this computer is gone from the keychain, so the session has ended. Please sign in again."},
 		{session.ErrDPoPKeyChanged, "The key in the keychain is not the one your session is bound to, so the session has ended. Please sign in again."},
 		{session.ErrInvalidCallback, "The answer from the browser did not belong to this sign-in. Please start again."},
