@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -336,5 +337,45 @@ func TestSandboxEngineLogsStayOffStderr(t *testing.T) {
 	code, _, errOut := w.run("token", "--min-ttl", "1h")
 	if code != 1 || strings.Count(errOut, "\n") != 1 {
 		t.Fatalf("a refused renewal: exit %d, stderr %q; want 1 and one line", code, errOut)
+	}
+}
+
+// TestLoginWithoutABrowserWaits: when no browser opens, `latch login`
+// says so in one sentence, shows the address, and completes when the
+// address is opened elsewhere.
+func TestLoginWithoutABrowserWaits(t *testing.T) {
+	srv := startSandbox(t)
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": srv.Issuer(), "LATCH_CLIENT_ID": sandbox.ClientID})
+	w.open = func(context.Context, string) error {
+		return fmt.Errorf("opening the browser: %w (tried xdg-open)", session.ErrNoBrowser)
+	}
+	pr, pw := io.Pipe()
+	var out bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(context.Background(), []string{"login"}, w.cliEnv(&out, pw))
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var address, said string
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, srv.Issuer()) {
+			address = line
+		}
+		if strings.Contains(line, "No browser could be opened") {
+			said = line
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if address == "" || strings.Count(said, "browser could") != 1 || !strings.Contains(said, "waiting") {
+		t.Fatalf("stderr gave the address %q and %q; want the address and one sentence saying Latch waits", address, said)
+	}
+	if code, _, err := testbrowser.NewBrowser("demo", "demo").Visit(address); err != nil || code != 200 {
+		t.Fatalf("the browser ended on %d, %v; want 200", code, err)
+	}
+	if code := <-done; code != 0 {
+		t.Fatalf("login exited %d; want 0", code)
 	}
 }

@@ -119,7 +119,7 @@ func (r *runner) signIn(s *core.Session) (*session.Credentials, error) {
 		open = func(ctx context.Context, u string) error {
 			fmt.Fprintf(r.env.Stderr, "Opening your browser to sign in. If it does not open, visit:\n%s\n", field(u))
 			if err := browser(ctx, u); err != nil {
-				fmt.Fprintf(r.env.Stderr, "The browser could not be opened (%v); open the address above yourself.\n", err)
+				fmt.Fprintf(r.env.Stderr, "%s Latch is waiting for the sign-in at the address above.\n", core.Describe(err))
 			}
 			return nil
 		}
