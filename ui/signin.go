@@ -44,12 +44,13 @@ type signInScreen struct {
 	waitingText *widget.Label
 	busy        *busy
 	// the sign-in address, shown while a browser sign-in waits
-	addressPanel *fyne.Container
-	addressNote  *widget.Label
-	address      *widget.Label
-	copyAddress  *widget.Button
-	clipboard    func(string)
-	cancelBtn    *widget.Button
+	addressPanel  *fyne.Container
+	addressNote   *widget.Label
+	address       *widget.Label
+	copyAddress   *widget.Button
+	deviceInstead *widget.Button
+	clipboard     func(string)
+	cancelBtn     *widget.Button
 
 	devicePanel *fyne.Container
 	userCode    *canvas.Text
@@ -61,8 +62,11 @@ type signInScreen struct {
 	keepInMemory  *widget.Button
 	retryKeychain *widget.Button
 
-	// stopFlow cancels the sign-in in progress, if any.
+	// stopFlow cancels the sign-in in progress, if any, and flow is its
+	// context: a flow that ends after it was cancelled or replaced
+	// changes nothing on the screen.
 	stopFlow context.CancelFunc
+	flow     context.Context
 }
 
 func (s *signInScreen) build() fyne.CanvasObject {
@@ -98,7 +102,8 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	s.address.Wrapping = fyne.TextWrapBreak
 	s.address.TextStyle = fyne.TextStyle{Monospace: true}
 	s.copyAddress = widget.NewButtonWithIcon("Copy address", theme.ContentCopyIcon(), s.onCopyAddress)
-	s.addressPanel = container.NewVBox(s.addressNote, s.address, container.NewHBox(s.copyAddress))
+	s.deviceInstead = widget.NewButtonWithIcon("Use another device instead", theme.ComputerIcon(), s.onDeviceInstead)
+	s.addressPanel = container.NewVBox(s.addressNote, s.address, container.NewHBox(s.copyAddress, s.deviceInstead))
 	s.addressPanel.Hide()
 	s.waiting = container.NewVBox(s.waitingText, s.busy.Slot, s.addressPanel, s.cancelBtn)
 	s.waiting.Hide()
@@ -196,6 +201,7 @@ func (s *signInScreen) cancel() {
 		s.stopFlow()
 		s.stopFlow = nil
 	}
+	s.flow = nil
 }
 
 func (s *signInScreen) onCancel() {
@@ -214,7 +220,7 @@ func (s *signInScreen) begin(busy string) (context.Context, bool) {
 		return nil, false
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	s.stopFlow = cancel
+	s.stopFlow, s.flow = cancel, ctx
 	s.setBusy(busy)
 	return ctx, true
 }
@@ -249,6 +255,13 @@ func (s *signInScreen) showAddress(ctx context.Context, u string, openErr error)
 	s.address.SetText(u)
 	s.copyAddress.SetText("Copy address")
 	s.addressPanel.Show()
+}
+
+// onDeviceInstead leaves the browser sign-in for the device flow.
+func (s *signInScreen) onDeviceInstead() {
+	s.cancel()
+	s.setIdle()
+	s.onDevice()
 }
 
 // onCopyAddress puts the sign-in address on the clipboard.
@@ -325,8 +338,8 @@ func (s *signInScreen) tick(ctx context.Context, expiry time.Time) {
 
 // finish ends a sign-in: on to the profile, or the error in place.
 func (s *signInScreen) finish(ctx context.Context, creds *session.Credentials, err error) {
-	if s.ctx.Err() != nil {
-		return // this screen is gone
+	if s.ctx.Err() != nil || ctx != s.flow {
+		return // this screen is gone, or this flow was cancelled or replaced
 	}
 	cancelled := ctx.Err() != nil && errors.Is(err, context.Canceled)
 	s.cancel()

@@ -154,3 +154,35 @@ func TestSignInWithoutABrowserShowsTheAddress(t *testing.T) {
 	}
 	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
 }
+
+// TestBrowserSignInGivesWayToAnotherDevice: from the waiting browser
+// sign-in, "Use another device instead" starts the device flow, and the
+// browser flow's end does not disturb it.
+func TestBrowserSignInGivesWayToAnotherDevice(t *testing.T) {
+	h := newHarness(t)
+	h.open = func(context.Context, string) error { return session.ErrNoBrowser }
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "the address", func() bool { return ui.signIn.addressPanel.Visible() })
+	onUI(func() { test.Tap(ui.signIn.deviceInstead) })
+	var complete string
+	waitFor(t, "the device code", func() bool {
+		s := ui.signIn
+		if s.userCode.Text == "" || !s.devicePanel.Visible() {
+			return false
+		}
+		complete = s.link.URL.String() + "?user_code=" + url.QueryEscape(s.userCode.Text)
+		return true
+	})
+	time.Sleep(300 * time.Millisecond) // the browser flow's end arrives meanwhile
+	onUI(func() {
+		if !ui.signIn.devicePanel.Visible() || ui.signIn.message.Visible() {
+			t.Errorf("the device flow was disturbed: panel shown %t, message %q", ui.signIn.devicePanel.Visible(), ui.signIn.message.Text)
+		}
+	})
+	if code, _, err := testbrowser.NewBrowser("demo", "demo").Visit(complete); err != nil || code != 200 {
+		t.Fatalf("device page ended on %d, %v; want 200", code, err)
+	}
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+}
