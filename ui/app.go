@@ -15,6 +15,7 @@ import (
 	"errors"
 	"image"
 	"log/slog"
+	"net/url"
 	"sync"
 	"time"
 
@@ -474,7 +475,10 @@ func (a *appWindow) showError(what string, err error) {
 // providerName is how the provider is named on screen.
 func providerName(cfg core.Config) string {
 	if cfg.Sandbox {
-		return "Latch sandbox (" + cfg.Issuer + ")"
+		return "Latch sandbox: demo accounts on this computer"
+	}
+	if u, err := url.Parse(cfg.Issuer); err == nil && u.Host != "" {
+		return u.Host
 	}
 	return cfg.Issuer
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"latch/internal/core"
 	"latch/session"
 	"log/slog"
 	"os"
@@ -22,8 +23,8 @@ func TestLaunchWithoutSessionShowsSignIn(t *testing.T) {
 	ui := h.start()
 	waitFor(t, "the sign-in screen", func() bool { return ui.Screen() == ScreenSignIn })
 	onUI(func() {
-		if !strings.Contains(ui.signIn.provider.Text, h.issuer) || ui.signIn.message.Visible() {
-			t.Errorf("provider %q, message %q; want the issuer %s named and no message", ui.signIn.provider.Text, ui.signIn.message.Text, h.issuer)
+		if !strings.Contains(ui.signIn.provider.Text, strings.TrimPrefix(h.issuer, "http://")) || ui.signIn.message.Visible() {
+			t.Errorf("provider %q, message %q; want the issuer's host named and no message", ui.signIn.provider.Text, ui.signIn.message.Text)
 		}
 	})
 }
@@ -40,7 +41,7 @@ func TestBrowserSignInShowsProfileWithAvatar(t *testing.T) {
 	})
 	onUI(func() {
 		p := ui.profile
-		if p.name.Text != "Dana Demo" || p.email.Text != "demo@sandbox.latch.invalid" || p.verified.Text != "✓ verified" || p.subject.Text != "sandbox|demo" || p.provider.Text != h.issuer {
+		if p.name.Text != "Dana Demo" || p.email.Text != "demo@sandbox.latch.invalid" || p.verified.Text != "✓ verified" || p.subject.Text != "sandbox|demo" || p.provider.Text != strings.TrimPrefix(h.issuer, "http://") {
 			t.Errorf("profile shows %q %q %q %q %q, want Dana Demo, her verified email, sandbox|demo and %s", p.name.Text, p.email.Text, p.verified.Text, p.subject.Text, p.provider.Text, h.issuer)
 		}
 	})
@@ -162,5 +163,20 @@ func TestLaunchReadsTheKeychainOnceAndNoNetwork(t *testing.T) {
 	once.Do(func() {})
 	if reads != 1 || requests != 0 {
 		t.Fatalf("before the profile showed, the app read the store %d times and made %d requests; want 1 and 0", reads, requests)
+	}
+}
+
+func TestProviderNamedForWhatItIs(t *testing.T) {
+	for _, c := range []struct {
+		cfg  core.Config
+		want string
+	}{
+		{core.Config{Sandbox: true, Issuer: "http://127.0.0.1:8642"}, "Latch sandbox: demo accounts on this computer"},
+		{core.Config{Issuer: "https://tenant.eu.auth0.com/"}, "tenant.eu.auth0.com"},
+		{core.Config{Issuer: "https://id.example.com/realms/main"}, "id.example.com"},
+	} {
+		if got := providerName(c.cfg); got != c.want {
+			t.Errorf("providerName(%+v) = %q; want %q", c.cfg, got, c.want)
+		}
 	}
 }
