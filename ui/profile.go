@@ -105,11 +105,11 @@ func (p *profileScreen) build() fyne.CanvasObject {
 			widget.NewFormItem("Session ends", p.sessionEnd),
 			widget.NewFormItem("Last renewal", p.lastRenewal),
 		),
-		container.NewHBox(p.renew),
+		// Sign out sits on the card's last row, so that the whole screen
+		// fits the default window.
+		container.NewHBox(p.renew, layout.NewSpacer(), p.signOut),
 	))
-	return container.NewVScroll(container.NewPadded(container.NewVBox(
-		header, details, panel, container.NewHBox(layout.NewSpacer(), p.signOut),
-	)))
+	return container.NewVScroll(container.NewPadded(container.NewVBox(header, details, panel)))
 }
 
 // start runs the countdown and loads the details, until the screen is

@@ -140,7 +140,7 @@ func (s *signInScreen) build() fyne.CanvasObject {
 		container.NewCenter(icon), title, s.provider, s.message, s.keychainHelp,
 		s.buttons, s.waiting, s.devicePanel,
 	)
-	return container.NewPadded(container.NewCenter(container.NewGridWrap(fyne.NewSize(380, 0), content)))
+	return container.NewPadded(container.NewCenter(container.New(column{width: 380}, content)))
 }
 
 // showError shows a sentence in place, in the error colour.
