@@ -8,27 +8,34 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
+// eachObject calls f with o and every object in its tree (the objects
+// of containers, the renderers' objects of widgets); with visibleOnly,
+// hidden ones and their trees are left out.
+func eachObject(o fyne.CanvasObject, visibleOnly bool, f func(fyne.CanvasObject)) {
+	if visibleOnly && !o.Visible() {
+		return
+	}
+	f(o)
+	switch v := o.(type) {
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			eachObject(c, visibleOnly, f)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(v).Objects() {
+			eachObject(c, visibleOnly, f)
+		}
+	}
+}
+
 // runningBars finds the infinite progress bars in o's tree that animate.
 func runningBars(o fyne.CanvasObject) []*widget.ProgressBarInfinite {
 	var found []*widget.ProgressBarInfinite
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *widget.ProgressBarInfinite:
-			if v.Running() {
-				found = append(found, v)
-			}
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
+	eachObject(o, false, func(o fyne.CanvasObject) {
+		if bar, ok := o.(*widget.ProgressBarInfinite); ok && bar.Running() {
+			found = append(found, bar)
 		}
-	}
-	walk(o)
+	})
 	return found
 }
 

@@ -4,32 +4,17 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 )
 
 // buttonsOf finds the visible buttons in o's tree.
 func buttonsOf(o fyne.CanvasObject) []*widget.Button {
 	var found []*widget.Button
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if !o.Visible() {
-			return
+	eachObject(o, true, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok {
+			found = append(found, b)
 		}
-		switch v := o.(type) {
-		case *widget.Button:
-			found = append(found, v)
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
+	})
 	return found
 }
 
