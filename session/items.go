@@ -54,22 +54,32 @@ func (v *vault) readNamed(ctx context.Context) (map[string]namedRecord, error) {
 
 // writeNamed replaces the named tokens stored. The caller holds the lock.
 func (v *vault) writeNamed(ctx context.Context, records map[string]namedRecord) error {
-	if len(records) == 0 {
-		err := v.current().Delete(ctx, v.namedKey())
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("removing named tokens: %w", err)
+	var b []byte
+	if len(records) > 0 {
+		var err error
+		if b, err = json.Marshal(records); err != nil {
+			return fmt.Errorf("saving named tokens: %w", err)
 		}
-		v.bump()
-		return nil
 	}
-	b, err := json.Marshal(records)
-	if err != nil {
-		return fmt.Errorf("saving named tokens: %w", err)
-	}
-	if err := v.current().Set(ctx, v.namedKey(), b); err != nil {
-		return fmt.Errorf("saving named tokens: %w", err)
+	if err := v.put(ctx, v.namedKey(), b, "named tokens"); err != nil {
+		return err
 	}
 	v.bump()
+	return nil
+}
+
+// put stores value under key, or removes key when value is nil (none
+// stored is no error); what names the value in errors.
+func (v *vault) put(ctx context.Context, key string, value []byte, what string) error {
+	if value == nil {
+		if err := v.current().Delete(ctx, key); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("removing %s: %w", what, err)
+		}
+		return nil
+	}
+	if err := v.current().Set(ctx, key, value); err != nil {
+		return fmt.Errorf("saving %s: %w", what, err)
+	}
 	return nil
 }
 
@@ -85,34 +95,18 @@ func (v *vault) readKey(ctx context.Context) (*dpopKey, error) {
 // writeKey stores k, or removes the stored key when k is nil. The caller
 // holds the lock.
 func (v *vault) writeKey(ctx context.Context, k *dpopKey) error {
-	if k == nil {
-		err := v.current().Delete(ctx, v.dpopKey())
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("removing the DPoP key: %w", err)
+	var b []byte
+	if k != nil {
+		var err error
+		if b, err = k.marshal(); err != nil {
+			return fmt.Errorf("saving the DPoP key: %w", err)
 		}
-		return nil
 	}
-	b, err := k.marshal()
-	if err != nil {
-		return fmt.Errorf("saving the DPoP key: %w", err)
-	}
-	if err := v.current().Set(ctx, v.dpopKey(), b); err != nil {
-		return fmt.Errorf("saving the DPoP key: %w", err)
-	}
-	return nil
+	return v.put(ctx, v.dpopKey(), b, "the DPoP key")
 }
 
 // removeItems deletes the named tokens and the DPoP key. The caller holds
 // the lock.
 func (v *vault) removeItems(ctx context.Context) error {
-	var errs []error
-	for _, key := range []string{v.namedKey(), v.dpopKey()} {
-		if err := v.current().Delete(ctx, key); err != nil && !errors.Is(err, ErrNotFound) {
-			errs = append(errs, err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("removing the session's tokens and key: %w", err)
-	}
-	return nil
+	return errors.Join(v.put(ctx, v.namedKey(), nil, "named tokens"), v.put(ctx, v.dpopKey(), nil, "the DPoP key"))
 }

@@ -69,11 +69,10 @@ func (v *vault) write(ctx context.Context, c *Credentials) error {
 // (named tokens, DPoP key); none stored is no error. The caller holds the
 // lock.
 func (v *vault) remove(ctx context.Context) error {
-	err := v.current().Delete(ctx, v.key)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("removing credentials: %w", err)
+	if err := v.put(ctx, v.key, nil, "credentials"); err != nil {
+		return err
 	}
-	err = v.removeItems(ctx)
+	err := v.removeItems(ctx)
 	v.bump()
 	return err
 }
@@ -144,18 +143,14 @@ func (v *vault) revocations(ctx context.Context) ([]revocation, error) {
 
 // setRevocations replaces the queue. The caller holds the lock.
 func (v *vault) setRevocations(ctx context.Context, q []revocation) error {
-	if len(q) == 0 {
-		err := v.current().Delete(ctx, v.revocationsKey())
-		if errors.Is(err, ErrNotFound) {
-			return nil
+	var b []byte
+	if len(q) > 0 {
+		var err error
+		if b, err = json.Marshal(q); err != nil {
+			return err
 		}
-		return err
 	}
-	b, err := json.Marshal(q)
-	if err != nil {
-		return err
-	}
-	return v.current().Set(ctx, v.revocationsKey(), b)
+	return v.put(ctx, v.revocationsKey(), b, "the revocation queue")
 }
 
 // adopt stores fresh credentials from a sign-in under the lock, with the
