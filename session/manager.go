@@ -205,20 +205,16 @@ func (m *Manager) Credentials(ctx context.Context, minTTL time.Duration) (*Crede
 		// come at once): wait for it, taking no lock.
 		return c, err
 	}
+	var c *Credentials
 	if h := m.hot.Load(); h != nil {
-		// Held and stored, but not valid for minTTL: renew, or join the
-		// renewal another caller has just started, taking no lock.
-		now := m.clock.Now()
-		if h.c.CanRenew(now) {
-			if err := m.offline(now); err != nil {
-				return nil, err
-			}
-			return m.renew(ctx, minTTL, false)
+		// Held and stored, but not valid for minTTL: a renewal follows,
+		// started or joined without taking a lock.
+		c = h.c
+	} else {
+		var err error
+		if c, err = m.load(ctx); err != nil {
+			return nil, err
 		}
-	}
-	c, err := m.load(ctx)
-	if err != nil {
-		return nil, err
 	}
 	if c == nil {
 		return nil, ErrNoCredentials

@@ -178,7 +178,7 @@ func (t *NamedToken) Header(ctx context.Context, method, target string) (http.He
 // Remove deletes the named token from memory and the store, without
 // telling the provider. Removing one that is not held is no error.
 func (t *NamedToken) Remove(ctx context.Context) error {
-	_, err := t.m.editNamed(ctx, func(records map[string]namedRecord) {
+	err := t.m.editNamed(ctx, func(records map[string]namedRecord) {
 		delete(records, t.name)
 	})
 	return err
@@ -250,7 +250,7 @@ func (m *Manager) Tokens(ctx context.Context) ([]TokenInfo, error) {
 // RemoveTokens deletes every named token from memory and the store,
 // without telling the provider. The session itself stays.
 func (m *Manager) RemoveTokens(ctx context.Context) error {
-	_, err := m.editNamed(ctx, func(records map[string]namedRecord) { clear(records) })
+	err := m.editNamed(ctx, func(records map[string]namedRecord) { clear(records) })
 	return err
 }
 
@@ -291,7 +291,7 @@ func (s namedSource) present(ctx context.Context) (presented, error) {
 // renewAfter asks for a new named token when the one refused is still
 // the one held.
 func (s namedSource) renewAfter(ctx context.Context, refused string) error {
-	_, err := s.t.m.editNamed(ctx, func(records map[string]namedRecord) {
+	err := s.t.m.editNamed(ctx, func(records map[string]namedRecord) {
 		if rec, ok := records[s.t.name]; ok && rec.Token.AccessToken == refused {
 			delete(records, s.t.name)
 		}

@@ -101,27 +101,26 @@ func (m *Manager) readNamedLocked(ctx context.Context) (map[string]namedRecord, 
 	return records, err
 }
 
-// editNamed changes the named tokens stored, under the lock, and returns
-// them as stored.
-func (m *Manager) editNamed(ctx context.Context, edit func(map[string]namedRecord)) (map[string]namedRecord, error) {
+// editNamed changes the named tokens stored, under the lock.
+func (m *Manager) editNamed(ctx context.Context, edit func(map[string]namedRecord)) error {
 	lock, err := m.vault.lock(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer lock.release()
 	records, err := m.readNamedLocked(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	before := len(records)
 	edit(records)
 	if len(records) != before {
 		if err := m.vault.writeNamed(ctx, records); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	m.setNamed(records)
-	return records, nil
+	return nil
 }
 
 // requestNamed gets the token name under the cross-process lock: the one

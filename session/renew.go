@@ -163,7 +163,7 @@ func (m *Manager) spendLocked(ctx context.Context, current *Credentials, spend f
 	if !current.CanRenew(m.clock.Now()) {
 		return nil, fmt.Errorf("no usable refresh token is held: %w", ErrSessionExpired)
 	}
-	key, err := m.keyLocked(ctx, current)
+	key, err := m.loadKey(ctx, current)
 	if err == nil {
 		var renewed *Credentials
 		if renewed, err = spend(key); err == nil {

@@ -40,10 +40,11 @@ func (m *Manager) readKeyFor(ctx context.Context, c *Credentials) (*dpopKey, err
 	return k, nil
 }
 
-// keyLocked is c's key, read from the store again under the lock, so that
-// a key removed while this process held it in memory ends the session at
-// the next renewal.
-func (m *Manager) keyLocked(ctx context.Context, c *Credentials) (*dpopKey, error) {
+// loadKey is c's key, read from the store, and kept in memory while c is
+// the session's. Renewals call it under the lock, so that a key removed
+// while this process held it in memory ends the session at the next
+// renewal.
+func (m *Manager) loadKey(ctx context.Context, c *Credentials) (*dpopKey, error) {
 	k, err := m.readKeyFor(ctx, c)
 	if err != nil {
 		return nil, err
@@ -69,13 +70,8 @@ func (m *Manager) keyFor(ctx context.Context, c *Credentials) (*dpopKey, error) 
 	if k != nil && k.thumbprint == c.KeyThumbprint {
 		return k, nil
 	}
-	k, err := m.readKeyFor(ctx, c)
-	if err == nil || !errors.Is(err, ErrSignInRequired) {
-		if k != nil {
-			m.mu.Lock()
-			m.key = k
-			m.mu.Unlock()
-		}
+	k, err := m.loadKey(ctx, c)
+	if !errors.Is(err, ErrSignInRequired) {
 		return k, err
 	}
 	return m.checkKeyLocked(ctx, c)
@@ -94,7 +90,7 @@ func (m *Manager) checkKeyLocked(ctx context.Context, c *Credentials) (*dpopKey,
 		return nil, err
 	}
 	defer lock.release()
-	k, err := m.keyLocked(ctx, current)
+	k, err := m.loadKey(ctx, current)
 	if errors.Is(err, ErrSignInRequired) {
 		m.endLocked(ctx, current, err)
 		return nil, err
