@@ -315,9 +315,8 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if rt.JKT != "" && rt.JKT != e.proofJKT {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is bound to a DPoP key, and the request carries no proof of it")
 	}
-	if e.resource != "" && !slices.Contains(g.Resources, e.resource) {
-		return nil, oidc.ErrInvalidTarget().WithDescription("the sign-in did not ask for this resource; ask for it at sign-in")
-	}
+	// A resource outside the grant was refused before the engine (see
+	// extend), which would answer any error here with invalid_grant.
 	return &refreshRequest{token: rt, grant: g, scopes: rt.Scopes, resource: e.resource}, nil
 }
 
