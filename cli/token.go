@@ -3,9 +3,9 @@ package cli
 import (
 	"flag"
 	"fmt"
-	"strings"
 	"time"
 
+	"latch/internal/core"
 	"latch/session"
 )
 
@@ -93,7 +93,7 @@ func (r *runner) sessionToken() error {
 // provider settings.
 func (r *runner) namedToken() (func(*session.Manager) *session.NamedToken, error) {
 	name := r.name
-	audience, scopes := r.settings.Audience, strings.Fields(strings.ReplaceAll(r.settings.Scopes, ",", " "))
+	audience, scopes := r.settings.Audience, core.SplitScopes(r.settings.Scopes)
 	given := r.settings.Set["audience"]
 	if r.settings.Set["scopes"] && !given {
 		return nil, usagef("--scopes with --name needs --audience: say which API the token is for")

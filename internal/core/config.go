@@ -158,7 +158,7 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 	domain := pick("auth0_domain", "auth0-domain", flags.Auth0Domain, "LATCH_AUTH0_DOMAIN", "auth0_domain", fc.Auth0Domain)
 	sandbox := pick("sandbox", "sandbox", flags.Sandbox, "LATCH_SANDBOX", "sandbox", fileSandbox)
 	cfg.SandboxAddr = pick("sandbox_addr", "sandbox-addr", flags.SandboxAddr, "LATCH_SANDBOX_ADDR", "sandbox_addr", fc.SandboxAddr)
-	cfg.Scopes = strings.Fields(strings.ReplaceAll(scopes, ",", " "))
+	cfg.Scopes = SplitScopes(scopes)
 	dpop := pick("dpop", "dpop", flags.DPoP, "LATCH_DPOP", "dpop", fileDPoP)
 	cfg.ResourceParameter = "resource"
 	if len(fc.APIs) > 0 {
@@ -197,6 +197,10 @@ func (c Config) boolSetting(setting, value string, unset bool) (bool, error) {
 	}
 	return false, fmt.Errorf("%s: %q is not true or false", c.Origin(setting), value)
 }
+
+// SplitScopes reads a list of scopes as the settings give them: separated
+// by spaces or commas.
+func SplitScopes(s string) []string { return strings.Fields(strings.ReplaceAll(s, ",", " ")) }
 
 func (c Config) check() error {
 	for name, api := range c.APIs {
