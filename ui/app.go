@@ -138,14 +138,10 @@ func decideLaunch(ctx context.Context, m *session.Manager) *launchDecision {
 	return d
 }
 
-// start prepares the window and shows its first screen.
+// start sets the window up and shows the launch decision's screen when
+// it comes within launchWait; otherwise a waiting screen at once, and the
+// decision's screen when it comes.
 func (a *appWindow) start() {
-	a.prepare()
-	a.showFirst()
-}
-
-// prepare sets the window up, all but its first screen.
-func (a *appWindow) prepare() {
 	p := a.fyne.Preferences()
 	a.window.Resize(fyne.NewSize(float32(p.FloatWithFallback(prefWidth, 560)), float32(p.FloatWithFallback(prefHeight, 560))))
 	a.window.SetMaster()
@@ -155,12 +151,6 @@ func (a *appWindow) prepare() {
 	})
 	a.setupShortcuts()
 	a.updateTray()
-}
-
-// showFirst shows the launch decision's screen when it comes within
-// launchWait; otherwise a waiting screen at once, and the decision's
-// screen when it comes.
-func (a *appWindow) showFirst() {
 	d := a.decision
 	if d == nil {
 		d = decideLaunch(a.ctx, a.session.Manager)

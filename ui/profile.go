@@ -168,14 +168,27 @@ func (p *profileScreen) tick() {
 	}
 }
 
-// expiresText says how long is left, in the steps of tick.
-func expiresText(left time.Duration) string {
+// countdownStep is how finely the countdown counts with left to go:
+// seconds in the last ten, tens of seconds in the last minute, minutes
+// before.
+func countdownStep(left time.Duration) time.Duration {
 	switch {
+	case left < 10*time.Second:
+		return time.Second
+	case left < time.Minute:
+		return 10 * time.Second
+	}
+	return time.Minute
+}
+
+// expiresText says how long is left, in the steps of countdownStep.
+func expiresText(left time.Duration) string {
+	switch step := countdownStep(left); {
 	case left <= 0:
 		return "expired"
-	case left < 10*time.Second:
+	case step == time.Second:
 		return fmt.Sprintf("%d s", int(left.Seconds())+1)
-	case left < time.Minute:
+	case step == 10*time.Second:
 		return fmt.Sprintf("%d s", int(left.Seconds())/10*10)
 	case left < time.Hour:
 		return fmt.Sprintf("%d min", int(left.Minutes()))
@@ -215,19 +228,11 @@ func (p *profileScreen) countdown() {
 func untilChange(expiry time.Time) time.Duration {
 	const most = 10 * time.Second
 	left := time.Until(expiry)
-	var step time.Duration
-	switch {
-	case expiry.IsZero(), left <= 0:
+	if expiry.IsZero() || left <= 0 {
 		return most
-	case left < 10*time.Second:
-		step = time.Second
-	case left < time.Minute:
-		step = 10 * time.Second
-	default:
-		step = time.Minute
 	}
 	// Just past the moment the shown figure changes.
-	return min(left%step+10*time.Millisecond, most)
+	return min(left%countdownStep(left)+10*time.Millisecond, most)
 }
 
 // signOutFailed undoes signingOut: nothing was changed.
