@@ -68,6 +68,18 @@ func home(t *testing.T) []string {
 		"LATCH_ISSUER=", "LATCH_CLIENT_ID=", "LATCH_SANDBOX=", "LATCH_SANDBOX_ADDR=", "LATCH_METADATA_API=", "LATCH_SCOPES=", "LATCH_AUDIENCE=", "LATCH_AUTH0_DOMAIN=")
 }
 
+// envValue is the value that env gives name: its last setting, as a
+// process started with env sees it.
+func envValue(env []string, name string) string {
+	v := ""
+	for _, kv := range env {
+		if s, ok := strings.CutPrefix(kv, name+"="); ok {
+			v = s
+		}
+	}
+	return v
+}
+
 // latch runs the binary to the end and returns its exit code and output.
 func latch(t *testing.T, env []string, args ...string) (int, string, string) {
 	t.Helper()

@@ -36,15 +36,7 @@ func TestNoTokenLeaks(t *testing.T) {
 		peers.Missing(t, "xdotool", "not on PATH")
 	}
 	env := home(t)
-	var configDir, cacheDir string
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "XDG_CONFIG_HOME="); ok {
-			configDir = v
-		}
-		if v, ok := strings.CutPrefix(kv, "XDG_CACHE_HOME="); ok {
-			cacheDir = v
-		}
-	}
+	configDir, cacheDir := envValue(env, "XDG_CONFIG_HOME"), envValue(env, "XDG_CACHE_HOME")
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -19,21 +19,6 @@ import (
 	"latch/sandbox"
 )
 
-// configHome is the config folder that home gave the binary.
-func configHome(t *testing.T, env []string) string {
-	t.Helper()
-	dir := ""
-	for _, kv := range env { // the last one counts
-		if v, ok := strings.CutPrefix(kv, "XDG_CONFIG_HOME="); ok {
-			dir = v
-		}
-	}
-	if dir == "" {
-		t.Fatal("no XDG_CONFIG_HOME in the environment")
-	}
-	return dir
-}
-
 // shell runs a pipeline with the binary as $LATCH and returns its output.
 func shell(t *testing.T, env []string, pipeline string) (string, error) {
 	t.Helper()
@@ -58,7 +43,7 @@ func TestBinaryNamedTokensAndHeaders(t *testing.T) {
 	env := home(t)
 	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
 	const orders, billing = "https://orders.example.test/", "https://billing.example.test/"
-	dir := filepath.Join(configHome(t, env), "latch")
+	dir := filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "latch")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
