@@ -18,6 +18,12 @@ var appCommand = command{
 }
 
 func (r *runner) app(args []string) error {
+	if r.env.Window == nil && r.env.Desktop != nil && !r.noWindow {
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		return r.env.Desktop(r.ctx, r.args)
+	}
 	s, err := r.open(args, false)
 	if err != nil {
 		return err

@@ -42,6 +42,10 @@ type Env struct {
 	// it at once, and it signs in, shows and signs out by itself. It returns
 	// when the app quits.
 	Window func(ctx context.Context, s *core.Session) error
+	// Desktop, when set and Window is not, starts the desktop app as
+	// another program (see [OpenDesktop]): `latch` with no command hands
+	// over to it with the same arguments.
+	Desktop func(ctx context.Context, args []string) error
 }
 
 // exit statuses
@@ -82,6 +86,7 @@ var commands = map[string]command{
 type runner struct {
 	ctx      context.Context
 	env      Env
+	args     []string // as Run was given them
 	log      *slog.Logger
 	settings core.Settings
 	file     string
@@ -107,7 +112,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		env.Getenv = os.Getenv
 	}
 	env.Stdout, env.Stderr = safeWriter{env.Stdout}, safeWriter{env.Stderr}
-	r := &runner{ctx: ctx, env: env, log: slog.New(slog.DiscardHandler)}
+	r := &runner{ctx: ctx, env: env, args: args, log: slog.New(slog.DiscardHandler)}
 
 	name, rest := "", args
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -148,6 +153,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if err == nil {
 		return exitOK
 	}
+	var de desktopExit
+	if errors.As(err, &de) {
+		return de.code
+	}
 	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, describe(err))
 	var ue usageError
 	var ce *core.ConfigError
@@ -163,6 +172,9 @@ func describe(err error) string {
 	var ue usageError
 	if errors.As(err, &ue) {
 		return ue.msg
+	}
+	if errors.Is(err, ErrNoDesktop) {
+		return "The desktop app (" + DesktopName + ") is not installed beside latch or on your PATH. Install Latch's package, or use latch login and latch status."
 	}
 	text := core.Describe(err)
 	if errors.Is(err, session.ErrNoCredentials) || errors.Is(err, session.ErrSignInRequired) || errors.Is(err, session.ErrCorruptValue) {

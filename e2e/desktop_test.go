@@ -118,8 +118,9 @@ func appSignedInLogging(t *testing.T, log io.Writer, extra ...string) ([]string,
 	return env, startAppLogging(t, bin, env, log)
 }
 
-// startAppLogging runs the desktop app with env under the X display,
-// copying every line of its stderr to log, and returns a function that
+// startAppLogging runs the desktop app with env under the X display, as
+// a person does from a terminal: `latch` (the command line) with no
+// command, which hands over to latch-desktop beside it. It copies every line of its stderr to log, and returns a function that
 // waits up to a limit for a screen line of its log.
 func startAppLogging(t *testing.T, bin string, env []string, log io.Writer) func(want string, limit time.Duration) string {
 	t.Helper()

@@ -5,6 +5,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -31,10 +32,14 @@ var (
 	buildErr  error
 )
 
-// latchBinary builds latch once for the end-to-end tests. They use the
-// real keychain under Latch's own service name, so they run only in the
-// throwaway keyring of the README's test command: without a Secret Service
-// they skip (or fail under scripts/test, see package peers).
+// latchBinary builds Latch once for the end-to-end tests, as
+// scripts/package does: the command line (cmd/latch, without cgo) as
+// latch, and beside it the desktop app (the module root) as
+// latch-desktop, which `latch` with no command hands over to. It returns
+// the command line's path. The tests use the real keychain under Latch's
+// own service name, so they run only in the throwaway keyring of the
+// README's test command: without a Secret Service they skip (or fail under
+// scripts/test, see package peers).
 func latchBinary(t *testing.T) string {
 	t.Helper()
 	keyringtest.Require(t)
@@ -45,12 +50,18 @@ func latchBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "latch")
-		build := exec.Command("go", "build", "-o", binPath, ".")
-		build.Dir = ".." // the module root: the latch command
-		out, err := build.CombinedOutput()
-		if err != nil {
-			buildErr = err
-			t.Logf("%s", out)
+		for _, b := range []struct{ out, pkg, cgo string }{
+			{binPath, "./cmd/latch", "0"},
+			{filepath.Join(dir, "latch-desktop"), ".", "1"},
+		} {
+			build := exec.Command("go", "build", "-o", b.out, b.pkg)
+			build.Dir = ".." // the module root
+			build.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
+			if out, err := build.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %w", b.pkg, err)
+				t.Logf("%s", out)
+				return
+			}
 		}
 	})
 	if buildErr != nil {
@@ -83,9 +94,15 @@ func envValue(env []string, name string) string {
 // latch runs the binary to the end and returns its exit code and output.
 func latch(t *testing.T, env []string, args ...string) (int, string, string) {
 	t.Helper()
+	return runBinary(t, latchBinary(t), env, args...)
+}
+
+// runBinary runs bin to the end and returns its exit code and output.
+func runBinary(t *testing.T, bin string, env []string, args ...string) (int, string, string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, latchBinary(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The command line starts fast because it links nothing of the desktop
+// app: no Fyne, no GL, no cgo.
+func TestTheCommandLineLinksNoDesktop(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{if .CgoFiles}}cgo{{end}}", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for line := range strings.Lines(string(out)) {
+		pkg, cgo, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if strings.HasPrefix(pkg, "fyne.io/") || strings.HasPrefix(pkg, "latch/ui") || strings.HasPrefix(pkg, "github.com/go-gl/") {
+			t.Errorf("cmd/latch imports %s; want no desktop package", pkg)
+		}
+		if cgo == "cgo" && !strings.HasPrefix(pkg, "runtime/") && pkg != "net" && pkg != "os/user" && pkg != "runtime" {
+			t.Errorf("cmd/latch imports %s, which uses cgo; want the standard library's optional cgo only", pkg)
+		}
+	}
+}
