@@ -40,8 +40,10 @@ func main() {
 	}
 }
 
-// bins are the programs measured.
-type bins struct{ latch, bare, keyread string }
+// bins are the programs measured, built as scripts/package builds them:
+// latch is the command line (cmd/latch, without cgo), desktop the app
+// (the module root) as the desktop's menu starts it.
+type bins struct{ latch, desktop, bare, keyread string }
 
 func run(runs int, idle time.Duration, only []string) error {
 	dir, err := os.MkdirTemp("", "latch-measure")
@@ -49,10 +51,14 @@ func run(runs int, idle time.Duration, only []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	b := bins{latch: filepath.Join(dir, "latch"), bare: filepath.Join(dir, "bare"), keyread: filepath.Join(dir, "keyread")}
-	for out, pkg := range map[string]string{b.latch: ".", b.bare: "./bench/bare", b.keyread: "./bench/keyread"} {
-		if msg, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
-			return fmt.Errorf("building %s: %v: %s", pkg, err, msg)
+	b := bins{latch: filepath.Join(dir, "latch"), desktop: filepath.Join(dir, "latch-desktop"), bare: filepath.Join(dir, "bare"), keyread: filepath.Join(dir, "keyread")}
+	for _, p := range []struct{ out, pkg, cgo string }{
+		{b.latch, "./cmd/latch", "0"}, {b.desktop, ".", "1"}, {b.bare, "./bench/bare", "1"}, {b.keyread, "./bench/keyread", "0"},
+	} {
+		build := exec.Command("go", "build", "-o", p.out, p.pkg)
+		build.Env = append(os.Environ(), "CGO_ENABLED="+p.cgo)
+		if msg, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("building %s: %v: %s", p.pkg, err, msg)
 		}
 	}
 	env := append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"),
@@ -321,7 +327,7 @@ func measureLaunch(b bins, env []string, runs int) error {
 			return err
 		}
 		bareShown, bareDrawn = append(bareShown, d), append(bareDrawn, f.at)
-		if d, f, err = launch(b.latch, "Latch", "--verbose"); err != nil {
+		if d, f, err = launch(b.desktop, "Latch", "--verbose"); err != nil {
 			return err
 		}
 		if !strings.Contains(f.line, "screen=profile") {
@@ -367,7 +373,7 @@ func measureIdle(b bins, env []string, length time.Duration) error {
 	if err != nil {
 		return err
 	}
-	latch, err := measure(b.latch, "Latch")
+	latch, err := measure(b.desktop, "Latch")
 	if err != nil {
 		return err
 	}

@@ -43,10 +43,14 @@ func Describe(err error) string {
 		disc     *session.DiscoveryError
 		api      *profile.APIError
 		key      *profile.KeyError
+
+		sandboxErr *SandboxError
 	)
 	switch {
 	case err == nil:
 		return ""
+	case errors.As(err, &sandboxErr):
+		return describeSandbox(sandboxErr)
 	case errors.As(err, &config):
 		return sentence(config.Msg)
 	case errors.As(err, &issuer):

@@ -3,7 +3,9 @@ package core
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
+	"time"
 
 	"latch/profile"
 	"latch/sandbox"
@@ -51,9 +53,10 @@ type Session struct {
 	close func()
 }
 
-// Open starts the sandbox in this process when it is used and not already
-// running, and makes the session Manager and the metadata client. Close
-// the Session when done.
+// Open makes the session Manager and the metadata client. On the
+// built-in sandbox at a fixed address, the sandbox is used (or started in
+// this process) when the session first needs the provider; at port 0 it
+// starts here at once. Close the Session when done.
 func Open(ctx context.Context, cfg Config, opts Options) (*Session, error) {
 	log := opts.Logger
 	if log == nil {
@@ -65,17 +68,25 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Session, error) {
 		if addr == "" {
 			addr = sandbox.DefaultAddr
 		}
-		issuer, running := sandbox.Running(ctx, addr)
-		if !running {
+		issuer := sandboxIssuer(addr)
+		if _, port, _ := net.SplitHostPort(addr); port == "0" {
 			srv, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: opts.SandboxStateFile, Logger: log})
-			if err != nil {
-				return nil, err
+			if err == nil {
+				err = srv.Start(ctx)
 			}
-			if err := srv.Start(ctx); err != nil {
-				return nil, err
+			if err != nil {
+				return nil, &SandboxError{Addr: addr, Err: err}
 			}
 			issuer, stopSandbox = srv.Issuer(), func() { srv.Close() }
 			log.Debug("started the sandbox in this process", "issuer", issuer)
+		} else {
+			client := &http.Client{Timeout: 30 * time.Second}
+			if opts.HTTPClient != nil {
+				*client = *opts.HTTPClient
+			}
+			onDemand := newSandboxOnDemand(addr, opts.SandboxStateFile, log, client.Transport)
+			client.Transport = onDemand
+			opts.HTTPClient, stopSandbox = client, onDemand.close
 		}
 		cfg.Issuer, cfg.ClientID = issuer, sandbox.ClientID
 		cfg.MetadataAPI = issuer + "/api/v2/"
