@@ -3,9 +3,11 @@
 package session
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -13,8 +15,14 @@ import (
 // secretsName is the Secret Service's name on the D-Bus session bus.
 const secretsName = "org.freedesktop.secrets"
 
+// activationWait is how long a Secret Service that D-Bus can start is
+// given to come up: gnome-keyring and KWallet take well under a second.
+// One that never does (a broken installation) is then reported missing,
+// instead of every keychain call waiting for its timeout.
+const activationWait = 3 * time.Second
+
 // probeKeychain reports [ErrKeychainMissing] when there is no D-Bus
-// session, or no Secret Service on it that is running or can be started.
+// session, or no Secret Service on it that is running or starts.
 func probeKeychain() error {
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		return fmt.Errorf("%w (no D-Bus session: DBUS_SESSION_BUS_ADDRESS is not set)", ErrKeychainMissing)
@@ -23,6 +31,11 @@ func probeKeychain() error {
 	if err != nil {
 		return fmt.Errorf("%w (the D-Bus session cannot be reached: %v)", ErrKeychainMissing, err)
 	}
+	return probeBus(conn, activationWait)
+}
+
+// probeBus is probeKeychain on one bus connection.
+func probeBus(conn *dbus.Conn, wait time.Duration) error {
 	var owned bool
 	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, secretsName).Store(&owned); err != nil || owned {
 		return nil
@@ -33,6 +46,11 @@ func probeKeychain() error {
 	}
 	if !slices.Contains(activatable, secretsName) {
 		return fmt.Errorf("%w (no Secret Service such as gnome-keyring on the D-Bus session)", ErrKeychainMissing)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.StartServiceByName", 0, secretsName, uint32(0)).Err; err != nil {
+		return fmt.Errorf("%w (the Secret Service did not start: %v)", ErrKeychainMissing, err)
 	}
 	return nil
 }

@@ -219,6 +219,9 @@ func (a *appWindow) showLaunch(l core.Launch) {
 		a.showProfile(l.Person, l.Creds)
 		return
 	}
+	if l.Reason != nil {
+		a.log.Info("no session to show", "why", core.Describe(l.Reason))
+	}
 	a.showSignIn(core.Describe(l.Reason))
 	if errors.Is(l.Reason, session.ErrKeychainUnavailable) {
 		a.signIn.offerMemory()

@@ -5,7 +5,12 @@
 package keyringtest
 
 import (
+	"bufio"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,4 +58,49 @@ func Items(t testing.TB, service string) int {
 		t.Fatal(err)
 	}
 	return len(unlocked) + len(locked)
+}
+
+// PrivateBus runs a D-Bus session daemon of its own until the test ends
+// and returns its address. When service is not empty, the Secret Service
+// (org.freedesktop.secrets) is activatable on it and runs that command,
+// which can play a keychain that is broken: one that never comes up
+// ("/bin/sleep 20") or fails at once ("/bin/false").
+func PrivateBus(t testing.TB, service string) string {
+	t.Helper()
+	daemon, err := exec.LookPath("dbus-daemon")
+	if err != nil {
+		peers.Missing(t, "dbus-daemon", err.Error())
+	}
+	dir := t.TempDir()
+	services := filepath.Join(dir, "services")
+	if err := os.Mkdir(services, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if service != "" {
+		file := "[D-BUS Service]\nName=org.freedesktop.secrets\nExec=" + service + "\n"
+		if err := os.WriteFile(filepath.Join(services, "org.freedesktop.secrets.service"), []byte(file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config := `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:dir=` + dir + `</listen><auth>EXTERNAL</auth><servicedir>` + services + `</servicedir>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>`
+	configFile := filepath.Join(dir, "bus.conf")
+	if err := os.WriteFile(configFile, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(daemon, "--config-file="+configFile, "--print-address", "--nofork")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	if !sc.Scan() {
+		t.Fatal("dbus-daemon printed no address")
+	}
+	return strings.TrimSpace(sc.Text())
 }

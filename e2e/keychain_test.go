@@ -1,0 +1,39 @@
+//go:build linux
+
+package e2e
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"latch/internal/keyringtest"
+	"latch/internal/peers"
+	"latch/internal/syncbuf"
+)
+
+// A Secret Service that D-Bus can start but that never comes up is a
+// missing keychain, said as such by latch status and by the app, which
+// shows the sign-in screen and its choices; neither waits for the
+// keychain's timeout (that would say it "did not answer").
+func TestBrokenKeychainServiceIsSaidAsMissing(t *testing.T) {
+	bin := latchBinary(t)
+	env := append(home(t), "DBUS_SESSION_BUS_ADDRESS="+keyringtest.PrivateBus(t, "/bin/sleep 20"))
+	const missing = "No system keychain is running. Start one (such as gnome-keyring or KWallet) and try again."
+
+	code, stdout, stderr := latch(t, env, "status")
+	if code != 1 || stdout != "" || stderr != "latch status: "+missing+"\n" {
+		t.Errorf("latch status: exit %d, stdout %q, stderr %q; want 1 and %q", code, stdout, stderr, missing)
+	}
+
+	if os.Getenv("DISPLAY") == "" {
+		peers.Missing(t, "an X display", "DISPLAY is not set")
+	}
+	log := &syncbuf.Buffer{}
+	waitScreen := startAppLogging(t, bin, env, log)
+	waitScreen("screen=signin", 30*time.Second)
+	if !strings.Contains(log.String(), `why="`+missing+`"`) {
+		t.Errorf("the app's log:\n%s\nwant the sign-in screen shown because %q", log.String(), missing)
+	}
+}
