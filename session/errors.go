@@ -82,6 +82,10 @@ var (
 	// no code, or was otherwise not the answer to this sign-in.
 	ErrInvalidCallback = errors.New("invalid sign-in callback")
 
+	// ErrNoLoopback means no listener could be opened on 127.0.0.1 for the
+	// browser's answer to a sign-in; the device flow does not need one.
+	ErrNoLoopback = errors.New("no loopback listener for the browser's answer")
+
 	// ErrDiscovery means the provider's discovery document could not be
 	// fetched or used; a [*DiscoveryError] says why.
 	ErrDiscovery = errors.New("discovery failed")

@@ -56,7 +56,9 @@ func randomString(n int) string {
 //
 // Errors: a [*ProviderError] when the provider refuses (for example
 // access_denied with a wrong password); [ErrInvalidCallback] for a
-// callback with a wrong state; [ErrInvalidIDToken]; [ErrSignInTimedOut]
+// callback with a wrong state; [ErrNoLoopback] when no listener can be
+// opened; [ErrNoBrowser] from the usual OpenURL when no ShowURL is set;
+// [ErrInvalidIDToken]; [ErrSignInTimedOut]
 // when opts.Timeout passes; [context.Canceled] on cancel;
 // [ErrKeychainUnavailable] when the credentials cannot be stored.
 func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Credentials, error) {

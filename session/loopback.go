@@ -33,7 +33,7 @@ type loopback struct {
 func listenLoopback(state, issuer string, page pageTexts) (*loopback, error) {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("sign-in: loopback listener: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrNoLoopback, err)
 	}
 	l := &loopback{
 		ln:       ln,

@@ -107,6 +107,8 @@ func Describe(err error) string {
 		return "The provider issued a kind of token Latch does not send (Bearer, and DPoP when it is turned on), so it was not accepted."
 	case errors.Is(err, session.ErrInvalidIDToken):
 		return "The provider's answer could not be verified, so it was not accepted."
+	case errors.Is(err, session.ErrNoLoopback):
+		return "Latch could not listen on this computer for the browser's answer. Sign in on another device instead."
 	case errors.Is(err, session.ErrInvalidCallback):
 		return "The answer from the browser did not belong to this sign-in. Please start again."
 	case errors.Is(err, ErrNoIDToken):

@@ -65,6 +65,7 @@ func TestDescribeEveryError(t *testing.T) {
 		{fmt.Errorf("opening the browser: %w (tried xdg-open)", session.ErrNoBrowser), "No browser could be opened on this computer. Open the sign-in address in a browser yourself, or sign in on another device."},
 		{session.ErrDPoPKeyMissing, "The key that binds your session to this computer is gone from the keychain, so the session has ended. Please sign in again."},
 		{session.ErrDPoPKeyChanged, "The key in the keychain is not the one your session is bound to, so the session has ended. Please sign in again."},
+		{fmt.Errorf("%w: listen tcp4 127.0.0.1:0: socket: too many open files", session.ErrNoLoopback), "Latch could not listen on this computer for the browser's answer. Sign in on another device instead."},
 		{session.ErrInvalidCallback, "The answer from the browser did not belong to this sign-in. Please start again."},
 		{ErrNoIDToken, "The provider sent no ID token, so it is not known who signed in."},
 		{profile.ErrNoMetadataAPI, "This provider offers no metadata API."},
