@@ -58,6 +58,9 @@ type appWindow struct {
 	decision *launchDecision
 	// framed says the first screen, which logs its first frame, is set.
 	framed bool
+	// personSized says the window has the size the person gave it (see
+	// fitWindow).
+	personSized bool
 
 	fyne    fyne.App
 	window  fyne.Window
@@ -142,8 +145,7 @@ func decideLaunch(ctx context.Context, m *session.Manager) *launchDecision {
 // it comes within launchWait; otherwise a waiting screen at once, and the
 // decision's screen when it comes.
 func (a *appWindow) start() {
-	p := a.fyne.Preferences()
-	a.window.Resize(fyne.NewSize(float32(p.FloatWithFallback(prefWidth, 560)), float32(p.FloatWithFallback(prefHeight, 560))))
+	a.personSized = a.sizeFromPreferences()
 	a.window.SetMaster()
 	a.window.SetCloseIntercept(a.onClose)
 	a.unsubscribe = a.session.Manager.Subscribe(func(e session.Event) {
@@ -197,10 +199,12 @@ func (a *appWindow) stop() {
 
 func (a *appWindow) showWaiting(text string) {
 	b := newBusy()
-	ctx := a.setScreen(ScreenLoading, container.NewCenter(container.NewVBox(
+	content := container.NewCenter(container.NewVBox(
 		widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{}),
 		b.Slot,
-	)))
+	))
+	ctx := a.setScreen(ScreenLoading, content)
+	a.fitWindow(content)
 	b.show()
 	a.busyUntil(ctx, b)
 }
@@ -293,7 +297,9 @@ func (a *appWindow) showSignIn(reason string) {
 		clipboard: func(text string) { a.fyne.Clipboard().SetContent(text) },
 	}
 	content := a.signIn.build()
+	a.signIn.fit = func() { a.fitWindow(content) }
 	a.signIn.ctx = a.setScreen(ScreenSignIn, content)
+	a.signIn.fit()
 	a.busyUntil(a.signIn.ctx, a.signIn.busy)
 	if reason != "" {
 		a.signIn.showError(reason)
@@ -320,6 +326,7 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 		showError: a.showError,
 	}
 	a.metadata = &metadataScreen{do: a.do, client: a.session.Metadata, userID: p.Subject, window: a.window}
+	a.metadata.fit = func() { a.fitWindow(a.tabs, a.metadata.scroll) }
 	profileTab := container.NewTabItem("Profile", a.profile.build())
 	// The metadata tab is built when first shown: the launch draws the
 	// profile alone.
@@ -335,12 +342,14 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 				a.busyUntil(ctx, a.metadata.progress)
 				a.tabs.Refresh()
 			}
+			a.metadata.fit()
 			a.metadata.loadOnce()
 		}
 		a.fyne.Preferences().SetString(prefLastTab, a.screen)
 		a.logScreen()
 	}
 	ctx = a.setScreen(ScreenProfile, a.tabs)
+	a.fitWindow(a.tabs, a.profile.scroll)
 	a.profile.ctx, a.metadata.ctx = ctx, ctx
 	a.profile.start()
 	if a.fyne.Preferences().String(prefLastTab) == ScreenMetadata {

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -37,28 +39,65 @@ func inside(t *testing.T, ui *appWindow, screen string) {
 	}
 }
 
-// TestScreensFitTheDefaultWindow: at the default 560x560, every button of
-// the sign-in and profile screens lies inside the window, and the sign-in
-// content is centred, not hung from the middle.
-func TestScreensFitTheDefaultWindow(t *testing.T) {
+// unscrolled reports whether s shows its whole content, with no scroll
+// bar.
+func unscrolled(t *testing.T, s *container.Scroll, screen string) {
+	t.Helper()
+	if need, have := s.Content.MinSize().Height, s.Size().Height; need > have+0.5 {
+		t.Errorf("%s: the content needs %v of height and has %v: it scrolls", screen, need, have)
+	}
+}
+
+// TestScreensFitTheFirstWindow: with no size of the person's own, the
+// window takes its size from its content, and every button of each
+// screen (sign-in, with the device code and with the sign-in address;
+// profile; metadata) lies inside it, the profile with no scroll bar; the
+// sign-in content is centred. A size the person left is used instead.
+func TestScreensFitTheFirstWindow(t *testing.T) {
 	h := newHarness(t)
 	ui := h.start()
 	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
 	onUI(func() {
-		ui.window.Resize(fyne.NewSize(560, 560))
-		inside(t, ui, "sign-in")
-		d := fyne.CurrentApp().Driver()
-		top := d.AbsolutePositionForObject(ui.signIn.provider).Y
-		bottom := d.AbsolutePositionForObject(ui.signIn.device).Y + ui.signIn.device.Size().Height
-		if middle := (top + bottom) / 2; middle < 560/2-80 || middle > 560/2+80 {
-			t.Errorf("the sign-in content runs from y=%v to y=%v; want it centred in the 560 window", top, bottom)
+		size := ui.window.Canvas().Size()
+		if want := naturalSize(ui.window.Content()).Max(minWindow); size != want {
+			t.Errorf("the first window is %v; want %v, from the sign-in screen's content", size, want)
 		}
+		inside(t, ui, "sign-in")
+		top := fyne.CurrentApp().Driver().AbsolutePositionForObject(ui.signIn.body).Y
+		bottom := top + ui.signIn.body.MinSize().Height
+		if middle, centre := (top+bottom)/2, size.Height/2; middle < centre-10 || middle > centre+10 {
+			t.Errorf("the sign-in content runs from y=%v to y=%v; want it centred in the %v window", top, bottom, size)
+		}
+		test.Tap(ui.signIn.device)
 	})
+	waitFor(t, "the device code", func() bool { return ui.signIn.devicePanel.Visible() && ui.signIn.userCode.Text != "" })
+	onUI(func() {
+		inside(t, ui, "sign-in with the device code")
+		test.Tap(ui.signIn.cancelBtn)
+	})
+	waitFor(t, "the sign-in buttons", func() bool { return ui.signIn.buttons.Visible() })
+
 	h.signInDirectly()
+	setServerMetadata(t, h, map[string]any{"theme": "dark", "count": 2, "prefs": map[string]any{"a": 1}, "beta": true, "language": "en"})
 	onUI(ui.retryLaunch)
 	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
 	onUI(func() {
-		ui.window.Resize(fyne.NewSize(560, 560))
 		inside(t, ui, "profile")
+		unscrolled(t, ui.profile.scroll, "profile")
+	})
+	m := metadataTab(t, ui)
+	onUI(func() {
+		inside(t, ui, "metadata")
+		unscrolled(t, m.scroll, "metadata with five keys")
+	})
+
+	// The person's own size, kept when the window closed, comes back.
+	h.prefs = map[string]float64{prefWidth: 700, prefHeight: 650}
+	again := h.start()
+	waitFor(t, "the profile", func() bool { return again.Screen() == ScreenProfile || again.Screen() == ScreenMetadata })
+	onUI(func() {
+		if size := again.window.Canvas().Size(); size != fyne.NewSize(700, 650) {
+			t.Errorf("a window after the person's 700x650 is %v; want the same", size)
+		}
 	})
 }

@@ -83,6 +83,9 @@ type harness struct {
 	timeout time.Duration
 	// logger, when set, receives the app's log.
 	logger *slog.Logger
+	// prefs, when set, are the preferences the app that start builds
+	// finds, as an earlier run left them.
+	prefs map[string]float64
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessTTL(t, 0) }
@@ -128,7 +131,12 @@ func (h *harness) signInDirectly() *session.Credentials {
 func (h *harness) start() *appWindow {
 	h.t.Helper()
 	var a fyne.App
-	onUI(func() { a = test.NewTempApp(h.t) })
+	onUI(func() {
+		a = test.NewTempApp(h.t)
+		for k, v := range h.prefs {
+			a.Preferences().SetFloat(k, v)
+		}
+	})
 	w := a.NewWindow("Latch")
 	ui := newAppWindow(h.t.Context(), a, w, h.session())
 	// Work that finishes after the test has ended touches nothing.

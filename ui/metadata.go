@@ -36,6 +36,9 @@ type metadataScreen struct {
 	client *profile.MetadataClient
 	userID string
 	window fyne.Window
+	// fit lets the window grow to show the rows loaded (see
+	// appWindow.fitWindow).
+	fit func()
 
 	loaded  map[string]any // as last loaded or saved
 	started bool
@@ -43,6 +46,7 @@ type metadataScreen struct {
 	rows    []*metaRow
 
 	list     *fyne.Container
+	scroll   *container.Scroll // the list
 	problem  *widget.Label
 	status   *widget.Label
 	progress *busy
@@ -97,6 +101,7 @@ func (m *metadataScreen) build() fyne.CanvasObject {
 		"With Auth0, configure the Auth0 domain (see the README); other providers keep profile data elsewhere.")
 	m.noAPI.Wrapping = fyne.TextWrapWord
 	m.list = container.NewVBox()
+	m.scroll = container.NewVScroll(m.list)
 	m.problem = widget.NewLabel("")
 	m.problem.Importance = widget.DangerImportance
 	m.problem.Wrapping = fyne.TextWrapWord
@@ -115,7 +120,7 @@ func (m *metadataScreen) build() fyne.CanvasObject {
 		header,
 		container.NewVBox(m.problem, m.progress.Slot, m.status, container.NewHBox(m.add, layout.NewSpacer(), m.reload, m.save)),
 		nil, nil,
-		container.NewVScroll(m.list),
+		m.scroll,
 	)
 	if !m.hasAPI() {
 		m.editor.Hide()
@@ -212,6 +217,9 @@ func (m *metadataScreen) show(md map[string]any) {
 	for _, k := range slices.Sorted(maps.Keys(md)) {
 		kind, text := profile.FormatValue(md[k])
 		m.addRow(k, kind, text)
+	}
+	if m.fit != nil {
+		m.fit()
 	}
 }
 

@@ -66,6 +66,7 @@ type profileScreen struct {
 	lastRenewal *widget.Label
 	renew       *widget.Button
 	signOut     *widget.Button
+	scroll      *container.Scroll // the whole screen
 }
 
 func (p *profileScreen) build() fyne.CanvasObject {
@@ -109,7 +110,8 @@ func (p *profileScreen) build() fyne.CanvasObject {
 		// fits the default window.
 		container.NewHBox(p.renew, layout.NewSpacer(), p.signOut),
 	))
-	return container.NewVScroll(container.NewPadded(container.NewVBox(header, details, panel)))
+	p.scroll = container.NewVScroll(container.NewPadded(container.NewVBox(header, details, panel)))
+	return p.scroll
 }
 
 // start runs the countdown and loads the details, until the screen is

@@ -33,7 +33,11 @@ type signInScreen struct {
 	useMemory func()
 	relaunch  func()
 	inMemory  bool
+	// fit lets the window grow to show a panel that appeared (see
+	// appWindow.fitWindow).
+	fit func()
 
+	body     *fyne.Container // everything, in a centred column
 	provider *widget.Label
 	message  *widget.Label
 	browser  *widget.Button
@@ -110,7 +114,7 @@ func (s *signInScreen) build() fyne.CanvasObject {
 
 	s.userCode = canvas.NewText("", theme.Color(theme.ColorNameForeground))
 	s.userCode.TextSize = 32
-	s.userCode.TextStyle = fyne.TextStyle{Bold: true, Monospace: true}
+	s.userCode.TextStyle = fyne.TextStyle{Monospace: true}
 	s.userCode.Alignment = fyne.TextAlignCenter
 	s.link = widget.NewHyperlink("", nil)
 	s.link.Alignment = fyne.TextAlignCenter
@@ -136,11 +140,11 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	icon := canvas.NewImageFromResource(theme.AccountIcon())
 	icon.SetMinSize(fyne.NewSize(64, 64))
 	icon.FillMode = canvas.ImageFillContain
-	content := container.NewVBox(
+	s.body = container.NewVBox(
 		container.NewCenter(icon), title, s.provider, s.message, s.keychainHelp,
 		s.buttons, s.waiting, s.devicePanel,
 	)
-	return container.NewPadded(container.NewCenter(container.New(column{width: 380}, content)))
+	return container.NewPadded(container.NewCenter(container.New(column{width: 380}, s.body)))
 }
 
 // showError shows a sentence in place, in the error colour.
@@ -255,6 +259,7 @@ func (s *signInScreen) showAddress(ctx context.Context, u string, openErr error)
 	s.address.SetText(u)
 	s.copyAddress.SetText("Copy address")
 	s.addressPanel.Show()
+	s.fit()
 }
 
 // onDeviceInstead leaves the browser sign-in for the device flow.
@@ -310,6 +315,7 @@ func (s *signInScreen) showDeviceCode(ctx context.Context, d *session.DeviceLogi
 		s.qrImage.Refresh()
 	}
 	s.devicePanel.Show()
+	s.fit()
 	s.tick(ctx, d.Expiry)
 	go func() {
 		t := time.NewTicker(time.Second)
