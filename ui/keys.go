@@ -5,25 +5,41 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 )
 
-// setupShortcuts binds the keyboard: Ctrl+S saves and Ctrl+R reloads the
-// metadata, Ctrl+Shift+Q signs out, Enter starts the browser sign-in (or
-// confirms a question) and Escape cancels a sign-in in progress (or
-// dismisses a question).
+// shortcuts are the window's keyboard shortcuts: Ctrl+S saves and
+// Ctrl+R reloads the metadata, Ctrl+D signs in on another device,
+// Ctrl+Shift+Q signs out (Cmd instead of Ctrl on macOS).
+func (a *appWindow) shortcuts() map[fyne.Shortcut]func() {
+	ctrl := func(key fyne.KeyName) fyne.Shortcut {
+		return &desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault}
+	}
+	return map[fyne.Shortcut]func(){
+		ctrl(fyne.KeyS): func() {
+			if a.metadata != nil && a.metadata.built() {
+				a.metadata.onSave()
+			}
+		},
+		ctrl(fyne.KeyR): func() {
+			if a.metadata != nil && a.metadata.built() {
+				a.metadata.onReload()
+			}
+		},
+		ctrl(fyne.KeyD): func() {
+			if a.signIn != nil && a.screen == ScreenSignIn && a.dialog == nil {
+				a.signIn.onDeviceShortcut()
+			}
+		},
+		&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}: a.signOut,
+	}
+}
+
+// setupShortcuts binds the keyboard: the shortcuts, and Enter, which
+// starts the browser sign-in (or confirms a question), and Escape, which
+// cancels a sign-in in progress (or dismisses a question).
 func (a *appWindow) setupShortcuts() {
 	c := a.window.Canvas()
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
-		if a.metadata != nil && a.metadata.built() {
-			a.metadata.onSave()
-		}
-	})
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyR, Modifier: fyne.KeyModifierShortcutDefault}, func(fyne.Shortcut) {
-		if a.metadata != nil && a.metadata.built() {
-			a.metadata.onReload()
-		}
-	})
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}, func(fyne.Shortcut) {
-		a.signOut()
-	})
+	for s, f := range a.shortcuts() {
+		c.AddShortcut(s, func(fyne.Shortcut) { f() })
+	}
 	c.SetOnTypedKey(a.onTypedKey)
 }
 

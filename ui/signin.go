@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"rsc.io/qr"
 
 	"latch/internal/core"
 	"latch/session"
@@ -39,10 +38,12 @@ type signInScreen struct {
 
 	body     *fyne.Container // everything, in a centred column
 	provider *widget.Label
-	message  *widget.Label
-	browser  *widget.Button
-	device   *widget.Button
-	buttons  *fyne.Container
+	// onDeviceFlow says the flow under way is the device flow.
+	onDeviceFlow bool
+	message      *widget.Label
+	browser      *widget.Button
+	device       *widget.Button
+	buttons      *fyne.Container
 
 	waiting     *fyne.Container
 	waitingText *widget.Label
@@ -121,7 +122,7 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	s.qrImage = canvas.NewImageFromImage(nil)
 	s.qrImage.FillMode = canvas.ImageFillContain
 	s.qrImage.ScaleMode = canvas.ImageScalePixels
-	s.qrImage.SetMinSize(fyne.NewSize(180, 180))
+	s.qrImage.SetMinSize(fyne.NewSquareSize(qrMinSide))
 	s.countdown = widget.NewLabel("")
 	s.countdown.Alignment = fyne.TextAlignCenter
 	s.devicePanel = container.NewVBox(
@@ -205,7 +206,19 @@ func (s *signInScreen) cancel() {
 		s.stopFlow()
 		s.stopFlow = nil
 	}
-	s.flow = nil
+	s.flow, s.onDeviceFlow = nil, false
+}
+
+// onDeviceShortcut is Ctrl+D: sign in on another device, leaving a
+// browser sign-in under way.
+func (s *signInScreen) onDeviceShortcut() {
+	switch {
+	case s.onDeviceFlow:
+	case s.stopFlow != nil:
+		s.onDeviceInstead()
+	default:
+		s.onDevice()
+	}
 }
 
 func (s *signInScreen) onCancel() {
@@ -280,6 +293,7 @@ func (s *signInScreen) onDevice() {
 	if !ok {
 		return
 	}
+	s.onDeviceFlow = true
 	m := s.manager
 	go func() {
 		d, err := m.StartDeviceLogin(ctx)
@@ -310,8 +324,9 @@ func (s *signInScreen) showDeviceCode(ctx context.Context, d *session.DeviceLogi
 	if target == "" {
 		target = d.VerificationURI
 	}
-	if code, err := qr.Encode(target, qr.M); err == nil {
-		s.qrImage.Image = code.Image()
+	if picture, err := qrPicture(target); err == nil {
+		s.qrImage.Image = picture
+		s.qrImage.SetMinSize(qrSize(picture))
 		s.qrImage.Refresh()
 	}
 	s.devicePanel.Show()

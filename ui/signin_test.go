@@ -186,3 +186,45 @@ func TestBrowserSignInGivesWayToAnotherDevice(t *testing.T) {
 	}
 	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
 }
+
+// Ctrl+D signs in on another device, from the sign-in screen or from a
+// browser sign-in under way, as the button does.
+func TestCtrlDSignsInOnAnotherDevice(t *testing.T) {
+	h := newHarness(t)
+	h.open = func(context.Context, string) error { return nil } // a browser that never comes back
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	ctrlD := func() { pressShortcut(t, ui, "CustomDesktop:Control+D") }
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "the address", func() bool { return ui.signIn.addressPanel.Visible() })
+	onUI(ctrlD)
+	waitFor(t, "the device code", func() bool { return ui.signIn.devicePanel.Visible() && ui.signIn.userCode.Text != "" })
+	code := ""
+	onUI(func() {
+		code = ui.signIn.userCode.Text
+		ctrlD() // again: the device flow under way stays
+	})
+	time.Sleep(200 * time.Millisecond)
+	onUI(func() {
+		if !ui.signIn.devicePanel.Visible() || ui.signIn.userCode.Text != code {
+			t.Errorf("a second Ctrl+D changed the device flow: panel %t, code %q then %q", ui.signIn.devicePanel.Visible(), code, ui.signIn.userCode.Text)
+		}
+		test.Tap(ui.signIn.cancelBtn)
+	})
+	waitFor(t, "the sign-in buttons", func() bool { return ui.signIn.buttons.Visible() })
+	onUI(ctrlD)
+	waitFor(t, "a new device code", func() bool { return ui.signIn.devicePanel.Visible() && ui.signIn.userCode.Text != "" })
+}
+
+// pressShortcut runs the window's shortcut of that name (as
+// fyne.Shortcut's ShortcutName gives it).
+func pressShortcut(t *testing.T, ui *appWindow, name string) {
+	t.Helper()
+	for s, f := range ui.shortcuts() {
+		if s.ShortcutName() == name {
+			f()
+			return
+		}
+	}
+	t.Fatalf("no shortcut %q", name)
+}

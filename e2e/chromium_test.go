@@ -1,0 +1,193 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"image"
+	_ "image/png"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"latch/internal/chromiumtest"
+	"latch/internal/oidcprovider"
+	"latch/internal/peers"
+)
+
+// signedOutApp starts the desktop app on no session, against the
+// provider that env names, with $BROWSER recording each address the app
+// opens instead of opening it. It returns the app's screen waiter, the
+// addresses opened, and the app's X window.
+func signedOutApp(t *testing.T, env []string) (func(string, time.Duration) string, <-chan string, string) {
+	t.Helper()
+	bin := latchBinary(t)
+	if os.Getenv("DISPLAY") == "" {
+		peers.Missing(t, "an X display", "DISPLAY is not set")
+	}
+	for _, tool := range []string{"xdotool", "import"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			peers.Missing(t, tool, err.Error())
+		}
+	}
+	dir := t.TempDir()
+	opened := filepath.Join(dir, "opened")
+	browser := filepath.Join(dir, "browser")
+	if err := os.WriteFile(browser, []byte("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '"+opened+"'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env = append(env, "BROWSER="+browser)
+	waitScreen := startAppLogging(t, bin, env, io.Discard)
+	waitScreen("screen=signin", 30*time.Second)
+	window := xdotool(t, "search", "--sync", "--name", "^Latch$")
+	if i := strings.IndexByte(window, '\n'); i >= 0 {
+		window = window[:i]
+	}
+	addresses := make(chan string, 4)
+	go func() {
+		seen := 0
+		for range 600 {
+			data, _ := os.ReadFile(opened)
+			lines := strings.Fields(string(data))
+			for ; seen < len(lines); seen++ {
+				addresses <- lines[seen]
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	return waitScreen, addresses, window
+}
+
+// xdotool runs xdotool and returns what it printed.
+func xdotool(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "xdotool", args...).Output()
+	if err != nil {
+		t.Fatalf("xdotool %v: %v", args, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// press gives the window the keyboard and presses keys, as a person at
+// it does.
+func press(t *testing.T, window string, keys ...string) {
+	t.Helper()
+	xdotool(t, "windowfocus", "--sync", window)
+	xdotool(t, append([]string{"key", "--delay", "50"}, keys...)...)
+}
+
+// nextAddress waits for the app to open an address in the browser.
+func nextAddress(t *testing.T, addresses <-chan string) string {
+	t.Helper()
+	select {
+	case u := <-addresses:
+		return u
+	case <-time.After(30 * time.Second):
+		t.Fatal("the app opened no address in the browser within 30 s")
+		return ""
+	}
+}
+
+// TestChromiumSignsTheAppIn: the app's sign-in address, opened in
+// Chromium, signs the app in as a person would: Enter in the app, the
+// provider's pages filled in and submitted, the redirect into the app's
+// loopback listener and its page saying so, then the profile in the app.
+// Against the sandbox (through its CSRF and origin checks) and against
+// oidc-provider.
+func TestChromiumSignsTheAppIn(t *testing.T) {
+	for _, c := range []struct {
+		name, user, password string
+		provider             func(t *testing.T, env []string) []string
+	}{
+		{"sandbox", "demo", "demo", func(t *testing.T, env []string) []string {
+			issuer, _ := startSandbox(t, env, "127.0.0.1:0")
+			return append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+		}},
+		{"oidc-provider", "alice", oidcprovider.Accounts["alice"], func(t *testing.T, env []string) []string {
+			op := oidcprovider.Start(t, oidcprovider.Options{})
+			return append(env, "LATCH_ISSUER="+op.Issuer, "LATCH_CLIENT_ID="+oidcprovider.ClientID)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			browser := chromiumtest.Start(t)
+			env := c.provider(t, home(t))
+			waitScreen, addresses, window := signedOutApp(t, env)
+			press(t, window, "Return")
+			address := nextAddress(t, addresses)
+			if !strings.Contains(address, "code_challenge_method=S256") {
+				t.Fatalf("the app opened %s; want an authorization request with PKCE", address)
+			}
+			page := browser.SignIn(t, address, c.user, c.password)
+			shot := page.Keep(t, "signed-in.png")
+			if !strings.HasPrefix(page.URL, "http://127.0.0.1:") || !strings.Contains(page.Text, "You are signed in.") {
+				t.Fatalf("Chromium ended on %s showing %q (screenshot %s); want the app's loopback page saying you are signed in", strings.Split(page.URL, "?")[0], page.Text, shot)
+			}
+			waitScreen("screen=profile", 30*time.Second)
+		})
+	}
+}
+
+// TestChromiumSignsInOnAnotherDeviceFromTheQRCode: Ctrl+D in the app
+// shows a device code and its QR code; the QR code, read from the app's
+// window as a phone's camera would, opened in Chromium, signs the app in.
+func TestChromiumSignsInOnAnotherDeviceFromTheQRCode(t *testing.T) {
+	browser := chromiumtest.Start(t)
+	env := home(t)
+	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
+	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+	waitScreen, _, window := signedOutApp(t, env)
+	press(t, window, "ctrl+d")
+
+	var address string
+	var picture []byte
+	for deadline := time.Now().Add(30 * time.Second); address == "" && time.Now().Before(deadline); {
+		if address, picture = readQR(t, window); address == "" {
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(t.ArtifactDir(), "app-device-code.png"), picture, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(address, issuer+"/device?user_code=") {
+		t.Fatalf("the QR code in the app's window reads %q; want the sandbox's device page with the code", address)
+	}
+	page := browser.SignIn(t, address, "ada", "lovelace")
+	shot := page.Keep(t, "device-signed-in.png")
+	if !strings.Contains(page.Text, "Your device is signed in.") {
+		t.Fatalf("Chromium ended on %s showing %q (screenshot %s); want the device signed in", strings.Split(page.URL, "?")[0], page.Text, shot)
+	}
+	waitScreen("screen=profile", 30*time.Second)
+}
+
+// readQR reads the QR code shown in the X window, if there is one, and
+// returns it with the window's picture.
+func readQR(t *testing.T, window string) (string, []byte) {
+	t.Helper()
+	out, err := exec.Command("import", "-window", window, "png:-").Output()
+	if err != nil {
+		t.Fatalf("taking the window's picture: %v", err)
+	}
+	img, _, err := image.Decode(bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("reading the window's picture: %v", err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		return "", out
+	}
+	return res.GetText(), out
+}
