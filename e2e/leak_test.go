@@ -5,7 +5,6 @@ package e2e
 import (
 	"io/fs"
 	"latch/internal/syncbuf"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,12 +36,7 @@ func TestNoTokenLeaks(t *testing.T) {
 	}
 	env := home(t)
 	configDir, cacheDir := envValue(env, "XDG_CONFIG_HOME"), envValue(env, "XDG_CACHE_HOME")
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	proxy := faultproxy.Listen(t)
 	logs := &syncbuf.Buffer{}
 
