@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -55,6 +56,7 @@ func unscrolled(t *testing.T, s *container.Scroll, screen string) {
 // sign-in content is centred. A size the person left is used instead.
 func TestScreensFitTheFirstWindow(t *testing.T) {
 	h := newHarness(t)
+	h.open = func(context.Context, string) error { return nil } // a browser that never comes back
 	ui := h.start()
 	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
 	onUI(func() {
@@ -73,6 +75,13 @@ func TestScreensFitTheFirstWindow(t *testing.T) {
 	waitFor(t, "the device code", func() bool { return ui.signIn.devicePanel.Visible() && ui.signIn.userCode.Text != "" })
 	onUI(func() {
 		inside(t, ui, "sign-in with the device code")
+		test.Tap(ui.signIn.cancelBtn)
+	})
+	waitFor(t, "the sign-in buttons", func() bool { return ui.signIn.buttons.Visible() })
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "the sign-in address", func() bool { return ui.signIn.addressPanel.Visible() })
+	onUI(func() {
+		inside(t, ui, "sign-in with the address")
 		test.Tap(ui.signIn.cancelBtn)
 	})
 	waitFor(t, "the sign-in buttons", func() bool { return ui.signIn.buttons.Visible() })
