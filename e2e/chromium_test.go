@@ -19,6 +19,8 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"latch/internal/chromiumtest"
+	"latch/internal/core"
+	"latch/internal/keyringtest"
 	"latch/internal/oidcprovider"
 	"latch/internal/peers"
 )
@@ -133,6 +135,7 @@ func TestChromiumSignsTheAppIn(t *testing.T) {
 				t.Fatalf("Chromium ended on %s showing %q (screenshot %s); want the app's loopback page saying you are signed in", strings.Split(page.URL, "?")[0], page.Text, shot)
 			}
 			waitScreen("screen=profile", 30*time.Second)
+			signOut(t, env, waitScreen)
 		})
 	}
 }
@@ -167,6 +170,20 @@ func TestChromiumSignsInOnAnotherDeviceFromTheQRCode(t *testing.T) {
 		t.Fatalf("Chromium ended on %s showing %q (screenshot %s); want the device signed in", strings.Split(page.URL, "?")[0], page.Text, shot)
 	}
 	waitScreen("screen=profile", 30*time.Second)
+	signOut(t, env, waitScreen)
+}
+
+// signOut signs out with latch logout, leaving the keychain as the test
+// found it, and sees the app follow.
+func signOut(t *testing.T, env []string, waitScreen func(string, time.Duration) string) {
+	t.Helper()
+	if code, _, stderr := latch(t, env, "logout"); code != 0 {
+		t.Fatalf("latch logout: exit %d, %s; want 0", code, stderr)
+	}
+	waitScreen("screen=signin", 30*time.Second)
+	if n := keyringtest.Items(t, core.KeychainService); n != 0 {
+		t.Errorf("%d keychain items of Latch after the sign-out; want none", n)
+	}
 }
 
 // readQR reads the QR code shown in the X window, if there is one, and
