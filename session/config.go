@@ -29,6 +29,10 @@ type systemClock struct{}
 func (systemClock) Now() time.Time                         { return time.Now() }
 func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
+// DefaultHTTPTimeout bounds each request to the provider when
+// [Config.HTTPClient] is nil.
+const DefaultHTTPTimeout = 30 * time.Second
+
 // Config configures a [Manager]. Issuer, ClientID and Store are required.
 type Config struct {
 	// Issuer is the provider's issuer URL, for discovery.
@@ -65,7 +69,7 @@ type Config struct {
 	// from Issuer and ClientID, so that several providers can be held.
 	StoreKey string
 	// HTTPClient makes every request to the provider, and is the base of
-	// [Manager.Client]; nil means a client with a 30-second timeout.
+	// [Manager.Client]; nil means a client with [DefaultHTTPTimeout].
 	HTTPClient *http.Client
 	// Clock is the time source; nil means the system clock.
 	Clock Clock
@@ -135,7 +139,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Clock = systemClock{}
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		c.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

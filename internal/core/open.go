@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"latch/profile"
 	"latch/sandbox"
@@ -80,7 +79,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Session, error) {
 			issuer, stopSandbox = srv.Issuer(), func() { srv.Close() }
 			log.Debug("started the sandbox in this process", "issuer", issuer)
 		} else {
-			client := &http.Client{Timeout: 30 * time.Second}
+			client := &http.Client{Timeout: session.DefaultHTTPTimeout}
 			if opts.HTTPClient != nil {
 				*client = *opts.HTTPClient
 			}
