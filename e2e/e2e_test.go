@@ -313,12 +313,7 @@ func TestBinaryDeviceLogin(t *testing.T) {
 // through the browser.
 func TestBinaryOutOfTheBox(t *testing.T) {
 	env := home(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	env = append(env, "LATCH_SANDBOX_ADDR="+addr)
 	p := startLatch(t, env, "--no-browser", "--no-window")
 	cmd, stdout, sc, errb := p.cmd, p.stdout, p.lines, p.stderr
@@ -332,5 +327,14 @@ func TestBinaryOutOfTheBox(t *testing.T) {
 	if err := cmd.Wait(); err != nil || !strings.Contains(string(rest), "Signed in as Dana Demo") {
 		t.Fatalf("latch exited with %v: %s %s; want success and Dana Demo signed in", err, rest, errb.String())
 	}
-	latch(t, env, "logout")
+	// The sandbox went with that process; a valid token needs none.
+	code, token, stderr := latch(t, env, "token", "--verbose")
+	if code != 0 || token == "" || strings.Contains(stderr, "started the sandbox") {
+		t.Errorf("latch token: exit %d, log:\n%s\nwant a token and no sandbox started for it", code, stderr)
+	}
+	// Signing out needs the provider: the sandbox starts for it.
+	code, _, stderr = latch(t, env, "logout", "--verbose")
+	if code != 0 || !strings.Contains(stderr, "started the sandbox in this process") {
+		t.Errorf("latch logout: exit %d, log:\n%s\nwant success, with the sandbox started to revoke the session", code, stderr)
+	}
 }
