@@ -54,7 +54,8 @@ func latchBinary(t *testing.T) string {
 			{binPath, "./cmd/latch", "0"},
 			{filepath.Join(dir, "latch-desktop"), ".", "1"},
 		} {
-			build := exec.Command("go", "build", "-o", b.out, b.pkg)
+			// The tag FyneApp.toml's migration sets in a package's build.
+			build := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", b.out, b.pkg)
 			build.Dir = ".." // the module root
 			build.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
 			if out, err := build.CombinedOutput(); err != nil {

@@ -55,7 +55,8 @@ func run(runs int, idle time.Duration, only []string) error {
 	for _, p := range []struct{ out, pkg, cgo string }{
 		{b.latch, "./cmd/latch", "0"}, {b.desktop, ".", "1"}, {b.bare, "./bench/bare", "1"}, {b.keyread, "./bench/keyread", "0"},
 	} {
-		build := exec.Command("go", "build", "-o", p.out, p.pkg)
+		// The tag FyneApp.toml's migration sets in a package's build.
+		build := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", p.out, p.pkg)
 		build.Env = append(os.Environ(), "CGO_ENABLED="+p.cgo)
 		if msg, err := build.CombinedOutput(); err != nil {
 			return fmt.Errorf("building %s: %v: %s", p.pkg, err, msg)
