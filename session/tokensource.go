@@ -51,13 +51,6 @@ func (s tokenSource) Token() (*oauth2.Token, error) {
 func (s tokenSource) slowToken() (*oauth2.Token, error) {
 	ctx, cancel := context.WithTimeout(s.m.ctx, tokenTimeout)
 	defer cancel()
-	return s.token(ctx)
-}
-
-func (s tokenSource) token(ctx context.Context) (*oauth2.Token, error) {
-	if h, ok := s.m.hotToken(s.minTTL); ok {
-		return h.tok, nil
-	}
 	c, err := s.m.Credentials(ctx, s.minTTL)
 	if err != nil {
 		return nil, err

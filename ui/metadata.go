@@ -218,9 +218,7 @@ func (m *metadataScreen) show(md map[string]any) {
 		kind, text := profile.FormatValue(md[k])
 		m.addRow(k, kind, text)
 	}
-	if m.fit != nil {
-		m.fit()
-	}
+	m.fit()
 }
 
 func (m *metadataScreen) addRow(key string, kind profile.Kind, text string) *metaRow {
