@@ -4,12 +4,13 @@ package session
 
 import (
 	"errors"
-	"latch/internal/keyringtest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"latch/internal/keyringtest"
 )
 
 // TestKeychainProbeSaysMissingAtOnce asks the probe that runs beside

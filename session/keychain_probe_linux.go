@@ -5,11 +5,12 @@ package session
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"latch/internal/sessionbus"
 )
 
 // secretsName is the Secret Service's name on the D-Bus session bus.
@@ -24,20 +25,16 @@ const activationWait = 3 * time.Second
 // probeKeychain reports [ErrKeychainMissing] when there is no D-Bus
 // session, or no Secret Service on it that is running or starts.
 func probeKeychain() error {
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		return fmt.Errorf("%w (no D-Bus session: DBUS_SESSION_BUS_ADDRESS is not set)", ErrKeychainMissing)
-	}
-	conn, err := dbus.SessionBus()
+	conn, err := sessionbus.Conn()
 	if err != nil {
-		return fmt.Errorf("%w (the D-Bus session cannot be reached: %v)", ErrKeychainMissing, err)
+		return fmt.Errorf("%w (%v)", ErrKeychainMissing, err)
 	}
 	return probeBus(conn, activationWait)
 }
 
 // probeBus is probeKeychain on one bus connection.
 func probeBus(conn *dbus.Conn, wait time.Duration) error {
-	var owned bool
-	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, secretsName).Store(&owned); err != nil || owned {
+	if owned, err := sessionbus.HasOwner(conn, secretsName); err != nil || owned {
 		return nil
 	}
 	var activatable []string

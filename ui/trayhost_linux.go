@@ -3,10 +3,9 @@
 package ui
 
 import (
-	"os"
 	"sync"
 
-	"github.com/godbus/dbus/v5"
+	"latch/internal/sessionbus"
 )
 
 // trayHost reports whether the desktop shows tray icons: on Linux, when a
@@ -15,14 +14,10 @@ import (
 // and Fyne would still make a hidden window for it at launch (about 70 ms
 // on the project's machine). Asked once.
 var trayHost = sync.OnceValue(func() bool {
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+	conn, err := sessionbus.Conn()
+	if err != nil {
 		return false // no session bus, so no tray host on it
 	}
-	conn, err := dbus.SessionBus()
-	if err != nil {
-		return false
-	}
-	var owned bool
-	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.kde.StatusNotifierWatcher").Store(&owned)
+	owned, err := sessionbus.HasOwner(conn, "org.kde.StatusNotifierWatcher")
 	return err == nil && owned
 })
