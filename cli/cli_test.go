@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -321,13 +320,7 @@ func TestDexSessionThatCannotBeRenewed(t *testing.T) {
 // sandbox refuses a renewal: its OpenID engine logs the refusal, and the
 // command's stderr must still be its one line.
 func TestSandboxEngineLogsStayOffStderr(t *testing.T) {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	w := newWorld(t, map[string]string{"LATCH_SANDBOX_ADDR": addr})
+	w := newWorld(t, map[string]string{"LATCH_SANDBOX_ADDR": sandboxtest.FreeAddr(t)})
 	w.stateFile = filepath.Join(t.TempDir(), "sandbox.json")
 	w.open = testbrowser.NewBrowser("demo", "demo").OpenURL
 	if code, _, errOut := w.run("--no-window"); code != 0 {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"latch/internal/core"
 	"latch/internal/keyringtest"
 	"latch/internal/oidcprovider"
+	"latch/internal/sandboxtest"
 	"latch/internal/testbrowser"
 	"latch/sandbox"
 	"latch/session"
@@ -78,17 +78,6 @@ func home(t *testing.T) []string {
 	dir := t.TempDir()
 	return append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"),
 		"LATCH_ISSUER=", "LATCH_CLIENT_ID=", "LATCH_SANDBOX=", "LATCH_SANDBOX_ADDR=", "LATCH_METADATA_API=", "LATCH_SCOPES=", "LATCH_AUDIENCE=", "LATCH_AUTH0_DOMAIN=")
-}
-
-// freeAddr is a loopback address that nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // envValue is the value that env gives name: its last setting, as a
@@ -314,7 +303,7 @@ func TestBinaryDeviceLogin(t *testing.T) {
 // through the browser.
 func TestBinaryOutOfTheBox(t *testing.T) {
 	env := home(t)
-	addr := freeAddr(t)
+	addr := sandboxtest.FreeAddr(t)
 	env = append(env, "LATCH_SANDBOX_ADDR="+addr)
 	p := startLatch(t, env, "--no-browser", "--no-window")
 	cmd, stdout, sc, errb := p.cmd, p.stdout, p.lines, p.stderr

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"io/fs"
-	"latch/internal/syncbuf"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 
 	"latch/internal/faultproxy"
 	"latch/internal/peers"
+	"latch/internal/sandboxtest"
+	"latch/internal/syncbuf"
 	"latch/internal/testbrowser"
 	"latch/sandbox"
 )
@@ -36,7 +37,7 @@ func TestNoTokenLeaks(t *testing.T) {
 	}
 	env := home(t)
 	configDir, cacheDir := envValue(env, "XDG_CONFIG_HOME"), envValue(env, "XDG_CACHE_HOME")
-	addr := freeAddr(t)
+	addr := sandboxtest.FreeAddr(t)
 	proxy := faultproxy.Listen(t)
 	logs := &syncbuf.Buffer{}
 

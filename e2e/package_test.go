@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"latch/internal/peers"
+	"latch/internal/sandboxtest"
 )
 
 // packages is the folder of packages scripts/package built: the one
@@ -127,7 +128,7 @@ func TestLinuxPackageInstallsAndStarts(t *testing.T) {
 	}
 
 	// The installed command line opens the installed app.
-	env = append(env, "LATCH_SANDBOX_ADDR="+freeAddr(t))
+	env = append(env, "LATCH_SANDBOX_ADDR="+sandboxtest.FreeAddr(t))
 	waitScreen := startAppLogging(t, filepath.Join(bin, "latch"), env, io.Discard)
 	waitScreen("screen=signin", 30*time.Second)
 }

@@ -11,20 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"latch/internal/sandboxtest"
 	"latch/sandbox"
 )
-
-// freeAddr is a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
 
 // listening reports whether something accepts connections at addr.
 func listening(addr string) bool {
@@ -66,7 +55,7 @@ func discover(t *testing.T, rt http.RoundTripper, issuer string) error {
 
 func TestOpenStartsNoSandboxUntilTheProviderIsNeeded(t *testing.T) {
 	slog.SetDefault(slog.New(slog.DiscardHandler)) // the sandbox engine's own log
-	addr := freeAddr(t)
+	addr := sandboxtest.FreeAddr(t)
 	s, err := Open(t.Context(), Config{Sandbox: true, SandboxAddr: addr}, Options{SandboxStateFile: filepath.Join(t.TempDir(), "sandbox.json")})
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +80,7 @@ func TestOpenStartsNoSandboxUntilTheProviderIsNeeded(t *testing.T) {
 
 func TestSandboxOnDemandUsesARunningOneAndOutlivesIt(t *testing.T) {
 	slog.SetDefault(slog.New(slog.DiscardHandler))
-	addr := freeAddr(t)
+	addr := sandboxtest.FreeAddr(t)
 	other := startSandboxAt(t, addr)
 	rt := newSandboxOnDemand(addr, filepath.Join(t.TempDir(), "sandbox.json"), slog.New(slog.DiscardHandler), nil)
 	t.Cleanup(rt.close)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"path/filepath"
 	"testing"
@@ -59,4 +60,16 @@ func CancelAtSignIn(issuer string) func(context.Context, string) error {
 		}()
 		return nil
 	}
+}
+
+// FreeAddr is a loopback address that nothing listens on, for a sandbox
+// to be started at (by the code under test, or by another process).
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
