@@ -49,10 +49,9 @@ func signedOutApp(t *testing.T, env []string) (func(string, time.Duration) strin
 	env = append(env, "BROWSER="+browser)
 	waitScreen := startAppLogging(t, bin, env, io.Discard)
 	waitScreen("screen=signin", 30*time.Second)
-	window := xdotool(t, "search", "--sync", "--name", "^Latch$")
-	if i := strings.IndexByte(window, '\n'); i >= 0 {
-		window = window[:i]
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	window := latchWindow(ctx, t)
 	addresses := make(chan string, 4)
 	go func() {
 		seen := 0
@@ -68,24 +67,14 @@ func signedOutApp(t *testing.T, env []string) (func(string, time.Duration) strin
 	return waitScreen, addresses, window
 }
 
-// xdotool runs xdotool and returns what it printed.
-func xdotool(t *testing.T, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "xdotool", args...).Output()
-	if err != nil {
-		t.Fatalf("xdotool %v: %v", args, err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // press gives the window the keyboard and presses keys, as a person at
 // it does.
 func press(t *testing.T, window string, keys ...string) {
 	t.Helper()
-	xdotool(t, "windowfocus", "--sync", window)
-	xdotool(t, append([]string{"key", "--delay", "50"}, keys...)...)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	xdotool(ctx, t, "windowfocus", "--sync", window)
+	xdotool(ctx, t, append([]string{"key", "--delay", "50"}, keys...)...)
 }
 
 // nextAddress waits for the app to open an address in the browser.

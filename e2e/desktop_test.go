@@ -63,22 +63,34 @@ func signOutByKeyboard(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Latch$").Output()
-	if err != nil {
-		t.Fatalf("xdotool found no window named Latch (%v), want one", err)
-	}
-	window := strings.Fields(string(out))[0]
-	xdo := func(args ...string) {
-		t.Helper()
-		if out, err := exec.CommandContext(ctx, "xdotool", args...).CombinedOutput(); err != nil {
-			t.Fatalf("xdotool %v failed: %v %s", args, err, out)
-		}
-	}
-	xdo("windowfocus", "--sync", window)
+	window := latchWindow(ctx, t)
+	xdotool(ctx, t, "windowfocus", "--sync", window)
 	time.Sleep(500 * time.Millisecond) // let the window take the focus
-	xdo("key", "--window", window, "--clearmodifiers", "ctrl+shift+q")
+	xdotool(ctx, t, "key", "--window", window, "--clearmodifiers", "ctrl+shift+q")
 	time.Sleep(500 * time.Millisecond) // the question appears
-	xdo("key", "--window", window, "Return")
+	xdotool(ctx, t, "key", "--window", window, "Return")
+}
+
+// xdotool runs xdotool, for at most as long as ctx lasts, and returns
+// what it printed.
+func xdotool(ctx context.Context, t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.CommandContext(ctx, "xdotool", args...).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("xdotool %v failed: %v %s", args, err, stderr)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// latchWindow waits for the app's window to be shown and returns its X
+// window.
+func latchWindow(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	return strings.Fields(xdotool(ctx, t, "search", "--sync", "--onlyvisible", "--name", "^Latch$"))[0]
 }
 
 // waitKeychainEmpty waits up to 20 seconds for the keychain to hold no
@@ -120,8 +132,9 @@ func appSignedInLogging(t *testing.T, log io.Writer, extra ...string) ([]string,
 
 // startAppLogging runs the desktop app with env under the X display, as
 // a person does from a terminal: `latch` (the command line) with no
-// command, which hands over to latch-desktop beside it. It copies every line of its stderr to log, and returns a function that
-// waits up to a limit for a screen line of its log.
+// command, which hands over to latch-desktop beside it. It copies every
+// line of its stderr to log, and returns a function that waits up to a
+// limit for a screen line of its log.
 func startAppLogging(t *testing.T, bin string, env []string, log io.Writer) func(want string, limit time.Duration) string {
 	t.Helper()
 	cmd := exec.Command(bin, "--verbose")
