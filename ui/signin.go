@@ -38,12 +38,10 @@ type signInScreen struct {
 
 	body     *fyne.Container // everything, in a centred column
 	provider *widget.Label
-	// onDeviceFlow says the flow under way is the device flow.
-	onDeviceFlow bool
-	message      *widget.Label
-	browser      *widget.Button
-	device       *widget.Button
-	buttons      *fyne.Container
+	message  *widget.Label
+	browser  *widget.Button
+	device   *widget.Button
+	buttons  *fyne.Container
 
 	waiting     *fyne.Container
 	waitingText *widget.Label
@@ -72,6 +70,8 @@ type signInScreen struct {
 	// changes nothing on the screen.
 	stopFlow context.CancelFunc
 	flow     context.Context
+	// onDeviceFlow says the flow under way is the device flow.
+	onDeviceFlow bool
 }
 
 func (s *signInScreen) build() fyne.CanvasObject {
