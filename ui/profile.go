@@ -258,11 +258,7 @@ func (p *profileScreen) onSessionEvent(e session.Event) {
 	if p.leaving {
 		return
 	}
-	text := e.State.String()
-	if e.State == session.StateOffline {
-		text = "offline: renewal will be retried"
-	}
-	p.state.SetText(text)
+	p.showState(e.State)
 	if e.State == session.StateSignedIn && !e.LastRenewal.IsZero() && !e.LastRenewal.Equal(p.info.obtained) {
 		p.showInfo(panelInfoFromEvent(e))
 	}
@@ -286,8 +282,21 @@ func (p *profileScreen) onRenew() {
 				return
 			}
 			p.showInfo(panelInfoOf(c))
+			// The session's events come on their own goroutine: the one
+			// that says the renewal is over may not have come yet, and the
+			// panel must not say "renewing" beside the new time meanwhile.
+			p.showState(p.session.Manager.State().State)
 		})
 	}()
+}
+
+// showState says the session's state in words.
+func (p *profileScreen) showState(s session.State) {
+	text := s.String()
+	if s == session.StateOffline {
+		text = "offline: renewal will be retried"
+	}
+	p.state.SetText(text)
 }
 
 // loadDetails fetches userinfo and the avatar in the background.
