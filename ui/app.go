@@ -56,6 +56,9 @@ type appWindow struct {
 	// decision, when set, is the launch decision taken before the window
 	// was made; start takes it otherwise.
 	decision *launchDecision
+	// fontsLoaded, when set, waits for the fonts loaded while the window
+	// was made (see loadFonts); start calls it before the first screen.
+	fontsLoaded func()
 	// framed says the first screen, which logs its first frame, is set.
 	framed bool
 	// personSized says the window has the size the person gave it (see
@@ -111,10 +114,13 @@ func Run(ctx context.Context, s *core.Session) error {
 	// The launch decision reads the keychain while Fyne makes the window.
 	decision := decideLaunch(ctx, s.Manager)
 	a := app.NewWithID(AppID)
+	// ...and Fyne loads the fonts while it connects to the display.
+	fontsLoaded := loadFonts()
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w := a.NewWindow("Latch")
 	ui := newAppWindow(ctx, a, w, s)
 	ui.decision = decision
+	ui.fontsLoaded = fontsLoaded
 	ui.start()
 	w.ShowAndRun()
 	ui.stop()
@@ -145,6 +151,9 @@ func decideLaunch(ctx context.Context, m *session.Manager) *launchDecision {
 // it comes within launchWait; otherwise a waiting screen at once, and the
 // decision's screen when it comes.
 func (a *appWindow) start() {
+	if a.fontsLoaded != nil {
+		a.fontsLoaded()
+	}
 	a.personSized = a.sizeFromPreferences()
 	a.window.SetMaster()
 	a.window.SetCloseIntercept(a.onClose)
