@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"latch/internal/oidcprovider"
-	"latch/internal/testbrowser"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -14,6 +12,10 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"latch/internal/faultproxy"
+	"latch/internal/oidcprovider"
+	"latch/internal/testbrowser"
 )
 
 // hotPathSources are the ways to get a valid token in steady state, and
@@ -168,72 +170,23 @@ func storm(b *testing.B, callers int, get func() error) {
 // from an expired access token and the refresh token the last round
 // left; only the callers' wait is timed. requests/op counts the refresh
 // requests that reached the provider.
+//
+// "floor" is the least 1000 callers can cost here, with no provider at
+// all; "latch-far" is Latch's storm on a provider 20 ms away (the same
+// provider behind a proxy that holds each token request back that long),
+// as a provider across a network is.
 func BenchmarkRenewalStorm(b *testing.B) {
 	op := oidcprovider.Start(b, oidcprovider.Options{AccessTokenTTL: time.Hour})
-	rec := &recorder{}
-	client := &http.Client{Transport: rec, Timeout: 30 * time.Second}
-	store := &MemoryStore{}
-	cfg := Config{Issuer: op.Issuer, ClientID: oidcprovider.ClientID, Store: store, HTTPClient: client, LockDir: b.TempDir(), ManualRenewal: true}
-	m, err := New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := m.LoginWithBrowser(ctx, BrowserLogin{OpenURL: testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"]).OpenURL}); err != nil {
-		b.Fatal(err)
-	}
-	m.Close()
-	refreshToken := func() string {
-		c := unmarshalStored(b, store, m.Config().StoreKey)
-		return c.RefreshToken
-	}
-	// latch makes a Manager whose stored access token has expired, its
-	// provider discovered and its store read, as a running program's is.
-	latch := func(b *testing.B) func() error {
-		c := unmarshalStored(b, store, m.Config().StoreKey)
-		c.Expiry = time.Now().Add(-time.Second)
-		raw, _ := c.marshal()
-		_ = store.Set(ctx, m.Config().StoreKey, raw)
-		mm, err := New(cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { mm.Close() })
-		if _, err := mm.Provider(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := mm.Current(ctx); err != nil {
-			b.Fatal(err)
-		}
-		return func() error { _, err := mm.Credentials(ctx, time.Minute); return err }
-	}
-	// reuse is ReuseTokenSource holding an expired token, refreshing with
-	// the latest refresh token; what it gets is stored for the next round.
-	p, err := m.Provider(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	conf := oauthConfig(oidcprovider.ClientID, nil, p, "")
-	reuse := func(b *testing.B) func() error {
-		src := oauth2.ReuseTokenSource(nil, conf.TokenSource(withHTTPClient(ctx, client), &oauth2.Token{RefreshToken: refreshToken(), Expiry: time.Now().Add(-time.Second)}))
-		var once sync.Once
-		return func() error {
-			tok, err := src.Token()
-			if err == nil {
-				once.Do(func() {
-					c := unmarshalStored(b, store, m.Config().StoreKey)
-					c.RefreshToken = tok.RefreshToken
-					raw, _ := c.marshal()
-					_ = store.Set(ctx, m.Config().StoreKey, raw)
-				})
-			}
-			return err
-		}
-	}
-	// floor is the least 1000 callers can cost: they wait for a 2 ms
-	// sleep that one of them starts (about one renewal here), with nothing
-	// else, so that the two waves of goroutines (their release, then the
-	// wake-up) are all that is measured beyond it.
+	near := newStormPeer(b, op.Issuer)
+	proxy := faultproxy.Start(b, func(issuer string) string {
+		return oidcprovider.Start(b, oidcprovider.Options{AccessTokenTTL: time.Hour, Issuer: issuer}).Listening
+	})
+	proxy.SetFault(&faultproxy.Fault{Delay: 20 * time.Millisecond})
+	far := newStormPeer(b, proxy.URL)
+	// floor: the callers wait for a 2 ms sleep that one of them starts
+	// (about one renewal here), with nothing else, so that the two waves
+	// of goroutines (their release, then the wake-up) are all that is
+	// measured beyond it.
 	floor := func(b *testing.B) func() error {
 		var once sync.Once
 		done := make(chan struct{})
@@ -245,19 +198,99 @@ func BenchmarkRenewalStorm(b *testing.B) {
 	}
 	for _, c := range []struct {
 		name    string
+		rec     *recorder
 		source  func(*testing.B) func() error
 		callers int
-	}{{"latch-one", latch, 1}, {"latch-1000", latch, 1000}, {"oauth2-one", reuse, 1}, {"oauth2-1000", reuse, 1000},
-		{"floor-one", floor, 1}, {"floor-1000", floor, 1000}} {
+	}{
+		{"latch-one", near.rec, near.latch, 1}, {"latch-1000", near.rec, near.latch, 1000},
+		{"oauth2-one", near.rec, near.reuse, 1}, {"oauth2-1000", near.rec, near.reuse, 1000},
+		{"floor-one", near.rec, floor, 1}, {"floor-1000", near.rec, floor, 1000},
+		{"latch-far-one", far.rec, far.latch, 1}, {"latch-far-1000", far.rec, far.latch, 1000},
+	} {
 		b.Run(c.name, func(b *testing.B) {
-			before := len(rec.grants("refresh_token"))
+			before := len(c.rec.grants("refresh_token"))
 			b.StopTimer()
 			for range b.N { // not b.Loop: each round sets up with the timer stopped
 				storm(b, c.callers, c.source(b))
 			}
 			b.StartTimer()
-			b.ReportMetric(float64(len(rec.grants("refresh_token"))-before)/float64(b.N), "requests/op")
+			b.ReportMetric(float64(len(c.rec.grants("refresh_token"))-before)/float64(b.N), "requests/op")
 		})
+	}
+}
+
+// stormPeer is a session signed in at a provider, from which each round
+// of a renewal storm starts: its store keeps the latest refresh token.
+type stormPeer struct {
+	cfg   Config
+	store *MemoryStore
+	rec   *recorder // every request to the provider
+	p     *Provider
+}
+
+// newStormPeer signs alice in at the provider of issuer.
+func newStormPeer(b *testing.B, issuer string) *stormPeer {
+	b.Helper()
+	s := &stormPeer{store: &MemoryStore{}, rec: &recorder{}}
+	client := &http.Client{Transport: s.rec, Timeout: 30 * time.Second}
+	s.cfg = Config{Issuer: issuer, ClientID: oidcprovider.ClientID, Store: s.store, HTTPClient: client, LockDir: b.TempDir(), ManualRenewal: true}
+	m, err := New(s.cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	ctx := context.Background()
+	if _, err := m.LoginWithBrowser(ctx, BrowserLogin{OpenURL: testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"]).OpenURL}); err != nil {
+		b.Fatal(err)
+	}
+	if s.p, err = m.Provider(ctx); err != nil {
+		b.Fatal(err)
+	}
+	s.cfg.StoreKey = m.Config().StoreKey
+	return s
+}
+
+// latch makes a Manager whose stored access token has expired, its
+// provider discovered and its store read, as a running program's is.
+func (s *stormPeer) latch(b *testing.B) func() error {
+	ctx := context.Background()
+	c := unmarshalStored(b, s.store, s.cfg.StoreKey)
+	c.Expiry = time.Now().Add(-time.Second)
+	raw, _ := c.marshal()
+	_ = s.store.Set(ctx, s.cfg.StoreKey, raw)
+	m, err := New(s.cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { m.Close() })
+	if _, err := m.Provider(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := m.Current(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return func() error { _, err := m.Credentials(ctx, time.Minute); return err }
+}
+
+// reuse is ReuseTokenSource holding an expired token, refreshing with the
+// latest refresh token; what it gets is stored for the next round.
+func (s *stormPeer) reuse(b *testing.B) func() error {
+	ctx := context.Background()
+	conf := oauthConfig(oidcprovider.ClientID, nil, s.p, "")
+	stored := unmarshalStored(b, s.store, s.cfg.StoreKey)
+	src := oauth2.ReuseTokenSource(nil, conf.TokenSource(withHTTPClient(ctx, s.cfg.HTTPClient), &oauth2.Token{RefreshToken: stored.RefreshToken, Expiry: time.Now().Add(-time.Second)}))
+	var once sync.Once
+	return func() error {
+		tok, err := src.Token()
+		if err == nil {
+			once.Do(func() {
+				c := unmarshalStored(b, s.store, s.cfg.StoreKey)
+				c.RefreshToken = tok.RefreshToken
+				raw, _ := c.marshal()
+				_ = s.store.Set(ctx, s.cfg.StoreKey, raw)
+			})
+		}
+		return err
 	}
 }
 
