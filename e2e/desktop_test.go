@@ -151,11 +151,13 @@ func startAppLogging(t *testing.T, bin string, env []string, log io.Writer) func
 		_ = cmd.Wait()
 	})
 	screens := make(chan string, 16)
+	var output syncbuf.Buffer // for a failure: why the app ended
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(log, line)
+			output.WriteString(line + "\n")
 			if strings.Contains(line, "msg=screen ") {
 				screens <- line
 			}
@@ -169,7 +171,8 @@ func startAppLogging(t *testing.T, bin string, env []string, log io.Writer) func
 			select {
 			case line, ok := <-screens:
 				if !ok {
-					t.Fatalf("latch exited before showing %s", want)
+					text := output.String()
+					t.Fatalf("latch exited before showing %s; the end of its output:\n%s", want, text[max(0, len(text)-6000):])
 				}
 				if strings.Contains(line, want) {
 					return line

@@ -35,8 +35,11 @@ var (
 // latchBinary builds Latch once for the end-to-end tests, as
 // scripts/package does: the command line (cmd/latch, without cgo) as
 // latch, and beside it the desktop app (the module root) as
-// latch-desktop, which `latch` with no command hands over to. It returns
-// the command line's path. The tests use the real keychain under Latch's
+// latch-desktop, which `latch` with no command hands over to. The app is
+// built with the race detector, and home's environment makes it exit at
+// the first race it sees: every test that runs the app checks that its
+// goroutines (Fyne's, the session's, the fonts loaded at launch) share
+// nothing unguarded. It returns the command line's path. The tests use the real keychain under Latch's
 // own service name, so they run only in the throwaway keyring of the
 // README's test command: without a Secret Service they skip (or fail under
 // scripts/test, see package peers).
@@ -50,12 +53,19 @@ func latchBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "latch")
-		for _, b := range []struct{ out, pkg, cgo string }{
-			{binPath, "./cmd/latch", "0"},
-			{filepath.Join(dir, "latch-desktop"), ".", "1"},
+		for _, b := range []struct {
+			out, pkg, cgo string
+			race          bool
+		}{
+			{binPath, "./cmd/latch", "0", false},
+			{filepath.Join(dir, "latch-desktop"), ".", "1", true},
 		} {
 			// The tag FyneApp.toml's migration sets in a package's build.
-			build := exec.Command("go", "build", "-tags", "migrated_fynedo", "-o", b.out, b.pkg)
+			args := []string{"build", "-tags", "migrated_fynedo", "-o", b.out}
+			if b.race {
+				args = append(args, "-race")
+			}
+			build := exec.Command("go", append(args, b.pkg)...)
 			build.Dir = ".." // the module root
 			build.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
 			if out, err := build.CombinedOutput(); err != nil {
@@ -76,7 +86,8 @@ func latchBinary(t *testing.T) string {
 // touched.
 func home(t *testing.T) []string {
 	dir := t.TempDir()
-	return append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"),
+	// GORACE: the app, built with -race, exits at the first race.
+	return append(os.Environ(), "GORACE=halt_on_error=1", "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"),
 		"LATCH_ISSUER=", "LATCH_CLIENT_ID=", "LATCH_SANDBOX=", "LATCH_SANDBOX_ADDR=", "LATCH_METADATA_API=", "LATCH_SCOPES=", "LATCH_AUDIENCE=", "LATCH_AUTH0_DOMAIN=")
 }
 
