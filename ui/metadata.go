@@ -45,6 +45,7 @@ type metadataScreen struct {
 	busy    bool
 	rows    []*metaRow
 
+	columns  metaColumns // the header's and every row's
 	list     *fyne.Container
 	scroll   *container.Scroll // the list
 	problem  *widget.Label
@@ -113,9 +114,11 @@ func (m *metadataScreen) build() fyne.CanvasObject {
 	m.save.Importance = widget.HighImportance
 	m.reload = widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), m.onReload)
 	m.save.Disable()
-	header := container.NewGridWithColumns(3, widget.NewLabelWithStyle("Key", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+	m.columns = newMetaColumns()
+	header := container.New(m.columns, widget.NewLabelWithStyle("Key", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		widget.NewLabelWithStyle("Type", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		widget.NewLabelWithStyle("Value", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		widget.NewLabelWithStyle("Value", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		layout.NewSpacer())
 	m.editor = container.NewBorder(
 		header,
 		container.NewVBox(m.problem, m.progress.Slot, m.status, container.NewHBox(m.add, layout.NewSpacer(), m.reload, m.save)),
@@ -235,8 +238,7 @@ func (m *metadataScreen) addRow(key string, kind profile.Kind, text string) *met
 	r.remove = widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { m.onRemove(r) })
 	r.key.OnChanged = func(string) { m.validate() }
 	r.value.OnChanged = func(string) { m.validate() }
-	fields := container.NewGridWithColumns(3, r.key, r.kind, r.value)
-	r.box = container.NewVBox(container.NewBorder(nil, nil, nil, r.remove, fields), r.problem)
+	r.box = container.NewVBox(container.New(m.columns, r.key, r.kind, r.value, r.remove), r.problem)
 	m.rows = append(m.rows, r)
 	m.list.Add(r.box)
 	return r

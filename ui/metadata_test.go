@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"latch/profile"
 )
@@ -163,6 +165,44 @@ func TestNoMetadataAPI(t *testing.T) {
 		ui.tabs.SelectIndex(1)
 		if !ui.metadata.noAPI.Visible() || !strings.Contains(ui.metadata.noAPI.Text, "offers no metadata API") {
 			t.Error("no message about the missing metadata API")
+		}
+	})
+}
+
+// TestMetadataColumnsLineUp: in the first window, the header's Key, Type
+// and Value stand over their columns in every row, the remove buttons
+// line up at the right, and the value, which may be a JSON object, is the
+// widest column.
+func TestMetadataColumnsLineUp(t *testing.T) {
+	h := newHarness(t)
+	h.signInDirectly()
+	setServerMetadata(t, h, map[string]any{"favourites": map[string]any{"colour": "teal", "number": 7}, "language": "en-GB"})
+	ui := h.start()
+	m := metadataTab(t, ui)
+	onUI(func() {
+		d := fyne.CurrentApp().Driver()
+		header := map[string]float32{}
+		eachObject(ui.window.Content(), true, func(o fyne.CanvasObject) {
+			if l, ok := o.(*widget.Label); ok && (l.Text == "Key" || l.Text == "Type" || l.Text == "Value") {
+				header[l.Text] = d.AbsolutePositionForObject(l).X
+			}
+		})
+		if len(header) != 3 {
+			t.Fatalf("header labels found: %v; want Key, Type and Value", header)
+		}
+		windowRight := ui.window.Canvas().Size().Width
+		for _, r := range m.rows {
+			for name, o := range map[string]fyne.CanvasObject{"Key": r.key, "Type": r.kind, "Value": r.value} {
+				if x := d.AbsolutePositionForObject(o).X; x < header[name]-0.5 || x > header[name]+0.5 {
+					t.Errorf("row %q: its %s column starts at x=%v, the header's at x=%v; want them lined up", r.key.Text, name, x, header[name])
+				}
+			}
+			if right := d.AbsolutePositionForObject(r.remove).X + r.remove.Size().Width; right > windowRight || right < windowRight-3*theme.Padding() {
+				t.Errorf("row %q: its remove button ends at x=%v in a window %v wide; want it at the right edge", r.key.Text, right, windowRight)
+			}
+			if kw, vw := r.key.Size().Width, r.value.Size().Width; vw < 2*kw {
+				t.Errorf("row %q: the value is %v wide and the key %v; want the value at least twice the key", r.key.Text, vw, kw)
+			}
 		}
 	})
 }
