@@ -285,6 +285,41 @@ func TestLogoutWithoutNetworkIsFinishedLater(t *testing.T) {
 	}
 }
 
+// TestLoginWhenAlreadySignedIn: `latch login` with a session held opens
+// no browser and says who is signed in, with a valid access token and
+// with an expired one while the provider cannot be reached (the refresh
+// token still holds the session). A session the provider refuses to renew
+// is signed in again.
+func TestLoginWhenAlreadySignedIn(t *testing.T) {
+	proxy := faultproxy.Start(t, func(issuer string) string {
+		return oidcprovider.Start(t, oidcprovider.Options{Issuer: issuer}).Listening
+	})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": proxy.URL, "LATCH_CLIENT_ID": oidcprovider.ClientID})
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	w.open = func(context.Context, string) error {
+		t.Error("the browser was opened although alice is signed in")
+		return nil
+	}
+	want := "Already signed in as Alice Liddell <alice@example.test> (subject alice); run latch logout first to switch accounts.\n"
+	if code, _, errOut := w.run("login"); code != 0 || errOut != want {
+		t.Fatalf("login with a valid session: exit %d, %q; want 0 and %q", code, errOut, want)
+	}
+	sessiontest.Rewrite(t, w.store, func(c map[string]any) { c["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339) })
+	proxy.Down()
+	if code, _, errOut := w.run("login"); code != 0 || errOut != want {
+		t.Fatalf("login with an expired token and the provider unreachable: exit %d, %q; want 0 and %q", code, errOut, want)
+	}
+	proxy.Up()
+	sessiontest.Rewrite(t, w.store, func(c map[string]any) { c["refresh_token"] = "refused" })
+	w.open = nil
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	sessiontest.Rewrite(t, w.store, func(c map[string]any) {
+		if c["refresh_token"] == "refused" {
+			t.Error("the refused refresh token is still stored; want a new sign-in's")
+		}
+	})
+}
+
 func TestInMemorySessionLeavesTheStoreAlone(t *testing.T) {
 	srv := startSandbox(t)
 	w := newWorld(t, map[string]string{"LATCH_SANDBOX_ADDR": strings.TrimPrefix(srv.Issuer(), "http://")})

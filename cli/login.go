@@ -33,12 +33,19 @@ func (r *runner) login(args []string) error {
 	}
 	defer s.Close()
 	_ = s.Manager.SendRevocations(r.ctx) // those of earlier sign-outs, when the provider can be reached
-	if creds, err := r.held(s); err != nil {
-		return err
-	} else if creds != nil {
-		p, _ := core.Person(creds)
-		fmt.Fprintf(r.env.Stderr, "Already signed in as %s; run latch logout first to switch accounts.\n", signedInAs(p))
+	// The launch decision, as the app takes it: a session held and valid,
+	// or renewed, or held while the provider cannot be reached, is the
+	// person still signed in.
+	l := core.Decide(r.ctx, s.Manager, nil)
+	switch {
+	case l.Next == core.ShowProfile:
+		fmt.Fprintf(r.env.Stderr, "Already signed in as %s; run latch logout first to switch accounts.\n", signedInAs(l.Person))
 		return nil
+	case l.Reason == nil:
+	case errors.Is(l.Reason, session.ErrSignInRequired), errors.Is(l.Reason, session.ErrNoCredentials):
+		fmt.Fprintln(r.env.Stderr, core.Describe(l.Reason)) // why a sign-in is needed
+	default:
+		return l.Reason // a keychain that cannot be used, a provider that cannot be reached
 	}
 	creds, err := r.signIn(s)
 	if err != nil {
@@ -47,24 +54,6 @@ func (r *runner) login(args []string) error {
 	p, _ := core.Person(creds)
 	fmt.Fprintf(r.env.Stderr, "Signed in as %s\n", signedInAs(p))
 	return nil
-}
-
-// held returns the credentials held when they are valid or can still be
-// renewed (renewing them to find out), nil when a sign-in is needed.
-func (r *runner) held(s *core.Session) (*session.Credentials, error) {
-	m := s.Manager
-	if m.HasValid(r.ctx, 0) {
-		return m.Current(r.ctx)
-	}
-	if !m.CanRenew(r.ctx) {
-		return nil, nil
-	}
-	creds, err := m.Credentials(r.ctx, 0)
-	if errors.Is(err, session.ErrSignInRequired) || errors.Is(err, session.ErrNoCredentials) {
-		fmt.Fprintln(r.env.Stderr, core.Describe(err))
-		return nil, nil
-	}
-	return creds, err
 }
 
 // ensureSignedIn returns who is signed in, taking the launch decision
