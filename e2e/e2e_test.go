@@ -32,16 +32,17 @@ var (
 	buildErr  error
 )
 
-// latchBinary builds Latch once for the end-to-end tests, as
-// scripts/package does: the command line (cmd/latch, without cgo) as
-// latch, and beside it the desktop app (the module root) as
-// latch-desktop, which `latch` with no command hands over to. The app is
-// built with the race detector, and home's environment makes it exit at
-// the first race it sees: every test that runs the app checks that its
-// goroutines (Fyne's, the session's, the fonts loaded at launch) share
-// nothing unguarded. It returns the command line's path. The tests use the real keychain under Latch's
-// own service name, so they run only in the throwaway keyring of the
-// README's test command: without a Secret Service they skip (or fail under
+// latchBinary builds Latch once for the end-to-end tests, laid out as
+// scripts/package lays it out: the command line (cmd/latch, without cgo)
+// as latch, and beside it the desktop app (the module root) as
+// latch-desktop, which `latch` with no command hands over to. Unlike the
+// package's, the app is built with the race detector, and home's
+// environment makes it exit at the first race it sees: every test that
+// runs the app checks that its goroutines (Fyne's, the session's, the
+// fonts loaded at launch) share nothing unguarded. It returns the command
+// line's path. The tests use the real keychain under Latch's own service
+// name, so they run only in the throwaway keyring of the README's test
+// command: without a Secret Service they skip (or fail under
 // scripts/test, see package peers).
 func latchBinary(t *testing.T) string {
 	t.Helper()
