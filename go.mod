@@ -1,4 +1,4 @@
-module latch
+module github.com/latchapp/latch
 
 go 1.26.0
 

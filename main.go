@@ -7,8 +7,8 @@ import (
 	"os"
 	"os/signal"
 
-	"latch/cli"
-	"latch/ui"
+	"github.com/latchapp/latch/cli"
+	"github.com/latchapp/latch/ui"
 )
 
 func main() {

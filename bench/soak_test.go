@@ -9,9 +9,9 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"latch/internal/oidcprovider"
-	"latch/internal/testbrowser"
-	"latch/session"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/session"
 )
 
 // soakFor is how long each soak runs: LATCH_SOAK, or 60 s.

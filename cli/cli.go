@@ -17,8 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"latch/internal/core"
-	"latch/session"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/session"
 )
 
 // Env is what [Run] needs from the world; zero fields take the process's

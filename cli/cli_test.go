@@ -13,16 +13,16 @@ import (
 	"testing"
 	"time"
 
-	"latch/cli"
-	"latch/internal/core"
-	"latch/internal/dexprovider"
-	"latch/internal/faultproxy"
-	"latch/internal/oidcprovider"
-	"latch/internal/sandboxtest"
-	"latch/internal/sessiontest"
-	"latch/internal/testbrowser"
-	"latch/sandbox"
-	"latch/session"
+	"github.com/latchapp/latch/cli"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/dexprovider"
+	"github.com/latchapp/latch/internal/testing/faultproxy"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/sessiontest"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/sandbox"
+	"github.com/latchapp/latch/session"
 )
 
 // world is one Latch installation: its store, lock folder and settings.

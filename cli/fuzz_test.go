@@ -3,7 +3,7 @@ package cli
 import (
 	"testing"
 
-	"latch/profile"
+	"github.com/latchapp/latch/profile"
 )
 
 // FuzzParseChanges reads any KEY=VALUE argument: nothing panics, and a

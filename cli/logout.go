@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"latch/internal/core"
-	"latch/session"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/session"
 )
 
 var logoutCommand = command{

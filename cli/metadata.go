@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"latch/internal/core"
-	"latch/profile"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/profile"
 )
 
 var metadataCommand = command{

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"latch/sandbox"
+	"github.com/latchapp/latch/sandbox"
 )
 
 var sandboxCommand = command{

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"latch/internal/core"
-	"latch/profile"
-	"latch/session"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/profile"
+	"github.com/latchapp/latch/session"
 )
 
 var statusCommand = command{

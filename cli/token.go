@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"latch/internal/core"
-	"latch/session"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/session"
 )
 
 var tokenCommand = command{

@@ -18,11 +18,11 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
-	"latch/internal/chromiumtest"
-	"latch/internal/core"
-	"latch/internal/keyringtest"
-	"latch/internal/oidcprovider"
-	"latch/internal/peers"
+	"github.com/latchapp/latch/internal/testing/chromiumtest"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/keyringtest"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/peers"
 )
 
 // signedOutApp starts the desktop app on no session, against the

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/core"
-	"latch/internal/keyringtest"
-	"latch/internal/peers"
-	"latch/internal/syncbuf"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/keyringtest"
+	"github.com/latchapp/latch/internal/testing/peers"
+	"github.com/latchapp/latch/internal/testing/syncbuf"
 )
 
 // TestDesktopAppUnderXvfb runs the app in a real window under Xvfb with a

@@ -17,13 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/core"
-	"latch/internal/keyringtest"
-	"latch/internal/oidcprovider"
-	"latch/internal/sandboxtest"
-	"latch/internal/testbrowser"
-	"latch/sandbox"
-	"latch/session"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/keyringtest"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/sandbox"
+	"github.com/latchapp/latch/session"
 )
 
 var (

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/keyringtest"
-	"latch/internal/peers"
-	"latch/internal/syncbuf"
+	"github.com/latchapp/latch/internal/testing/keyringtest"
+	"github.com/latchapp/latch/internal/testing/peers"
+	"github.com/latchapp/latch/internal/testing/syncbuf"
 )
 
 // A Secret Service that D-Bus can start but that never comes up is a

@@ -12,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/faultproxy"
-	"latch/internal/peers"
-	"latch/internal/sandboxtest"
-	"latch/internal/syncbuf"
-	"latch/internal/testbrowser"
-	"latch/sandbox"
+	"github.com/latchapp/latch/internal/testing/faultproxy"
+	"github.com/latchapp/latch/internal/testing/peers"
+	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/syncbuf"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/sandbox"
 )
 
 // TestNoTokenLeaks runs a whole session at debug log level, through the

@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"latch/session"
+	"github.com/latchapp/latch/session"
 )
 
 func main() {

@@ -13,10 +13,10 @@ import (
 	"sync"
 	"testing"
 
-	"latch/internal/apiserver"
-	"latch/internal/core"
-	"latch/internal/keyringtest"
-	"latch/sandbox"
+	"github.com/latchapp/latch/internal/testing/apiserver"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/keyringtest"
+	"github.com/latchapp/latch/sandbox"
 )
 
 // shell runs a pipeline with the binary as $LATCH and returns its output.

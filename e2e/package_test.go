@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/peers"
-	"latch/internal/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/peers"
+	"github.com/latchapp/latch/internal/testing/sandboxtest"
 )
 
 // packages is the folder of packages scripts/package built: the one

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/core"
-	"latch/internal/faultproxy"
-	"latch/internal/keyringtest"
-	"latch/internal/oidcprovider"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/faultproxy"
+	"github.com/latchapp/latch/internal/testing/keyringtest"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
 )
 
 // providerBehindProxy starts oidc-provider, with access tokens that live

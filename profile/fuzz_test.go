@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"latch/profile"
+	"github.com/latchapp/latch/profile"
 )
 
 // FuzzParseValue reads any text as each kind: nothing panics, and a value

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"latch/session"
+	"github.com/latchapp/latch/session"
 	"net/http"
 	"net/url"
 	"strconv"

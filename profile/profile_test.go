@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/sessiontest"
-	"latch/profile"
-	"latch/session"
+	"github.com/latchapp/latch/internal/testing/sessiontest"
+	"github.com/latchapp/latch/profile"
+	"github.com/latchapp/latch/session"
 )
 
 func TestFromClaimsAndNames(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"latch/session"
+	"github.com/latchapp/latch/session"
 )
 
 // maxResponseBytes bounds what is read of an answer.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"latch/profile"
+	"github.com/latchapp/latch/profile"
 )
 
 func TestParseAndFormatValues(t *testing.T) {

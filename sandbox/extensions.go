@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"latch/internal/dpopcheck"
+	"github.com/latchapp/latch/internal/dpopcheck"
 )
 
 // The OpenID engine (zitadel's op) knows neither resource indicators (RFC

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"latch/internal/testbrowser"
-	"latch/sandbox"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/sandbox"
 )
 
 // TestHostilePagesAreRefused plays a web page in the person's browser

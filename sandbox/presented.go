@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"latch/internal/dpopcheck"
+	"github.com/latchapp/latch/internal/dpopcheck"
 )
 
 // authError is why a request to one of the sandbox's APIs (userinfo, the

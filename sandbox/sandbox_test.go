@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/sandboxtest"
-	"latch/internal/testbrowser"
-	"latch/profile"
-	"latch/sandbox"
-	"latch/session"
+	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/profile"
+	"github.com/latchapp/latch/sandbox"
+	"github.com/latchapp/latch/session"
 )
 
 // start runs a sandbox on a free loopback port with its state in a

@@ -23,7 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"latch/internal/dpopcheck"
+	"github.com/latchapp/latch/internal/dpopcheck"
 	"log/slog"
 	"net"
 	"net/http"

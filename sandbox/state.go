@@ -12,7 +12,7 @@ import (
 	"os"
 	"time"
 
-	"latch/internal/atomicfile"
+	"github.com/latchapp/latch/internal/atomicfile"
 )
 
 // ErrCorruptState means the state file exists but cannot be used. The

@@ -13,9 +13,9 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"latch/internal/faultproxy"
-	"latch/internal/oidcprovider"
-	"latch/internal/testbrowser"
+	"github.com/latchapp/latch/internal/testing/faultproxy"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
 
 // hotPathSources are the ways to get a valid token in steady state, and

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/testbrowser"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
 
 func TestBrowserCommandsFollowBROWSER(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/dexprovider"
+	"github.com/latchapp/latch/internal/testing/dexprovider"
 )
 
 // TestDexEndsTheSessionOnADeadRefreshToken runs against Dex, which refuses

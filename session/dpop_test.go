@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/dpopcheck"
+	"github.com/latchapp/latch/internal/dpopcheck"
 )
 
 func TestProofNamesTheRequestAndTheKey(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"latch/session"
+	"github.com/latchapp/latch/session"
 )
 
 // A program checks for a session before it signs anyone in. Here the

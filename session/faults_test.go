@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/faultproxy"
-	"latch/internal/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/faultproxy"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
 )
 
 // newEnvBehindProxy is an env on oidc-provider reached through a fault

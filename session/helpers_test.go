@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/oidcprovider"
-	"latch/internal/sandboxtest"
-	"latch/internal/testbrowser"
-	"latch/sandbox"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/sandbox"
 )
 
 // tokenCall is one request to a token endpoint, as the transport saw it.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"latch/internal/keyringtest"
+	"github.com/latchapp/latch/internal/testing/keyringtest"
 )
 
 // TestKeychainProbeSaysMissingAtOnce asks the probe that runs beside

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/keyringtest"
+	"github.com/latchapp/latch/internal/testing/keyringtest"
 )
 
 func TestRealKeychainHoldsSessionUntilLogout(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"latch/internal/sessionbus"
+	"github.com/latchapp/latch/internal/sessionbus"
 )
 
 // secretsName is the Secret Service's name on the D-Bus session bus.

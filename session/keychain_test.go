@@ -1,7 +1,7 @@
 package session
 
 import (
-	"latch/internal/peers"
+	"github.com/latchapp/latch/internal/testing/peers"
 	"sync/atomic"
 
 	"bytes"

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/testbrowser"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
 
 func TestBrowserLoginWithPKCE(t *testing.T) {

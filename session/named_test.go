@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/apiserver"
-	"latch/internal/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/apiserver"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
 )
 
 // withAPIs declares the test provider's two APIs.

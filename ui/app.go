@@ -26,10 +26,10 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"latch/assets"
-	"latch/internal/core"
-	"latch/profile"
-	"latch/session"
+	"github.com/latchapp/latch/assets"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/profile"
+	"github.com/latchapp/latch/session"
 )
 
 // AppID is Latch's application ID, as in FyneApp.toml.

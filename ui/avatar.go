@@ -18,7 +18,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 
-	"latch/internal/atomicfile"
+	"github.com/latchapp/latch/internal/atomicfile"
 )
 
 // avatarSize is the avatar's side, in Fyne units.
@@ -37,7 +37,7 @@ type avatarCache struct {
 	http *http.Client
 }
 
-// newAvatarCache keeps pictures in dir; empty means the "latch/avatars"
+// newAvatarCache keeps pictures in dir; empty means the "github.com/latchapp/latch/avatars"
 // folder of the user's cache directory.
 func newAvatarCache(dir string) *avatarCache {
 	if dir == "" {

@@ -16,12 +16,12 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"latch/internal/core"
-	"latch/internal/sandboxtest"
-	"latch/internal/sessiontest"
-	"latch/internal/testbrowser"
-	"latch/sandbox"
-	"latch/session"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/sessiontest"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/sandbox"
+	"github.com/latchapp/latch/session"
 )
 
 // uiMu stands for Fyne's goroutine in widget tests: the test driver runs

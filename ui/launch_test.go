@@ -2,8 +2,8 @@ package ui
 
 import (
 	"context"
-	"latch/internal/core"
-	"latch/session"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/session"
 	"log/slog"
 	"os"
 	"path/filepath"

@@ -15,8 +15,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"latch/internal/core"
-	"latch/profile"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/profile"
 )
 
 // kindNames are the kinds as the type selector lists them.

@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"latch/profile"
+	"github.com/latchapp/latch/profile"
 )
 
 // metadataTab opens the metadata tab and waits for it to load.

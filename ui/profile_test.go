@@ -10,8 +10,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"latch/sandbox"
-	"latch/session"
+	"github.com/latchapp/latch/sandbox"
+	"github.com/latchapp/latch/session"
 )
 
 func TestRenewNow(t *testing.T) {

@@ -12,9 +12,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"latch/internal/sandboxtest"
-	"latch/internal/testbrowser"
-	"latch/session"
+	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/session"
 )
 
 func TestDeviceSignIn(t *testing.T) {

@@ -5,7 +5,7 @@ package ui
 import (
 	"sync"
 
-	"latch/internal/sessionbus"
+	"github.com/latchapp/latch/internal/sessionbus"
 )
 
 // trayHost reports whether the desktop shows tray icons: on Linux, when a

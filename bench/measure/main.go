@@ -23,10 +23,10 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"latch/internal/core"
-	"latch/internal/testbrowser"
-	"latch/sandbox"
-	"latch/session"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/sandbox"
+	"github.com/latchapp/latch/session"
 )
 
 func main() {

@@ -10,7 +10,7 @@ import (
 	"os"
 	"os/signal"
 
-	"latch/cli"
+	"github.com/latchapp/latch/cli"
 )
 
 func main() {

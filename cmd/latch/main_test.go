@@ -15,7 +15,7 @@ func TestTheCommandLineLinksNoDesktop(t *testing.T) {
 	}
 	for line := range strings.Lines(string(out)) {
 		pkg, cgo, _ := strings.Cut(strings.TrimSpace(line), " ")
-		if strings.HasPrefix(pkg, "fyne.io/") || strings.HasPrefix(pkg, "latch/ui") || strings.HasPrefix(pkg, "github.com/go-gl/") {
+		if strings.HasPrefix(pkg, "fyne.io/") || strings.HasPrefix(pkg, "github.com/latchapp/latch/ui") || strings.HasPrefix(pkg, "github.com/go-gl/") {
 			t.Errorf("cmd/latch imports %s; want no desktop package", pkg)
 		}
 		if cgo == "cgo" && !strings.HasPrefix(pkg, "runtime/") && pkg != "net" && pkg != "os/user" && pkg != "runtime" {

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"latch/profile"
-	"latch/session"
+	"github.com/latchapp/latch/profile"
+	"github.com/latchapp/latch/session"
 )
 
 // Auth0Scopes are the scopes the Auth0 preset asks for, and any provider

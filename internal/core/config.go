@@ -14,7 +14,7 @@ package core
 import (
 	"errors"
 	"fmt"
-	"latch/session"
+	"github.com/latchapp/latch/session"
 	"net/url"
 	"os"
 	"path/filepath"

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"latch/profile"
-	"latch/session"
+	"github.com/latchapp/latch/profile"
+	"github.com/latchapp/latch/session"
 )
 
 // TestDescribeEveryError lists every sentinel and typed error that reaches

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"latch/session"
+	"github.com/latchapp/latch/session"
 )
 
 // FuzzConfigFile loads any config file: nothing panics, an error is a

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"time"
 
-	"latch/profile"
-	"latch/session"
+	"github.com/latchapp/latch/profile"
+	"github.com/latchapp/latch/session"
 )
 
 // Next is the screen a launch leads to.

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/core"
-	"latch/internal/sandboxtest"
-	"latch/internal/sessiontest"
-	"latch/internal/testbrowser"
-	"latch/sandbox"
-	"latch/session"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/sessiontest"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/sandbox"
+	"github.com/latchapp/latch/session"
 )
 
 // counting counts the requests sent through it.

@@ -6,9 +6,9 @@ import (
 	"net"
 	"net/http"
 
-	"latch/profile"
-	"latch/sandbox"
-	"latch/session"
+	"github.com/latchapp/latch/profile"
+	"github.com/latchapp/latch/sandbox"
+	"github.com/latchapp/latch/session"
 )
 
 // KeychainService names Latch's items in the operating system's keychain.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"latch/profile"
-	"latch/session"
+	"github.com/latchapp/latch/profile"
+	"github.com/latchapp/latch/session"
 )
 
 // ErrNoIDToken means the credentials carry no ID token to say who is

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"latch/sandbox"
+	"github.com/latchapp/latch/sandbox"
 )
 
 // SandboxError says the built-in sandbox could not be started when the

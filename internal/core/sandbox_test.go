@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"latch/internal/sandboxtest"
-	"latch/sandbox"
+	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/sandbox"
 )
 
 // listening reports whether something accepts connections at addr.

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/core"
-	"latch/internal/sandboxtest"
-	"latch/sandbox"
-	"latch/session"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/sandbox"
+	"github.com/latchapp/latch/session"
 )
 
 // TestSignInFailuresReadAsSentences makes each way a sign-in fails happen

@@ -18,7 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"latch/internal/peers"
+	"github.com/latchapp/latch/internal/testing/peers"
 )
 
 // Browser is one Chromium, with a profile of its own, until the test ends.

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/oidcprovider"
-	"latch/internal/testbrowser"
-	"latch/session"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/session"
 )
 
 // Signed is a Manager signed in as a test account, with what it runs on.

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/peers"
+	"github.com/latchapp/latch/internal/testing/peers"
 )
 
 // Version is the Dex built: v2.45.1, as the module proxy serves it.

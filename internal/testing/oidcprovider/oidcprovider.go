@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/peers"
-	"latch/internal/syncbuf"
+	"github.com/latchapp/latch/internal/testing/peers"
+	"github.com/latchapp/latch/internal/testing/syncbuf"
 )
 
 // ClientID is the native public client the provider knows.
@@ -55,7 +55,7 @@ type Provider struct {
 // repoRoot finds the module root from this file's location.
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 // Start runs the provider on a free loopback port until the test ends.

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"latch/internal/testbrowser"
-	"latch/sandbox"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/sandbox"
 )
 
 // Start runs a sandbox on a free loopback port until the test ends, with

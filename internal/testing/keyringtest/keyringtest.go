@@ -17,7 +17,7 @@ import (
 	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
 
-	"latch/internal/peers"
+	"github.com/latchapp/latch/internal/testing/peers"
 )
 
 // Require ends the test when no Secret Service works on this machine:

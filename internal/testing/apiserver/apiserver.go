@@ -14,7 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"latch/internal/dpopcheck"
+	"github.com/latchapp/latch/internal/dpopcheck"
 	"net/http"
 	"net/http/httptest"
 	"slices"
