@@ -30,8 +30,7 @@ func soakFor(b *testing.B) time.Duration {
 // Manager (closed when the benchmark ends).
 func signIn(b *testing.B, op *oidcprovider.Provider, manual bool) *session.Manager {
 	b.Helper()
-	m, err := session.New(session.Config{Issuer: op.Issuer, ClientID: oidcprovider.ClientID, Store: &session.MemoryStore{},
-		LockDir: b.TempDir(), ManualRenewal: manual})
+	m, err := session.New(session.Config{Issuer: op.Issuer, ClientID: oidcprovider.ClientID, LockDir: b.TempDir(), ManualRenewal: manual})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,7 +98,7 @@ func BenchmarkSoak(b *testing.B) {
 	})
 	b.Run("oauth2", func(b *testing.B) {
 		m := signIn(b, op, true)
-		c, err := m.Current(context.Background())
+		c, err := m.Held(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}

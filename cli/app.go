@@ -9,33 +9,40 @@ import (
 // --no-window a sign-in when needed and who is signed in.
 var appCommand = command{
 	usage: mainUsage,
-	flags: func(fs *flag.FlagSet, r *runner) {
-		fs.BoolVar(&r.device, "device", false, "")
-		fs.BoolVar(&r.noBrowser, "no-browser", false, "")
-		fs.BoolVar(&r.noWindow, "no-window", false, "")
+	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+		o := &appOptions{invocation: inv}
+		o.signIn.flags(fs)
+		fs.BoolVar(&o.noWindow, "no-window", false, "")
+		return o.run
 	},
-	run: (*runner).app,
 }
 
-func (r *runner) app(args []string) error {
-	if r.env.Window == nil && r.env.Desktop != nil && !r.noWindow {
-		if err := noArgs(args); err != nil {
-			return err
-		}
-		return r.env.Desktop(r.ctx, r.args)
+// appOptions are the options of `latch` with no command.
+type appOptions struct {
+	*invocation
+	signIn   signInOptions
+	noWindow bool
+}
+
+func (o *appOptions) run(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
 	}
-	s, err := r.open(args, false)
+	if o.env.Window == nil && o.env.Desktop != nil && !o.noWindow {
+		return o.env.Desktop(o.ctx, o.args)
+	}
+	a, err := o.open(renewAhead, nil)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	if r.env.Window != nil && !r.noWindow {
-		return r.env.Window(r.ctx, s)
+	defer a.Close()
+	if o.env.Window != nil && !o.noWindow {
+		return o.env.Window(o.ctx, a)
 	}
-	p, err := r.ensureSignedIn(s)
+	p, err := o.signIn.ensure(o.invocation, a)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(r.env.Stdout, "Signed in as %s\n", signedInAs(p))
+	fmt.Fprintf(o.env.Stdout, "Signed in as %s\n", signedInAs(p))
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package cli is Latch's command line: login, status, token, tokens,
 // header, logout, metadata and sandbox, and the launch of the desktop app. It works on the
-// same [core.Session] and the same keychain entries as the desktop app, so
+// same [core.Account] and the same keychain entries as the desktop app, so
 // that signing in here signs in there.
 //
 //	os.Exit(cli.Run(ctx, os.Args[1:], cli.Env{Window: ui.Run}))
@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/latchapp/latch/internal/core"
 	"github.com/latchapp/latch/session"
@@ -41,7 +40,7 @@ type Env struct {
 	// Window, when set, is the desktop app: `latch` with no command opens
 	// it at once, and it signs in, shows and signs out by itself. It returns
 	// when the app quits.
-	Window func(ctx context.Context, s *core.Session) error
+	Window func(ctx context.Context, s *core.Account) error
 	// Desktop, when set and Window is not, starts the desktop app as
 	// another program (see [OpenDesktop]): `latch` with no command hands
 	// over to it with the same arguments.
@@ -62,11 +61,12 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-// command is one subcommand: its help text, its flags and what it does.
+// command is one subcommand: its help text, and a function that
+// declares its flags on fs, into options of the command's own, and returns
+// what runs it with the positional arguments.
 type command struct {
-	usage string
-	flags func(fs *flag.FlagSet, r *runner)
-	run   func(r *runner, args []string) error
+	usage   string
+	options func(inv *invocation, fs *flag.FlagSet) (run func(args []string) error)
 }
 
 // commands are the subcommands by name; "" is the desktop app.
@@ -82,19 +82,21 @@ var commands = map[string]command{
 	"sandbox":  sandboxCommand,
 }
 
-// runner holds one invocation's flags and world.
-type runner struct {
-	ctx      context.Context
-	env      Env
-	args     []string // as Run was given them
-	log      *slog.Logger
+// invocation is one run of the command line: its world and the flags of
+// every command, which each command's options hold beside their own.
+type invocation struct {
+	ctx  context.Context
+	env  Env
+	args []string // as Run was given them
+	log  *slog.Logger
+
+	// settings are the provider flags; file is --config.
 	settings core.Settings
 	file     string
-
-	verbose, device, noBrowser, noWindow, json, inMemory, remove bool
-	name                                                         string
-	minTTL, tokenTTL                                             time.Duration
-	addr                                                         string
+	verbose  bool
+	// inMemory is --in-memory: the person's choice of a session that ends
+	// with this run.
+	inMemory bool
 }
 
 // Run runs the command line with args (without the program name) and
@@ -112,7 +114,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		env.Getenv = os.Getenv
 	}
 	env.Stdout, env.Stderr = safeWriter{env.Stdout}, safeWriter{env.Stderr}
-	r := &runner{ctx: ctx, env: env, args: args, log: slog.New(slog.DiscardHandler)}
+	inv := &invocation{ctx: ctx, env: env, args: args, log: slog.New(slog.DiscardHandler)}
 
 	name, rest := "", args
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -126,10 +128,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 	prog := strings.TrimSpace("latch " + name)
 	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	r.globalFlags(fs)
-	if cmd.flags != nil {
-		cmd.flags(fs, r)
-	}
+	inv.globalFlags(fs)
+	run := cmd.options(inv, fs)
 	positional, err := parseInterspersed(fs, rest)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -139,17 +139,17 @@ func Run(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "%s: %v (see %s --help)\n", prog, err, prog)
 		return exitUsage
 	}
-	if r.verbose {
-		r.log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if inv.verbose {
+		inv.log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	// The sandbox's OpenID engine logs through slog's default logger,
 	// whatever it is given: route it through this run's logger, so that
 	// a failure stays one line on stderr.
-	slog.SetDefault(r.log)
-	r.settings.Set = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { r.settings.Set[f.Name] = true })
+	slog.SetDefault(inv.log)
+	inv.settings.Set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { inv.settings.Set[f.Name] = true })
 
-	err = cmd.run(r, positional)
+	err = run(positional)
 	if err == nil {
 		return exitOK
 	}
@@ -203,26 +203,26 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func (r *runner) globalFlags(fs *flag.FlagSet) {
-	fs.StringVar(&r.settings.Issuer, "issuer", "", "")
-	fs.StringVar(&r.settings.ClientID, "client-id", "", "")
-	fs.StringVar(&r.settings.Audience, "audience", "", "")
-	fs.StringVar(&r.settings.Scopes, "scopes", "", "")
-	fs.StringVar(&r.settings.MetadataAPI, "metadata-api", "", "")
-	fs.StringVar(&r.settings.Auth0Domain, "auth0-domain", "", "")
-	fs.StringVar(&r.settings.Sandbox, "sandbox", "", "")
-	fs.StringVar(&r.settings.SandboxAddr, "sandbox-addr", "", "")
-	fs.StringVar(&r.settings.DPoP, "dpop", "", "")
-	fs.StringVar(&r.file, "config", "", "")
-	fs.BoolVar(&r.verbose, "verbose", false, "")
-	fs.BoolVar(&r.inMemory, "in-memory", false, "")
+func (inv *invocation) globalFlags(fs *flag.FlagSet) {
+	fs.StringVar(&inv.settings.Issuer, "issuer", "", "")
+	fs.StringVar(&inv.settings.ClientID, "client-id", "", "")
+	fs.StringVar(&inv.settings.Audience, "audience", "", "")
+	fs.StringVar(&inv.settings.Scopes, "scopes", "", "")
+	fs.StringVar(&inv.settings.MetadataAPI, "metadata-api", "", "")
+	fs.StringVar(&inv.settings.Auth0Domain, "auth0-domain", "", "")
+	fs.StringVar(&inv.settings.Sandbox, "sandbox", "", "")
+	fs.StringVar(&inv.settings.SandboxAddr, "sandbox-addr", "", "")
+	fs.StringVar(&inv.settings.DPoP, "dpop", "", "")
+	fs.StringVar(&inv.file, "config", "", "")
+	fs.BoolVar(&inv.verbose, "verbose", false, "")
+	fs.BoolVar(&inv.inMemory, "in-memory", false, "")
 }
 
 // config resolves the configuration.
-func (r *runner) config() (core.Config, error) {
-	file := r.file
+func (inv *invocation) config() (core.Config, error) {
+	file := inv.file
 	if file == "" {
-		file = r.env.ConfigFile
+		file = inv.env.ConfigFile
 	}
 	if file == "" {
 		file = core.DefaultConfigFile()
@@ -230,31 +230,41 @@ func (r *runner) config() (core.Config, error) {
 	if file == "-" {
 		file = ""
 	}
-	return core.LoadConfig(r.settings, r.env.Getenv, file)
+	return core.LoadConfig(inv.settings, inv.env.Getenv, file)
 }
 
-// open checks that a command got no arguments, resolves the configuration
-// and opens the session. manual turns background renewal off, for
-// commands that end at once.
-func (r *runner) open(args []string, manual bool) (*core.Session, error) {
-	if err := noArgs(args); err != nil {
-		return nil, err
-	}
-	cfg, err := r.config()
+// renewal says how an account opened by a command renews its session.
+type renewal int
+
+const (
+	// renewWhenNeeded: a command that ends at once renews only what it
+	// uses, and starts no background work.
+	renewWhenNeeded renewal = iota
+	// renewAhead: the app, and latch --no-window, renew in the
+	// background ahead of expiry and follow other programs.
+	renewAhead
+)
+
+// open resolves the configuration and opens the account, with what the
+// configuration says and the APIs given in apis besides.
+func (inv *invocation) open(r renewal, apis map[string]session.API) (*core.Account, error) {
+	cfg, err := inv.config()
 	if err != nil {
 		return nil, err
 	}
-	store := r.env.Store
-	if r.inMemory {
-		// The person's choice: a session that ends with this run.
-		store = &session.MemoryStore{}
+	for name, api := range apis {
+		if cfg.APIs == nil {
+			cfg.APIs = map[string]session.API{}
+		}
+		cfg.APIs[name] = api
 	}
-	return core.Open(r.ctx, cfg, core.Options{
-		Store: store, LockDir: r.env.LockDir, SandboxStateFile: r.env.SandboxStateFile,
-		Logger: r.log, ManualRenewal: manual,
+	return core.Open(inv.ctx, cfg, core.Options{
+		Store: inv.env.Store, InMemory: inv.inMemory, LockDir: inv.env.LockDir,
+		SandboxStateFile: inv.env.SandboxStateFile, Logger: inv.log, ManualRenewal: r == renewWhenNeeded,
 	})
 }
 
+// noArgs refuses positional arguments, for the commands that take none.
 func noArgs(args []string) error {
 	if len(args) > 0 {
 		return usagef("unexpected argument %q", args[0])

@@ -28,7 +28,7 @@ import (
 // world is one Latch installation: its store, lock folder and settings.
 type world struct {
 	t     *testing.T
-	store *session.MemoryStore
+	store *sessiontest.Store
 	lock  string
 	env   map[string]string
 	open  func(context.Context, string) error
@@ -38,7 +38,7 @@ type world struct {
 }
 
 func newWorld(t *testing.T, env map[string]string) *world {
-	return &world{t: t, store: &session.MemoryStore{}, lock: t.TempDir(), env: env}
+	return &world{t: t, store: &sessiontest.Store{}, lock: t.TempDir(), env: env}
 }
 
 func (w *world) cliEnv(stdout, stderr io.Writer) cli.Env {
@@ -88,10 +88,10 @@ func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 		return nil
 	}
 	w.env = map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID}
-	var shown *core.Session
+	var shown *core.Account
 	var out2, err2 bytes.Buffer
 	env := w.cliEnv(&out2, &err2)
-	env.Window = func(_ context.Context, s *core.Session) error {
+	env.Window = func(_ context.Context, s *core.Account) error {
 		shown = s
 		return nil
 	}
@@ -100,7 +100,7 @@ func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 	}
 	// Without --no-window the app opens at once, connected to the same
 	// session.
-	if code := cli.Run(context.Background(), nil, env); code != 0 || shown == nil || !shown.Manager.HasValid(context.Background(), 0) {
+	if code := cli.Run(context.Background(), nil, env); code != 0 || shown == nil || !validSession(shown.Manager) {
 		t.Fatalf("exit %d, window %v: %s; want 0 and the window on a valid session", code, shown, err2.String())
 	}
 }
@@ -406,4 +406,11 @@ func TestLoginWithoutABrowserWaits(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("login exited %d; want 0", code)
 	}
+}
+
+// validSession reports whether m holds a session whose access token is
+// valid.
+func validSession(m *session.Manager) bool {
+	c, err := m.Held(context.Background())
+	return err == nil && c.ValidFor(time.Now(), 0)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"net/http"
 	"strings"
@@ -18,10 +19,15 @@ header lines from standard input:
 
   latch header orders GET https://api.example.com/orders | curl -H @- https://api.example.com/orders
 `,
-	run: (*runner).header,
+	options: func(inv *invocation, _ *flag.FlagSet) func([]string) error {
+		return (&headerOptions{invocation: inv}).run
+	},
 }
 
-func (r *runner) header(args []string) error {
+// headerOptions are the options of latch header: those of every command.
+type headerOptions struct{ *invocation }
+
+func (o *headerOptions) run(args []string) error {
 	if len(args) != 3 {
 		return usagef("want NAME METHOD URL (NAME - for the session's own token), got %d arguments", len(args))
 	}
@@ -29,16 +35,16 @@ func (r *runner) header(args []string) error {
 	if !validMethod(method) {
 		return usagef("%q is not an HTTP method", args[1])
 	}
-	s, err := r.open(nil, true)
+	a, err := o.open(renewWhenNeeded, nil)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer a.Close()
 	var h http.Header
 	if name == "-" {
-		h, err = s.Manager.Header(r.ctx, method, target)
+		h, err = a.Manager.Header(o.ctx, method, target)
 	} else {
-		h, err = s.Manager.NamedToken(name).Header(r.ctx, method, target)
+		h, err = a.Manager.NamedToken(name).Header(o.ctx, method, target)
 	}
 	if err != nil {
 		return err
@@ -55,7 +61,7 @@ func (r *runner) header(args []string) error {
 		}
 		fmt.Fprintf(&out, "%s: %s\n", key, v)
 	}
-	_, err = fmt.Fprint(r.env.Stdout, out.String())
+	_, err = fmt.Fprint(o.env.Stdout, out.String())
 	return err
 }
 

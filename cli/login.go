@@ -19,101 +19,119 @@ Signs you in: through your browser, or with --device on another device
 (a code to enter at a URL). --no-browser prints the sign-in URL alone on
 one line of stdout and waits for the browser's callback.
 `,
-	flags: func(fs *flag.FlagSet, r *runner) {
-		fs.BoolVar(&r.device, "device", false, "")
-		fs.BoolVar(&r.noBrowser, "no-browser", false, "")
+	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+		o := &loginOptions{invocation: inv}
+		o.signIn.flags(fs)
+		return o.run
 	},
-	run: (*runner).login,
 }
 
-func (r *runner) login(args []string) error {
-	s, err := r.open(args, true)
+// loginOptions are the options of latch login.
+type loginOptions struct {
+	*invocation
+	signIn signInOptions
+}
+
+// signInOptions say how to sign in, for latch login and latch
+// --no-window.
+type signInOptions struct {
+	// device signs in on another device; noBrowser prints the address
+	// instead of opening a browser.
+	device, noBrowser bool
+}
+
+func (s *signInOptions) flags(fs *flag.FlagSet) {
+	fs.BoolVar(&s.device, "device", false, "")
+	fs.BoolVar(&s.noBrowser, "no-browser", false, "")
+}
+
+func (o *loginOptions) run(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	a, err := o.open(renewWhenNeeded, nil)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	_ = s.Manager.SendRevocations(r.ctx) // those of earlier sign-outs, when the provider can be reached
+	defer a.Close()
 	// The launch decision, as the app takes it: a session held and valid,
 	// or renewed, or held while the provider cannot be reached, is the
 	// person still signed in.
-	l := core.Decide(r.ctx, s.Manager, nil)
+	l := core.Decide(o.ctx, a.Manager, nil)
 	switch {
 	case l.Next == core.ShowProfile:
-		fmt.Fprintf(r.env.Stderr, "Already signed in as %s; run latch logout first to switch accounts.\n", signedInAs(l.Person))
+		fmt.Fprintf(o.env.Stderr, "Already signed in as %s; run latch logout first to switch accounts.\n", signedInAs(l.Person))
 		return nil
 	case l.Reason == nil:
 	case errors.Is(l.Reason, session.ErrSignInRequired), errors.Is(l.Reason, session.ErrNoCredentials):
-		fmt.Fprintln(r.env.Stderr, core.Describe(l.Reason)) // why a sign-in is needed
+		fmt.Fprintln(o.env.Stderr, core.Describe(l.Reason)) // why a sign-in is needed
 	default:
 		return l.Reason // a keychain that cannot be used, a provider that cannot be reached
 	}
-	creds, err := r.signIn(s)
+	creds, err := o.signIn.signIn(o.invocation, a)
 	if err != nil {
 		return err
 	}
 	p, _ := core.Person(creds)
-	fmt.Fprintf(r.env.Stderr, "Signed in as %s\n", signedInAs(p))
+	fmt.Fprintf(o.env.Stderr, "Signed in as %s\n", signedInAs(p))
 	return nil
 }
 
-// ensureSignedIn returns who is signed in, taking the launch decision
-// first and signing in when it leads to sign-in.
-func (r *runner) ensureSignedIn(s *core.Session) (profile.Profile, error) {
-	l := core.Decide(r.ctx, s.Manager, nil)
+// ensure returns who is signed in to a, taking the launch decision first
+// and signing in when it leads to sign-in.
+func (s signInOptions) ensure(inv *invocation, a *core.Account) (profile.Profile, error) {
+	l := core.Decide(inv.ctx, a.Manager, nil)
 	switch {
 	case l.Offline:
 		return profile.Profile{}, l.Reason
 	case l.Next == core.ShowProfile:
 		return l.Person, nil
 	case l.Reason != nil:
-		fmt.Fprintln(r.env.Stderr, core.Describe(l.Reason))
+		fmt.Fprintln(inv.env.Stderr, core.Describe(l.Reason))
 	}
-	creds, err := r.signIn(s)
+	creds, err := s.signIn(inv, a)
 	if err != nil {
 		return profile.Profile{}, err
 	}
 	return core.Person(creds)
 }
 
-// signIn signs in through the browser, or with --device on another device.
-func (r *runner) signIn(s *core.Session) (*session.Credentials, error) {
-	if err := s.CheckProvider(r.ctx); err != nil {
+// signIn signs in to a through the browser, or with --device on another
+// device.
+func (s signInOptions) signIn(inv *invocation, a *core.Account) (*session.Credentials, error) {
+	if err := a.CheckProvider(inv.ctx); err != nil {
 		return nil, err
 	}
-	m := s.Manager
-	if r.device {
-		d, err := m.StartDeviceLogin(r.ctx)
+	m := a.Manager
+	stdout, stderr := inv.env.Stdout, inv.env.Stderr
+	if s.device {
+		d, err := m.StartDeviceLogin(inv.ctx)
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(r.env.Stdout, "user_code: %s\nverification_uri: %s\n", field(d.UserCode), field(d.VerificationURI))
+		fmt.Fprintf(stdout, "user_code: %s\nverification_uri: %s\n", field(d.UserCode), field(d.VerificationURI))
 		if d.VerificationURIComplete != "" {
-			fmt.Fprintf(r.env.Stdout, "verification_uri_complete: %s\n", field(d.VerificationURIComplete))
+			fmt.Fprintf(stdout, "verification_uri_complete: %s\n", field(d.VerificationURIComplete))
 		}
-		fmt.Fprintf(r.env.Stderr, "To sign in, open %s and enter the code %s (it expires at %s).\n",
+		fmt.Fprintf(stderr, "To sign in, open %s and enter the code %s (it expires at %s).\n",
 			field(d.VerificationURI), field(d.UserCode), d.Expiry.Local().Format(time.TimeOnly))
-		return d.Wait(r.ctx)
+		return d.Wait(inv.ctx)
 	}
-	open := r.env.OpenURL
-	if open == nil {
-		open = session.OpenBrowser
-	}
-	if r.noBrowser {
-		open = func(_ context.Context, u string) error {
-			fmt.Fprintln(r.env.Stdout, field(u))
+	login := session.BrowserLogin{OpenURL: inv.env.OpenURL, AppName: "Latch"}
+	if s.noBrowser {
+		login.OpenURL = func(_ context.Context, u string) error {
+			fmt.Fprintln(stdout, field(u))
 			return nil
 		}
 	} else {
-		browser := open
-		open = func(ctx context.Context, u string) error {
-			fmt.Fprintf(r.env.Stderr, "Opening your browser to sign in. If it does not open, visit:\n%s\n", field(u))
-			if err := browser(ctx, u); err != nil {
-				fmt.Fprintf(r.env.Stderr, "%s Latch is waiting for the sign-in at the address above.\n", core.Describe(err))
+		login.ShowURL = func(u string, openErr error) {
+			fmt.Fprintf(stderr, "Opening your browser to sign in. If it does not open, visit:\n%s\n", field(u))
+			if openErr != nil {
+				fmt.Fprintf(stderr, "%s Latch is waiting for the sign-in at the address above.\n", core.Describe(openErr))
 			}
-			return nil
 		}
 	}
-	return m.LoginWithBrowser(r.ctx, session.BrowserLogin{OpenURL: open, AppName: "Latch"})
+	return m.LoginWithBrowser(inv.ctx, login)
 }
 
 // signedInAs is "Name <email> (subject sub)", leaving out what is unknown.

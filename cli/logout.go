@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 
 	"github.com/latchapp/latch/internal/core"
@@ -15,31 +16,40 @@ Removes the session from the keychain and revokes the refresh token at
 the provider. When the provider cannot be reached, the revocation is kept
 in the keychain and sent the next time Latch runs.
 `,
-	run: (*runner).logout,
+	options: func(inv *invocation, _ *flag.FlagSet) func([]string) error {
+		return (&logoutOptions{invocation: inv}).run
+	},
 }
 
-func (r *runner) logout(args []string) error {
-	s, err := r.open(args, true)
+// logoutOptions are the options of latch logout: those of every command.
+type logoutOptions struct{ *invocation }
+
+func (o *logoutOptions) run(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	a, err := o.open(renewWhenNeeded, nil)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	if _, err := s.Manager.Current(r.ctx); errors.Is(err, session.ErrNoCredentials) {
-		if err := s.Manager.SendRevocations(r.ctx); err != nil {
-			fmt.Fprintln(r.env.Stderr, "Not signed in. "+core.Describe(err))
-			return nil
-		}
-		fmt.Fprintln(r.env.Stderr, "Not signed in; nothing to do.")
-		return nil
-	}
-	err = s.Manager.Logout(r.ctx)
+	defer a.Close()
+	_, held := a.Manager.Held(o.ctx)
+	signedIn := !errors.Is(held, session.ErrNoCredentials)
+	// Signed in or not, the provider is told of every sign-out it has not
+	// heard of yet.
+	err = a.Manager.Logout(o.ctx)
+	done := err == nil || errors.Is(err, session.ErrRevocationPending) || errors.Is(err, session.ErrRevocationUnsupported)
 	switch {
-	case err == nil:
-		fmt.Fprintln(r.env.Stderr, "Signed out.")
-	case errors.Is(err, session.ErrRevocationPending), errors.Is(err, session.ErrRevocationUnsupported):
-		fmt.Fprintln(r.env.Stderr, "Signed out on this computer. "+core.Describe(err))
-	default:
+	case !done:
 		return err // nothing was changed
+	case !signedIn && err == nil:
+		fmt.Fprintln(o.env.Stderr, "Not signed in; nothing to do.")
+	case !signedIn:
+		fmt.Fprintln(o.env.Stderr, "Not signed in. "+core.Describe(err))
+	case err == nil:
+		fmt.Fprintln(o.env.Stderr, "Signed out.")
+	default:
+		fmt.Fprintln(o.env.Stderr, "Signed out on this computer. "+core.Describe(err))
 	}
 	return nil
 }

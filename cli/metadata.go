@@ -21,11 +21,20 @@ Reads and changes your user_metadata. VALUE is taken as JSON when it
 parses (42, true, {"a":1}), else as a string. Key names must not be
 empty or contain '.' or '$'.
 `,
-	flags: func(fs *flag.FlagSet, r *runner) { fs.BoolVar(&r.json, "json", false, "") },
-	run:   (*runner).metadata,
+	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+		o := &metadataOptions{invocation: inv}
+		fs.BoolVar(&o.json, "json", false, "")
+		return o.run
+	},
 }
 
-func (r *runner) metadata(args []string) error {
+// metadataOptions are the options of latch metadata.
+type metadataOptions struct {
+	*invocation
+	json bool
+}
+
+func (o *metadataOptions) run(args []string) error {
 	if len(args) == 0 {
 		return usagef("say get, set KEY=VALUE... or unset KEY...")
 	}
@@ -47,15 +56,15 @@ func (r *runner) metadata(args []string) error {
 	default:
 		return usagef("unknown metadata command %q (get, set, unset)", verb)
 	}
-	s, err := r.open(nil, true)
+	a, err := o.open(renewWhenNeeded, nil)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	if s.Metadata.BaseURL == "" {
+	defer a.Close()
+	if a.Metadata.BaseURL == "" {
 		return fmt.Errorf("%w: configure --metadata-api, or use the Auth0 preset", profile.ErrNoMetadataAPI)
 	}
-	creds, err := s.Manager.Current(r.ctx)
+	creds, err := a.Manager.Held(o.ctx)
 	if err != nil {
 		return err
 	}
@@ -65,21 +74,21 @@ func (r *runner) metadata(args []string) error {
 	}
 	var md map[string]any
 	if verb == "get" {
-		md, err = s.Metadata.Get(r.ctx, who.Subject)
+		md, err = a.Metadata.Get(o.ctx, who.Subject)
 	} else {
-		md, err = s.Metadata.Patch(r.ctx, who.Subject, changes)
+		md, err = a.Metadata.Patch(o.ctx, who.Subject, changes)
 	}
 	if err != nil || verb != "get" {
 		return err
 	}
-	if r.json {
-		enc := json.NewEncoder(r.env.Stdout)
+	if o.json {
+		enc := json.NewEncoder(o.env.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(md)
 	}
 	for _, k := range slices.Sorted(maps.Keys(md)) {
 		v, _ := json.Marshal(md[k])
-		fmt.Fprintf(r.env.Stdout, "%s=%s\n", field(k), v)
+		fmt.Fprintf(o.env.Stdout, "%s=%s\n", field(k), v)
 	}
 	return nil
 }

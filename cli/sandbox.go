@@ -17,37 +17,45 @@ and prints its issuer, client ID and metadata API on lines of their own.
 the issuer it presents, for when it is reached through a proxy that keeps
 the Host header (default: http://HOST:PORT).
 `,
-	flags: func(fs *flag.FlagSet, r *runner) {
-		fs.StringVar(&r.addr, "addr", "", "")
-		fs.DurationVar(&r.tokenTTL, "token-ttl", sandbox.DefaultAccessTokenTTL, "")
+	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+		o := &sandboxOptions{invocation: inv}
+		fs.StringVar(&o.addr, "addr", "", "")
+		fs.DurationVar(&o.tokenTTL, "token-ttl", sandbox.DefaultAccessTokenTTL, "")
+		return o.run
 	},
-	run: (*runner).sandbox,
 }
 
-func (r *runner) sandbox(args []string) error {
+// sandboxOptions are the options of latch sandbox.
+type sandboxOptions struct {
+	*invocation
+	addr     string
+	tokenTTL time.Duration
+}
+
+func (o *sandboxOptions) run(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	addr := r.addr
+	addr := o.addr
 	if addr == "" {
-		cfg, err := r.config()
+		cfg, err := o.config()
 		if err == nil && cfg.SandboxAddr != "" {
 			addr = cfg.SandboxAddr
 		}
 	}
-	if r.tokenTTL < time.Second {
+	if o.tokenTTL < time.Second {
 		return usagef("--token-ttl must be at least 1s")
 	}
-	srv, err := sandbox.New(sandbox.Config{Addr: addr, Issuer: r.settings.Issuer, StateFile: r.env.SandboxStateFile, Logger: r.log, AccessTokenTTL: r.tokenTTL})
+	srv, err := sandbox.New(sandbox.Config{Addr: addr, Issuer: o.settings.Issuer, StateFile: o.env.SandboxStateFile, Logger: o.log, AccessTokenTTL: o.tokenTTL})
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(r.ctx); err != nil {
+	if err := srv.Start(o.ctx); err != nil {
 		return err
 	}
 	defer srv.Close()
-	fmt.Fprintf(r.env.Stdout, "issuer: %s\nclient_id: %s\nmetadata_api: %s\n", srv.Issuer(), sandbox.ClientID, srv.MetadataAPI())
-	fmt.Fprintf(r.env.Stderr, "Sandbox running; demo accounts: demo/demo, ada/lovelace. Stop it with Ctrl-C.\n")
-	<-r.ctx.Done()
+	fmt.Fprintf(o.env.Stdout, "issuer: %s\nclient_id: %s\nmetadata_api: %s\n", srv.Issuer(), sandbox.ClientID, srv.MetadataAPI())
+	fmt.Fprintf(o.env.Stderr, "Sandbox running; demo accounts: demo/demo, ada/lovelace. Stop it with Ctrl-C.\n")
+	<-o.ctx.Done()
 	return nil
 }

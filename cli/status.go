@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/latchapp/latch/internal/core"
@@ -18,8 +20,17 @@ var statusCommand = command{
 Says who is signed in, when the access token expires, whether a refresh
 token is held, and the session's state. It does not touch the network.
 `,
-	flags: func(fs *flag.FlagSet, r *runner) { fs.BoolVar(&r.json, "json", false, "") },
-	run:   (*runner).status,
+	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+		o := &statusOptions{invocation: inv}
+		fs.BoolVar(&o.json, "json", false, "")
+		return o.run
+	},
+}
+
+// statusOptions are the options of latch status.
+type statusOptions struct {
+	*invocation
+	json bool
 }
 
 // statusReport is `latch status --json`.
@@ -44,21 +55,24 @@ type statusReport struct {
 	PendingRevocations int `json:"pending_revocations"`
 }
 
-func (r *runner) status(args []string) error {
-	s, err := r.open(args, true)
+func (o *statusOptions) run(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	a, err := o.open(renewWhenNeeded, nil)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	rep := statusReport{Issuer: s.Config.Issuer}
-	creds, err := s.Manager.Current(r.ctx)
+	defer a.Close()
+	rep := statusReport{Issuer: a.Config.Issuer}
+	creds, err := a.Manager.Held(o.ctx)
 	if err != nil && !errors.Is(err, session.ErrNoCredentials) {
 		return err
 	}
-	if n, err := s.Manager.PendingRevocations(r.ctx); err == nil {
+	if n, err := a.Manager.PendingRevocations(o.ctx); err == nil {
 		rep.PendingRevocations = n
 	}
-	ev := s.Manager.State()
+	ev := a.Manager.State()
 	rep.State, rep.Reason = ev.State.String(), core.Describe(ev.Err)
 	var p profile.Profile
 	if creds != nil {
@@ -67,19 +81,19 @@ func (r *runner) status(args []string) error {
 		rep.AccessExpiry, rep.RefreshExpiry, rep.LastRenewal = creds.Expiry, creds.RefreshExpiry, creds.ObtainedAt
 		rep.AccessValid = creds.ValidFor(time.Now(), 0)
 		rep.RefreshToken = creds.RefreshToken != ""
-		rep.DPoP = creds.Bound()
-		if list, err := s.Manager.Tokens(r.ctx); err == nil {
+		rep.DPoP = strings.EqualFold(creds.TokenType, "DPoP")
+		if list, err := a.Manager.Tokens(o.ctx); err == nil {
 			rep.NamedTokens = len(list)
 		}
 	}
-	if r.json {
-		enc := json.NewEncoder(r.env.Stdout)
+	if o.json {
+		enc := json.NewEncoder(o.env.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
 			return err
 		}
 	} else {
-		r.printStatus(rep, creds != nil, p)
+		printStatus(o.env.Stdout, rep, creds != nil, p)
 	}
 	if creds == nil {
 		return session.ErrNoCredentials
@@ -87,9 +101,8 @@ func (r *runner) status(args []string) error {
 	return nil
 }
 
-// printStatus writes the report as lines for people.
-func (r *runner) printStatus(rep statusReport, signedIn bool, p profile.Profile) {
-	w := r.env.Stdout
+// printStatus writes the report to w as lines for people.
+func printStatus(w io.Writer, rep statusReport, signedIn bool, p profile.Profile) {
 	fmt.Fprintf(w, "State: %s\n", rep.State)
 	fmt.Fprintf(w, "Provider: %s\n", field(rep.Issuer))
 	if signedIn {

@@ -28,85 +28,92 @@ latch login again. --remove deletes the named token from the keychain.
 A DPoP token (--dpop) needs a fresh proof with each request: use
 latch header instead.
 `,
-	flags: func(fs *flag.FlagSet, r *runner) {
-		fs.DurationVar(&r.minTTL, "min-ttl", 30*time.Second, "")
-		fs.StringVar(&r.name, "name", "", "")
-		fs.BoolVar(&r.remove, "remove", false, "")
+	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+		o := &tokenOptions{invocation: inv}
+		fs.DurationVar(&o.minTTL, "min-ttl", 30*time.Second, "")
+		fs.StringVar(&o.name, "name", "", "")
+		fs.BoolVar(&o.remove, "remove", false, "")
+		return o.run
 	},
-	run: (*runner).token,
 }
 
-func (r *runner) token(args []string) error {
+// tokenOptions are the options of latch token.
+type tokenOptions struct {
+	*invocation
+	minTTL time.Duration
+	name   string
+	remove bool
+}
+
+func (o *tokenOptions) run(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	if r.minTTL < 0 {
+	if o.minTTL < 0 {
 		return usagef("--min-ttl must not be negative")
 	}
-	if r.name == "" {
-		if r.remove {
+	if o.name == "" {
+		if o.remove {
 			return usagef("--remove needs --name: the session's own token goes with latch logout")
 		}
-		return r.sessionToken()
+		return o.sessionToken()
 	}
-	named, err := r.namedToken()
+	apis, err := o.namedAPI()
 	if err != nil {
 		return err
 	}
-	s, err := r.open(nil, true)
+	a, err := o.open(renewWhenNeeded, apis)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	t := named(s.Manager)
-	if r.remove {
-		if err := t.Remove(r.ctx); err != nil {
+	defer a.Close()
+	t := a.Manager.NamedToken(o.name)
+	if o.remove {
+		if err := t.Remove(o.ctx); err != nil {
 			return err
 		}
-		fmt.Fprintf(r.env.Stderr, "Removed the token %s from the keychain.\n", field(r.name))
+		fmt.Fprintf(o.env.Stderr, "Removed the token %s from the keychain.\n", field(o.name))
 		return nil
 	}
-	creds, err := t.Credentials(r.ctx, r.minTTL)
+	creds, err := t.Credentials(o.ctx, o.minTTL)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(r.env.Stdout, creds.AccessToken)
+	fmt.Fprintln(o.env.Stdout, creds.AccessToken)
 	return nil
 }
 
-func (r *runner) sessionToken() error {
-	s, err := r.open(nil, true)
+func (o *tokenOptions) sessionToken() error {
+	a, err := o.open(renewWhenNeeded, nil)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	creds, err := s.Manager.Credentials(r.ctx, r.minTTL)
+	defer a.Close()
+	creds, err := a.Manager.Credentials(o.ctx, o.minTTL)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(r.env.Stdout, creds.AccessToken)
+	fmt.Fprintln(o.env.Stdout, creds.AccessToken)
 	return nil
 }
 
-// namedToken reads --name, --audience and --scopes: with --name, the
-// latter two say what the named token is for, and are taken from the
-// provider settings.
-func (r *runner) namedToken() (func(*session.Manager) *session.NamedToken, error) {
-	name := r.name
-	audience, scopes := r.settings.Audience, core.SplitScopes(r.settings.Scopes)
-	given := r.settings.Set["audience"]
-	if r.settings.Set["scopes"] && !given {
+// namedAPI reads --audience and --scopes, which with --name say what the
+// named token is for instead of configuring the session: the API to
+// declare for this run, or none when the name's declaration is used.
+func (o *tokenOptions) namedAPI() (map[string]session.API, error) {
+	audience, scopes := o.settings.Audience, core.SplitScopes(o.settings.Scopes)
+	given := o.settings.Set["audience"]
+	if o.settings.Set["scopes"] && !given {
 		return nil, usagef("--scopes with --name needs --audience: say which API the token is for")
 	}
-	if given && r.remove {
+	if given && o.remove {
 		return nil, usagef("--remove takes only --name")
 	}
-	delete(r.settings.Set, "audience")
-	delete(r.settings.Set, "scopes")
-	r.settings.Audience, r.settings.Scopes = "", ""
+	delete(o.settings.Set, "audience")
+	delete(o.settings.Set, "scopes")
+	o.settings.Audience, o.settings.Scopes = "", ""
 	if !given {
-		return func(m *session.Manager) *session.NamedToken { return m.NamedToken(name) }, nil
+		return nil, nil
 	}
-	api := session.API{Audience: audience, Scopes: scopes}
-	return func(m *session.Manager) *session.NamedToken { return m.NamedTokenFor(name, api) }, nil
+	return map[string]session.API{o.name: {Audience: audience, Scopes: scopes}}, nil
 }

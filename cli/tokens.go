@@ -15,8 +15,17 @@ var tokensCommand = command{
 Lists the named tokens held in the keychain: name, audience, scopes and
 expiry, never the tokens themselves. It does not touch the network.
 `,
-	flags: func(fs *flag.FlagSet, r *runner) { fs.BoolVar(&r.json, "json", false, "") },
-	run:   (*runner).tokens,
+	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+		o := &tokensOptions{invocation: inv}
+		fs.BoolVar(&o.json, "json", false, "")
+		return o.run
+	},
+}
+
+// tokensOptions are the options of latch tokens.
+type tokensOptions struct {
+	*invocation
+	json bool
 }
 
 // tokenEntry is one named token in `latch tokens --json`.
@@ -28,13 +37,16 @@ type tokenEntry struct {
 	DPoP     bool      `json:"dpop"`
 }
 
-func (r *runner) tokens(args []string) error {
-	s, err := r.open(args, true)
+func (o *tokensOptions) run(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	a, err := o.open(renewWhenNeeded, nil)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	list, err := s.Manager.Tokens(r.ctx)
+	defer a.Close()
+	list, err := a.Manager.Tokens(o.ctx)
 	if err != nil {
 		return err
 	}
@@ -46,16 +58,16 @@ func (r *runner) tokens(args []string) error {
 		}
 		entries = append(entries, tokenEntry{Name: t.Name, Audience: t.Audience, Scopes: scopes, Expiry: t.Expiry, DPoP: t.Bound})
 	}
-	if r.json {
-		enc := json.NewEncoder(r.env.Stdout)
+	if o.json {
+		enc := json.NewEncoder(o.env.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(entries)
 	}
 	if len(entries) == 0 {
-		fmt.Fprintln(r.env.Stderr, "No named tokens are held. Get one with latch token --name NAME.")
+		fmt.Fprintln(o.env.Stderr, "No named tokens are held. Get one with latch token --name NAME.")
 		return nil
 	}
-	w := tabwriter.NewWriter(r.env.Stdout, 0, 0, 2, ' ', 0)
+	w := tabwriter.NewWriter(o.env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tAUDIENCE\tSCOPES\tEXPIRES\tBINDING")
 	for _, e := range entries {
 		expires := "not announced"

@@ -24,6 +24,7 @@ import (
 	"github.com/latchapp/latch/internal/testing/testbrowser"
 	"github.com/latchapp/latch/sandbox"
 	"github.com/latchapp/latch/session"
+	"github.com/latchapp/latch/session/keychain"
 )
 
 var (
@@ -256,12 +257,12 @@ func TestBinaryAgainstTheSandbox(t *testing.T) {
 		t.Fatalf("get after restart exit %d: %q %s; want 0 and the metadata kept", code, out, errOut)
 	}
 
-	m, err := session.New(session.Config{Issuer: issuer, ClientID: sandbox.ClientID, Store: session.NewKeychain(core.KeychainService), LockDir: t.TempDir(), ManualRenewal: true})
+	m, err := session.New(session.Config{Issuer: issuer, ClientID: sandbox.ClientID, Store: keychain.New(core.KeychainService), LockDir: t.TempDir(), ManualRenewal: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	creds, err := m.Current(context.Background())
+	creds, err := m.Held(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

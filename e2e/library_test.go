@@ -22,7 +22,7 @@ import (
 )
 
 func main() {
-	m, err := session.New(session.Config{Issuer: "https://id.example.test", ClientID: "c", Store: &session.MemoryStore{}})
+	m, err := session.New(session.Config{Issuer: "https://id.example.test", ClientID: "c", Store: &sessiontest.Store{}})
 	if err != nil {
 		panic(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/latchapp/latch/session"
+	"github.com/latchapp/latch/internal/secureurl"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -93,7 +93,7 @@ func (c *MetadataClient) userURL(userID string) (string, error) {
 	if c.BaseURL == "" {
 		return "", ErrNoMetadataAPI
 	}
-	if !session.SecureURL(c.BaseURL) {
+	if !secureurl.Secure(c.BaseURL) {
 		return "", fmt.Errorf("metadata: %q is not https, and the access token is not sent in clear", c.BaseURL)
 	}
 	if userID == "" {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/internal/testing/sessiontest"
+	"golang.org/x/oauth2"
+
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
 )
@@ -53,12 +55,12 @@ func TestUserInfoFromRealProvider(t *testing.T) {
 	if info.Subject != "alice" || info.Picture != "https://example.test/alice.png" || info.FamilyName != "Liddell" {
 		t.Fatalf("userinfo profile %+v, want alice's picture and family name", info)
 	}
-	forged := &http.Client{Transport: &session.Transport{Source: staticToken("forged")}}
+	forged := oauth2.NewClient(context.Background(), staticToken("forged"))
 	var apiErr *profile.APIError
 	if _, err := profile.UserInfo(ctx, forged, p.UserinfoEndpoint, "alice"); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a forged access token gave %v, want a 401 API error", err)
 	}
-	if err := m.Clear(ctx); err != nil {
+	if err := m.Logout(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := profile.UserInfo(ctx, m.Client(ctx), p.UserinfoEndpoint, "alice"); !errors.Is(err, session.ErrNoCredentials) || errors.Is(err, session.ErrProviderUnreachable) {
@@ -71,7 +73,7 @@ func TestUserInfoRejectsAnotherSubject(t *testing.T) {
 		_, _ = w.Write([]byte(`{"sub":"mallory","name":"Mallory"}`))
 	}))
 	defer srv.Close()
-	client := &http.Client{Transport: &session.Transport{Source: staticToken("a")}}
+	client := oauth2.NewClient(context.Background(), staticToken("a"))
 	if _, err := profile.UserInfo(context.Background(), client, srv.URL, "alice"); !errors.Is(err, profile.ErrSubjectMismatch) {
 		t.Fatalf("got %v, want ErrSubjectMismatch", err)
 	}
@@ -81,7 +83,7 @@ func TestUnreachableIsSaidSo(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	client := &http.Client{Transport: &session.Transport{Source: staticToken("a")}}
+	client := oauth2.NewClient(context.Background(), staticToken("a"))
 	if _, err := profile.UserInfo(context.Background(), client, url, "alice"); !errors.Is(err, session.ErrProviderUnreachable) {
 		t.Fatalf("a closed port gave %v, want ErrProviderUnreachable", err)
 	}

@@ -61,17 +61,17 @@ func TestSandboxEnforcesDPoPBinding(t *testing.T) {
 	m, creds := signInWith(t, srv, "demo", "demo", func(c *session.Config) { c.DPoP = true })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if !creds.Bound() {
+	if !strings.EqualFold(creds.TokenType, "DPoP") {
 		t.Fatalf("the token type is %q; want DPoP", creds.TokenType)
 	}
 
 	// The Management API takes the bound token with its proof, through the
 	// session's client, and refuses it as a bearer token.
 	md := &profile.MetadataClient{BaseURL: srv.MetadataAPI(), HTTP: m.Client(ctx)}
-	if _, err := md.Get(ctx, creds.Subject()); err != nil {
+	if _, err := md.Get(ctx, subjectOf(t, creds)); err != nil {
 		t.Fatalf("the Management API with a DPoP token: %v", err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, srv.MetadataAPI()+"users/"+url.PathEscape(creds.Subject()), nil)
+	req, _ := http.NewRequest(http.MethodGet, srv.MetadataAPI()+"users/"+url.PathEscape(subjectOf(t, creds)), nil)
 	req.Header.Set("Authorization", "Bearer "+creds.AccessToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -36,8 +36,8 @@ func signIn(t *testing.T, srv *sandbox.Server, username, password string, scopes
 func signInWith(t *testing.T, srv *sandbox.Server, username, password string, adjust func(*session.Config)) (*session.Manager, *session.Credentials) {
 	t.Helper()
 	cfg := session.Config{Issuer: srv.Issuer(), ClientID: sandbox.ClientID,
-		Scopes: []string{"openid", "profile", "email", "offline_access", sandbox.ScopeReadCurrentUser, sandbox.ScopeUpdateCurrentUserMD},
-		Store:  &session.MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true}
+		Scopes:  []string{"openid", "profile", "email", "offline_access", sandbox.ScopeReadCurrentUser, sandbox.ScopeUpdateCurrentUserMD},
+		LockDir: t.TempDir(), ManualRenewal: true}
 	adjust(&cfg)
 	m, err := session.New(cfg)
 	if err != nil {

@@ -24,7 +24,7 @@ import (
 // token.
 func hotPathSources(b *testing.B) map[string]func() error {
 	b.Helper()
-	store := &MemoryStore{}
+	store := &memStore{}
 	now := time.Now()
 	c := &Credentials{AccessToken: "a", RefreshToken: "r", Expiry: now.Add(time.Hour), ObtainedAt: now, SessionID: "s"}
 	raw, _ := c.marshal()
@@ -32,7 +32,7 @@ func hotPathSources(b *testing.B) map[string]func() error {
 	_ = store.Set(ctx, "creds", raw)
 	api := API{Audience: "https://orders.example.test/", Scopes: []string{"orders:read"}}
 	named := &Credentials{AccessToken: "n", Expiry: now.Add(time.Hour), ObtainedAt: now, SessionID: "s"}
-	records, _ := json.Marshal(map[string]namedRecord{"orders": recordOf(api, named)})
+	records, _ := json.Marshal(map[string]record{"orders": recordOf(api, named)})
 	_ = store.Set(ctx, "creds.apis", records)
 	m, err := New(Config{Issuer: "https://issuer.example.test", ClientID: "c", Store: store, StoreKey: "creds",
 		LockDir: b.TempDir(), ManualRenewal: true, APIs: map[string]API{"orders": api}})
@@ -120,34 +120,6 @@ func BenchmarkDPoPProof(b *testing.B) {
 	}
 }
 
-// BenchmarkKeychainSet measures the chunked write of a typical session
-// (about 4 KB: an Auth0 ID token and access token) on an in-memory
-// backend, that is, the work Latch adds on top of the keychain itself.
-func BenchmarkKeychainSet(b *testing.B) {
-	k := &Keychain{Service: "bench", Backend: &memBackend{}}
-	value := make([]byte, 4096)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := k.Set(ctx, "creds", value); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkKeychainGet is the matching read.
-func BenchmarkKeychainGet(b *testing.B) {
-	k := &Keychain{Service: "bench", Backend: &memBackend{}}
-	ctx := context.Background()
-	_ = k.Set(ctx, "creds", make([]byte, 4096))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := k.Get(ctx, "creds"); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // storm asks get from callers goroutines at the same moment and waits for
 // them all; only that is timed.
 func storm(b *testing.B, callers int, get func() error) {
@@ -228,7 +200,7 @@ func BenchmarkRenewalStorm(b *testing.B) {
 // of a renewal storm starts: its store keeps the latest refresh token.
 type stormPeer struct {
 	cfg   Config
-	store *MemoryStore
+	store *memStore
 	rec   *recorder // every request to the provider
 	p     *Provider
 }
@@ -236,7 +208,7 @@ type stormPeer struct {
 // newStormPeer signs alice in at the provider of issuer.
 func newStormPeer(b *testing.B, issuer string) *stormPeer {
 	b.Helper()
-	s := &stormPeer{store: &MemoryStore{}, rec: &recorder{}}
+	s := &stormPeer{store: &memStore{}, rec: &recorder{}}
 	client := &http.Client{Transport: s.rec, Timeout: 30 * time.Second}
 	s.cfg = Config{Issuer: issuer, ClientID: oidcprovider.ClientID, Store: s.store, HTTPClient: client, LockDir: b.TempDir(), ManualRenewal: true}
 	m, err := New(s.cfg)
@@ -251,7 +223,7 @@ func newStormPeer(b *testing.B, issuer string) *stormPeer {
 	if s.p, err = m.Provider(ctx); err != nil {
 		b.Fatal(err)
 	}
-	s.cfg.StoreKey = m.Config().StoreKey
+	s.cfg.StoreKey = m.cfg.StoreKey
 	return s
 }
 
@@ -271,7 +243,7 @@ func (s *stormPeer) latch(b *testing.B) func() error {
 	if _, err := m.Provider(ctx); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := m.Current(ctx); err != nil {
+	if _, err := m.Held(ctx); err != nil {
 		b.Fatal(err)
 	}
 	return func() error { _, err := m.Credentials(ctx, time.Minute); return err }

@@ -11,20 +11,14 @@ import (
 	"strings"
 )
 
-// ErrNoBrowser means no browser could be started: $BROWSER names none
-// that runs, and the system's opener (xdg-open, open, the Windows URL
-// handler) is missing or failed. Show the address to the person instead
-// (see [BrowserLogin.ShowURL]).
-var ErrNoBrowser = errors.New("no browser could be opened")
-
-// OpenBrowser opens u in the person's browser, as gh and kubelogin do:
+// openBrowser opens u in the person's browser, as gh and kubelogin do:
 // each command of $BROWSER first (a list separated by ':'; "%s" in a
 // command is replaced by the address, which is added at the end
 // otherwise), then the system's opener: "open" on macOS, the URL handler
-// on Windows, "xdg-open" elsewhere. It is the usual BrowserLogin.OpenURL.
-// Only http and https addresses are opened. When nothing starts, the
-// error wraps [ErrNoBrowser].
-func OpenBrowser(ctx context.Context, u string) error {
+// on Windows, "xdg-open" elsewhere. It is what a nil
+// [BrowserLogin.OpenURL] does. Only http and https addresses are opened.
+// When nothing starts, the error wraps [ErrNoBrowser].
+func openBrowser(ctx context.Context, u string) error {
 	parsed, err := url.Parse(u)
 	if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") {
 		return errors.New("only http and https addresses are opened in a browser")

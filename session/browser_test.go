@@ -47,7 +47,7 @@ func TestOpenBrowserRunsBROWSERThenSaysNoBrowser(t *testing.T) {
 	}
 	const u = "http://127.0.0.1:1/authorize?state=s"
 	t.Setenv("BROWSER", "missing-browser:"+script)
-	if err := OpenBrowser(context.Background(), u); err != nil {
+	if err := openBrowser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -64,11 +64,11 @@ func TestOpenBrowserRunsBROWSERThenSaysNoBrowser(t *testing.T) {
 	// Nothing to run at all: a clear error, not exec's.
 	t.Setenv("BROWSER", "")
 	t.Setenv("PATH", t.TempDir())
-	err := OpenBrowser(context.Background(), u)
+	err := openBrowser(context.Background(), u)
 	if !errors.Is(err, ErrNoBrowser) {
 		t.Fatalf("with no browser OpenBrowser gave %v; want ErrNoBrowser", err)
 	}
-	if err := OpenBrowser(context.Background(), "file:///etc/passwd"); err == nil || errors.Is(err, ErrNoBrowser) {
+	if err := openBrowser(context.Background(), "file:///etc/passwd"); err == nil || errors.Is(err, ErrNoBrowser) {
 		t.Fatalf("a file address gave %v; want it refused", err)
 	}
 }

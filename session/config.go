@@ -14,32 +14,21 @@ import (
 	"time"
 )
 
-// DefaultScopes are requested when [Config.Scopes] is empty.
-var DefaultScopes = []string{"openid", "profile", "email", "offline_access"}
+// defaultScopes are requested when [Config.Scopes] is empty.
+var defaultScopes = []string{"openid", "profile", "email", "offline_access"}
 
-// Clock tells the time and waits. Tests inject a fake one through
-// [Config.Clock].
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-// DefaultHTTPTimeout bounds each request to the provider when
+// defaultHTTPTimeout bounds each request to the provider when
 // [Config.HTTPClient] is nil.
-const DefaultHTTPTimeout = 30 * time.Second
+const defaultHTTPTimeout = 30 * time.Second
 
-// Config configures a [Manager]. Issuer, ClientID and Store are required.
+// Config configures a [Manager]. Issuer and ClientID are required.
 type Config struct {
 	// Issuer is the provider's issuer URL, for discovery.
 	Issuer string
 	// ClientID is this application's public client ID at the provider.
 	ClientID string
-	// Scopes are requested at sign-in; empty means [DefaultScopes].
+	// Scopes are requested at sign-in; empty means "openid profile email
+	// offline_access".
 	Scopes []string
 	// Audience, when set, is sent as the "audience" parameter (Auth0's way
 	// of naming the API an access token is for).
@@ -63,18 +52,26 @@ type Config struct {
 	// [NamedToken] and [Transport] send. Its change takes effect at the
 	// next sign-in.
 	DPoP bool
-	// Store keeps the credentials: a [*Keychain] in applications.
+	// Store keeps the credentials between runs of the program: in
+	// applications the operating system's keychain,
+	// keychain.New("my-app") from package
+	// github.com/latchapp/latch/session/keychain. Nil keeps them in memory
+	// only, for the life of the Manager, as [Manager.KeepInMemory] does:
+	// for tests, and for a person who chose not to be remembered.
 	Store Store
 	// StoreKey names the credentials in Store; empty means a key derived
 	// from Issuer and ClientID, so that several providers can be held.
 	StoreKey string
 	// HTTPClient makes every request to the provider, and is the base of
-	// [Manager.Client]; nil means a client with [DefaultHTTPTimeout].
+	// [Manager.Client]; nil means a client whose requests time out after
+	// 30 seconds.
 	HTTPClient *http.Client
-	// Clock is the time source; nil means the system clock.
-	Clock Clock
-	// Leeway is the clock skew allowed when checking ID tokens; see
-	// [VerifierConfig.Leeway].
+	// Now is the clock; nil means [time.Now]. Tests set it to move the
+	// local clock against the provider's.
+	Now func() time.Time
+	// Leeway is the clock skew allowed on an ID token's exp and iat; 0
+	// means 30 seconds, a negative value none. ID tokens are checked on
+	// the provider's clock, learnt from its answers' Date headers.
 	Leeway time.Duration
 	// RenewAt is the part of an access token's lifetime after which the
 	// background scheduler renews it, before jitter of up to 5% is added;
@@ -85,7 +82,8 @@ type Config struct {
 	// again; empty means the "latch" folder in the user's cache directory.
 	// Neither file holds a secret. The folder must be the user's alone
 	// (on Unix: owned by them, not writable by others; links are not
-	// followed), or every write fails with [ErrLockDirNotPrivate].
+	// followed): [New] makes it when it is missing, and refuses one that
+	// is not.
 	LockDir string
 	// Logger receives diagnostics; nil discards them. No token is logged.
 	Logger *slog.Logger
@@ -112,12 +110,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ClientID == "" {
 		return c, errors.New("a client ID is required (Config.ClientID)")
 	}
-	if c.Store == nil {
-		return c, errors.New("a store is required (Config.Store)")
-	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
 	if len(c.Scopes) == 0 {
-		c.Scopes = DefaultScopes
+		c.Scopes = defaultScopes
 	}
 	if c.ResourceParameter == "" {
 		c.ResourceParameter = "resource"
@@ -135,11 +130,11 @@ func (c Config) withDefaults() (Config, error) {
 	case c.RenewAt > 0.9:
 		c.RenewAt = 0.9
 	}
-	if c.Clock == nil {
-		c.Clock = systemClock{}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
+		c.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -153,6 +148,9 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("no folder for the lock files: set Config.LockDir (%w)", err)
 		}
 		c.LockDir = filepath.Join(cache, "latch")
+	}
+	if err := mkdirPrivate(c.LockDir); err != nil {
+		return c, fmt.Errorf("the lock folder cannot be used (Config.LockDir): %w", err)
 	}
 	return c, nil
 }

@@ -2,10 +2,8 @@ package session
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -14,8 +12,8 @@ import (
 )
 
 // Credentials are what a sign-in or a renewal gives: the tokens and when
-// they end. However they are printed (fmt's verbs, [log/slog], JSON), no
-// token shows: see [Credentials.String], [Credentials.LogValue] and
+// they end. However they are printed (any verb of package fmt, [log/slog],
+// JSON), no token shows: see [Credentials.Format] and
 // [Credentials.MarshalJSON]. The store keeps them in an encoding of its
 // own.
 type Credentials struct {
@@ -71,35 +69,28 @@ func (c *Credentials) CanRenew(now time.Time) bool {
 	return c != nil && c.RefreshToken != "" && (c.RefreshExpiry.IsZero() || now.Before(c.RefreshExpiry))
 }
 
-// Lifetime is the access token's lifetime as granted, 0 when unknown.
-func (c *Credentials) Lifetime() time.Duration {
+// lifetime is the access token's lifetime as granted, 0 when unknown.
+func (c *Credentials) lifetime() time.Duration {
 	if c.Expiry.IsZero() || c.ObtainedAt.IsZero() {
 		return 0
 	}
 	return c.Expiry.Sub(c.ObtainedAt)
 }
 
-// Scopes returns the granted scopes.
-func (c *Credentials) Scopes() []string { return strings.Fields(c.Scope) }
-
-// Bound reports whether the access token is bound to a key with DPoP
+// bound reports whether the access token is bound to a key with DPoP
 // (RFC 9449): it is then sent with the "DPoP" scheme and a proof made
-// with the key, which [Manager.Header], [Manager.Client] and [Transport]
-// do.
-func (c *Credentials) Bound() bool { return strings.EqualFold(c.TokenType, "dpop") }
-
-// ErrTokenType means the provider issued a token of a type Latch does not
-// send: only Bearer, and DPoP when a proof was sent.
-var ErrTokenType = errors.New("the provider issued a token of an unsupported type")
+// with the key.
+func (c *Credentials) bound() bool { return strings.EqualFold(c.TokenType, "dpop") }
 
 // checkTokenType accepts Bearer in any case, no type at all (taken as
 // Bearer, as many providers omit it), and DPoP when the request carried a
-// proof.
+// proof. Any other is a token that cannot be sent as it was meant: the
+// provider cannot serve this client as configured.
 func checkTokenType(typ string, proved bool) error {
 	if typ == "" || strings.EqualFold(typ, "bearer") || (proved && strings.EqualFold(typ, "dpop")) {
 		return nil
 	}
-	return fmt.Errorf("%w: %q", ErrTokenType, typ)
+	return &providerProblem{problem: fmt.Sprintf("it issued a token of the unsupported type %q", typ)}
 }
 
 // Claims returns the claims of the ID token, as verified when the token was
@@ -110,13 +101,13 @@ func (c *Credentials) Claims() (map[string]any, error) {
 	}
 	claims := jwt.MapClaims{}
 	if _, _, err := jwt.NewParser().ParseUnverified(c.IDToken, claims); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnverified, err)
 	}
 	return claims, nil
 }
 
-// Subject is the sub claim of the ID token, "" when there is none.
-func (c *Credentials) Subject() string {
+// subject is the sub claim of the ID token, "" when there is none.
+func (c *Credentials) subject() string {
 	claims, err := c.Claims()
 	if err != nil || claims == nil {
 		return ""
@@ -125,31 +116,21 @@ func (c *Credentials) Subject() string {
 	return sub
 }
 
-// String describes the credentials without any token.
-func (c Credentials) String() string {
+// describe is what Format writes: the credentials without any token.
+func (c Credentials) describe() string {
 	return fmt.Sprintf("credentials{expiry: %s, refresh token: %t, scope: %q}",
 		c.Expiry.Format(time.RFC3339), c.RefreshToken != "", c.Scope)
 }
 
-// GoString is String, so that %#v shows no token either.
-func (c Credentials) GoString() string { return c.String() }
+// Format writes the expiry, whether a refresh token is held and the
+// scope, for every verb, so that nothing package fmt prints (%v, %+v,
+// %#v, %s, %q, %x), nor what prints through it ([log/slog]'s text handler
+// among them), shows a token.
+func (c Credentials) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.describe()) }
 
-// Format writes String for every verb, so that no verb of package fmt
-// (%v, %+v, %#v, %s, %q, %x) shows a token.
-func (c Credentials) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
-
-// LogValue implements [slog.LogValuer]: the expiry, whether a refresh
-// token is held and the scope, never a token.
-func (c Credentials) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.Time("expiry", c.Expiry),
-		slog.Bool("refresh_token", c.RefreshToken != ""),
-		slog.String("scope", c.Scope),
-	)
-}
-
-// MarshalJSON encodes what LogValue shows, never a token, so that
-// credentials that end up in a JSON document give nothing away.
+// MarshalJSON encodes what Format shows, never a token, so that
+// credentials that end up in a JSON document (or a JSON log line) give
+// nothing away.
 func (c Credentials) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Expiry       time.Time `json:"expiry,omitzero"`

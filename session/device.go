@@ -38,19 +38,25 @@ type DeviceLogin struct {
 	m        *Manager
 	response *oauth2.DeviceAuthResponse
 	conf     *oauth2.Config
-	verifier *Verifier
+	verifier *verifier
 	key      *dpopKey
 }
 
-// StartDeviceLogin asks the provider for a device code. Errors match
-// [ErrDiscovery] when the provider offers no device authorization endpoint.
+// StartDeviceLogin begins a sign-in on another device (the device
+// authorization grant, RFC 8628): it asks the provider for a code, which
+// the person enters at an address on any device with a browser, such as
+// a phone. Use it instead of [Manager.LoginWithBrowser] when the browser
+// is elsewhere, or no loopback listener can be opened here
+// ([ErrNoLoopback]). Errors match [ErrClientRejected] when the provider
+// offers no device authorization.
 func (m *Manager) StartDeviceLogin(ctx context.Context) (*DeviceLogin, error) {
 	p, verifier, err := m.providers.get(ctx)
 	if err != nil {
 		return nil, err
 	}
+	go m.retryRevocations() // of earlier sign-outs, now that the provider answers
 	if p.DeviceAuthorizationEndpoint == "" {
-		return nil, &DiscoveryError{Issuer: p.Issuer, Problem: "the provider offers no device authorization endpoint"}
+		return nil, &providerProblem{problem: "the provider offers no device authorization endpoint"}
 	}
 	key, err := m.newSignInKey()
 	if err != nil {
@@ -63,11 +69,11 @@ func (m *Manager) StartDeviceLogin(ctx context.Context) (*DeviceLogin, error) {
 	}
 	for _, u := range []string{resp.VerificationURI, resp.VerificationURIComplete} {
 		if u != "" && !webAddress(u) {
-			return nil, &DiscoveryError{Issuer: p.Issuer, Problem: "the provider's verification address is not an http or https address"}
+			return nil, &providerProblem{problem: "the provider's verification address is not an http or https address"}
 		}
 	}
 	if resp.VerificationURI == "" || resp.UserCode == "" {
-		return nil, &DiscoveryError{Issuer: p.Issuer, Problem: "the provider's device answer has no verification address or code"}
+		return nil, &providerProblem{problem: "the provider's device answer has no verification address or code"}
 	}
 	interval := time.Duration(resp.Interval) * time.Second
 	if interval <= 0 {

@@ -15,17 +15,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-var (
-	// ErrDPoPKeyMissing means the session's tokens are bound to a key
-	// (DPoP, RFC 9449) that is no longer in the store: they cannot be
-	// used without it, so the session has ended.
-	ErrDPoPKeyMissing = fmt.Errorf("the key that this session's tokens are bound to is gone from the keychain: %w", ErrSignInRequired)
-
-	// ErrDPoPKeyChanged means the key in the store is not the one the
-	// session's tokens are bound to, so the session has ended.
-	ErrDPoPKeyChanged = fmt.Errorf("the key in the keychain is not the one this session's tokens are bound to: %w", ErrSignInRequired)
-)
-
 // dpopKey is the key pair that DPoP tokens are bound to (RFC 9449): an
 // ECDSA P-256 key, for ES256 proofs. It is made at sign-in and kept in the
 // store beside the credentials.

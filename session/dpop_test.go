@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -92,5 +93,26 @@ func TestNonceChallengeIsAnsweredOnce(t *testing.T) {
 	resp.Body.Close()
 	if calls.Load() != 1 {
 		t.Fatalf("a body without GetBody was sent %d times; want once", calls.Load())
+	}
+}
+
+func TestChangedKeyEndsTheSession(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	m := e.manager(manual, withDPoP)
+	e.login(m)
+	other, err := newDPoPKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := other.marshal()
+	if err := e.store.Set(bg(t), m.cfg.StoreKey+".dpop", b); err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Renew(bg(t))
+	if !errors.Is(err, ErrDPoPKeyLost) {
+		t.Fatalf("renewing with another key stored gave %v; want ErrDPoPKeyLost", err)
+	}
+	if s := m.State(); s.State != StateEnded || !errors.Is(s.Err, ErrDPoPKeyLost) {
+		t.Fatalf("the state is %v (%v); want ended for the changed key", s.State, s.Err)
 	}
 }

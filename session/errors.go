@@ -15,92 +15,117 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Sentinel errors for what callers branch on. Errors returned by this
-// package wrap one of these, a [*ProviderError] or a [*DiscoveryError];
-// test them with [errors.Is] and [errors.As]. Their texts are for logs and
-// developers; an application words them for people itself.
+// Errors for what callers branch on, grouped by what the caller must do.
+// Errors returned by this package wrap one of these or are a
+// [*ProviderError]; test them with [errors.Is] and [errors.As]. Their
+// texts are for logs and developers; an application words them for
+// people itself.
 var (
-	// ErrNoCredentials means no credentials are stored: nobody is signed in.
+	// ErrNoCredentials means nobody is signed in: no credentials are held.
 	ErrNoCredentials = errors.New("no credentials stored")
 
-	// ErrSignInRequired means the session cannot be continued without the
-	// person signing in again: there is no refresh token, or the provider
-	// rejected it (invalid_grant). A [*ProviderError] that matches it
-	// carries the provider's error code.
+	// ErrSignInRequired means the session cannot go on without the person
+	// signing in again: the provider refused the refresh token
+	// (invalid_grant, which a [*ProviderError] matching it carries), or one
+	// of the errors below that match it says why.
 	ErrSignInRequired = errors.New("sign-in required")
 
 	// ErrSessionExpired means the credentials ran out: the access token
 	// expired and the refresh token is missing or known to have expired.
-	// It matches [ErrSignInRequired] too.
+	// It matches [ErrSignInRequired].
 	ErrSessionExpired = fmt.Errorf("session expired: %w", ErrSignInRequired)
 
-	// ErrSignInTimedOut means a sign-in was not completed in the time it
-	// was given. It matches [context.DeadlineExceeded] too.
-	ErrSignInTimedOut = fmt.Errorf("sign-in timed out: %w", context.DeadlineExceeded)
-
-	// ErrKeychainUnavailable means the operating system's keychain could not
-	// be used: it is missing, locked, or did not answer in time. The three
-	// kinds below match it, and say which.
-	ErrKeychainUnavailable = errors.New("keychain unavailable")
-
-	// ErrKeychainMissing means there is no keychain service to ask (on
-	// Linux: no D-Bus session, or no Secret Service such as gnome-keyring).
-	ErrKeychainMissing = fmt.Errorf("no keychain service is running: %w", ErrKeychainUnavailable)
-
-	// ErrKeychainLocked means the keychain is locked and was not unlocked.
-	ErrKeychainLocked = fmt.Errorf("the keychain is locked: %w", ErrKeychainUnavailable)
-
-	// ErrKeychainTimeout means the keychain did not answer in time (it may
-	// be showing a prompt nobody sees).
-	ErrKeychainTimeout = fmt.Errorf("the keychain did not answer in time: %w", ErrKeychainUnavailable)
-
-	// ErrProviderUnreachable means the provider could not be reached or
-	// answered with a transient failure (network error, 5xx, 429). Such
-	// failures are retried; stored credentials are kept.
-	ErrProviderUnreachable = errors.New("provider unreachable")
-
-	// ErrMalformedAnswer means the provider answered with something that is
-	// not an OAuth answer: unreadable JSON, an HTML page (a captive
-	// portal's, a proxy's error page), a token response without a token.
-	// It is treated as transient and matches [ErrProviderUnreachable] too.
-	ErrMalformedAnswer = fmt.Errorf("the provider's answer could not be read: %w", ErrProviderUnreachable)
-
-	// ErrClientRejected means the provider refused this client or its
-	// request as configured (invalid_client, unauthorized_client,
-	// invalid_scope, ...): trying again will not help, the configuration
-	// must change. Credentials are kept.
-	ErrClientRejected = errors.New("the provider refused this client")
-
-	// ErrSignedOutElsewhere means another process using the same store
-	// signed out. It matches [ErrSignInRequired] too.
+	// ErrSignedOutElsewhere means another program using the same store
+	// signed out. It matches [ErrSignInRequired].
 	ErrSignedOutElsewhere = fmt.Errorf("signed out in another program: %w", ErrSignInRequired)
 
-	// ErrInvalidIDToken means an ID token failed verification.
-	ErrInvalidIDToken = errors.New("invalid ID token")
+	// ErrDPoPKeyLost means the key that the session's tokens are bound to
+	// ([Config.DPoP]) is gone from the store, or was replaced there: the
+	// tokens cannot be used without it, so the session has ended. It
+	// matches [ErrSignInRequired].
+	ErrDPoPKeyLost = fmt.Errorf("the key that this session's tokens are bound to is gone from the store or was replaced: %w", ErrSignInRequired)
 
-	// ErrInvalidCallback means the loopback redirect carried a wrong state,
-	// no code, or was otherwise not the answer to this sign-in.
-	ErrInvalidCallback = errors.New("invalid sign-in callback")
+	// ErrSignInTimedOut means a sign-in was not completed in the time it
+	// was given ([BrowserLogin.Timeout], or the device code's life). It
+	// matches [context.DeadlineExceeded].
+	ErrSignInTimedOut = fmt.Errorf("sign-in timed out: %w", context.DeadlineExceeded)
 
 	// ErrNoLoopback means no listener could be opened on 127.0.0.1 for the
-	// browser's answer to a sign-in; the device flow does not need one.
+	// browser's answer to a sign-in: sign in with
+	// [Manager.StartDeviceLogin] instead, which needs none.
 	ErrNoLoopback = errors.New("no loopback listener for the browser's answer")
 
-	// ErrDiscovery means the provider's discovery document could not be
-	// fetched or used; a [*DiscoveryError] says why.
-	ErrDiscovery = errors.New("discovery failed")
+	// ErrNoBrowser means no browser could be started to sign in: $BROWSER
+	// names none that runs, and the system's opener (xdg-open, open, the
+	// Windows URL handler) is missing or failed. Show the address to the
+	// person instead (see [BrowserLogin.ShowURL]).
+	ErrNoBrowser = errors.New("no browser could be opened")
+
+	// ErrUnverified means an answer failed the checks of a sign-in or a
+	// renewal and was refused: an ID token whose signature, issuer,
+	// audience, authorized party, nonce, times or subject are wrong, or a
+	// browser callback that is not the answer to this sign-in (from
+	// another issuer, or without a code).
+	ErrUnverified = errors.New("the answer could not be verified")
+
+	// ErrProviderUnreachable means the provider could not be reached or
+	// answered with a transient failure (network error, 5xx, 429): try
+	// again later. Renewals retry by themselves, and stored credentials
+	// are kept.
+	ErrProviderUnreachable = errors.New("provider unreachable")
+
+	// ErrMalformedAnswer means the provider answered with something that
+	// is not an OAuth answer: unreadable JSON, an HTML page (a captive
+	// portal's, a proxy's error page), a token response without a token.
+	// It is taken as transient, and matches [ErrProviderUnreachable].
+	ErrMalformedAnswer = fmt.Errorf("the provider's answer could not be read: %w", ErrProviderUnreachable)
+
+	// ErrClientRejected means the provider cannot serve this client as it
+	// is configured: it refused the client or its request
+	// (invalid_client, unauthorized_client, invalid_scope, ...), its
+	// discovery document cannot be used, or it issued a token of a type
+	// that was not asked for. Trying again will not help: the
+	// configuration must change. Credentials are kept.
+	ErrClientRejected = errors.New("the provider cannot serve this client as configured")
+
+	// ErrNotGranted means the provider will not issue a named token: the
+	// sign-in did not include its API (declare it in [Config.APIs] and
+	// sign in again), or no API is declared or held under that name.
+	ErrNotGranted = errors.New("no token can be had for this API")
+
+	// ErrKeychainUnavailable means the [Store] could not be used: the
+	// operating system's keychain is missing, locked, or did not answer
+	// in time. Stores wrap it in their failures.
+	ErrKeychainUnavailable = errors.New("keychain unavailable")
 
 	// ErrCorruptValue means a stored value could not be read back intact.
+	// Stores return it for a value they cannot read; credentials that
+	// cannot be read mean signing in again.
 	ErrCorruptValue = errors.New("stored value is corrupt")
+
+	// ErrNotFound is what a [Store]'s Get and Delete return for a key it
+	// does not hold.
+	ErrNotFound = errors.New("not found in store")
+
+	// ErrRevocationPending means the provider could not be told of a
+	// sign-out yet: the local credentials are gone, and the revocation is
+	// kept in the store and sent when the provider can be reached.
+	ErrRevocationPending = errors.New("the provider has not been told of the sign-out yet")
+
+	// ErrRevocationUnsupported means the provider offers no revocation
+	// endpoint: after a sign-out the refresh token stays valid there until
+	// it expires.
+	ErrRevocationUnsupported = errors.New("the provider cannot revoke tokens")
 )
 
 // ProviderError is an OAuth 2.0 error response (RFC 6749 section 5.2) from
 // the provider, or the error parameters of an authorization redirect.
 //
 // Under [errors.Is] it matches [ErrSignInRequired] when it ends the
-// session (see [ProviderError.EndsSession]), [ErrProviderUnreachable] when
-// it is transient (5xx, 429, temporarily_unavailable) and
-// [ErrClientRejected] when the client or request is refused as configured.
+// session (invalid_grant, or a refresh token the provider says is gone),
+// [ErrProviderUnreachable] when it is transient (5xx, 429,
+// temporarily_unavailable) and [ErrClientRejected] when the client or its
+// request is refused as configured.
 type ProviderError struct {
 	// Op names what was being done: "sign-in", "renewal", "device sign-in",
 	// "revocation".
@@ -136,18 +161,18 @@ func (e *ProviderError) Error() string {
 func (e *ProviderError) Is(target error) bool {
 	switch target {
 	case ErrSignInRequired:
-		return e.EndsSession()
+		return e.endsSession()
 	case ErrProviderUnreachable:
-		return e.Transient()
+		return e.transient()
 	case ErrClientRejected:
 		return e.rejectsClient()
 	}
 	return false
 }
 
-// Transient reports whether the provider said to try again later: the
+// transient reports whether the provider said to try again later: the
 // temporarily_unavailable code, 429, or a 5xx status.
-func (e *ProviderError) Transient() bool {
+func (e *ProviderError) transient() bool {
 	return e.Code == "temporarily_unavailable" || e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
 }
 
@@ -156,11 +181,11 @@ func (e *ProviderError) Transient() bool {
 // token that is gone.
 var deadRefreshToken = regexp.MustCompile(`(?i)refresh.?token.*(expired|revoked|invalid|not found|already|claimed|used|reuse)`)
 
-// EndsSession reports whether the answer means the grant is gone, so that
+// endsSession reports whether the answer means the grant is gone, so that
 // the person must sign in again: invalid_grant, or a 400 whose description
 // says that the refresh token expired, was revoked, is invalid or was
 // already used.
-func (e *ProviderError) EndsSession() bool {
+func (e *ProviderError) endsSession() bool {
 	if e.Code == "invalid_grant" {
 		return true
 	}
@@ -170,7 +195,7 @@ func (e *ProviderError) EndsSession() bool {
 // rejectsClient reports whether the answer refuses the client or request
 // as configured, so that trying again will not help.
 func (e *ProviderError) rejectsClient() bool {
-	if e.EndsSession() || e.Transient() {
+	if e.endsSession() || e.transient() {
 		return false
 	}
 	switch e.Code {
@@ -179,70 +204,6 @@ func (e *ProviderError) rejectsClient() bool {
 	}
 	return false
 }
-
-// EndReason says why the session ended, as far as the provider's words
-// tell: [EndedReused], [EndedExpired], [EndedInactive], [EndedRevoked],
-// or [EndedUnknown]. It is meaningful when [ProviderError.EndsSession].
-func (e *ProviderError) EndReason() EndReason {
-	d := strings.ToLower(e.Description)
-	switch {
-	case strings.Contains(d, "reuse"), strings.Contains(d, "already used"), strings.Contains(d, "already been used"),
-		strings.Contains(d, "already been claimed"), strings.Contains(d, "replay"):
-		return EndedReused
-	case strings.Contains(d, "inactiv"), strings.Contains(d, "idle"):
-		return EndedInactive
-	case strings.Contains(d, "expired"):
-		return EndedExpired
-	case strings.Contains(d, "revoked"), strings.Contains(d, "signed out"), strings.Contains(d, "logged out"):
-		return EndedRevoked
-	}
-	return EndedUnknown
-}
-
-// EndReason is why the provider ended a session.
-type EndReason int
-
-// The reasons a provider gives for ending a session.
-const (
-	// EndedUnknown: the provider did not say (invalid_grant alone).
-	EndedUnknown EndReason = iota
-	// EndedReused: a refresh token was used twice, and the provider
-	// revoked the grant to be safe.
-	EndedReused
-	// EndedExpired: the session reached its lifetime at the provider.
-	EndedExpired
-	// EndedInactive: the session was unused for too long.
-	EndedInactive
-	// EndedRevoked: the session was revoked or signed out at the provider.
-	EndedRevoked
-)
-
-// DiscoveryError says why an issuer's discovery document could not be
-// used. It matches [ErrDiscovery], and [ErrProviderUnreachable] when the
-// document could not be fetched.
-type DiscoveryError struct {
-	// Issuer is the issuer URL whose discovery failed.
-	Issuer string
-	// Problem says what was wrong, for example "has no token_endpoint".
-	Problem string
-	// Err is the cause, if any.
-	Err error
-}
-
-// Error implements error.
-func (e *DiscoveryError) Error() string {
-	msg := "discovery of " + e.Issuer + ": " + e.Problem
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
-}
-
-// Is reports whether the error matches [ErrDiscovery].
-func (e *DiscoveryError) Is(target error) bool { return target == ErrDiscovery }
-
-// Unwrap returns the cause.
-func (e *DiscoveryError) Unwrap() error { return e.Err }
 
 // providerError classes every answer to a token request, in one place: a
 // [*ProviderError] for an OAuth error response (which says itself whether
@@ -258,7 +219,7 @@ func providerError(op string, err error) error {
 			pe.StatusCode = re.Response.StatusCode
 			pe.RetryAfter = retryAfter(re.Response.Header.Get("Retry-After"), time.Now())
 		}
-		if pe.Code == "" && !pe.Transient() {
+		if pe.Code == "" && !pe.transient() {
 			// An error status without an OAuth error: a portal's or a
 			// proxy's page.
 			return fmt.Errorf("%s: %w (%s)", op, ErrMalformedAnswer, http.StatusText(pe.StatusCode))

@@ -38,7 +38,7 @@ func storedRefreshToken(t *testing.T, s Store, key ...string) string {
 
 func TestTransientFailureKeepsCredentials(t *testing.T) {
 	op := newFakeOP(t)
-	store := &MemoryStore{}
+	store := &memStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
 	for _, status := range []int{http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusBadGateway} {
 		op.script(answer(status, ""))
@@ -62,7 +62,7 @@ func TestTransientFailureKeepsCredentials(t *testing.T) {
 
 func TestMalformedTokenResponseLosesNothing(t *testing.T) {
 	op := newFakeOP(t)
-	store := &MemoryStore{}
+	store := &memStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
 	for name, body := range map[string]string{
 		"not JSON":        "<html>oops</html>",
@@ -82,7 +82,7 @@ func TestMalformedTokenResponseLosesNothing(t *testing.T) {
 
 func TestRenewalKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
 	op := newFakeOP(t)
-	store := &MemoryStore{}
+	store := &memStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
 	op.script(answer(http.StatusOK, `{"access_token":"fresh","token_type":"Bearer","expires_in":60,"refresh_expires_in":3600}`))
 	c, err := m.Renew(t.Context())
@@ -102,7 +102,7 @@ func TestRenewalKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
 
 // failingStore fails its writes on demand.
 type failingStore struct {
-	MemoryStore
+	memStore
 	fail bool
 }
 
@@ -110,7 +110,7 @@ func (s *failingStore) Set(ctx context.Context, key string, value []byte) error 
 	if s.fail {
 		return errors.Join(ErrKeychainUnavailable, errors.New("locked"))
 	}
-	return s.MemoryStore.Set(ctx, key, value)
+	return s.memStore.Set(ctx, key, value)
 }
 
 func TestStoreFailureAfterRenewalIsRetried(t *testing.T) {
@@ -141,7 +141,7 @@ func TestSchedulerRetriesWithBackoff(t *testing.T) {
 	op := newFakeOP(t)
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now() // the bubble's fake clock
-		store := &MemoryStore{}
+		store := &memStore{}
 		failures := 5
 		op.script(func(w http.ResponseWriter, _ *http.Request) bool {
 			if failures > 0 {
@@ -155,7 +155,7 @@ func TestSchedulerRetriesWithBackoff(t *testing.T) {
 		var states []State
 		var mu sync.Mutex
 		defer m.Subscribe(func(e Event) { mu.Lock(); states = append(states, e.State); mu.Unlock() })()
-		if !m.HasValid(t.Context(), 0) { // loads the store; the scheduler plans
+		if !hasValid(t.Context(), m, 0) { // loads the store; the scheduler plans
 			t.Fatal("the stored credentials are not valid")
 		}
 		// Renewal is due at 75-80% of 800 ms. The provider fails five
@@ -202,7 +202,7 @@ func TestDeviceLoginSlowsDown(t *testing.T) {
 			}
 			return false
 		})
-		cfg := Config{Issuer: op.srv.URL, ClientID: "fake-client", Store: &MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true}
+		cfg := Config{Issuer: op.srv.URL, ClientID: "fake-client", Store: &memStore{}, LockDir: t.TempDir(), ManualRenewal: true}
 		op.direct(&cfg)
 		m, err := New(cfg)
 		if err != nil {
@@ -233,7 +233,7 @@ func TestDeviceLoginDeniedAndExpired(t *testing.T) {
 	for _, code := range []string{"access_denied", "expired_token"} {
 		op := newFakeOP(t)
 		op.script(answer(http.StatusBadRequest, `{"error":"`+code+`"}`))
-		m, err := New(Config{Issuer: op.srv.URL, ClientID: "fake-client", Store: &MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true})
+		m, err := New(Config{Issuer: op.srv.URL, ClientID: "fake-client", Store: &memStore{}, LockDir: t.TempDir(), ManualRenewal: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,11 +252,11 @@ func TestDeviceLoginDeniedAndExpired(t *testing.T) {
 
 func TestNoTokenInErrorsOrStrings(t *testing.T) {
 	op := newFakeOP(t)
-	store := &MemoryStore{}
+	store := &memStore{}
 	m, creds := op.signedIn(t, store, time.Minute, manual)
 	op.script(answer(http.StatusBadRequest, `{"error":"invalid_grant","error_description":"grant request is invalid"}`))
 	_, err := m.Renew(t.Context())
-	for _, s := range []string{err.Error(), creds.String(), fmt.Sprint(m.State())} {
+	for _, s := range []string{err.Error(), fmt.Sprint(creds), fmt.Sprint(m.State())} {
 		for _, secret := range []string{creds.AccessToken, creds.RefreshToken, creds.IDToken} {
 			if strings.Contains(s, secret) {
 				t.Fatalf("%q shows a token, want none", s)
@@ -275,8 +275,8 @@ func TestDiscoveryWithoutNeededEndpoints(t *testing.T) {
 	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte(`{"issuer":"` + srv.URL + `","authorization_endpoint":"` + srv.URL + `/a","jwks_uri":"` + srv.URL + `/k"}`))
 	})
-	_, err := Discover(t.Context(), nil, srv.URL)
-	if !errors.Is(err, ErrDiscovery) || !strings.Contains(err.Error(), "no token_endpoint") {
+	_, err := discover(t.Context(), http.DefaultClient, srv.URL)
+	if !errors.Is(err, ErrClientRejected) || !strings.Contains(err.Error(), "no token_endpoint") {
 		t.Fatalf("want a discovery error naming token_endpoint, got %v", err)
 	}
 }
@@ -310,11 +310,11 @@ func TestDeviceLoginRefusesAddressesThatAreNotWeb(t *testing.T) {
 	for _, uri := range []string{"javascript:alert(1)", "file:///etc/passwd", "latch://x"} {
 		op := newFakeOP(t)
 		op.verificationURI = uri
-		m, err := New(Config{Issuer: op.srv.URL, ClientID: "fake-client", Store: &MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true})
+		m, err := New(Config{Issuer: op.srv.URL, ClientID: "fake-client", Store: &memStore{}, LockDir: t.TempDir(), ManualRenewal: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.StartDeviceLogin(t.Context()); !errors.Is(err, ErrDiscovery) {
+		if _, err := m.StartDeviceLogin(t.Context()); !errors.Is(err, ErrClientRejected) {
 			t.Errorf("verification_uri %q gave %v, want it refused", uri, err)
 		}
 		m.Close()

@@ -151,7 +151,7 @@ func TestProviderUnreachableAtLaunch(t *testing.T) {
 	proxy.Down()
 	m := e.manager()
 	states := logStates(t, m)
-	if !m.HasValid(bg(t), 0) {
+	if !hasValid(bg(t), m, 0) {
 		t.Fatal("the stored session is not valid at launch without the provider, want it valid")
 	}
 	states.await(t, 15*time.Second, "offline", func(e Event) bool { return e.State == StateOffline })

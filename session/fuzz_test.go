@@ -50,7 +50,7 @@ func FuzzCallback(f *testing.F) {
 	})
 }
 
-// staticKeys is a KeySet of fixed keys.
+// staticKeys is a keySet of fixed keys.
 type staticKeys []crypto.PublicKey
 
 func (s staticKeys) VerificationKeys(context.Context, string, string) ([]crypto.PublicKey, error) {
@@ -68,8 +68,8 @@ func FuzzVerifyIDToken(f *testing.F) {
 	f.Add("....")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, raw string) {
-		v := NewVerifier(staticKeys{&key.PublicKey}, VerifierConfig{Issuer: "https://id.test", ClientID: "c"})
-		if claims, err := v.Verify(context.Background(), raw, ""); err == nil {
+		v := newVerifier(staticKeys{&key.PublicKey}, verifierConfig{Issuer: "https://id.test", ClientID: "c"})
+		if claims, err := v.verify(context.Background(), raw, ""); err == nil {
 			t.Fatalf("%q was accepted as an ID token: %+v", raw, claims)
 		}
 		_, _ = (&Credentials{IDToken: raw}).Claims()
@@ -113,7 +113,7 @@ func FuzzTokenAnswer(f *testing.F) {
 	f.Add(200, "application/x-www-form-urlencoded", `access_token=a&expires_in=-5`)
 	f.Add(200, "application/json", `{"access_token":"a","expires_in":"9999999999999999999"}`)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	verifier := NewVerifier(staticKeys{&key.PublicKey}, VerifierConfig{Issuer: "https://id.test", ClientID: "c"})
+	verifier := newVerifier(staticKeys{&key.PublicKey}, verifierConfig{Issuer: "https://id.test", ClientID: "c"})
 	f.Fuzz(func(t *testing.T, status int, contentType, body string) {
 		if status < 100 || status > 599 {
 			return
@@ -124,7 +124,7 @@ func FuzzTokenAnswer(f *testing.F) {
 			_, _ = io.WriteString(w, body)
 		}
 		client := &http.Client{Transport: handlerTransport{http.HandlerFunc(answer)}}
-		r := refresher{clientID: "c", http: client, clock: systemClock{}}
+		r := refresher{clientID: "c", http: client, now: time.Now}
 		p := &Provider{TokenEndpoint: "https://id.test/token"}
 		current := &Credentials{AccessToken: "old", RefreshToken: "r0", ObtainedAt: time.Now()}
 		c, err := r.refresh(context.Background(), p, verifier, current, nil)
@@ -141,7 +141,7 @@ func FuzzTokenAnswer(f *testing.F) {
 func providerErrorText(err error) string {
 	var pe *ProviderError
 	if errors.As(err, &pe) {
-		_, _, _ = pe.EndReason(), pe.EndsSession(), pe.Transient()
+		_, _ = pe.endsSession(), pe.transient()
 		return pe.Error()
 	}
 	return err.Error()

@@ -92,8 +92,6 @@ func (c *offsetClock) Now() time.Time {
 	return time.Now().Add(c.offset)
 }
 
-func (c *offsetClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 func (c *offsetClock) advance(d time.Duration) {
 	c.mu.Lock()
 	c.offset += d
@@ -148,7 +146,7 @@ func newEnvOn(t *testing.T, p peer) *env {
 	return &env{
 		t:       t,
 		peer:    p,
-		store:   &MemoryStore{},
+		store:   &memStore{},
 		rec:     &recorder{},
 		clock:   &offsetClock{},
 		lockDir: t.TempDir(),
@@ -164,7 +162,7 @@ func (e *env) manager(adjust ...func(*Config)) *Manager {
 		ClientID:   e.peer.clientID,
 		Store:      e.store,
 		HTTPClient: &http.Client{Transport: e.rec, Timeout: 30 * time.Second},
-		Clock:      e.clock,
+		Now:        e.clock.Now,
 		LockDir:    e.lockDir,
 	}
 	for _, f := range adjust {
@@ -200,7 +198,7 @@ func (e *env) login(m *Manager) *Credentials {
 // outside the Manager, and returns the OAuth error code ("" on success).
 func (e *env) refreshDirectly(refreshToken string) string {
 	e.t.Helper()
-	p, err := Discover(context.Background(), nil, e.peer.issuer)
+	p, err := discover(context.Background(), http.DefaultClient, e.peer.issuer)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -224,4 +222,18 @@ func bg(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// hasValid reports whether m holds credentials whose access token is
+// valid for at least minTTL, without the network.
+func hasValid(ctx context.Context, m *Manager, minTTL time.Duration) bool {
+	c, err := m.Held(ctx)
+	return err == nil && c.ValidFor(m.now(), minTTL)
+}
+
+// canRenew reports whether m holds credentials that can be renewed,
+// without the network.
+func canRenew(ctx context.Context, m *Manager) bool {
+	c, err := m.Held(ctx)
+	return err == nil && c.CanRenew(m.now())
 }

@@ -15,35 +15,35 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// DefaultAlgorithms are the ID token signing algorithms accepted unless
-// VerifierConfig.Algorithms says otherwise: asymmetric ones only. "none" and
+// defaultAlgorithms are the ID token signing algorithms accepted unless
+// verifierConfig.Algorithms says otherwise: asymmetric ones only. "none" and
 // the HMAC algorithms are never accepted, whatever the configuration.
-var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+var defaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
-// DefaultLeeway is the clock skew allowed on exp and iat unless
-// VerifierConfig.Leeway says otherwise.
-const DefaultLeeway = 30 * time.Second
+// defaultLeeway is the clock skew allowed on exp and iat unless
+// verifierConfig.Leeway says otherwise.
+const defaultLeeway = 30 * time.Second
 
-// VerifierConfig says what a valid ID token looks like.
-type VerifierConfig struct {
+// verifierConfig says what a valid ID token looks like.
+type verifierConfig struct {
 	// Issuer is the expected iss claim.
 	Issuer string
 	// ClientID is this client's ID: it must be in aud, and equal azp when
 	// aud names several parties.
 	ClientID string
 	// Algorithms is the allowlist of signing algorithms; empty means
-	// DefaultAlgorithms. "none" and HS* are removed from it.
+	// defaultAlgorithms. "none" and HS* are removed from it.
 	Algorithms []string
 	// Leeway is the clock skew allowed on exp and iat; 0 means
-	// DefaultLeeway, a negative value means none.
+	// defaultLeeway, a negative value means none.
 	Leeway time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
-// IDTokenClaims are the claims of a verified ID token that this package
+// idTokenClaims are the claims of a verified ID token that this package
 // checks. The profile claims are read with [Credentials.Claims].
-type IDTokenClaims struct {
+type idTokenClaims struct {
 	jwt.RegisteredClaims
 	Nonce           string `json:"nonce,omitempty"`
 	AuthorizedParty string `json:"azp,omitempty"`
@@ -51,33 +51,33 @@ type IDTokenClaims struct {
 	SessionID       string `json:"sid,omitempty"`
 }
 
-// KeySet finds the public keys that may have signed an ID token, as
-// go-oidc's KeySet does. [RemoteKeys] is the provider's JWK Set; tests
+// keySet finds the public keys that may have signed an ID token, as
+// go-oidc's KeySet does. remoteKeySet is the provider's JWK Set; tests
 // may give keys of their own.
 //
 // Implementations are safe for concurrent use.
-type KeySet interface {
+type keySet interface {
 	// VerificationKeys returns the candidate keys for a token whose header
 	// names key ID kid (empty: none named) and algorithm alg. An error
 	// means no key can be found.
 	VerificationKeys(ctx context.Context, kid, alg string) ([]crypto.PublicKey, error)
 }
 
-// Verifier checks ID tokens: signature against the provider's keys, the
+// verifier checks ID tokens: signature against the provider's keys, the
 // algorithm allowlist, iss, aud, azp, exp, iat and nonce. It is safe for
 // concurrent use.
-type Verifier struct {
-	keys   KeySet
-	config VerifierConfig
+type verifier struct {
+	keys   keySet
+	config verifierConfig
 	parser *jwt.Parser
 }
 
-// NewVerifier returns a [Verifier] that finds signing keys in keys (see
-// [RemoteKeys]) and checks the claims against config.
-func NewVerifier(keys KeySet, config VerifierConfig) *Verifier {
+// newVerifier returns a verifier that finds signing keys in keys (see
+// remoteKeySet) and checks the claims against config.
+func newVerifier(keys keySet, config verifierConfig) *verifier {
 	algs := config.Algorithms
 	if len(algs) == 0 {
-		algs = DefaultAlgorithms
+		algs = defaultAlgorithms
 	}
 	algs = slices.DeleteFunc(slices.Clone(algs), func(a string) bool {
 		return a == "none" || a == "HS256" || a == "HS384" || a == "HS512"
@@ -86,7 +86,7 @@ func NewVerifier(keys KeySet, config VerifierConfig) *Verifier {
 	leeway := config.Leeway
 	switch {
 	case leeway == 0:
-		leeway = DefaultLeeway
+		leeway = defaultLeeway
 	case leeway < 0:
 		leeway = 0
 	}
@@ -103,17 +103,17 @@ func NewVerifier(keys KeySet, config VerifierConfig) *Verifier {
 		jwt.WithLeeway(leeway),
 		jwt.WithTimeFunc(now),
 	)
-	return &Verifier{keys: keys, config: config, parser: parser}
+	return &verifier{keys: keys, config: config, parser: parser}
 }
 
-// Verify checks the ID token raw. nonce is the value sent in the
+// verify checks the ID token raw. nonce is the value sent in the
 // authorization request; an empty nonce skips that check (renewals carry
-// none). Errors wrap [ErrInvalidIDToken] and say what failed.
-func (v *Verifier) Verify(ctx context.Context, raw, nonce string) (*IDTokenClaims, error) {
+// none). Errors wrap [ErrUnverified] and say what failed.
+func (v *verifier) verify(ctx context.Context, raw, nonce string) (*idTokenClaims, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var claims IDTokenClaims
+	var claims idTokenClaims
 	_, err := v.parser.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		keys, err := v.keys.VerificationKeys(ctx, kid, t.Method.Alg())
@@ -127,22 +127,22 @@ func (v *Verifier) Verify(ctx context.Context, raw, nonce string) (*IDTokenClaim
 		return set, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrInvalidIDToken, describeJWTError(err))
+		return nil, fmt.Errorf("%w: %s", ErrUnverified, describeJWTError(err))
 	}
 	if claims.Subject == "" {
-		return nil, fmt.Errorf("%w: no subject (sub)", ErrInvalidIDToken)
+		return nil, fmt.Errorf("%w: no subject (sub)", ErrUnverified)
 	}
 	if claims.IssuedAt == nil {
-		return nil, fmt.Errorf("%w: no issue time (iat)", ErrInvalidIDToken)
+		return nil, fmt.Errorf("%w: no issue time (iat)", ErrUnverified)
 	}
 	if len(claims.Audience) > 1 && claims.AuthorizedParty == "" {
-		return nil, fmt.Errorf("%w: several audiences and no authorized party (azp)", ErrInvalidIDToken)
+		return nil, fmt.Errorf("%w: several audiences and no authorized party (azp)", ErrUnverified)
 	}
 	if claims.AuthorizedParty != "" && claims.AuthorizedParty != v.config.ClientID {
-		return nil, fmt.Errorf("%w: issued to another client (azp %q)", ErrInvalidIDToken, claims.AuthorizedParty)
+		return nil, fmt.Errorf("%w: issued to another client (azp %q)", ErrUnverified, claims.AuthorizedParty)
 	}
 	if nonce != "" && claims.Nonce != nonce {
-		return nil, fmt.Errorf("%w: nonce does not match this sign-in", ErrInvalidIDToken)
+		return nil, fmt.Errorf("%w: nonce does not match this sign-in", ErrUnverified)
 	}
 	return &claims, nil
 }
@@ -169,11 +169,11 @@ func describeJWTError(err error) string {
 	return err.Error()
 }
 
-// RemoteKeys returns the [KeySet] of the JWK Set at jwksURL, fetched with
+// remoteKeySet returns the [keySet] of the JWK Set at jwksURL, fetched with
 // client. Keys are refreshed hourly and at once (at most every 30 seconds)
 // when a token names an unknown key ID, so a provider's key rotation needs
 // no restart. The refresh goroutine ends with ctx.
-func RemoteKeys(ctx context.Context, client *http.Client, jwksURL string, log *slog.Logger) (KeySet, error) {
+func remoteKeySet(ctx context.Context, client *http.Client, jwksURL string, log *slog.Logger) (keySet, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -195,10 +195,10 @@ func RemoteKeys(ctx context.Context, client *http.Client, jwksURL string, log *s
 	return remoteKeys{kf}, nil
 }
 
-// remoteKeys is a [KeySet] on keyfunc's cached, refreshed JWK Set.
+// remoteKeys is a [keySet] on keyfunc's cached, refreshed JWK Set.
 type remoteKeys struct{ kf keyfunc.Keyfunc }
 
-// VerificationKeys implements [KeySet].
+// VerificationKeys implements [keySet].
 func (r remoteKeys) VerificationKeys(ctx context.Context, kid, alg string) ([]crypto.PublicKey, error) {
 	header := map[string]any{"alg": alg}
 	if kid != "" {

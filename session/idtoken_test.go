@@ -85,14 +85,14 @@ func sign(t *testing.T, method jwt.SigningMethod, kid string, key any, claims jw
 	return s
 }
 
-func newTestVerifier(t *testing.T, s *jwksServer, now time.Time) *Verifier {
+func newTestVerifier(t *testing.T, s *jwksServer, now time.Time) *verifier {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	keys, err := RemoteKeys(ctx, s.srv.Client(), s.srv.URL, nil)
+	keys, err := remoteKeySet(ctx, s.srv.Client(), s.srv.URL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewVerifier(keys, VerifierConfig{Issuer: testIssuer, ClientID: testClient, Now: func() time.Time { return now }, Leeway: -1})
+	return newVerifier(keys, verifierConfig{Issuer: testIssuer, ClientID: testClient, Now: func() time.Time { return now }, Leeway: -1})
 }
 
 func TestVerifierAcceptsAGoodToken(t *testing.T) {
@@ -100,7 +100,7 @@ func TestVerifierAcceptsAGoodToken(t *testing.T) {
 	key := s.addKey(t, "k1")
 	now := time.Now()
 	v := newTestVerifier(t, s, now)
-	claims, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "k1", key, goodClaims(now)), "n-123")
+	claims, err := v.verify(context.Background(), sign(t, jwt.SigningMethodRS256, "k1", key, goodClaims(now)), "n-123")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,9 +153,9 @@ func TestVerifierRejects(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := v.Verify(context.Background(), c.token, c.nonce)
-			if !errors.Is(err, ErrInvalidIDToken) {
-				t.Fatalf("want ErrInvalidIDToken, got %v", err)
+			_, err := v.verify(context.Background(), c.token, c.nonce)
+			if !errors.Is(err, ErrUnverified) {
+				t.Fatalf("want ErrUnverified, got %v", err)
 			}
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %q does not say %q", err, c.want)
@@ -165,7 +165,7 @@ func TestVerifierRejects(t *testing.T) {
 }
 
 func TestVerifierAllowlistDropsNoneAndHMAC(t *testing.T) {
-	v := NewVerifier(nil, VerifierConfig{Algorithms: []string{"none", "HS256", "RS256"}})
+	v := newVerifier(nil, verifierConfig{Algorithms: []string{"none", "HS256", "RS256"}})
 	if got := strings.Join(v.config.Algorithms, ","); got != "RS256" {
 		t.Fatalf("allowlist %q", got)
 	}
@@ -177,11 +177,11 @@ func TestVerifierRefetchesKeysForUnknownKID(t *testing.T) {
 	now := time.Now()
 	v := newTestVerifier(t, s, now)
 	// Let the first fetch happen, then rotate the provider's key.
-	if _, err := v.Verify(context.Background(), "x.y.z", ""); err == nil {
+	if _, err := v.verify(context.Background(), "x.y.z", ""); err == nil {
 		t.Fatal("garbage verified")
 	}
 	rotated := s.addKey(t, "new")
-	claims, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "new", rotated, goodClaims(now)), "")
+	claims, err := v.verify(context.Background(), sign(t, jwt.SigningMethodRS256, "new", rotated, goodClaims(now)), "")
 	if err != nil {
 		t.Fatalf("a token signed with the rotated key gave %v, want it accepted", err)
 	}
@@ -201,11 +201,11 @@ func TestVerifierLeeway(t *testing.T) {
 	now := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	keys, _ := RemoteKeys(ctx, s.srv.Client(), s.srv.URL, nil)
-	v := NewVerifier(keys, VerifierConfig{Issuer: testIssuer, ClientID: testClient, Leeway: time.Minute, Now: func() time.Time { return now }})
+	keys, _ := remoteKeySet(ctx, s.srv.Client(), s.srv.URL, nil)
+	v := newVerifier(keys, verifierConfig{Issuer: testIssuer, ClientID: testClient, Leeway: time.Minute, Now: func() time.Time { return now }})
 	c := goodClaims(now)
 	c["exp"] = now.Add(-30 * time.Second).Unix()
-	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "k1", key, c), ""); err != nil {
+	if _, err := v.verify(context.Background(), sign(t, jwt.SigningMethodRS256, "k1", key, c), ""); err != nil {
 		t.Fatalf("a token expired within the leeway gave %v, want it accepted", err)
 	}
 }

@@ -52,10 +52,10 @@ func (l *fileLock) release() {
 	l.f.Close()
 }
 
-// ErrLockDirNotPrivate means the folder of the lock and generation files
+// errLockDirNotPrivate means the folder of the lock and generation files
 // is not this user's alone: another local user could block renewals or
 // plant links there.
-var ErrLockDirNotPrivate = errors.New("the lock folder is not private")
+var errLockDirNotPrivate = errors.New("the lock folder is not private")
 
 // mkdirPrivate makes dir, readable by its owner only, when it is missing,
 // and checks that it is a folder of this user's that no one else may

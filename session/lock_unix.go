@@ -14,7 +14,7 @@ func openPrivate(path string, flag int) (*os.File, error) {
 	return os.OpenFile(path, flag|syscall.O_NOFOLLOW, 0o600)
 }
 
-// checkPrivate reports ErrLockDirNotPrivate unless dir is a real folder
+// checkPrivate reports errLockDirNotPrivate unless dir is a real folder
 // (not a link), owned by this user, that group and others cannot write.
 func checkPrivate(dir string) error {
 	info, err := os.Lstat(dir)
@@ -24,11 +24,11 @@ func checkPrivate(dir string) error {
 	st, ok := info.Sys().(*syscall.Stat_t)
 	switch {
 	case !info.IsDir():
-		return fmt.Errorf("%w: %s is not a folder", ErrLockDirNotPrivate, dir)
+		return fmt.Errorf("%w: %s is not a folder", errLockDirNotPrivate, dir)
 	case ok && int(st.Uid) != os.Geteuid():
-		return fmt.Errorf("%w: %s belongs to another user", ErrLockDirNotPrivate, dir)
+		return fmt.Errorf("%w: %s belongs to another user", errLockDirNotPrivate, dir)
 	case info.Mode().Perm()&0o022 != 0:
-		return fmt.Errorf("%w: others may write to %s", ErrLockDirNotPrivate, dir)
+		return fmt.Errorf("%w: others may write to %s", errLockDirNotPrivate, dir)
 	}
 	return nil
 }

@@ -36,8 +36,8 @@ func TestLockFolderMustBePrivate(t *testing.T) {
 	if err := os.Chmod(open, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := acquireFileLock(t.Context(), filepath.Join(open, "renew.lock")); !errors.Is(err, ErrLockDirNotPrivate) {
-		t.Fatalf("a lock in a folder others may write to gave %v, want ErrLockDirNotPrivate", err)
+	if _, err := acquireFileLock(t.Context(), filepath.Join(open, "renew.lock")); !errors.Is(err, errLockDirNotPrivate) {
+		t.Fatalf("a lock in a folder others may write to gave %v, want errLockDirNotPrivate", err)
 	}
 
 	// A link in place of the folder is refused too.
@@ -45,7 +45,7 @@ func TestLockFolderMustBePrivate(t *testing.T) {
 	if err := os.Symlink(t.TempDir(), linked); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := acquireFileLock(t.Context(), filepath.Join(linked, "renew.lock")); !errors.Is(err, ErrLockDirNotPrivate) {
-		t.Fatalf("a lock folder that is a link gave %v, want ErrLockDirNotPrivate", err)
+	if _, err := acquireFileLock(t.Context(), filepath.Join(linked, "renew.lock")); !errors.Is(err, errLockDirNotPrivate) {
+		t.Fatalf("a lock folder that is a link gave %v, want errLockDirNotPrivate", err)
 	}
 }

@@ -24,7 +24,7 @@ func checkPrivate(dir string) error {
 		return err
 	}
 	if !info.IsDir() {
-		return fmt.Errorf("%w: %s is not a folder", ErrLockDirNotPrivate, dir)
+		return fmt.Errorf("%w: %s is not a folder", errLockDirNotPrivate, dir)
 	}
 	return nil
 }

@@ -14,11 +14,17 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// BrowserLogin configures a sign-in through the system browser.
+// BrowserLogin configures a sign-in through the browser
+// ([Manager.LoginWithBrowser]). The zero value opens the person's
+// browser and waits five minutes.
 type BrowserLogin struct {
-	// OpenURL shows the authorization URL to the person, normally by
-	// opening their browser (see [OpenBrowser]). It is called once, with
-	// the listener already waiting. Required.
+	// OpenURL shows the authorization URL to the person, once the
+	// listener waits for the browser's answer. Nil opens the person's
+	// browser, as gh and kubelogin do: each command of $BROWSER first (a
+	// list separated by ':'; "%s" in a command stands for the address,
+	// which is added at the end otherwise), then the system's opener
+	// ("xdg-open", "open" on macOS, the URL handler on Windows); when
+	// none starts, its error wraps [ErrNoBrowser].
 	OpenURL func(ctx context.Context, url string) error
 	// ShowURL, when set, is called with the authorization URL after
 	// OpenURL, and OpenURL's error (nil when the browser opened): the
@@ -47,23 +53,25 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// LoginWithBrowser signs the person in with the authorization code flow and
-// PKCE (S256) through a loopback redirect (RFC 8252): it listens on
-// 127.0.0.1 on a random port for exactly one callback, opens the
-// authorization URL with opts.OpenURL, checks state, exchanges the code,
-// verifies the ID token (nonce included), stores the credentials and
-// returns them. The browser is shown a short page saying how it ended.
+// LoginWithBrowser signs the person in through a browser on this
+// computer, the usual way: the authorization code flow with PKCE (S256)
+// through a loopback redirect (RFC 8252). It listens on 127.0.0.1 on a
+// random port for exactly one callback, opens the authorization URL (see
+// [BrowserLogin.OpenURL]), checks state, exchanges the code, verifies the
+// ID token (nonce included), stores the credentials and returns them. The
+// browser is shown a short page saying how it ended. When the browser is
+// on another device, use [Manager.StartDeviceLogin].
 //
 // Errors: a [*ProviderError] when the provider refuses (for example
-// access_denied with a wrong password); [ErrInvalidCallback] for a
-// callback with a wrong state; [ErrNoLoopback] when no listener can be
-// opened; [ErrNoBrowser] from the usual OpenURL when no ShowURL is set;
-// [ErrInvalidIDToken]; [ErrSignInTimedOut]
-// when opts.Timeout passes; [context.Canceled] on cancel;
-// [ErrKeychainUnavailable] when the credentials cannot be stored.
+// access_denied when the person declines); [ErrUnverified] for an answer
+// that fails the checks; [ErrNoLoopback] when no listener can be opened;
+// [ErrNoBrowser] when no browser opens and no ShowURL is set;
+// [ErrSignInTimedOut] when opts.Timeout passes; [context.Canceled] on
+// cancel; [ErrKeychainUnavailable] when the credentials cannot be
+// stored.
 func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Credentials, error) {
 	if opts.OpenURL == nil {
-		return nil, errors.New("BrowserLogin.OpenURL is required")
+		opts.OpenURL = openBrowser
 	}
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -76,6 +84,7 @@ func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Cre
 	if err != nil {
 		return nil, signInError(ctx, err)
 	}
+	go m.retryRevocations() // of earlier sign-outs, now that the provider answers
 	key, err := m.newSignInKey()
 	if err != nil {
 		return nil, err
@@ -128,7 +137,7 @@ func signInError(ctx context.Context, err error) error {
 	return err
 }
 
-func (m *Manager) finishLogin(ctx context.Context, res callbackResult, conf *oauth2.Config, pkce, nonce string, verifier *Verifier, key *dpopKey) (*Credentials, error) {
+func (m *Manager) finishLogin(ctx context.Context, res callbackResult, conf *oauth2.Config, pkce, nonce string, verifier *verifier, key *dpopKey) (*Credentials, error) {
 	if res.err != nil {
 		return nil, res.err
 	}
@@ -192,8 +201,8 @@ func withParams(address string, extra url.Values) (string, error) {
 
 // acceptToken checks the token response of a sign-in, stores it with the
 // DPoP key it is bound to (nil: none) and makes it current.
-func (m *Manager) acceptToken(ctx context.Context, tok *oauth2.Token, nonce string, verifier *Verifier, key *dpopKey) (*Credentials, error) {
-	creds := credentialsFromToken(tok, m.clock.Now(), nil)
+func (m *Manager) acceptToken(ctx context.Context, tok *oauth2.Token, nonce string, verifier *verifier, key *dpopKey) (*Credentials, error) {
+	creds := credentialsFromToken(tok, m.now(), nil)
 	if err := checkTokenType(creds.TokenType, key != nil); err != nil {
 		return nil, fmt.Errorf("sign-in: %w", err)
 	}
@@ -202,9 +211,9 @@ func (m *Manager) acceptToken(ctx context.Context, tok *oauth2.Token, nonce stri
 		creds.KeyThumbprint = key.thumbprint
 	}
 	if creds.IDToken == "" {
-		return nil, fmt.Errorf("%w: the provider returned no ID token (is the openid scope requested?)", ErrInvalidIDToken)
+		return nil, fmt.Errorf("%w: the provider returned no ID token (is the openid scope requested?)", ErrUnverified)
 	}
-	if _, err := verifier.Verify(ctx, creds.IDToken, nonce); err != nil {
+	if _, err := verifier.verify(ctx, creds.IDToken, nonce); err != nil {
 		return nil, fmt.Errorf("sign-in: %w", err)
 	}
 	if err := m.adopt(ctx, creds, key); err != nil {

@@ -51,8 +51,8 @@ func TestBrowserLoginWithPKCE(t *testing.T) {
 		if d := time.Until(creds.Expiry); d < 50*time.Second || d > 61*time.Second {
 			t.Errorf("expiry %v, want now + expires_in (60 s)", creds.Expiry)
 		}
-		if creds.Subject() != e.peer.subject {
-			t.Errorf("subject %q, want %q", creds.Subject(), e.peer.subject)
+		if creds.subject() != e.peer.subject {
+			t.Errorf("subject %q, want %q", creds.subject(), e.peer.subject)
 		}
 		stored, err := e.store.Get(bg(t), m.cfg.StoreKey)
 		if err != nil {
@@ -62,7 +62,7 @@ func TestBrowserLoginWithPKCE(t *testing.T) {
 		if got.RefreshToken != creds.RefreshToken {
 			t.Error("the credentials were not stored")
 		}
-		if !m.HasValid(bg(t), 30*time.Second) || !m.CanRenew(bg(t)) {
+		if !hasValid(bg(t), m, 30*time.Second) || !canRenew(bg(t), m) {
 			t.Error("HasValid/CanRenew are false after sign-in")
 		}
 		if st := m.State(); st.State != StateSignedIn || st.Subject != e.peer.subject {
@@ -123,8 +123,8 @@ func TestBrowserLoginIgnoresForeignCallbacks(t *testing.T) {
 		if !slices.Equal(codes, []int{400, 400, 400}) {
 			t.Errorf("the foreign callbacks got %v, want 400 each", codes)
 		}
-		if exchanges := e.rec.grants("authorization_code"); len(exchanges) != 1 || creds.Subject() != e.peer.subject {
-			t.Errorf("%d code exchanges for %q, want one, for the real answer", len(exchanges), creds.Subject())
+		if exchanges := e.rec.grants("authorization_code"); len(exchanges) != 1 || creds.subject() != e.peer.subject {
+			t.Errorf("%d code exchanges for %q, want one, for the real answer", len(exchanges), creds.subject())
 		}
 	})
 }
@@ -187,20 +187,20 @@ func testDeviceLogin(t *testing.T, e *env, dpop bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if creds.Subject() != e.peer.subject || creds.RefreshToken == "" {
-			t.Fatalf("credentials %v for %q, want %q with a refresh token", creds, creds.Subject(), e.peer.subject)
+		if creds.subject() != e.peer.subject || creds.RefreshToken == "" {
+			t.Fatalf("credentials %v for %q, want %q with a refresh token", creds, creds.subject(), e.peer.subject)
 		}
-		if !m.HasValid(bg(t), 0) {
+		if !hasValid(bg(t), m, 0) {
 			t.Error("device sign-in stored nothing")
 		}
 		if !dpop {
 			return
 		}
-		if !creds.Bound() {
+		if !creds.bound() {
 			t.Fatalf("the device sign-in's token type is %q; want DPoP", creds.TokenType)
 		}
 		named, err := m.NamedToken("billing").Credentials(bg(t), time.Second)
-		if err != nil || !named.Bound() {
+		if err != nil || !named.bound() {
 			t.Fatalf("a named token after the device sign-in: %v, %v; want a bound one", named, err)
 		}
 	}

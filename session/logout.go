@@ -11,19 +11,6 @@ import (
 	"time"
 )
 
-var (
-	// ErrRevocationPending means the provider could not be told of a
-	// sign-out yet: the local credentials are gone, and the revocation is
-	// kept in the store and sent when the provider can be reached (see
-	// [Manager.SendRevocations]).
-	ErrRevocationPending = errors.New("the provider has not been told of the sign-out yet")
-
-	// ErrRevocationUnsupported means the provider offers no revocation
-	// endpoint: after a sign-out the refresh token stays valid there until
-	// it expires.
-	ErrRevocationUnsupported = errors.New("the provider cannot revoke tokens")
-)
-
 // Timeouts of a sign-out: waiting for another process's renewal to end,
 // and telling the provider.
 const (
@@ -31,9 +18,9 @@ const (
 	revokeTimeout     = 10 * time.Second
 )
 
-// Clear removes the credentials from memory and the store, without telling
-// the provider. Use [Manager.Logout] to sign out.
-func (m *Manager) Clear(ctx context.Context) error {
+// clear removes the credentials from memory and the store, without
+// telling the provider.
+func (m *Manager) clear(ctx context.Context) error {
 	lock, err := m.vault.lock(ctx)
 	if err != nil {
 		return err
@@ -42,7 +29,7 @@ func (m *Manager) Clear(ctx context.Context) error {
 	return m.clearLocked(ctx)
 }
 
-// clearLocked is Clear under the lock.
+// clearLocked is clear under the lock.
 func (m *Manager) clearLocked(ctx context.Context) error {
 	err := m.vault.remove(ctx)
 	m.mu.Lock()
@@ -53,24 +40,28 @@ func (m *Manager) clearLocked(ctx context.Context) error {
 	return err
 }
 
-// Logout signs out. Under the cross-process lock (so that no renewal in
-// another process can write credentials back), it reads what is stored,
-// queues its refresh token for revocation in the store, and removes the
-// credentials. Then it asks the provider to revoke (RFC 7009), bounded to
-// a few seconds.
+// Logout signs out, here and in every program that shares the store.
+// Under the cross-process lock (so that no renewal in another process can
+// write credentials back), it reads what is stored, queues its refresh
+// token for revocation in the store, and removes the credentials, the
+// named tokens and the DPoP key. Then it asks the provider to revoke
+// (RFC 7009) every token queued, this sign-out's and those of earlier
+// ones the provider could not be told of, bounded to a few seconds. With
+// nobody signed in, it only does the latter.
 //
 // Errors: the lock not taken in time, or the store failing, are reported
 // with nothing changed. After the local sign-out: [ErrRevocationPending]
-// when the provider could not be told yet (it will be, by
-// [Manager.SendRevocations] or the background work of any Manager on this
-// store), [ErrRevocationUnsupported] when the provider cannot revoke.
+// when the provider could not be told yet (it will be, by the next
+// Logout, sign-in or background work of any Manager on this store);
+// [ErrRevocationUnsupported] when the provider cannot revoke, and the
+// refresh token stays valid there until it expires.
 func (m *Manager) Logout(ctx context.Context) error {
 	if err := m.signOutLocally(ctx); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 	defer cancel()
-	return m.SendRevocations(ctx)
+	return m.sendRevocations(ctx)
 }
 
 func (m *Manager) signOutLocally(ctx context.Context) error {
@@ -86,7 +77,7 @@ func (m *Manager) signOutLocally(ctx context.Context) error {
 		return fmt.Errorf("signing out: %w", err)
 	}
 	m.mu.Lock()
-	mem, dirty := m.creds, m.dirty
+	mem, dirty := m.session.creds, m.dirty
 	m.mu.Unlock()
 	revoke := []*Credentials{stored}
 	if dirty {
@@ -124,19 +115,21 @@ func (m *Manager) queueRevocationsLocked(ctx context.Context, creds ...*Credenti
 	return m.vault.setRevocations(ctx, q)
 }
 
-// PendingRevocations is the number of tokens that a sign-out queued and
-// the provider has not been told of yet.
+// PendingRevocations is the number of tokens that sign-outs queued and
+// the provider has not been told of yet: for a status that says the
+// provider still holds a session signed out here (see
+// [ErrRevocationPending]). It reads the store only.
 func (m *Manager) PendingRevocations(ctx context.Context) (int, error) {
 	q, err := m.vault.revocations(ctx)
 	return len(q), err
 }
 
-// SendRevocations asks the provider to revoke every queued token, and
+// sendRevocations asks the provider to revoke every queued token, and
 // removes from the queue those it has heard of. It returns nil when the
 // queue is empty, an error wrapping [ErrRevocationPending] when some are
 // left, and [ErrRevocationUnsupported] when the provider cannot revoke
 // (the queue is then dropped).
-func (m *Manager) SendRevocations(ctx context.Context) error {
+func (m *Manager) sendRevocations(ctx context.Context) error {
 	q, err := m.vault.revocations(ctx)
 	if err != nil || len(q) == 0 {
 		return err
@@ -221,7 +214,7 @@ func (m *Manager) retryRevocations() {
 	defer m.revoking.Store(false)
 	for {
 		ctx, cancel := context.WithTimeout(m.ctx, revokeTimeout)
-		err := m.SendRevocations(ctx)
+		err := m.sendRevocations(ctx)
 		cancel()
 		if !errors.Is(err, ErrRevocationPending) {
 			return

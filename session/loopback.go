@@ -77,9 +77,9 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case q.Get("error") != "":
 		res.err = &ProviderError{Op: "sign-in", Code: q.Get("error"), Description: q.Get("error_description")}
 	case q.Has("iss") && q.Get("iss") != h.issuer:
-		res.err = fmt.Errorf("%w: the answer comes from another issuer", ErrInvalidCallback)
+		res.err = fmt.Errorf("%w: the answer comes from another issuer", ErrUnverified)
 	case q.Get("code") == "":
-		res.err = fmt.Errorf("%w: no authorization code", ErrInvalidCallback)
+		res.err = fmt.Errorf("%w: no authorization code", ErrUnverified)
 	default:
 		res.code = q.Get("code")
 	}

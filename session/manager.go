@@ -3,73 +3,71 @@ package session
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
-// Manager keeps one person's session with one provider: it signs in,
-// stores the credentials, hands out valid access tokens (as [Credentials],
-// an [oauth2.TokenSource] or an [*http.Client]), renews them ahead of
-// expiry, and signs out.
+// Manager keeps one person's session with one provider: it signs in
+// ([Manager.LoginWithBrowser], [Manager.StartDeviceLogin]), stores the
+// credentials, hands out valid access tokens, renews them ahead of
+// expiry, and signs out ([Manager.Logout]).
 //
-// A Manager is safe for concurrent use. [New] starts a background
-// scheduler that renews credentials before they expire, unless
-// [Config.ManualRenewal] is set; [Manager.Close] stops it.
+// A token is handed out in four ways, one for each kind of caller, and
+// they all renew when needed: [Manager.Credentials] (the tokens
+// themselves), [Manager.TokenSource] (an [oauth2.TokenSource], for any Go
+// library that takes one), [Manager.Client] (an [*http.Client]) and
+// [Manager.Header] (the header lines of one request sent by other means).
+// Tokens for other APIs, from the same sign-in, come the same four ways
+// from [Manager.NamedToken].
+//
+// A Manager is safe for concurrent use, and several Managers on the same
+// store, in this process or others, share one session: they take a file
+// lock to renew, and follow each other's sign-in, renewal and sign-out.
+// [New] starts background renewal unless [Config.ManualRenewal] is set;
+// [Manager.Close] stops it.
 //
 // [oauth2.TokenSource]: https://pkg.go.dev/golang.org/x/oauth2#TokenSource
 type Manager struct {
 	cfg       Config
-	clock     Clock
+	now       func() time.Time
 	http      *http.Client
 	log       *slog.Logger
 	vault     *vault
 	providers *providerCache
 	refresher refresher
-	renewals  inflight
 	events    events
-	scheduler *scheduler // nil with ManualRenewal
+	nonces    dpopNonces // the servers' latest DPoP nonces
+	skew      skew       // the provider's clock minus ours
+	watcher   *watcher   // nil with ManualRenewal
+	revoking  atomic.Bool
+
+	// session is the session's own token: its credentials, renewed with
+	// the refresh token.
+	session *token
 
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
 
-	// hot is what the hot path reads without a lock (see hot.go).
-	hot      atomic.Pointer[hotCreds]
-	namedHot atomic.Pointer[[]*hotNamed]
-
 	mu     sync.Mutex
-	loaded bool         // the store has been read
-	creds  *Credentials // nil: signed out
-	dirty  bool         // creds are newer than the store
-	// dirtyFrom is the refresh token that dirty creds were renewed from:
-	// while the store still holds it, creds are its successor.
+	loaded bool // the store's credentials have been read
+	// dirty says the session's credentials are newer than the store's (a
+	// write failed); dirtyFrom is the refresh token they were renewed
+	// from: while the store still holds it, they are its successor.
+	dirty     bool
 	dirtyFrom string
-	// failures counts the renewals in a row that failed for a transient
-	// reason; the next is not tried before retryAt, and a caller that
-	// needs a renewal before then gets lastFailure at once.
-	failures    int
-	retryAt     time.Time
-	lastFailure error
-	// offlineUntil is retryAt and lastFailure for readers without m.mu
-	// (nil: no failure).
-	offlineUntil atomic.Pointer[offlineState]
-
-	// key is the DPoP key of creds once read (nil: not bound, or not read
-	// yet); nonces are the servers' latest DPoP nonces.
-	key    *dpopKey
-	nonces dpopNonces
-	// named are the named tokens held (nil: not read yet), and
-	// namedFlights their single flights, by name.
-	named         map[string]namedRecord
-	namedFlights  map[string]*inflight
-	namedRenewals map[string]*namedRenewal // nil with ManualRenewal
-
-	skew     skew        // the provider's clock minus ours
-	watcher  *watcher    // nil with ManualRenewal
-	revoking atomic.Bool // retryRevocations runs
+	// key is the DPoP key of the session's credentials once read (nil:
+	// not bound, or not read yet).
+	key *dpopKey
+	// named are the named tokens, by name, made on first use;
+	// namedLoaded says the store's named tokens have been read for this
+	// session.
+	named       map[string]*token
+	namedLoaded bool
 }
 
 // New checks cfg and returns a [Manager]. It does not touch the network
@@ -79,72 +77,76 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	store := cfg.Store
+	if store == nil {
+		store = &memStore{}
+	}
 	m := &Manager{
 		cfg:   cfg,
-		clock: cfg.Clock,
+		now:   cfg.Now,
 		log:   cfg.Logger,
-		vault: &vault{store: cfg.Store, key: cfg.StoreKey, lockPath: cfg.lockPath(), genPath: cfg.genPath()},
+		vault: &vault{store: store, key: cfg.StoreKey, lockPath: cfg.lockPath(), genPath: cfg.genPath()},
 	}
 	// Every request to the provider goes through the skew observer, which
 	// reads the provider's clock from its Date headers.
 	provider := *cfg.HTTPClient
-	provider.Transport = &skewObserver{base: cfg.HTTPClient.Transport, clock: cfg.Clock, skew: &m.skew}
+	provider.Transport = &skewObserver{base: cfg.HTTPClient.Transport, now: cfg.Now, skew: &m.skew}
 	m.http = &provider
 	m.refresher = refresher{
-		clientID: cfg.ClientID, http: m.http, clock: cfg.Clock,
-		resourceParam: cfg.ResourceParameter, now: m.providerNow, nonces: &m.nonces,
+		clientID: cfg.ClientID, http: m.http, now: cfg.Now,
+		resourceParam: cfg.ResourceParameter, providerNow: m.providerNow, nonces: &m.nonces,
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.providers = &providerCache{
 		issuer: cfg.Issuer, clientID: cfg.ClientID, http: m.http, now: m.providerNow,
 		leeway: cfg.Leeway, log: cfg.Logger, keysCtx: m.ctx,
 	}
+	m.session = m.newToken("", nil)
 	if !cfg.ManualRenewal {
-		m.scheduler = newScheduler(cfg.Clock, cfg.RenewAt, cfg.Logger, m.scheduledRenewal,
-			func() { m.publish(StateEnded, ErrSessionExpired) }, (*Credentials).CanRenew)
-		go m.scheduler.run(m.ctx)
 		m.watcher = newWatcher(m.vault, m.log, m.followStore, cfg.pollStore)
 		go m.watcher.run(m.ctx)
 	}
 	return m, nil
 }
 
-// Close stops the background scheduler and the subscribers' goroutines.
+// Close stops the background renewal and the subscribers' goroutines.
 // Credentials stay stored. Close does not wait for a renewal in flight to
 // finish; it cancels it.
 func (m *Manager) Close() error {
 	m.cancel()
-	if m.scheduler != nil {
-		<-m.scheduler.done
+	if m.watcher != nil {
 		<-m.watcher.done
 	}
 	m.mu.Lock()
-	renewals := m.namedRenewals
-	m.namedRenewals = nil
+	tokens := []*token{m.session}
+	for _, t := range m.named {
+		tokens = append(tokens, t)
+	}
 	m.mu.Unlock()
-	for _, r := range renewals {
-		<-r.s.done
+	for _, t := range tokens {
+		if t.sched != nil {
+			<-t.sched.done
+		}
 	}
 	m.events.closeAll()
 	return nil
 }
 
-// Config returns the configuration the Manager runs with, defaults filled
-// in.
-func (m *Manager) Config() Config { return m.cfg }
-
-// Provider returns the provider's discovered configuration, fetched once
-// for the life of the Manager.
+// Provider returns what discovery tells of the provider (its endpoints),
+// fetched once for the life of the Manager: for a program that calls the
+// provider's userinfo endpoint, or names the provider to the person.
 func (m *Manager) Provider(ctx context.Context) (*Provider, error) {
 	p, _, err := m.providers.get(ctx)
 	return p, err
 }
 
-// State returns the latest state event.
+// State returns the session's latest state event: for a status shown
+// once. To follow the state as it changes, use [Manager.Subscribe].
 func (m *Manager) State() Event { return m.events.state() }
 
 // Subscribe calls fn with the current state at once and then with every
-// change, until the returned function is called or the Manager is closed.
+// change, until the returned function is called or the Manager is closed:
+// for a window or a tray icon that shows the session.
 //
 // fn runs on a goroutine that belongs to this subscription, never on the
 // caller's goroutine nor while the Manager holds a lock: events for one
@@ -155,24 +157,14 @@ func (m *Manager) Subscribe(fn func(Event)) (unsubscribe func()) {
 	return m.events.subscribe(fn)
 }
 
-// HasValid reports whether credentials are held whose access token is
-// valid for at least minTTL. It reads memory and the store only: no
-// network.
-func (m *Manager) HasValid(ctx context.Context, minTTL time.Duration) bool {
-	c, err := m.load(ctx)
-	return err == nil && c.ValidFor(m.clock.Now(), minTTL)
-}
-
-// CanRenew reports whether credentials are held with a refresh token that
-// is not known to have expired. It reads memory and the store only.
-func (m *Manager) CanRenew(ctx context.Context) bool {
-	c, err := m.load(ctx)
-	return err == nil && c.CanRenew(m.clock.Now())
-}
-
-// Current returns the credentials held, without renewing them, or an error
-// wrapping [ErrNoCredentials]. The result is a copy.
-func (m *Manager) Current(ctx context.Context) (*Credentials, error) {
+// Held returns the session's credentials as they are held, without
+// renewing them and without the network: from memory, or from the store
+// the first time. Use it where no token is sent: to decide at launch
+// whether to sign in (with [Credentials.ValidFor] and
+// [Credentials.CanRenew]), or to show who is signed in. To send a token,
+// use [Manager.Credentials], which renews. Nobody signed in is
+// [ErrNoCredentials]. The result is a copy.
+func (m *Manager) Held(ctx context.Context) (*Credentials, error) {
 	c, err := m.load(ctx)
 	if err != nil {
 		return nil, err
@@ -184,90 +176,98 @@ func (m *Manager) Current(ctx context.Context) (*Credentials, error) {
 }
 
 // Credentials returns credentials whose access token is valid for at least
-// minTTL: the held ones, or renewed ones. Renewed credentials are stored
-// before they are returned. Concurrent calls that need a renewal share one
-// refresh request. In steady state (the background scheduler renews ahead
+// minTTL: the held ones, or renewed ones, stored before they are returned.
+// Use it for the tokens themselves (to hand the access token to another
+// program, or to read the ID token); [Manager.TokenSource],
+// [Manager.Client] and [Manager.Header] are the same for the ways
+// requests are sent. Concurrent calls that need a renewal share one
+// refresh request. In steady state (the background renewal renews ahead
 // of expiry) the call takes no lock and allocates nothing: the result is
 // then shared with other callers, and must not be changed.
 //
-// Errors: [ErrNoCredentials] when nobody is signed in; [ErrSignInRequired]
-// when the credentials cannot be renewed (no refresh token, or the
-// provider rejected it: the session has then ended and the stored
-// credentials are removed); [ErrProviderUnreachable] for transient
-// failures (the stored credentials are kept); [ErrKeychainUnavailable]
+// Errors: [ErrNoCredentials] when nobody is signed in;
+// [ErrSignInRequired] when the credentials cannot be renewed (no refresh
+// token, or the provider refused it: the session has then ended, and the
+// stored credentials are removed); [ErrProviderUnreachable] for
+// transient failures (the stored credentials are kept, and a caller
+// learns it at once while the retry is not due); [ErrKeychainUnavailable]
 // when the store fails.
 func (m *Manager) Credentials(ctx context.Context, minTTL time.Duration) (*Credentials, error) {
-	if h, ok := m.hotToken(minTTL); ok {
-		return h.c, nil
-	}
-	if c, err, ok := m.renewals.join(ctx); ok && (err != nil || c.ValidFor(m.clock.Now(), minTTL)) {
-		// A renewal is under way (the moment a token expires, many callers
-		// come at once): wait for it, taking no lock.
-		return c, err
-	}
-	var c *Credentials
-	if h := m.hot.Load(); h != nil {
-		// Held and stored, but not valid for minTTL: a renewal follows,
-		// started or joined without taking a lock.
-		c = h.c
-	} else {
-		var err error
-		if c, err = m.load(ctx); err != nil {
-			return nil, err
-		}
-	}
-	if c == nil {
-		return nil, ErrNoCredentials
-	}
-	now := m.clock.Now()
-	if c.ValidFor(now, minTTL) {
-		if err := m.flush(ctx); err != nil {
-			return nil, err
-		}
-		return c.clone(), nil
-	}
-	if !c.CanRenew(now) {
-		return nil, fmt.Errorf("the access token expired and no refresh token is held: %w", ErrSessionExpired)
-	}
-	if err := m.offline(now); err != nil {
-		return nil, err
-	}
-	return m.renew(ctx, minTTL, false)
-}
-
-// offline returns the last renewal's transient failure while its retry is
-// not due: a caller then learns at once that the provider cannot be
-// reached, instead of waiting for it again.
-func (m *Manager) offline(now time.Time) error {
-	if o := m.offlineUntil.Load(); o != nil && now.Before(o.retryAt) {
-		return o.err
-	}
-	return nil
-}
-
-// offlineState is a transient failure, and when the next renewal is due.
-type offlineState struct {
-	retryAt time.Time
-	err     error
+	return m.session.get(ctx, minTTL)
 }
 
 // Renew renews the credentials now, whatever their expiry, and returns the
-// new ones once stored. If another process renewed them meanwhile, those
-// are adopted instead of spending the refresh token again. Concurrent
-// calls share one refresh request.
+// new ones once stored. Renewal happens by itself when it is needed: use
+// Renew only when the person asks for it (a "Renew now" button), or to
+// take up at once a change made at the provider (new scopes, claims). If
+// another process renewed meanwhile, its credentials are adopted instead
+// of spending the refresh token again. Concurrent calls share one refresh
+// request.
 func (m *Manager) Renew(ctx context.Context) (*Credentials, error) {
 	if _, err := m.load(ctx); err != nil {
 		return nil, err
 	}
-	return m.renew(ctx, 0, true)
+	return m.session.renew(ctx, 0, true)
 }
 
-// load returns the credentials in memory, reading the store the first
-// time. A nil result with a nil error means signed out.
+// TokenSource returns the session as an [oauth2.TokenSource]: each Token
+// call returns an access token valid for at least minTTL, from memory in
+// steady state and renewed when needed, exactly as [Manager.Credentials]
+// does. Any Go library that accepts a token source (oauth2.NewClient,
+// google.golang.org/api, gRPC's oauth credentials) then runs on this
+// session. For a DPoP-bound session, use [Manager.Client] instead: each
+// request needs a proof, which a token source cannot make.
+//
+// The source is safe for concurrent use and needs no ReuseTokenSource
+// around it: the Manager caches and renews. In steady state Token takes
+// no lock and allocates nothing; the token it returns is shared, as
+// ReuseTokenSource's is, and must not be changed. A Token call that must
+// renew waits at most a minute. The token never carries the refresh
+// token.
+//
+// [oauth2.TokenSource]: https://pkg.go.dev/golang.org/x/oauth2#TokenSource
+func (m *Manager) TokenSource(minTTL time.Duration) oauth2.TokenSource {
+	return source{t: m.session, minTTL: minTTL}
+}
+
+// Client returns an [*http.Client] that authorizes each request with the
+// session's current access token, renewing it first when it expires
+// within 10 seconds: "Authorization: Bearer", or for DPoP tokens
+// "Authorization: DPoP" and a fresh proof. Use it to call an API; it is
+// what [Manager.TokenSource] gives through oauth2.NewClient, and more:
+// the token is fetched with the request's own context, a DPoP-bound
+// token gets its proof, and a request the server refuses with
+// invalid_token is sent once more with a renewed token (or with the
+// nonce a DPoP server asks for) when its body can be read again. Its
+// transport is based on ctx's [oauth2.HTTPClient] value when set, else on
+// [Config.HTTPClient].
+//
+// A request that fails to get a token fails with that error (for example
+// [ErrSignInRequired]) and is not sent; so is a request in plain http
+// off this machine.
+func (m *Manager) Client(ctx context.Context) *http.Client { return m.session.client(ctx) }
+
+// Header returns the header lines that authorize one request of method
+// to target with the session's access token, for a request that another
+// program or library sends (curl, say): "Authorization: Bearer TOKEN", or
+// for a DPoP token "Authorization: DPoP TOKEN" and a "DPoP" proof made for
+// this method and address, carrying the last nonce the server gave. The
+// token is valid for at least 10 seconds. A proof is good for one
+// request: ask again for the next. To send the request yourself in Go,
+// [Manager.Client] does this for you.
+//
+// Errors: those of [Manager.Credentials]; an address that is not https
+// off this machine.
+func (m *Manager) Header(ctx context.Context, method, target string) (http.Header, error) {
+	return m.session.header(ctx, method, target)
+}
+
+// load returns the session's credentials in memory, reading the store the
+// first time. A nil result with a nil error means signed out.
 func (m *Manager) load(ctx context.Context) (*Credentials, error) {
 	m.mu.Lock()
 	if m.loaded {
-		c := m.creds
+		c := m.session.creds
 		m.mu.Unlock()
 		return c, nil
 	}
@@ -278,7 +278,7 @@ func (m *Manager) load(ctx context.Context) (*Credentials, error) {
 	}
 	m.mu.Lock()
 	if m.loaded { // another goroutine got there first
-		c := m.creds
+		c := m.session.creds
 		m.mu.Unlock()
 		return c, nil
 	}
@@ -295,7 +295,7 @@ func (m *Manager) load(ctx context.Context) (*Credentials, error) {
 			return nil, err
 		}
 	}
-	now := m.clock.Now()
+	now := m.now()
 	switch {
 	case stored == nil:
 		m.publish(StateSignedOut, nil)
@@ -307,26 +307,32 @@ func (m *Manager) load(ctx context.Context) (*Credentials, error) {
 	return stored, nil
 }
 
-// setLocked replaces the credentials in memory and plans their renewal.
-// dirty says they are not stored yet. m.mu must be held.
+// setLocked replaces the session's credentials in memory, publishes them
+// to the hot path and plans their renewal. dirty says they are not stored
+// yet. The named tokens of another session (or of none) are forgotten.
+// m.mu is held.
 func (m *Manager) setLocked(c *Credentials, dirty bool) {
-	if dirty && !m.dirty && m.creds != nil {
-		m.dirtyFrom = m.creds.RefreshToken
+	s := m.session
+	if dirty && !m.dirty && s.creds != nil {
+		m.dirtyFrom = s.creds.RefreshToken
 	}
-	if c == nil || m.creds == nil || c.SessionID != m.creds.SessionID {
-		m.setNamedLocked(nil) // another session's, or none
+	if c == nil || s.creds == nil || c.SessionID != s.creds.SessionID {
+		m.setNamedLocked(nil)
 	}
 	if c == nil || (m.key != nil && c.KeyThumbprint != m.key.thumbprint) {
 		m.key = nil
 	}
-	m.creds = c
+	s.creds = c
 	m.dirty = dirty
 	if !dirty {
 		m.dirtyFrom = ""
 	}
-	m.refreshHotLocked()
-	if m.scheduler != nil {
-		m.scheduler.plan(c)
+	s.publishLocked()
+	for _, t := range m.named {
+		t.publishLocked() // their owner is the session's new hot value
+	}
+	if s.sched != nil {
+		s.sched.plan(c)
 	}
 }
 
@@ -363,16 +369,17 @@ func (m *Manager) flush(ctx context.Context) error {
 
 // KeepInMemory stops using [Config.Store] for the rest of this Manager's
 // life: credentials are then kept in memory only, and end with the
-// program. Call it with the person's consent, when the keychain cannot be
-// used; nothing is ever written to a file instead. Credentials held in
-// memory are kept.
+// program, as with a nil Store. Call it with the person's consent when
+// the keychain cannot be used (the store fails with
+// [ErrKeychainUnavailable]); nothing is ever written to a file instead.
+// What is held in memory is kept.
 func (m *Manager) KeepInMemory() {
-	mem := &MemoryStore{}
+	mem := &memStore{}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	bg := context.Background()
-	if m.creds != nil {
-		if b, err := m.creds.marshal(); err == nil {
+	if c := m.session.creds; c != nil {
+		if b, err := c.marshal(); err == nil {
 			_ = mem.Set(bg, m.cfg.StoreKey, b)
 		}
 	}
@@ -380,22 +387,28 @@ func (m *Manager) KeepInMemory() {
 	if m.key != nil {
 		_ = m.vault.writeKey(bg, m.key)
 	}
-	if len(m.named) > 0 {
-		_ = m.vault.writeNamed(bg, m.named)
+	records := map[string]record{}
+	for name, t := range m.named {
+		if t.creds != nil {
+			records[name] = recordOf(t.api, t.creds)
+		}
+	}
+	if len(records) > 0 {
+		_ = m.vault.writeNamed(bg, records)
 	}
 	m.loaded = true
 	if m.dirty {
-		m.setLocked(m.creds, false)
+		m.setLocked(m.session.creds, false)
 	}
-	m.refreshHotLocked()
+	m.session.publishLocked()
 }
 
 // publish sends a state event with what is known of the credentials held.
 func (m *Manager) publish(s State, err error) {
-	e := Event{State: s, Err: err, At: m.clock.Now()}
+	e := Event{State: s, Err: err, At: m.now()}
 	m.mu.Lock()
-	if c := m.creds; c != nil {
-		e.Subject = c.Subject()
+	if c := m.session.creds; c != nil {
+		e.Subject = c.subject()
 		e.Expiry = c.Expiry
 		e.LastRenewal = c.ObtainedAt
 		e.RefreshToken = c.RefreshToken != ""
@@ -403,4 +416,29 @@ func (m *Manager) publish(s State, err error) {
 	}
 	m.mu.Unlock()
 	m.events.publish(e)
+}
+
+// publishRenewal publishes what became of a renewal: of the session's own
+// token (own), whose state was before as it started; or of a named
+// token, which tells only the end of the session.
+func (m *Manager) publishRenewal(own bool, before State, err error) {
+	switch {
+	case !own:
+		if errors.Is(err, ErrSignInRequired) {
+			m.publish(StateEnded, err)
+		}
+	case err == nil:
+		m.publish(StateSignedIn, nil)
+	case errors.Is(err, ErrNoCredentials):
+		m.publish(StateSignedOut, ErrSignedOutElsewhere)
+	case errors.Is(err, ErrSignInRequired):
+		m.publish(StateEnded, err)
+	case errors.Is(err, ErrProviderUnreachable):
+		m.publish(StateOffline, err)
+	default:
+		if before == StateRenewing || before == StateUnknown {
+			before = StateSignedIn
+		}
+		m.publish(before, err)
+	}
 }

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -17,11 +16,16 @@ type presented struct {
 	now   func() time.Time
 }
 
-// presentation is c ready to authorize requests, its key read when it is
-// bound.
-func (m *Manager) presentation(ctx context.Context, c *Credentials) (presented, error) {
+// present is t's token, valid for at least minTTL, ready to authorize
+// requests: its key is read when it is bound.
+func (t *token) present(ctx context.Context, minTTL time.Duration) (presented, error) {
+	c, err := t.get(ctx, minTTL)
+	if err != nil {
+		return presented{}, err
+	}
+	m := t.m
 	p := presented{token: c.AccessToken, now: m.providerNow}
-	if !c.Bound() {
+	if !c.bound() {
 		return p, nil
 	}
 	key, err := m.keyFor(ctx, c)
@@ -29,7 +33,7 @@ func (m *Manager) presentation(ctx context.Context, c *Credentials) (presented, 
 		return presented{}, err
 	}
 	if key == nil {
-		return presented{}, fmt.Errorf("%w: a DPoP token without a key", ErrDPoPKeyMissing)
+		return presented{}, fmt.Errorf("%w: a DPoP token without a key", ErrDPoPKeyLost)
 	}
 	p.key = key
 	return p, nil
@@ -50,49 +54,4 @@ func (p presented) apply(h http.Header, method string, target *url.URL, nonce st
 	h.Set("Authorization", "DPoP "+p.token)
 	h.Set("DPoP", proof)
 	return nil
-}
-
-// authorizer is a token source of a [Manager]: the session's own or a
-// named token. [Transport] asks it, rather than Token, for what
-// authorizes a request, and for a new token when a server refuses one.
-type authorizer interface {
-	present(ctx context.Context) (presented, error)
-	// renewAfter gets a new token when refused is still the one held.
-	renewAfter(ctx context.Context, refused string) error
-	manager() *Manager
-}
-
-// Header returns the header lines that authorize one request of method
-// to target with the session's access token: "Authorization: Bearer
-// TOKEN", or for a DPoP token "Authorization: DPoP TOKEN" and a "DPoP"
-// proof made for this method and address, carrying the last nonce the
-// server gave. The token is valid for at least 10 seconds. A proof is
-// good for one request: ask again for the next.
-//
-// Errors: those of [Manager.Credentials]; an address that is not https
-// off this machine (see [SecureURL]).
-func (m *Manager) Header(ctx context.Context, method, target string) (http.Header, error) {
-	return header(ctx, tokenSource{m: m, minTTL: clientMinTTL}, method, target)
-}
-
-func header(ctx context.Context, a authorizer, method, target string) (http.Header, error) {
-	u, err := url.Parse(target)
-	if err != nil || !u.IsAbs() || u.Host == "" {
-		return nil, fmt.Errorf("%q is not an absolute http or https address", target)
-	}
-	if !SecureURL(target) {
-		return nil, fmt.Errorf("%s is not https: the access token would be sent in clear", u.Redacted())
-	}
-	if method == "" {
-		return nil, errors.New("a request method is required")
-	}
-	p, err := a.present(ctx)
-	if err != nil {
-		return nil, err
-	}
-	h := http.Header{}
-	if err := p.apply(h, method, u, a.manager().nonces.get(u)); err != nil {
-		return nil, err
-	}
-	return h, nil
 }

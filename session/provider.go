@@ -3,18 +3,20 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/latchapp/latch/internal/secureurl"
 )
 
-// Provider is what OpenID Connect discovery tells about an issuer: its
-// endpoints and signing keys' location; see [Discover]. Endpoints a provider does not offer
-// are empty.
+// Provider is what OpenID Connect discovery tells about the issuer of a
+// [Manager]: its endpoints and where its signing keys are. Endpoints a
+// provider does not offer are empty. Get it with [Manager.Provider].
 type Provider struct {
 	Issuer                      string   `json:"issuer"`
 	AuthorizationEndpoint       string   `json:"authorization_endpoint"`
@@ -32,33 +34,45 @@ type Provider struct {
 // maxDiscoveryBytes bounds the discovery document read.
 const maxDiscoveryBytes = 1 << 20
 
-// Discover fetches the discovery document of issuer
-// (issuer + "/.well-known/openid-configuration") with client and checks
-// it. A nil client means [http.DefaultClient]. It caches nothing: a
-// [Manager] keeps the result for its own life.
-//
-// The document must name the same issuer and give the authorization, token
-// and JWKS endpoints; errors are a [*DiscoveryError] that says what is
-// wrong, and match [ErrProviderUnreachable] too when the document could
-// not be fetched.
-func Discover(ctx context.Context, client *http.Client, issuer string) (*Provider, error) {
-	issuer = strings.TrimSuffix(issuer, "/")
-	fail := func(problem string, err error) error {
-		return &DiscoveryError{Issuer: issuer, Problem: problem, Err: err}
+// providerProblem is a provider that cannot be used as configured: its
+// discovery document, or what it offers. It matches [ErrClientRejected],
+// or wraps [ErrProviderUnreachable] when the document could not be
+// fetched. Its text is the problem alone, for an application to word.
+type providerProblem struct {
+	problem string
+	err     error
+}
+
+func (e *providerProblem) Error() string {
+	if e.err != nil && !errors.Is(e.err, ErrProviderUnreachable) {
+		return e.problem + ": " + e.err.Error()
 	}
+	return e.problem
+}
+
+func (e *providerProblem) Is(target error) bool {
+	return target == ErrClientRejected && !errors.Is(e.err, ErrProviderUnreachable)
+}
+
+func (e *providerProblem) Unwrap() error { return e.err }
+
+// discover fetches the discovery document of issuer
+// (issuer + "/.well-known/openid-configuration") with client and checks
+// it: it must name the same issuer and give the authorization, token and
+// JWKS endpoints, each as safe as the issuer.
+func discover(ctx context.Context, client *http.Client, issuer string) (*Provider, error) {
+	issuer = strings.TrimSuffix(issuer, "/")
+	fail := func(problem string, err error) error { return &providerProblem{problem: problem, err: err} }
 	u, err := url.Parse(issuer)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fail("the issuer is not an http(s) URL", nil)
 	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !secureurl.Loopback(u.Hostname()) {
 		return nil, fail("the issuer must use https (plain http is allowed on loopback only)", nil)
-	}
-	if client == nil {
-		client = http.DefaultClient
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil)
 	if err != nil {
-		return nil, fail("the request cannot be made", err)
+		return nil, fail("the discovery request cannot be made", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
@@ -79,7 +93,7 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (*Provide
 	}
 	var p Provider
 	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, fail("the discovery document is not JSON", err)
+		return nil, fail("the discovery document is not JSON", nil)
 	}
 	if problem := p.check(issuer); problem != "" {
 		return nil, fail(problem, nil)
@@ -118,7 +132,7 @@ func (p *Provider) check(issuer string) string {
 		if e.value == "" {
 			continue
 		}
-		if !SecureURL(e.value) || (strings.HasPrefix(issuer, "https:") && !strings.HasPrefix(e.value, "https:")) {
+		if !secureurl.Secure(e.value) || (strings.HasPrefix(issuer, "https:") && !strings.HasPrefix(e.value, "https:")) {
 			return e.name + " is not https: tokens would travel in clear"
 		}
 	}
@@ -126,29 +140,4 @@ func (p *Provider) check(issuer string) string {
 		return "the provider does not support PKCE with S256"
 	}
 	return ""
-}
-
-// SecureURL reports whether u may carry tokens: https, or plain http to
-// this machine only (a loopback IP literal, or exactly "localhost"). A
-// host name that merely starts with "127." is not this machine.
-func SecureURL(u string) bool {
-	p, err := url.Parse(u)
-	if err != nil || p.Host == "" {
-		return false
-	}
-	switch p.Scheme {
-	case "https":
-		return true
-	case "http":
-		return isLoopbackHost(p.Hostname())
-	}
-	return false
-}
-
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -23,29 +23,29 @@ type providerCache struct {
 
 	mu       sync.Mutex
 	prov     *Provider
-	verifier *Verifier
+	verifier *verifier
 }
 
 // get returns the provider and verifier, discovering them the first time.
-func (c *providerCache) get(ctx context.Context) (*Provider, *Verifier, error) {
+func (c *providerCache) get(ctx context.Context) (*Provider, *verifier, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.prov != nil {
 		return c.prov, c.verifier, nil
 	}
-	p, err := Discover(ctx, c.http, c.issuer)
+	p, err := discover(ctx, c.http, c.issuer)
 	if err != nil {
 		return nil, nil, err
 	}
-	keys, err := RemoteKeys(c.keysCtx, c.http, p.JWKSURI, c.log)
+	keys, err := remoteKeySet(c.keysCtx, c.http, p.JWKSURI, c.log)
 	if err != nil {
-		return nil, nil, &DiscoveryError{Issuer: c.issuer, Problem: "the signing keys cannot be fetched", Err: err}
+		return nil, nil, &providerProblem{problem: "the signing keys cannot be fetched", err: err}
 	}
 	c.prov = p
-	c.verifier = NewVerifier(keys, VerifierConfig{
+	c.verifier = newVerifier(keys, verifierConfig{
 		Issuer:     p.Issuer,
 		ClientID:   c.clientID,
-		Algorithms: intersect(DefaultAlgorithms, p.IDTokenSigningAlgs),
+		Algorithms: intersect(defaultAlgorithms, p.IDTokenSigningAlgs),
 		Leeway:     c.leeway,
 		Now:        c.now,
 	})

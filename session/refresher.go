@@ -19,12 +19,12 @@ import (
 type refresher struct {
 	clientID string
 	http     *http.Client
-	clock    Clock
+	now      func() time.Time
 	// resourceParam names the parameter that says which API a named token
 	// is for: "resource" (RFC 8707) or "audience" (Auth0).
 	resourceParam string
-	// now is the provider's time, for DPoP proofs.
-	now    func() time.Time
+	// providerNow is the provider's time, for DPoP proofs.
+	providerNow func() time.Time
 	nonces *dpopNonces
 }
 
@@ -35,7 +35,7 @@ func (r refresher) client(key *dpopKey) *http.Client {
 		return r.http
 	}
 	c := *r.http
-	c.Transport = &proofTransport{base: r.http.Transport, key: key, nonces: r.nonces, now: r.now}
+	c.Transport = &proofTransport{base: r.http.Transport, key: key, nonces: r.nonces, now: r.providerNow}
 	return &c
 }
 
@@ -54,31 +54,26 @@ func (r refresher) grant(ctx context.Context, p *Provider, refreshToken string, 
 
 // refresh spends current's refresh token once for new session
 // credentials. It neither stores nor publishes anything.
-func (r refresher) refresh(ctx context.Context, p *Provider, verifier *Verifier, current *Credentials, key *dpopKey) (*Credentials, error) {
+func (r refresher) refresh(ctx context.Context, p *Provider, verifier *verifier, current *Credentials, key *dpopKey) (*Credentials, error) {
 	tok, err := r.grant(ctx, p, current.RefreshToken, key, nil)
 	if err != nil {
 		return nil, providerError("renewal", err)
 	}
-	renewed := credentialsFromToken(tok, r.clock.Now(), current)
+	renewed := credentialsFromToken(tok, r.now(), current)
 	if err := checkTokenType(renewed.TokenType, key != nil); err != nil {
 		return nil, fmt.Errorf("renewal: %w", err)
 	}
 	if renewed.IDToken != current.IDToken {
-		claims, err := verifier.Verify(ctx, renewed.IDToken, "")
+		claims, err := verifier.verify(ctx, renewed.IDToken, "")
 		if err != nil {
 			return nil, fmt.Errorf("renewal: %w", err)
 		}
-		if sub := current.Subject(); sub != "" && claims.Subject != sub {
-			return nil, fmt.Errorf("renewal: %w: the subject changed", ErrInvalidIDToken)
+		if sub := current.subject(); sub != "" && claims.Subject != sub {
+			return nil, fmt.Errorf("renewal: %w: the subject changed", ErrUnverified)
 		}
 	}
 	return renewed, nil
 }
-
-// ErrNotGranted means the provider will not issue a named token for an
-// API that the sign-in did not ask for: declare the API (in
-// [Config.APIs]) and sign in again.
-var ErrNotGranted = errors.New("the sign-in did not include this API")
 
 // named spends current's refresh token once for a token for api. It
 // returns the session's credentials with the refresh token that came back
@@ -96,11 +91,11 @@ func (r refresher) named(ctx context.Context, p *Provider, current *Credentials,
 		err = providerError(opNamedToken, err)
 		var pe *ProviderError
 		if errors.As(err, &pe) && (pe.Code == "invalid_scope" || pe.Code == "invalid_target") {
-			return nil, nil, fmt.Errorf("%w: %w", ErrNotGranted, err)
+			return nil, nil, fmt.Errorf("%w: the sign-in did not include this API: %w", ErrNotGranted, err)
 		}
 		return nil, nil, err
 	}
-	now := r.clock.Now()
+	now := r.now()
 	got := credentialsFromToken(tok, now, nil)
 	if err := checkTokenType(got.TokenType, key != nil); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", opNamedToken, err)

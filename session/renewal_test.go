@@ -52,7 +52,7 @@ func TestConcurrentCredentialsMakeOneRefresh(t *testing.T) {
 		m := e.manager(manual)
 		first := e.login(m)
 		e.clock.advance(31 * time.Second) // the access token has expired
-		if m.HasValid(bg(t), 0) {
+		if hasValid(bg(t), m, 0) {
 			t.Fatal("the access token should look expired")
 		}
 		const callers = 100
@@ -161,7 +161,7 @@ func TestRotatedRefreshTokenIsNeverSentAgain(t *testing.T) {
 		if len(seen) == 0 {
 			t.Fatal("no renewal made")
 		}
-		a, _ := app.Current(bg(t))
+		a, _ := app.Held(bg(t))
 		b, _ := cli.Credentials(bg(t), 0)
 		if a.RefreshToken != b.RefreshToken {
 			// The app adopts what the other process stored at its next renewal.
@@ -200,7 +200,7 @@ func TestInvalidGrantEndsSessionWithReason(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("no ended event")
 		}
-		if m.CanRenew(bg(t)) {
+		if canRenew(bg(t), m) {
 			t.Error("the dead refresh token is still held")
 		}
 	})
@@ -216,7 +216,7 @@ func TestWrongLocalClock(t *testing.T) {
 				e.clock.advance(offset)
 				m := e.manager(manual)
 				first := e.login(m)
-				if !m.HasValid(bg(t), 30*time.Second) {
+				if !hasValid(bg(t), m, 30*time.Second) {
 					t.Fatalf("after sign-in with the clock %v off, the token is not valid, want it valid", offset)
 				}
 				renewed, err := m.Renew(bg(t))
@@ -275,7 +275,7 @@ func TestSignOutWithoutNetwork(t *testing.T) {
 		// The next program to run, with the network back, sends it.
 		net.set(false)
 		next := e.manager(manual)
-		if err := next.SendRevocations(bg(t)); err != nil {
+		if err := next.sendRevocations(bg(t)); err != nil {
 			t.Fatalf("SendRevocations gave %v, want success", err)
 		}
 		if n, _ := next.PendingRevocations(bg(t)); n != 0 {

@@ -24,7 +24,7 @@ func storeCreds(t *testing.T, op *fakeOP, store Store, refreshToken string, life
 
 func TestRefusedRenewalAdoptsWhatAnotherWriterStored(t *testing.T) {
 	op := newFakeOP(t)
-	store := &MemoryStore{}
+	store := &memStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
 	// While the refresh request is on its way, another writer stores new
 	// credentials; then the provider refuses the old refresh token.
@@ -52,10 +52,10 @@ func TestOrphanedRenewalIsQueuedForRevocation(t *testing.T) {
 	if _, err := m.Renew(t.Context()); !errors.Is(err, ErrKeychainUnavailable) {
 		t.Fatalf("Renew with a failing store gave %v, want ErrKeychainUnavailable", err)
 	}
-	renewed := m.creds.RefreshToken
+	renewed := m.session.creds.RefreshToken
 	// Another process signs out before the store works again.
 	store.fail = false
-	if err := store.MemoryStore.Delete(t.Context(), "creds"); err != nil {
+	if err := store.memStore.Delete(t.Context(), "creds"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Credentials(t.Context(), 0); !errors.Is(err, ErrSignedOutElsewhere) {
@@ -74,7 +74,7 @@ func TestCallersFailAtOnceWhileOffline(t *testing.T) {
 	op := newFakeOP(t)
 	synctest.Test(t, func(t *testing.T) {
 		op.script(answer(http.StatusServiceUnavailable, ""))
-		m, _ := op.signedIn(t, &MemoryStore{}, time.Second, manual, op.direct)
+		m, _ := op.signedIn(t, &memStore{}, time.Second, manual, op.direct)
 		time.Sleep(2 * time.Second) // the access token has expired
 		if _, err := m.Credentials(t.Context(), 0); !errors.Is(err, ErrProviderUnreachable) {
 			t.Fatalf("got %v, want ErrProviderUnreachable", err)
@@ -111,8 +111,8 @@ func TestSchedulerRespectsRetryAfter(t *testing.T) {
 			w.WriteHeader(http.StatusTooManyRequests)
 			return true
 		})
-		m, _ := op.signedIn(t, &MemoryStore{}, 4*time.Second, op.direct)
-		m.HasValid(t.Context(), 0) // loads the store; the scheduler plans
+		m, _ := op.signedIn(t, &memStore{}, 4*time.Second, op.direct)
+		hasValid(t.Context(), m, 0) // loads the store; the scheduler plans
 		time.Sleep(30 * time.Second)
 		synctest.Wait()
 		calls := op.calls()
@@ -132,9 +132,9 @@ func TestSchedulerStopsWhenTheClientIsRefused(t *testing.T) {
 	op := newFakeOP(t)
 	synctest.Test(t, func(t *testing.T) {
 		op.script(answer(http.StatusUnauthorized, `{"error":"invalid_client"}`))
-		store := &MemoryStore{}
+		store := &memStore{}
 		m, _ := op.signedIn(t, store, 4*time.Second, op.direct)
-		m.HasValid(t.Context(), 0)
+		hasValid(t.Context(), m, 0)
 		time.Sleep(10 * time.Minute)
 		synctest.Wait()
 		if n := len(op.calls()); n != 1 {
@@ -153,8 +153,8 @@ func TestRenewsAtOnceAfterAWakeUp(t *testing.T) {
 		op.mu.Lock()
 		op.now = clock.Now // the provider's clock moves on too
 		op.mu.Unlock()
-		m, _ := op.signedIn(t, &MemoryStore{}, time.Hour, op.direct, func(c *Config) { c.Clock = clock })
-		m.HasValid(t.Context(), 0)
+		m, _ := op.signedIn(t, &memStore{}, time.Hour, op.direct, func(c *Config) { c.Now = clock.Now })
+		hasValid(t.Context(), m, 0)
 		time.Sleep(time.Minute)
 		synctest.Wait()
 		if n := len(op.calls()); n != 0 {
@@ -168,7 +168,7 @@ func TestRenewsAtOnceAfterAWakeUp(t *testing.T) {
 		if n := len(op.calls()); n != 1 {
 			t.Fatalf("%d renewals within %v of waking, want 1", n, wallCheck+time.Second)
 		}
-		if !m.HasValid(t.Context(), 30*time.Second) {
+		if !hasValid(t.Context(), m, 30*time.Second) {
 			t.Error("the credentials are not valid after the renewal, want them renewed")
 		}
 	})
@@ -177,8 +177,8 @@ func TestRenewsAtOnceAfterAWakeUp(t *testing.T) {
 // twoProcesses are two Managers on one store and lock folder, as two
 // programs on one machine are: a long-lived one that watches (the app) and
 // a short-lived one (a command).
-func twoProcesses(t *testing.T, op *fakeOP) (app, cmd *Manager, store *MemoryStore) {
-	store = &MemoryStore{}
+func twoProcesses(t *testing.T, op *fakeOP) (app, cmd *Manager, store *memStore) {
+	store = &memStore{}
 	lockDir := t.TempDir()
 	app, _ = op.signedIn(t, store, time.Hour, func(c *Config) { c.LockDir = lockDir })
 	var err error
@@ -194,7 +194,7 @@ func TestOtherProcessesChangesAreFollowed(t *testing.T) {
 	op := newFakeOP(t)
 	app, cmd, _ := twoProcesses(t, op)
 	states := logStates(t, app)
-	before, err := app.Current(t.Context())
+	before, err := app.Held(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestOtherProcessesChangesAreFollowed(t *testing.T) {
 	states.await(t, 2*time.Second, "the other process's renewal", func(e Event) bool {
 		return e.State == StateSignedIn && e.LastRenewal.Equal(renewed.ObtainedAt)
 	})
-	if c, _ := app.Current(t.Context()); c.RefreshToken != renewed.RefreshToken || c.RefreshToken == before.RefreshToken {
+	if c, _ := app.Held(t.Context()); c.RefreshToken != renewed.RefreshToken || c.RefreshToken == before.RefreshToken {
 		t.Fatalf("the app holds %q, want the other process's %q", c.RefreshToken, renewed.RefreshToken)
 	}
 
@@ -226,19 +226,19 @@ func TestOtherProcessesChangesAreFollowed(t *testing.T) {
 
 func TestLogoutWithoutRevocationEndpointSaysSo(t *testing.T) {
 	op := newFakeOP(t)
-	store := &MemoryStore{}
+	store := &memStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
 	if err := m.Logout(t.Context()); !errors.Is(err, ErrRevocationUnsupported) {
 		t.Fatalf("Logout gave %v, want ErrRevocationUnsupported", err)
 	}
-	if keys := store.Keys(); len(keys) != 0 {
+	if keys := store.keys(); len(keys) != 0 {
 		t.Fatalf("the store holds %v after Logout, want nothing (no queue either: it could never be sent)", keys)
 	}
 }
 
 func TestLogoutWaitsForNoLockForever(t *testing.T) {
 	op := newFakeOP(t)
-	store := &MemoryStore{}
+	store := &memStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
 	// Another process holds the lock and does not let go.
 	held, err := acquireFileLock(t.Context(), m.vault.lockPath)
@@ -251,14 +251,14 @@ func TestLogoutWaitsForNoLockForever(t *testing.T) {
 	if err := m.Logout(ctx); err == nil {
 		t.Fatal("Logout succeeded without the lock, want a reported failure")
 	}
-	if storedRefreshToken(t, store) != "refresh-0" || !m.HasValid(t.Context(), 0) {
+	if storedRefreshToken(t, store) != "refresh-0" || !hasValid(t.Context(), m, 0) {
 		t.Fatal("a failed Logout changed something, want nothing half done")
 	}
 }
 
 func TestKnownRefreshLifetimeEndsTheSession(t *testing.T) {
 	op := newFakeOP(t)
-	store := &MemoryStore{}
+	store := &memStore{}
 	now := time.Now()
 	c := &Credentials{AccessToken: "a", TokenType: "Bearer", RefreshToken: "r", IDToken: op.idToken("alice", now),
 		Expiry: now.Add(-time.Minute), RefreshExpiry: now.Add(-time.Second), ObtainedAt: now.Add(-time.Hour)}
@@ -297,7 +297,7 @@ func TestKeepInMemory(t *testing.T) {
 	if _, err := m.Renew(t.Context()); err != nil {
 		t.Fatalf("a renewal in memory gave %v, want success", err)
 	}
-	if got := storedRefreshToken(t, &store.MemoryStore); got != "refresh-0" {
+	if got := storedRefreshToken(t, &store.memStore); got != "refresh-0" {
 		t.Fatalf("the keychain holds %q, want refresh-0 untouched: nothing goes there any more", got)
 	}
 }

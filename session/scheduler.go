@@ -25,7 +25,7 @@ const wallCheck = 15 * time.Second
 // failure it waits for the time the renewal says (a backoff that respects
 // Retry-After), and stops after a failure that retrying cannot mend.
 type scheduler struct {
-	clock   Clock
+	now     func() time.Time
 	part    float64
 	log     *slog.Logger
 	renew   func(ctx context.Context) (retry time.Time, err error) // a forced renewal
@@ -43,9 +43,9 @@ type scheduler struct {
 	due   time.Time // wall clock, without monotonic reading
 }
 
-func newScheduler(clock Clock, part float64, log *slog.Logger, renew func(context.Context) (time.Time, error), expired func(), canRenew func(*Credentials, time.Time) bool) *scheduler {
+func newScheduler(now func() time.Time, part float64, log *slog.Logger, renew func(context.Context) (time.Time, error), expired func(), canRenew func(*Credentials, time.Time) bool) *scheduler {
 	return &scheduler{
-		clock: clock, part: part, log: log, renew: renew, expired: expired, canRenew: canRenew,
+		now: now, part: part, log: log, renew: renew, expired: expired, canRenew: canRenew,
 		wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 }
@@ -56,9 +56,9 @@ func (s *scheduler) plan(c *Credentials) {
 	s.mu.Lock()
 	s.creds = c
 	s.due = time.Time{}
-	if c != nil && c.Lifetime() > 0 {
+	if c != nil && c.lifetime() > 0 {
 		part := s.part + rand.Float64()*0.05
-		s.due = c.ObtainedAt.Round(0).Add(time.Duration(float64(c.Lifetime()) * part))
+		s.due = c.ObtainedAt.Round(0).Add(time.Duration(float64(c.lifetime()) * part))
 	}
 	s.mu.Unlock()
 	select {
@@ -82,7 +82,7 @@ func (s *scheduler) next() (c *Credentials, sleep time.Duration, act bool) {
 	s.mu.Lock()
 	c, due := s.creds, s.due
 	s.mu.Unlock()
-	now := s.clock.Now().Round(0)
+	now := s.now().Round(0)
 	var at time.Time
 	switch {
 	case c == nil:
@@ -108,7 +108,7 @@ func (s *scheduler) run(ctx context.Context) {
 		c, sleep, act := s.next()
 		var timer <-chan time.Time
 		if c != nil && (act || sleep > 0) {
-			timer = s.clock.After(sleep)
+			timer = time.After(sleep)
 		}
 		select {
 		case <-ctx.Done():
@@ -120,7 +120,7 @@ func (s *scheduler) run(ctx context.Context) {
 		if !act {
 			continue // look at the wall clock again
 		}
-		if !s.canRenew(c, s.clock.Now()) {
+		if !s.canRenew(c, s.now()) {
 			s.expired()
 			s.retryAt(never)
 			continue

@@ -3,12 +3,13 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // The DPoP key of a session: made at sign-in (see newSignInKey), stored
 // beside the credentials, and named in them by its thumbprint. A session
 // whose key is gone or changed cannot use its tokens: it ends, with
-// [ErrDPoPKeyMissing] or [ErrDPoPKeyChanged] as its reason.
+// [ErrDPoPKeyLost] as its reason.
 
 // newSignInKey is the key for a sign-in: a fresh one with [Config.DPoP],
 // nil without.
@@ -29,13 +30,13 @@ func (m *Manager) readKeyFor(ctx context.Context, c *Credentials) (*dpopKey, err
 	k, err := m.vault.readKey(ctx)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return nil, ErrDPoPKeyMissing
+		return nil, fmt.Errorf("the key is gone: %w", ErrDPoPKeyLost)
 	case errors.Is(err, ErrCorruptValue):
-		return nil, ErrDPoPKeyChanged
+		return nil, fmt.Errorf("the key cannot be read: %w", ErrDPoPKeyLost)
 	case err != nil:
 		return nil, err
 	case k.thumbprint != c.KeyThumbprint:
-		return nil, ErrDPoPKeyChanged
+		return nil, fmt.Errorf("another key is stored: %w", ErrDPoPKeyLost)
 	}
 	return k, nil
 }
@@ -50,7 +51,7 @@ func (m *Manager) loadKey(ctx context.Context, c *Credentials) (*dpopKey, error)
 		return nil, err
 	}
 	m.mu.Lock()
-	if m.creds != nil && m.creds.KeyThumbprint == c.KeyThumbprint {
+	if s := m.session.creds; s != nil && s.KeyThumbprint == c.KeyThumbprint {
 		m.key = k
 	}
 	m.mu.Unlock()

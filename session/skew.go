@@ -28,14 +28,14 @@ func (s *skew) observe(date, now time.Time) {
 
 // providerNow is the provider's time: the local clock corrected by the
 // skew.
-func (m *Manager) providerNow() time.Time { return m.clock.Now().Add(m.skew.get()) }
+func (m *Manager) providerNow() time.Time { return m.now().Add(m.skew.get()) }
 
 // skewObserver is the transport of every request to the provider: it reads
 // the Date header of each answer.
 type skewObserver struct {
 	base  http.RoundTripper
-	clock Clock
-	skew  *skew
+	now  func() time.Time
+	skew *skew
 }
 
 // RoundTrip implements [http.RoundTripper].
@@ -47,7 +47,7 @@ func (o *skewObserver) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := base.RoundTrip(r)
 	if err == nil {
 		if date, derr := http.ParseTime(resp.Header.Get("Date")); derr == nil {
-			o.skew.observe(date, o.clock.Now())
+			o.skew.observe(date, o.now())
 		}
 	}
 	return resp, err

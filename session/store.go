@@ -2,36 +2,35 @@ package session
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
 )
 
-// ErrNotFound is returned by a Store's Get and Delete for a key it does not
-// hold.
-var ErrNotFound = errors.New("not found in store")
-
-// Store keeps small secret values by key. The keychain implementation is
-// Keychain; MemoryStore serves unit tests.
+// Store keeps small secret values by key: a session's credentials, its
+// named tokens, its DPoP key and its queue of revocations, each under a
+// key derived from [Config.StoreKey]. The operating system's keychain is
+// the Store of package github.com/latchapp/latch/session/keychain.
 //
-// Implementations are safe for concurrent use. Get and Delete return an
-// error wrapping ErrNotFound for a missing key; failures of the underlying
-// secret storage wrap ErrKeychainUnavailable.
+// Implementations are safe for concurrent use, and across processes as
+// far as a single Get, Set or Delete goes: the [Manager] serialises
+// writers with a file lock. Get and Delete return an error wrapping
+// [ErrNotFound] for a key not held; a value that cannot be read back
+// whole is [ErrCorruptValue]; failures of the underlying secret storage
+// wrap [ErrKeychainUnavailable].
 type Store interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	Set(ctx context.Context, key string, value []byte) error
 	Delete(ctx context.Context, key string) error
 }
 
-// MemoryStore is a Store kept in memory, for tests and for programs that
-// must not persist anything. The zero value is ready to use.
-type MemoryStore struct {
+// memStore is a Store in memory: the store of a Manager without one, or
+// after [Manager.KeepInMemory]. The zero value is ready to use.
+type memStore struct {
 	mu     sync.Mutex
 	values map[string][]byte
 }
 
-// Get implements Store.
-func (s *MemoryStore) Get(_ context.Context, key string) ([]byte, error) {
+func (s *memStore) Get(_ context.Context, key string) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.values[key]
@@ -41,8 +40,7 @@ func (s *MemoryStore) Get(_ context.Context, key string) ([]byte, error) {
 	return slices.Clone(v), nil
 }
 
-// Set implements Store.
-func (s *MemoryStore) Set(_ context.Context, key string, value []byte) error {
+func (s *memStore) Set(_ context.Context, key string, value []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.values == nil {
@@ -52,8 +50,7 @@ func (s *MemoryStore) Set(_ context.Context, key string, value []byte) error {
 	return nil
 }
 
-// Delete implements Store.
-func (s *MemoryStore) Delete(_ context.Context, key string) error {
+func (s *memStore) Delete(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.values[key]; !ok {
@@ -63,8 +60,8 @@ func (s *MemoryStore) Delete(_ context.Context, key string) error {
 	return nil
 }
 
-// Keys returns the keys the store holds, sorted.
-func (s *MemoryStore) Keys() []string {
+// keys returns the keys held, sorted, for tests.
+func (s *memStore) keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keys := make([]string, 0, len(s.values))

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -65,7 +64,7 @@ func TestSessionServesTheOAuth2Ecosystem(t *testing.T) {
 		}
 
 		// Signed out: no request goes out, and the caller learns why.
-		if err := m.Clear(bg(t)); err != nil {
+		if err := m.clear(bg(t)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := userinfoSubject(t, m, m.Client(ctx)); !errors.Is(err, ErrNoCredentials) {
@@ -78,38 +77,4 @@ func TestSessionServesTheOAuth2Ecosystem(t *testing.T) {
 			t.Errorf("signed out, Token() gave %v, want ErrNoCredentials", err)
 		}
 	})
-}
-
-func TestTransportSendsOnlyBearerTokens(t *testing.T) {
-	var got []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got = append(got, r.Header.Get("Authorization"))
-	}))
-	defer srv.Close()
-	for _, tc := range []struct {
-		typ, want string
-		ok        bool
-	}{
-		{"Bearer", "Bearer t", true},
-		{"bearer", "Bearer t", true},
-		{"", "Bearer t", true},
-		{"Basic", "", false},
-		{"N_A", "", false},
-	} {
-		got = nil
-		client := &http.Client{Transport: &Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t", TokenType: tc.typ})}}
-		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
-		resp, err := client.Do(req)
-		if tc.ok {
-			if err != nil || len(got) != 1 || got[0] != tc.want {
-				t.Errorf("token type %q: sent %q, %v; want %q", tc.typ, got, err, tc.want)
-			}
-			resp.Body.Close()
-		} else if err == nil || len(got) != 0 {
-			t.Errorf("token type %q: sent %q, %v; want an error and nothing sent", tc.typ, got, err)
-		}
-		if req.Header.Get("Authorization") != "" {
-			t.Errorf("token type %q: the caller's request got an Authorization header, want it unchanged", tc.typ)
-		}
-	}
 }

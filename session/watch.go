@@ -74,7 +74,7 @@ func (m *Manager) followStore() {
 	ctx, cancel := context.WithTimeout(m.ctx, 30*time.Second)
 	defer cancel()
 	m.mu.Lock()
-	loaded, mem, dirty := m.loaded, m.creds, m.dirty
+	loaded, mem, dirty := m.loaded, m.session.creds, m.dirty
 	m.mu.Unlock()
 	if !loaded || dirty {
 		return // nothing read yet; or a renewal reconciles memory first
@@ -88,7 +88,7 @@ func (m *Manager) followStore() {
 		return
 	}
 	m.mu.Lock()
-	if m.creds != mem {
+	if m.session.creds != mem {
 		m.mu.Unlock()
 		return // this process moved on meanwhile
 	}

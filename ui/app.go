@@ -1,6 +1,6 @@
 // Package ui is Latch's desktop interface, in Fyne. It is the only package
 // besides main that imports Fyne; everything it shows comes from a
-// [core.Session], and every update from another goroutine reaches the
+// [core.Account], and every update from another goroutine reaches the
 // widgets through one do function (fyne.Do).
 //
 // One struct per screen (sign-in, profile, metadata) holds its widgets as
@@ -12,7 +12,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"image"
 	"log/slog"
 	"net/url"
@@ -67,15 +66,15 @@ type appWindow struct {
 
 	fyne    fyne.App
 	window  fyne.Window
-	session *core.Session
+	account *core.Account
 	log     *slog.Logger
 	ctx     context.Context
 
 	// do runs a function on Fyne's goroutine: fyne.Do, or in tests a
 	// runner that serialises with the test's own access to the widgets.
 	do func(func())
-	// openURL opens the sign-in page; session.OpenBrowser unless a test
-	// says otherwise.
+	// openURL opens the sign-in page; nil opens the person's browser
+	// (see session.BrowserLogin), which tests replace.
 	openURL func(ctx context.Context, url string) error
 	// signInTimeout bounds a sign-in, the person's time in the browser
 	// included.
@@ -102,15 +101,15 @@ type appWindow struct {
 }
 
 // newAppWindow makes the app for s in window w of a, without showing it.
-func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *core.Session) *appWindow {
+func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *core.Account) *appWindow {
 	return &appWindow{
-		fyne: a, window: w, session: s, log: s.Log, ctx: ctx,
-		do: fyne.Do, openURL: session.OpenBrowser, signInTimeout: 5 * time.Minute, avatars: newAvatarCache(""),
+		fyne: a, window: w, account: s, log: s.Log, ctx: ctx,
+		do: fyne.Do, signInTimeout: 5 * time.Minute, avatars: newAvatarCache(""),
 	}
 }
 
 // Run opens Latch's window for s and returns when the app quits.
-func Run(ctx context.Context, s *core.Session) error {
+func Run(ctx context.Context, s *core.Account) error {
 	// The launch decision reads the keychain while Fyne makes the window.
 	decision := decideLaunch(ctx, s.Manager)
 	a := app.NewWithID(AppID)
@@ -127,29 +126,7 @@ func Run(ctx context.Context, s *core.Session) error {
 	return nil
 }
 
-// launchWait is how long the window waits for the launch decision before
-// it shows a waiting screen: reading the keychain takes a few
-// milliseconds, so a person with a valid session sees their profile as
-// the first screen, and one whose keychain asks for a password sees that
-// Latch is waiting for it.
-const launchWait = 250 * time.Millisecond
-
-// launchDecision is the launch decision (see [core.Decide]), taken on a
-// goroutine of its own.
-type launchDecision struct {
-	done     chan core.Launch
-	renewing chan struct{} // the decision renews the session first
-}
-
-func decideLaunch(ctx context.Context, m *session.Manager) *launchDecision {
-	d := &launchDecision{done: make(chan core.Launch, 1), renewing: make(chan struct{}, 1)}
-	go func() { d.done <- core.Decide(ctx, m, func() { d.renewing <- struct{}{} }) }()
-	return d
-}
-
-// start sets the window up and shows the launch decision's screen when
-// it comes within launchWait; otherwise a waiting screen at once, and the
-// decision's screen when it comes.
+// start sets the window up and shows the first screen (see launch).
 func (a *appWindow) start() {
 	if a.fontsLoaded != nil {
 		a.fontsLoaded()
@@ -157,43 +134,12 @@ func (a *appWindow) start() {
 	a.personSized = a.sizeFromPreferences()
 	a.window.SetMaster()
 	a.window.SetCloseIntercept(a.onClose)
-	a.unsubscribe = a.session.Manager.Subscribe(func(e session.Event) {
+	a.unsubscribe = a.account.Manager.Subscribe(func(e session.Event) {
 		a.do(func() { a.onSessionEvent(e) })
 	})
 	a.setupShortcuts()
 	a.updateTray()
-	d := a.decision
-	if d == nil {
-		d = decideLaunch(a.ctx, a.session.Manager)
-	}
-	select {
-	case l := <-d.done:
-		a.showLaunch(l)
-	case <-d.renewing:
-		a.showWaiting("Renewing your session…")
-		go a.follow(d)
-	case <-time.After(launchWait):
-		a.showWaiting("Checking your session…")
-		go a.follow(d)
-	}
-}
-
-// follow shows what becomes of a launch decision that a waiting screen
-// stands for.
-func (a *appWindow) follow(d *launchDecision) {
-	for {
-		select {
-		case <-d.renewing:
-			a.do(func() {
-				if a.screen == ScreenLoading {
-					a.showWaiting("Renewing your session…")
-				}
-			})
-		case l := <-d.done:
-			a.do(func() { a.showLaunch(l) })
-			return
-		}
-	}
+	a.launch()
 }
 
 // stop ends the subscriptions and background work.
@@ -224,36 +170,6 @@ func (a *appWindow) busyUntil(ctx context.Context, b *busy) {
 		<-ctx.Done()
 		a.do(b.hide)
 	}()
-}
-
-// showLaunch shows the screen of the launch decision.
-func (a *appWindow) showLaunch(l core.Launch) {
-	if l.Next == core.ShowProfile {
-		a.showProfile(l.Person, l.Creds)
-		return
-	}
-	if l.Reason != nil {
-		a.log.Info("no session to show", "why", core.Describe(l.Reason))
-	}
-	a.showSignIn(core.Describe(l.Reason))
-	if errors.Is(l.Reason, session.ErrKeychainUnavailable) {
-		a.signIn.offerMemory()
-	}
-}
-
-// keepInMemory is the person's choice when the keychain cannot be used:
-// the session is kept in memory until Latch quits, never in a file.
-func (a *appWindow) keepInMemory() {
-	a.session.Manager.KeepInMemory()
-	a.inMemory = true
-	a.log.Info("keeping the session in memory only, as asked")
-}
-
-// retryLaunch takes the launch decision again, after the keychain was
-// fixed.
-func (a *appWindow) retryLaunch() {
-	a.showWaiting("Checking your session…")
-	go a.follow(decideLaunch(a.ctx, a.session.Manager))
 }
 
 // setScreen swaps the window's content, ends the context of the screen
@@ -300,8 +216,8 @@ func (a *appWindow) showSignIn(reason string) {
 	a.person = profile.Profile{}
 	a.profile, a.metadata, a.tabs = nil, nil, nil
 	a.signIn = &signInScreen{
-		manager: a.session.Manager, do: a.do, open: a.openURL, timeout: a.signInTimeout,
-		providerName: providerName(a.session.Config), onSignedIn: a.onSignedIn,
+		manager: a.account.Manager, do: a.do, open: a.openURL, timeout: a.signInTimeout,
+		providerName: providerName(a.account.Config), onSignedIn: a.onSignedIn,
 		useMemory: a.keepInMemory, relaunch: a.retryLaunch, inMemory: a.inMemory,
 		clipboard: func(text string) { a.fyne.Clipboard().SetContent(text) },
 	}
@@ -330,11 +246,11 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 	a.signIn = nil
 	a.person = p
 	a.profile = &profileScreen{
-		session: a.session, do: a.do, avatars: a.avatars, person: p, info: panelInfoOf(creds),
-		providerName: providerName(a.session.Config), onSignOut: a.signOut, onPerson: a.onPerson,
+		account: a.account, do: a.do, avatars: a.avatars, person: p, info: panelInfoOf(creds),
+		providerName: providerName(a.account.Config), onSignOut: a.signOut, onPerson: a.onPerson,
 		showError: a.showError,
 	}
-	a.metadata = &metadataScreen{do: a.do, client: a.session.Metadata, userID: p.Subject, window: a.window}
+	a.metadata = &metadataScreen{do: a.do, client: a.account.Metadata, userID: p.Subject, window: a.window}
 	a.metadata.fit = func() { a.fitWindow(a.tabs, a.metadata.scroll) }
 	profileTab := container.NewTabItem("Profile", a.profile.build())
 	// The metadata tab is built when first shown: the launch draws the
@@ -403,14 +319,6 @@ func (a *appWindow) onSessionEvent(e session.Event) {
 	a.updateTray()
 }
 
-// signOut asks, then revokes and clears, then goes back to sign-in.
-func (a *appWindow) signOut() {
-	if !a.signedIn() {
-		return
-	}
-	a.confirm("Sign out?", "Latch will revoke your session at the provider and remove it from this computer.", "Sign out", a.doSignOut)
-}
-
 // confirm asks a yes-or-no question; Enter confirms and Escape dismisses.
 func (a *appWindow) confirm(title, text, confirmText string, onConfirm func()) {
 	done := false
@@ -432,42 +340,6 @@ func (a *appWindow) confirm(title, text, confirmText string, onConfirm func()) {
 		}
 	}
 	d.Show()
-}
-
-func (a *appWindow) doSignOut() {
-	if a.profile != nil {
-		a.profile.signingOut()
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
-		defer cancel()
-		err := a.session.Manager.Logout(ctx)
-		a.do(func() { a.signedOut(err) })
-	}()
-}
-
-// signedOut shows how a sign-out ended: err nil, or saying the provider
-// was not told; any other error means nothing was changed.
-func (a *appWindow) signedOut(err error) {
-	done := err == nil || errors.Is(err, session.ErrRevocationPending) || errors.Is(err, session.ErrRevocationUnsupported)
-	leaving := a.profile != nil && a.profile.leaving
-	switch {
-	case !done && leaving:
-		a.profile.signOutFailed()
-		a.showError("Not signed out", err)
-		return
-	case !done:
-		return
-	case leaving:
-		a.showSignIn("")
-	case a.screen != ScreenSignIn:
-		return // the person moved on
-	}
-	text := "You are signed out."
-	if err != nil {
-		text = "You are signed out on this computer. " + core.Describe(err)
-	}
-	a.signIn.showInfo(text)
 }
 
 func (a *appWindow) onClose() {

@@ -94,13 +94,13 @@ func newHarness(t *testing.T) *harness { return newHarnessTTL(t, 0) }
 func newHarnessTTL(t *testing.T, ttl time.Duration) *harness {
 	t.Helper()
 	srv := sandboxtest.Start(t, "", ttl)
-	return &harness{t: t, srv: srv, store: &session.MemoryStore{}, lock: t.TempDir(), count: &counter{}, issuer: srv.Issuer(),
+	return &harness{t: t, srv: srv, store: &sessiontest.Store{}, lock: t.TempDir(), count: &counter{}, issuer: srv.Issuer(),
 		browser: testbrowser.NewBrowser("demo", "demo")}
 }
 
-// session opens a core.Session on the harness's provider and store, as
+// account opens a core.Account on the harness's provider and store, as
 // the app's launch does.
-func (h *harness) session() *core.Session {
+func (h *harness) account() *core.Account {
 	api := h.srv.MetadataAPI()
 	if h.noAPI {
 		api = ""
@@ -119,7 +119,7 @@ func (h *harness) session() *core.Session {
 
 // signInDirectly stores a session the way `latch login` would.
 func (h *harness) signInDirectly() *session.Credentials {
-	s := h.session()
+	s := h.account()
 	creds, err := s.Manager.LoginWithBrowser(h.t.Context(), session.BrowserLogin{OpenURL: testbrowser.NewBrowser("demo", "demo").OpenURL})
 	if err != nil {
 		h.t.Fatal(err)
@@ -138,7 +138,7 @@ func (h *harness) start() *appWindow {
 		}
 	})
 	w := a.NewWindow("Latch")
-	ui := newAppWindow(h.t.Context(), a, w, h.session())
+	ui := newAppWindow(h.t.Context(), a, w, h.account())
 	// Work that finishes after the test has ended touches nothing.
 	stopped := false
 	ui.do = func(f func()) {
@@ -167,8 +167,8 @@ func (h *harness) start() *appWindow {
 }
 
 func (h *harness) storedCreds() *session.Credentials {
-	s := h.session()
-	c, err := s.Manager.Current(h.t.Context())
+	s := h.account()
+	c, err := s.Manager.Held(h.t.Context())
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func (h *harness) storedCreds() *session.Credentials {
 // rewriteStored changes the stored credentials, for states a provider
 // cannot be made to produce on demand (an expired token at launch).
 func (h *harness) rewriteStored(change func(c map[string]any)) {
-	sessiontest.Rewrite(h.t, h.store.(*session.MemoryStore), change)
+	sessiontest.Rewrite(h.t, h.store.(*sessiontest.Store), change)
 }
 
 // tapDialogButton taps the button labelled label in the topmost overlay.

@@ -26,7 +26,7 @@ func metadataTab(t *testing.T, ui *appWindow) *metadataScreen {
 const demoUser = "sandbox|demo"
 
 func serverMetadata(t *testing.T, h *harness) map[string]any {
-	md, err := h.session().Metadata.Get(t.Context(), demoUser)
+	md, err := h.account().Metadata.Get(t.Context(), demoUser)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func serverMetadata(t *testing.T, h *harness) map[string]any {
 }
 
 func setServerMetadata(t *testing.T, h *harness, changes map[string]any) {
-	if _, err := h.session().Metadata.Patch(t.Context(), demoUser, changes); err != nil {
+	if _, err := h.account().Metadata.Patch(t.Context(), demoUser, changes); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -39,7 +39,7 @@ func panelInfoFromEvent(e session.Event) panelInfo {
 type profileScreen struct {
 	ctx          context.Context // ends when the screen is left
 	do           func(func())
-	session      *core.Session
+	account      *core.Account
 	avatars      *avatarCache
 	person       profile.Profile
 	info         panelInfo
@@ -271,7 +271,7 @@ func (p *profileScreen) onRenew() {
 	go func() {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		c, err := p.session.Manager.Renew(ctx)
+		c, err := p.account.Manager.Renew(ctx)
 		p.do(func() {
 			if p.ctx.Err() != nil {
 				return
@@ -285,7 +285,7 @@ func (p *profileScreen) onRenew() {
 			// The session's events come on their own goroutine: the one
 			// that says the renewal is over may not have come yet, and the
 			// panel must not say "renewing" beside the new time meanwhile.
-			p.showState(p.session.Manager.State().State)
+			p.showState(p.account.Manager.State().State)
 		})
 	}()
 }
@@ -301,7 +301,7 @@ func (p *profileScreen) showState(s session.State) {
 
 // loadDetails fetches userinfo and the avatar in the background.
 func (p *profileScreen) loadDetails() {
-	s, person, screen := p.session, p.person, p.ctx
+	s, person, screen := p.account, p.person, p.ctx
 	go func() {
 		ctx, cancel := context.WithTimeout(screen, 30*time.Second)
 		defer cancel()

@@ -10,8 +10,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/sandbox"
-	"github.com/latchapp/latch/session"
 )
 
 func TestRenewNow(t *testing.T) {
@@ -39,10 +39,13 @@ func TestSignOut(t *testing.T) {
 	waitFor(t, "signed out", func() bool {
 		return ui.Screen() == ScreenSignIn && ui.signIn.message.Text == "You are signed out."
 	})
-	if keys := h.store.(*session.MemoryStore).Keys(); len(keys) != 0 {
+	if keys := h.store.(*sessiontest.Store).Keys(); len(keys) != 0 {
 		t.Fatalf("store still holds %v, want nothing", keys)
 	}
-	p, _ := session.Discover(t.Context(), nil, h.issuer)
+	p, err := h.account().Manager.Provider(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.PostForm(p.TokenEndpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {creds.RefreshToken}, "client_id": {sandbox.ClientID}})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
 	"github.com/latchapp/latch/session"
 )
@@ -79,7 +80,7 @@ func TestProviderUnreachableShownInPlace(t *testing.T) {
 }
 
 // lockedStore is a keychain that refuses writes, as a locked one does.
-type lockedStore struct{ session.MemoryStore }
+type lockedStore struct{ sessiontest.Store }
 
 func (*lockedStore) Set(context.Context, string, []byte) error {
 	return errors.Join(session.ErrKeychainUnavailable, errors.New("locked"))

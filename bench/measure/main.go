@@ -21,12 +21,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
 
 	"github.com/latchapp/latch/internal/core"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
-	"github.com/latchapp/latch/sandbox"
-	"github.com/latchapp/latch/session"
 )
 
 func main() {
@@ -160,12 +159,11 @@ func report(name string, latch, base time.Duration, baseName string) {
 // measureToken times `latch token` with a valid token against keyread
 // reading one item of the same size, runs of each interleaved.
 func measureToken(b bins, env []string, issuer string, runs int) error {
-	m, err := session.New(session.Config{Issuer: issuer, ClientID: sandbox.ClientID, Store: session.NewKeychain(core.KeychainService), ManualRenewal: true})
+	key, err := sessionItem(core.KeychainService)
 	if err != nil {
 		return err
 	}
-	item, err := keyring.Get(core.KeychainService, m.Config().StoreKey)
-	m.Close()
+	item, err := keyring.Get(core.KeychainService, key)
 	if err != nil {
 		return fmt.Errorf("reading Latch's item: %w", err)
 	}
@@ -424,4 +422,31 @@ func machine() string {
 	}
 	out, _ := exec.Command("nproc").Output()
 	return fmt.Sprintf("%s, %s cores, %s", cpu, strings.TrimSpace(string(out)), time.Now().Format(time.DateOnly))
+}
+
+// sessionItem is the key of the session's credentials among service's
+// items in the Secret Service: the one named "session-…" without a
+// suffix (the named tokens, the DPoP key and the revocation queue have
+// one).
+func sessionItem(service string) (string, error) {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return "", err
+	}
+	secrets := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets")
+	var unlocked, locked []dbus.ObjectPath
+	if err := secrets.Call("org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"service": service}).Store(&unlocked, &locked); err != nil {
+		return "", err
+	}
+	for _, path := range append(unlocked, locked...) {
+		v, err := conn.Object("org.freedesktop.secrets", path).GetProperty("org.freedesktop.Secret.Item.Attributes")
+		if err != nil {
+			return "", err
+		}
+		attrs, _ := v.Value().(map[string]string)
+		if user := attrs["username"]; strings.HasPrefix(user, "session-") && !strings.Contains(user, ".") {
+			return user, nil
+		}
+	}
+	return "", errors.New("no session of Latch's is in the keychain")
 }

@@ -2,18 +2,17 @@ package core
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/latchapp/latch/profile"
-	"github.com/latchapp/latch/session"
 )
 
 // Auth0Scopes are the scopes the Auth0 preset asks for, and any provider
-// with a metadata API when no scopes are configured: the default ones and
-// those of the Management API for the user's own record.
-var Auth0Scopes = append(slices.Clone(session.DefaultScopes),
-	profile.ScopeReadCurrentUser, profile.ScopeUpdateCurrentUserMetadata)
+// with a metadata API when no scopes are configured: the session's own
+// (who the person is, and a refresh token) and those of the Management
+// API for the user's own record.
+var Auth0Scopes = []string{"openid", "profile", "email", "offline_access",
+	profile.ScopeReadCurrentUser, profile.ScopeUpdateCurrentUserMetadata}
 
 // applyAuth0 derives the issuer, the Management API's audience and base
 // URL, and the scopes from an Auth0 domain, leaving what was set

@@ -5,22 +5,25 @@
 // decision, and the one function that words errors for people.
 //
 //	cfg, err := core.LoadConfig(core.Settings{}, os.Getenv, core.DefaultConfigFile())
-//	s, err := core.Open(ctx, cfg, core.Options{})
-//	defer s.Close()
-//	l := core.Launch(ctx, s.Manager)
+//	a, err := core.Open(ctx, cfg, core.Options{})
+//	defer a.Close()
+//	l := core.Decide(ctx, a.Manager, nil)
 //	fmt.Println(core.Describe(l.Reason))
 package core
 
 import (
 	"errors"
 	"fmt"
-	"github.com/latchapp/latch/session"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/latchapp/latch/internal/apicheck"
+	"github.com/latchapp/latch/internal/secureurl"
+	"github.com/latchapp/latch/session"
 )
 
 // Config says which provider Latch talks to. It comes from flags, the
@@ -204,7 +207,7 @@ func SplitScopes(s string) []string { return strings.Fields(strings.ReplaceAll(s
 
 func (c Config) check() error {
 	for name, api := range c.APIs {
-		if err := session.CheckAPI(name, api, c.ResourceParameter); err != nil {
+		if err := apicheck.Check(name, api.Audience, c.ResourceParameter); err != nil {
 			return fmt.Errorf("%s: %w", c.Origin("apis"), err)
 		}
 	}
@@ -226,7 +229,7 @@ func (c Config) check() error {
 		}
 	}
 	for _, s := range []struct{ setting, value string }{{"issuer", c.Issuer}, {"metadata_api", c.MetadataAPI}} {
-		if s.value != "" && !session.SecureURL(s.value) {
+		if s.value != "" && !secureurl.Secure(s.value) {
 			return fmt.Errorf("%s: %q must use https (plain http is allowed to this machine only: 127.0.0.1, ::1 or localhost)", c.Origin(s.setting), s.value)
 		}
 	}

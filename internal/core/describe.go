@@ -11,6 +11,7 @@ import (
 
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
+	"github.com/latchapp/latch/session/keychain"
 )
 
 // IssuerError is a provider that cannot be used, with the setting its
@@ -40,7 +41,6 @@ func Describe(err error) string {
 		config   *ConfigError
 		issuer   *IssuerError
 		provider *session.ProviderError
-		disc     *session.DiscoveryError
 		api      *profile.APIError
 		key      *profile.KeyError
 
@@ -57,22 +57,19 @@ func Describe(err error) string {
 		if errors.Is(err, session.ErrProviderUnreachable) {
 			return fmt.Sprintf("The provider at %s (from %s) cannot be reached. Check the address and your connection.", issuer.Issuer, issuer.Origin)
 		}
-		if errors.As(err, &disc) {
-			return sentence(fmt.Sprintf("The provider at %s (from %s) cannot be used: %s", issuer.Issuer, issuer.Origin, disc.Problem))
+		what := Describe(issuer.Err)
+		if errors.Is(err, session.ErrClientRejected) {
+			what = problem(issuer.Err, session.ErrClientRejected)
 		}
-		return sentence(fmt.Sprintf("The provider at %s (from %s) cannot be used: %s", issuer.Issuer, issuer.Origin, Describe(issuer.Err)))
+		return sentence(fmt.Sprintf("The provider at %s (from %s) cannot be used: %s", issuer.Issuer, issuer.Origin, what))
 	case errors.Is(err, session.ErrRevocationUnsupported):
 		return "This provider cannot revoke sessions, so your refresh token stays valid there until it expires."
 	case errors.Is(err, session.ErrRevocationPending):
 		return "The provider could not be told yet; it will be the next time it can be reached."
 	case errors.Is(err, session.ErrNotGranted):
-		return "The sign-in did not ask for this API, so the provider will not issue a token for it. Declare it in the config file ([apis.NAME] with its audience and scopes) and sign in again."
-	case errors.Is(err, session.ErrUnknownAPI):
-		return "No API is declared under this name. Declare it in the config file ([apis.NAME] with its audience and scopes), or give its audience."
-	case errors.Is(err, session.ErrDPoPKeyMissing):
-		return "The key that binds your session to this computer is gone from the keychain, so the session has ended. Please sign in again."
-	case errors.Is(err, session.ErrDPoPKeyChanged):
-		return "The key in the keychain is not the one your session is bound to, so the session has ended. Please sign in again."
+		return "The provider will not issue a token for this API: the sign-in did not ask for it, or no API is declared under this name. Declare it in the config file ([apis.NAME] with its audience and scopes), or give its audience, and sign in again."
+	case errors.Is(err, session.ErrDPoPKeyLost):
+		return "The key that binds your session to this computer is gone from the keychain or was replaced, so the session has ended. Please sign in again."
 	case errors.As(err, &provider):
 		return describeProvider(provider)
 	case errors.Is(err, session.ErrNoBrowser):
@@ -87,11 +84,11 @@ func Describe(err error) string {
 		return "Your session cannot be renewed. Please sign in again."
 	case errors.Is(err, session.ErrNoCredentials):
 		return "You are not signed in."
-	case errors.Is(err, session.ErrKeychainMissing):
+	case errors.Is(err, keychain.ErrMissing):
 		return "No system keychain is running. Start one (such as gnome-keyring or KWallet) and try again."
-	case errors.Is(err, session.ErrKeychainLocked):
+	case errors.Is(err, keychain.ErrLocked):
 		return "The system keychain is locked. Unlock it and try again."
-	case errors.Is(err, session.ErrKeychainTimeout):
+	case errors.Is(err, keychain.ErrTimeout):
 		return "The system keychain did not answer. If it is asking for your password, answer it; then try again."
 	case errors.Is(err, session.ErrKeychainUnavailable):
 		return "The system keychain is unavailable. Unlock your keyring, or start one such as gnome-keyring, and try again."
@@ -101,16 +98,12 @@ func Describe(err error) string {
 		return "The provider's answer could not be read (a network sign-in page or a proxy may be in the way). Latch will try again."
 	case errors.Is(err, session.ErrProviderUnreachable):
 		return "The provider cannot be reached. Check your connection and try again."
-	case errors.As(err, &disc):
-		return sentence("The provider cannot be used: " + disc.Problem)
-	case errors.Is(err, session.ErrTokenType):
-		return "The provider issued a kind of token Latch does not send (Bearer, and DPoP when it is turned on), so it was not accepted."
-	case errors.Is(err, session.ErrInvalidIDToken):
-		return "The provider's answer could not be verified, so it was not accepted."
+	case errors.Is(err, session.ErrClientRejected):
+		return sentence("The provider cannot be used: " + problem(err, session.ErrClientRejected))
+	case errors.Is(err, session.ErrUnverified):
+		return "The provider's answer could not be verified, or did not belong to this sign-in, so it was not accepted. Please try again."
 	case errors.Is(err, session.ErrNoLoopback):
 		return "Latch could not listen on this computer for the browser's answer. Sign in on another device instead."
-	case errors.Is(err, session.ErrInvalidCallback):
-		return "The answer from the browser did not belong to this sign-in. Please start again."
 	case errors.Is(err, ErrNoIDToken):
 		return "The provider sent no ID token, so it is not known who signed in."
 	case errors.Is(err, profile.ErrNoMetadataAPI):
@@ -136,27 +129,17 @@ func Describe(err error) string {
 func describeProvider(e *session.ProviderError) string {
 	desc := clean(e.Description)
 	switch {
-	case e.EndsSession():
-		switch e.EndReason() {
-		case session.EndedReused:
-			return "Your session was ended because a refresh token was used twice, which can mean it was copied. Please sign in again."
-		case session.EndedExpired:
-			return "Your session reached its time limit at the provider. Please sign in again."
-		case session.EndedInactive:
-			return "Your session ended after a time without use. Please sign in again."
-		case session.EndedRevoked:
-			return "Your session was revoked or signed out at the provider. Please sign in again."
-		}
-		return "Your session has ended at the provider (it was signed out, revoked or expired). Please sign in again."
+	case errors.Is(e, session.ErrSignInRequired):
+		return describeEnd(e.Description)
 	case e.Code == "access_denied" && desc != "":
 		return sentence("Access was denied: " + desc)
 	case e.Code == "access_denied":
 		return "Access was denied by the provider."
 	case e.Code == "expired_token":
 		return "The sign-in code expired before it was used. Please start again."
-	case e.Transient():
+	case errors.Is(e, session.ErrProviderUnreachable):
 		return "The provider is not answering right now. Please try again in a moment."
-	case e.Is(session.ErrClientRejected):
+	case errors.Is(e, session.ErrClientRejected):
 		return sentence("The provider refuses Latch as it is configured (" + clean(e.Code) + "): check the client ID and the scopes; trying again will not help")
 	}
 	what := desc
@@ -167,6 +150,38 @@ func describeProvider(e *session.ProviderError) string {
 		what = http.StatusText(e.StatusCode)
 	}
 	return sentence("The provider refused the " + e.Op + ": " + what)
+}
+
+// describeEnd words why the provider ended a session, as far as its words
+// tell (its error_description): a refresh token used twice, the session's
+// time limit, inactivity, a revocation.
+func describeEnd(description string) string {
+	d := strings.ToLower(description)
+	switch {
+	case strings.Contains(d, "reuse"), strings.Contains(d, "already used"), strings.Contains(d, "already been used"),
+		strings.Contains(d, "already been claimed"), strings.Contains(d, "replay"):
+		return "Your session was ended because a refresh token was used twice, which can mean it was copied. Please sign in again."
+	case strings.Contains(d, "inactiv"), strings.Contains(d, "idle"):
+		return "Your session ended after a time without use. Please sign in again."
+	case strings.Contains(d, "expired"):
+		return "Your session reached its time limit at the provider. Please sign in again."
+	case strings.Contains(d, "revoked"), strings.Contains(d, "signed out"), strings.Contains(d, "logged out"):
+		return "Your session was revoked or signed out at the provider. Please sign in again."
+	}
+	return "Your session has ended at the provider (it was signed out, revoked or expired). Please sign in again."
+}
+
+// problem is what err says of target: the text of the innermost error in
+// err's chain that still matches target, without the context that
+// callers put in front ("renewal: ...").
+func problem(err, target error) string {
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil || !errors.Is(inner, target) {
+			return err.Error()
+		}
+		err = inner
+	}
 }
 
 // describeAPI words an error answer of the userinfo endpoint or the

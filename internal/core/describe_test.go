@@ -4,17 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
+	"github.com/latchapp/latch/session/keychain"
 )
 
 // TestDescribeEveryError lists every sentinel and typed error that reaches
 // a person, with the sentence they read.
 func TestDescribeEveryError(t *testing.T) {
+	notJSON := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "<html>") }))
+	defer notJSON.Close()
 	wrapped := func(err error) error { return fmt.Errorf("renewal: %w", err) }
 	for _, tc := range []struct {
 		err  error
@@ -22,12 +27,11 @@ func TestDescribeEveryError(t *testing.T) {
 	}{
 		{nil, ""},
 		{&ConfigError{Msg: "LATCH_SANDBOX: \"maybe\" is not true or false"}, "LATCH_SANDBOX: \"maybe\" is not true or false."},
-		{&IssuerError{Issuer: "http://127.0.0.1:1", Origin: "LATCH_ISSUER", Err: &session.DiscoveryError{Issuer: "http://127.0.0.1:1", Problem: "the provider cannot be reached", Err: session.ErrProviderUnreachable}},
+		{&IssuerError{Issuer: "http://127.0.0.1:1", Origin: "LATCH_ISSUER", Err: providerError(t, "http://127.0.0.1:1")},
 			"The provider at http://127.0.0.1:1 (from LATCH_ISSUER) cannot be reached. Check the address and your connection."},
-		{&IssuerError{Issuer: "https://id.test", Origin: "--issuer", Err: &session.DiscoveryError{Issuer: "https://id.test", Problem: "the discovery document is not JSON"}},
-			"The provider at https://id.test (from --issuer) cannot be used: the discovery document is not JSON."},
-		{&session.DiscoveryError{Issuer: "https://id.test", Problem: "the provider offers no device authorization endpoint"},
-			"The provider cannot be used: the provider offers no device authorization endpoint."},
+		{&IssuerError{Issuer: "http://127.0.0.1", Origin: "--issuer", Err: providerError(t, notJSON.URL)},
+			"The provider at http://127.0.0.1 (from --issuer) cannot be used: the discovery document is not JSON."},
+		{fmt.Errorf("renewal: %w", providerError(t, notJSON.URL)), "The provider cannot be used: the discovery document is not JSON."},
 		{wrapped(&session.ProviderError{Op: "renewal", Code: "invalid_grant", StatusCode: 400}),
 			"Your session has ended at the provider (it was signed out, revoked or expired). Please sign in again."},
 		{&session.ProviderError{Op: "sign-in", Code: "access_denied", Description: "Wrong username or password"}, "Access was denied: Wrong username or password."},
@@ -43,9 +47,9 @@ func TestDescribeEveryError(t *testing.T) {
 		{&session.ProviderError{Op: "renewal", Code: "invalid_grant", StatusCode: 400, Description: "grant revoked"}, "Your session was revoked or signed out at the provider. Please sign in again."},
 		{wrapped(session.ErrSignedOutElsewhere), "You were signed out in another window or program."},
 		{wrapped(session.ErrMalformedAnswer), "The provider's answer could not be read (a network sign-in page or a proxy may be in the way). Latch will try again."},
-		{fmt.Errorf("signing out: %w", session.ErrKeychainMissing), "No system keychain is running. Start one (such as gnome-keyring or KWallet) and try again."},
-		{wrapped(session.ErrKeychainLocked), "The system keychain is locked. Unlock it and try again."},
-		{wrapped(session.ErrKeychainTimeout), "The system keychain did not answer. If it is asking for your password, answer it; then try again."},
+		{fmt.Errorf("signing out: %w", keychain.ErrMissing), "No system keychain is running. Start one (such as gnome-keyring or KWallet) and try again."},
+		{wrapped(keychain.ErrLocked), "The system keychain is locked. Unlock it and try again."},
+		{wrapped(keychain.ErrTimeout), "The system keychain did not answer. If it is asking for your password, answer it; then try again."},
 		{session.ErrRevocationUnsupported, "This provider cannot revoke sessions, so your refresh token stays valid there until it expires."},
 		{fmt.Errorf("%w: %w", session.ErrRevocationPending, session.ErrProviderUnreachable), "The provider could not be told yet; it will be the next time it can be reached."},
 		{&session.ProviderError{Op: "sign-in", Code: "x", Description: "bad\x1b]0;pwned\x07 thing\nforged"}, "The provider refused the sign-in: bad ]0;pwned thing forged."},
@@ -57,16 +61,12 @@ func TestDescribeEveryError(t *testing.T) {
 		{wrapped(session.ErrKeychainUnavailable), "The system keychain is unavailable. Unlock your keyring, or start one such as gnome-keyring, and try again."},
 		{wrapped(session.ErrCorruptValue), "The stored session is damaged and cannot be read. Please sign in again."},
 		{wrapped(session.ErrProviderUnreachable), "The provider cannot be reached. Check your connection and try again."},
-		{wrapped(session.ErrInvalidIDToken), "The provider's answer could not be verified, so it was not accepted."},
-		{fmt.Errorf("renewal: %w: \"N_A\"", session.ErrTokenType), "The provider issued a kind of token Latch does not send (Bearer, and DPoP when it is turned on), so it was not accepted."},
+		{wrapped(session.ErrUnverified), "The provider's answer could not be verified, or did not belong to this sign-in, so it was not accepted. Please try again."},
 		{fmt.Errorf("%w: %w", session.ErrNotGranted, &session.ProviderError{Op: "API token request", Code: "invalid_scope", Description: "refresh token missing requested scope", StatusCode: 400}),
-			"The sign-in did not ask for this API, so the provider will not issue a token for it. Declare it in the config file ([apis.NAME] with its audience and scopes) and sign in again."},
-		{fmt.Errorf("%w: \"orders\"", session.ErrUnknownAPI), "No API is declared under this name. Declare it in the config file ([apis.NAME] with its audience and scopes), or give its audience."},
+			"The provider will not issue a token for this API: the sign-in did not ask for it, or no API is declared under this name. Declare it in the config file ([apis.NAME] with its audience and scopes), or give its audience, and sign in again."},
 		{fmt.Errorf("opening the browser: %w (tried xdg-open)", session.ErrNoBrowser), "No browser could be opened on this computer. Open the sign-in address in a browser yourself, or sign in on another device."},
-		{session.ErrDPoPKeyMissing, "The key that binds your session to this computer is gone from the keychain, so the session has ended. Please sign in again."},
-		{session.ErrDPoPKeyChanged, "The key in the keychain is not the one your session is bound to, so the session has ended. Please sign in again."},
+		{fmt.Errorf("the key is gone: %w", session.ErrDPoPKeyLost), "The key that binds your session to this computer is gone from the keychain or was replaced, so the session has ended. Please sign in again."},
 		{fmt.Errorf("%w: listen tcp4 127.0.0.1:0: socket: too many open files", session.ErrNoLoopback), "Latch could not listen on this computer for the browser's answer. Sign in on another device instead."},
-		{session.ErrInvalidCallback, "The answer from the browser did not belong to this sign-in. Please start again."},
 		{ErrNoIDToken, "The provider sent no ID token, so it is not known who signed in."},
 		{profile.ErrNoMetadataAPI, "This provider offers no metadata API."},
 		{profile.CheckKey("a.b"), `The metadata key "a.b" is not allowed: names must not contain '.' or '$'.`},
@@ -91,7 +91,7 @@ func TestDescribeEveryError(t *testing.T) {
 func TestDescribeSaysNoPrefixOrToken(t *testing.T) {
 	for _, err := range []error{
 		session.ErrKeychainUnavailable, session.ErrNoCredentials, &session.ProviderError{Op: "renewal", StatusCode: http.StatusBadGateway},
-		&session.DiscoveryError{Issuer: "https://x", Problem: "discovery answered 404 Not Found"},
+		providerError(t, "http://127.0.0.1:1"),
 	} {
 		got := Describe(err)
 		for _, bad := range []string{"session:", "profile:", "cli:", "\n", "Latch"} {
@@ -100,4 +100,20 @@ func TestDescribeSaysNoPrefixOrToken(t *testing.T) {
 			}
 		}
 	}
+}
+
+// providerError is what a session on the issuer says when it is asked
+// for its provider: a real discovery error.
+func providerError(t *testing.T, issuer string) error {
+	t.Helper()
+	m, err := session.New(session.Config{Issuer: issuer, ClientID: "c", LockDir: t.TempDir(), ManualRenewal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	_, err = m.Provider(t.Context())
+	if err == nil {
+		t.Fatalf("discovery at %s worked; want it to fail", issuer)
+	}
+	return err
 }

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/latchapp/latch/session"
+	"github.com/latchapp/latch/internal/secureurl"
 )
 
 // FuzzConfigFile loads any config file: nothing panics, an error is a
@@ -29,7 +29,7 @@ func FuzzConfigFile(f *testing.F) {
 		if err != nil && !errors.As(err, &ce) {
 			t.Fatalf("%q gave %v, want a ConfigError", body, err)
 		}
-		if err == nil && !cfg.Sandbox && (!session.SecureURL(cfg.Issuer) || (cfg.MetadataAPI != "" && !session.SecureURL(cfg.MetadataAPI))) {
+		if err == nil && !cfg.Sandbox && (!secureurl.Secure(cfg.Issuer) || (cfg.MetadataAPI != "" && !secureurl.Secure(cfg.MetadataAPI))) {
 			t.Fatalf("%q accepted with issuer %q and metadata API %q, want https or this machine", body, cfg.Issuer, cfg.MetadataAPI)
 		}
 	})

@@ -43,10 +43,12 @@ type Launch struct {
 // renewed first (renewing is called just before); otherwise sign-in, with
 // the reason. The desktop app and the command line both start here.
 func Decide(ctx context.Context, m *session.Manager, renewing func()) Launch {
-	if m.HasValid(ctx, launchMinTTL) {
-		return showProfile(m.Current(ctx))
-	}
-	if m.CanRenew(ctx) {
+	held, err := m.Held(ctx)
+	now := time.Now()
+	switch {
+	case err == nil && held.ValidFor(now, launchMinTTL):
+		return showProfile(held, nil)
+	case err == nil && held.CanRenew(now):
 		if renewing != nil {
 			renewing()
 		}
@@ -55,7 +57,7 @@ func Decide(ctx context.Context, m *session.Manager, renewing func()) Launch {
 			return showProfile(creds, nil)
 		}
 		if errors.Is(err, session.ErrProviderUnreachable) {
-			if held, cerr := m.Current(ctx); cerr == nil {
+			if held, herr := m.Held(ctx); herr == nil {
 				l := showProfile(held, nil)
 				if l.Next == ShowProfile {
 					l.Offline, l.Reason = true, err
@@ -64,8 +66,7 @@ func Decide(ctx context.Context, m *session.Manager, renewing func()) Launch {
 			}
 		}
 		return Launch{Next: ShowSignIn, Reason: err}
-	}
-	if _, err := m.Current(ctx); err != nil && !errors.Is(err, session.ErrNoCredentials) {
+	case err != nil && !errors.Is(err, session.ErrNoCredentials):
 		return Launch{Next: ShowSignIn, Reason: err}
 	}
 	if st := m.State(); st.State == session.StateEnded {

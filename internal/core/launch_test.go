@@ -27,13 +27,13 @@ func (c *counting) RoundTrip(r *http.Request) (*http.Response, error) {
 type launchWorld struct {
 	t     *testing.T
 	srv   *sandbox.Server
-	store *session.MemoryStore
+	store *sessiontest.Store
 	lock  string
 	net   *counting
 }
 
-// open opens a core.Session on the world, as a launch does.
-func (w *launchWorld) open() *core.Session {
+// open opens a core.Account on the world, as a launch does.
+func (w *launchWorld) open() *core.Account {
 	w.t.Helper()
 	s, err := core.Open(w.t.Context(), core.Config{Issuer: w.srv.Issuer(), ClientID: sandbox.ClientID}, core.Options{
 		Store: w.store, LockDir: w.lock, ManualRenewal: true, HTTPClient: &http.Client{Transport: w.net},
@@ -49,7 +49,7 @@ func (w *launchWorld) open() *core.Session {
 func (w *launchWorld) rewrite(change func(map[string]any)) { sessiontest.Rewrite(w.t, w.store, change) }
 
 func TestLaunchDecision(t *testing.T) {
-	w := &launchWorld{t: t, srv: sandboxtest.Start(t, "", 0), store: &session.MemoryStore{}, lock: t.TempDir(), net: &counting{}}
+	w := &launchWorld{t: t, srv: sandboxtest.Start(t, "", 0), store: &sessiontest.Store{}, lock: t.TempDir(), net: &counting{}}
 
 	// Nobody signed in: sign-in, with no reason to give.
 	if l := core.Decide(t.Context(), w.open().Manager, nil); l.Next != core.ShowSignIn || l.Reason != nil {

@@ -5,11 +5,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/sandbox"
 	"github.com/latchapp/latch/session"
+	"github.com/latchapp/latch/session/keychain"
 )
+
+// httpTimeout bounds each request to the provider and the metadata API.
+const httpTimeout = 30 * time.Second
 
 // KeychainService names Latch's items in the operating system's keychain.
 const KeychainService = "latch"
@@ -20,6 +25,10 @@ type Options struct {
 	// Store keeps the credentials; nil means the keychain, under
 	// [KeychainService].
 	Store session.Store
+	// InMemory keeps the credentials in memory only, for this run: the
+	// person's choice when the keychain cannot be used. Nothing is
+	// written to a file instead.
+	InMemory bool
 	// LockDir is passed to [session.Config.LockDir].
 	LockDir string
 	// SandboxStateFile is the sandbox's state file; empty means its
@@ -35,9 +44,10 @@ type Options struct {
 	ManualRenewal bool
 }
 
-// Session is a configured, connected Latch: what the commands and the
-// desktop app work with. Nothing in it changes after [Open].
-type Session struct {
+// Account is one provider and the person's session with it, opened: what
+// the commands and the desktop app work with. Nothing in it changes after
+// [Open].
+type Account struct {
 	// Config is the configuration, with the sandbox's issuer filled in
 	// when it is used.
 	Config Config
@@ -52,11 +62,11 @@ type Session struct {
 	close func()
 }
 
-// Open makes the session Manager and the metadata client. On the
+// Open makes the account's session Manager and metadata client. On the
 // built-in sandbox at a fixed address, the sandbox is used (or started in
 // this process) when the session first needs the provider; at port 0 it
-// starts here at once. Close the Session when done.
-func Open(ctx context.Context, cfg Config, opts Options) (*Session, error) {
+// starts here at once. Close the Account when done.
+func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -79,7 +89,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Session, error) {
 			issuer, stopSandbox = srv.Issuer(), func() { srv.Close() }
 			log.Debug("started the sandbox in this process", "issuer", issuer)
 		} else {
-			client := &http.Client{Timeout: session.DefaultHTTPTimeout}
+			client := &http.Client{Timeout: httpTimeout}
 			if opts.HTTPClient != nil {
 				*client = *opts.HTTPClient
 			}
@@ -90,13 +100,19 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Session, error) {
 		cfg.Issuer, cfg.ClientID = issuer, sandbox.ClientID
 		cfg.MetadataAPI = issuer + "/api/v2/"
 	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: httpTimeout}
+	}
 	if len(cfg.Scopes) == 0 && cfg.MetadataAPI != "" {
 		// The user's own token must be allowed to use the metadata API.
 		cfg.Scopes = Auth0Scopes
 	}
 	store := opts.Store
-	if store == nil {
-		store = session.NewKeychain(KeychainService)
+	switch {
+	case opts.InMemory:
+		store = nil // the session's memory
+	case store == nil:
+		store = keychain.New(KeychainService)
 	}
 	m, err := session.New(session.Config{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, Audience: cfg.Audience, Scopes: cfg.Scopes,
@@ -108,7 +124,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Session, error) {
 		stopSandbox()
 		return nil, &ConfigError{Msg: err.Error()}
 	}
-	return &Session{
+	return &Account{
 		Config:   cfg,
 		Manager:  m,
 		Metadata: &profile.MetadataClient{BaseURL: cfg.MetadataAPI, HTTP: m.Client(ctx)},
@@ -119,14 +135,14 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Session, error) {
 
 // Close stops the session's background work and the sandbox this process
 // started, if any. Credentials stay stored.
-func (s *Session) Close() { s.close() }
+func (a *Account) Close() { a.close() }
 
 // CheckProvider makes sure the provider's discovery works. When it does
 // not, the error is an [*IssuerError] naming the setting the issuer came
 // from.
-func (s *Session) CheckProvider(ctx context.Context) error {
-	if _, err := s.Manager.Provider(ctx); err != nil {
-		return &IssuerError{Issuer: s.Config.Issuer, Origin: s.Config.Origin("issuer"), Err: err}
+func (a *Account) CheckProvider(ctx context.Context) error {
+	if _, err := a.Manager.Provider(ctx); err != nil {
+		return &IssuerError{Issuer: a.Config.Issuer, Origin: a.Config.Origin("issuer"), Err: err}
 	}
 	return nil
 }

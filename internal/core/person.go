@@ -27,15 +27,15 @@ func Person(creds *session.Credentials) (profile.Profile, error) {
 
 // Details lays what the provider's userinfo endpoint says about p over
 // it. A provider without one gives p as it is.
-func (s *Session) Details(ctx context.Context, p profile.Profile) (profile.Profile, error) {
-	prov, err := s.Manager.Provider(ctx)
+func (a *Account) Details(ctx context.Context, p profile.Profile) (profile.Profile, error) {
+	prov, err := a.Manager.Provider(ctx)
 	if err != nil {
 		return p, err
 	}
 	if prov.UserinfoEndpoint == "" {
 		return p, nil
 	}
-	info, err := profile.UserInfo(ctx, s.Manager.Client(ctx), prov.UserinfoEndpoint, p.Subject)
+	info, err := profile.UserInfo(ctx, a.Manager.Client(ctx), prov.UserinfoEndpoint, p.Subject)
 	if err != nil {
 		return p, err
 	}

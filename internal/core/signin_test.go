@@ -26,9 +26,6 @@ func TestSignInFailuresReadAsSentences(t *testing.T) {
 		_, _ = w.Write([]byte("<html>Please log in to the Wi-Fi</html>"))
 	}))
 	t.Cleanup(notJSON.Close)
-	noBrowser := func(context.Context, string) error {
-		return session.OpenBrowser(context.Background(), "http://127.0.0.1:1/")
-	}
 
 	for _, c := range []struct {
 		name   string
@@ -36,15 +33,15 @@ func TestSignInFailuresReadAsSentences(t *testing.T) {
 		login  func(m *session.Manager) error
 		want   string
 	}{
-		{"the provider cannot be reached", "http://127.0.0.1:1", browserLogin(nil, 0),
+		{"the provider cannot be reached", "http://127.0.0.1:1", browserLogin(nowhere, 0),
 			"The provider cannot be reached. Check your connection and try again."},
-		{"a captive portal answers for it", notJSON.URL, browserLogin(nil, 0),
+		{"a captive portal answers for it", notJSON.URL, browserLogin(nowhere, 0),
 			"The provider cannot be used: the discovery document is not JSON."},
 		{"the person cancels at the provider", srv.Issuer(), browserLogin(sandboxtest.CancelAtSignIn(srv.Issuer()), 0),
 			"Access was denied: The sign-in was cancelled."},
-		{"nobody comes back from the browser", srv.Issuer(), browserLogin(func(context.Context, string) error { return nil }, 300*time.Millisecond),
+		{"nobody comes back from the browser", srv.Issuer(), browserLogin(nowhere, 300*time.Millisecond),
 			"The sign-in timed out. Please try again."},
-		{"no browser opens", srv.Issuer(), browserLogin(noBrowser, 0),
+		{"no browser opens", srv.Issuer(), browserLogin(nil, 0),
 			"No browser could be opened on this computer. Open the sign-in address in a browser yourself, or sign in on another device."},
 		{"the device code is never entered", srv.Issuer(), func(m *session.Manager) error {
 			d, err := m.StartDeviceLogin(context.Background())
@@ -60,7 +57,7 @@ func TestSignInFailuresReadAsSentences(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv("BROWSER", "/nonexistent/browser")
 			t.Setenv("PATH", t.TempDir())
-			m, err := session.New(session.Config{Issuer: c.issuer, ClientID: sandbox.ClientID, Store: &session.MemoryStore{}, LockDir: t.TempDir(), ManualRenewal: true})
+			m, err := session.New(session.Config{Issuer: c.issuer, ClientID: sandbox.ClientID, LockDir: t.TempDir(), ManualRenewal: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,13 +76,13 @@ func TestSignInFailuresReadAsSentences(t *testing.T) {
 	}
 }
 
-// browserLogin signs in through a browser that open plays, for at most
-// timeout (0: no limit of its own).
+// nowhere is a browser that opens and never comes back.
+func nowhere(context.Context, string) error { return nil }
+
+// browserLogin signs in through a browser that open plays (nil: the
+// system's), for at most timeout (0: no limit of its own).
 func browserLogin(open func(context.Context, string) error, timeout time.Duration) func(m *session.Manager) error {
 	return func(m *session.Manager) error {
-		if open == nil {
-			open = func(context.Context, string) error { return nil }
-		}
 		_, err := m.LoginWithBrowser(context.Background(), session.BrowserLogin{OpenURL: open, Timeout: timeout})
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 type Signed struct {
 	Provider *oidcprovider.Provider
 	Manager  *session.Manager
-	Store    *session.MemoryStore
+	Store    *Store
 	Creds    *session.Credentials
 }
 
@@ -27,7 +27,7 @@ type Signed struct {
 func SignIn(t testing.TB, username string, adjust ...func(*session.Config)) *Signed {
 	t.Helper()
 	op := oidcprovider.Start(t, oidcprovider.Options{})
-	store := &session.MemoryStore{}
+	store := &Store{}
 	cfg := session.Config{Issuer: op.Issuer, ClientID: oidcprovider.ClientID, Store: store, LockDir: t.TempDir()}
 	for _, f := range adjust {
 		f(&cfg)
@@ -50,7 +50,7 @@ func SignIn(t testing.TB, username string, adjust ...func(*session.Config)) *Sig
 // Rewrite changes the credentials that store holds (its only key), as
 // JSON, for states a provider cannot be made to produce on demand: an
 // expired token at launch, a refresh token revoked long ago.
-func Rewrite(t testing.TB, store *session.MemoryStore, change func(c map[string]any)) {
+func Rewrite(t testing.TB, store *Store, change func(c map[string]any)) {
 	t.Helper()
 	keys := store.Keys()
 	if len(keys) != 1 {

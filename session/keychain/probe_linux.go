@@ -1,6 +1,6 @@
 //go:build linux
 
-package session
+package keychain
 
 import (
 	"context"
@@ -22,12 +22,12 @@ const secretsName = "org.freedesktop.secrets"
 // instead of every keychain call waiting for its timeout.
 const activationWait = 3 * time.Second
 
-// probeKeychain reports [ErrKeychainMissing] when there is no D-Bus
+// probeKeychain reports [ErrMissing] when there is no D-Bus
 // session, or no Secret Service on it that is running or starts.
 func probeKeychain() error {
 	conn, err := sessionbus.Conn()
 	if err != nil {
-		return fmt.Errorf("%w (%v)", ErrKeychainMissing, err)
+		return fmt.Errorf("%w (%v)", ErrMissing, err)
 	}
 	return probeBus(conn, activationWait)
 }
@@ -42,12 +42,12 @@ func probeBus(conn *dbus.Conn, wait time.Duration) error {
 		return nil
 	}
 	if !slices.Contains(activatable, secretsName) {
-		return fmt.Errorf("%w (no Secret Service such as gnome-keyring on the D-Bus session)", ErrKeychainMissing)
+		return fmt.Errorf("%w (no Secret Service such as gnome-keyring on the D-Bus session)", ErrMissing)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.StartServiceByName", 0, secretsName, uint32(0)).Err; err != nil {
-		return fmt.Errorf("%w (the Secret Service did not start: %v)", ErrKeychainMissing, err)
+		return fmt.Errorf("%w (the Secret Service did not start: %v)", ErrMissing, err)
 	}
 	return nil
 }

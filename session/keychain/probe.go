@@ -1,4 +1,4 @@
-package session
+package keychain
 
 import (
 	"sync"
@@ -17,7 +17,7 @@ type probeCache struct {
 const probeFresh = 3 * time.Second
 
 // check returns a channel that receives an error wrapping
-// [ErrKeychainMissing] when no keychain service exists, and nothing
+// [ErrMissing] when no keychain service exists, and nothing
 // otherwise.
 func (p *probeCache) check() <-chan error {
 	out := make(chan error, 1)

@@ -1,9 +1,6 @@
-package session
+package keychain
 
 import (
-	"github.com/latchapp/latch/internal/testing/peers"
-	"sync/atomic"
-
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -11,13 +8,17 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/latchapp/latch/internal/testing/peers"
+	"github.com/latchapp/latch/session"
 )
 
-// memBackend is a SecretBackend in memory that behaves as go-keyring does.
+// memBackend is a Backend in memory that behaves as go-keyring does.
 type memBackend struct {
 	mu    sync.Mutex
 	items map[string]string
@@ -56,7 +57,7 @@ func (b *memBackend) Delete(service, user string) error {
 // faultyBackend wraps a backend: it records the size of every write and
 // fails the write numbered failAt (1-based; 0 never), or blocks forever.
 type faultyBackend struct {
-	SecretBackend
+	Backend
 	mu      sync.Mutex
 	writes  int
 	failAt  int
@@ -77,7 +78,7 @@ func (b *faultyBackend) Set(service, user, secret string) error {
 	if n == b.failAt {
 		return errors.New("simulated crash in the middle of a write")
 	}
-	return b.SecretBackend.Set(service, user, secret)
+	return b.Backend.Set(service, user, secret)
 }
 
 func randomBytes(t *testing.T, n int) []byte {
@@ -91,9 +92,9 @@ func randomBytes(t *testing.T, n int) []byte {
 // realKeychain returns the backend of the real keychain, after checking it
 // works. A missing Secret Service skips the test, or fails it under
 // scripts/test (see package peers).
-func realKeychain(t *testing.T) SecretBackend {
+func realKeychain(t *testing.T) Backend {
 	t.Helper()
-	probe := NewKeychain(testService(t))
+	probe := New(testService(t))
 	probe.Timeout = 20 * time.Second
 	err := probe.Set(context.Background(), "probe", []byte("probe"))
 	if err == nil {
@@ -102,22 +103,22 @@ func realKeychain(t *testing.T) SecretBackend {
 	if err != nil {
 		peers.Missing(t, "the Secret Service", err.Error())
 	}
-	return KeyringBackend{}
+	return system{}
 }
 
 func testService(t *testing.T) string {
 	return fmt.Sprintf("latch-test-%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
 }
 
-func testKeychainStores(t *testing.T) map[string]func(t *testing.T) (*Keychain, *faultyBackend) {
-	return map[string]func(t *testing.T) (*Keychain, *faultyBackend){
-		"memory": func(t *testing.T) (*Keychain, *faultyBackend) {
-			fb := &faultyBackend{SecretBackend: &memBackend{}}
-			return &Keychain{Service: "latch-test", Backend: fb}, fb
+func testKeychainStores(t *testing.T) map[string]func(t *testing.T) (*Store, *faultyBackend) {
+	return map[string]func(t *testing.T) (*Store, *faultyBackend){
+		"memory": func(t *testing.T) (*Store, *faultyBackend) {
+			fb := &faultyBackend{Backend: &memBackend{}}
+			return &Store{Service: "latch-test", Backend: fb}, fb
 		},
-		"real": func(t *testing.T) (*Keychain, *faultyBackend) {
-			fb := &faultyBackend{SecretBackend: realKeychain(t)}
-			k := &Keychain{Service: testService(t), Backend: fb}
+		"real": func(t *testing.T) (*Store, *faultyBackend) {
+			fb := &faultyBackend{Backend: realKeychain(t)}
+			k := &Store{Service: testService(t), Backend: fb}
 			t.Cleanup(func() { _ = k.Delete(context.Background(), "creds") })
 			return k, fb
 		},
@@ -137,8 +138,8 @@ func TestKeychainChunkedRoundTrip(t *testing.T) {
 			if err != nil || !bytes.Equal(got, big) {
 				t.Fatalf("round trip gave %v, want the value back", err)
 			}
-			if fb.largest > MaxChunk || MaxChunk >= 2560 {
-				t.Fatalf("an item of %d bytes was written, want at most %d", fb.largest, MaxChunk)
+			if fb.largest > maxChunk || maxChunk >= 2560 {
+				t.Fatalf("an item of %d bytes was written, want at most %d", fb.largest, maxChunk)
 			}
 			if fb.writes < 10 {
 				t.Fatalf("12000 bytes in %d writes, want 10 or more chunks", fb.writes)
@@ -159,8 +160,8 @@ func TestKeychainChunkedRoundTrip(t *testing.T) {
 			if err := k.Delete(ctx, "creds"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := k.Get(ctx, "creds"); !errors.Is(err, ErrNotFound) {
-				t.Fatalf("after delete Get gave %v, want ErrNotFound", err)
+			if _, err := k.Get(ctx, "creds"); !errors.Is(err, session.ErrNotFound) {
+				t.Fatalf("after delete Get gave %v, want session.ErrNotFound", err)
 			}
 			for _, slot := range []string{"a", "b"} {
 				if _, err := k.Backend.Get(k.Service, chunkKey("creds", slot, 0)); !errors.Is(err, keyring.ErrNotFound) {
@@ -184,8 +185,8 @@ func TestKeychainSurvivesTornWrite(t *testing.T) {
 			fb.mu.Lock()
 			fb.failAt = fb.writes + 3
 			fb.mu.Unlock()
-			if err := k.Set(ctx, "creds", randomBytes(t, 7000)); !errors.Is(err, ErrKeychainUnavailable) {
-				t.Fatalf("a torn write gave %v, want ErrKeychainUnavailable", err)
+			if err := k.Set(ctx, "creds", randomBytes(t, 7000)); !errors.Is(err, session.ErrKeychainUnavailable) {
+				t.Fatalf("a torn write gave %v, want session.ErrKeychainUnavailable", err)
 			}
 			got, err := k.Get(ctx, "creds")
 			if err != nil || !bytes.Equal(got, before) {
@@ -215,27 +216,27 @@ func TestKeychainSurvivesTornWrite(t *testing.T) {
 
 func TestKeychainDetectsCorruption(t *testing.T) {
 	backend := &memBackend{}
-	k := &Keychain{Service: "latch-test", Backend: backend}
+	k := &Store{Service: "latch-test", Backend: backend}
 	ctx := context.Background()
 	if err := k.Set(ctx, "creds", randomBytes(t, 4000)); err != nil {
 		t.Fatal(err)
 	}
 	_ = backend.Set("latch-test", chunkKey("creds", "a", 1), "AAAA")
-	if _, err := k.Get(ctx, "creds"); !errors.Is(err, ErrCorruptValue) {
-		t.Fatalf("want ErrCorruptValue, got %v", err)
+	if _, err := k.Get(ctx, "creds"); !errors.Is(err, session.ErrCorruptValue) {
+		t.Fatalf("want session.ErrCorruptValue, got %v", err)
 	}
 	_ = backend.Set("latch-test", "creds", "{not json")
-	if _, err := k.Get(ctx, "creds"); !errors.Is(err, ErrCorruptValue) {
-		t.Fatalf("want ErrCorruptValue for a broken manifest, got %v", err)
+	if _, err := k.Get(ctx, "creds"); !errors.Is(err, session.ErrCorruptValue) {
+		t.Fatalf("want session.ErrCorruptValue for a broken manifest, got %v", err)
 	}
 }
 
 func TestKeychainTimesOut(t *testing.T) {
-	fb := &faultyBackend{SecretBackend: &memBackend{}, block: true}
-	k := &Keychain{Service: "latch-test", Backend: fb, Timeout: 100 * time.Millisecond}
+	fb := &faultyBackend{Backend: &memBackend{}, block: true}
+	k := &Store{Service: "latch-test", Backend: fb, Timeout: 100 * time.Millisecond}
 	err := k.Set(context.Background(), "creds", []byte("x"))
-	if !errors.Is(err, ErrKeychainTimeout) || !errors.Is(err, ErrKeychainUnavailable) {
-		t.Fatalf("got %v, want ErrKeychainTimeout, a kind of ErrKeychainUnavailable", err)
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, session.ErrKeychainUnavailable) {
+		t.Fatalf("got %v, want ErrTimeout, a kind of session.ErrKeychainUnavailable", err)
 	}
 }
 
@@ -262,12 +263,12 @@ func (b vanishingBackend) Get(service, user string) (string, error) {
 }
 
 func TestKeychainReadsNeverFailDuringRewrites(t *testing.T) {
-	for name, backend := range map[string]SecretBackend{
+	for name, backend := range map[string]Backend{
 		"not found":      &memBackend{},
 		"object missing": vanishingBackend{&memBackend{}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			k := &Keychain{Service: "latch-test", Backend: backend}
+			k := &Store{Service: "latch-test", Backend: backend}
 			ctx := t.Context()
 			values := map[string]bool{}
 			for i := range 4 {
@@ -317,15 +318,15 @@ func TestKeychainReadsNeverFailDuringRewrites(t *testing.T) {
 
 func TestKeychainErrorsSayWhichKind(t *testing.T) {
 	for msg, want := range map[string]error{
-		"failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'": ErrKeychainLocked,
-		"The name org.freedesktop.secrets was not provided by any .service files":        ErrKeychainMissing,
-		`exec: "dbus-launch": executable file not found in $PATH`:                        ErrKeychainMissing,
-		"User interaction is not allowed.":                                               ErrKeychainLocked,
-		"something else":                                                                 ErrKeychainUnavailable,
+		"failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'": ErrLocked,
+		"The name org.freedesktop.secrets was not provided by any .service files":        ErrMissing,
+		`exec: "dbus-launch": executable file not found in $PATH`:                        ErrMissing,
+		"User interaction is not allowed.":                                               ErrLocked,
+		"something else":                                                                 session.ErrKeychainUnavailable,
 	} {
-		k := &Keychain{Service: "latch-test", Backend: &brokenBackend{msg: msg}}
+		k := &Store{Service: "latch-test", Backend: &brokenBackend{msg: msg}}
 		_, err := k.Get(t.Context(), "creds")
-		if !errors.Is(err, want) || !errors.Is(err, ErrKeychainUnavailable) {
+		if !errors.Is(err, want) || !errors.Is(err, session.ErrKeychainUnavailable) {
 			t.Errorf("%q gave %v, want %v", msg, err, want)
 		}
 	}
@@ -333,13 +334,13 @@ func TestKeychainErrorsSayWhichKind(t *testing.T) {
 
 // readCounter counts the reads that reach a backend.
 type readCounter struct {
-	SecretBackend
+	Backend
 	reads atomic.Int32
 }
 
 func (b *readCounter) Get(service, user string) (string, error) {
 	b.reads.Add(1)
-	return b.SecretBackend.Get(service, user)
+	return b.Backend.Get(service, user)
 }
 
 // TestKeychainSmallValueIsOneItem: a value that fits in one item is
@@ -349,7 +350,7 @@ func TestKeychainSmallValueIsOneItem(t *testing.T) {
 	for name, open := range testKeychainStores(t) {
 		t.Run(name, func(t *testing.T) {
 			k, fb := open(t)
-			counter := &readCounter{SecretBackend: fb}
+			counter := &readCounter{Backend: fb}
 			k.Backend = counter
 			ctx := context.Background()
 			for _, value := range [][]byte{
@@ -366,7 +367,7 @@ func TestKeychainSmallValueIsOneItem(t *testing.T) {
 				if err != nil || !bytes.Equal(got, value) {
 					t.Fatalf("read back %q, %v; want %q", got, err, value)
 				}
-				if n := counter.reads.Load(); len(value) < MaxChunk/2 && n != 1 {
+				if n := counter.reads.Load(); len(value) < maxChunk/2 && n != 1 {
 					t.Fatalf("a value of %d bytes took %d reads; want 1", len(value), n)
 				}
 			}
@@ -378,3 +379,45 @@ func TestKeychainSmallValueIsOneItem(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkKeychainSet measures the chunked write of a typical session
+// (about 4 KB: an Auth0 ID token and access token) on an in-memory
+// backend, that is, the work Latch adds on top of the keychain itself.
+func BenchmarkKeychainSet(b *testing.B) {
+	k := &Store{Service: "bench", Backend: &memBackend{}}
+	value := make([]byte, 4096)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := k.Set(ctx, "creds", value); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkKeychainGet is the matching read.
+func BenchmarkKeychainGet(b *testing.B) {
+	k := &Store{Service: "bench", Backend: &memBackend{}}
+	ctx := context.Background()
+	_ = k.Set(ctx, "creds", make([]byte, 4096))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := k.Get(ctx, "creds"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FaultyBackend is faultyBackend, for the tests of package keychain_test.
+type FaultyBackend = faultyBackend
+
+// Fail makes the next write fail, once.
+func (b *faultyBackend) Fail() {
+	b.mu.Lock()
+	b.failAt = b.writes + 1
+	b.mu.Unlock()
+}
+
+// RealBackend is the platform's keychain, for the tests of package
+// keychain_test.
+var RealBackend Backend = system{}

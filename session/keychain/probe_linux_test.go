@@ -1,6 +1,6 @@
 //go:build linux
 
-package session
+package keychain
 
 import (
 	"errors"
@@ -21,8 +21,8 @@ import (
 // rest of this test process.
 func TestKeychainProbeSaysMissingAtOnce(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
-	if err := probeKeychain(); !errors.Is(err, ErrKeychainMissing) {
-		t.Fatalf("the probe gave %v, want ErrKeychainMissing", err)
+	if err := probeKeychain(); !errors.Is(err, ErrMissing) {
+		t.Fatalf("the probe gave %v, want ErrMissing", err)
 	}
 }
 
@@ -54,8 +54,8 @@ func TestKeychainProbeOnAPrivateBus(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			conn, _ := privateBus(t, c.service)
-			if err := probeBus(conn, wait); !errors.Is(err, ErrKeychainMissing) || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("the probe gave %v; want ErrKeychainMissing saying %q", err, c.want)
+			if err := probeBus(conn, wait); !errors.Is(err, ErrMissing) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("the probe gave %v; want ErrMissing saying %q", err, c.want)
 			}
 		})
 	}

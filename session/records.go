@@ -8,28 +8,33 @@ import (
 	"slices"
 )
 
-// The items a session keeps in the store beside its credentials, each
-// under the credentials' key and a suffix: the named tokens, all in one
-// item so that a write of them is whole or not at all, and the DPoP key.
-// They go with the credentials: [vault.remove] deletes them all.
+// A session keeps several items in the store, each under the
+// credentials' key ([Config.StoreKey]) and a suffix: the session's own
+// token (the credentials, under the key itself), the named tokens (all in
+// one item, ".apis", so that a write of them is whole or not at all), the
+// DPoP key (".dpop") and the queue of revocations (".revoke"). They go
+// with the credentials: [vault.remove] deletes them all. Their encodings
+// are kept from one release to the next, so that an upgrade signs no one
+// out.
 
-// namedRecord is a named token as the store keeps it: what it is for, and
-// the token.
-type namedRecord struct {
+// record is a token as the store keeps it: what it was issued for (for a
+// named token, the API) and the token. The session's own token is the
+// record of no API, stored as its credentials alone.
+type record struct {
 	Audience string   `json:"audience,omitempty"`
 	Scopes   []string `json:"scopes,omitempty"`
 	Token    stored   `json:"token"`
 }
 
-func (r namedRecord) api() API { return API{Audience: r.Audience, Scopes: slices.Clone(r.Scopes)} }
+func (r record) api() API { return API{Audience: r.Audience, Scopes: slices.Clone(r.Scopes)} }
 
-func (r namedRecord) credentials() *Credentials {
+func (r record) credentials() *Credentials {
 	c := Credentials(r.Token)
 	return &c
 }
 
-func recordOf(api API, c *Credentials) namedRecord {
-	return namedRecord{Audience: api.Audience, Scopes: slices.Clone(api.Scopes), Token: stored(*c)}
+func recordOf(api API, c *Credentials) record {
+	return record{Audience: api.Audience, Scopes: slices.Clone(api.Scopes), Token: stored(*c)}
 }
 
 func (v *vault) namedKey() string { return v.key + ".apis" }
@@ -37,15 +42,15 @@ func (v *vault) dpopKey() string  { return v.key + ".dpop" }
 
 // readNamed returns the named tokens stored, by name; an empty map when
 // there are none.
-func (v *vault) readNamed(ctx context.Context) (map[string]namedRecord, error) {
+func (v *vault) readNamed(ctx context.Context) (map[string]record, error) {
 	b, err := v.current().Get(ctx, v.namedKey())
 	if errors.Is(err, ErrNotFound) {
-		return map[string]namedRecord{}, nil
+		return map[string]record{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	records := map[string]namedRecord{}
+	records := map[string]record{}
 	if err := json.Unmarshal(b, &records); err != nil {
 		return nil, fmt.Errorf("%w: named tokens: %w", ErrCorruptValue, err)
 	}
@@ -53,7 +58,7 @@ func (v *vault) readNamed(ctx context.Context) (map[string]namedRecord, error) {
 }
 
 // writeNamed replaces the named tokens stored. The caller holds the lock.
-func (v *vault) writeNamed(ctx context.Context, records map[string]namedRecord) error {
+func (v *vault) writeNamed(ctx context.Context, records map[string]record) error {
 	var b []byte
 	if len(records) > 0 {
 		var err error

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package session
+package keychain
 
 // probeKeychain reports nothing: macOS and Windows always have their
 // keychain.

@@ -1,7 +1,28 @@
-package session
+// Package keychain keeps a session's credentials in the operating
+// system's keychain: Keychain on macOS, Credential Manager on Windows, the
+// Secret Service (gnome-keyring, KWallet) elsewhere, through
+// github.com/zalando/go-keyring. Its [Store] is a [session.Store]:
+//
+//	m, err := session.New(session.Config{
+//		Issuer:   "https://id.example.com/",
+//		ClientID: "my-native-client",
+//		Store:    keychain.New("my-app"),
+//	})
+//
+// Values of any size are kept under the strictest platform limit by
+// chunking, with a manifest written last, so that a write cut short never
+// loses the value before it. Every call has a timeout: a locked keychain
+// that shows a prompt nobody answers fails with [ErrTimeout] instead of
+// freezing the program. Its errors match [session.ErrKeychainUnavailable],
+// and [ErrMissing], [ErrLocked] or [ErrTimeout] say which kind.
+//
+// It is the only package of Latch's library that talks to the platform's
+// secret storage (on Linux, D-Bus).
+package keychain
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -15,75 +36,69 @@ import (
 	"unicode/utf8"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/latchapp/latch/session"
 )
 
-// MaxChunk is the largest string Keychain writes in one keychain item. It
-// keeps every item under the strictest platform limit (Windows credentials
-// hold at most 2560 bytes; macOS's security tool takes about 3000 once the
+// maxChunk is the largest string written in one keychain item. It keeps
+// every item under the strictest platform limit (Windows credentials hold
+// at most 2560 bytes; macOS's security tool takes about 3000 once the
 // value is base64-encoded), whatever the size of the value stored.
-const MaxChunk = 1800
+const maxChunk = 1800
 
-// DefaultKeychainTimeout bounds every single keychain call. A keychain that
-// is locked and shows a prompt, or a Secret Service that does not answer,
-// then fails with [ErrKeychainTimeout] instead of freezing the caller.
-const DefaultKeychainTimeout = 10 * time.Second
+// defaultTimeout bounds every single keychain call unless
+// [Store.Timeout] says otherwise.
+const defaultTimeout = 10 * time.Second
 
-// SecretBackend is the operating system's secret storage, one small string
-// per (service, user) pair. KeyringBackend is the real one; tests may wrap
-// it to inject failures.
-type SecretBackend interface {
+// Backend is the platform's secret storage, one small string per
+// (service, user) pair, as github.com/zalando/go-keyring has it. A nil
+// [Store.Backend] is the real one; tests give their own, or wrap it to
+// inject failures.
+type Backend interface {
 	Get(service, user string) (string, error)
 	Set(service, user, secret string) error
 	Delete(service, user string) error
 }
 
-// KeyringBackend is the SecretBackend of github.com/zalando/go-keyring:
-// Keychain on macOS, Credential Manager on Windows, the Secret Service
-// (gnome-keyring, KWallet) elsewhere.
-type KeyringBackend struct{}
+// system is the real Backend: github.com/zalando/go-keyring.
+type system struct{}
 
-// Get implements SecretBackend.
-func (KeyringBackend) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (system) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (system) Set(service, user, secret string) error   { return keyring.Set(service, user, secret) }
+func (system) Delete(service, user string) error        { return keyring.Delete(service, user) }
 
-// Set implements SecretBackend.
-func (KeyringBackend) Set(service, user, secret string) error {
-	return keyring.Set(service, user, secret)
-}
-
-// Delete implements SecretBackend.
-func (KeyringBackend) Delete(service, user string) error { return keyring.Delete(service, user) }
-
-// Keychain is a Store in the operating system's keychain.
+// Store is a [session.Store] in the operating system's keychain.
 //
-// A value that fits in one item (at most MaxChunk characters once
-// written) is written whole in the item of its key, in one write, and is
-// read in one read. A larger value is written as chunks of at most
-// MaxChunk characters and a manifest that names them, written last. Chunks alternate between two
-// slots, so a write that is cut short (a crash, a full keychain, a timeout)
-// leaves the previous manifest and its chunks intact: Get then returns the
-// previous value. Chunks of the slot not in use are removed on the next
-// write.
+// A value that fits in one item (at most 1800 characters once written)
+// is written whole in the item of its key, in one write, and is read in
+// one read. A larger value is written as chunks of at most 1800
+// characters and a manifest that names them, written last. Chunks
+// alternate between two slots, so a write that is cut short (a crash, a
+// full keychain, a timeout) leaves the previous manifest and its chunks
+// intact: Get then returns the previous value. Chunks of the slot not in
+// use are removed on the next write.
 //
 // Reads never fail because another process is rewriting the value: a
 // reader that meets a chunk that is gone or does not match reads the
-// manifest again and follows it. Writers of one Keychain are serialised;
-// writers in several processes are serialised by the [Manager]'s
+// manifest again and follows it. Writers of one Store are serialised;
+// writers in several processes are serialised by the [session.Manager]'s
 // cross-process lock.
-type Keychain struct {
-	// Service names the application in the keychain, for example "latch".
+type Store struct {
+	// Service names the application in the keychain, for example
+	// "my-app".
 	Service string
-	// Backend is the secret storage; nil means [KeyringBackend].
-	Backend SecretBackend
-	// Timeout bounds each keychain call; 0 means [DefaultKeychainTimeout].
+	// Backend is the secret storage; nil means the platform's keychain.
+	Backend Backend
+	// Timeout bounds each keychain call; 0 means 10 seconds.
 	Timeout time.Duration
 
 	writing sync.Mutex // one Set or Delete at a time
 	probe   probeCache
 }
 
-// NewKeychain returns a Keychain for service on the real keychain.
-func NewKeychain(service string) *Keychain {
-	return &Keychain{Service: service}
+// New returns a Store for service on the platform's keychain.
+func New(service string) *Store {
+	return &Store{Service: service}
 }
 
 // manifest describes a stored value. It holds no secret.
@@ -112,10 +127,10 @@ func otherSlot(slot string) string {
 // rewritten while it reads.
 const readAttempts = 6
 
-// Get implements [Store]. A value being replaced by another process at the
+// Get implements [session.Store]. A value being replaced by another process at the
 // same moment is read again, so that a reader sees either the old or the
 // new value, never a mix and never an error.
-func (k *Keychain) Get(ctx context.Context, key string) ([]byte, error) {
+func (k *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	var err error
 	for attempt := range readAttempts {
 		if attempt > 0 {
@@ -138,11 +153,11 @@ func (k *Keychain) Get(ctx context.Context, key string) ([]byte, error) {
 // rewritten reports whether a read that failed with err, after reading the
 // manifest read (nil: the manifest itself failed), met a value that was
 // being rewritten, so that reading again will succeed.
-func (k *Keychain) rewritten(ctx context.Context, key string, read *manifest, err error) bool {
+func (k *Store) rewritten(ctx context.Context, key string, read *manifest, err error) bool {
 	switch {
-	case errors.Is(err, ErrCorruptValue):
+	case errors.Is(err, session.ErrCorruptValue):
 		return true
-	case !errors.Is(err, ErrKeychainUnavailable), errors.Is(err, ErrKeychainTimeout), errors.Is(err, ErrKeychainMissing), errors.Is(err, ErrKeychainLocked):
+	case !errors.Is(err, session.ErrKeychainUnavailable), errors.Is(err, ErrTimeout), errors.Is(err, ErrMissing), errors.Is(err, ErrLocked):
 		return false
 	case read == nil:
 		// The manifest was being replaced as it was read.
@@ -152,18 +167,18 @@ func (k *Keychain) rewritten(ctx context.Context, key string, read *manifest, er
 	return merr == nil && *now != *read
 }
 
-func (k *Keychain) get(ctx context.Context, key string) ([]byte, *manifest, error) {
+func (k *Store) get(ctx context.Context, key string) ([]byte, *manifest, error) {
 	m, value, err := k.head(ctx, key)
 	if err != nil || value != nil {
 		return value, m, err
 	}
 	var encoded []byte
 	for i := range m.Chunks {
-		part, err := k.call(ctx, "read", key, func(b SecretBackend) (string, error) {
+		part, err := k.call(ctx, "read", key, func(b Backend) (string, error) {
 			return b.Get(k.Service, chunkKey(key, m.Slot, i))
 		})
-		if errors.Is(err, ErrNotFound) {
-			return nil, m, fmt.Errorf("%w: %q: chunk %d of %d is missing", ErrCorruptValue, key, i+1, m.Chunks)
+		if errors.Is(err, session.ErrNotFound) {
+			return nil, m, fmt.Errorf("%w: %q: chunk %d of %d is missing", session.ErrCorruptValue, key, i+1, m.Chunks)
 		}
 		if err != nil {
 			return nil, m, err
@@ -172,27 +187,27 @@ func (k *Keychain) get(ctx context.Context, key string) ([]byte, *manifest, erro
 	}
 	value, err = base64.StdEncoding.DecodeString(string(encoded))
 	if err != nil {
-		return nil, m, fmt.Errorf("%w: %q: chunks do not decode", ErrCorruptValue, key)
+		return nil, m, fmt.Errorf("%w: %q: chunks do not decode", session.ErrCorruptValue, key)
 	}
 	sum := sha256.Sum256(value)
 	if hex.EncodeToString(sum[:]) != m.Sum {
-		return nil, m, fmt.Errorf("%w: %q: checksum mismatch", ErrCorruptValue, key)
+		return nil, m, fmt.Errorf("%w: %q: checksum mismatch", session.ErrCorruptValue, key)
 	}
 	return value, m, nil
 }
 
-// Set implements [Store].
-func (k *Keychain) Set(ctx context.Context, key string, value []byte) error {
+// Set implements [session.Store].
+func (k *Store) Set(ctx context.Context, key string, value []byte) error {
 	k.writing.Lock()
 	defer k.writing.Unlock()
 	old, _, err := k.head(ctx, key)
-	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorruptValue) {
+	if err != nil && !errors.Is(err, session.ErrNotFound) && !errors.Is(err, session.ErrCorruptValue) {
 		return err
 	}
 	if item, ok := inlineItem(value); ok {
 		// One write replaces the value whole; the chunks of a larger
 		// value before it, if any, are stale after it.
-		if _, err := k.call(ctx, "write", key, func(b SecretBackend) (string, error) {
+		if _, err := k.call(ctx, "write", key, func(b Backend) (string, error) {
 			return "", b.Set(k.Service, key, item)
 		}); err != nil {
 			return err
@@ -218,10 +233,10 @@ func (k *Keychain) Set(ctx context.Context, key string, value []byte) error {
 	}
 	encoded := base64.StdEncoding.EncodeToString(value)
 	n := 0
-	for start := 0; start < len(encoded) || n == 0; start += MaxChunk {
-		part := encoded[start:min(start+MaxChunk, len(encoded))]
+	for start := 0; start < len(encoded) || n == 0; start += maxChunk {
+		part := encoded[start:min(start+maxChunk, len(encoded))]
 		i := n
-		if _, err := k.call(ctx, "write", key, func(b SecretBackend) (string, error) {
+		if _, err := k.call(ctx, "write", key, func(b Backend) (string, error) {
 			return "", b.Set(k.Service, chunkKey(key, slot, i), part)
 		}); err != nil {
 			return err
@@ -229,11 +244,11 @@ func (k *Keychain) Set(ctx context.Context, key string, value []byte) error {
 		n++
 	}
 	sum := sha256.Sum256(value)
-	m, err := json.Marshal(manifest{Version: 1, Slot: slot, Chunks: n, Sum: hex.EncodeToString(sum[:]), Write: randomString(6)})
+	m, err := json.Marshal(manifest{Version: 1, Slot: slot, Chunks: n, Sum: hex.EncodeToString(sum[:]), Write: writeID()})
 	if err != nil {
 		return fmt.Errorf("keychain write %q: %w", key, err)
 	}
-	if _, err := k.call(ctx, "write", key, func(b SecretBackend) (string, error) {
+	if _, err := k.call(ctx, "write", key, func(b Backend) (string, error) {
 		return "", b.Set(k.Service, key, string(m))
 	}); err != nil {
 		return err
@@ -257,7 +272,7 @@ func inlineItem(value []byte) (string, bool) {
 	if !plainText(value) {
 		item = inlineBase64 + base64.StdEncoding.EncodeToString(value)
 	}
-	return item, len(item) <= MaxChunk
+	return item, len(item) <= maxChunk
 }
 
 func plainText(b []byte) bool {
@@ -272,15 +287,15 @@ func plainText(b []byte) bool {
 	return true
 }
 
-// Delete implements Store. It removes the manifest first, so that a delete
+// Delete implements [session.Store]. It removes the manifest first, so that a delete
 // cut short never leaves a readable half of a value.
-func (k *Keychain) Delete(ctx context.Context, key string) error {
+func (k *Store) Delete(ctx context.Context, key string) error {
 	k.writing.Lock()
 	defer k.writing.Unlock()
-	_, err := k.call(ctx, "delete", key, func(b SecretBackend) (string, error) {
+	_, err := k.call(ctx, "delete", key, func(b Backend) (string, error) {
 		return "", b.Delete(k.Service, key)
 	})
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, session.ErrNotFound) {
 		return err
 	}
 	for _, slot := range []string{"a", "b"} {
@@ -294,8 +309,8 @@ func (k *Keychain) Delete(ctx context.Context, key string) error {
 // head reads the item of key: a value written whole (returned, with a
 // manifest that only tells this write from others), or the manifest of a
 // chunked value (value nil).
-func (k *Keychain) head(ctx context.Context, key string) (*manifest, []byte, error) {
-	raw, err := k.call(ctx, "read", key, func(b SecretBackend) (string, error) {
+func (k *Store) head(ctx context.Context, key string) (*manifest, []byte, error) {
+	raw, err := k.call(ctx, "read", key, func(b Backend) (string, error) {
 		return b.Get(k.Service, key)
 	})
 	if err != nil {
@@ -307,13 +322,13 @@ func (k *Keychain) head(ctx context.Context, key string) (*manifest, []byte, err
 	if encoded, ok := strings.CutPrefix(raw, inlineBase64); ok {
 		value, err := base64.StdEncoding.DecodeString(encoded)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %q: the value does not decode", ErrCorruptValue, key)
+			return nil, nil, fmt.Errorf("%w: %q: the value does not decode", session.ErrCorruptValue, key)
 		}
 		return inlineManifest(raw), value, nil
 	}
 	var m manifest
 	if err := json.Unmarshal([]byte(raw), &m); err != nil || m.Version != 1 || (m.Slot != "a" && m.Slot != "b") || m.Chunks < 1 {
-		return nil, nil, fmt.Errorf("%w: %q: unreadable manifest", ErrCorruptValue, key)
+		return nil, nil, fmt.Errorf("%w: %q: unreadable manifest", session.ErrCorruptValue, key)
 	}
 	return &m, nil, nil
 }
@@ -326,19 +341,19 @@ func inlineManifest(raw string) *manifest {
 }
 
 // manifest is what head says of key, without the value.
-func (k *Keychain) manifest(ctx context.Context, key string) (*manifest, error) {
+func (k *Store) manifest(ctx context.Context, key string) (*manifest, error) {
 	m, _, err := k.head(ctx, key)
 	return m, err
 }
 
 // deleteSlot removes the chunks of one slot. Chunks are written from 0 up,
 // so the first missing index ends them.
-func (k *Keychain) deleteSlot(ctx context.Context, key, slot string) error {
+func (k *Store) deleteSlot(ctx context.Context, key, slot string) error {
 	for i := 0; ; i++ {
-		_, err := k.call(ctx, "delete", key, func(b SecretBackend) (string, error) {
+		_, err := k.call(ctx, "delete", key, func(b Backend) (string, error) {
 			return "", b.Delete(k.Service, chunkKey(key, slot, i))
 		})
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, session.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
@@ -348,20 +363,20 @@ func (k *Keychain) deleteSlot(ctx context.Context, key, slot string) error {
 }
 
 // call runs one backend call with the timeout, and maps its errors onto
-// [ErrNotFound] and the kinds of [ErrKeychainUnavailable]. While the call
+// [session.ErrNotFound] and the kinds of [session.ErrKeychainUnavailable]. While the call
 // runs, the platform is asked whether a keychain service exists at all, so
 // that a missing one fails at once instead of after the timeout. A call
 // that times out is left to finish on its own goroutine; its result is
 // dropped.
-func (k *Keychain) call(ctx context.Context, op, key string, f func(SecretBackend) (string, error)) (string, error) {
+func (k *Store) call(ctx context.Context, op, key string, f func(Backend) (string, error)) (string, error) {
 	backend := k.Backend
 	timeout := k.Timeout
 	if timeout <= 0 {
-		timeout = DefaultKeychainTimeout
+		timeout = defaultTimeout
 	}
 	var missing <-chan error
 	if backend == nil {
-		backend = KeyringBackend{}
+		backend = system{}
 		missing = k.probe.check()
 	}
 	type result struct {
@@ -380,8 +395,8 @@ func (k *Keychain) call(ctx context.Context, op, key string, f func(SecretBacken
 		if r.err == nil {
 			return r.s, nil
 		}
-		if errors.Is(r.err, keyring.ErrNotFound) || errors.Is(r.err, ErrNotFound) {
-			return "", ErrNotFound
+		if errors.Is(r.err, keyring.ErrNotFound) || errors.Is(r.err, session.ErrNotFound) {
+			return "", session.ErrNotFound
 		}
 		if errors.Is(r.err, keyring.ErrSetDataTooBig) {
 			return "", fmt.Errorf("keychain %s %q: item too large for this keychain: %w", op, key, r.err)
@@ -390,13 +405,35 @@ func (k *Keychain) call(ctx context.Context, op, key string, f func(SecretBacken
 	case err := <-missing:
 		return "", fmt.Errorf("keychain %s %q: %w", op, key, err)
 	case <-timer.C:
-		return "", fmt.Errorf("keychain %s %q: %w (%s)", op, key, ErrKeychainTimeout, timeout)
+		return "", fmt.Errorf("keychain %s %q: %w (%s)", op, key, ErrTimeout, timeout)
 	case <-ctx.Done():
 		return "", fmt.Errorf("keychain %s %q: %w", op, key, ctx.Err())
 	}
 }
 
-// classifyKeychainError says which kind of [ErrKeychainUnavailable] a
+// Errors of the keychain, beside [session.ErrKeychainUnavailable], which
+// each matches too.
+var (
+	// ErrMissing means there is no keychain service to ask (on Linux: no
+	// D-Bus session, or no Secret Service such as gnome-keyring on it).
+	ErrMissing = fmt.Errorf("no keychain service is running: %w", session.ErrKeychainUnavailable)
+
+	// ErrLocked means the keychain is locked and was not unlocked.
+	ErrLocked = fmt.Errorf("the keychain is locked: %w", session.ErrKeychainUnavailable)
+
+	// ErrTimeout means the keychain did not answer in time (it may be
+	// showing a prompt nobody sees).
+	ErrTimeout = fmt.Errorf("the keychain did not answer in time: %w", session.ErrKeychainUnavailable)
+)
+
+// writeID tells one write of a manifest from every other.
+func writeID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// classifyKeychainError says which kind of [session.ErrKeychainUnavailable] a
 // backend's error is, from what the platforms' keychains say.
 func classifyKeychainError(err error) error {
 	msg := strings.ToLower(err.Error())
@@ -405,11 +442,11 @@ func classifyKeychainError(err error) error {
 		strings.Contains(msg, "dbus-launch"),
 		strings.Contains(msg, "dbus_session_bus_address"),
 		strings.Contains(msg, "no such file or directory") && strings.Contains(msg, "bus"):
-		return ErrKeychainMissing
+		return ErrMissing
 	case strings.Contains(msg, "unlock"), strings.Contains(msg, "locked"),
 		strings.Contains(msg, "prompt"), strings.Contains(msg, "dismissed"),
 		strings.Contains(msg, "user interaction is not allowed"):
-		return ErrKeychainLocked
+		return ErrLocked
 	}
-	return ErrKeychainUnavailable
+	return session.ErrKeychainUnavailable
 }

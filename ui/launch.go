@@ -1,0 +1,102 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/session"
+)
+
+// The launch: the decision taken from the keychain when Latch starts (see
+// [core.Decide]), on a goroutine of its own while Fyne makes the window,
+// and the screen it leads to.
+
+// launchWait is how long the window waits for the launch decision before
+// it shows a waiting screen: reading the keychain takes a few
+// milliseconds, so a person with a valid session sees their profile as
+// the first screen, and one whose keychain asks for a password sees that
+// Latch is waiting for it.
+const launchWait = 250 * time.Millisecond
+
+// launchDecision is the launch decision (see [core.Decide]), taken on a
+// goroutine of its own.
+type launchDecision struct {
+	done     chan core.Launch
+	renewing chan struct{} // the decision renews the session first
+}
+
+func decideLaunch(ctx context.Context, m *session.Manager) *launchDecision {
+	d := &launchDecision{done: make(chan core.Launch, 1), renewing: make(chan struct{}, 1)}
+	go func() { d.done <- core.Decide(ctx, m, func() { d.renewing <- struct{}{} }) }()
+	return d
+}
+
+// launch shows the launch decision's screen when it comes within
+// launchWait; otherwise a waiting screen at once, and the decision's
+// screen when it comes.
+func (a *appWindow) launch() {
+	d := a.decision
+	if d == nil {
+		d = decideLaunch(a.ctx, a.account.Manager)
+	}
+	select {
+	case l := <-d.done:
+		a.showLaunch(l)
+	case <-d.renewing:
+		a.showWaiting("Renewing your session…")
+		go a.follow(d)
+	case <-time.After(launchWait):
+		a.showWaiting("Checking your session…")
+		go a.follow(d)
+	}
+}
+
+// follow shows what becomes of a launch decision that a waiting screen
+// stands for.
+func (a *appWindow) follow(d *launchDecision) {
+	for {
+		select {
+		case <-d.renewing:
+			a.do(func() {
+				if a.screen == ScreenLoading {
+					a.showWaiting("Renewing your session…")
+				}
+			})
+		case l := <-d.done:
+			a.do(func() { a.showLaunch(l) })
+			return
+		}
+	}
+}
+
+// showLaunch shows the screen of the launch decision.
+func (a *appWindow) showLaunch(l core.Launch) {
+	if l.Next == core.ShowProfile {
+		a.showProfile(l.Person, l.Creds)
+		return
+	}
+	if l.Reason != nil {
+		a.log.Info("no session to show", "why", core.Describe(l.Reason))
+	}
+	a.showSignIn(core.Describe(l.Reason))
+	if errors.Is(l.Reason, session.ErrKeychainUnavailable) {
+		a.signIn.offerMemory()
+	}
+}
+
+// keepInMemory is the person's choice when the keychain cannot be used:
+// the session is kept in memory until Latch quits, never in a file.
+func (a *appWindow) keepInMemory() {
+	a.account.Manager.KeepInMemory()
+	a.inMemory = true
+	a.log.Info("keeping the session in memory only, as asked")
+}
+
+// retryLaunch takes the launch decision again, after the keychain was
+// fixed.
+func (a *appWindow) retryLaunch() {
+	a.showWaiting("Checking your session…")
+	go a.follow(decideLaunch(a.ctx, a.account.Manager))
+}
