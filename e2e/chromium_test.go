@@ -18,8 +18,8 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
-	"github.com/latchapp/latch/internal/testing/chromiumtest"
 	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/chromiumtest"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/peers"

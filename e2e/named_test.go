@@ -13,8 +13,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/latchapp/latch/internal/testing/apiserver"
 	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/apiserver"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/sandbox"
 )

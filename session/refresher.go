@@ -25,7 +25,7 @@ type refresher struct {
 	resourceParam string
 	// providerNow is the provider's time, for DPoP proofs.
 	providerNow func() time.Time
-	nonces *dpopNonces
+	nonces      *dpopNonces
 }
 
 // client is the HTTP client for token requests: each carries a DPoP proof

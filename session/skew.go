@@ -33,7 +33,7 @@ func (m *Manager) providerNow() time.Time { return m.now().Add(m.skew.get()) }
 // skewObserver is the transport of every request to the provider: it reads
 // the Date header of each answer.
 type skewObserver struct {
-	base  http.RoundTripper
+	base http.RoundTripper
 	now  func() time.Time
 	skew *skew
 }
