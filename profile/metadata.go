@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/latchapp/latch/internal/secureurl"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/latchapp/latch/internal/secureurl"
 )
 
 // Scopes the signed-in user's token needs for the Management API.

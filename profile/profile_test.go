@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"golang.org/x/oauth2"
 
+	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
 )

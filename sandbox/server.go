@@ -22,7 +22,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/latchapp/latch/internal/dpopcheck"
 	"io"
 	"log/slog"
 	"net"
@@ -38,6 +37,8 @@ import (
 	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
+
+	"github.com/latchapp/latch/internal/dpopcheck"
 )
 
 // DefaultAddr is where the sandbox listens unless told otherwise: a fixed

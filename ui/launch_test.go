@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"github.com/latchapp/latch/internal/core"
-	"github.com/latchapp/latch/session"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,6 +14,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/session"
 )
 
 func TestLaunchWithoutSessionShowsSignIn(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/latchapp/latch/internal/dpopcheck"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -25,6 +24,8 @@ import (
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/latchapp/latch/internal/dpopcheck"
 )
 
 // Server is a running API.
