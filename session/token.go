@@ -51,7 +51,12 @@ type token struct {
 
 // hotValue is a token as the hot path hands it out: never changed once
 // published, and shared by every caller, as oauth2.ReuseTokenSource's
-// token is.
+// token is. It fills a cache line of its own (64 bytes, a size class
+// whose objects are aligned to it), so that no object that another
+// goroutine writes shares the line that every caller reads: a 32-byte
+// one would sit beside others of that size, such as the testing.PB that
+// each of a parallel benchmark's workers writes on every iteration, and
+// the callers would wait on the line moving between the cores.
 type hotValue struct {
 	c   *Credentials
 	tok *oauth2.Token
@@ -62,6 +67,7 @@ type hotValue struct {
 	// published with: a token of another session (or of none) is not
 	// handed out. Nil for the session's own.
 	owner *hotValue
+	_     [32]byte
 }
 
 // offlineState is a transient failure, and when the next renewal is due.
