@@ -135,6 +135,13 @@ func runBinary(t *testing.T, bin string, env []string, args ...string) (int, str
 func loginNoBrowser(t *testing.T, env []string, user, password string, args ...string) {
 	t.Helper()
 	p := startLatch(t, env, append([]string{"login", "--no-browser"}, args...)...)
+	// However the test ends, the keychain is left as it was found, for
+	// the tests after it, which count Latch's items there.
+	t.Cleanup(func() {
+		logout := exec.Command(p.cmd.Path, "logout")
+		logout.Env = env
+		_ = logout.Run()
+	})
 	testbrowser.SignInAtPrintedURL(t, p.stdout, user, password)
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("latch login exited with %v, want success: %s", err, p.stderr.String())

@@ -160,8 +160,8 @@ func TestLogoutWhileOthersRenew(t *testing.T) {
 	if code, stderr := run(bin, env, "token"); code != 1 || !strings.Contains(stderr, "not signed in") {
 		t.Fatalf("latch token after the sign-out: exit %d, %s; want 1 and not signed in", code, stderr)
 	}
-	if n := keyringtest.Items(t, core.KeychainService); n != 0 {
-		t.Fatalf("%d keychain items of Latch after the sign-out, want none", n)
+	if keys := keyringtest.Keys(t, core.KeychainService); len(keys) != 0 {
+		t.Fatalf("keychain items of Latch after the sign-out: %q; want none", keys)
 	}
 	issued := proxy.Issued()
 	for i, tok := range issued {

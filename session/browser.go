@@ -37,7 +37,7 @@ func openBrowser(ctx context.Context, u string) error {
 	return fmt.Errorf("%w (tried %s)", ErrNoBrowser, strings.Join(tried, ", "))
 }
 
-// browserCommands are the commands OpenBrowser tries, in order, for the
+// browserCommands are the commands openBrowser tries, in order, for the
 // value of $BROWSER on the system goos.
 func browserCommands(browser, goos, u string) [][]string {
 	var cmds [][]string

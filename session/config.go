@@ -48,9 +48,9 @@ type Config struct {
 	// DPoP binds the tokens to a key pair that only this machine holds
 	// (RFC 9449): an ES256 key is made at sign-in and kept in Store beside
 	// the credentials, every token request carries a proof made with it,
-	// and so does every request that [Manager.Client], [Manager.Header],
-	// [NamedToken] and [Transport] send. Its change takes effect at the
-	// next sign-in.
+	// and so does every request that [Manager.Client] and [Manager.Header]
+	// authorize, and their [NamedToken] twins. Its change takes effect at
+	// the next sign-in.
 	DPoP bool
 	// Store keeps the credentials between runs of the program: in
 	// applications the operating system's keychain,

@@ -109,9 +109,10 @@ func New(cfg Config) (*Manager, error) {
 	return m, nil
 }
 
-// Close stops the background renewal and the subscribers' goroutines.
-// Credentials stay stored. Close does not wait for a renewal in flight to
-// finish; it cancels it.
+// Close stops the background renewal and the subscribers' goroutines,
+// when the program is done with the Manager. The session stays, stored
+// for the next run: to end it, use [Manager.Logout]. Close does not wait
+// for a renewal in flight to finish; it cancels it.
 func (m *Manager) Close() error {
 	m.cancel()
 	if m.watcher != nil {

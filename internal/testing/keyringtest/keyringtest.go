@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,13 @@ func Require(t testing.TB) {
 // service, locked or not.
 func Items(t testing.TB, service string) int {
 	t.Helper()
+	return len(Keys(t, service))
+}
+
+// Keys are the keys (go-keyring's "username" attribute) of the Secret
+// Service items whose service attribute is service, locked or not.
+func Keys(t testing.TB, service string) []string {
+	t.Helper()
 	conn, err := dbus.SessionBus()
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +65,17 @@ func Items(t testing.TB, service string) int {
 	if err := call.Store(&unlocked, &locked); err != nil {
 		t.Fatal(err)
 	}
-	return len(unlocked) + len(locked)
+	var keys []string
+	for _, path := range append(unlocked, locked...) {
+		v, err := conn.Object("org.freedesktop.secrets", path).GetProperty("org.freedesktop.Secret.Item.Attributes")
+		if err != nil {
+			t.Fatal(err)
+		}
+		attrs, _ := v.Value().(map[string]string)
+		keys = append(keys, attrs["username"])
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // PrivateBus runs a D-Bus session daemon of its own until the test ends

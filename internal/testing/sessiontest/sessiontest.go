@@ -21,7 +21,7 @@ type Signed struct {
 	Creds    *session.Credentials
 }
 
-// SignIn starts a provider, makes a Manager on a MemoryStore and signs in
+// SignIn starts a provider, makes a Manager on a [Store] and signs in
 // through the browser as username. The Manager is closed when the test
 // ends.
 func SignIn(t testing.TB, username string, adjust ...func(*session.Config)) *Signed {
