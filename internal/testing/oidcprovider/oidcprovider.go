@@ -58,6 +58,16 @@ func repoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
+// starting lets two providers start at a time: a test package's parallel
+// tests start a dozen at once, and Node loading oidc-provider takes a
+// second or two of CPU each, which on two cores, beside the race
+// detector's tests, kept the last to come up past any sane deadline.
+var starting = make(chan struct{}, 2)
+
+// startTimeout is how long one provider is given to come up once it may
+// start.
+const startTimeout = 60 * time.Second
+
 // Start runs the provider on a free loopback port until the test ends.
 // When Node or the npm package is missing, the test is skipped, or fails
 // under scripts/test (see package peers).
@@ -74,6 +84,8 @@ func Start(t testing.TB, opts Options) *Provider {
 	if ttl <= 0 {
 		ttl = time.Minute
 	}
+	starting <- struct{}{}
+	defer func() { <-starting }()
 	cmd := exec.Command("node", "server.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PORT=0", "ACCESS_TOKEN_TTL="+strconv.Itoa(int(ttl.Seconds())), "CLIENT_ID="+ClientID, "NODE_NO_WARNINGS=1", "ISSUER="+opts.Issuer)
@@ -125,8 +137,8 @@ func Start(t testing.TB, opts Options) *Provider {
 			t.Fatalf("oidc-provider exited: %s", stderr.String())
 		}
 		return p
-	case <-time.After(30 * time.Second):
-		t.Fatalf("oidc-provider did not start: %s", stderr.String())
+	case <-time.After(startTimeout):
+		t.Fatalf("oidc-provider did not start within %s: %s", startTimeout, stderr.String())
 	}
 	return nil
 }
