@@ -54,6 +54,12 @@ func TestAPIFilesMatchTheCode(t *testing.T) {
 			want := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 			added, removed := diff(want, got)
 			if len(added)+len(removed) > 0 {
+				if len(added) == 0 {
+					added = []string{"(none)"}
+				}
+				if len(removed) == 0 {
+					removed = []string{"(none)"}
+				}
 				t.Errorf("the API of %s changed without api/%s:\nin the code, not in the file:\n\t%s\nin the file, not in the code:\n\t%s\n"+
 					"if the change is meant, run go test ./api -update and commit api/%s with it",
 					pkg, file, strings.Join(added, "\n\t"), strings.Join(removed, "\n\t"), file)

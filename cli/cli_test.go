@@ -138,6 +138,7 @@ func TestBadUsageChangesNothing(t *testing.T) {
 		{[]string{"metadata", "set", "novalue"}, 2, `"novalue" is not KEY=VALUE`},
 		{[]string{"metadata", "set", "ok=1", "a.b=2"}, 2, `The metadata key "a.b" is not allowed: names must not contain '.' or '$'.`},
 		{[]string{"metadata", "set", "$x=2"}, 2, `The metadata key "$x" is not allowed`},
+		{[]string{"metadata", "set", `prefs={"ui":{"a.b":1}}`}, 2, `The metadata key "a.b" is not allowed`},
 		{[]string{"metadata", "unset", "=x"}, 2, "unset takes key names"},
 		{[]string{"metadata", "frob"}, 2, "unknown metadata command"},
 		{[]string{"status", "extra"}, 2, "unexpected argument"},
@@ -413,4 +414,28 @@ func TestLoginWithoutABrowserWaits(t *testing.T) {
 func validSession(m *session.Manager) bool {
 	c, err := m.Held(context.Background())
 	return err == nil && c.ValidFor(time.Now(), 0)
+}
+
+// TestDeceivingNamesAreShownEscaped signs in as a person whose name, at
+// the provider, holds a right-to-left override, isolates and a zero-width
+// space: latch login and latch status show each as an escape, so that
+// the name reads as what it is.
+func TestDeceivingNamesAreShownEscaped(t *testing.T) {
+	op := oidcprovider.Start(t, oidcprovider.Options{})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID})
+	w.open = testbrowser.NewBrowser("mallory", oidcprovider.Accounts["mallory"]).OpenURL
+	const shown = `Mallory \u2066(admin)\u2069\u202etxt.exe\u200b`
+	code, _, errOut := w.run("login")
+	if code != 0 || !strings.Contains(errOut, "Signed in as "+shown) {
+		t.Fatalf("latch login exit %d: %q; want the name shown as %s", code, errOut, shown)
+	}
+	code, out, _ := w.run("status")
+	if code != 0 || !strings.Contains(out, "Signed in as: "+shown) {
+		t.Fatalf("latch status exit %d: %q; want the name shown as %s", code, out, shown)
+	}
+	for _, r := range "\u2066\u2069\u202e\u200b" {
+		if strings.ContainsRune(errOut+out, r) {
+			t.Errorf("the output holds %U as it is; want it escaped", r)
+		}
+	}
 }

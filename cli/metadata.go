@@ -115,7 +115,11 @@ func parseChanges(verb string, args []string) (map[string]any, error) {
 			changes[key] = nil
 			continue
 		}
-		changes[key] = profile.ParseArgument(value)
+		v := profile.ParseArgument(value)
+		if err := profile.CheckValue(v); err != nil {
+			return nil, usageError{core.Describe(err)}
+		}
+		changes[key] = v
 	}
 	return changes, nil
 }

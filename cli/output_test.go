@@ -15,6 +15,9 @@ func TestOutputFromOutsideCannotDriveTheTerminal(t *testing.T) {
 		"separator\u2028x":         `separator\u2028x`,
 		"bad \xff utf-8":           `bad \xff utf-8`,
 		"Ünïcödé stays readable ✓": "Ünïcödé stays readable ✓",
+		"Mallory \u202etxt.exe":    `Mallory \u202etxt.exe`,
+		"iso\u2066late\u2069":      `iso\u2066late\u2069`,
+		"zero\u200bwidth\ufeff":    `zero\u200bwidth\ufeff`,
 	} {
 		if got := field(in); got != want {
 			t.Errorf("field(%q) = %q, want %q", in, got, want)

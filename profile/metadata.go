@@ -77,6 +77,30 @@ func CheckKey(name string) error {
 	return nil
 }
 
+// CheckValue reports whether v may be a user_metadata value: the keys of
+// its objects, at every depth, follow [CheckKey], as Auth0 requires of
+// the whole document. The error is a [*KeyError].
+func CheckValue(v any) error {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, inner := range v {
+			if err := CheckKey(k); err != nil {
+				return err
+			}
+			if err := CheckValue(inner); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, inner := range v {
+			if err := CheckValue(inner); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // MetadataClient reads and changes the signed-in user's user_metadata
 // through the Auth0 Management API shape (GET and PATCH
 // /api/v2/users/{id}) with the user's own access token.
@@ -137,13 +161,11 @@ func (c *MetadataClient) Get(ctx context.Context, userID string) (map[string]any
 
 // Patch changes root keys of userID's user_metadata: each key of changes
 // is set to its value, a nil value deletes the key, nested objects replace
-// the old value whole. Key names are checked before anything is sent. It
-// returns the metadata as stored afterwards.
+// the old value whole. Key names, at every depth, are checked before
+// anything is sent. It returns the metadata as stored afterwards.
 func (c *MetadataClient) Patch(ctx context.Context, userID string, changes map[string]any) (map[string]any, error) {
-	for k := range changes {
-		if err := CheckKey(k); err != nil {
-			return nil, err
-		}
+	if err := CheckValue(map[string]any(changes)); err != nil {
+		return nil, err
 	}
 	target, err := c.userURL(userID)
 	if err != nil {

@@ -111,9 +111,15 @@ func ReadEntries(entries []Entry) (md map[string]any, problems []string, first s
 		seen[e.Key] = true
 		if msg == "" {
 			v, err := ParseValue(e.Kind, e.Text)
-			if err != nil {
+			var keyErr *KeyError
+			switch {
+			case err != nil:
 				msg = fmt.Sprintf("Value of %q: %v.", e.Key, err)
-			} else {
+			case errors.As(CheckValue(v), &keyErr) && keyErr.Key == "":
+				msg = fmt.Sprintf("Value of %q: a key name inside it is empty.", e.Key)
+			case keyErr != nil:
+				msg = fmt.Sprintf("Value of %q: the key %q inside it must not contain '.' or '$'.", e.Key, keyErr.Key)
+			default:
 				md[e.Key] = v
 			}
 		}

@@ -1,7 +1,10 @@
 package profile_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -82,6 +85,9 @@ func TestReadEntries(t *testing.T) {
 		{"dollar", []profile.Entry{{"$a", profile.KindText, "x"}}, nil, `Key "$a": names must not contain '.' or '$'.`},
 		{"twice", []profile.Entry{{"a", profile.KindText, "x"}, {"a", profile.KindText, "y"}}, nil, `Key "a" appears twice.`},
 		{"bad value", []profile.Entry{{"n", profile.KindNumber, "x"}}, nil, `Value of "n": not a number.`},
+		{"dot inside", []profile.Entry{{"prefs", profile.KindJSON, `{"ui":{"a.b":1}}`}}, nil, `Value of "prefs": the key "a.b" inside it must not contain '.' or '$'.`},
+		{"dollar in a list", []profile.Entry{{"prefs", profile.KindJSON, `[{"ok":1},{"$set":2}]`}}, nil, `Value of "prefs": the key "$set" inside it`},
+		{"empty inside", []profile.Entry{{"prefs", profile.KindJSON, `{"":1}`}}, nil, `Value of "prefs": a key name inside it is empty.`},
 		{"too big", []profile.Entry{{"big", profile.KindText, strings.Repeat("x", profile.MaxMetadataBytes)}}, nil, "the limit is 16384"},
 	} {
 		md, problems, first := profile.ReadEntries(tc.entries)
@@ -91,6 +97,30 @@ func TestReadEntries(t *testing.T) {
 		if len(problems) != len(tc.entries) {
 			t.Errorf("%s: %d problems for %d entries, want one each", tc.name, len(problems), len(tc.entries))
 		}
+	}
+}
+
+func TestCheckValueLooksAtEveryDepth(t *testing.T) {
+	for text, bad := range map[string]string{
+		`{"a":{"b":{"c.d":1}}}`:   "c.d",
+		`[1,[{"$x":true}]]`:       "$x",
+		`{"a":[{"b":2}],"c":"."}`: "",
+		`"just.a.string"`:         "",
+	} {
+		var v any
+		if err := json.Unmarshal([]byte(text), &v); err != nil {
+			t.Fatal(err)
+		}
+		err := profile.CheckValue(v)
+		var ke *profile.KeyError
+		if bad == "" && err != nil || bad != "" && (!errors.As(err, &ke) || ke.Key != bad) {
+			t.Errorf("CheckValue(%s) = %v; want the key %q refused", text, err, bad)
+		}
+	}
+	// Patch refuses it before anything is sent.
+	client := &profile.MetadataClient{BaseURL: "https://127.0.0.1:1/api/v2/", HTTP: http.DefaultClient}
+	if _, err := client.Patch(context.Background(), "me", map[string]any{"prefs": map[string]any{"a.b": 1}}); !errors.Is(err, profile.ErrInvalidKey) {
+		t.Errorf("Patch with a nested bad key gave %v; want ErrInvalidKey before any request", err)
 	}
 }
 

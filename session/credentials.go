@@ -82,12 +82,18 @@ func (c *Credentials) lifetime() time.Duration {
 // with the key.
 func (c *Credentials) bound() bool { return strings.EqualFold(c.TokenType, "dpop") }
 
-// checkTokenType accepts Bearer in any case, no type at all (taken as
-// Bearer, as many providers omit it), and DPoP when the request carried a
-// proof. Any other is a token that cannot be sent as it was meant: the
-// provider cannot serve this client as configured.
+// checkTokenType accepts, for a request without a DPoP proof, Bearer in
+// any case or no type at all (taken as Bearer, as many providers omit it);
+// for a request with a proof, DPoP only. A Bearer token in answer to a
+// proof is a downgrade: the provider did not bind it to the key, and
+// anyone who holds it could use it, which DPoP was turned on to prevent.
 func checkTokenType(typ string, proved bool) error {
-	if typ == "" || strings.EqualFold(typ, "bearer") || (proved && strings.EqualFold(typ, "dpop")) {
+	switch {
+	case proved && strings.EqualFold(typ, "dpop"):
+		return nil
+	case proved:
+		return &providerProblem{problem: fmt.Sprintf("it answered a request proved with the DPoP key with a token of type %q, not bound to the key; DPoP is on, so the token is refused", typ)}
+	case typ == "" || strings.EqualFold(typ, "bearer"):
 		return nil
 	}
 	return &providerProblem{problem: fmt.Sprintf("it issued a token of the unsupported type %q", typ)}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/internal/dpopcheck"
+	"github.com/latchapp/latch/internal/testing/faultproxy"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
 
 func TestProofNamesTheRequestAndTheKey(t *testing.T) {
@@ -114,5 +116,38 @@ func TestChangedKeyEndsTheSession(t *testing.T) {
 	}
 	if s := m.State(); s.State != StateEnded || !errors.Is(s.Err, ErrDPoPKeyLost) {
 		t.Fatalf("the state is %v (%v); want ended for the changed key", s.State, s.Err)
+	}
+}
+
+// TestDPoPCannotBeDowngraded has the token endpoint answer a DPoP-proved
+// request with a Bearer token, as a provider that ignores DPoP (or
+// someone in between) would: at sign-in nothing is stored, at a renewal
+// the bound credentials are kept; both are refused, saying why.
+func TestDPoPCannotBeDowngraded(t *testing.T) {
+	e, proxy := newEnvBehindProxy(t, time.Minute)
+	m := e.manager(manual, withDPoP)
+	unbound := &faultproxy.Fault{Status: http.StatusOK, ContentType: "application/json",
+		Body: `{"access_token":"unbound","token_type":"Bearer","expires_in":60,"refresh_token":"r","scope":"openid"}`}
+
+	proxy.SetFault(unbound)
+	b := testbrowser.NewBrowser(e.peer.user, e.peer.password)
+	_, err := m.LoginWithBrowser(bg(t), BrowserLogin{OpenURL: b.OpenURL})
+	if !errors.Is(err, ErrClientRejected) || !strings.Contains(err.Error(), "not bound to the key") {
+		t.Fatalf("a Bearer token for a DPoP sign-in gave %v; want it refused as not bound", err)
+	}
+	if keys := e.store.(*memStore).keys(); len(keys) != 0 {
+		t.Fatalf("the store holds %v after the refused sign-in; want nothing", keys)
+	}
+
+	proxy.SetFault(nil)
+	bound := e.login(m)
+	proxy.SetFault(unbound)
+	if _, err := m.Renew(bg(t)); !errors.Is(err, ErrClientRejected) {
+		t.Fatalf("a Bearer token for a DPoP renewal gave %v; want it refused", err)
+	}
+	proxy.SetFault(nil)
+	held, err := m.Held(bg(t))
+	if err != nil || held.AccessToken != bound.AccessToken || !held.bound() {
+		t.Fatalf("after the refused renewal the session holds %v, %v; want the bound credentials kept", held, err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/latchapp/latch/internal/secureurl"
 )
 
 // dpopNonces remembers the latest DPoP-Nonce that each server (by origin)
@@ -20,12 +22,10 @@ type dpopNonces struct {
 	byOrigin map[string]string
 }
 
-func origin(u *url.URL) string { return strings.ToLower(u.Scheme + "://" + u.Host) }
-
 func (n *dpopNonces) get(u *url.URL) string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.byOrigin[origin(u)]
+	return n.byOrigin[secureurl.Origin(u)]
 }
 
 // note keeps the nonce that resp carries, if any.
@@ -39,7 +39,7 @@ func (n *dpopNonces) note(u *url.URL, resp *http.Response) {
 	if n.byOrigin == nil {
 		n.byOrigin = make(map[string]string)
 	}
-	n.byOrigin[origin(u)] = v
+	n.byOrigin[secureurl.Origin(u)] = v
 }
 
 // nonceChallenge reports whether resp refuses a DPoP proof for want of a

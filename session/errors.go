@@ -226,8 +226,8 @@ func providerError(op string, err error) error {
 		}
 		return pe
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, ErrMalformedAnswer) {
-		return fmt.Errorf("%s: %w", op, err)
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrMalformedAnswer) || errors.Is(err, ErrClientRejected) {
+		return fmt.Errorf("%s: %w", op, err) // a redirect refused, too large an answer
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "oauth2: cannot parse") || strings.Contains(msg, "missing access_token") {
 		return fmt.Errorf("%s: %w", op, ErrMalformedAnswer)

@@ -236,6 +236,9 @@ func (m *Manager) revoke(ctx context.Context, p *Provider, token, hint string) e
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := m.http.Do(req)
+	if errors.Is(err, ErrClientRejected) {
+		return fmt.Errorf("revocation: %w", err) // a redirect to another origin
+	}
 	if err != nil {
 		return fmt.Errorf("revocation: %w: %w", ErrProviderUnreachable, err)
 	}

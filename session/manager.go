@@ -87,11 +87,7 @@ func New(cfg Config) (*Manager, error) {
 		log:   cfg.Logger,
 		vault: &vault{store: store, key: cfg.StoreKey, lockPath: cfg.lockPath(), genPath: cfg.genPath()},
 	}
-	// Every request to the provider goes through the skew observer, which
-	// reads the provider's clock from its Date headers.
-	provider := *cfg.HTTPClient
-	provider.Transport = &skewObserver{base: cfg.HTTPClient.Transport, now: cfg.Now, skew: &m.skew}
-	m.http = &provider
+	m.http = providerClient(cfg.HTTPClient, cfg.Now, &m.skew)
 	m.refresher = refresher{
 		clientID: cfg.ClientID, http: m.http, now: cfg.Now,
 		resourceParam: cfg.ResourceParameter, providerNow: m.providerNow, nonces: &m.nonces,

@@ -76,6 +76,9 @@ func discover(ctx context.Context, client *http.Client, issuer string) (*Provide
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
+	if errors.Is(err, ErrClientRejected) {
+		return nil, err // a redirect to another origin
+	}
 	if err != nil {
 		return nil, fail("the provider cannot be reached", fmt.Errorf("%w: %w", ErrProviderUnreachable, err))
 	}

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"net/http"
 	"sync/atomic"
 	"time"
 )
@@ -29,26 +28,3 @@ func (s *skew) observe(date, now time.Time) {
 // providerNow is the provider's time: the local clock corrected by the
 // skew.
 func (m *Manager) providerNow() time.Time { return m.now().Add(m.skew.get()) }
-
-// skewObserver is the transport of every request to the provider: it reads
-// the Date header of each answer.
-type skewObserver struct {
-	base http.RoundTripper
-	now  func() time.Time
-	skew *skew
-}
-
-// RoundTrip implements [http.RoundTripper].
-func (o *skewObserver) RoundTrip(r *http.Request) (*http.Response, error) {
-	base := o.base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	resp, err := base.RoundTrip(r)
-	if err == nil {
-		if date, derr := http.ParseTime(resp.Header.Get("Date")); derr == nil {
-			o.skew.observe(date, o.now())
-		}
-	}
-	return resp, err
-}

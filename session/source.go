@@ -94,6 +94,12 @@ func (t *token) header(ctx context.Context, method, target string) (http.Header,
 // challenge (use_dpop_nonce: with its new nonce) or invalid_token (with a
 // renewed token), when the body can be read again (http.NewRequest sets
 // GetBody for the usual bodies). It refuses plain http off this machine.
+//
+// The token is for the origin of the request the caller made, and goes
+// nowhere else: a redirect to another origin is followed without it (and
+// without a proof), and renews nothing. golang.org/x/oauth2's Transport
+// sets the token on every hop, and Go's client strips an Authorization
+// header on a redirect only when the caller set it.
 type transport struct {
 	src  source
 	base http.RoundTripper // nil: http.DefaultTransport
@@ -110,12 +116,16 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}()
 	}
-	if !secureurl.Secure(req.URL.String()) {
-		return nil, fmt.Errorf("%s is not https: the access token is sent in clear to this machine only", req.URL.Redacted())
-	}
 	base := tr.base
 	if base == nil {
 		base = http.DefaultTransport
+	}
+	if !secureurl.SameOrigin(callerRequest(req).URL, req.URL) {
+		bodyClosed = true // the base transport closes it now
+		return base.RoundTrip(req)
+	}
+	if !secureurl.Secure(req.URL.String()) {
+		return nil, fmt.Errorf("%s is not https: the access token is sent in clear to this machine only", req.URL.Redacted())
 	}
 	ctx := req.Context()
 	t := tr.src.t
@@ -142,4 +152,14 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		resp.Body.Close()
 	}
+}
+
+// callerRequest is the request the caller made, of which req is a
+// redirect, or req itself: Go's client gives a redirect's request, in
+// Response, the answer that caused it.
+func callerRequest(req *http.Request) *http.Request {
+	for req.Response != nil && req.Response.Request != nil {
+		req = req.Response.Request
+	}
+	return req
 }

@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"image/color"
+	"image/png"
 	"io"
 	"net/http"
 	"os"
@@ -19,6 +21,7 @@ import (
 	"fyne.io/fyne/v2/container"
 
 	"github.com/latchapp/latch/internal/atomicfile"
+	"github.com/latchapp/latch/internal/picture"
 )
 
 // avatarSize is the avatar's side, in Fyne units.
@@ -27,17 +30,22 @@ const avatarSize = 96
 // maxAvatarBytes bounds a downloaded picture.
 const maxAvatarBytes = 2 << 20
 
+// avatarPixels is the side of the picture kept: twice the avatar's, for
+// screens of two pixels to the unit.
+const avatarPixels = 2 * avatarSize
+
 // avatarFresh is how long a cached picture is used without asking again.
 const avatarFresh = 24 * time.Hour
 
-// avatarCache keeps profile pictures on disk: only the image, named by a
-// hash of its URL, never a token.
+// avatarCache keeps profile pictures on disk: only a small copy of the
+// image (see picture.Thumbnail), named by a hash of its URL, never a
+// token.
 type avatarCache struct {
 	dir  string
 	http *http.Client
 }
 
-// newAvatarCache keeps pictures in dir; empty means the "github.com/latchapp/latch/avatars"
+// newAvatarCache keeps pictures in dir; empty means the "latch/avatars"
 // folder of the user's cache directory.
 func newAvatarCache(dir string) *avatarCache {
 	if dir == "" {
@@ -53,8 +61,9 @@ func (c *avatarCache) path(url string) string {
 	return filepath.Join(c.dir, hex.EncodeToString(sum[:16])+".img")
 }
 
-// get returns the picture at url: from the cache when fresh, else fetched
-// and cached; a stale cached copy serves when fetching fails.
+// get returns the picture at url, as a small copy: from the cache when
+// fresh, else fetched, made small and cached; a stale cached copy serves
+// when fetching fails.
 func (c *avatarCache) get(ctx context.Context, url string) (fyne.Resource, error) {
 	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
 		return nil, fmt.Errorf("avatar: not a web address")
@@ -63,19 +72,23 @@ func (c *avatarCache) get(ctx context.Context, url string) (fyne.Resource, error
 	if c.dir != "" {
 		file = c.path(url)
 		if info, err := os.Stat(file); err == nil && time.Since(info.ModTime()) < avatarFresh {
-			if b, err := os.ReadFile(file); err == nil {
+			if b, ok := c.cached(file); ok {
 				return fyne.NewStaticResource(filepath.Base(file), b), nil
 			}
 		}
 	}
-	b, err := c.fetch(ctx, url)
+	fetched, err := c.fetch(ctx, url)
+	var b []byte
+	if err == nil {
+		b, err = picture.Thumbnail(fetched, avatarPixels)
+	}
 	if err != nil {
 		if file != "" {
-			if cached, rerr := os.ReadFile(file); rerr == nil {
+			if cached, ok := c.cached(file); ok {
 				return fyne.NewStaticResource(filepath.Base(file), cached), nil
 			}
 		}
-		return nil, err
+		return nil, fmt.Errorf("avatar: %w", err)
 	}
 	if file != "" {
 		if err := atomicfile.Write(file, b, 0o600); err != nil {
@@ -83,6 +96,22 @@ func (c *avatarCache) get(ctx context.Context, url string) (fyne.Resource, error
 		}
 	}
 	return fyne.NewStaticResource(filepath.Base(c.path(url)), b), nil
+}
+
+// cached reads the picture kept in file, when it is one this cache made:
+// small. A file of another kind (a full picture, as an earlier Latch kept
+// them) is removed, and the picture asked for again.
+func (c *avatarCache) cached(file string) ([]byte, bool) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, false
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(b))
+	if err != nil || cfg.Width > avatarPixels || cfg.Height > avatarPixels {
+		_ = os.Remove(file)
+		return nil, false
+	}
+	return b, true
 }
 
 func (c *avatarCache) fetch(ctx context.Context, url string) ([]byte, error) {

@@ -77,6 +77,11 @@ func TestMetadataEditor(t *testing.T) {
 		if !m.save.Disabled() || !strings.Contains(m.problem.Text, "not valid JSON") {
 			t.Errorf("bad JSON: problem %q, want Save off and 'not valid JSON'", m.problem.Text)
 		}
+		// A key that Auth0 refuses, inside the JSON: said before Save.
+		row("prefs").value.SetText(`{"ui":{"a.b":1}}`)
+		if !m.save.Disabled() || !strings.Contains(m.problem.Text, `the key "a.b" inside it must not contain`) {
+			t.Errorf("a dot in a nested key: problem %q, want Save off and the key named", m.problem.Text)
+		}
 		row("prefs").value.SetText(`{"b":2}`)
 		test.Tap(m.add)
 		r := m.rows[len(m.rows)-1]

@@ -70,13 +70,13 @@ type profileScreen struct {
 }
 
 func (p *profileScreen) build() fyne.CanvasObject {
-	p.avatar = container.NewStack(initialsAvatar(p.person.Initials()))
-	p.name = canvas.NewText(p.person.DisplayName(), theme.Color(theme.ColorNameForeground))
+	p.avatar = container.NewStack(initialsAvatar(core.Printable(p.person.Initials())))
+	p.name = canvas.NewText(core.Printable(p.person.DisplayName()), theme.Color(theme.ColorNameForeground))
 	p.name.TextSize = 22
 	p.name.TextStyle = fyne.TextStyle{Bold: true}
-	p.email = widget.NewLabel(p.person.Email)
+	p.email = widget.NewLabel(core.Printable(p.person.Email))
 	p.verified = widget.NewLabel("")
-	p.subject = widget.NewLabel(p.person.Subject)
+	p.subject = widget.NewLabel(core.Printable(p.person.Subject))
 	p.subject.Selectable = true
 	p.provider = widget.NewLabel(p.providerName)
 	p.provider.Wrapping = fyne.TextWrapBreak
@@ -324,9 +324,9 @@ func (p *profileScreen) loadDetails() {
 			}
 			p.detailed = true
 			p.person = person
-			p.name.Text = person.DisplayName()
+			p.name.Text = core.Printable(person.DisplayName())
 			p.name.Refresh()
-			p.email.SetText(person.Email)
+			p.email.SetText(core.Printable(person.Email))
 			p.showVerified()
 			if img != nil {
 				pic := canvas.NewImageFromResource(img)
@@ -334,7 +334,7 @@ func (p *profileScreen) loadDetails() {
 				pic.SetMinSize(fyne.NewSize(avatarSize, avatarSize))
 				p.avatar.Objects = []fyne.CanvasObject{pic}
 			} else {
-				p.avatar.Objects = []fyne.CanvasObject{initialsAvatar(person.Initials())}
+				p.avatar.Objects = []fyne.CanvasObject{initialsAvatar(core.Printable(person.Initials()))}
 			}
 			p.avatar.Refresh()
 			p.onPerson(person)

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/latchapp/latch/internal/testing/sessiontest"
+	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/sandbox"
 )
 
@@ -131,6 +132,24 @@ func TestExpiresTextCountsInSteps(t *testing.T) {
 	} {
 		if got := expiresText(c.left); got != c.want {
 			t.Errorf("expiresText(%v) = %q; want %q", c.left, got, c.want)
+		}
+	}
+}
+
+// TestProfileShowsDeceivingNamesEscaped builds the profile of a person
+// whose name and email, at the provider, hold a right-to-left override,
+// isolates and zero-width characters: each is shown as an escape, so that
+// nothing turns the text around it.
+func TestProfileShowsDeceivingNamesEscaped(t *testing.T) {
+	test.NewTempApp(t)
+	p := &profileScreen{person: profile.Profile{Subject: "mallory", Name: "Mallory \u2066(admin)\u2069\u202etxt.exe", Email: "m\u200ballory@example.test"}}
+	p.build()
+	for _, c := range []struct{ what, got, want string }{
+		{"name", p.name.Text, `Mallory \u2066(admin)\u2069\u202etxt.exe`},
+		{"email", p.email.Text, `m\u200ballory@example.test`},
+	} {
+		if c.got != c.want {
+			t.Errorf("the %s shows %q; want %q", c.what, c.got, c.want)
 		}
 	}
 }

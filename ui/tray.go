@@ -3,6 +3,8 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/latchapp/latch/internal/core"
 )
 
 // updateTray sets the system-tray menu where the platform has one and the
@@ -15,7 +17,7 @@ func (a *appWindow) updateTray() {
 	signedIn := a.signedIn()
 	who := fyne.NewMenuItem("Not signed in", nil)
 	if signedIn {
-		who.Label = "Signed in as " + a.person.DisplayName()
+		who.Label = "Signed in as " + core.Printable(a.person.DisplayName())
 	}
 	who.Disabled = true
 	signOut := fyne.NewMenuItem("Sign out", func() { a.window.Show(); a.signOut() })

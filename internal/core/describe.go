@@ -220,9 +220,12 @@ func sentence(s string) string {
 	return s
 }
 
-// clean folds control characters and runs of white space into single
-// spaces, so that text from outside cannot forge lines or drive a
-// terminal.
+// clean folds control characters, format characters (bidirectional and
+// zero-width ones) and runs of white space into single spaces, so that
+// text from outside cannot forge lines, drive a terminal or turn the
+// sentence around it.
 func clean(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+	}), " ")
 }

@@ -54,6 +54,7 @@ func TestDescribeEveryError(t *testing.T) {
 		{fmt.Errorf("%w: %w", session.ErrRevocationPending, session.ErrProviderUnreachable), "The provider could not be told yet; it will be the next time it can be reached."},
 		{&session.ProviderError{Op: "sign-in", Code: "x", Description: "bad\x1b]0;pwned\x07 thing\nforged"}, "The provider refused the sign-in: bad ]0;pwned thing forged."},
 		{&session.ProviderError{Op: "revocation", StatusCode: 404}, "The provider refused the revocation: Not Found."},
+		{&session.ProviderError{Op: "sign-in", Code: "access_denied", Description: "denied\u202e.gnp\u2066x\u2069"}, "Access was denied: denied .gnp x."},
 		{session.ErrSignInTimedOut, "The sign-in timed out. Please try again."},
 		{wrapped(session.ErrSessionExpired), "Your session expired. Please sign in again."},
 		{wrapped(session.ErrSignInRequired), "Your session cannot be renewed. Please sign in again."},

@@ -1,12 +1,14 @@
 // Package secureurl says which addresses may carry a token or a secret:
-// https, or plain http to this machine only. The session library, the
-// profile client and the configuration check all ask it, so that the rule
-// is one.
+// https, or plain http to this machine only; and which requests are for
+// the same origin, the only place a token goes. The session library, the
+// profile client and the configuration check all ask it, so that the
+// rules are one.
 package secureurl
 
 import (
 	"net"
 	"net/url"
+	"strings"
 )
 
 // Secure reports whether u may carry tokens: https, or plain http to
@@ -35,3 +37,23 @@ func Loopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// Origin is u's origin (RFC 6454): scheme, host and port, in lower case,
+// with the scheme's default port written out, so that two addresses of
+// one origin give the same string.
+func Origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// SameOrigin reports whether a and b are of one origin.
+func SameOrigin(a, b *url.URL) bool { return Origin(a) == Origin(b) }

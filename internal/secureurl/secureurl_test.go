@@ -1,6 +1,9 @@
 package secureurl
 
-import "testing"
+import (
+	"net/url"
+	"testing"
+)
 
 func TestSecure(t *testing.T) {
 	for u, want := range map[string]bool{
@@ -19,6 +22,28 @@ func TestSecure(t *testing.T) {
 	} {
 		if got := Secure(u); got != want {
 			t.Errorf("Secure(%q) = %t, want %t", u, got, want)
+		}
+	}
+}
+
+func TestSameOrigin(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{"https://api.example.test/a", "https://API.example.test:443/b?c", true},
+		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080/x", true},
+		{"http://127.0.0.1/", "http://127.0.0.1:80/", true},
+		{"http://[::1]:8080/", "http://[::1]:8080/x", true},
+		{"https://api.example.test/", "http://api.example.test/", false},
+		{"https://api.example.test/", "https://api.example.test:8443/", false},
+		{"http://127.0.0.1:8080/", "http://127.0.0.2:8080/", false},
+		{"https://api.example.test/", "https://api.example.test.evil/", false},
+	} {
+		a, _ := url.Parse(c.a)
+		b, _ := url.Parse(c.b)
+		if got := SameOrigin(a, b); got != c.same {
+			t.Errorf("SameOrigin(%s, %s) = %t, want %t", c.a, c.b, got, c.same)
 		}
 	}
 }

@@ -1,6 +1,6 @@
 // A real OpenID provider for Latch's Go tests: panva's oidc-provider with
 // short, configurable lifetimes, refresh-token rotation, revocation, device
-// flow and introspection, one native public client and two accounts.
+// flow and introspection, one native public client and three accounts.
 //
 // It listens on 127.0.0.1 on the port given in PORT (0 picks a free one) and
 // prints one line, "issuer: URL", once it is ready. Settings come from the
@@ -46,6 +46,18 @@ const accounts = {
       family_name: 'Builder',
       email: 'bob@example.test',
       email_verified: false,
+    },
+  },
+  // A name that tries to deceive whoever reads it: a right-to-left
+  // override that shows "Mallory (admin)exe.txt" as if it ended in
+  // ".txt", and zero-width and isolate characters.
+  mallory: {
+    password: 'mischief',
+    claims: {
+      sub: 'mallory',
+      name: 'Mallory \u2066(admin)\u2069\u202etxt.exe\u200b',
+      email: 'mallory@example.test',
+      email_verified: true,
     },
   },
 };

@@ -23,7 +23,9 @@ import (
 const ClientID = "latch-test"
 
 // Accounts the provider knows, by username, with their passwords.
-var Accounts = map[string]string{"alice": "wonderland", "bob": "builder"}
+// mallory's name holds bidirectional and zero-width characters, as a name
+// that deceives its reader would.
+var Accounts = map[string]string{"alice": "wonderland", "bob": "builder", "mallory": "mischief"}
 
 // The APIs the provider issues JWT access tokens for, by resource
 // indicator (RFC 8707), and their scopes.
