@@ -67,6 +67,11 @@ func (o *tokenOptions) run(args []string) error {
 		return err
 	}
 	defer a.Close()
+	if !o.remove {
+		if err := knownAPI(o.invocation, a, o.name); err != nil {
+			return err
+		}
+	}
 	t := a.Manager.NamedToken(o.name)
 	if o.remove {
 		if err := t.Remove(o.ctx); err != nil {
@@ -95,6 +100,24 @@ func (o *tokenOptions) sessionToken() error {
 	}
 	fmt.Fprintln(o.env.Stdout, creds.AccessToken)
 	return nil
+}
+
+// knownAPI refuses, as a usage error, a name that the configuration does
+// not declare and the keychain does not hold.
+func knownAPI(inv *invocation, a *core.Account, name string) error {
+	if _, ok := a.Config.APIs[name]; ok {
+		return nil
+	}
+	list, err := a.Manager.Tokens(inv.ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range list {
+		if t.Name == name {
+			return nil
+		}
+	}
+	return usagef("no API is declared under the name %s: declare it in the config file ([apis.%s] with its audience and scopes), or give its audience with --audience", field(name), field(name))
 }
 
 // namedAPI reads --audience and --scopes, which with --name say what the

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,12 @@ type Credentials struct {
 	// KeyThumbprint is the JWK thumbprint (RFC 7638) of the key that the
 	// tokens are bound to with DPoP (RFC 9449), "" when they are not.
 	KeyThumbprint string
+	// Resources are the APIs the sign-in asked for (RFC 8707 resource
+	// indicators, [Config.APIs]): the ones a named token can be had for.
+	// Nil when not known (credentials of an earlier release, or a provider
+	// named with [Config.ResourceParameter] "audience", whose policies
+	// decide).
+	Resources []string
 }
 
 // stored is the encoding of Credentials in a [Store]: the only one that
@@ -51,6 +58,7 @@ type stored struct {
 	ObtainedAt    time.Time `json:"obtained_at"`
 	SessionID     string    `json:"session,omitempty"`
 	KeyThumbprint string    `json:"jkt,omitempty"`
+	Resources     []string  `json:"resources,omitzero"`
 }
 
 // ValidFor reports whether the access token is present and still valid at
@@ -164,6 +172,7 @@ func (c *Credentials) clone() *Credentials {
 		return nil
 	}
 	cp := *c
+	cp.Resources = slices.Clone(c.Resources)
 	return &cp
 }
 
@@ -220,7 +229,7 @@ func credentialsFromToken(tok *oauth2.Token, now time.Time, previous *Credential
 		if c.Scope == "" {
 			c.Scope = previous.Scope
 		}
-		c.SessionID, c.KeyThumbprint = previous.SessionID, previous.KeyThumbprint
+		c.SessionID, c.KeyThumbprint, c.Resources = previous.SessionID, previous.KeyThumbprint, previous.Resources
 	}
 	return c
 }

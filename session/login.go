@@ -184,6 +184,17 @@ func (m *Manager) signInParams(key *dpopKey) url.Values {
 	return v
 }
 
+// signInResources are the APIs a sign-in asks for as resource indicators
+// (RFC 8707), none but not nil when none are declared; nil when APIs are
+// named with Auth0's audience, where the grant is not the sign-in's to
+// say.
+func (m *Manager) signInResources() []string {
+	if m.cfg.ResourceParameter != "resource" {
+		return nil
+	}
+	return append([]string{}, m.signInParams(nil)["resource"]...)
+}
+
 // withParams adds extra to the query of address: golang.org/x/oauth2
 // sets one value per parameter, and RFC 8707 repeats resource.
 func withParams(address string, extra url.Values) (string, error) {
@@ -207,6 +218,7 @@ func (m *Manager) acceptToken(ctx context.Context, tok *oauth2.Token, nonce stri
 		return nil, fmt.Errorf("sign-in: %w", err)
 	}
 	creds.SessionID = randomString(12)
+	creds.Resources = m.signInResources()
 	if key != nil {
 		creds.KeyThumbprint = key.thumbprint
 	}

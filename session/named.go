@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -128,6 +129,19 @@ func (n *NamedToken) Remove(ctx context.Context) error {
 	return n.t.m.editNamed(ctx, func(records map[string]record) {
 		delete(records, n.t.name)
 	})
+}
+
+// granted says whether session's grant can include api, as far as the
+// sign-in tells: an API whose resource indicator the sign-in did not send
+// is refused here, without asking the provider, since some providers
+// (oidc-provider) spend the refresh token on such a request and end the
+// session. With the audience parameter (Auth0) or credentials that do not
+// say, the provider is asked.
+func (m *Manager) granted(session *Credentials, api API) error {
+	if m.cfg.ResourceParameter != "resource" || session.Resources == nil || slices.Contains(session.Resources, api.Audience) {
+		return nil
+	}
+	return fmt.Errorf("%w: the sign-in did not ask for %s; sign in again to include it", ErrNotGranted, api.Audience)
 }
 
 // TokenInfo describes a named token held, without the token.

@@ -386,3 +386,52 @@ func TestNamedTokensAreRenewedAheadOfExpiry(t *testing.T) {
 		}
 	})
 }
+
+// TestNamedTokenFollowsItsDeclaration changes what the API named orders
+// is, after a token was issued for it, as a person editing the config
+// file does: a token held for other scopes is not served, a new one is
+// asked for the declaration; an audience the sign-in did not include is
+// refused with ErrNotGranted, and the old token is not served either.
+func TestNamedTokenFollowsItsDeclaration(t *testing.T) {
+	e := newEnv(t, time.Minute)
+	declare := func(api API) func(*Config) {
+		return func(c *Config) {
+			withAPIs(c)
+			c.APIs["orders"] = api
+		}
+	}
+	m := e.manager(manual, func(c *Config) {
+		withAPIs(c)
+		c.APIs["orders"] = API{Audience: oidcprovider.OrdersAPI, Scopes: []string{oidcprovider.OrdersRead, oidcprovider.OrdersWrite}}
+	})
+	e.login(m)
+	first, err := m.NamedToken("orders").Credentials(bg(t), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The same API, fewer scopes: a new token for them.
+	narrower := e.manager(manual, declare(API{Audience: oidcprovider.OrdersAPI, Scopes: []string{oidcprovider.OrdersRead}}))
+	c, err := narrower.NamedToken("orders").Credentials(bg(t), time.Minute)
+	if err != nil || c.AccessToken == first.AccessToken || c.Scope != oidcprovider.OrdersRead {
+		t.Fatalf("orders declared with fewer scopes gave %v (scope %q), %v; want a new token for orders:read alone", c, c.Scope, err)
+	}
+	if list, _ := narrower.Tokens(bg(t)); len(list) != 1 || len(list[0].Scopes) != 1 {
+		t.Fatalf("the store lists %+v; want orders held for its new scopes", list)
+	}
+
+	// Another audience, which the sign-in did not ask for: refused, and
+	// the token held for the old declaration is not served.
+	moved := e.manager(manual, declare(API{Audience: "https://stock.example.test/"}))
+	if _, err := moved.NamedToken("orders").Credentials(bg(t), time.Minute); !errors.Is(err, ErrNotGranted) {
+		t.Fatalf("orders moved to an API outside the grant gave %v; want ErrNotGranted", err)
+	}
+	// The provider was not asked: the session lives (oidc-provider spends
+	// the refresh token on a request for an API outside the grant).
+	if _, err := moved.Renew(bg(t)); err != nil {
+		t.Fatalf("the session's renewal after the refusal: %v; want the session alive", err)
+	}
+	if _, err := moved.NamedToken("orders").Header(bg(t), http.MethodGet, "https://stock.example.test/items"); !errors.Is(err, ErrNotGranted) {
+		t.Fatalf("a header for the moved orders gave %v; want ErrNotGranted, not the old token", err)
+	}
+}

@@ -230,6 +230,11 @@ func (t *token) renewable(c *Credentials, now time.Time) error {
 		if c != nil && !known {
 			return fmt.Errorf("%w: no API is declared or held under the name %q", ErrNotGranted, t.name)
 		}
+		if c != nil && t.want != nil {
+			if err := m.granted(c, *t.want); err != nil {
+				return err
+			}
+		}
 	}
 	switch {
 	case c == nil:
@@ -364,6 +369,9 @@ func (t *token) storedLocked(ctx context.Context, session *Credentials) (*Creden
 		api = rec.api()
 	default:
 		return nil, API{}, nil, fmt.Errorf("%w: no API is declared or held under the name %q", ErrNotGranted, t.name)
+	}
+	if err := m.granted(session, api); err != nil {
+		return nil, API{}, nil, err
 	}
 	if !stored || !rec.api().equal(api) {
 		return nil, api, records, nil

@@ -66,10 +66,8 @@ func Describe(err error) string {
 		return "This provider cannot revoke sessions, so your refresh token stays valid there until it expires."
 	case errors.Is(err, session.ErrRevocationPending):
 		return "The provider could not be told yet; it will be the next time it can be reached."
-	case errors.Is(err, session.ErrNotGranted) && errors.As(err, &provider):
-		return "The sign-in did not ask for this API, so the provider will not issue a token for it. Declare it in the config file ([apis.NAME] with its audience and scopes) and sign in again."
 	case errors.Is(err, session.ErrNotGranted):
-		return "No API is declared under this name. Declare it in the config file ([apis.NAME] with its audience and scopes), or give its audience."
+		return "The sign-in did not ask for this API, so the provider will not issue a token for it. Declare it in the config file ([apis.NAME] with its audience and scopes) and sign in again."
 	case errors.Is(err, session.ErrDPoPKeyLost):
 		return "The key that binds your session to this computer is gone from the keychain or was replaced, so the session has ended. Please sign in again."
 	case errors.As(err, &provider):
