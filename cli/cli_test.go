@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,7 +39,17 @@ type world struct {
 }
 
 func newWorld(t *testing.T, env map[string]string) *world {
-	return &world{t: t, store: &sessiontest.Store{}, lock: t.TempDir(), env: env}
+	return &world{t: t, store: &sessiontest.Store{}, lock: t.TempDir(), env: env, stateFile: sandboxState(t)}
+}
+
+// sandboxStates are the sandbox state files of the tests, by test: the
+// sandbox a test starts and its commands share one, as a person's do.
+var sandboxStates sync.Map
+
+// sandboxState is the test's sandbox state file.
+func sandboxState(t *testing.T) string {
+	file, _ := sandboxStates.LoadOrStore(t, filepath.Join(t.TempDir(), "sandbox.json"))
+	return file.(string)
 }
 
 func (w *world) cliEnv(stdout, stderr io.Writer) cli.Env {
@@ -182,7 +193,8 @@ func TestSignedOutAndUnreachable(t *testing.T) {
 	}
 }
 
-func startSandbox(t *testing.T) *sandbox.Server { return sandboxtest.Start(t, "", 0) }
+// startSandbox runs the test's sandbox, as another process would.
+func startSandbox(t *testing.T) *sandbox.Server { return sandboxtest.Start(t, sandboxState(t), 0) }
 
 func TestCommandsAgainstTheSandbox(t *testing.T) {
 	srv := startSandbox(t)

@@ -16,11 +16,20 @@ import (
 //     Origin header, when present, must be the issuer;
 //   - the forms carry a CSRF token that must match a cookie of the
 //     sandbox's own (see csrfToken and checkCSRF);
-//   - CORS allows the sandbox's own origin only (see server.go).
+//   - CORS allows the sandbox's own origin only (see server.go);
+//   - the endpoints that take a grant or a token (token, device
+//     authorization, revocation) take POST alone, as RFC 6749, 8628 and
+//     7009 say: a GET would carry secrets in an address and escape the
+//     Origin check above.
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Host != s.host {
 			http.Error(w, "This is Latch's sandbox; it answers requests for "+s.issuer+" only.", http.StatusMisdirectedRequest)
+			return
+		}
+		if postOnly[r.URL.Path] && r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "This endpoint takes POST only.", http.StatusMethodNotAllowed)
 			return
 		}
 		switch r.Method {
@@ -34,6 +43,9 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// postOnly are the paths of the endpoints that take POST alone.
+var postOnly = map[string]bool{"/oauth/token": true, "/device_authorization": true, "/revoke": true}
 
 // csrfCookie names the cookie that holds the CSRF token of the forms.
 const csrfCookie = "latch_sandbox_csrf"

@@ -262,17 +262,28 @@ func TestCorruptStateIsReportedNotReplaced(t *testing.T) {
 }
 
 func TestAddressInUse(t *testing.T) {
-	srv := start(t, "")
+	state := filepath.Join(t.TempDir(), "sandbox.json")
+	srv := start(t, state)
 	addr := strings.TrimPrefix(srv.Issuer(), "http://")
-	if issuer, ok := sandbox.Running(context.Background(), addr); !ok || issuer != srv.Issuer() {
+	if issuer, ok := sandbox.Running(context.Background(), addr, state); !ok || issuer != srv.Issuer() {
 		t.Fatalf("Running gave %q, %v; want %q, true", issuer, ok, srv.Issuer())
 	}
-	second, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: filepath.Join(t.TempDir(), "s.json")})
+	second, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: state})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := second.Start(context.Background()); !errors.Is(err, os.ErrExist) {
-		t.Fatalf("a second sandbox on the address gave %v, want os.ErrExist", err)
+		t.Fatalf("a second sandbox of the same state on the address gave %v, want os.ErrExist", err)
+	}
+	// A sandbox of another state (another user's, who holds the address
+	// first) cannot prove it is the person's own: it is another program.
+	otherState := filepath.Join(t.TempDir(), "sandbox.json")
+	if _, ok := sandbox.Running(context.Background(), addr, otherState); ok {
+		t.Fatal("a sandbox of another state was taken for the person's")
+	}
+	mine, _ := sandbox.New(sandbox.Config{Addr: addr, StateFile: otherState})
+	if err := mine.Start(context.Background()); !errors.Is(err, sandbox.ErrAddrTaken) {
+		t.Fatalf("the address held by a sandbox of another state gave %v, want ErrAddrTaken", err)
 	}
 
 	other, err := net.Listen("tcp", "127.0.0.1:0")
@@ -332,4 +343,25 @@ func subjectOf(t *testing.T, creds *session.Credentials) string {
 	}
 	sub, _ := claims["sub"].(string)
 	return sub
+}
+
+// TestGrantEndpointsTakePOSTAlone asks the token, device authorization
+// and revocation endpoints with GET, which would carry a grant or a token
+// in an address and escape the check of the request's origin: each says
+// 405, and nothing is granted.
+func TestGrantEndpointsTakePOSTAlone(t *testing.T) {
+	srv := start(t, "")
+	for _, name := range []string{"token_endpoint", "device_authorization_endpoint", "revocation_endpoint"} {
+		u := endpoint(t, srv, name) + "?grant_type=refresh_token&refresh_token=x&client_id=" + sandbox.ClientID + "&token=x"
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.Header.Set("Origin", "https://evil.example")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != http.MethodPost {
+			t.Errorf("GET %s answered %s (Allow %q); want 405 with Allow: POST", name, resp.Status, resp.Header.Get("Allow"))
+		}
+	}
 }

@@ -22,7 +22,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -152,10 +151,13 @@ func checkLoopback(addr string) error {
 // wrapping os.ErrExist (use Running to find it first); when something else
 // has it, ErrAddrTaken.
 func (s *Server) Start(ctx context.Context) error {
+	if err := s.storage.saveNew(); err != nil {
+		return err // what Running reads, before anyone asks
+	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			if issuer, ok := Running(ctx, s.cfg.Addr); ok {
+			if issuer, ok := Running(ctx, s.cfg.Addr, s.cfg.StateFile); ok {
 				return fmt.Errorf("sandbox: a Latch sandbox already runs at %s: %w", issuer, os.ErrExist)
 			}
 			return fmt.Errorf("%w: %s is in use by a program that is not Latch's sandbox; choose another address", ErrAddrTaken, s.cfg.Addr)
@@ -254,11 +256,18 @@ type identity struct {
 	Issuer      string `json:"issuer"`
 	ClientID    string `json:"client_id"`
 	MetadataAPI string `json:"metadata_api"`
+	// Proof answers the request's challenge (see Running).
+	Proof string `json:"proof,omitempty"`
 }
 
-func (s *Server) onIdentity(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) onIdentity(w http.ResponseWriter, r *http.Request) {
+	id := identity{Sandbox: "1", Issuer: s.issuer, ClientID: ClientID, MetadataAPI: s.MetadataAPI()}
+	if c := r.URL.Query().Get("challenge"); c != "" && len(c) <= 100 {
+		id.Proof = proof(proofKey(s.storage.cryptoKey()), c)
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(identity{Sandbox: "1", Issuer: s.issuer, ClientID: ClientID, MetadataAPI: s.MetadataAPI()})
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(id)
 }
 
 func (s *Server) onAvatar(w http.ResponseWriter, r *http.Request) {
@@ -272,22 +281,3 @@ func (s *Server) onAvatar(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(avatarPNG(name))
 }
 
-// Running reports whether a Latch sandbox answers at addr, and its issuer.
-func Running(ctx context.Context, addr string) (string, bool) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+identityPath, nil)
-	if err != nil {
-		return "", false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", false
-	}
-	defer resp.Body.Close()
-	var id identity
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&id) != nil || id.Sandbox != "1" {
-		return "", false
-	}
-	return id.Issuer, true
-}

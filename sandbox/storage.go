@@ -3,6 +3,8 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -46,6 +48,26 @@ type deviceEntry struct {
 	userCode  string
 	resources []string
 	state     op.DeviceAuthorizationState
+}
+
+// cryptoKey is the state's secret.
+func (s *storage) cryptoKey() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.CryptoKey
+}
+
+// saveNew writes the state when its file does not exist yet.
+func (s *storage) saveNew() error {
+	if _, err := os.Stat(s.path); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.persistLocked(); err != nil {
+		return fmt.Errorf("sandbox: saving its state: %w", err)
+	}
+	return nil
 }
 
 func (s *storage) persistLocked() error {

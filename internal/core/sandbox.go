@@ -113,7 +113,7 @@ func (s *sandboxOnDemand) ensure(ctx context.Context) error {
 	if s.running {
 		return nil
 	}
-	if _, ok := sandbox.Running(ctx, s.addr); !ok {
+	if _, ok := sandbox.Running(ctx, s.addr, s.stateFile); !ok {
 		srv, err := sandbox.New(sandbox.Config{Addr: s.addr, StateFile: s.stateFile, Logger: s.log})
 		if err == nil {
 			err = srv.Start(context.WithoutCancel(ctx))

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
@@ -24,10 +26,11 @@ func listening(addr string) bool {
 	return err == nil
 }
 
-// startSandboxAt runs a sandbox at addr, as another process would.
-func startSandboxAt(t *testing.T, addr string) *sandbox.Server {
+// startSandboxAt runs a sandbox at addr, of the state at stateFile, as
+// another process would.
+func startSandboxAt(t *testing.T, addr, stateFile string) *sandbox.Server {
 	t.Helper()
-	srv, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: filepath.Join(t.TempDir(), "sandbox.json"), Logger: slog.New(slog.DiscardHandler)})
+	srv, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: stateFile, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +84,9 @@ func TestOpenStartsNoSandboxUntilTheProviderIsNeeded(t *testing.T) {
 func TestSandboxOnDemandUsesARunningOneAndOutlivesIt(t *testing.T) {
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	addr := sandboxtest.FreeAddr(t)
-	other := startSandboxAt(t, addr)
-	rt := newSandboxOnDemand(addr, filepath.Join(t.TempDir(), "sandbox.json"), slog.New(slog.DiscardHandler), nil)
+	state := filepath.Join(t.TempDir(), "sandbox.json")
+	other := startSandboxAt(t, addr, state) // the person's, in another process
+	rt := newSandboxOnDemand(addr, state, slog.New(slog.DiscardHandler), nil)
 	t.Cleanup(rt.close)
 	if err := discover(t, rt, "http://"+addr); err != nil {
 		t.Fatal(err)
@@ -120,5 +124,43 @@ func TestSandboxOnDemandAtAnotherProgramsAddress(t *testing.T) {
 	want := "Another program is using " + taken + ", the Latch sandbox's address. Stop it, or give the sandbox another address (--sandbox-addr, LATCH_SANDBOX_ADDR)."
 	if got := Describe(err); got != want {
 		t.Errorf("described as %q; want %q", got, want)
+	}
+}
+
+// TestSandboxOnDemandRefusesAnImpostor has the sandbox's address held
+// first by a server that answers as a sandbox would, and by another
+// user's real sandbox: neither proves it knows the person's sandbox
+// state, so neither gets a request beyond the proof asked of it, and the
+// person is told another program holds the address.
+func TestSandboxOnDemandRefusesAnImpostor(t *testing.T) {
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	state := filepath.Join(t.TempDir(), "sandbox.json")
+	startSandboxAt(t, sandboxtest.FreeAddr(t), state) // the person's state exists
+
+	var seen []string
+	var mu sync.Mutex
+	impostor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"latch_sandbox":"1","issuer":"http://`+r.Host+`","client_id":"latch-desktop","proof":"forged"}`)
+	}))
+	defer impostor.Close()
+	othersAddr := sandboxtest.FreeAddr(t)
+	startSandboxAt(t, othersAddr, filepath.Join(t.TempDir(), "theirs.json"))
+
+	for name, addr := range map[string]string{"impostor": strings.TrimPrefix(impostor.URL, "http://"), "another user's sandbox": othersAddr} {
+		err := discover(t, newSandboxOnDemand(addr, state, slog.New(slog.DiscardHandler), nil), "http://"+addr)
+		if !errors.Is(err, sandbox.ErrAddrTaken) || !strings.HasPrefix(Describe(err), "Another program is using "+addr) {
+			t.Errorf("%s at the address: %v (%q); want it refused as another program", name, err, Describe(err))
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, path := range seen {
+		if path != "/.well-known/latch-sandbox" {
+			t.Errorf("the impostor got a request for %s; want nothing but the proof asked of it", path)
+		}
 	}
 }
