@@ -280,4 +280,3 @@ func (s *Server) onAvatar(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	_, _ = w.Write(avatarPNG(name))
 }
-
