@@ -74,6 +74,16 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	res := callbackResult{reply: make(chan error, 1)}
 	switch {
+	case !h.fromThisUser(r):
+		// The address of the sign-in is not a secret from the other users
+		// of this computer (a browser's command line shows it): one of
+		// them who completed it with their own account would sign this
+		// person in as them. The sign-in ends, visibly, with nobody
+		// signed in; the code is not exchanged.
+		res.err = fmt.Errorf("%w: the answer came from another user's browser on this computer; nobody was signed in", ErrUnverified)
+		h.results <- res
+		writePage(w, http.StatusForbidden, h.page.otherUser())
+		return
 	case q.Get("error") != "":
 		res.err = &ProviderError{Op: "sign-in", Code: q.Get("error"), Description: q.Get("error_description")}
 	case q.Has("iss") && q.Get("iss") != h.issuer:
@@ -95,6 +105,18 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writePage(w, http.StatusOK, h.page.done())
+}
+
+// fromThisUser reports whether r comes from a program of the user this
+// program runs as, where the platform tells (Linux); elsewhere, any local
+// program's request is taken.
+func (h *callbackHandler) fromThisUser(r *http.Request) bool {
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return true
+	}
+	uid, known := peerUID(r.RemoteAddr, local.String())
+	return !known || uid == ownUID()
 }
 
 // close stops the listener, letting the last page be written.

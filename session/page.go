@@ -40,6 +40,10 @@ func (p pageTexts) used() page {
 	return page{"Sign-in already handled", "This sign-in link was already used. You can close this window."}
 }
 
+func (p pageTexts) otherUser() page {
+	return page{"Not your sign-in", "This sign-in was started by another user of this computer, so it was refused and nobody was signed in. You can close this window."}
+}
+
 // writePage writes p as a small page that loads nothing else.
 func writePage(w http.ResponseWriter, status int, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
