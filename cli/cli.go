@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/latchapp/latch/internal/core"
@@ -116,10 +117,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	env.Stdout, env.Stderr = safeWriter{env.Stdout}, safeWriter{env.Stderr}
 	inv := &invocation{ctx: ctx, env: env, args: args, log: slog.New(slog.DiscardHandler)}
 
-	name, rest := "", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, rest = args[0], args[1:]
-	}
+	name, rest := commandWord(args)
 	cmd, ok := commands[name]
 	if !ok {
 		fmt.Fprintf(env.Stderr, "latch: unknown command %q (see latch --help)\n", name)
@@ -134,6 +132,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(env.Stdout, cmd.usage)
+			if name != "" {
+				fmt.Fprint(env.Stdout, everyCommandsFlags)
+			}
 			return exitOK
 		}
 		fmt.Fprintf(env.Stderr, "%s: %v (see %s --help)\n", prog, err, prog)
@@ -181,6 +182,36 @@ func describe(err error) string {
 		text += " Run latch login."
 	}
 	return text
+}
+
+// commandWord finds the command among args, as gh and kubectl do: the
+// first argument that is neither a flag of every command nor such a
+// flag's value, so that "latch --verbose status" and "latch status
+// --verbose" are one. It returns the command's name ("" for none: the
+// desktop app) and the other arguments. A flag of one command alone ends
+// the search (latch --json status is not taken): its value cannot be
+// told from a command.
+func commandWord(args []string) (string, []string) {
+	globals := flag.NewFlagSet("", flag.ContinueOnError)
+	(&invocation{}).globalFlags(globals)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return "", args
+		case a == "-" || !strings.HasPrefix(a, "-"):
+			return a, append(slices.Clone(args[:i]), args[i+1:]...)
+		}
+		name, _, withValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := globals.Lookup(name)
+		if f == nil {
+			return "", args
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !withValue && (!ok || !b.IsBoolFlag()) {
+			i++ // the flag's value
+		}
+	}
+	return "", args
 }
 
 // parseInterspersed parses flags wherever they stand among the arguments

@@ -453,3 +453,30 @@ func TestDeceivingNamesAreShownEscaped(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagsBeforeOrAfterTheCommand gives the flags of every command
+// before the command and after it, as gh and kubectl take them: the
+// same run either way.
+func TestFlagsBeforeOrAfterTheCommand(t *testing.T) {
+	op := oidcprovider.Start(t, oidcprovider.Options{})
+	w := newWorld(t, nil)
+	w.open = testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"]).OpenURL
+	provider := []string{"--issuer", op.Issuer, "--client-id=" + oidcprovider.ClientID}
+	if code, _, errOut := w.run(append(provider, "login")...); code != 0 {
+		t.Fatalf("latch --issuer … login: exit %d: %s; want 0", code, errOut)
+	}
+	for _, args := range [][]string{
+		append(append([]string{}, provider...), "status", "--json"),
+		append(append([]string{"status"}, provider...), "--json"),
+		append(append([]string{"--verbose", "--dpop", "false"}, provider...), "status", "--json"),
+		append(append([]string{"--in-memory=false", "status"}, provider...), "--json"),
+	} {
+		code, out, errOut := w.run(args...)
+		if code != 0 || !strings.Contains(out, `"subject": "alice"`) {
+			t.Errorf("latch %s: exit %d, %s %s; want 0 and alice's status", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+	if code, _, errOut := w.run("--json", "status"); code != 2 || !strings.Contains(errOut, "flag provided but not defined: -json") {
+		t.Errorf("latch --json status: exit %d, %q; want 2: a command's own flag goes after it", code, errOut)
+	}
+}

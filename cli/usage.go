@@ -20,7 +20,8 @@ Usage:
   latch metadata unset KEY...             remove keys
   latch sandbox [--addr HOST:PORT]        run the built-in sandbox provider in the foreground
 
-Provider flags (every command; environment variables in brackets):
+Flags of every command, before or after it (environment variables in
+brackets):
   --issuer URL          issuer URL [LATCH_ISSUER]
   --client-id ID        client ID [LATCH_CLIENT_ID]
   --audience AUD        API audience [LATCH_AUDIENCE]
@@ -38,4 +39,12 @@ Provider flags (every command; environment variables in brackets):
 
 With nothing configured, Latch uses the sandbox: demo accounts on this computer.
 Run "latch COMMAND --help" for a command's own flags.
+`
+
+// everyCommandsFlags ends each command's help.
+const everyCommandsFlags = `
+The flags of every command (--issuer, --client-id, --audience, --scopes,
+--metadata-api, --auth0-domain, --sandbox, --sandbox-addr, --dpop,
+--config, --verbose, --in-memory) go before or after the command; latch
+--help says what each does.
 `
