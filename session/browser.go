@@ -9,13 +9,14 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // openBrowser opens u in the person's browser, as gh and kubelogin do:
-// each command of $BROWSER first (a list separated by ':'; "%s" in a
+// each command of $BROWSER in turn (a list separated by ':'; "%s" in a
 // command is replaced by the address, which is added at the end
-// otherwise), then the system's opener: "open" on macOS, the URL handler
-// on Windows, "xdg-open" elsewhere. It is what a nil
+// otherwise) until one runs, then the system's opener: "open" on macOS,
+// the URL handler on Windows, "xdg-open" elsewhere. It is what a nil
 // [BrowserLogin.OpenURL] does. Only http and https addresses are opened.
 // When nothing starts, the error wraps [ErrNoBrowser].
 func openBrowser(ctx context.Context, u string) error {
@@ -26,15 +27,34 @@ func openBrowser(ctx context.Context, u string) error {
 	_ = ctx // the browser outlives the sign-in; it is not tied to ctx
 	var tried []string
 	for _, argv := range browserCommands(os.Getenv("BROWSER"), runtime.GOOS, u) {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		if err := cmd.Start(); err != nil {
-			tried = append(tried, argv[0])
-			continue
+		if started(exec.Command(argv[0], argv[1:]...)) {
+			return nil
 		}
-		go func() { _ = cmd.Wait() }()
-		return nil
+		tried = append(tried, argv[0])
 	}
 	return fmt.Errorf("%w (tried %s)", ErrNoBrowser, strings.Join(tried, ", "))
+}
+
+// browserSettles is how long a browser command is watched after it
+// starts: one that fails within it is taken as not run, and the next is
+// tried.
+const browserSettles = time.Second
+
+// started runs cmd and reports whether it opened a browser: it exits 0,
+// or is still running after browserSettles (a browser that stays). One
+// that cannot start or fails at once (exits non-zero) did not.
+func started(cmd *exec.Cmd) bool {
+	if err := cmd.Start(); err != nil {
+		return false
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err == nil
+	case <-time.After(browserSettles):
+		return true // still running; reaped by the goroutine when it ends
+	}
 }
 
 // browserCommands are the commands openBrowser tries, in order, for the

@@ -46,7 +46,9 @@ func TestOpenBrowserRunsBROWSERThenSaysNoBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	const u = "http://127.0.0.1:1/authorize?state=s"
-	t.Setenv("BROWSER", "missing-browser:"+script)
+	// A command that is missing, one that fails at once, then the
+	// browser.
+	t.Setenv("BROWSER", "missing-browser:false:"+script)
 	if err := openBrowser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
