@@ -24,6 +24,7 @@ import (
 	"github.com/latchapp/latch/internal/testing/testbrowser"
 	"github.com/latchapp/latch/sandbox"
 	"github.com/latchapp/latch/session"
+	"github.com/latchapp/latch/session/keychain"
 )
 
 // world is one Latch installation: its store, lock folder and settings.
@@ -478,5 +479,34 @@ func TestFlagsBeforeOrAfterTheCommand(t *testing.T) {
 	}
 	if code, _, errOut := w.run("--json", "status"); code != 2 || !strings.Contains(errOut, "flag provided but not defined: -json") {
 		t.Errorf("latch --json status: exit %d, %q; want 2: a command's own flag goes after it", code, errOut)
+	}
+}
+
+// deadKeychain is a keychain that is not there, as on a machine without
+// a Secret Service.
+type deadKeychain struct{ sessiontest.Store }
+
+func (*deadKeychain) Get(context.Context, string) ([]byte, error) { return nil, keychain.ErrMissing }
+func (*deadKeychain) Set(context.Context, string, []byte) error  { return keychain.ErrMissing }
+
+// TestNoKeychainRefusesAtOnce runs latch login and latch --no-window
+// with no keychain: both say so at once, and neither starts a sign-in
+// that could not be kept.
+func TestNoKeychainRefusesAtOnce(t *testing.T) {
+	srv := startSandbox(t)
+	w := newWorld(t, map[string]string{"LATCH_SANDBOX_ADDR": strings.TrimPrefix(srv.Issuer(), "http://")})
+	w.open = func(context.Context, string) error {
+		t.Error("a browser was opened for a sign-in that could not be kept")
+		return nil
+	}
+	for _, args := range [][]string{{"login"}, {"--no-window"}} {
+		var out, errb bytes.Buffer
+		env := w.cliEnv(&out, &errb)
+		env.Store = &deadKeychain{}
+		start := time.Now()
+		code := cli.Run(context.Background(), args, env)
+		if code != 1 || !strings.Contains(errb.String(), "No system keychain is running") || time.Since(start) > 5*time.Second {
+			t.Errorf("latch %s without a keychain: exit %d after %v: %q; want 1 at once, saying no keychain runs", strings.Join(args, " "), code, time.Since(start), errb.String())
+		}
 	}
 }

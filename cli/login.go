@@ -86,8 +86,11 @@ func (s signInOptions) ensure(inv *invocation, a *core.Account) (profile.Profile
 		return profile.Profile{}, l.Reason
 	case l.Next == core.ShowProfile:
 		return l.Person, nil
-	case l.Reason != nil:
-		fmt.Fprintln(inv.env.Stderr, core.Describe(l.Reason))
+	case l.Reason == nil:
+	case errors.Is(l.Reason, session.ErrSignInRequired), errors.Is(l.Reason, session.ErrNoCredentials):
+		fmt.Fprintln(inv.env.Stderr, core.Describe(l.Reason)) // why a sign-in is needed
+	default:
+		return profile.Profile{}, l.Reason // a keychain that cannot be used: as latch login, at once
 	}
 	creds, err := s.signIn(inv, a)
 	if err != nil {
