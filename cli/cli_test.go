@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -292,13 +293,47 @@ func TestLogoutWithoutNetworkIsFinishedLater(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "Pending revocation: the provider has not been told of 1 signed-out token(s) yet") {
 		t.Fatalf("status exit %d: %s; want 1 and the pending revocation", code, out)
 	}
+	// The provider is back: the next command that can tell it does,
+	// latch status included, and says when.
 	proxy.Up()
+	issued := proxy.Issued()
+	code, out, _ = w.run("status")
+	if code != 1 || strings.Contains(out, "Pending revocation") || !strings.Contains(out, "Last sign-out told to the provider: ") {
+		t.Fatalf("status once the provider is back: exit %d: %s; want the revocation sent, and when", code, out)
+	}
+	if last := issued[len(issued)-1]; !refreshRefused(t, proxy.URL, last) {
+		t.Fatal("the signed-out refresh token still works at the provider; want it revoked")
+	}
 	if code, _, errOut := w.run("logout"); code != 0 || errOut != "Not signed in; nothing to do.\n" {
-		t.Fatalf("logout once the provider is back: exit %d, %q; want 0, the revocation sent", code, errOut)
+		t.Fatalf("logout after that: exit %d, %q; want 0 and nothing to do", code, errOut)
 	}
-	if _, out, _ := w.run("status", "--json"); !strings.Contains(out, `"pending_revocations": 0`) {
-		t.Fatalf("status --json: %s; want no pending revocation", out)
+	if _, out, _ := w.run("status", "--json"); !strings.Contains(out, `"pending_revocations": 0`) || !strings.Contains(out, `"last_revocation"`) {
+		t.Fatalf("status --json: %s; want no pending revocation and the time of the last", out)
 	}
+}
+
+// refreshRefused reports whether the provider at issuer refuses
+// refreshToken.
+func refreshRefused(t *testing.T, issuer, refreshToken string) bool {
+	t.Helper()
+	resp, err := http.Get(issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		TokenEndpoint string `json:"token_endpoint"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.PostForm(doc.TokenEndpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}, "client_id": {oidcprovider.ClientID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusBadRequest
 }
 
 // TestLoginWhenAlreadySignedIn: `latch login` with a session held opens

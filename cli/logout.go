@@ -14,7 +14,9 @@ var logoutCommand = command{
 
 Removes the session from the keychain and revokes the refresh token at
 the provider. When the provider cannot be reached, the revocation is kept
-in the keychain and sent the next time Latch runs.
+in the keychain and sent by the next command that reaches the provider
+(latch status, latch login, a renewal, latch logout again) or by the
+app, which tries every minute.
 `,
 	options: func(inv *invocation, _ *flag.FlagSet) func([]string) error {
 		return (&logoutOptions{invocation: inv}).run

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -18,7 +19,9 @@ var statusCommand = command{
 	usage: `latch status [--json]
 
 Says who is signed in, when the access token expires, whether a refresh
-token is held, and the session's state. It does not touch the network.
+token is held, and the session's state. It does not touch the network,
+unless the provider is still to be told of a sign-out made while it could
+not be reached: that is sent first.
 `,
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &statusOptions{invocation: inv}
@@ -51,8 +54,10 @@ type statusReport struct {
 	// NamedTokens counts the named tokens held (see latch tokens).
 	NamedTokens int `json:"named_tokens"`
 	// PendingRevocations counts the tokens of earlier sign-outs that the
-	// provider has not been told of yet.
-	PendingRevocations int `json:"pending_revocations"`
+	// provider has not been told of yet; LastRevocation is when it was
+	// last told of one.
+	PendingRevocations int       `json:"pending_revocations"`
+	LastRevocation     time.Time `json:"last_revocation,omitzero"`
 }
 
 func (o *statusOptions) run(args []string) error {
@@ -69,9 +74,10 @@ func (o *statusOptions) run(args []string) error {
 	if err != nil && !errors.Is(err, session.ErrNoCredentials) {
 		return err
 	}
-	if n, err := a.Manager.PendingRevocations(o.ctx); err == nil {
-		rep.PendingRevocations = n
-	}
+	// Sign-outs the provider has not heard of go now, when it answers.
+	ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
+	rep.PendingRevocations, rep.LastRevocation, _ = a.Manager.SendRevocations(ctx)
+	cancel()
 	ev := a.Manager.State()
 	rep.State, rep.Reason = ev.State.String(), core.Describe(ev.Err)
 	var p profile.Profile
@@ -128,5 +134,8 @@ func printStatus(w io.Writer, rep statusReport, signedIn bool, p profile.Profile
 	}
 	if rep.PendingRevocations > 0 {
 		fmt.Fprintf(w, "Pending revocation: the provider has not been told of %d signed-out token(s) yet; it will be when it can be reached.\n", rep.PendingRevocations)
+	}
+	if !rep.LastRevocation.IsZero() {
+		fmt.Fprintf(w, "Last sign-out told to the provider: %s\n", rep.LastRevocation.Local().Format(time.DateTime))
 	}
 }

@@ -166,6 +166,18 @@ func (c Config) lockPath() string {
 	return filepath.Join(c.LockDir, "renew-"+c.id()+".lock")
 }
 
+// pendingPath is the file whose presence says that the store holds
+// revocations not sent yet; sentPath holds when the provider was last
+// told of a sign-out. Both are named by the store key, as the queue is.
+func (c Config) pendingPath() string { return filepath.Join(c.LockDir, "revoke-pending-"+c.keyID()) }
+func (c Config) sentPath() string    { return filepath.Join(c.LockDir, "revoke-sent-"+c.keyID()) }
+
+// keyID names StoreKey in file names.
+func (c Config) keyID() string {
+	sum := sha256.Sum256([]byte(c.StoreKey))
+	return hex.EncodeToString(sum[:8])
+}
+
 // genPath is the file that every write changes, so that other processes
 // notice: it holds a random value, never a secret.
 func (c Config) genPath() string {

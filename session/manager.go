@@ -82,10 +82,11 @@ func New(cfg Config) (*Manager, error) {
 		store = &memStore{}
 	}
 	m := &Manager{
-		cfg:   cfg,
-		now:   cfg.Now,
-		log:   cfg.Logger,
-		vault: &vault{store: store, key: cfg.StoreKey, lockPath: cfg.lockPath(), genPath: cfg.genPath()},
+		cfg: cfg,
+		now: cfg.Now,
+		log: cfg.Logger,
+		vault: &vault{store: store, key: cfg.StoreKey, lockPath: cfg.lockPath(), genPath: cfg.genPath(),
+			pendingPath: cfg.pendingPath(), sentPath: cfg.sentPath()},
 	}
 	m.http = providerClient(cfg.HTTPClient, cfg.Now, &m.skew)
 	m.refresher = refresher{

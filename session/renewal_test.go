@@ -269,17 +269,15 @@ func TestSignOutWithoutNetwork(t *testing.T) {
 		if _, err := m.Credentials(bg(t), 0); !errors.Is(err, ErrNoCredentials) {
 			t.Fatalf("after Logout Credentials gave %v, want ErrNoCredentials", err)
 		}
-		if n, err := m.PendingRevocations(bg(t)); n != 1 || err != nil {
-			t.Fatalf("%d pending revocations (%v), want 1", n, err)
+		if n, sent, err := m.SendRevocations(bg(t)); n != 1 || !sent.IsZero() || !errors.Is(err, ErrRevocationPending) {
+			t.Fatalf("offline, SendRevocations gave %d pending, last sent %v, %v; want 1, never, ErrRevocationPending", n, sent, err)
 		}
 		// The next program to run, with the network back, sends it.
 		net.set(false)
 		next := e.manager(manual)
-		if err := next.sendRevocations(bg(t)); err != nil {
-			t.Fatalf("SendRevocations gave %v, want success", err)
-		}
-		if n, _ := next.PendingRevocations(bg(t)); n != 0 {
-			t.Fatalf("%d pending revocations after sending, want none", n)
+		n, sent, err := next.SendRevocations(bg(t))
+		if err != nil || n != 0 || time.Since(sent) > time.Minute {
+			t.Fatalf("SendRevocations gave %d pending, last sent %v, %v; want none left, sent just now", n, sent, err)
 		}
 		if code := e.refreshDirectly(creds.RefreshToken); code != "invalid_grant" {
 			t.Fatalf("the refresh token answered %q after the revocation was sent, want invalid_grant", code)

@@ -257,6 +257,11 @@ func (t *token) renew(ctx context.Context, minTTL time.Duration, force bool) (*C
 		}
 		creds, err := t.renewWithRetries(ctx, minTTL, force)
 		t.noteOutcome(err)
+		if err == nil {
+			// The provider answers: the sign-outs it has not heard of go
+			// now.
+			t.m.sendQueuedRevocations(ctx)
+		}
 		t.m.publishRenewal(t.own(), before, err)
 		return creds, err
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -20,6 +19,9 @@ type vault struct {
 	key      string
 	lockPath string
 	genPath  string
+	// pendingPath marks a queue of revocations; sentPath holds when the
+	// provider was last told of one (see revocations.go).
+	pendingPath, sentPath string
 
 	mu     sync.Mutex
 	store  Store
@@ -114,43 +116,6 @@ func (v *vault) changedElsewhere() bool {
 	}
 	v.ownGen = string(b)
 	return true
-}
-
-// revocation is a token that the provider is still to be asked to revoke.
-type revocation struct {
-	Token string `json:"token"`
-	Hint  string `json:"hint"`
-}
-
-// revocationsKey names the queue of revocations in the store.
-func (v *vault) revocationsKey() string { return v.key + ".revoke" }
-
-// revocations returns the queued revocations.
-func (v *vault) revocations(ctx context.Context) ([]revocation, error) {
-	b, err := v.current().Get(ctx, v.revocationsKey())
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var q []revocation
-	if err := json.Unmarshal(b, &q); err != nil {
-		return nil, fmt.Errorf("%w: revocation queue: %w", ErrCorruptValue, err)
-	}
-	return q, nil
-}
-
-// setRevocations replaces the queue. The caller holds the lock.
-func (v *vault) setRevocations(ctx context.Context, q []revocation) error {
-	var b []byte
-	if len(q) > 0 {
-		var err error
-		if b, err = json.Marshal(q); err != nil {
-			return err
-		}
-	}
-	return v.put(ctx, v.revocationsKey(), b, "the revocation queue")
 }
 
 // adopt stores fresh credentials from a sign-in under the lock, with the
