@@ -522,7 +522,7 @@ func TestFlagsBeforeOrAfterTheCommand(t *testing.T) {
 type deadKeychain struct{ sessiontest.Store }
 
 func (*deadKeychain) Get(context.Context, string) ([]byte, error) { return nil, keychain.ErrMissing }
-func (*deadKeychain) Set(context.Context, string, []byte) error  { return keychain.ErrMissing }
+func (*deadKeychain) Set(context.Context, string, []byte) error   { return keychain.ErrMissing }
 
 // TestNoKeychainRefusesAtOnce runs latch login and latch --no-window
 // with no keychain: both say so at once, and neither starts a sign-in
