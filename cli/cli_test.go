@@ -234,6 +234,20 @@ func TestCommandsAgainstTheSandbox(t *testing.T) {
 	if out != "flag=true\nprefs={\"a\":true}\nquoted=\"7\"\n" {
 		t.Fatalf("after unset: %q, want flag, prefs and quoted only", out)
 	}
+	// null removes a key, as in Auth0's PATCH; "null" in quotes is text.
+	if code, _, errOut := w.run("metadata", "set", "flag=null", "prefs=null", `quoted="null"`); code != 0 {
+		t.Fatal(errOut)
+	}
+	if _, out, _ = w.run("metadata", "get"); out != "quoted=\"null\"\n" {
+		t.Fatalf("after setting null: %q; want flag and prefs gone, quoted the text null", out)
+	}
+	if code, _, errOut := w.run("metadata", "unset", "quoted"); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, out, errOut := w.run("metadata", "get")
+	if code != 0 || out != "" || !strings.Contains(errOut, "Your user_metadata is empty.") {
+		t.Fatalf("get on empty metadata: exit %d, %q, %q; want 0, nothing on stdout, and a line saying so", code, out, errOut)
+	}
 	if code, _, errOut := w.run("logout"); code != 0 {
 		t.Fatal(errOut)
 	}

@@ -18,8 +18,9 @@ latch metadata set KEY=VALUE...
 latch metadata unset KEY...
 
 Reads and changes your user_metadata. VALUE is taken as JSON when it
-parses (42, true, {"a":1}), else as a string. Key names must not be
-empty or contain '.' or '$'.
+parses (42, true, {"a":1}), else as a string; null removes the key, as
+Auth0's PATCH does (write '"null"' for the string null). Key names must
+not be empty or contain '.' or '$', at any depth.
 `,
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &metadataOptions{invocation: inv}
@@ -85,6 +86,10 @@ func (o *metadataOptions) run(args []string) error {
 		enc := json.NewEncoder(o.env.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(md)
+	}
+	if len(md) == 0 {
+		fmt.Fprintln(o.env.Stderr, "Your user_metadata is empty. Add to it with latch metadata set KEY=VALUE.")
+		return nil
 	}
 	for _, k := range slices.Sorted(maps.Keys(md)) {
 		v, _ := json.Marshal(md[k])

@@ -16,7 +16,8 @@ Usage:
                                           the session's own token), for curl -H @-
   latch logout                            revoke at the provider and clear the keychain
   latch metadata get [--json]             print your user_metadata
-  latch metadata set KEY=VALUE...         set keys (VALUE is JSON when it parses, else a string)
+  latch metadata set KEY=VALUE...         set keys (VALUE is JSON when it parses, else a string;
+                                          null removes the key)
   latch metadata unset KEY...             remove keys
   latch sandbox [--addr HOST:PORT]        run the built-in sandbox provider in the foreground
 

@@ -74,10 +74,12 @@ func ParseValue(kind Kind, text string) (any, error) {
 }
 
 // ParseArgument reads a value given on a command line: JSON when it
-// parses as JSON other than null (42, true, {"a":1}), else the text.
+// parses as JSON (42, true, {"a":1}, "quoted text"), else the text. null
+// is nil, which deletes the key in a Patch, as in Auth0's PATCH; the
+// string "null" is written "\"null\"".
 func ParseArgument(text string) any {
 	var v any
-	if err := json.Unmarshal([]byte(text), &v); err != nil || v == nil {
+	if err := json.Unmarshal([]byte(text), &v); err != nil {
 		return text
 	}
 	return v

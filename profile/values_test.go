@@ -52,7 +52,7 @@ func TestParseAndFormatValues(t *testing.T) {
 
 func TestParseArgument(t *testing.T) {
 	for text, want := range map[string]any{
-		"42": 42.0, "true": true, `{"a":1}`: map[string]any{"a": 1.0}, "hello": "hello", "null": "null", `"q"`: "q",
+		"42": 42.0, "true": true, `{"a":1}`: map[string]any{"a": 1.0}, "hello": "hello", "null": nil, `"null"`: "null", `"q"`: "q",
 	} {
 		if got := profile.ParseArgument(text); !reflect.DeepEqual(got, want) {
 			t.Errorf("ParseArgument(%q) = %#v, want %#v", text, got, want)
