@@ -9,18 +9,22 @@ import (
 )
 
 var sandboxCommand = command{
-	usage: `latch sandbox [--addr HOST:PORT] [--token-ttl DURATION] [--issuer URL]
+	usage: `latch sandbox [--addr HOST:PORT] [--token-ttl DURATION] [--reuse-interval DURATION] [--issuer URL]
 
 Runs the built-in sandbox provider in the foreground until interrupted,
 and prints its issuer, client ID and metadata API on lines of their own.
---token-ttl sets the access tokens' lifetime (default 2m). --issuer sets
-the issuer it presents, for when it is reached through a proxy that keeps
-the Host header (default: http://HOST:PORT).
+--token-ttl sets the access tokens' lifetime (default 2m). --reuse-interval
+lets a rotated refresh token be spent again for that long, as Auth0's
+Reuse Interval does, so that a renewal whose answer was lost does not end
+the session (default 0: any reuse revokes the session). --issuer sets the
+issuer it presents, for when it is reached through a proxy that keeps the
+Host header (default: http://HOST:PORT).
 `,
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &sandboxOptions{invocation: inv}
 		fs.StringVar(&o.addr, "addr", "", "")
 		fs.DurationVar(&o.tokenTTL, "token-ttl", sandbox.DefaultAccessTokenTTL, "")
+		fs.DurationVar(&o.reuseInterval, "reuse-interval", 0, "")
 		return o.run
 	},
 }
@@ -28,8 +32,9 @@ the Host header (default: http://HOST:PORT).
 // sandboxOptions are the options of latch sandbox.
 type sandboxOptions struct {
 	*invocation
-	addr     string
-	tokenTTL time.Duration
+	addr          string
+	tokenTTL      time.Duration
+	reuseInterval time.Duration
 }
 
 func (o *sandboxOptions) run(args []string) error {
@@ -46,7 +51,10 @@ func (o *sandboxOptions) run(args []string) error {
 	if o.tokenTTL < time.Second {
 		return usagef("--token-ttl must be at least 1s")
 	}
-	srv, err := sandbox.New(sandbox.Config{Addr: addr, Issuer: o.settings.Issuer, StateFile: o.env.SandboxStateFile, Logger: o.log, AccessTokenTTL: o.tokenTTL})
+	if o.reuseInterval < 0 {
+		return usagef("--reuse-interval must not be negative")
+	}
+	srv, err := sandbox.New(sandbox.Config{Addr: addr, Issuer: o.settings.Issuer, StateFile: o.env.SandboxStateFile, Logger: o.log, AccessTokenTTL: o.tokenTTL, ReuseInterval: o.reuseInterval})
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,14 @@ func (s *Server) extend(engine http.Handler) http.Handler {
 			}
 		case "/oauth/token":
 			_ = r.ParseForm()
+			if r.PostForm.Get("grant_type") == "refresh_token" {
+				// A refresh token that cannot be spent is said so here,
+				// with why: the engine answers a bare invalid_grant.
+				if problem := s.storage.refreshProblem(r.PostForm.Get("refresh_token")); problem != "" {
+					tokenError(w, "invalid_grant", problem)
+					return
+				}
+			}
 			if res := r.PostForm["resource"]; len(res) > 1 {
 				tokenError(w, "invalid_target", "ask for one resource per token request")
 				return

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchapp/latch/internal/core"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
 	"github.com/latchapp/latch/profile"
@@ -56,8 +57,32 @@ func TestReuseOfRotatedRefreshTokenRevokesGrant(t *testing.T) {
 	if code := refreshWith(t, srv, second.RefreshToken); code != "invalid_grant" {
 		t.Fatalf("after reuse the current token answered %q, want invalid_grant (the whole grant revoked)", code)
 	}
-	if _, err := m.Renew(context.Background()); !errors.Is(err, session.ErrSignInRequired) {
-		t.Fatalf("want ErrSignInRequired, got %v", err)
+	_, err = m.Renew(context.Background())
+	var pe *session.ProviderError
+	if !errors.Is(err, session.ErrSignInRequired) || !errors.As(err, &pe) || !strings.Contains(pe.Description, "reuse") {
+		t.Fatalf("the renewal after reuse gave %v; want ErrSignInRequired saying why: reuse", err)
+	}
+	if got, want := core.Describe(err), "Your session was ended because a refresh token was used twice, which can mean it was copied. Please sign in again."; got != want {
+		t.Errorf("the end reads %q; want %q", got, want)
+	}
+}
+
+// TestReuseIntervalForgivesALostAnswer: with a reuse interval, a refresh
+// token spent again soon after its rotation (a client that never got the
+// answer) renews the session; after the interval it is reuse.
+func TestReuseIntervalForgivesALostAnswer(t *testing.T) {
+	srv := sandboxtest.StartWith(t, sandbox.Config{ReuseInterval: time.Second})
+	_, first := signIn(t, srv, "demo", "demo")
+	if code := refreshWith(t, srv, first.RefreshToken); code != "" {
+		t.Fatalf("the first renewal answered %q", code)
+	}
+	// The answer was lost: the client spends the same token again.
+	if code := refreshWith(t, srv, first.RefreshToken); code != "" {
+		t.Fatalf("a second spend within the interval answered %q; want new tokens", code)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if code := refreshWith(t, srv, first.RefreshToken); code != "invalid_grant" {
+		t.Fatalf("a spend after the interval answered %q; want invalid_grant, reuse", code)
 	}
 }
 

@@ -70,6 +70,13 @@ type Config struct {
 	AccessTokenTTL time.Duration
 	// RefreshTokenTTL is the refresh tokens' lifetime; 0 means 30 days.
 	RefreshTokenTTL time.Duration
+	// ReuseInterval is how long a rotated refresh token may still be
+	// spent again, as Auth0's "Reuse Interval", Okta's grace period and
+	// Keycloak's "Refresh Token Max Reuse" allow: a client whose answer
+	// to a renewal was lost (the provider rotated the token, the answer
+	// never arrived) renews with the old token instead of ending the
+	// session. 0, the default, detects any reuse and revokes the grant.
+	ReuseInterval time.Duration
 	// Logger receives the server's diagnostics; nil discards them.
 	Logger *slog.Logger
 }
@@ -129,7 +136,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	return &Server{cfg: cfg, storage: &storage{
 		st: st, path: cfg.StateFile, now: time.Now,
-		accessTTL: cfg.AccessTokenTTL, refreshTTL: cfg.RefreshTokenTTL,
+		accessTTL: cfg.AccessTokenTTL, refreshTTL: cfg.RefreshTokenTTL, reuseInterval: cfg.ReuseInterval,
 		authRequests: map[string]*authRequest{}, codes: map[string]string{},
 		devices: map[string]*deviceEntry{}, userCodes: map[string]string{},
 	}, done: make(chan struct{})}, nil

@@ -55,9 +55,15 @@ type refreshToken struct {
 	Scopes   []string  `json:"scopes"`
 	Audience []string  `json:"aud"`
 	Expiry   time.Time `json:"expiry"`
-	// Rotated is set once the token has been exchanged; presenting it again
-	// is reuse, and revokes the grant.
-	Rotated bool `json:"rotated,omitempty"`
+	// Rotated is set once the token has been exchanged, at RotatedAt;
+	// presenting it again is reuse, and revokes the grant, but within the
+	// reuse interval (Config.ReuseInterval).
+	Rotated   bool      `json:"rotated,omitempty"`
+	RotatedAt time.Time `json:"rotated_at,omitzero"`
+	// Revoked says why the token's grant was revoked, when that is worth
+	// telling whoever presents it later ("reuse"); the token is kept, by
+	// its hash, until it would have expired.
+	Revoked string `json:"revoked,omitempty"`
 	// JKT is the thumbprint of the DPoP key the token is bound to: a
 	// refresh must carry a proof of that key (RFC 9449 section 5).
 	JKT string `json:"jkt,omitempty"`
@@ -168,11 +174,17 @@ func (s *state) prune(now time.Time) {
 	}
 }
 
-// revokeGrant removes a grant and every token issued under it.
-func (s *state) revokeGrant(id string) {
+// revokeGrant removes a grant and every token issued under it. With a
+// reason, its refresh tokens are kept, marked with it, so that the next
+// one presented is refused saying why.
+func (s *state) revokeGrant(id, reason string) {
 	delete(s.Grants, id)
 	for h, rt := range s.Refresh {
-		if rt.GrantID == id {
+		switch {
+		case rt.GrantID != id:
+		case reason != "":
+			rt.Revoked = reason
+		default:
 			delete(s.Refresh, h)
 		}
 	}

@@ -32,6 +32,9 @@ type storage struct {
 	now        func() time.Time
 	accessTTL  time.Duration
 	refreshTTL time.Duration
+	// reuseInterval is how long a rotated refresh token may be spent
+	// again (see Config.ReuseInterval).
+	reuseInterval time.Duration
 	loginURL   func(id string) string
 	issuer     string
 
@@ -309,7 +312,10 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		if err != nil {
 			return "", "", time.Time{}, err
 		}
-		rt.Rotated, g = true, live
+		if !rt.Rotated {
+			rt.Rotated, rt.RotatedAt = true, s.now()
+		}
+		g = live
 		// The next refresh token stands for the whole grant, as the one
 		// spent did, whatever one token was asked for.
 		next.Scopes, next.Audience, next.JKT = rt.Scopes, rt.Audience, rt.JKT
@@ -342,13 +348,35 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	return &refreshRequest{token: rt, grant: g, scopes: rt.Scopes, resource: e.resource}, nil
 }
 
+// reuseDetected is the description of the answer to a refresh token
+// spent twice: words that a client can tell apart from an expiry or a
+// revocation.
+const reuseDetected = "refresh token reuse detected: it was already used, so the session was revoked"
+
+// refreshProblem is why the refresh token cannot be spent, in the words
+// the answer's description gives, "" when it can: checked before the
+// engine, which answers every refusal with a bare invalid_grant. Reuse
+// revokes the grant here, as it would there.
+func (s *storage) refreshProblem(token string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, _, err := s.liveRefreshLocked(token); err != nil {
+		var oe *oidc.Error
+		if errors.As(err, &oe) {
+			return oe.Description
+		}
+		return err.Error()
+	}
+	return ""
+}
+
 // granted reports whether the grant of a live refresh token includes the
 // resource.
 func (s *storage) granted(token, resource string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rt, ok := s.st.Refresh[hashToken(token)]
-	if !ok || rt.Rotated {
+	if !ok {
 		return true // the engine refuses the token itself
 	}
 	g, ok := s.st.Grants[rt.GrantID]
@@ -370,13 +398,19 @@ func boundKey(ctx context.Context, req op.TokenRequest) (string, error) {
 // Presenting a rotated token is reuse: it revokes the whole grant.
 func (s *storage) liveRefreshLocked(token string) (*refreshToken, *grant, error) {
 	rt, ok := s.st.Refresh[hashToken(token)]
-	if !ok || s.now().After(rt.Expiry) {
-		return nil, nil, oidc.ErrInvalidGrant().WithDescription("refresh token is invalid or expired")
+	if !ok {
+		return nil, nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was revoked, or was never issued")
 	}
-	if rt.Rotated {
-		s.st.revokeGrant(rt.GrantID)
+	if s.now().After(rt.Expiry) {
+		return nil, nil, oidc.ErrInvalidGrant().WithDescription("the refresh token expired")
+	}
+	if rt.Revoked == "reuse" {
+		return nil, nil, oidc.ErrInvalidGrant().WithDescription("the session was revoked: refresh token reuse was detected (one of its refresh tokens was used twice)")
+	}
+	if rt.Rotated && !s.now().Before(rt.RotatedAt.Add(s.reuseInterval)) {
+		s.st.revokeGrant(rt.GrantID, "reuse")
 		_ = s.persistLocked()
-		return nil, nil, oidc.ErrInvalidGrant().WithDescription("refresh token was already used; the session is revoked")
+		return nil, nil, oidc.ErrInvalidGrant().WithDescription(reuseDetected)
 	}
 	g, ok := s.st.Grants[rt.GrantID]
 	if !ok {
@@ -392,7 +426,7 @@ func (s *storage) TerminateSession(_ context.Context, userID, clientID string) e
 	defer s.mu.Unlock()
 	for id, g := range s.st.Grants {
 		if g.Subject == userID && g.ClientID == clientID {
-			s.st.revokeGrant(id)
+			s.st.revokeGrant(id, "")
 		}
 	}
 	return s.persistLocked()
@@ -426,7 +460,7 @@ func (s *storage) RevokeToken(_ context.Context, tokenOrID, _ string, clientID s
 	} else {
 		for _, rt := range s.st.Refresh {
 			if "rt:"+rt.ID == tokenOrID {
-				s.st.revokeGrant(rt.GrantID)
+				s.st.revokeGrant(rt.GrantID, "")
 				break
 			}
 		}

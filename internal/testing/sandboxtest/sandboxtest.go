@@ -21,13 +21,21 @@ import (
 // live for ttl (0: the sandbox's default).
 func Start(t testing.TB, stateFile string, ttl time.Duration) *sandbox.Server {
 	t.Helper()
+	return StartWith(t, sandbox.Config{StateFile: stateFile, AccessTokenTTL: ttl})
+}
+
+// StartWith runs a sandbox of cfg on a free loopback port until the test
+// ends; an empty state file is one of the test's own.
+func StartWith(t testing.TB, cfg sandbox.Config) *sandbox.Server {
+	t.Helper()
 	// Its OpenID engine logs every refused request through slog's default
 	// logger; the tests check the answers instead.
 	slog.SetDefault(slog.New(slog.DiscardHandler))
-	if stateFile == "" {
-		stateFile = filepath.Join(t.TempDir(), "sandbox.json")
+	if cfg.StateFile == "" {
+		cfg.StateFile = filepath.Join(t.TempDir(), "sandbox.json")
 	}
-	srv, err := sandbox.New(sandbox.Config{Addr: "127.0.0.1:0", StateFile: stateFile, AccessTokenTTL: ttl})
+	cfg.Addr = "127.0.0.1:0"
+	srv, err := sandbox.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
