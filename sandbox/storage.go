@@ -35,8 +35,8 @@ type storage struct {
 	// reuseInterval is how long a rotated refresh token may be spent
 	// again (see Config.ReuseInterval).
 	reuseInterval time.Duration
-	loginURL   func(id string) string
-	issuer     string
+	loginURL      func(id string) string
+	issuer        string
 
 	authRequests map[string]*authRequest
 	codes        map[string]string // code -> auth request ID
