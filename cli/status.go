@@ -19,9 +19,11 @@ var statusCommand = command{
 	usage: `latch status [--json]
 
 Says who is signed in, when the access token expires, whether a refresh
-token is held, and the session's state. It does not touch the network,
-unless the provider is still to be told of a sign-out made while it could
-not be reached: that is sent first.
+token is held, and the session's state, or why it ended. It does not
+touch the network, unless the access token expired (it asks the
+provider to renew it, to say whether the session goes on) or the provider
+is still to be told of a sign-out made while it could not be reached
+(that is sent first).
 `,
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &statusOptions{invocation: inv}
@@ -74,6 +76,16 @@ func (o *statusOptions) run(args []string) error {
 	if err != nil && !errors.Is(err, session.ErrNoCredentials) {
 		return err
 	}
+	if now := time.Now(); creds != nil && !creds.ValidFor(now, 0) && creds.CanRenew(now) {
+		// The access token expired: whether the session goes on is the
+		// provider's to say (renewed, offline, or ended and why).
+		ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
+		_, _ = a.Manager.Credentials(ctx, 0)
+		cancel()
+		if creds, err = a.Manager.Held(o.ctx); err != nil && !errors.Is(err, session.ErrNoCredentials) {
+			return err
+		}
+	}
 	// Sign-outs the provider has not heard of go now, when it answers.
 	ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
 	rep.PendingRevocations, rep.LastRevocation, _ = a.Manager.SendRevocations(ctx)
@@ -109,7 +121,11 @@ func (o *statusOptions) run(args []string) error {
 
 // printStatus writes the report to w as lines for people.
 func printStatus(w io.Writer, rep statusReport, signedIn bool, p profile.Profile) {
-	fmt.Fprintf(w, "State: %s\n", rep.State)
+	state := rep.State
+	if state == session.StateOffline.String() && signedIn && !rep.AccessValid {
+		state += ": the access token expired and the provider cannot be reached"
+	}
+	fmt.Fprintf(w, "State: %s\n", state)
 	fmt.Fprintf(w, "Provider: %s\n", field(rep.Issuer))
 	if signedIn {
 		fmt.Fprintf(w, "Signed in as: %s\n", signedInAs(p))

@@ -172,6 +172,9 @@ func (c Config) lockPath() string {
 func (c Config) pendingPath() string { return filepath.Join(c.LockDir, "revoke-pending-"+c.keyID()) }
 func (c Config) sentPath() string    { return filepath.Join(c.LockDir, "revoke-sent-"+c.keyID()) }
 
+// endedPath holds why the session last ended.
+func (c Config) endedPath() string { return filepath.Join(c.LockDir, "ended-"+c.keyID()) }
+
 // keyID names StoreKey in file names.
 func (c Config) keyID() string {
 	sum := sha256.Sum256([]byte(c.StoreKey))

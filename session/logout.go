@@ -28,6 +28,7 @@ func (m *Manager) clear(ctx context.Context) error {
 // clearLocked is clear under the lock.
 func (m *Manager) clearLocked(ctx context.Context) error {
 	err := m.vault.remove(ctx)
+	m.vault.clearEnded()
 	m.mu.Lock()
 	m.loaded = err == nil // when not removed, the next read sees what is there
 	m.setLocked(nil, false)

@@ -86,7 +86,7 @@ func New(cfg Config) (*Manager, error) {
 		now: cfg.Now,
 		log: cfg.Logger,
 		vault: &vault{store: store, key: cfg.StoreKey, lockPath: cfg.lockPath(), genPath: cfg.genPath(),
-			pendingPath: cfg.pendingPath(), sentPath: cfg.sentPath()},
+			pendingPath: cfg.pendingPath(), sentPath: cfg.sentPath(), endedPath: cfg.endedPath()},
 	}
 	m.http = providerClient(cfg.HTTPClient, cfg.Now, &m.skew)
 	m.refresher = refresher{
@@ -295,6 +295,8 @@ func (m *Manager) load(ctx context.Context) (*Credentials, error) {
 	}
 	now := m.now()
 	switch {
+	case stored == nil && m.vault.ended() != nil:
+		m.publish(StateEnded, m.vault.ended()) // why, kept when it ended
 	case stored == nil:
 		m.publish(StateSignedOut, nil)
 	case !stored.ValidFor(now, 0) && !stored.CanRenew(now):

@@ -83,6 +83,7 @@ func (m *Manager) endedLocked(ctx context.Context, rejected *Credentials, refusa
 		if err := m.vault.remove(ctx); err != nil {
 			m.log.Warn("removing ended credentials failed", "error", err)
 		}
+		m.vault.noteEnded(refusal, m.now())
 	}
 	m.set(nil, false)
 	return nil, refusal

@@ -22,6 +22,8 @@ type vault struct {
 	// pendingPath marks a queue of revocations; sentPath holds when the
 	// provider was last told of one (see revocations.go).
 	pendingPath, sentPath string
+	// endedPath holds why the session ended (see ended.go).
+	endedPath string
 
 	mu     sync.Mutex
 	store  Store
@@ -130,6 +132,7 @@ func (m *Manager) adopt(ctx context.Context, c *Credentials, key *dpopKey) error
 	if err := m.vault.removeItems(ctx); err != nil {
 		return err
 	}
+	m.vault.clearEnded()
 	if err := m.vault.writeKey(ctx, key); err != nil {
 		return err
 	}
