@@ -31,6 +31,11 @@ func (o *appOptions) run(args []string) error {
 	if o.env.Window == nil && o.env.Desktop != nil && !o.noWindow {
 		return o.env.Desktop(o.ctx, o.args)
 	}
+	if o.env.Window == nil || o.noWindow {
+		// Without a window the command ends by itself: it has a deadline.
+		cancel := o.withDeadline(signInDeadline)
+		defer cancel()
+	}
 	a, err := o.open(renewAhead, nil)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/latchapp/latch/internal/core"
 	"github.com/latchapp/latch/session"
@@ -64,11 +65,22 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 
 // command is one subcommand: its help text, and a function that
 // declares its flags on fs, into options of the command's own, and returns
-// what runs it with the positional arguments.
+// what runs it with the positional arguments. A command that ends by
+// itself has a deadline (see --timeout); the app and the sandbox run
+// until they are stopped.
 type command struct {
-	usage   string
-	options func(inv *invocation, fs *flag.FlagSet) (run func(args []string) error)
+	usage    string
+	options  func(inv *invocation, fs *flag.FlagSet) (run func(args []string) error)
+	deadline time.Duration
 }
+
+// The deadlines of the commands, unless --timeout says otherwise: one
+// that asks the provider answers or gives up within commandDeadline; a
+// sign-in waits for the person as long as a sign-in takes.
+const (
+	commandDeadline = 30 * time.Second
+	signInDeadline  = 5 * time.Minute
+)
 
 // commands are the subcommands by name; "" is the desktop app.
 var commands = map[string]command{
@@ -98,6 +110,10 @@ type invocation struct {
 	// inMemory is --in-memory: the person's choice of a session that ends
 	// with this run.
 	inMemory bool
+	// timeout is --timeout: the command's deadline, in place of its own.
+	timeout time.Duration
+	// deadline is the deadline the command runs under, 0 for none.
+	deadline time.Duration
 }
 
 // Run runs the command line with args (without the program name) and
@@ -149,6 +165,14 @@ func Run(ctx context.Context, args []string, env Env) int {
 	slog.SetDefault(inv.log)
 	inv.settings.Set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { inv.settings.Set[f.Name] = true })
+	if inv.timeout < 0 {
+		fmt.Fprintf(env.Stderr, "%s: --timeout must not be negative (see %s --help)\n", prog, prog)
+		return exitUsage
+	}
+	if cmd.deadline > 0 {
+		cancel := inv.withDeadline(cmd.deadline)
+		defer cancel()
+	}
 
 	err = run(positional)
 	if err == nil {
@@ -158,13 +182,34 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if errors.As(err, &de) {
 		return de.code
 	}
-	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, describe(err))
+	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, inv.describe(err))
 	var ue usageError
 	var ce *core.ConfigError
 	if errors.As(err, &ue) || errors.As(err, &ce) {
 		return exitUsage
 	}
 	return exitFail
+}
+
+// withDeadline gives the rest of the run a deadline: --timeout when
+// given, else d.
+func (inv *invocation) withDeadline(d time.Duration) context.CancelFunc {
+	if inv.timeout > 0 {
+		d = inv.timeout
+	}
+	inv.deadline = d
+	var cancel context.CancelFunc
+	inv.ctx, cancel = context.WithTimeout(inv.ctx, d)
+	return cancel
+}
+
+// describe is the line a failed command prints: the core's sentence, and
+// the command that helps when there is one.
+func (inv *invocation) describe(err error) string {
+	if inv.deadline > 0 && errors.Is(err, context.DeadlineExceeded) && inv.ctx.Err() != nil {
+		return fmt.Sprintf("Gave up after %s: the provider did not answer in time. Try again, or give it longer with --timeout.", inv.deadline)
+	}
+	return describe(err)
 }
 
 // describe is the line a failed command prints: the core's sentence, and
@@ -247,6 +292,7 @@ func (inv *invocation) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&inv.file, "config", "", "")
 	fs.BoolVar(&inv.verbose, "verbose", false, "")
 	fs.BoolVar(&inv.inMemory, "in-memory", false, "")
+	fs.DurationVar(&inv.timeout, "timeout", 0, "")
 }
 
 // config resolves the configuration.

@@ -593,3 +593,32 @@ func TestStatusSaysOfflineWhenItIs(t *testing.T) {
 		t.Fatalf("status with the provider back: exit %d: %s; want signed in, renewed", code, out)
 	}
 }
+
+// TestTokenGivesUpWithinItsDeadline has the provider answer a renewal
+// late: latch token gives up within its --timeout, saying so, and does
+// not send the refresh token a second time.
+func TestTokenGivesUpWithinItsDeadline(t *testing.T) {
+	proxy := faultproxy.Start(t, func(issuer string) string {
+		return oidcprovider.Start(t, oidcprovider.Options{Issuer: issuer}).Listening
+	})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": proxy.URL, "LATCH_CLIENT_ID": oidcprovider.ClientID})
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	before := len(proxy.TokenRequests())
+	proxy.SetFault(&faultproxy.Fault{HoldAnswer: 5 * time.Second})
+	start := time.Now()
+	code, out, errOut := w.run("token", "--min-ttl", "1h", "--timeout", "2s") // renews
+	took := time.Since(start)
+	if code != 1 || out != "" || !strings.Contains(errOut, "Gave up after 2s: the provider did not answer in time.") {
+		t.Fatalf("latch token with a provider that answers late: exit %d, %q, %q; want 1, saying it gave up", code, out, errOut)
+	}
+	if took > 4*time.Second {
+		t.Errorf("latch token took %v; want it to give up at its 2 s deadline", took)
+	}
+	if n := len(proxy.TokenRequests()) - before; n != 1 {
+		t.Errorf("latch token sent %d token requests; want 1: a renewal that may have reached the provider is not sent again", n)
+	}
+	proxy.SetFault(nil)
+	if code, _, errOut := w.run("--timeout", "-1s", "status"); code != 2 || !strings.Contains(errOut, "--timeout must not be negative") {
+		t.Errorf("a negative --timeout: exit %d, %q; want 2", code, errOut)
+	}
+}

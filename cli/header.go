@@ -19,6 +19,7 @@ header lines from standard input:
 
   latch header orders GET https://api.example.com/orders | curl -H @- https://api.example.com/orders
 `,
+	deadline: commandDeadline,
 	options: func(inv *invocation, _ *flag.FlagSet) func([]string) error {
 		return (&headerOptions{invocation: inv}).run
 	},

@@ -19,6 +19,7 @@ Signs you in: through your browser, or with --device on another device
 (a code to enter at a URL). --no-browser prints the sign-in URL alone on
 one line of stdout and waits for the browser's callback.
 `,
+	deadline: signInDeadline,
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &loginOptions{invocation: inv}
 		o.signIn.flags(fs)

@@ -18,6 +18,7 @@ in the keychain and sent by the next command that reaches the provider
 (latch status, latch login, a renewal, latch logout again) or by the
 app, which tries every minute.
 `,
+	deadline: commandDeadline,
 	options: func(inv *invocation, _ *flag.FlagSet) func([]string) error {
 		return (&logoutOptions{invocation: inv}).run
 	},

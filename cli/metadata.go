@@ -22,6 +22,7 @@ parses (42, true, {"a":1}), else as a string; null removes the key, as
 Auth0's PATCH does (write '"null"' for the string null). Key names must
 not be empty or contain '.' or '$', at any depth.
 `,
+	deadline: commandDeadline,
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &metadataOptions{invocation: inv}
 		fs.BoolVar(&o.json, "json", false, "")

@@ -25,6 +25,7 @@ provider to renew it, to say whether the session goes on) or the provider
 is still to be told of a sign-out made while it could not be reached
 (that is sent first).
 `,
+	deadline: commandDeadline,
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &statusOptions{invocation: inv}
 		fs.BoolVar(&o.json, "json", false, "")

@@ -28,6 +28,7 @@ latch login again. --remove deletes the named token from the keychain.
 A DPoP token (--dpop) needs a fresh proof with each request: use
 latch header instead.
 `,
+	deadline: commandDeadline,
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &tokenOptions{invocation: inv}
 		fs.DurationVar(&o.minTTL, "min-ttl", 30*time.Second, "")

@@ -15,6 +15,7 @@ var tokensCommand = command{
 Lists the named tokens held in the keychain: name, audience, scopes and
 expiry, never the tokens themselves. It does not touch the network.
 `,
+	deadline: commandDeadline,
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &tokensOptions{invocation: inv}
 		fs.BoolVar(&o.json, "json", false, "")

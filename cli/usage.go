@@ -37,6 +37,7 @@ brackets):
   --verbose             diagnostics on stderr (never tokens)
   --in-memory           keep the session in memory for this run only, not in the
                         keychain (for when the keychain cannot be used)
+  --timeout DURATION    give up after this long (default 30s; a sign-in 5m)
 
 With nothing configured, Latch uses the sandbox: demo accounts on this computer.
 Run "latch COMMAND --help" for a command's own flags.
@@ -46,6 +47,6 @@ Run "latch COMMAND --help" for a command's own flags.
 const everyCommandsFlags = `
 The flags of every command (--issuer, --client-id, --audience, --scopes,
 --metadata-api, --auth0-domain, --sandbox, --sandbox-addr, --dpop,
---config, --verbose, --in-memory) go before or after the command; latch
---help says what each does.
+--config, --verbose, --in-memory, --timeout) go before or after the
+command; latch --help says what each does.
 `

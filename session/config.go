@@ -64,7 +64,9 @@ type Config struct {
 	StoreKey string
 	// HTTPClient makes every request to the provider, and is the base of
 	// [Manager.Client]; nil means a client whose requests time out after
-	// 30 seconds.
+	// 30 seconds. The provider's requests are bounded by their calls, not
+	// by its Timeout: a renewal goes on after its callers gave up, for up
+	// to two minutes, so that an answer that comes late is stored.
 	HTTPClient *http.Client
 	// Now is the clock; nil means [time.Now]. Tests set it to move the
 	// local clock against the provider's.

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"sync"
@@ -161,5 +163,45 @@ func TestProviderUnreachableAtLaunch(t *testing.T) {
 	})
 	if states.ended() {
 		t.Fatal("the session ended while the provider was unreachable, want it kept")
+	}
+}
+
+// TestLateAnswerIsStored has the provider process a renewal at once and
+// answer it late, later than the HTTP client's own timeout and than its
+// caller waits: the caller gives up, the renewal goes on, its answer is
+// stored, and the session lives on the rotated refresh token, where
+// cutting the request short would have lost it (and the next renewal,
+// spending the old token again, would have ended the session).
+func TestLateAnswerIsStored(t *testing.T) {
+	t.Parallel()
+	e, proxy := newEnvBehindProxy(t, time.Minute)
+	m := e.manager(func(c *Config) { c.HTTPClient = &http.Client{Transport: e.rec, Timeout: time.Second} })
+	first := e.login(m)
+	proxy.SetFault(&faultproxy.Fault{HoldAnswer: 3 * time.Second, Times: 1})
+	ctx, cancel := context.WithTimeout(bg(t), 500*time.Millisecond)
+	_, err := m.Renew(ctx)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the impatient caller got %v; want its own deadline", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		held, err := m.Held(bg(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if held.RefreshToken != first.RefreshToken {
+			break // the late answer, stored
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("10 s after the late answer the old refresh token is still held; want the rotated one stored")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := len(proxy.TokenRequests()); n != 2 {
+		t.Errorf("%d token requests (sign-in and renewals); want 2: the late renewal was not sent again", n)
+	}
+	if _, err := m.Renew(bg(t)); err != nil {
+		t.Fatalf("a renewal after the late answer: %v; want the session alive", err)
 	}
 }

@@ -26,6 +26,9 @@ type providerCache struct {
 	verifier *verifier
 }
 
+// discoveryTimeout bounds discovery, whatever its caller's deadline.
+const discoveryTimeout = 30 * time.Second
+
 // get returns the provider and verifier, discovering them the first time.
 func (c *providerCache) get(ctx context.Context) (*Provider, *verifier, error) {
 	c.mu.Lock()
@@ -33,6 +36,8 @@ func (c *providerCache) get(ctx context.Context) (*Provider, *verifier, error) {
 	if c.prov != nil {
 		return c.prov, c.verifier, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
+	defer cancel()
 	p, err := discover(ctx, c.http, c.issuer)
 	if err != nil {
 		return nil, nil, err

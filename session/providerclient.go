@@ -20,9 +20,12 @@ const maxProviderAnswer = 1 << 20
 // Date headers of its answers (see skew), reads no answer past
 // maxProviderAnswer, and follows a redirect only within the origin of the
 // request it answers, over a secure URL, so that a token endpoint cannot
-// send a refresh token on to another server.
+// send a refresh token on to another server. Base's Timeout is not kept:
+// each request is bounded by its call instead, so that a renewal, which
+// outlives its callers, stores an answer that comes late.
 func providerClient(base *http.Client, now func() time.Time, sk *skew) *http.Client {
 	c := *base
+	c.Timeout = 0
 	c.Transport = &providerTransport{base: base.Transport, now: now, skew: sk}
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if from := via[0].URL; !secureurl.SameOrigin(from, req.URL) || !secureurl.Secure(req.URL.String()) {

@@ -76,8 +76,12 @@ type offlineState struct {
 	err     error
 }
 
-// renewTimeout bounds one renewal: lock, store and token requests.
-const renewTimeout = time.Minute
+// renewTimeout bounds one renewal: lock, store and token requests. It is
+// long: a renewal runs on its own, after its callers gave up, so that a
+// provider that answers late still has its answer stored; one that is
+// cut short may leave the provider with a rotated refresh token that
+// this side never saw.
+const renewTimeout = 2 * time.Minute
 
 // quickRetries is how often a renewal is tried again at once when the
 // provider fails for a moment (a reset connection, a 502 from a proxy);
@@ -272,8 +276,8 @@ func (t *token) renew(ctx context.Context, minTTL time.Duration, force bool) (*C
 func (t *token) renewWithRetries(ctx context.Context, minTTL time.Duration, force bool) (*Credentials, error) {
 	for attempt := 0; ; attempt++ {
 		creds, err := t.renewLocked(ctx, minTTL, force)
-		if err == nil || !errors.Is(err, ErrProviderUnreachable) || attempt == len(quickRetries) {
-			return creds, err
+		if err == nil || !errors.Is(err, ErrProviderUnreachable) || errors.Is(err, errMaybeSpent) || attempt == len(quickRetries) {
+			return creds, err // a request that may have spent the refresh token is not sent again
 		}
 		wait := quickRetries[attempt]
 		var pe *ProviderError

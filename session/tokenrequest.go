@@ -3,11 +3,14 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/oauth2"
 )
@@ -54,6 +57,10 @@ func postToken(ctx context.Context, client *http.Client, endpoint string, form u
 
 // postForm posts form to endpoint and reads the answer.
 func postForm(ctx context.Context, client *http.Client, endpoint string, form url.Values) (*http.Response, []byte, error) {
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
+	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, nil, err
@@ -62,14 +69,28 @@ func postForm(ctx context.Context, client *http.Client, endpoint string, form ur
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, spent(err, wrote.Load())
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenAnswer))
 	resp.Body.Close()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, spent(err, true)
 	}
 	return resp, body, nil
+}
+
+// errMaybeSpent marks a failure of a token request that was sent, whose
+// answer never came (a timeout, a connection cut): the provider may have
+// processed it, and spent the refresh token in it. It is not sent again
+// by the same call; a failure to connect, or a transient answer, may be.
+var errMaybeSpent = errors.New("the request was sent and no answer came")
+
+// spent marks err with errMaybeSpent when the request was written.
+func spent(err error, wrote bool) error {
+	if !wrote {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errMaybeSpent, err)
 }
 
 // answerError is the [*oauth2.RetrieveError] of an error answer (RFC 6749

@@ -9,10 +9,12 @@ package faultproxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
@@ -35,6 +37,11 @@ type Fault struct {
 	Reset bool
 	// Delay holds the answer back this long before forwarding it.
 	Delay time.Duration
+	// HoldAnswer forwards the request to the provider at once, which
+	// processes it (and may rotate a refresh token), and holds its answer
+	// back this long, whether or not the client still waits: a provider
+	// that answers late.
+	HoldAnswer time.Duration
 	// Times is how many token requests get the fault; 0 means all of them
 	// until the fault is changed.
 	Times int
@@ -170,7 +177,26 @@ func (p *Proxy) serve(ln net.Listener) {
 				p.keep(form.Get("code"), form.Get("code_verifier"), form.Get("refresh_token"), form.Get("device_code"), form.Get("token"))
 			}
 		}
-		if p.faulty(w, r) {
+		handled, hold := p.faulty(w, r)
+		if handled {
+			return
+		}
+		if hold > 0 {
+			// The provider processes the request whether the client waits
+			// or not; the client gets the answer late, if it is still
+			// there.
+			rec := httptest.NewRecorder()
+			rp.ServeHTTP(rec, r.Clone(context.WithoutCancel(r.Context())))
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(hold):
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
 			return
 		}
 		rp.ServeHTTP(w, r)
@@ -187,10 +213,10 @@ func isToken(r *http.Request) bool {
 }
 
 // faulty answers r with the fault, if one applies, and reports whether it
-// did.
-func (p *Proxy) faulty(w http.ResponseWriter, r *http.Request) bool {
+// did, or how long the provider's answer is to be held back.
+func (p *Proxy) faulty(w http.ResponseWriter, r *http.Request) (bool, time.Duration) {
 	if !isToken(r) {
-		return false
+		return false, 0
 	}
 	p.mu.Lock()
 	p.requests = append(p.requests, time.Now())
@@ -203,7 +229,10 @@ func (p *Proxy) faulty(w http.ResponseWriter, r *http.Request) bool {
 	}
 	p.mu.Unlock()
 	if f == nil {
-		return false
+		return false, 0
+	}
+	if f.HoldAnswer > 0 {
+		return false, f.HoldAnswer
 	}
 	if f.Delay > 0 {
 		// Read the request first, so that the client giving up is seen:
@@ -212,11 +241,11 @@ func (p *Proxy) faulty(w http.ResponseWriter, r *http.Request) bool {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		select {
 		case <-r.Context().Done():
-			return true
+			return true, 0
 		case <-time.After(f.Delay):
 		}
 		if f.Status == 0 && !f.Reset {
-			return false // a slow answer, but the provider's own
+			return false, 0 // a slow answer, but the provider's own
 		}
 	}
 	if f.Reset {
@@ -226,7 +255,7 @@ func (p *Proxy) faulty(w http.ResponseWriter, r *http.Request) bool {
 					_ = tcp.SetLinger(0) // a reset, not a clean close
 				}
 				conn.Close()
-				return true
+				return true, 0
 			}
 		}
 	}
@@ -243,7 +272,7 @@ func (p *Proxy) faulty(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Content-Type", ct)
 	w.WriteHeader(f.Status)
 	_, _ = io.WriteString(w, f.Body)
-	return true
+	return true, 0
 }
 
 // record keeps the refresh token of a token endpoint's answer, and the
