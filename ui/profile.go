@@ -171,13 +171,14 @@ func (p *profileScreen) tick() {
 }
 
 // countdownStep is how finely the countdown counts with left to go:
-// seconds in the last ten, tens of seconds in the last minute, minutes
-// before.
+// seconds in the last ten, tens of seconds in the last two minutes (as
+// "1 min 50 s"), minutes before. The window is redrawn when the text
+// changes, so the steps are as coarse as a person needs.
 func countdownStep(left time.Duration) time.Duration {
 	switch {
 	case left < 10*time.Second:
 		return time.Second
-	case left < time.Minute:
+	case left < 2*time.Minute:
 		return 10 * time.Second
 	}
 	return time.Minute
@@ -190,8 +191,10 @@ func expiresText(left time.Duration) string {
 		return "expired"
 	case step == time.Second:
 		return fmt.Sprintf("%d s", int(left.Seconds())+1)
-	case step == 10*time.Second:
+	case step == 10*time.Second && left < time.Minute:
 		return fmt.Sprintf("%d s", int(left.Seconds())/10*10)
+	case step == 10*time.Second:
+		return fmt.Sprintf("1 min %d s", (int(left.Seconds())-60)/10*10)
 	case left < time.Hour:
 		return fmt.Sprintf("%d min", int(left.Minutes()))
 	}

@@ -127,7 +127,7 @@ func TestExpiresTextCountsInSteps(t *testing.T) {
 		want string
 	}{
 		{-time.Second, "expired"}, {0, "expired"}, {300 * time.Millisecond, "1 s"}, {9500 * time.Millisecond, "10 s"},
-		{10 * time.Second, "10 s"}, {59 * time.Second, "50 s"}, {time.Minute, "1 min"}, {119 * time.Second, "1 min"},
+		{10 * time.Second, "10 s"}, {59 * time.Second, "50 s"}, {time.Minute, "1 min 0 s"}, {117 * time.Second, "1 min 50 s"}, {2 * time.Minute, "2 min"},
 		{59*time.Minute + 59*time.Second, "59 min"}, {time.Hour, "1 h 0 min"}, {26*time.Hour + 5*time.Minute, "26 h 5 min"},
 	} {
 		if got := expiresText(c.left); got != c.want {
