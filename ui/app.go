@@ -319,40 +319,11 @@ func (a *appWindow) onSessionEvent(e session.Event) {
 	a.updateTray()
 }
 
-// confirm asks a yes-or-no question; Enter confirms and Escape dismisses.
-func (a *appWindow) confirm(title, text, confirmText string, onConfirm func()) {
-	done := false
-	d := dialog.NewConfirm(title, text, func(ok bool) {
-		a.dialog, a.dialogConfirm = nil, nil
-		if ok && !done {
-			done = true
-			onConfirm()
-		}
-	}, a.window)
-	d.SetConfirmText(confirmText)
-	a.dialog = d
-	a.dialogConfirm = func() {
-		a.dialog, a.dialogConfirm = nil, nil
-		d.Hide()
-		if !done {
-			done = true
-			onConfirm()
-		}
-	}
-	d.Show()
-}
-
 func (a *appWindow) onClose() {
 	size := a.window.Canvas().Size()
 	a.fyne.Preferences().SetFloat(prefWidth, float64(size.Width))
 	a.fyne.Preferences().SetFloat(prefHeight, float64(size.Height))
 	a.window.Close()
-}
-
-// showError is the one place errors are shown in a dialog: what failed,
-// then the core's sentence.
-func (a *appWindow) showError(what string, err error) {
-	dialog.ShowInformation(what, core.Describe(err), a.window)
 }
 
 // providerName is how the provider is named on screen.

@@ -2,9 +2,11 @@ package ui
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -38,6 +40,41 @@ func inside(t *testing.T, ui *appWindow, screen string) {
 			t.Errorf("%s: the button %q lies at %v-%v, outside the %v window", screen, b.Text, pos, end, size)
 		}
 	}
+}
+
+// dialogShownWhole reports whether the dialog on top of the window shows
+// its whole text inside the window: each line of it lies within the
+// canvas, at no less than the width it needs.
+func dialogShownWhole(t *testing.T, w fyne.Window, what string) {
+	t.Helper()
+	var top fyne.CanvasObject
+	waitFor(t, what, func() bool {
+		top = w.Canvas().Overlays().Top()
+		return top != nil
+	})
+	onUI(func() {
+		size := w.Canvas().Size()
+		d := fyne.CurrentApp().Driver()
+		lines := 0
+		eachObject(top, true, func(o fyne.CanvasObject) {
+			text, ok := o.(*canvas.Text)
+			if !ok || strings.TrimSpace(text.Text) == "" {
+				return
+			}
+			lines++
+			pos := d.AbsolutePositionForObject(text)
+			end := pos.Add(text.Size())
+			if pos.X < 0 || pos.Y < 0 || end.X > size.Width+0.5 || end.Y > size.Height+0.5 {
+				t.Errorf("%s: the line %q lies at %v-%v, outside the %v window", what, text.Text, pos, end, size)
+			}
+			if need := text.MinSize().Width; need > text.Size().Width+0.5 {
+				t.Errorf("%s: the line %q needs a width of %v and has %v: it is cut", what, text.Text, need, text.Size().Width)
+			}
+		})
+		if lines < 2 {
+			t.Errorf("%s: %d lines of text found; want a title and a message", what, lines)
+		}
+	})
 }
 
 // unscrolled reports whether s shows its whole content, with no scroll

@@ -330,9 +330,8 @@ func (m *metadataScreen) onSave() {
 
 // confirmOverwrite warns that the server changed since loading.
 func (m *metadataScreen) confirmOverwrite(md, current map[string]any) {
-	d := dialog.NewCustomConfirm("Metadata changed elsewhere",
-		"Overwrite", "Reload",
-		widget.NewLabel("Your metadata changed on the server since it was loaded here.\nReload to see the new values (your edits are discarded), or overwrite them with yours."),
+	d := dialog.NewConfirm("Metadata changed elsewhere",
+		"Your metadata changed on the server since it was loaded here. Reload to see the new values (your edits are discarded), or overwrite them with yours.",
 		func(overwrite bool) {
 			if overwrite {
 				m.patch(profile.Diff(current, md))
@@ -340,6 +339,8 @@ func (m *metadataScreen) confirmOverwrite(md, current map[string]any) {
 			}
 			m.onReload()
 		}, m.window)
+	d.SetConfirmText("Overwrite")
+	d.SetDismissText("Reload")
 	d.Show()
 }
 

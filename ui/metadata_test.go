@@ -124,6 +124,7 @@ func TestMetadataConflict(t *testing.T) {
 				m.rows[0].value.SetText("blue")
 				test.Tap(m.save)
 			})
+			dialogShownWhole(t, ui.window, "the conflict dialog")
 			tapDialogButton(t, ui.window, choice)
 			if choice == "Reload" {
 				waitFor(t, "reloaded", func() bool { return strings.HasPrefix(m.status.Text, "Loaded at") && len(m.rows) == 2 })

@@ -30,12 +30,33 @@ func TestRenewNow(t *testing.T) {
 	})
 }
 
+// TestRenewalFailureShownWhole: Renew now with the provider gone says so
+// in a dialog whose text wraps inside the window, and the session stays.
+func TestRenewalFailureShownWhole(t *testing.T) {
+	h := newHarness(t)
+	h.signInDirectly()
+	ui := h.start()
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	h.srv.Close() // the provider goes away
+	onUI(func() { test.Tap(ui.profile.renew) })
+	dialogShownWhole(t, ui.window, "the renewal failure")
+	onUI(func() {
+		if ui.Screen() != ScreenProfile {
+			t.Errorf("after a failed renewal the screen is %q; want the profile", ui.Screen())
+		}
+	})
+	if h.storedCreds() == nil {
+		t.Fatal("the session is gone after a failed renewal; want it kept")
+	}
+}
+
 func TestSignOut(t *testing.T) {
 	h := newHarness(t)
 	creds := h.signInDirectly()
 	ui := h.start()
 	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
 	onUI(func() { test.Tap(ui.profile.signOut) })
+	dialogShownWhole(t, ui.window, "the sign-out question")
 	tapDialogButton(t, ui.window, "Sign out")
 	waitFor(t, "signed out", func() bool {
 		return ui.Screen() == ScreenSignIn && ui.signIn.message.Text == "You are signed out."
