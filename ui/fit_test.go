@@ -43,8 +43,7 @@ func inside(t *testing.T, ui *appWindow, screen string) {
 }
 
 // dialogShownWhole reports whether the dialog on top of the window shows
-// its whole text inside the window: each line of it lies within the
-// canvas, at no less than the width it needs.
+// its whole text inside the window (see linesInside).
 func dialogShownWhole(t *testing.T, w fyne.Window, what string) {
 	t.Helper()
 	var top fyne.CanvasObject
@@ -53,28 +52,47 @@ func dialogShownWhole(t *testing.T, w fyne.Window, what string) {
 		return top != nil
 	})
 	onUI(func() {
-		size := w.Canvas().Size()
-		d := fyne.CurrentApp().Driver()
-		lines := 0
-		eachObject(top, true, func(o fyne.CanvasObject) {
-			text, ok := o.(*canvas.Text)
-			if !ok || strings.TrimSpace(text.Text) == "" {
-				return
-			}
-			lines++
-			pos := d.AbsolutePositionForObject(text)
-			end := pos.Add(text.Size())
-			if pos.X < 0 || pos.Y < 0 || end.X > size.Width+0.5 || end.Y > size.Height+0.5 {
-				t.Errorf("%s: the line %q lies at %v-%v, outside the %v window", what, text.Text, pos, end, size)
-			}
-			if need := text.MinSize().Width; need > text.Size().Width+0.5 {
-				t.Errorf("%s: the line %q needs a width of %v and has %v: it is cut", what, text.Text, need, text.Size().Width)
-			}
-		})
-		if lines < 2 {
+		if lines := linesInside(t, w, top, what); lines < 2 {
 			t.Errorf("%s: %d lines of text found; want a title and a message", what, lines)
 		}
 	})
+}
+
+// linesInside reports whether each line of text shown in o lies within
+// the window's canvas, at no less than the width it needs, and says how
+// many lines there are.
+func linesInside(t *testing.T, w fyne.Window, o fyne.CanvasObject, what string) int {
+	t.Helper()
+	size := w.Canvas().Size()
+	d := fyne.CurrentApp().Driver()
+	lines := 0
+	eachObject(o, true, func(o fyne.CanvasObject) {
+		text, ok := o.(*canvas.Text)
+		if !ok || strings.TrimSpace(text.Text) == "" {
+			return
+		}
+		lines++
+		pos := d.AbsolutePositionForObject(text)
+		end := pos.Add(text.Size())
+		if pos.X < 0 || pos.Y < 0 || end.X > size.Width+0.5 || end.Y > size.Height+0.5 {
+			t.Errorf("%s: the line %q lies at %v-%v, outside the %v window", what, text.Text, pos, end, size)
+		}
+		if need := text.MinSize().Width; need > text.Size().Width+0.5 {
+			t.Errorf("%s: the line %q needs a width of %v and has %v: it is cut", what, text.Text, need, text.Size().Width)
+		}
+	})
+	return lines
+}
+
+// shownText is the text o shows on screen, its lines joined.
+func shownText(o fyne.CanvasObject) string {
+	var lines []string
+	eachObject(o, true, func(o fyne.CanvasObject) {
+		if text, ok := o.(*canvas.Text); ok {
+			lines = append(lines, text.Text)
+		}
+	})
+	return strings.Join(lines, "")
 }
 
 // unscrolled reports whether s shows its whole content, with no scroll

@@ -81,6 +81,9 @@ type harness struct {
 	// timeout of the app that start builds.
 	open    func(context.Context, string) error
 	timeout time.Duration
+	// systemBrowser, when set, leaves the app the system's way of opening
+	// a browser ($BROWSER, then xdg-open), as the app has outside tests.
+	systemBrowser bool
 	// logger, when set, receives the app's log.
 	logger *slog.Logger
 	// prefs, when set, are the preferences the app that start builds
@@ -151,6 +154,9 @@ func (h *harness) start() *appWindow {
 	ui.openURL = h.browser.OpenURL
 	if h.open != nil {
 		ui.openURL = h.open
+	}
+	if h.systemBrowser {
+		ui.openURL = nil
 	}
 	if h.timeout != 0 {
 		ui.signInTimeout = h.timeout

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/secureurl"
 	"github.com/latchapp/latch/session"
 )
 
@@ -56,10 +57,14 @@ type signInScreen struct {
 	cancelBtn     *widget.Button
 
 	devicePanel *fyne.Container
-	userCode    *canvas.Text
-	link        *widget.Hyperlink
-	qrImage     *canvas.Image
-	countdown   *widget.Label
+	deviceIntro *widget.Label
+	// localNote says the code's address is on this computer only (the
+	// sandbox's), in place of a QR code no other device could open.
+	localNote *widget.Label
+	userCode  *canvas.Text
+	link      *widget.Hyperlink
+	qrImage   *canvas.Image
+	countdown *widget.Label
 
 	keychainHelp  *fyne.Container
 	keepInMemory  *widget.Button
@@ -103,8 +108,10 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	s.busy = newBusy()
 	s.addressNote = widget.NewLabel("")
 	s.addressNote.Wrapping = fyne.TextWrapWord
+	// The address is long (PKCE, state, nonce): it is shown on one line,
+	// shortened with an ellipsis, and Copy takes it whole.
 	s.address = widget.NewLabel("")
-	s.address.Wrapping = fyne.TextWrapBreak
+	s.address.Truncation = fyne.TextTruncateEllipsis
 	s.address.TextStyle = fyne.TextStyle{Monospace: true}
 	s.copyAddress = widget.NewButtonWithIcon("Copy address", theme.ContentCopyIcon(), s.onCopyAddress)
 	s.deviceInstead = widget.NewButtonWithIcon("Use another device instead", theme.ComputerIcon(), s.onDeviceInstead)
@@ -125,12 +132,16 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	s.qrImage.SetMinSize(fyne.NewSquareSize(qrMinSide))
 	s.countdown = widget.NewLabel("")
 	s.countdown.Alignment = fyne.TextAlignCenter
+	s.deviceIntro = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	s.localNote = widget.NewLabelWithStyle("This address is on this computer only: a phone or another computer cannot open it.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	s.localNote.Wrapping = fyne.TextWrapWord
 	s.devicePanel = container.NewVBox(
-		widget.NewLabelWithStyle("On another device, open:", fyne.TextAlignCenter, fyne.TextStyle{}),
+		s.deviceIntro,
 		s.link,
 		widget.NewLabelWithStyle("and enter the code", fyne.TextAlignCenter, fyne.TextStyle{}),
 		s.userCode,
 		container.NewCenter(s.qrImage),
+		s.localNote,
 		s.countdown,
 	)
 	s.devicePanel.Hide()
@@ -320,14 +331,29 @@ func (s *signInScreen) showDeviceCode(ctx context.Context, d *session.DeviceLogi
 	if u, err := url.Parse(d.VerificationURI); err == nil {
 		s.link.SetURL(u)
 	}
-	target := d.VerificationURIComplete
-	if target == "" {
-		target = d.VerificationURI
+	// An address on this computer (the sandbox's) opens in a browser
+	// here alone: no QR code for a phone, and the screen says so.
+	local := false
+	if u, err := url.Parse(d.VerificationURI); err == nil {
+		local = secureurl.Loopback(u.Hostname())
 	}
-	if picture, err := qrPicture(target); err == nil {
-		s.qrImage.Image = picture
-		s.qrImage.SetMinSize(qrSize(picture))
-		s.qrImage.Refresh()
+	s.deviceIntro.SetText("On another device, open:")
+	s.localNote.Hide()
+	s.qrImage.Show()
+	if local {
+		s.deviceIntro.SetText("In a browser on this computer, open:")
+		s.localNote.Show()
+		s.qrImage.Hide()
+	} else {
+		target := d.VerificationURIComplete
+		if target == "" {
+			target = d.VerificationURI
+		}
+		if picture, err := qrPicture(target); err == nil {
+			s.qrImage.Image = picture
+			s.qrImage.SetMinSize(qrSize(picture))
+			s.qrImage.Refresh()
+		}
 	}
 	s.devicePanel.Show()
 	s.fit()

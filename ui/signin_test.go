@@ -18,6 +18,9 @@ import (
 	"github.com/latchapp/latch/session"
 )
 
+// TestDeviceSignIn signs in on "another device" with the sandbox, whose
+// address is on this computer: the screen says so, offers no QR code a
+// phone could not open, and shows the code and its countdown.
 func TestDeviceSignIn(t *testing.T) {
 	h := newHarness(t)
 	ui := h.start()
@@ -26,11 +29,20 @@ func TestDeviceSignIn(t *testing.T) {
 	var complete string
 	waitFor(t, "the device code", func() bool {
 		s := ui.signIn
-		if s.userCode.Text == "" || s.qrImage.Image == nil || !strings.Contains(s.countdown.Text, "expires in") {
+		if s.userCode.Text == "" || !strings.Contains(s.countdown.Text, "expires in") {
 			return false
 		}
 		complete = s.link.URL.String() + "?user_code=" + url.QueryEscape(s.userCode.Text)
 		return s.devicePanel.Visible() && s.cancelBtn.Visible()
+	})
+	onUI(func() {
+		s := ui.signIn
+		if !s.localNote.Visible() || s.qrImage.Visible() || !strings.Contains(s.deviceIntro.Text, "this computer") {
+			t.Errorf("for the sandbox's address the screen says %q, note shown %t, QR code shown %t; want 'this computer', the note, no QR code",
+				s.deviceIntro.Text, s.localNote.Visible(), s.qrImage.Visible())
+		}
+		ui.window.Content().Refresh()
+		linesInside(t, ui.window, s.devicePanel, "the device code")
 	})
 	if code, body, err := testbrowser.NewBrowser("ada", "lovelace").Visit(complete); err != nil || code != 200 || !strings.Contains(body, "signed in") {
 		t.Fatalf("device page ended on %d, %v; want 200 saying signed in", code, err)
@@ -40,6 +52,33 @@ func TestDeviceSignIn(t *testing.T) {
 		if ui.profile.verified.Text != "not verified" {
 			t.Errorf("verified %q, want 'not verified' for Ada", ui.profile.verified.Text)
 		}
+	})
+}
+
+// TestDeviceCodeForAnotherDevice: a provider's address on the network
+// comes with a QR code of the complete address and no note.
+func TestDeviceCodeForAnotherDevice(t *testing.T) {
+	h := newHarness(t)
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	d := &session.DeviceLogin{
+		UserCode:                "WDJB-MJHT",
+		VerificationURI:         "https://login.example.com/activate",
+		VerificationURIComplete: "https://login.example.com/activate?user_code=WDJB-MJHT",
+		Expiry:                  time.Now().Add(10 * time.Minute),
+	}
+	onUI(func() {
+		s := ui.signIn
+		ctx, ok := s.begin("Asking the provider for a code…")
+		if !ok {
+			t.Fatal("no flow could begin")
+		}
+		s.showDeviceCode(ctx, d)
+		if s.localNote.Visible() || !s.qrImage.Visible() || s.qrImage.Image == nil || s.deviceIntro.Text != "On another device, open:" {
+			t.Errorf("for %s the screen says %q, note shown %t, QR code shown %t; want 'On another device', a QR code, no note",
+				d.VerificationURI, s.deviceIntro.Text, s.localNote.Visible(), s.qrImage.Visible())
+		}
+		s.onCancel()
 	})
 }
 
@@ -145,6 +184,13 @@ func TestSignInWithoutABrowserShowsTheAddress(t *testing.T) {
 		if ui.signIn.message.Visible() {
 			t.Errorf("an error is shown (%q); want the sign-in to go on", ui.signIn.message.Text)
 		}
+		// The address shows on one line, shortened, inside the window,
+		// once laid out as a frame lays it out.
+		ui.window.Content().Refresh()
+		linesInside(t, ui.window, ui.signIn.address, "the sign-in address")
+		if shown := shownText(ui.signIn.address); len(shown) >= len(address) || !strings.HasSuffix(shown, "…") || !strings.HasPrefix(address, strings.TrimSuffix(shown, "…")) {
+			t.Errorf("the address shows as %q; want the start of %q, shortened with an ellipsis", shown, address)
+		}
 		test.Tap(ui.signIn.copyAddress)
 	})
 	if copied != address {
@@ -154,6 +200,27 @@ func TestSignInWithoutABrowserShowsTheAddress(t *testing.T) {
 		t.Fatalf("the browser ended on %d, %v; want 200", code, err)
 	}
 	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+}
+
+// TestNoBrowserOpenedIsSaid: when $BROWSER fails and xdg-open finds
+// nothing to open the address with (no display, so no desktop's handler),
+// the app says the browser could not be opened and shows the address,
+// rather than waiting for a browser that never came.
+func TestNoBrowserOpenedIsSaid(t *testing.T) {
+	t.Setenv("BROWSER", "false")
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	h := newHarness(t)
+	h.systemBrowser = true
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "the address", func() bool { return ui.signIn.addressPanel.Visible() })
+	onUI(func() {
+		if text := ui.signIn.waitingText.Text; !strings.Contains(text, "could not be opened") {
+			t.Errorf("the sign-in says %q; want that the browser could not be opened", text)
+		}
+	})
 }
 
 // TestBrowserSignInGivesWayToAnotherDevice: from the waiting browser
