@@ -23,6 +23,7 @@ import (
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/peers"
+	"github.com/latchapp/latch/sandbox"
 )
 
 // signedOutApp starts the desktop app on no session, against the
@@ -132,11 +133,13 @@ func TestChromiumSignsTheAppIn(t *testing.T) {
 // TestChromiumSignsInOnAnotherDeviceFromTheQRCode: Ctrl+D in the app
 // shows a device code and its QR code; the QR code, read from the app's
 // window as a phone's camera would, opened in Chromium, signs the app in.
+// The provider is on the network, over https, as a phone needs it: a
+// provider on this computer alone gets no QR code (ui's TestDeviceSignIn).
 func TestChromiumSignsInOnAnotherDeviceFromTheQRCode(t *testing.T) {
-	browser := chromiumtest.Start(t)
 	env := home(t)
-	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
-	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+	issuer, env, cert := networkSandbox(t, env)
+	browser := chromiumtest.Start(t, cert)
+	env = append(env, "LATCH_ISSUER="+issuer, "LATCH_CLIENT_ID="+sandbox.ClientID)
 	waitScreen, _, window := signedOutApp(t, env)
 	press(t, window, "ctrl+d")
 
@@ -151,7 +154,7 @@ func TestChromiumSignsInOnAnotherDeviceFromTheQRCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(address, issuer+"/device?user_code=") {
-		t.Fatalf("the QR code in the app's window reads %q; want the sandbox's device page with the code", address)
+		t.Fatalf("the QR code in the app's window reads %q; want the provider's device page with the code", address)
 	}
 	page := browser.SignIn(t, address, "ada", "lovelace")
 	shot := page.Keep(t, "device-signed-in.png")

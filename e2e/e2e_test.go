@@ -185,9 +185,9 @@ func (p *started) fields(n int) map[string]string {
 
 // startSandbox runs `latch sandbox --addr addr` and returns its issuer and
 // a function that stops it.
-func startSandbox(t *testing.T, env []string, addr string) (string, func()) {
+func startSandbox(t *testing.T, env []string, addr string, flags ...string) (string, func()) {
 	t.Helper()
-	p := startLatch(t, env, "sandbox", "--addr", addr)
+	p := startLatch(t, env, append([]string{"sandbox", "--addr", addr}, flags...)...)
 	cmd, errb := p.cmd, p.stderr
 	lines := p.fields(3)
 	if lines["client_id"] != sandbox.ClientID || lines["metadata_api"] != lines["issuer"]+"/api/v2/" {

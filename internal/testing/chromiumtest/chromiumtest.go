@@ -8,6 +8,9 @@ package chromiumtest
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,8 +29,9 @@ type Browser struct {
 	ctx context.Context
 }
 
-// Start starts Chromium, headless, for the test.
-func Start(t testing.TB) *Browser {
+// Start starts Chromium, headless, for the test. It trusts the
+// certificates in trust (a test's own provider's) besides the system's.
+func Start(t testing.TB, trust ...*x509.Certificate) *Browser {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -38,6 +42,16 @@ func Start(t testing.TB) *Browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(900, 900),
 	)
+	if len(trust) > 0 {
+		// Chromium takes a certificate it is told of by the hash of its
+		// public key, and none other.
+		var pins []string
+		for _, c := range trust {
+			sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+			pins = append(pins, base64.StdEncoding.EncodeToString(sum[:]))
+		}
+		opts = append(opts, chromedp.Flag("ignore-certificate-errors-spki-list", strings.Join(pins, ",")))
+	}
 	if os.Geteuid() == 0 {
 		// Chromium's own sandbox cannot run as root (CI runs as root).
 		opts = append(opts, chromedp.NoSandbox)
