@@ -44,10 +44,14 @@ const (
 
 // preference keys; nothing secret is ever stored in preferences.
 const (
-	prefWidth   = "window.width"
-	prefHeight  = "window.height"
+	prefWidth   = "window.person.width"
+	prefHeight  = "window.person.height"
 	prefLastTab = "window.tab"
 )
+
+// legacySizeKeys held the window's size whoever gave it, before Latch
+// told the person's size from its own.
+var legacySizeKeys = []string{"window.width", "window.height"}
 
 // appWindow is Latch's window: sign-in, then the profile and metadata
 // tabs.
@@ -60,9 +64,10 @@ type appWindow struct {
 	fontsLoaded func()
 	// framed says the first screen, which logs its first frame, is set.
 	framed bool
-	// personSized says the window has the size the person gave it (see
-	// fitWindow).
+	// personSized says the window has the size the person gave it, and
+	// fitted is the size fitWindow gave it last (see sizedByPerson).
 	personSized bool
+	fitted      fyne.Size
 
 	fyne    fyne.App
 	window  fyne.Window
@@ -251,7 +256,7 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 		showError: a.showError,
 	}
 	a.metadata = &metadataScreen{do: a.do, client: a.account.Metadata, userID: p.Subject, window: a.window}
-	a.metadata.fit = func() { a.fitWindow(a.tabs, a.metadata.scroll) }
+	a.metadata.fit = a.fitTabs
 	profileTab := container.NewTabItem("Profile", a.profile.build())
 	// The metadata tab is built when first shown: the launch draws the
 	// profile alone.
@@ -274,7 +279,7 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 		a.logScreen()
 	}
 	ctx = a.setScreen(ScreenProfile, a.tabs)
-	a.fitWindow(a.tabs, a.profile.scroll)
+	a.fitTabs()
 	a.profile.ctx, a.metadata.ctx = ctx, ctx
 	a.profile.start()
 	if a.fyne.Preferences().String(prefLastTab) == ScreenMetadata {
@@ -286,6 +291,7 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 // onPerson follows what the provider's userinfo said of the person.
 func (a *appWindow) onPerson(p profile.Profile) {
 	a.person = p
+	a.fitTabs() // the name, email and avatar may need more room
 	a.updateTray()
 }
 
@@ -320,9 +326,7 @@ func (a *appWindow) onSessionEvent(e session.Event) {
 }
 
 func (a *appWindow) onClose() {
-	size := a.window.Canvas().Size()
-	a.fyne.Preferences().SetFloat(prefWidth, float64(size.Width))
-	a.fyne.Preferences().SetFloat(prefHeight, float64(size.Height))
+	a.keepSize()
 	a.window.Close()
 }
 

@@ -114,9 +114,11 @@ func TestScreensFitTheFirstWindow(t *testing.T) {
 	h.open = func(context.Context, string) error { return nil } // a browser that never comes back
 	ui := h.start()
 	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	var signInSize fyne.Size
 	onUI(func() {
 		size := ui.window.Canvas().Size()
-		if want := naturalSize(ui.window.Content()).Max(minWindow); size != want {
+		signInSize = size
+		if want := ui.windowSize(naturalSize(ui.window.Content())); size != want {
 			t.Errorf("the first window is %v; want %v, from the sign-in screen's content", size, want)
 		}
 		inside(t, ui, "sign-in")
@@ -130,9 +132,18 @@ func TestScreensFitTheFirstWindow(t *testing.T) {
 	waitFor(t, "the device code", func() bool { return ui.signIn.devicePanel.Visible() && ui.signIn.userCode.Text != "" })
 	onUI(func() {
 		inside(t, ui, "sign-in with the device code")
+		if size := ui.window.Canvas().Size(); size.Height <= signInSize.Height {
+			t.Errorf("with the device code the window is %v; want it taller than the sign-in screen's %v", size, signInSize)
+		}
 		test.Tap(ui.signIn.cancelBtn)
 	})
 	waitFor(t, "the sign-in buttons", func() bool { return ui.signIn.buttons.Visible() })
+	onUI(func() {
+		// Cancelled, the window is back to what the sign-in screen needs.
+		if size := ui.window.Canvas().Size(); !sameSize(size, signInSize) {
+			t.Errorf("after the device code the window is %v; want %v, the sign-in screen's size", size, signInSize)
+		}
+	})
 	onUI(func() { test.Tap(ui.signIn.browser) })
 	waitFor(t, "the sign-in address", func() bool { return ui.signIn.addressPanel.Visible() })
 	onUI(func() {
@@ -144,7 +155,7 @@ func TestScreensFitTheFirstWindow(t *testing.T) {
 	h.signInDirectly()
 	setServerMetadata(t, h, map[string]any{"theme": "dark", "count": 2, "prefs": map[string]any{"a": 1}, "beta": true, "language": "en"})
 	onUI(ui.retryLaunch)
-	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	waitFor(t, "the profile and its details", func() bool { return ui.Screen() == ScreenProfile && ui.profile.detailed })
 	onUI(func() {
 		inside(t, ui, "profile")
 		unscrolled(t, ui.profile.scroll, "profile")
@@ -162,6 +173,52 @@ func TestScreensFitTheFirstWindow(t *testing.T) {
 	onUI(func() {
 		if size := again.window.Canvas().Size(); size != fyne.NewSize(700, 650) {
 			t.Errorf("a window after the person's 700x650 is %v; want the same", size)
+		}
+	})
+}
+
+// TestWindowKeepsThePersonsSize: once the person sizes the window, panels
+// that come and go leave it at their size, and closing keeps it for the
+// next launch; a window the person never sized keeps no size, and a size
+// an earlier Latch kept whoever gave it is dropped.
+func TestWindowKeepsThePersonsSize(t *testing.T) {
+	h := newHarness(t)
+	h.open = func(context.Context, string) error { return nil } // a browser that never comes back
+	h.prefs = map[string]float64{"window.width": 480, "window.height": 700}
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	p := ui.fyne.Preferences()
+	onUI(func() {
+		if size, want := ui.window.Canvas().Size(), ui.windowSize(naturalSize(ui.window.Content())); !sameSize(size, want) {
+			t.Errorf("with an earlier Latch's 480x700 kept, the window is %v; want %v, what the sign-in screen needs", size, want)
+		}
+		for _, key := range legacySizeKeys {
+			if v := p.Float(key); v != 0 {
+				t.Errorf("the earlier Latch's %s is still kept (%v); want it dropped", key, v)
+			}
+		}
+		// Unsized by the person, closing keeps no size.
+		ui.keepSize()
+		if w, h := p.Float(prefWidth), p.Float(prefHeight); w != 0 || h != 0 {
+			t.Errorf("a window the person never sized kept %vx%v; want no size", w, h)
+		}
+	})
+
+	personal := fyne.NewSize(640, 520)
+	onUI(func() {
+		ui.window.Resize(personal) // as the person drags its corner
+		test.Tap(ui.signIn.device)
+	})
+	waitFor(t, "the device code", func() bool { return ui.signIn.devicePanel.Visible() && ui.signIn.userCode.Text != "" })
+	onUI(func() { test.Tap(ui.signIn.cancelBtn) })
+	waitFor(t, "the sign-in buttons", func() bool { return ui.signIn.buttons.Visible() })
+	onUI(func() {
+		if size := ui.window.Canvas().Size(); !sameSize(size, personal) {
+			t.Errorf("after the device code came and went the window is %v; want the person's %v", size, personal)
+		}
+		ui.onClose()
+		if w, h := p.Float(prefWidth), p.Float(prefHeight); w != float64(personal.Width) || h != float64(personal.Height) {
+			t.Errorf("closing kept %vx%v; want the person's %v", w, h, personal)
 		}
 	})
 }

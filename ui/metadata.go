@@ -36,8 +36,7 @@ type metadataScreen struct {
 	client *profile.MetadataClient
 	userID string
 	window fyne.Window
-	// fit lets the window grow to show the rows loaded (see
-	// appWindow.fitWindow).
+	// fit sizes the window to the rows loaded (see appWindow.fitTabs).
 	fit func()
 
 	loaded  map[string]any // as last loaded or saved

@@ -83,10 +83,13 @@ func TestPreferencesKeepNoSecret(t *testing.T) {
 	creds := h.signInDirectly()
 	ui := h.start()
 	metadataTab(t, ui)
-	onUI(ui.onClose)
+	onUI(func() {
+		ui.window.Resize(fyne.NewSize(600, 560)) // the person's size
+		ui.onClose()
+	})
 	p := ui.fyne.Preferences()
-	if p.String(prefLastTab) != ScreenMetadata || p.Float(prefWidth) == 0 {
-		t.Fatalf("preferences: tab %q, width %v; want the metadata tab and a width", p.String(prefLastTab), p.Float(prefWidth))
+	if p.String(prefLastTab) != ScreenMetadata || p.Float(prefWidth) != 600 {
+		t.Fatalf("preferences: tab %q, width %v; want the metadata tab and the person's width, 600", p.String(prefLastTab), p.Float(prefWidth))
 	}
 	for _, key := range []string{prefLastTab, prefWidth, prefHeight} {
 		if v := p.String(key); strings.Contains(v, creds.AccessToken) || strings.Contains(v, creds.RefreshToken) {

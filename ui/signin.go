@@ -33,8 +33,8 @@ type signInScreen struct {
 	useMemory func()
 	relaunch  func()
 	inMemory  bool
-	// fit lets the window grow to show a panel that appeared (see
-	// appWindow.fitWindow).
+	// fit sizes the window to the screen as it is now, after a panel or
+	// message came or went (see appWindow.fitWindow).
 	fit func()
 
 	body     *fyne.Container // everything, in a centred column
@@ -164,6 +164,7 @@ func (s *signInScreen) showError(text string) {
 	s.message.Importance = widget.DangerImportance
 	s.message.SetText(text)
 	s.message.Show()
+	s.fit()
 }
 
 // showInfo shows a neutral sentence in place.
@@ -171,6 +172,7 @@ func (s *signInScreen) showInfo(text string) {
 	s.message.Importance = widget.MediumImportance
 	s.message.SetText(text)
 	s.message.Show()
+	s.fit()
 }
 
 // offerMemory shows the choices for a keychain that cannot be used,
@@ -178,6 +180,7 @@ func (s *signInScreen) showInfo(text string) {
 func (s *signInScreen) offerMemory() {
 	if !s.inMemory {
 		s.keychainHelp.Show()
+		s.fit()
 	}
 }
 
@@ -201,6 +204,7 @@ func (s *signInScreen) setBusy(text string) {
 	s.waitingText.SetText(text)
 	s.waiting.Show()
 	s.busy.show()
+	s.fit()
 }
 
 func (s *signInScreen) setIdle() {
@@ -209,6 +213,7 @@ func (s *signInScreen) setIdle() {
 	s.waiting.Hide()
 	s.devicePanel.Hide()
 	s.buttons.Show()
+	s.fit()
 }
 
 // cancel stops a sign-in in progress.
