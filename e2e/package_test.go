@@ -36,19 +36,19 @@ func packages(t *testing.T) string {
 	return dir
 }
 
-// version is FyneApp.toml's version.
-func version(t *testing.T) string {
+// fyneApp is the value of key in FyneApp.toml's [Details]: Version, ID.
+func fyneApp(t *testing.T, key string) string {
 	t.Helper()
 	data, err := os.ReadFile("../FyneApp.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Version = "); ok {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), key+" = "); ok {
 			return strings.Trim(v, `"`)
 		}
 	}
-	t.Fatal("no Version in FyneApp.toml")
+	t.Fatalf("no %s in FyneApp.toml", key)
 	return ""
 }
 
@@ -92,13 +92,13 @@ func TestLinuxPackageInstallsAndStarts(t *testing.T) {
 	if os.Getenv("DISPLAY") == "" {
 		peers.Missing(t, "an X display", "DISPLAY is not set")
 	}
-	for _, tool := range []string{"make", "tar", "desktop-file-validate"} {
+	for _, tool := range []string{"make", "tar", "desktop-file-validate", "xprop"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			peers.Missing(t, tool, err.Error())
 		}
 	}
 	latchBinary(t) // the keychain the app reads at launch
-	v := version(t)
+	v := fyneApp(t, "Version")
 	archive := filepath.Join(packages(t), "latch-"+v+"-linux-amd64.tar.xz")
 	unpacked := t.TempDir()
 	runIn(t, unpacked, nil, "tar", "-xJf", archive)
@@ -108,12 +108,16 @@ func TestLinuxPackageInstallsAndStarts(t *testing.T) {
 	homeDir := t.TempDir()
 	env = append(env, "HOME="+homeDir, "XDG_DATA_HOME=", "PATH=/usr/bin:/bin")
 	runIn(t, pkg, env, "make", "user-install")
-	entry := filepath.Join(homeDir, ".local/share/applications/app.latch.desktop.desktop")
+	// One application ID names the entry and the icon, as software
+	// centres and Wayland (which matches a window's app ID to an entry
+	// of that name) expect.
+	id := fyneApp(t, "ID")
+	entry := filepath.Join(homeDir, ".local/share/applications", id+".desktop")
 	runIn(t, pkg, env, "desktop-file-validate", entry)
 	keys := desktopEntry(t, entry)
 	bin := filepath.Join(homeDir, ".local/bin")
-	if keys["Name"] != "Latch" || keys["Exec"] != filepath.Join(bin, "latch-desktop") || keys["Categories"] != "Utility;" {
-		t.Errorf("the desktop entry says %v; want Latch, running %s, in Utility", keys, filepath.Join(bin, "latch-desktop"))
+	if keys["Name"] != "Latch" || keys["Exec"] != filepath.Join(bin, "latch-desktop") || keys["Categories"] != "Utility;" || keys["Icon"] != id {
+		t.Errorf("the desktop entry says %v; want Latch, running %s, in Utility, with the icon %s", keys, filepath.Join(bin, "latch-desktop"), id)
 	}
 	if png, err := os.ReadFile(filepath.Join(homeDir, ".local/share/icons", keys["Icon"]+".png")); err != nil || !strings.HasPrefix(string(png), "\x89PNG") {
 		t.Errorf("the entry's icon %q: %v; want a PNG in ~/.local/share/icons, where menus look for it", keys["Icon"], err)
@@ -121,7 +125,7 @@ func TestLinuxPackageInstallsAndStarts(t *testing.T) {
 
 	root := t.TempDir()
 	runIn(t, pkg, env, "make", "install", "DESTDIR="+root, "PREFIX=/usr")
-	for _, f := range []string{"usr/bin/latch", "usr/bin/latch-desktop", "usr/share/applications/app.latch.desktop.desktop", "usr/share/pixmaps/app.latch.desktop.png"} {
+	for _, f := range []string{"usr/bin/latch", "usr/bin/latch-desktop", "usr/share/applications/" + id + ".desktop", "usr/share/pixmaps/" + id + ".png"} {
 		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
 			t.Errorf("make install put no %s in the prefix: %v", f, err)
 		}
@@ -131,13 +135,20 @@ func TestLinuxPackageInstallsAndStarts(t *testing.T) {
 	env = append(env, "LATCH_SANDBOX_ADDR="+sandboxtest.FreeAddr(t))
 	waitScreen := startAppLogging(t, filepath.Join(bin, "latch"), env, io.Discard)
 	waitScreen("screen=signin", 30*time.Second)
+	// X11 desktops match the window to the entry by its class.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "xprop", "-id", latchWindow(ctx, t), "WM_CLASS").Output()
+	if err != nil || !strings.Contains(string(out), `"`+keys["StartupWMClass"]+`"`) || keys["StartupWMClass"] == "" {
+		t.Errorf("the window's class is %q (%v); want the entry's StartupWMClass %q", strings.TrimSpace(string(out)), err, keys["StartupWMClass"])
+	}
 }
 
 // TestWindowsPackage checks the Windows executables as Windows loads them:
 // the desktop app a 64-bit GUI program with its resources (icon,
 // manifest, version), the command line a 64-bit console program.
 func TestWindowsPackage(t *testing.T) {
-	dir := filepath.Join(packages(t), "latch-"+version(t)+"-windows-amd64")
+	dir := filepath.Join(packages(t), "latch-"+fyneApp(t, "Version")+"-windows-amd64")
 	for _, c := range []struct {
 		name      string
 		subsystem uint16

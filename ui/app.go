@@ -15,6 +15,7 @@ import (
 	"image"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -32,7 +33,7 @@ import (
 )
 
 // AppID is Latch's application ID, as in FyneApp.toml.
-const AppID = "app.latch.desktop"
+const AppID = "io.github.latchapp.Latch"
 
 // Screen names, as logged and kept in preferences.
 const (
@@ -118,6 +119,7 @@ func Run(ctx context.Context, s *core.Account) error {
 	// The launch decision reads the keychain while Fyne makes the window.
 	decision := decideLaunch(ctx, s.Manager)
 	a := app.NewWithID(AppID)
+	adoptLegacyPreferences(a.Preferences(), filepath.Join(filepath.Dir(a.Storage().RootURI().Path()), legacyAppID))
 	// ...and Fyne loads the fonts while it connects to the display.
 	fontsLoaded := loadFonts()
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
