@@ -157,9 +157,8 @@ func (p *profileScreen) showInfo(info panelInfo) {
 }
 
 // tick updates the countdown, when its text changes: every change
-// repaints the whole window, so it counts in steps a person reads at a
-// glance (minutes, then tens of seconds, then seconds) rather than
-// repainting every second for a figure nobody watches.
+// repaints the whole window, so it counts in minutes while the figure is
+// far off, and in seconds only in the last two minutes.
 func (p *profileScreen) tick() {
 	text := "no expiry given"
 	if !p.info.expiry.IsZero() {
@@ -171,31 +170,32 @@ func (p *profileScreen) tick() {
 }
 
 // countdownStep is how finely the countdown counts with left to go:
-// seconds in the last ten, tens of seconds in the last two minutes (as
-// "1 min 50 s"), minutes before. The window is redrawn when the text
-// changes, so the steps are as coarse as a person needs.
+// seconds in the last two minutes (as "1 min 57 s"), minutes before. The
+// window is redrawn when the text changes, so minutes are enough until
+// the figure matters.
 func countdownStep(left time.Duration) time.Duration {
-	switch {
-	case left < 10*time.Second:
+	if left < 2*time.Minute {
 		return time.Second
-	case left < 2*time.Minute:
-		return 10 * time.Second
 	}
 	return time.Minute
 }
 
-// expiresText says how long is left, in the steps of countdownStep.
+// expiresText says how long is left, in the steps of countdownStep:
+// seconds rounded up, so that "0 s" is never shown before "expired".
 func expiresText(left time.Duration) string {
-	switch step := countdownStep(left); {
-	case left <= 0:
+	if left <= 0 {
 		return "expired"
-	case step == time.Second:
-		return fmt.Sprintf("%d s", int(left.Seconds())+1)
-	case step == 10*time.Second && left < time.Minute:
-		return fmt.Sprintf("%d s", int(left.Seconds())/10*10)
-	case step == 10*time.Second:
-		return fmt.Sprintf("1 min %d s", (int(left.Seconds())-60)/10*10)
-	case left < time.Hour:
+	}
+	if countdownStep(left) == time.Second {
+		switch secs := int((left + time.Second - 1) / time.Second); {
+		case secs < 60:
+			return fmt.Sprintf("%d s", secs)
+		case secs < 120:
+			return fmt.Sprintf("1 min %d s", secs-60)
+		}
+		return "2 min"
+	}
+	if left < time.Hour {
 		return fmt.Sprintf("%d min", int(left.Minutes()))
 	}
 	return fmt.Sprintf("%d h %d min", int(left.Hours()), int(left.Minutes())%60)

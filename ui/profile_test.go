@@ -151,11 +151,37 @@ func TestExpiresTextCountsInSteps(t *testing.T) {
 		want string
 	}{
 		{-time.Second, "expired"}, {0, "expired"}, {300 * time.Millisecond, "1 s"}, {9500 * time.Millisecond, "10 s"},
-		{10 * time.Second, "10 s"}, {59 * time.Second, "50 s"}, {time.Minute, "1 min 0 s"}, {117 * time.Second, "1 min 50 s"}, {2 * time.Minute, "2 min"},
+		{10 * time.Second, "10 s"}, {59 * time.Second, "59 s"}, {time.Minute, "1 min 0 s"}, {117 * time.Second, "1 min 57 s"},
+		{119500 * time.Millisecond, "2 min"}, {2 * time.Minute, "2 min"}, {150 * time.Second, "2 min"},
 		{59*time.Minute + 59*time.Second, "59 min"}, {time.Hour, "1 h 0 min"}, {26*time.Hour + 5*time.Minute, "26 h 5 min"},
 	} {
 		if got := expiresText(c.left); got != c.want {
 			t.Errorf("expiresText(%v) = %q; want %q", c.left, got, c.want)
+		}
+	}
+}
+
+// TestCountdownWakesWhenItsTextChanges: the countdown's next wake is
+// just past the moment its text changes, every second in the last two
+// minutes, and no sooner; far from expiry it wakes every 10 seconds at
+// most, for an expiry a renewal moved.
+func TestCountdownWakesWhenItsTextChanges(t *testing.T) {
+	for _, left := range []time.Duration{
+		5 * time.Second, 59500 * time.Millisecond, 61 * time.Second, 117 * time.Second,
+		119500 * time.Millisecond, 121 * time.Second, 5*time.Minute + 3*time.Second, 3*time.Hour + 30*time.Second,
+	} {
+		now := time.Now()
+		wake := untilChange(now.Add(left))
+		if wake > 10*time.Second {
+			t.Errorf("with %v left the countdown sleeps %v; want 10 s at most", left, wake)
+			continue
+		}
+		before, after := expiresText(left-wake+50*time.Millisecond), expiresText(left-wake-50*time.Millisecond)
+		if before != expiresText(left) {
+			t.Errorf("with %v left the countdown sleeps %v, but its text changed before (%q to %q)", left, wake, expiresText(left), before)
+		}
+		if left < 2*time.Minute && after == before {
+			t.Errorf("with %v left the countdown wakes after %v to the same text %q; want the next second's", left, wake, after)
 		}
 	}
 }
