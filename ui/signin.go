@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"time"
 
@@ -329,7 +328,7 @@ func (s *signInScreen) showDeviceCode(ctx context.Context, d *session.DeviceLogi
 	if ctx.Err() != nil {
 		return
 	}
-	s.waitingText.SetText("Waiting for you to sign in on the other device…")
+
 	s.userCode.Text = d.UserCode
 	s.userCode.Refresh()
 	s.link.SetText(d.VerificationURI)
@@ -345,7 +344,9 @@ func (s *signInScreen) showDeviceCode(ctx context.Context, d *session.DeviceLogi
 	s.deviceIntro.SetText("On another device, open:")
 	s.localNote.Hide()
 	s.qrImage.Show()
+	s.waitingText.SetText("Waiting for you to sign in on the other device…")
 	if local {
+		s.waitingText.SetText("Waiting for you to sign in with the code…")
 		s.deviceIntro.SetText("In a browser on this computer, open:")
 		s.localNote.Show()
 		s.qrImage.Hide()
@@ -381,11 +382,13 @@ func (s *signInScreen) tick(ctx context.Context, expiry time.Time) {
 	if ctx.Err() != nil {
 		return
 	}
-	left := time.Until(expiry).Round(time.Second)
-	if left < 0 {
-		left = 0
+	text := "The code has expired."
+	if left := time.Until(expiry); left > 0 {
+		text = "The code expires in " + expiresText(left) + "."
 	}
-	s.countdown.SetText(fmt.Sprintf("The code expires in %s", left))
+	if s.countdown.Text != text {
+		s.countdown.SetText(text)
+	}
 }
 
 // finish ends a sign-in: on to the profile, or the error in place.

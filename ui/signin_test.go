@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,9 @@ func TestDeviceSignIn(t *testing.T) {
 		if !s.localNote.Visible() || s.qrImage.Visible() || !strings.Contains(s.deviceIntro.Text, "this computer") {
 			t.Errorf("for the sandbox's address the screen says %q, note shown %t, QR code shown %t; want 'this computer', the note, no QR code",
 				s.deviceIntro.Text, s.localNote.Visible(), s.qrImage.Visible())
+		}
+		if !regexp.MustCompile(`^The code expires in \d+ min\.$`).MatchString(s.countdown.Text) {
+			t.Errorf("the countdown says %q; want 'The code expires in N min.'", s.countdown.Text)
 		}
 		ui.window.Content().Refresh()
 		linesInside(t, ui.window, s.devicePanel, "the device code")

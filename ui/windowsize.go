@@ -34,11 +34,16 @@ func (a *appWindow) fitWindow(content fyne.CanvasObject, scrolls ...*container.S
 	a.fitSize(func() fyne.Size { return naturalSize(content, scrolls...) })
 }
 
-// fitTabs sizes the window for the profile and metadata tabs alike, so
-// that choosing a tab does not resize it.
+// fitTabs sizes the window for the profile and metadata tabs alike (the
+// larger of what each needs, and the tab bar), so that choosing a tab
+// does not resize it.
 func (a *appWindow) fitTabs() {
 	a.fitSize(func() fyne.Size {
-		return naturalSize(a.tabs, a.profile.scroll).Max(naturalSize(a.tabs, a.metadata.scroll))
+		profileTab, metadataTab := a.tabs.Items[0].Content, a.tabs.Items[1].Content
+		need := naturalSize(profileTab, a.profile.scroll).Max(naturalSize(metadataTab, a.metadata.scroll))
+		// The tabs' minimum is their largest content's and the bar's.
+		bar := a.tabs.MinSize().Height - profileTab.MinSize().Max(metadataTab.MinSize()).Height
+		return fyne.NewSize(max(need.Width, a.tabs.MinSize().Width), need.Height+bar)
 	})
 }
 
