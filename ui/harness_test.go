@@ -86,6 +86,8 @@ type harness struct {
 	systemBrowser bool
 	// logger, when set, receives the app's log.
 	logger *slog.Logger
+	// httpTimeout, when set, replaces the HTTP client's 30 s timeout.
+	httpTimeout time.Duration
 	// prefs, when set, are the preferences the app that start builds
 	// finds, as an earlier run left them.
 	prefs map[string]float64
@@ -109,8 +111,12 @@ func (h *harness) account() *core.Account {
 		api = ""
 	}
 	cfg := core.Config{Issuer: h.issuer, ClientID: sandbox.ClientID, MetadataAPI: api}
+	timeout := 30 * time.Second
+	if h.httpTimeout != 0 {
+		timeout = h.httpTimeout
+	}
 	s, err := core.Open(h.t.Context(), cfg, core.Options{
-		Store: h.store, LockDir: h.lock, HTTPClient: &http.Client{Transport: h.count, Timeout: 30 * time.Second},
+		Store: h.store, LockDir: h.lock, HTTPClient: &http.Client{Transport: h.count, Timeout: timeout},
 		Logger: h.logger,
 	})
 	if err != nil {

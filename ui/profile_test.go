@@ -10,6 +10,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/latchapp/latch/internal/testing/faultproxy"
+	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/sandbox"
@@ -27,6 +29,48 @@ func TestRenewNow(t *testing.T) {
 		p := ui.profile
 		return p.info.obtained.After(first.ObtainedAt) && p.lastRenewal.Text != "" &&
 			p.state.Text == "signed in" && !p.renew.Disabled()
+	})
+}
+
+// TestLateRenewalAnswerKeepsTheSession: the provider processes a
+// renewal at once and answers it later than the HTTP client's own
+// timeout. The app waits for the answer and stores the rotated refresh
+// token, sending the old one no second time (which the sandbox, as
+// providers with rotation do, would take for theft and end the session),
+// and the session renews again after.
+func TestLateRenewalAnswerKeepsTheSession(t *testing.T) {
+	h := newHarness(t)
+	addr := sandboxtest.FreeAddr(t)
+	proxy := faultproxy.Start(t, func(issuer string) string {
+		h.srv = sandboxtest.StartWith(t, sandbox.Config{Issuer: issuer, Addr: addr})
+		return "http://" + addr
+	})
+	h.issuer = proxy.URL
+	h.httpTimeout = time.Second
+	first := h.signInDirectly()
+	ui := h.start()
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	proxy.SetFault(&faultproxy.Fault{HoldAnswer: 3 * time.Second, Times: 1})
+	before := len(proxy.TokenRequests())
+	onUI(func() { test.Tap(ui.profile.renew) })
+	waitFor(t, "the late renewal shown", func() bool {
+		p := ui.profile
+		return p.info.obtained.After(first.ObtainedAt) && p.state.Text == "signed in" && !p.renew.Disabled()
+	})
+	if held := h.storedCreds(); held.RefreshToken == first.RefreshToken {
+		t.Fatal("after the late answer the old refresh token is held; want the rotated one stored")
+	}
+	if n := len(proxy.TokenRequests()) - before; n != 1 {
+		t.Errorf("%d token requests for one renewal; want 1: the refresh token was sent again", n)
+	}
+	onUI(func() { test.Tap(ui.profile.renew) })
+	waitFor(t, "a renewal after", func() bool {
+		return len(proxy.TokenRequests())-before == 2 && ui.profile.state.Text == "signed in" && !ui.profile.renew.Disabled()
+	})
+	onUI(func() {
+		if ui.Screen() != ScreenProfile {
+			t.Errorf("after renewing again the screen is %q; want the profile: the session lives", ui.Screen())
+		}
 	})
 }
 

@@ -24,8 +24,9 @@ func Start(t testing.TB, stateFile string, ttl time.Duration) *sandbox.Server {
 	return StartWith(t, sandbox.Config{StateFile: stateFile, AccessTokenTTL: ttl})
 }
 
-// StartWith runs a sandbox of cfg on a free loopback port until the test
-// ends; an empty state file is one of the test's own.
+// StartWith runs a sandbox of cfg until the test ends: on cfg.Addr, or a
+// free loopback port when it is empty; an empty state file is one of the
+// test's own.
 func StartWith(t testing.TB, cfg sandbox.Config) *sandbox.Server {
 	t.Helper()
 	// Its OpenID engine logs every refused request through slog's default
@@ -34,7 +35,9 @@ func StartWith(t testing.TB, cfg sandbox.Config) *sandbox.Server {
 	if cfg.StateFile == "" {
 		cfg.StateFile = filepath.Join(t.TempDir(), "sandbox.json")
 	}
-	cfg.Addr = "127.0.0.1:0"
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
 	srv, err := sandbox.New(cfg)
 	if err != nil {
 		t.Fatal(err)
