@@ -197,6 +197,16 @@ func TestWindowKeepsThePersonsSize(t *testing.T) {
 				t.Errorf("the earlier Latch's %s is still kept (%v); want it dropped", key, v)
 			}
 		}
+		// A window that grew by itself to content that needed more (as
+		// the driver grows it) is not sized by the person.
+		ui.signIn.message.SetText(strings.Repeat("A message that wraps over many lines. ", 12))
+		ui.signIn.message.Show()
+		ui.window.Resize(ui.fitted.Max(ui.padded(ui.window.Content().MinSize())))
+		if ui.sizedByPerson() {
+			t.Errorf("a window grown to its content's %v is taken for the person's size", ui.window.Content().MinSize())
+		}
+		ui.signIn.message.Hide()
+		ui.signIn.fit()
 		// Unsized by the person, closing keeps no size.
 		ui.keepSize()
 		if w, h := p.Float(prefWidth), p.Float(prefHeight); w != 0 || h != 0 {

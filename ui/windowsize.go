@@ -69,10 +69,15 @@ func (a *appWindow) fitSize(need func() fyne.Size) {
 // room it needs: need with the window's padding around it, within
 // minWindow and maxFitted.
 func (a *appWindow) windowSize(need fyne.Size) fyne.Size {
+	return a.padded(need).Max(minWindow).Min(maxFitted)
+}
+
+// padded is content of size content with the window's padding around it.
+func (a *appWindow) padded(content fyne.Size) fyne.Size {
 	if a.window.Padded() {
-		need = need.AddWidthHeight(2*theme.Padding(), 2*theme.Padding())
+		return content.AddWidthHeight(2*theme.Padding(), 2*theme.Padding())
 	}
-	return need.Max(minWindow).Min(maxFitted)
+	return content
 }
 
 // sizedByPerson reports whether the person has given the window a size:
@@ -87,7 +92,7 @@ func (a *appWindow) sizedByPerson() bool {
 		return false
 	}
 	have := a.window.Canvas().Size()
-	if sameSize(have, a.fitted) || sameSize(have, a.fitted.Max(a.window.Content().MinSize())) {
+	if sameSize(have, a.fitted) || sameSize(have, a.fitted.Max(a.padded(a.window.Content().MinSize()))) {
 		return false
 	}
 	a.personSized = true
