@@ -120,11 +120,20 @@ func TestLibraryFromAModuleProxy(t *testing.T) {
 	// build's; the build cache is shared. Checksums are not asked of
 	// sum.golang.org, which knows nothing of this version: the zip's own
 	// checks stand for the proxy's.
-	// Latch's own module graph is downloaded first, as `go mod tidy`
+	// Latch's whole module graph is downloaded first, as `go mod tidy`
 	// fetches it: the other module's tidy needs the same modules (the
 	// test dependencies of Latch's dependencies among them), which a
-	// build alone leaves out of a fresh machine's cache.
-	gocmd(t, root, os.Environ(), "mod", "download", "all")
+	// build alone leaves out of a fresh machine's cache. It is done in a
+	// copy of go.mod and go.sum, which it writes to.
+	graph := t.TempDir()
+	for _, name := range []string{"go.mod", "go.sum"} {
+		data, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(graph, name), string(data))
+	}
+	gocmd(t, graph, os.Environ(), "mod", "download", "all")
 	gomodcache := strings.TrimSpace(goEnv(t, "GOMODCACHE"))
 	user := t.TempDir()
 	env := append(os.Environ(),
