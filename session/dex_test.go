@@ -29,7 +29,7 @@ func TestDexEndsTheSessionOnADeadRefreshToken(t *testing.T) {
 	if !errors.Is(err, ErrSignInRequired) || !errors.As(err, &pe) || !strings.Contains(strings.ToLower(pe.Description), "expired") {
 		t.Fatalf("a renewal past the lifetime gave %v, want the session ended because the refresh token expired", err)
 	}
-	if canRenew(bg(t), m) || len(e.store.(*memStore).keys()) != 0 {
+	if canRenew(bg(t), m) || len(e.store.(*memStore).Keys()) != 0 {
 		t.Fatal("the dead refresh token is still held, want the session ended and the store empty")
 	}
 	if st := m.State(); st.State != StateEnded {
@@ -41,7 +41,7 @@ func TestDexEndsTheSessionOnADeadRefreshToken(t *testing.T) {
 	if err := m.Logout(bg(t)); !errors.Is(err, ErrRevocationUnsupported) {
 		t.Fatalf("Logout on Dex gave %v, want ErrRevocationUnsupported", err)
 	}
-	if keys := e.store.(*memStore).keys(); len(keys) != 0 {
+	if keys := e.store.(*memStore).Keys(); len(keys) != 0 {
 		t.Fatalf("the store holds %v after Logout, want nothing", keys)
 	}
 }

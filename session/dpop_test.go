@@ -135,7 +135,7 @@ func TestDPoPCannotBeDowngraded(t *testing.T) {
 	if !errors.Is(err, ErrClientRejected) || !strings.Contains(err.Error(), "not bound to the key") {
 		t.Fatalf("a Bearer token for a DPoP sign-in gave %v; want it refused as not bound", err)
 	}
-	if keys := e.store.(*memStore).keys(); len(keys) != 0 {
+	if keys := e.store.(*memStore).Keys(); len(keys) != 0 {
 		t.Fatalf("the store holds %v after the refused sign-in; want nothing", keys)
 	}
 

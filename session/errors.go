@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/latchapp/latch/internal/memstore"
 )
 
 // Errors for what callers branch on, grouped by what the caller must do.
@@ -105,7 +107,7 @@ var (
 
 	// ErrNotFound is what a [Store]'s Get and Delete return for a key it
 	// does not hold.
-	ErrNotFound = errors.New("not found in store")
+	ErrNotFound = memstore.ErrNotFound
 
 	// ErrRevocationPending means the provider could not be told of a
 	// sign-out yet: the local credentials are gone, and the revocation is

@@ -21,7 +21,7 @@ func TestLogoutRevokesAtProvider(t *testing.T) {
 		if code := e.refreshDirectly(creds.RefreshToken); code != "invalid_grant" {
 			t.Fatalf("refresh token after logout answered %q, want invalid_grant", code)
 		}
-		if keys := e.store.(*memStore).keys(); len(keys) != 0 {
+		if keys := e.store.(*memStore).Keys(); len(keys) != 0 {
 			t.Fatalf("store still holds %v, want nothing", keys)
 		}
 		if _, err := m.Credentials(bg(t), 0); !errors.Is(err, ErrNoCredentials) {

@@ -231,7 +231,7 @@ func TestLogoutWithoutRevocationEndpointSaysSo(t *testing.T) {
 	if err := m.Logout(t.Context()); !errors.Is(err, ErrRevocationUnsupported) {
 		t.Fatalf("Logout gave %v, want ErrRevocationUnsupported", err)
 	}
-	if keys := store.keys(); len(keys) != 0 {
+	if keys := store.Keys(); len(keys) != 0 {
 		t.Fatalf("the store holds %v after Logout, want nothing (no queue either: it could never be sent)", keys)
 	}
 }

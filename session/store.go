@@ -2,8 +2,8 @@ package session
 
 import (
 	"context"
-	"slices"
-	"sync"
+
+	"github.com/latchapp/latch/internal/memstore"
 )
 
 // Store keeps small secret values by key: a session's credentials, its
@@ -25,49 +25,4 @@ type Store interface {
 
 // memStore is a Store in memory: the store of a Manager without one, or
 // after [Manager.KeepInMemory]. The zero value is ready to use.
-type memStore struct {
-	mu     sync.Mutex
-	values map[string][]byte
-}
-
-func (s *memStore) Get(_ context.Context, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.values[key]
-	if !ok {
-		return nil, ErrNotFound
-	}
-	return slices.Clone(v), nil
-}
-
-func (s *memStore) Set(_ context.Context, key string, value []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.values == nil {
-		s.values = make(map[string][]byte)
-	}
-	s.values[key] = slices.Clone(value)
-	return nil
-}
-
-func (s *memStore) Delete(_ context.Context, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.values[key]; !ok {
-		return ErrNotFound
-	}
-	delete(s.values, key)
-	return nil
-}
-
-// keys returns the keys held, sorted, for tests.
-func (s *memStore) keys() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	keys := make([]string, 0, len(s.values))
-	for k := range s.values {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+type memStore = memstore.Store
