@@ -10,7 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
-	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/session"
 )
 
@@ -30,16 +30,8 @@ func soakFor(b *testing.B) time.Duration {
 // Manager (closed when the benchmark ends).
 func signIn(b *testing.B, op *oidcprovider.Provider, manual bool) *session.Manager {
 	b.Helper()
-	m, err := session.New(session.Config{Issuer: op.Issuer, ClientID: oidcprovider.ClientID, LockDir: b.TempDir(), ManualRenewal: manual})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { m.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"]).OpenURL}); err != nil {
-		b.Fatal(err)
-	}
+	m := sessiontest.NewManager(b, session.Config{Issuer: op.Issuer, ClientID: oidcprovider.ClientID, LockDir: b.TempDir(), ManualRenewal: manual})
+	sessiontest.Login(b, m, "alice", oidcprovider.Accounts["alice"])
 	return m
 }
 

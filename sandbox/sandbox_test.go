@@ -9,10 +9,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
-	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/sandbox"
 	"github.com/latchapp/latch/session"
@@ -39,18 +38,8 @@ func signInWith(t *testing.T, srv *sandbox.Server, username, password string, ad
 		Scopes:  []string{"openid", "profile", "email", "offline_access", sandbox.ScopeReadCurrentUser, sandbox.ScopeUpdateCurrentUserMD},
 		LockDir: t.TempDir(), ManualRenewal: true}
 	adjust(&cfg)
-	m, err := session.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	b := testbrowser.NewBrowser(username, password)
-	creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: b.OpenURL})
-	if err != nil {
-		t.Fatalf("sign-in as %s failed: %v", username, err)
-	}
+	m := sessiontest.NewManager(t, cfg)
+	creds := sessiontest.Login(t, m, username, password)
 	return m, creds
 }
 

@@ -17,7 +17,7 @@ import (
 
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
-	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/session"
 	"github.com/latchapp/latch/session/keychain"
 )
@@ -63,12 +63,7 @@ func (w *world) managerOn(store session.Store, adjust ...func(*session.Config)) 
 	for _, f := range adjust {
 		f(&cfg)
 	}
-	m, err := session.New(cfg)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(func() { m.Close() })
-	return m
+	return sessiontest.NewManager(w.t, cfg)
 }
 
 func (w *world) manager(adjust ...func(*session.Config)) *session.Manager {
@@ -79,14 +74,7 @@ func (w *world) manager(adjust ...func(*session.Config)) *session.Manager {
 // login signs in through the browser as alice.
 func (w *world) login(m *session.Manager) *session.Credentials {
 	w.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	b := testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"])
-	creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: b.OpenURL})
-	if err != nil {
-		w.t.Fatalf("sign-in as alice: %v", err)
-	}
-	return creds
+	return sessiontest.Login(w.t, m, "alice", oidcprovider.Accounts["alice"])
 }
 
 // refreshCode spends refreshToken at the provider, outside Latch, and

@@ -32,19 +32,34 @@ func SignIn(t testing.TB, username string, adjust ...func(*session.Config)) *Sig
 	for _, f := range adjust {
 		f(&cfg)
 	}
+	m := NewManager(t, cfg)
+	creds := Login(t, m, username, oidcprovider.Accounts[username])
+	return &Signed{Provider: op, Manager: m, Store: store, Creds: creds}
+}
+
+// NewManager makes a Manager of cfg, closed when the test ends.
+func NewManager(t testing.TB, cfg session.Config) *session.Manager {
+	t.Helper()
 	m, err := session.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// Login signs in on m through the test browser as username, with
+// password, within a minute.
+func Login(t testing.TB, m *session.Manager, username, password string) *session.Credentials {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	b := testbrowser.NewBrowser(username, oidcprovider.Accounts[username])
+	b := testbrowser.NewBrowser(username, password)
 	creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: b.OpenURL})
 	if err != nil {
 		t.Fatalf("sign-in as %s: %v", username, err)
 	}
-	return &Signed{Provider: op, Manager: m, Store: store, Creds: creds}
+	return creds
 }
 
 // Rewrite changes the credentials that store holds (its only key), as
