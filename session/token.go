@@ -37,16 +37,17 @@ type token struct {
 	// for, as stored.
 	want *API
 
-	hot     atomic.Pointer[hotValue]
-	flight  inflight
-	sched   *scheduler // nil with Config.ManualRenewal
+	hot    atomic.Pointer[hotValue]
+	flight inflight
+	sched  *scheduler // nil with Config.ManualRenewal
+	// offline is the last renewal's transient failure and the backoff
+	// after it; nil after a renewal that did not fail so.
 	offline atomic.Pointer[offlineState]
 
 	// Under m.mu:
 	creds    *Credentials // held; nil: none
 	api      API          // what creds were issued for (named tokens)
 	failures int          // transient renewal failures in a row
-	retryAt  time.Time    // the backoff after them: no renewal before
 }
 
 // hotValue is a token as the hot path hands it out: never changed once
@@ -232,7 +233,7 @@ func (t *token) renewable(c *Credentials, now time.Time) error {
 		known := t.want != nil || t.creds != nil
 		m.mu.Unlock()
 		if c != nil && !known {
-			return fmt.Errorf("%w: no API is declared or held under the name %q", ErrNotGranted, t.name)
+			return t.errUnknownName()
 		}
 		if c != nil && t.want != nil {
 			if err := m.granted(c, *t.want); err != nil {
@@ -377,7 +378,7 @@ func (t *token) storedLocked(ctx context.Context, session *Credentials) (*Creden
 	case stored:
 		api = rec.api()
 	default:
-		return nil, API{}, nil, fmt.Errorf("%w: no API is declared or held under the name %q", ErrNotGranted, t.name)
+		return nil, API{}, nil, t.errUnknownName()
 	}
 	if err := m.granted(session, api); err != nil {
 		return nil, API{}, nil, err
@@ -391,6 +392,12 @@ func (t *token) storedLocked(ctx context.Context, session *Credentials) (*Creden
 	return nil, api, records, nil
 }
 
+// errUnknownName is the error for a named token whose name neither
+// [Config.APIs] declares nor the store holds.
+func (t *token) errUnknownName() error {
+	return fmt.Errorf("%w: no API is declared or held under the name %q", ErrNotGranted, t.name)
+}
+
 // noteOutcome keeps what a renewal's failure means for the next ones: the
 // transient failures in a row, and the backoff after them.
 func (t *token) noteOutcome(err error) {
@@ -398,7 +405,7 @@ func (t *token) noteOutcome(err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err == nil || !errors.Is(err, ErrProviderUnreachable) {
-		t.failures, t.retryAt = 0, time.Time{}
+		t.failures = 0
 		t.offline.Store(nil)
 		return
 	}
@@ -408,8 +415,7 @@ func (t *token) noteOutcome(err error) {
 	if errors.As(err, &pe) {
 		after = pe.RetryAfter
 	}
-	t.retryAt = m.now().Add(backoff(t.failures, after))
-	t.offline.Store(&offlineState{retryAt: t.retryAt, err: err})
+	t.offline.Store(&offlineState{retryAt: m.now().Add(backoff(t.failures, after)), err: err})
 }
 
 // scheduled is the scheduler's renewal. It says when to try again: at the
@@ -424,12 +430,10 @@ func (t *token) scheduled(ctx context.Context) (retry time.Time, err error) {
 		t.m.log.Warn("the provider refuses this renewal as configured; it stops until the configuration changes", "name", t.name, "error", err)
 		return never, err
 	}
-	t.m.mu.Lock()
-	defer t.m.mu.Unlock()
-	if t.retryAt.IsZero() {
-		return t.m.now().Add(backoff(1, 0)), err
+	if o := t.offline.Load(); o != nil {
+		return o.retryAt, err
 	}
-	return t.retryAt, err
+	return t.m.now().Add(backoff(1, 0)), err
 }
 
 // canRenew says whether the scheduler can renew c at now: by its own
