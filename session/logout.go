@@ -58,7 +58,8 @@ func (m *Manager) Logout(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 	defer cancel()
-	return m.sendRevocations(ctx)
+	_, err := m.sendRevocations(ctx)
+	return err
 }
 
 func (m *Manager) signOutLocally(ctx context.Context) error {

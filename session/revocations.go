@@ -139,33 +139,30 @@ func (m *Manager) queueRevocationsLocked(ctx context.Context, creds ...*Credenti
 // when the provider still cannot be reached; [ErrRevocationUnsupported]
 // when it cannot revoke, and the queue was dropped.
 func (m *Manager) SendRevocations(ctx context.Context) (pending int, lastSent time.Time, err error) {
-	err = m.sendRevocations(ctx)
-	q, qerr := m.vault.revocations(ctx)
-	if qerr != nil && err == nil {
-		err = qerr
-	}
-	return len(q), m.vault.lastRevoked(), err
+	pending, err = m.sendRevocations(ctx)
+	return pending, m.vault.lastRevoked(), err
 }
 
 // sendRevocations asks the provider to revoke every queued token, and
-// removes from the queue those it has heard of. It returns nil when the
-// queue is empty, an error wrapping [ErrRevocationPending] when some are
-// left, and [ErrRevocationUnsupported] when the provider cannot revoke
-// (the queue is then dropped).
-func (m *Manager) sendRevocations(ctx context.Context) error {
+// removes from the queue those it has heard of. It returns how many are
+// left: with an error wrapping [ErrRevocationPending] when there are any,
+// and [ErrRevocationUnsupported] when the provider cannot revoke (the
+// queue is then dropped).
+func (m *Manager) sendRevocations(ctx context.Context) (int, error) {
 	q, err := m.vault.revocations(ctx)
 	if err != nil || len(q) == 0 {
-		return err
+		return len(q), err
 	}
 	p, err := m.Provider(ctx)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrRevocationPending, err)
+		return len(q), fmt.Errorf("%w: %w", ErrRevocationPending, err)
 	}
 	if p.RevocationEndpoint == "" {
-		if err := m.dropRevocations(ctx, q); err != nil {
-			return err
+		left, err := m.dropRevocations(ctx, q)
+		if err != nil {
+			return left, err
 		}
-		return ErrRevocationUnsupported
+		return left, ErrRevocationUnsupported
 	}
 	var done []revocation
 	var failed error
@@ -180,34 +177,33 @@ func (m *Manager) sendRevocations(ctx context.Context) error {
 		}
 		done = append(done, r)
 	}
-	if err := m.dropRevocations(ctx, done); err != nil {
-		return err
-	}
+	left := len(q)
 	if len(done) > 0 {
+		if left, err = m.dropRevocations(ctx, done); err != nil {
+			return left, err
+		}
 		m.vault.noteRevoked(m.now())
 	}
 	if failed != nil {
-		return fmt.Errorf("%w: %w", ErrRevocationPending, failed)
+		return left, fmt.Errorf("%w: %w", ErrRevocationPending, failed)
 	}
-	return nil
+	return left, nil
 }
 
-// dropRevocations removes done from the queue, under the lock.
-func (m *Manager) dropRevocations(ctx context.Context, done []revocation) error {
-	if len(done) == 0 {
-		return nil
-	}
+// dropRevocations removes done from the queue, under the lock, and
+// returns how many are left (another process may have queued more).
+func (m *Manager) dropRevocations(ctx context.Context, done []revocation) (int, error) {
 	lock, err := m.vault.lock(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer lock.release()
 	q, err := m.vault.revocations(ctx)
 	if err != nil && !errors.Is(err, ErrCorruptValue) {
-		return err
+		return len(q), err
 	}
 	q = slices.DeleteFunc(q, func(r revocation) bool { return slices.Contains(done, r) })
-	return m.vault.setRevocations(ctx, q)
+	return len(q), m.vault.setRevocations(ctx, q)
 }
 
 // revocationRetry is how often queued revocations are tried again;
@@ -240,7 +236,7 @@ func (m *Manager) sendQueuedRevocations(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 	defer cancel()
-	if err := m.sendRevocations(ctx); err != nil && !errors.Is(err, ErrRevocationUnsupported) {
+	if _, err := m.sendRevocations(ctx); err != nil && !errors.Is(err, ErrRevocationUnsupported) {
 		m.log.Info("the provider could not be told of an earlier sign-out yet", "error", err)
 	}
 }
@@ -255,7 +251,7 @@ func (m *Manager) retryRevocations() {
 	defer m.revoking.Store(false)
 	for {
 		ctx, cancel := context.WithTimeout(m.ctx, revokeTimeout)
-		err := m.sendRevocations(ctx)
+		_, err := m.sendRevocations(ctx)
 		cancel()
 		if !errors.Is(err, ErrRevocationPending) {
 			return
