@@ -79,6 +79,9 @@ type appWindow struct {
 	// do runs a function on Fyne's goroutine: fyne.Do, or in tests a
 	// runner that serialises with the test's own access to the widgets.
 	do func(func())
+	// background runs the window's work off Fyne's goroutine, so that its
+	// end can be waited for (tests do, before their folders are removed).
+	background *sync.WaitGroup
 	// openURL opens the sign-in page; nil opens the person's browser
 	// (see session.BrowserLogin), which tests replace.
 	openURL func(ctx context.Context, url string) error
@@ -110,7 +113,7 @@ type appWindow struct {
 func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *core.Account) *appWindow {
 	return &appWindow{
 		fyne: a, window: w, account: s, log: s.Log, ctx: ctx,
-		do: fyne.Do, signInTimeout: 5 * time.Minute, avatars: newAvatarCache(""),
+		do: fyne.Do, background: &sync.WaitGroup{}, signInTimeout: 5 * time.Minute, avatars: newAvatarCache(""),
 	}
 }
 
@@ -173,10 +176,10 @@ func (a *appWindow) showWaiting(text string) {
 
 // busyUntil stops b when ctx (a screen's) ends.
 func (a *appWindow) busyUntil(ctx context.Context, b *busy) {
-	go func() {
+	a.background.Go(func() {
 		<-ctx.Done()
 		a.do(b.hide)
-	}()
+	})
 }
 
 // setScreen swaps the window's content, ends the context of the screen
@@ -223,7 +226,7 @@ func (a *appWindow) showSignIn(reason string) {
 	a.person = profile.Profile{}
 	a.profile, a.metadata, a.tabs = nil, nil, nil
 	a.signIn = &signInScreen{
-		manager: a.account.Manager, do: a.do, open: a.openURL, timeout: a.signInTimeout,
+		manager: a.account.Manager, do: a.do, background: a.background, open: a.openURL, timeout: a.signInTimeout,
 		providerName: providerName(a.account.Config), onSignedIn: a.onSignedIn,
 		useMemory: a.keepInMemory, relaunch: a.retryLaunch, inMemory: a.inMemory,
 		clipboard: func(text string) { a.fyne.Clipboard().SetContent(text) },
@@ -253,11 +256,11 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 	a.signIn = nil
 	a.person = p
 	a.profile = &profileScreen{
-		account: a.account, do: a.do, avatars: a.avatars, person: p, info: panelInfoOf(creds),
+		account: a.account, do: a.do, background: a.background, avatars: a.avatars, person: p, info: panelInfoOf(creds),
 		providerName: providerName(a.account.Config), onSignOut: a.signOut, onPerson: a.onPerson,
 		showError: a.showError,
 	}
-	a.metadata = &metadataScreen{do: a.do, client: a.account.Metadata, userID: p.Subject, window: a.window}
+	a.metadata = &metadataScreen{do: a.do, background: a.background, client: a.account.Metadata, userID: p.Subject, window: a.window}
 	a.metadata.fit = a.fitTabs
 	profileTab := container.NewTabItem("Profile", a.profile.build())
 	// The metadata tab is built when first shown: the launch draws the

@@ -174,6 +174,9 @@ func (h *harness) start() *appWindow {
 			ui.stop()
 			stopped = true
 		})
+		// Work still running (an avatar being saved) ends before the
+		// test's folders are removed.
+		ui.background.Wait()
 	})
 	return ui
 }

@@ -46,10 +46,10 @@ func (a *appWindow) launch() {
 		a.showLaunch(l)
 	case <-d.renewing:
 		a.showWaiting("Renewing your session…")
-		go a.follow(d)
+		a.background.Go(func() { a.follow(d) })
 	case <-time.After(launchWait):
 		a.showWaiting("Checking your session…")
-		go a.follow(d)
+		a.background.Go(func() { a.follow(d) })
 	}
 }
 
@@ -98,5 +98,6 @@ func (a *appWindow) keepInMemory() {
 // fixed.
 func (a *appWindow) retryLaunch() {
 	a.showWaiting("Checking your session…")
-	go a.follow(decideLaunch(a.ctx, a.account.Manager))
+	d := decideLaunch(a.ctx, a.account.Manager)
+	a.background.Go(func() { a.follow(d) })
 }

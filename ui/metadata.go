@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -31,11 +32,12 @@ var kindNames = func() []string {
 // metadataScreen is the user_metadata editor: one row per root key, with
 // a typed value.
 type metadataScreen struct {
-	ctx    context.Context // ends when the screen is left
-	do     func(func())
-	client *profile.MetadataClient
-	userID string
-	window fyne.Window
+	ctx        context.Context // ends when the screen is left
+	do         func(func())
+	background *sync.WaitGroup // see appWindow.background
+	client     *profile.MetadataClient
+	userID     string
+	window     fyne.Window
 	// fit sizes the window to the rows loaded (see appWindow.fitTabs).
 	fit func()
 
@@ -176,7 +178,7 @@ func (m *metadataScreen) showStatus(text string, failed bool) {
 // screen was left meanwhile.
 func (m *metadataScreen) work(f func(ctx context.Context) (map[string]any, error), done func(map[string]any, error)) {
 	screen := m.ctx
-	go func() {
+	m.background.Go(func() {
 		ctx, cancel := context.WithTimeout(screen, 30*time.Second)
 		defer cancel()
 		md, err := f(ctx)
@@ -185,7 +187,7 @@ func (m *metadataScreen) work(f func(ctx context.Context) (map[string]any, error
 				done(md, err)
 			}
 		})
-	}()
+	})
 }
 
 // fetch reads the metadata on the server.

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -39,6 +40,7 @@ func panelInfoFromEvent(e session.Event) panelInfo {
 type profileScreen struct {
 	ctx          context.Context // ends when the screen is left
 	do           func(func())
+	background   *sync.WaitGroup // see appWindow.background
 	account      *core.Account
 	avatars      *avatarCache
 	person       profile.Profile
@@ -117,7 +119,7 @@ func (p *profileScreen) build() fyne.CanvasObject {
 // start runs the countdown and loads the details, until the screen is
 // left.
 func (p *profileScreen) start() {
-	go p.countdown()
+	p.background.Go(p.countdown)
 	p.loadDetails()
 }
 
@@ -271,7 +273,7 @@ func (p *profileScreen) onRenew() {
 	p.renew.Disable()
 	p.state.SetText("renewing")
 	ctx := p.ctx
-	go func() {
+	p.background.Go(func() {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		c, err := p.account.Manager.Renew(ctx)
@@ -290,7 +292,7 @@ func (p *profileScreen) onRenew() {
 			// panel must not say "renewing" beside the new time meanwhile.
 			p.showState(p.account.Manager.State().State)
 		})
-	}()
+	})
 }
 
 // showState says the session's state in words.
@@ -305,7 +307,7 @@ func (p *profileScreen) showState(s session.State) {
 // loadDetails fetches userinfo and the avatar in the background.
 func (p *profileScreen) loadDetails() {
 	s, person, screen := p.account, p.person, p.ctx
-	go func() {
+	p.background.Go(func() {
 		ctx, cancel := context.WithTimeout(screen, 30*time.Second)
 		defer cancel()
 		if detailed, err := s.Details(ctx, person); err == nil {
@@ -342,5 +344,5 @@ func (p *profileScreen) loadDetails() {
 			p.avatar.Refresh()
 			p.onPerson(person)
 		})
-	}()
+	})
 }

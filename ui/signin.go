@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -22,6 +23,7 @@ import (
 type signInScreen struct {
 	ctx          context.Context // ends when the screen is left
 	do           func(func())
+	background   *sync.WaitGroup // see appWindow.background
 	manager      *session.Manager
 	open         func(ctx context.Context, url string) error
 	timeout      time.Duration
@@ -264,10 +266,10 @@ func (s *signInScreen) onBrowser() {
 	}
 	m, open, timeout := s.manager, s.open, s.timeout
 	show := func(u string, openErr error) { s.do(func() { s.showAddress(ctx, u, openErr) }) }
-	go func() {
+	s.background.Go(func() {
 		creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: open, ShowURL: show, Timeout: timeout, AppName: "Latch"})
 		s.do(func() { s.finish(ctx, creds, err) })
-	}()
+	})
 }
 
 // showAddress shows the sign-in address with a Copy button while the
@@ -310,7 +312,7 @@ func (s *signInScreen) onDevice() {
 	}
 	s.onDeviceFlow = true
 	m := s.manager
-	go func() {
+	s.background.Go(func() {
 		d, err := m.StartDeviceLogin(ctx)
 		if err != nil {
 			s.do(func() { s.finish(ctx, nil, err) })
@@ -319,7 +321,7 @@ func (s *signInScreen) onDevice() {
 		s.do(func() { s.showDeviceCode(ctx, d) })
 		creds, err := d.Wait(ctx)
 		s.do(func() { s.finish(ctx, creds, err) })
-	}()
+	})
 }
 
 // showDeviceCode shows the code, the URL, a QR code of the complete URL and
@@ -364,7 +366,7 @@ func (s *signInScreen) showDeviceCode(ctx context.Context, d *session.DeviceLogi
 	s.devicePanel.Show()
 	s.fit()
 	s.tick(ctx, d.Expiry)
-	go func() {
+	s.background.Go(func() {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -375,7 +377,7 @@ func (s *signInScreen) showDeviceCode(ctx context.Context, d *session.DeviceLogi
 				s.do(func() { s.tick(ctx, d.Expiry) })
 			}
 		}
-	}()
+	})
 }
 
 func (s *signInScreen) tick(ctx context.Context, expiry time.Time) {

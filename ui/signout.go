@@ -25,12 +25,12 @@ func (a *appWindow) doSignOut() {
 	if a.profile != nil {
 		a.profile.signingOut()
 	}
-	go func() {
+	a.background.Go(func() {
 		ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
 		defer cancel()
 		err := a.account.Manager.Logout(ctx)
 		a.do(func() { a.signedOut(err) })
-	}()
+	})
 }
 
 // signedOut shows how a sign-out ended: err nil, or saying the provider
