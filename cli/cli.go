@@ -93,6 +93,8 @@ var commands = map[string]command{
 	"logout":   logoutCommand,
 	"metadata": metadataCommand,
 	"sandbox":  sandboxCommand,
+	"accounts": accountsCommand,
+	"switch":   switchCommand,
 }
 
 // invocation is one run of the command line: its world and the flags of
@@ -280,6 +282,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func (inv *invocation) globalFlags(fs *flag.FlagSet) {
+	fs.StringVar(&inv.settings.Account, "account", "", "")
 	fs.StringVar(&inv.settings.Issuer, "issuer", "", "")
 	fs.StringVar(&inv.settings.ClientID, "client-id", "", "")
 	fs.StringVar(&inv.settings.Audience, "audience", "", "")
@@ -295,8 +298,9 @@ func (inv *invocation) globalFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&inv.timeout, "timeout", 0, "")
 }
 
-// config resolves the configuration.
-func (inv *invocation) config() (core.Config, error) {
+// configFile is the config file: --config, else the Env's, else the
+// default; "" when there is none ("-").
+func (inv *invocation) configFile() string {
 	file := inv.file
 	if file == "" {
 		file = inv.env.ConfigFile
@@ -307,7 +311,32 @@ func (inv *invocation) config() (core.Config, error) {
 	if file == "-" {
 		file = ""
 	}
-	return core.LoadConfig(inv.settings, inv.env.Getenv, file)
+	return file
+}
+
+// chosenAccount is the account this run works with (see
+// core.ChosenAccount).
+func (inv *invocation) chosenAccount() (string, error) {
+	name, err := core.ChosenAccount(inv.settings, inv.env.Getenv, inv.configFile())
+	if err != nil {
+		return "", &core.ConfigError{Msg: err.Error()}
+	}
+	return name, nil
+}
+
+// config resolves the configuration of the account this run works with.
+func (inv *invocation) config() (core.Config, error) {
+	return core.LoadConfig(inv.settings, inv.env.Getenv, inv.configFile())
+}
+
+// accountConfig resolves the configuration of the account name: the
+// provider flags and LATCH_* settings are for the account this run works
+// with, and other accounts are as the config file says.
+func (inv *invocation) accountConfig(name string) (core.Config, error) {
+	if chosen, err := inv.chosenAccount(); err != nil || chosen == name {
+		return inv.config()
+	}
+	return core.LoadConfig(core.Settings{Account: name}, func(string) string { return "" }, inv.configFile())
 }
 
 // renewal says how an account opened by a command renews its session.
@@ -322,23 +351,38 @@ const (
 	renewAhead
 )
 
-// open resolves the configuration and opens the account, with what the
-// configuration says and the APIs given in apis besides.
+// open resolves the configuration and opens the account this run works
+// with, with what the configuration says and the APIs given in apis
+// besides.
 func (inv *invocation) open(r renewal, apis map[string]session.API) (*core.Account, error) {
-	cfg, err := inv.config()
+	name, err := inv.chosenAccount()
 	if err != nil {
 		return nil, err
 	}
-	for name, api := range apis {
+	return inv.openAccount(name, r, apis)
+}
+
+// openAccount opens the account name, as open does.
+func (inv *invocation) openAccount(name string, r renewal, apis map[string]session.API) (*core.Account, error) {
+	cfg, err := inv.accountConfig(name)
+	if err != nil {
+		return nil, err
+	}
+	for api, declared := range apis {
 		if cfg.APIs == nil {
 			cfg.APIs = map[string]session.API{}
 		}
-		cfg.APIs[name] = api
+		cfg.APIs[api] = declared
 	}
-	return core.Open(inv.ctx, cfg, core.Options{
+	return core.Open(inv.ctx, cfg, inv.openOptions(r))
+}
+
+// openOptions are what core.Open takes from this run.
+func (inv *invocation) openOptions(r renewal) core.Options {
+	return core.Options{
 		Store: inv.env.Store, InMemory: inv.inMemory, LockDir: inv.env.LockDir,
 		SandboxStateFile: inv.env.SandboxStateFile, Logger: inv.log, ManualRenewal: r == renewWhenNeeded,
-	})
+	}
 }
 
 // noArgs refuses positional arguments, for the commands that take none.

@@ -38,6 +38,8 @@ type world struct {
 	// stateFile is where a sandbox that the commands start keeps its
 	// state.
 	stateFile string
+	// config is the config file; empty means none.
+	config string
 }
 
 func newWorld(t *testing.T, env map[string]string) *world {
@@ -55,7 +57,11 @@ func sandboxState(t *testing.T) string {
 }
 
 func (w *world) cliEnv(stdout, stderr io.Writer) cli.Env {
-	return cli.Env{Stdout: stdout, Stderr: stderr, Store: w.store, LockDir: w.lock, ConfigFile: "-",
+	config := w.config
+	if config == "" {
+		config = "-"
+	}
+	return cli.Env{Stdout: stdout, Stderr: stderr, Store: w.store, LockDir: w.lock, ConfigFile: config,
 		OpenURL: w.open, Getenv: func(k string) string { return w.env[k] }, SandboxStateFile: w.stateFile}
 }
 
@@ -365,7 +371,7 @@ func TestLoginWhenAlreadySignedIn(t *testing.T) {
 		t.Error("the browser was opened although alice is signed in")
 		return nil
 	}
-	want := "Already signed in as Alice Liddell <alice@example.test> (subject alice); run latch logout first to switch accounts.\n"
+	want := "Already signed in to the account default as Alice Liddell <alice@example.test> (subject alice). To sign in as someone else run latch login --prompt login, or see latch accounts.\n"
 	if code, _, errOut := w.run("login"); code != 0 || errOut != want {
 		t.Fatalf("login with a valid session: exit %d, %q; want 0 and %q", code, errOut, want)
 	}
@@ -423,6 +429,12 @@ func TestDexSessionThatCannotBeRenewed(t *testing.T) {
 	code, _, errOut := w.run("logout")
 	if want := "Signed out on this computer. This provider cannot revoke sessions, so your refresh token stays valid there until it expires.\n"; code != 0 || errOut != want {
 		t.Fatalf("logout on Dex: exit %d, %q; want 0 and %q", code, errOut, want)
+	}
+	// Dex offers no sign-out in the browser: Latch says so.
+	w.loginNoBrowser(dexprovider.Account.Email, dexprovider.Account.Password)
+	code, _, errOut = w.run("logout", "--provider")
+	if code != 0 || !strings.Contains(errOut, "this provider offers no sign-out in the browser") {
+		t.Fatalf("logout --provider on Dex: exit %d, %q; want 0 saying the provider offers no way", code, errOut)
 	}
 }
 

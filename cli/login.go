@@ -13,11 +13,18 @@ import (
 )
 
 var loginCommand = command{
-	usage: `latch login [--device] [--no-browser]
+	usage: `latch login [--device] [--no-browser] [--prompt login|select_account] [--login-hint NAME]
 
 Signs you in: through your browser, or with --device on another device
 (a code to enter at a URL). --no-browser prints the sign-in URL alone on
 one line of stdout and waits for the browser's callback.
+
+To sign in as someone else, give --prompt: login asks the provider for
+its sign-in form even when your browser is signed in there, and
+select_account for its account chooser (where the provider has one);
+--login-hint fills in who. The session held is replaced once the new
+sign-in succeeds, and its refresh token is revoked. To sign in to
+another account of yours, see latch accounts.
 `,
 	deadline: signInDeadline,
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
@@ -39,12 +46,21 @@ type signInOptions struct {
 	// device signs in on another device; noBrowser prints the address
 	// instead of opening a browser.
 	device, noBrowser bool
+	// prompt and loginHint are sent to the provider (see
+	// session.BrowserLogin).
+	prompt, loginHint string
 }
 
 func (s *signInOptions) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&s.device, "device", false, "")
 	fs.BoolVar(&s.noBrowser, "no-browser", false, "")
+	fs.StringVar(&s.prompt, "prompt", "", "")
+	fs.StringVar(&s.loginHint, "login-hint", "", "")
 }
+
+// someoneElse says the sign-in asks for another person than the one the
+// provider's browser session holds.
+func (s signInOptions) someoneElse() bool { return s.prompt != "" || s.loginHint != "" }
 
 func (o *loginOptions) run(args []string) error {
 	if err := noArgs(args); err != nil {
@@ -58,10 +74,15 @@ func (o *loginOptions) run(args []string) error {
 	// The launch decision, as the app takes it: a session held and valid,
 	// or renewed, or held while the provider cannot be reached, is the
 	// person still signed in.
+	if o.signIn.device && o.signIn.someoneElse() {
+		return usagef("--prompt and --login-hint are for a sign-in through the browser, not --device")
+	}
 	l := core.Decide(o.ctx, a.Manager, nil)
 	switch {
+	case l.Next == core.ShowProfile && o.signIn.someoneElse():
+		fmt.Fprintf(o.env.Stderr, "Signed in as %s; signing in again as asked.\n", signedInAs(l.Person))
 	case l.Next == core.ShowProfile:
-		fmt.Fprintf(o.env.Stderr, "Already signed in as %s; run latch logout first to switch accounts.\n", signedInAs(l.Person))
+		fmt.Fprintf(o.env.Stderr, "Already signed in to the account %s as %s. To sign in as someone else run latch login --prompt login, or see latch accounts.\n", a.Config.Account, signedInAs(l.Person))
 		return nil
 	case l.Reason == nil:
 	case errors.Is(l.Reason, session.ErrSignInRequired), errors.Is(l.Reason, session.ErrNoCredentials):
@@ -121,7 +142,7 @@ func (s signInOptions) signIn(inv *invocation, a *core.Account) (*session.Creden
 			field(d.VerificationURI), field(d.UserCode), d.Expiry.Local().Format(time.TimeOnly))
 		return d.Wait(inv.ctx)
 	}
-	login := session.BrowserLogin{OpenURL: inv.env.OpenURL, AppName: "Latch"}
+	login := session.BrowserLogin{OpenURL: inv.env.OpenURL, AppName: "Latch", Prompt: s.prompt, LoginHint: s.loginHint}
 	if s.noBrowser {
 		login.OpenURL = func(_ context.Context, u string) error {
 			fmt.Fprintln(stdout, field(u))

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,22 +11,37 @@ import (
 )
 
 var logoutCommand = command{
-	usage: `latch logout
+	usage: `latch logout [--provider [--no-browser]]
 
 Removes the session from the keychain and revokes the refresh token at
 the provider. When the provider cannot be reached, the revocation is kept
 in the keychain and sent by the next command that reaches the provider
 (latch status, latch login, a renewal, latch logout again) or by the
 app, which tries every minute.
+
+A provider that keeps its own session in your browser (as Auth0's single
+sign-on does) signs the same person in again at the next sign-in without
+asking. --provider ends that session too: Latch opens the provider's
+sign-out page in your browser (--no-browser prints its address instead)
+and waits until the provider sends the browser back. Where the provider
+offers no such page, Latch says so.
 `,
-	deadline: commandDeadline,
-	options: func(inv *invocation, _ *flag.FlagSet) func([]string) error {
-		return (&logoutOptions{invocation: inv}).run
+	deadline: signInDeadline,
+	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+		o := &logoutOptions{invocation: inv}
+		fs.BoolVar(&o.provider, "provider", false, "")
+		fs.BoolVar(&o.noBrowser, "no-browser", false, "")
+		return o.run
 	},
 }
 
-// logoutOptions are the options of latch logout: those of every command.
-type logoutOptions struct{ *invocation }
+// logoutOptions are the options of latch logout.
+type logoutOptions struct {
+	*invocation
+	// provider ends the provider's browser session too; noBrowser prints
+	// its address instead of opening a browser.
+	provider, noBrowser bool
+}
 
 func (o *logoutOptions) run(args []string) error {
 	if err := noArgs(args); err != nil {
@@ -36,8 +52,14 @@ func (o *logoutOptions) run(args []string) error {
 		return err
 	}
 	defer a.Close()
+	if o.noBrowser && !o.provider {
+		return usagef("--no-browser goes with --provider")
+	}
 	_, held := a.Manager.Held(o.ctx)
 	signedIn := !errors.Is(held, session.ErrNoCredentials)
+	if o.provider {
+		return o.atProvider(a, signedIn)
+	}
 	// Signed in or not, the provider is told of every sign-out it has not
 	// heard of yet.
 	err = a.Manager.Logout(o.ctx)
@@ -53,6 +75,58 @@ func (o *logoutOptions) run(args []string) error {
 		fmt.Fprintln(o.env.Stderr, "Signed out.")
 	default:
 		fmt.Fprintln(o.env.Stderr, "Signed out on this computer. "+core.Describe(err))
+	}
+	return nil
+}
+
+// atProvider signs out here and at the provider, in the browser.
+func (o *logoutOptions) atProvider(a *core.Account, signedIn bool) error {
+	can, err := a.CanSignOutAtProvider(o.ctx)
+	if err != nil {
+		return err
+	}
+	if !can {
+		err := a.Manager.Logout(o.ctx)
+		if err != nil && !errors.Is(err, session.ErrRevocationPending) && !errors.Is(err, session.ErrRevocationUnsupported) {
+			return err
+		}
+		text := "Signed out on this computer; this provider offers no sign-out in the browser, so it may sign you in again without asking."
+		if err != nil {
+			text += " " + core.Describe(err)
+		}
+		fmt.Fprintln(o.env.Stderr, text)
+		return nil
+	}
+	opts := session.BrowserLogin{OpenURL: o.env.OpenURL, AppName: "Latch"}
+	stdout, stderr := o.env.Stdout, o.env.Stderr
+	if o.noBrowser {
+		opts.OpenURL = func(_ context.Context, u string) error {
+			fmt.Fprintln(stdout, field(u))
+			return nil
+		}
+	} else {
+		opts.ShowURL = func(u string, openErr error) {
+			fmt.Fprintf(stderr, "Opening your browser to sign out at the provider. If it does not open, visit:\n%s\n", field(u))
+			if openErr != nil {
+				fmt.Fprintf(stderr, "%s Latch is waiting for the provider's sign-out at the address above.\n", core.Describe(openErr))
+			}
+		}
+	}
+	err = a.Manager.LogoutWithBrowser(o.ctx, opts)
+	switch {
+	case err == nil:
+		fmt.Fprintln(stderr, "Signed out, here and at the provider.")
+	case errors.Is(err, session.ErrRevocationPending), errors.Is(err, session.ErrRevocationUnsupported):
+		fmt.Fprintln(stderr, "Signed out at the provider's page. "+core.Describe(err))
+	default:
+		if _, held := a.Manager.Held(o.ctx); signedIn && !errors.Is(held, session.ErrNoCredentials) {
+			return err // nothing was changed
+		}
+		why := core.Describe(err)
+		if errors.Is(err, session.ErrSignInTimedOut) {
+			why = "The provider's sign-out page did not send the browser back in time."
+		}
+		return errors.New("Signed out on this computer, but not at the provider, which may sign you in again without asking. " + why)
 	}
 	return nil
 }

@@ -16,19 +16,21 @@ import (
 )
 
 var statusCommand = command{
-	usage: `latch status [--json]
+	usage: `latch status [--json] [--all]
 
 Says who is signed in, when the access token expires, whether a refresh
 token is held, and the session's state, or why it ended. It does not
 touch the network, unless the access token expired (it asks the
 provider to renew it, to say whether the session goes on) or the provider
 is still to be told of a sign-out made while it could not be reached
-(that is sent first).
+(that is sent first). --all says it for every account (see latch
+accounts), the active one marked.
 `,
 	deadline: commandDeadline,
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &statusOptions{invocation: inv}
 		fs.BoolVar(&o.json, "json", false, "")
+		fs.BoolVar(&o.all, "all", false, "")
 		return o.run
 	},
 }
@@ -36,11 +38,13 @@ is still to be told of a sign-out made while it could not be reached
 // statusOptions are the options of latch status.
 type statusOptions struct {
 	*invocation
-	json bool
+	json, all bool
 }
 
 // statusReport is `latch status --json`.
 type statusReport struct {
+	Account       string    `json:"account"`
+	Active        bool      `json:"active,omitempty"`
 	State         string    `json:"state"`
 	Reason        string    `json:"reason,omitempty"`
 	Issuer        string    `json:"issuer"`
@@ -67,48 +71,20 @@ func (o *statusOptions) run(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
+	if o.all {
+		return o.runAll()
+	}
 	a, err := o.open(renewWhenNeeded, nil)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	rep := statusReport{Issuer: a.Config.Issuer}
-	creds, err := a.Manager.Held(o.ctx)
-	if err != nil && !errors.Is(err, session.ErrNoCredentials) {
+	rep, creds, p, err := o.report(a)
+	if err != nil {
 		return err
 	}
-	if now := time.Now(); creds != nil && !creds.ValidFor(now, 0) && creds.CanRenew(now) {
-		// The access token expired: whether the session goes on is the
-		// provider's to say (renewed, offline, or ended and why).
-		ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
-		_, _ = a.Manager.Credentials(ctx, 0)
-		cancel()
-		if creds, err = a.Manager.Held(o.ctx); err != nil && !errors.Is(err, session.ErrNoCredentials) {
-			return err
-		}
-	}
-	// Sign-outs the provider has not heard of go now, when it answers.
-	ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
-	rep.PendingRevocations, rep.LastRevocation, _ = a.Manager.SendRevocations(ctx)
-	cancel()
-	ev := a.Manager.State()
-	rep.State, rep.Reason = ev.State.String(), core.Describe(ev.Err)
-	var p profile.Profile
-	if creds != nil {
-		p, _ = core.Person(creds)
-		rep.Subject, rep.Name, rep.Email = p.Subject, p.DisplayName(), p.Email
-		rep.AccessExpiry, rep.RefreshExpiry, rep.LastRenewal = creds.Expiry, creds.RefreshExpiry, creds.ObtainedAt
-		rep.AccessValid = creds.ValidFor(time.Now(), 0)
-		rep.RefreshToken = creds.RefreshToken != ""
-		rep.DPoP = strings.EqualFold(creds.TokenType, "DPoP")
-		if list, err := a.Manager.Tokens(o.ctx); err == nil {
-			rep.NamedTokens = len(list)
-		}
-	}
 	if o.json {
-		enc := json.NewEncoder(o.env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := o.writeJSON(rep); err != nil {
 			return err
 		}
 	} else {
@@ -120,14 +96,105 @@ func (o *statusOptions) run(args []string) error {
 	return nil
 }
 
+// runAll is latch status --all: every account's status, the active one
+// marked; an account that cannot be read says why in its place.
+func (o *statusOptions) runAll() error {
+	names, err := core.AccountNames(o.configFile())
+	if err != nil {
+		return err
+	}
+	chosen, err := o.chosenAccount()
+	if err != nil {
+		return err
+	}
+	var reports []statusReport
+	for i, name := range names {
+		rep := statusReport{Account: name, Active: name == chosen, State: "unusable"}
+		var creds *session.Credentials
+		var p profile.Profile
+		a, err := o.openAccount(name, renewWhenNeeded, nil)
+		if err == nil {
+			rep, creds, p, err = o.report(a)
+			rep.Active = name == chosen
+			a.Close()
+		}
+		if err != nil {
+			rep.Reason = describe(err)
+		}
+		if o.json {
+			reports = append(reports, rep)
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(o.env.Stdout)
+		}
+		printStatus(o.env.Stdout, rep, creds != nil, p)
+	}
+	if o.json {
+		return o.writeJSON(reports)
+	}
+	return nil
+}
+
+func (o *statusOptions) writeJSON(v any) error {
+	enc := json.NewEncoder(o.env.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// report reads the status of a: creds nil when nobody is signed in.
+func (o *statusOptions) report(a *core.Account) (statusReport, *session.Credentials, profile.Profile, error) {
+	rep := statusReport{Account: a.Config.Account, Issuer: a.Config.Issuer}
+	var p profile.Profile
+	creds, err := a.Manager.Held(o.ctx)
+	if err != nil && !errors.Is(err, session.ErrNoCredentials) {
+		return rep, nil, p, err
+	}
+	if now := time.Now(); creds != nil && !creds.ValidFor(now, 0) && creds.CanRenew(now) {
+		// The access token expired: whether the session goes on is the
+		// provider's to say (renewed, offline, or ended and why).
+		ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
+		_, _ = a.Manager.Credentials(ctx, 0)
+		cancel()
+		if creds, err = a.Manager.Held(o.ctx); err != nil && !errors.Is(err, session.ErrNoCredentials) {
+			return rep, nil, p, err
+		}
+	}
+	// Sign-outs the provider has not heard of go now, when it answers.
+	ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
+	rep.PendingRevocations, rep.LastRevocation, _ = a.Manager.SendRevocations(ctx)
+	cancel()
+	ev := a.Manager.State()
+	rep.State, rep.Reason = ev.State.String(), core.Describe(ev.Err)
+	if creds != nil {
+		p, _ = core.Person(creds)
+		rep.Subject, rep.Name, rep.Email = p.Subject, p.DisplayName(), p.Email
+		rep.AccessExpiry, rep.RefreshExpiry, rep.LastRenewal = creds.Expiry, creds.RefreshExpiry, creds.ObtainedAt
+		rep.AccessValid = creds.ValidFor(time.Now(), 0)
+		rep.RefreshToken = creds.RefreshToken != ""
+		rep.DPoP = strings.EqualFold(creds.TokenType, "DPoP")
+		if list, err := a.Manager.Tokens(o.ctx); err == nil {
+			rep.NamedTokens = len(list)
+		}
+	}
+	return rep, creds, p, nil
+}
+
 // printStatus writes the report to w as lines for people.
 func printStatus(w io.Writer, rep statusReport, signedIn bool, p profile.Profile) {
 	state := rep.State
 	if state == session.StateOffline.String() && signedIn && !rep.AccessValid {
 		state += ": the access token expired and the provider cannot be reached"
 	}
+	account := rep.Account
+	if rep.Active {
+		account += " (active)"
+	}
+	fmt.Fprintf(w, "Account: %s\n", account)
 	fmt.Fprintf(w, "State: %s\n", state)
-	fmt.Fprintf(w, "Provider: %s\n", field(rep.Issuer))
+	if rep.Issuer != "" {
+		fmt.Fprintf(w, "Provider: %s\n", field(rep.Issuer))
+	}
 	if signedIn {
 		fmt.Fprintf(w, "Signed in as: %s\n", signedInAs(p))
 		if !rep.AccessExpiry.IsZero() {

@@ -122,16 +122,23 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request, page string,
 	return username, true
 }
 
-// onLogin serves the sign-in page of an authorization request.
+// onLogin serves the sign-in page of an authorization request, or signs
+// the browser's person in at once (see browserSessions).
 func (s *Server) onLogin(w http.ResponseWriter, r *http.Request) {
 	id := r.FormValue("id")
 	if _, err := s.storage.AuthRequestByID(r.Context(), id); err != nil {
 		s.render(w, r, http.StatusBadRequest, "message", pageData{Title: "Sign-in expired", Message: "This sign-in has expired. Start again from Latch."})
 		return
 	}
-	username, ok := s.signInForm(w, r, "login", pageData{Title: "Sign in", Action: "/login", CancelAction: "/login/cancel", ID: id})
-	if !ok {
-		return
+	form, hint := s.storage.signInAsks(id)
+	username := s.browsers.signedIn(r)
+	if r.Method != http.MethodGet || form || username == "" || (hint != "" && hint != username) {
+		var ok bool
+		username, ok = s.signInForm(w, r, "login", pageData{Title: "Sign in", Action: "/login", CancelAction: "/login/cancel", ID: id, Username: hint})
+		if !ok {
+			return
+		}
+		s.browsers.start(w, r, username)
 	}
 	if err := s.storage.completeLogin(id, username); err != nil {
 		s.render(w, r, http.StatusBadRequest, "message", pageData{Title: "Sign-in expired", Message: err.Error()})
@@ -232,6 +239,7 @@ func (s *Server) confirmedEndSession(next http.Handler) http.HandlerFunc {
 		if !checkCSRF(w, r) {
 			return
 		}
+		s.browsers.end(w, r)
 		next.ServeHTTP(w, r)
 	}
 }

@@ -94,6 +94,7 @@ func DefaultStateFile() (string, error) {
 type Server struct {
 	cfg      Config
 	storage  *storage
+	browsers browserSessions // see browserSessions
 	provider *op.Provider
 	listener net.Listener
 	http     *http.Server

@@ -92,6 +92,8 @@ type authRequest struct {
 	Audience      []string
 	Resources     []string // asked for with the resource parameter
 	DPoPJKT       string   // the DPoP key the code is bound to
+	Prompt        []string // what the request asks of the sign-in page
+	LoginHint     string
 	Subject       string
 	AuthTime      time.Time
 	Created       time.Time
@@ -182,6 +184,8 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		Created:       s.now(),
 		Resources:     extrasOf(ctx).resources,
 		DPoPJKT:       extrasOf(ctx).dpopJKT,
+		Prompt:        req.Prompt,
+		LoginHint:     req.LoginHint,
 	}
 	for id, old := range s.authRequests { // forget abandoned sign-ins
 		if s.now().Sub(old.Created) > 30*time.Minute {
@@ -236,6 +240,19 @@ func (s *storage) DeleteAuthRequest(_ context.Context, id string) error {
 }
 
 // completeLogin marks an authorization request as signed in by username.
+// signInAsks reports what the authorization request id asks of the
+// sign-in page: the form even to a signed-in browser (prompt login or
+// select_account), and whom it hints at.
+func (s *storage) signInAsks(id string) (form bool, hint string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.authRequests[id]
+	if !ok {
+		return true, ""
+	}
+	return slices.Contains(a.Prompt, oidc.PromptLogin) || slices.Contains(a.Prompt, oidc.PromptSelectAccount), a.LoginHint
+}
+
 func (s *storage) completeLogin(id, username string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -62,6 +62,11 @@ type Config struct {
 	// StoreKey names the credentials in Store; empty means a key derived
 	// from Issuer and ClientID, so that several providers can be held.
 	StoreKey string
+	// EndSessionEndpoint is where [Manager.LogoutWithBrowser] ends the
+	// provider's browser session when the provider's discovery document
+	// names no end_session_endpoint: Auth0's /v2/logout, for example, which
+	// is also sent client_id and returnTo. Empty: only discovery's.
+	EndSessionEndpoint string
 	// HTTPClient makes every request to the provider, and is the base of
 	// [Manager.Client]; nil means a client whose requests time out after
 	// 30 seconds. The provider's requests are bounded by their calls, not
@@ -165,7 +170,18 @@ func (c Config) id() string {
 
 // lockPath is the file whose lock serialises writes across processes.
 func (c Config) lockPath() string {
-	return filepath.Join(c.LockDir, "renew-"+c.id()+".lock")
+	return filepath.Join(c.LockDir, "renew-"+c.sessionID()+".lock")
+}
+
+// sessionID names the session in its lock files: as the issuer and
+// client pair when the session has the default store key (as every Latch
+// before StoreKey named them), else as its store key, so that two sessions
+// at one provider keep two locks.
+func (c Config) sessionID() string {
+	if c.StoreKey == "session-"+c.id() {
+		return c.id()
+	}
+	return c.keyID()
 }
 
 // pendingPath is the file whose presence says that the store holds
@@ -186,5 +202,5 @@ func (c Config) keyID() string {
 // genPath is the file that every write changes, so that other processes
 // notice: it holds a random value, never a secret.
 func (c Config) genPath() string {
-	return filepath.Join(c.LockDir, "gen-"+c.id())
+	return filepath.Join(c.LockDir, "gen-"+c.sessionID())
 }

@@ -74,7 +74,7 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	res := callbackResult{reply: make(chan error, 1)}
 	switch {
-	case !h.fromThisUser(r):
+	case !fromThisUser(r):
 		// The address of the sign-in is not a secret from the other users
 		// of this computer (a browser's command line shows it): one of
 		// them who completed it with their own account would sign this
@@ -110,7 +110,7 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // fromThisUser reports whether r comes from a program of the user this
 // program runs as, where the platform tells (Linux); elsewhere, any local
 // program's request is taken.
-func (h *callbackHandler) fromThisUser(r *http.Request) bool {
+func fromThisUser(r *http.Request) bool {
 	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 	if !ok {
 		return true

@@ -44,6 +44,10 @@ func (p pageTexts) otherUser() page {
 	return page{"Not your sign-in", "This sign-in was started by another user of this computer, so it was refused and nobody was signed in. You can close this window."}
 }
 
+func (p pageTexts) signedOut() page {
+	return page{"Signed out", "You are signed out at the provider too. You can close this window and return to " + p.name() + "."}
+}
+
 // writePage writes p as a small page that loads nothing else.
 func writePage(w http.ResponseWriter, status int, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

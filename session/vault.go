@@ -122,13 +122,21 @@ func (v *vault) changedElsewhere() bool {
 
 // adopt stores fresh credentials from a sign-in under the lock, with the
 // DPoP key they are bound to (nil: none), and makes them current. The
-// named tokens of an earlier session go.
+// named tokens of an earlier session go, and its refresh token is queued
+// for revocation: a sign-in as someone else leaves nothing of the first
+// person valid at the provider.
 func (m *Manager) adopt(ctx context.Context, c *Credentials, key *dpopKey) error {
 	lock, err := m.vault.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer lock.release()
+	if earlier, err := m.vault.read(ctx); err == nil && earlier != nil {
+		if err := m.queueRevocationsLocked(ctx, earlier); err != nil {
+			return err
+		}
+		go m.retryRevocations()
+	}
 	if err := m.vault.removeItems(ctx); err != nil {
 		return err
 	}

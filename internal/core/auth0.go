@@ -39,5 +39,8 @@ func (c *Config) applyAuth0(domain string) error {
 	// issues tokens for other APIs from the refresh token as the
 	// application's refresh token policies allow.
 	c.ResourceParameter = "audience"
+	// Tenants without RP-initiated logout in their discovery end the
+	// browser session at /v2/logout.
+	c.EndSessionEndpoint = base + "/v2/logout"
 	return nil
 }

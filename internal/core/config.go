@@ -29,6 +29,9 @@ import (
 // Config says which provider Latch talks to. It comes from flags, the
 // environment (LATCH_*) and the config file, in that order of precedence.
 type Config struct {
+	// Account is the account's name: "default" for the file's top-level
+	// settings, else its [accounts.NAME] table's.
+	Account     string
 	Issuer      string
 	ClientID    string
 	Audience    string
@@ -42,6 +45,10 @@ type Config struct {
 	ResourceParameter string
 	// DPoP binds the tokens to a key kept in the keychain (RFC 9449).
 	DPoP bool
+	// EndSessionEndpoint ends the provider's browser session when its
+	// discovery names no end_session_endpoint: Auth0's /v2/logout with
+	// the Auth0 preset.
+	EndSessionEndpoint string
 	// Sandbox is true when the built-in sandbox provider is used: nothing
 	// else is configured, or the configuration asks for it.
 	Sandbox bool
@@ -61,23 +68,35 @@ func (c Config) Origin(setting string) string {
 	return setting
 }
 
+// fileAccount is one account's settings in the TOML config file: the
+// file's top level (the account "default") or an [accounts.NAME] table.
+type fileAccount struct {
+	Issuer      string   `toml:"issuer,omitempty"`
+	ClientID    string   `toml:"client_id,omitempty"`
+	Audience    string   `toml:"audience,omitempty"`
+	Scopes      []string `toml:"scopes,omitempty"`
+	MetadataAPI string   `toml:"metadata_api,omitempty"`
+	Auth0Domain string   `toml:"auth0_domain,omitempty"`
+	Sandbox     *bool    `toml:"sandbox,omitempty"`
+	SandboxAddr string   `toml:"sandbox_addr,omitempty"`
+	DPoP        *bool    `toml:"dpop,omitempty"`
+	// APIs are [apis.NAME] tables.
+	APIs map[string]fileAPI `toml:"apis,omitempty"`
+}
+
+type fileAPI struct {
+	Audience string   `toml:"audience"`
+	Scopes   []string `toml:"scopes,omitempty"`
+}
+
 // fileConfig is the TOML config file. Unknown keys are errors.
 type fileConfig struct {
-	Issuer      string   `toml:"issuer"`
-	ClientID    string   `toml:"client_id"`
-	Audience    string   `toml:"audience"`
-	Scopes      []string `toml:"scopes"`
-	MetadataAPI string   `toml:"metadata_api"`
-	Auth0Domain string   `toml:"auth0_domain"`
-	Sandbox     *bool    `toml:"sandbox"`
-	SandboxAddr string   `toml:"sandbox_addr"`
-	DPoP        *bool    `toml:"dpop"`
-	// APIs are [apis.NAME] tables.
-	APIs map[string]struct {
-		Audience string   `toml:"audience"`
-		Scopes   []string `toml:"scopes"`
-	} `toml:"apis"`
+	fileAccount
+	Accounts map[string]fileAccount `toml:"accounts"`
 }
+
+// knownKeys is said when a file has a key Latch does not know.
+const knownKeys = "issuer, client_id, audience, scopes, metadata_api, auth0_domain, sandbox, sandbox_addr, dpop, [apis.NAME] tables with audience and scopes, and [accounts.NAME] tables of the same"
 
 // DefaultConfigFile is config.toml in the "latch" folder of the user's
 // config directory.
@@ -91,6 +110,9 @@ func DefaultConfigFile() string {
 
 // Settings are the values given on the command line, by flag name.
 type Settings struct {
+	// Account names the account (--account); empty means LATCH_ACCOUNT,
+	// then the active one (see [SwitchAccount]).
+	Account                                                                                  string
 	Issuer, ClientID, Audience, Scopes, MetadataAPI, Auth0Domain, Sandbox, SandboxAddr, DPoP string
 	// Set names the flags given ("issuer", "client-id", ...): only those
 	// take precedence.
@@ -119,25 +141,27 @@ func LoadConfig(flags Settings, getenv func(string) string, file string) (Config
 func loadConfig(flags Settings, getenv func(string) string, file string) (Config, error) {
 	flagNames := flags.Set
 	cfg := Config{origin: map[string]string{}}
-	var fc fileConfig
-	if file != "" {
-		md, err := toml.DecodeFile(file, &fc)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-		case err != nil:
-			return cfg, fmt.Errorf("config file %s: %w", file, err)
-		default:
-			if undecoded := md.Undecoded(); len(undecoded) > 0 {
-				return cfg, fmt.Errorf("config file %s: unknown key %q (known: issuer, client_id, audience, scopes, metadata_api, auth0_domain, sandbox, sandbox_addr, dpop, and [apis.NAME] tables with audience and scopes)", file, undecoded[0].String())
-			}
+	fc, err := readConfigFile(file)
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Account, err = ChosenAccount(flags, getenv, file); err != nil {
+		return cfg, err
+	}
+	fa, where := fc.fileAccount, ""
+	if cfg.Account != DefaultAccount {
+		var ok bool
+		if fa, ok = fc.Accounts[cfg.Account]; !ok {
+			return cfg, fmt.Errorf("there is no account %q in %s: see latch accounts", cfg.Account, displayFile(file))
 		}
+		where = "accounts." + cfg.Account + "."
 	}
 	var fileSandbox, fileDPoP string
-	if fc.Sandbox != nil {
-		fileSandbox = fmt.Sprint(*fc.Sandbox)
+	if fa.Sandbox != nil {
+		fileSandbox = fmt.Sprint(*fa.Sandbox)
 	}
-	if fc.DPoP != nil {
-		fileDPoP = fmt.Sprint(*fc.DPoP)
+	if fa.DPoP != nil {
+		fileDPoP = fmt.Sprint(*fa.DPoP)
 	}
 	pick := func(setting, flagName, flagValue, env, fileKey, fileValue string) string {
 		switch {
@@ -148,28 +172,28 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 			cfg.origin[setting] = env
 			return getenv(env)
 		case fileValue != "":
-			cfg.origin[setting] = fileKey + " in " + file
+			cfg.origin[setting] = where + fileKey + " in " + file
 			return fileValue
 		}
 		return ""
 	}
-	cfg.Issuer = pick("issuer", "issuer", flags.Issuer, "LATCH_ISSUER", "issuer", fc.Issuer)
-	cfg.ClientID = pick("client_id", "client-id", flags.ClientID, "LATCH_CLIENT_ID", "client_id", fc.ClientID)
-	cfg.Audience = pick("audience", "audience", flags.Audience, "LATCH_AUDIENCE", "audience", fc.Audience)
-	scopes := pick("scopes", "scopes", flags.Scopes, "LATCH_SCOPES", "scopes", strings.Join(fc.Scopes, " "))
-	cfg.MetadataAPI = pick("metadata_api", "metadata-api", flags.MetadataAPI, "LATCH_METADATA_API", "metadata_api", fc.MetadataAPI)
-	domain := pick("auth0_domain", "auth0-domain", flags.Auth0Domain, "LATCH_AUTH0_DOMAIN", "auth0_domain", fc.Auth0Domain)
+	cfg.Issuer = pick("issuer", "issuer", flags.Issuer, "LATCH_ISSUER", "issuer", fa.Issuer)
+	cfg.ClientID = pick("client_id", "client-id", flags.ClientID, "LATCH_CLIENT_ID", "client_id", fa.ClientID)
+	cfg.Audience = pick("audience", "audience", flags.Audience, "LATCH_AUDIENCE", "audience", fa.Audience)
+	scopes := pick("scopes", "scopes", flags.Scopes, "LATCH_SCOPES", "scopes", strings.Join(fa.Scopes, " "))
+	cfg.MetadataAPI = pick("metadata_api", "metadata-api", flags.MetadataAPI, "LATCH_METADATA_API", "metadata_api", fa.MetadataAPI)
+	domain := pick("auth0_domain", "auth0-domain", flags.Auth0Domain, "LATCH_AUTH0_DOMAIN", "auth0_domain", fa.Auth0Domain)
 	sandbox := pick("sandbox", "sandbox", flags.Sandbox, "LATCH_SANDBOX", "sandbox", fileSandbox)
-	cfg.SandboxAddr = pick("sandbox_addr", "sandbox-addr", flags.SandboxAddr, "LATCH_SANDBOX_ADDR", "sandbox_addr", fc.SandboxAddr)
+	cfg.SandboxAddr = pick("sandbox_addr", "sandbox-addr", flags.SandboxAddr, "LATCH_SANDBOX_ADDR", "sandbox_addr", fa.SandboxAddr)
 	cfg.Scopes = SplitScopes(scopes)
 	dpop := pick("dpop", "dpop", flags.DPoP, "LATCH_DPOP", "dpop", fileDPoP)
 	cfg.ResourceParameter = "resource"
-	if len(fc.APIs) > 0 {
+	if len(fa.APIs) > 0 {
 		cfg.APIs = map[string]session.API{}
-		for name, api := range fc.APIs {
+		for name, api := range fa.APIs {
 			cfg.APIs[name] = session.API{Audience: api.Audience, Scopes: api.Scopes}
 		}
-		cfg.origin["apis"] = "[apis] in " + file
+		cfg.origin["apis"] = "[" + where + "apis] in " + file
 	}
 
 	if domain != "" {
@@ -186,6 +210,31 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 		return cfg, err
 	}
 	return cfg, cfg.check()
+}
+
+// readConfigFile reads the config file; an empty name or a missing file
+// is an empty configuration.
+func readConfigFile(file string) (fileConfig, error) {
+	var fc fileConfig
+	if file == "" {
+		return fc, nil
+	}
+	md, err := toml.DecodeFile(file, &fc)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fileConfig{}, nil
+	case err != nil:
+		return fc, fmt.Errorf("config file %s: %w", file, err)
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		return fc, fmt.Errorf("config file %s: unknown key %q (known: %s)", file, undecoded[0].String(), knownKeys)
+	}
+	for name := range fc.Accounts {
+		if err := checkAccountName(name); err != nil {
+			return fc, fmt.Errorf("config file %s: %w", file, err)
+		}
+	}
+	return fc, nil
 }
 
 // boolSetting reads a true-or-false setting; empty means unset.

@@ -131,3 +131,90 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		})
 	}
 }
+
+func TestConfigAccounts(t *testing.T) {
+	file := writeFile(t, `issuer = "https://default.example.test/"
+client_id = "d"
+
+[accounts.work]
+auth0_domain = "work.eu.auth0.com"
+client_id = "w"
+
+[accounts.work.apis.orders]
+audience = "https://orders.example.test/"
+`)
+	cfg, err := LoadConfig(Settings{}, envOf(nil), file)
+	if err != nil || cfg.Account != DefaultAccount || cfg.Issuer != "https://default.example.test/" || cfg.storeKey() != "" {
+		t.Fatalf("got %+v, %v; want the default account, its session under the key every Latch before accounts used", cfg, err)
+	}
+	cfg, err = LoadConfig(Settings{}, envOf(map[string]string{"LATCH_ACCOUNT": "work"}), file)
+	if err != nil || cfg.Issuer != "https://work.eu.auth0.com/" || cfg.APIs["orders"].Audience == "" || cfg.EndSessionEndpoint != "https://work.eu.auth0.com/v2/logout" {
+		t.Fatalf("got %+v, %v; want the work account's Auth0 tenant, its API and Auth0's logout", cfg, err)
+	}
+	if cfg.Origin("client_id") != "accounts.work.client_id in "+file {
+		t.Fatalf("origin %q; want the account's table named", cfg.Origin("client_id"))
+	}
+	work := cfg.storeKey()
+	other := cfg
+	other.Account = "work2"
+	if work == "" || work == other.storeKey() {
+		t.Fatalf("store keys %q and %q; want two accounts at one provider kept apart", work, other.storeKey())
+	}
+	if err := SwitchAccount(file, "work"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := LoadConfig(Settings{}, envOf(nil), file); cfg.Account != "work" {
+		t.Fatalf("after SwitchAccount the account is %q, want work", cfg.Account)
+	}
+	if cfg, _ := LoadConfig(Settings{Account: "default"}, envOf(map[string]string{"LATCH_ACCOUNT": "work"}), file); cfg.Account != "default" {
+		t.Fatalf("--account gave %q; want it before LATCH_ACCOUNT and the active account", cfg.Account)
+	}
+	for _, c := range []struct{ env, want string }{{"nobody", `there is no account "nobody"`}, {"../x", "is not an account name"}} {
+		if _, err := LoadConfig(Settings{}, envOf(map[string]string{"LATCH_ACCOUNT": c.env}), file); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("LATCH_ACCOUNT=%s gave %v; want %q", c.env, err, c.want)
+		}
+	}
+}
+
+func TestSaveAndRemoveAccountKeepTheRestOfTheFile(t *testing.T) {
+	text := "# my providers\nissuer = \"https://a.example.test/\" # the first\nclient_id = \"a\"\n\n[apis.orders] # orders\naudience = \"https://orders.example.test/\"\n"
+	file := writeFile(t, text)
+	flags := Settings{Issuer: "https://b.example.test/", ClientID: "b", DPoP: "true", Set: map[string]bool{"issuer": true, "client-id": true, "dpop": true}}
+	if _, err := NewAccountConfig(file, "b", flags); err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveAccount(file, "b", flags); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(file)
+	if !strings.HasPrefix(string(got), text) || !strings.Contains(string(got), "[accounts.b]\n") {
+		t.Fatalf("after SaveAccount the file is\n%s\nwant the old text, then the account's table", got)
+	}
+	cfg, err := LoadConfig(Settings{Account: "b"}, envOf(nil), file)
+	if err != nil || cfg.Issuer != "https://b.example.test/" || !cfg.DPoP {
+		t.Fatalf("the saved account reads as %+v, %v", cfg, err)
+	}
+	if _, err := NewAccountConfig(file, "b", flags); err == nil || !strings.Contains(err.Error(), "already") {
+		t.Fatalf("a second account b: %v; want refused", err)
+	}
+	if _, err := NewAccountConfig(file, "c", Settings{}); err == nil || !strings.Contains(err.Error(), "needs a provider") {
+		t.Fatalf("an account with no provider: %v; want refused", err)
+	}
+	if err := RemoveAccount(file, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(file); string(got) != text {
+		t.Fatalf("after RemoveAccount the file is\n%s\nwant it as it was:\n%s", got, text)
+	}
+	if err := RemoveAccount(file, "b"); err == nil {
+		t.Fatal("removing an account twice succeeded")
+	}
+	// An account written in a way Latch does not edit is left alone.
+	inline := writeFile(t, "accounts = { c = { issuer = \"https://c.example.test/\", client_id = \"c\" } }\n")
+	if err := RemoveAccount(inline, "c"); err == nil || !strings.Contains(err.Error(), "edit it by hand") {
+		t.Fatalf("removing an inline account: %v; want a refusal to edit", err)
+	}
+	if got, _ := os.ReadFile(inline); !strings.Contains(string(got), "c.example.test") {
+		t.Fatal("a refused removal changed the file")
+	}
+}

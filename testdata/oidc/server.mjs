@@ -17,7 +17,10 @@
 // call with a proof and no fresh nonce is answered use_dpop_nonce.
 //
 // The sign-in page is a plain HTML form with fields "username" and
-// "password". A wrong password ends the interaction with access_denied, so
+// "password"; the provider keeps a session in the browser (a cookie), so
+// that a second sign-in in the same browser asks nothing unless the
+// prompt says so. Sign-out in the browser (end_session_endpoint) returns
+// to http://127.0.0.1:ANY-PORT/signed-out. A wrong password ends the interaction with access_denied, so
 // the client learns of it; consent for the first-party client is given
 // without a screen.
 import { createServer } from 'node:http';
@@ -95,6 +98,7 @@ const provider = new Provider(issuer, {
     application_type: 'native',
     token_endpoint_auth_method: 'none',
     redirect_uris: ['http://127.0.0.1/callback'],
+    post_logout_redirect_uris: ['http://127.0.0.1/signed-out'],
     grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     response_types: ['code'],
   }],
@@ -130,6 +134,14 @@ const provider = new Provider(issuer, {
       },
     },
     dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
+    // Sign-out in the browser (RP-initiated logout) asks first, on a plain
+    // form whose one button signs out.
+    rpInitiatedLogout: {
+      enabled: true,
+      async logoutSource(ctx, form) {
+        ctx.body = page('Sign out', form.replace('</form>', '<button type="submit" name="logout" value="yes">Sign out</button></form>'));
+      },
+    },
   },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

@@ -31,6 +31,8 @@ type Browser struct {
 	lastCode int
 	err      error
 	done     chan struct{}
+	// signInForms counts the sign-in forms filled in.
+	signInForms int
 }
 
 // NewBrowser returns a browser that signs in as username with password.
@@ -45,24 +47,42 @@ func NewBrowser(username, password string) *Browser {
 }
 
 // OpenURL is a session.BrowserLogin.OpenURL: it visits u on its own
-// goroutine, as a browser would, and signs in on the forms it finds.
+// goroutine, as a browser would, and signs in on the forms it finds. A
+// browser keeps its cookies from one OpenURL to the next, as a person's
+// does; [Browser.Result] waits for the last.
 func (b *Browser) OpenURL(_ context.Context, u string) error {
+	done := make(chan struct{})
+	b.mu.Lock()
+	b.done = done
+	b.mu.Unlock()
 	go func() {
 		code, body, err := b.Visit(u)
 		b.mu.Lock()
 		b.lastCode, b.lastBody, b.err = code, body, err
 		b.mu.Unlock()
-		close(b.done)
+		close(done)
 	}()
 	return nil
+}
+
+// SignInForms is how many sign-in forms the browser filled in: a provider
+// that kept its session in the browser signs the person in again with
+// none.
+func (b *Browser) SignInForms() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.signInForms
 }
 
 // Result waits for the visit started by OpenURL and returns the status and
 // body of the page it ended on.
 func (b *Browser) Result(t testing.TB) (int, string) {
 	t.Helper()
+	b.mu.Lock()
+	done := b.done
+	b.mu.Unlock()
 	select {
-	case <-b.done:
+	case <-done:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the browser did not finish")
 	}
@@ -99,13 +119,19 @@ func (b *Browser) Visit(u string) (int, string, error) {
 		if !strings.EqualFold(method, "post") {
 			return resp.StatusCode, string(body), nil
 		}
-		if _, ok := values["username"]; ok {
+		_, username := values["username"]
+		_, login := values["login"]
+		if username {
 			values.Set("username", b.Username)
-			values.Set("password", b.Password)
 		}
-		if _, ok := values["login"]; ok {
-			values.Set("login", b.Username)
+		if login && values.Has("password") {
+			values.Set("login", b.Username) // Dex's form
+		}
+		if username || (login && values.Has("password")) {
 			values.Set("password", b.Password)
+			b.mu.Lock()
+			b.signInForms++
+			b.mu.Unlock()
 		}
 		target, err := resp.Request.URL.Parse(action)
 		if err != nil {

@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/session"
+)
+
+var accountsCommand = command{
+	usage: `latch accounts [--json]
+latch accounts add NAME (--issuer URL --client-id ID | --auth0-domain D --client-id ID) [flags]
+latch accounts remove NAME
+
+Lists the accounts: each is a name, a provider and its own session in the
+keychain. The config file's top-level settings are the account "default";
+[accounts.NAME] tables are the others. The active account (marked *) is
+the one commands and the app use unless --account or LATCH_ACCOUNT names
+another; latch switch changes it.
+
+add checks the provider's discovery document, then adds an
+[accounts.NAME] table at the end of the config file. remove signs out of
+the account (revoking its refresh token) and takes its table out.
+`,
+	deadline: commandDeadline,
+	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+		o := &accountsOptions{invocation: inv}
+		fs.BoolVar(&o.json, "json", false, "")
+		return o.run
+	},
+}
+
+var switchCommand = command{
+	usage: `latch switch NAME
+
+Makes NAME the active account, for the command line and the desktop app
+alike (a running app follows within two seconds).
+`,
+	deadline: commandDeadline,
+	options: func(inv *invocation, _ *flag.FlagSet) func([]string) error {
+		return (&switchOptions{invocation: inv}).run
+	},
+}
+
+// accountsOptions are the options of latch accounts.
+type accountsOptions struct {
+	*invocation
+	json bool
+}
+
+// accountEntry is one account in `latch accounts --json`.
+type accountEntry struct {
+	Name     string `json:"name"`
+	Provider string `json:"provider"`
+	Active   bool   `json:"active"`
+	// State is "signed in", "expired" (renewed when used), "signed out"
+	// or "unusable" (Error says why).
+	State   string `json:"state"`
+	Subject string `json:"subject,omitempty"`
+	Person  string `json:"person,omitempty"`
+	Email   string `json:"email,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+func (o *accountsOptions) run(args []string) error {
+	if len(args) == 0 {
+		return o.list()
+	}
+	switch args[0] {
+	case "add":
+		if len(args) != 2 {
+			return usagef("latch accounts add takes one account name")
+		}
+		return o.add(args[1])
+	case "remove":
+		if len(args) != 2 {
+			return usagef("latch accounts remove takes one account name")
+		}
+		return o.remove(args[1])
+	}
+	return usagef("unknown accounts command %q (add, remove, or none to list)", args[0])
+}
+
+func (o *accountsOptions) list() error {
+	file := o.configFile()
+	names, err := core.AccountNames(file)
+	if err != nil {
+		return err
+	}
+	chosen, err := o.chosenAccount()
+	if err != nil {
+		return err
+	}
+	entries := make([]accountEntry, 0, len(names))
+	for _, name := range names {
+		e := accountEntry{Name: name, Active: name == chosen, State: "unusable"}
+		a, err := o.openAccount(name, renewWhenNeeded, nil)
+		if err != nil {
+			e.Error = describe(err)
+			entries = append(entries, e)
+			continue
+		}
+		s := core.Summarize(o.ctx, a)
+		a.Close()
+		e.Provider = s.Provider
+		switch {
+		case s.Err != nil:
+			e.Error = describe(s.Err)
+		case !s.SignedIn:
+			e.State = "signed out"
+		default:
+			e.State = map[bool]string{true: "expired", false: "signed in"}[s.Expired]
+			e.Subject, e.Person, e.Email = s.Person.Subject, s.Person.DisplayName(), s.Person.Email
+		}
+		entries = append(entries, e)
+	}
+	if o.json {
+		enc := json.NewEncoder(o.env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(entries)
+	}
+	w := tabwriter.NewWriter(o.env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "  ACCOUNT\tPROVIDER\tSIGNED IN AS\tSTATE")
+	for _, e := range entries {
+		mark := " "
+		if e.Active {
+			mark = "*"
+		}
+		who := "-"
+		if e.Person != "" {
+			who = field(e.Person)
+		}
+		state := e.State
+		if e.Error != "" {
+			state += ": " + e.Error
+		}
+		fmt.Fprintf(w, "%s %s\t%s\t%s\t%s\n", mark, e.Name, field(e.Provider), who, state)
+	}
+	return w.Flush()
+}
+
+func (o *accountsOptions) add(name string) error {
+	file := o.configFile()
+	cfg, err := core.NewAccountConfig(file, name, o.settings)
+	if err != nil {
+		return err
+	}
+	a, err := core.Open(o.ctx, cfg, o.openOptions(renewWhenNeeded))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.CheckProvider(o.ctx); err != nil {
+		return err
+	}
+	if err := core.SaveAccount(file, name, o.settings); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.env.Stderr, "Added the account %s (%s). Sign in with latch login --account %s, or make it active with latch switch %s.\n",
+		name, field(cfg.ProviderHost()), name, name)
+	return nil
+}
+
+func (o *accountsOptions) remove(name string) error {
+	file := o.configFile()
+	if name == core.DefaultAccount {
+		return core.RemoveAccount(file, name) // says why not
+	}
+	a, err := o.openAccount(name, renewWhenNeeded, nil)
+	if err != nil {
+		return err
+	}
+	err = a.Manager.Logout(o.ctx)
+	a.Close()
+	if err != nil && !errors.Is(err, session.ErrRevocationPending) && !errors.Is(err, session.ErrRevocationUnsupported) {
+		return err // still signed in: the account stays
+	}
+	if err := core.RemoveAccount(file, name); err != nil {
+		return err
+	}
+	text := "Signed out of the account " + name + " and removed it."
+	if err != nil {
+		text += " " + core.Describe(err)
+	}
+	fmt.Fprintln(o.env.Stderr, text)
+	return nil
+}
+
+// switchOptions are the options of latch switch.
+type switchOptions struct{ *invocation }
+
+func (o *switchOptions) run(args []string) error {
+	if len(args) != 1 {
+		return usagef("latch switch takes one account name (see latch accounts)")
+	}
+	if err := core.SwitchAccount(o.configFile(), args[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.env.Stderr, "The active account is now %s.\n", args[0])
+	return nil
+}
