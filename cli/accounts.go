@@ -86,30 +86,21 @@ func (o *accountsOptions) run(args []string) error {
 }
 
 func (o *accountsOptions) list() error {
-	file := o.configFile()
-	names, err := core.AccountNames(file)
+	accounts := o.accounts(renewWhenNeeded)
+	chosen, err := accounts.Chosen()
 	if err != nil {
 		return err
 	}
-	chosen, err := o.chosenAccount()
+	list, err := accounts.List(o.ctx)
 	if err != nil {
 		return err
 	}
-	entries := make([]accountEntry, 0, len(names))
-	for _, name := range names {
-		e := accountEntry{Name: name, Active: name == chosen, State: "unusable"}
-		a, err := o.openAccount(name, renewWhenNeeded, nil)
-		if err != nil {
-			e.Error = describe(err)
-			entries = append(entries, e)
-			continue
-		}
-		s := core.Summarize(o.ctx, a)
-		a.Close()
-		e.Provider = s.Provider
+	entries := make([]accountEntry, 0, len(list))
+	for _, s := range list {
+		e := accountEntry{Name: s.Name, Provider: s.Provider, Active: s.Name == chosen}
 		switch {
 		case s.Err != nil:
-			e.Error = describe(s.Err)
+			e.State, e.Error = "unusable", describe(s.Err)
 		case !s.SignedIn:
 			e.State = "signed out"
 		default:
@@ -144,20 +135,8 @@ func (o *accountsOptions) list() error {
 }
 
 func (o *accountsOptions) add(name string) error {
-	file := o.configFile()
-	cfg, err := core.NewAccountConfig(file, name, o.settings)
+	cfg, err := o.accounts(renewWhenNeeded).Add(o.ctx, name, o.settings)
 	if err != nil {
-		return err
-	}
-	a, err := core.Open(o.ctx, cfg, o.openOptions(renewWhenNeeded))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if err := a.CheckProvider(o.ctx); err != nil {
-		return err
-	}
-	if err := core.SaveAccount(file, name, o.settings); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.env.Stderr, "Added the account %s (%s). Sign in with latch login --account %s, or make it active with latch switch %s.\n",
@@ -166,20 +145,8 @@ func (o *accountsOptions) add(name string) error {
 }
 
 func (o *accountsOptions) remove(name string) error {
-	file := o.configFile()
-	if name == core.DefaultAccount {
-		return core.RemoveAccount(file, name) // says why not
-	}
-	a, err := o.openAccount(name, renewWhenNeeded, nil)
-	if err != nil {
-		return err
-	}
-	err = a.Manager.Logout(o.ctx)
-	a.Close()
+	err := o.accounts(renewWhenNeeded).Remove(o.ctx, name)
 	if err != nil && !errors.Is(err, session.ErrRevocationPending) && !errors.Is(err, session.ErrRevocationUnsupported) {
-		return err // still signed in: the account stays
-	}
-	if err := core.RemoveAccount(file, name); err != nil {
 		return err
 	}
 	text := "Signed out of the account " + name + " and removed it."
@@ -197,7 +164,7 @@ func (o *switchOptions) run(args []string) error {
 	if len(args) != 1 {
 		return usagef("latch switch takes one account name (see latch accounts)")
 	}
-	if err := core.SwitchAccount(o.configFile(), args[0]); err != nil {
+	if err := o.accounts(renewWhenNeeded).Switch(args[0]); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.env.Stderr, "The active account is now %s.\n", args[0])

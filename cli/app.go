@@ -42,7 +42,7 @@ func (o *appOptions) run(args []string) error {
 	}
 	defer a.Close()
 	if o.env.Window != nil && !o.noWindow {
-		return o.env.Window(o.ctx, a)
+		return o.env.Window(o.ctx, a, o.accounts(renewAhead))
 	}
 	p, err := o.signIn.ensure(o.invocation, a)
 	if err != nil {

@@ -40,9 +40,10 @@ type Env struct {
 	// SandboxStateFile is the sandbox's state file; empty means its default.
 	SandboxStateFile string
 	// Window, when set, is the desktop app: `latch` with no command opens
-	// it at once, and it signs in, shows and signs out by itself. It returns
-	// when the app quits.
-	Window func(ctx context.Context, s *core.Account) error
+	// it at once on the account a, and it signs in, shows, switches
+	// between accounts and signs out by itself. It returns when the app
+	// quits.
+	Window func(ctx context.Context, a *core.Account, accounts *core.Accounts) error
 	// Desktop, when set and Window is not, starts the desktop app as
 	// another program (see [OpenDesktop]): `latch` with no command hands
 	// over to it with the same arguments.
@@ -314,29 +315,15 @@ func (inv *invocation) configFile() string {
 	return file
 }
 
-// chosenAccount is the account this run works with (see
-// core.ChosenAccount).
-func (inv *invocation) chosenAccount() (string, error) {
-	name, err := core.ChosenAccount(inv.settings, inv.env.Getenv, inv.configFile())
-	if err != nil {
-		return "", &core.ConfigError{Msg: err.Error()}
-	}
-	return name, nil
+// accounts are the accounts of this run's config file, opened with its
+// options (see core.Accounts).
+func (inv *invocation) accounts(r renewal) *core.Accounts {
+	return &core.Accounts{File: inv.configFile(), Flags: inv.settings, Getenv: inv.env.Getenv, Options: inv.openOptions(r)}
 }
 
 // config resolves the configuration of the account this run works with.
 func (inv *invocation) config() (core.Config, error) {
 	return core.LoadConfig(inv.settings, inv.env.Getenv, inv.configFile())
-}
-
-// accountConfig resolves the configuration of the account name: the
-// provider flags and LATCH_* settings are for the account this run works
-// with, and other accounts are as the config file says.
-func (inv *invocation) accountConfig(name string) (core.Config, error) {
-	if chosen, err := inv.chosenAccount(); err != nil || chosen == name {
-		return inv.config()
-	}
-	return core.LoadConfig(core.Settings{Account: name}, func(string) string { return "" }, inv.configFile())
 }
 
 // renewal says how an account opened by a command renews its session.
@@ -355,24 +342,15 @@ const (
 // with, with what the configuration says and the APIs given in apis
 // besides.
 func (inv *invocation) open(r renewal, apis map[string]session.API) (*core.Account, error) {
-	name, err := inv.chosenAccount()
+	cfg, err := inv.config()
 	if err != nil {
 		return nil, err
 	}
-	return inv.openAccount(name, r, apis)
-}
-
-// openAccount opens the account name, as open does.
-func (inv *invocation) openAccount(name string, r renewal, apis map[string]session.API) (*core.Account, error) {
-	cfg, err := inv.accountConfig(name)
-	if err != nil {
-		return nil, err
-	}
-	for api, declared := range apis {
+	for name, api := range apis {
 		if cfg.APIs == nil {
 			cfg.APIs = map[string]session.API{}
 		}
-		cfg.APIs[api] = declared
+		cfg.APIs[name] = api
 	}
 	return core.Open(inv.ctx, cfg, inv.openOptions(r))
 }

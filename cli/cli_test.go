@@ -110,7 +110,7 @@ func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 	var shown *core.Account
 	var out2, err2 bytes.Buffer
 	env := w.cliEnv(&out2, &err2)
-	env.Window = func(_ context.Context, s *core.Account) error {
+	env.Window = func(_ context.Context, s *core.Account, _ *core.Accounts) error {
 		shown = s
 		return nil
 	}

@@ -99,11 +99,12 @@ func (o *statusOptions) run(args []string) error {
 // runAll is latch status --all: every account's status, the active one
 // marked; an account that cannot be read says why in its place.
 func (o *statusOptions) runAll() error {
-	names, err := core.AccountNames(o.configFile())
+	accounts := o.accounts(renewWhenNeeded)
+	names, err := accounts.Names()
 	if err != nil {
 		return err
 	}
-	chosen, err := o.chosenAccount()
+	chosen, err := accounts.Chosen()
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func (o *statusOptions) runAll() error {
 		rep := statusReport{Account: name, Active: name == chosen, State: "unusable"}
 		var creds *session.Credentials
 		var p profile.Profile
-		a, err := o.openAccount(name, renewWhenNeeded, nil)
+		a, err := accounts.Open(o.ctx, name)
 		if err == nil {
 			rep, creds, p, err = o.report(a)
 			rep.Active = name == chosen

@@ -6,15 +6,23 @@ system keychain, renews it, and lets you read and edit your user metadata.
 
 Usage:
   latch [flags]                           open the desktop app
-  latch login [--device] [--no-browser]   sign in
-  latch status [--json]                   who is signed in, token expiry, session state
+  latch login [--device] [--no-browser]   sign in (--prompt login to sign in as someone else,
+                                          --login-hint NAME to say who)
+  latch status [--json] [--all]           who is signed in, token expiry, session state
+                                          (--all: of every account)
   latch token [--min-ttl DURATION]        print a valid access token, renewing first if needed
   latch token --name NAME [--audience AUD] [--scopes "A B"] [--remove]
                                           print (or remove) the named token for one API
   latch tokens [--json]                   list the named tokens (never the tokens themselves)
   latch header NAME METHOD URL            print the header lines for one request (NAME - for
                                           the session's own token), for curl -H @-
-  latch logout                            revoke at the provider and clear the keychain
+  latch logout [--provider]               revoke at the provider and clear the keychain
+                                          (--provider: end the provider's browser session too)
+  latch accounts [--json]                 list the accounts, who is signed in to each
+  latch accounts add NAME --issuer URL --client-id ID   (or --auth0-domain D --client-id ID)
+                                          add an account, once its provider answers
+  latch accounts remove NAME              sign out of an account and remove it
+  latch switch NAME                       make NAME the active account (the app follows)
   latch metadata get [--json]             print your user_metadata
   latch metadata set KEY=VALUE...         set keys (VALUE is JSON when it parses, else a string;
                                           null removes the key)
@@ -23,6 +31,7 @@ Usage:
 
 Flags of every command, before or after it (environment variables in
 brackets):
+  --account NAME        the account to use, instead of the active one [LATCH_ACCOUNT]
   --issuer URL          issuer URL [LATCH_ISSUER]
   --client-id ID        client ID [LATCH_CLIENT_ID]
   --audience AUD        API audience [LATCH_AUDIENCE]
@@ -45,7 +54,7 @@ Run "latch COMMAND --help" for a command's own flags.
 
 // everyCommandsFlags ends each command's help.
 const everyCommandsFlags = `
-The flags of every command (--issuer, --client-id, --audience, --scopes,
+The flags of every command (--account, --issuer, --client-id, --audience, --scopes,
 --metadata-api, --auth0-domain, --sandbox, --sandbox-addr, --dpop,
 --config, --verbose, --in-memory, --timeout) go before or after the
 command; latch --help says what each does.

@@ -107,18 +107,39 @@ type appWindow struct {
 	dialogConfirm func()
 
 	unsubscribe func()
+	// stopApp ends ctx, and with it the window's background work.
+	stopApp context.CancelFunc
+
+	// accounts, when set, are the accounts the window switches between
+	// (see accounts.go); bar lists them above every screen.
+	accounts    *core.Accounts
+	bar         *accountBar
+	accountList []core.AccountSummary
+	// seenActive is the active account last seen in its file; switching
+	// the account being opened.
+	seenActive, switching string
+	addDialog             *addAccountDialog
+	// canSignOutAtProvider says the account's provider can end its own
+	// browser session (see signOut); signOutChoice is the sign-out
+	// question's choice of it, while asked, and signingOutAtProvider
+	// says the sign-out under way ends it.
+	canSignOutAtProvider bool
+	signOutChoice        *widget.Check
+	signingOutAtProvider bool
 }
 
 // newAppWindow makes the app for s in window w of a, without showing it.
 func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *core.Account) *appWindow {
+	ctx, stop := context.WithCancel(ctx)
 	return &appWindow{
-		fyne: a, window: w, account: s, log: s.Log, ctx: ctx,
+		fyne: a, window: w, account: s, log: s.Log, ctx: ctx, stopApp: stop,
 		do: fyne.Do, background: &sync.WaitGroup{}, signInTimeout: 5 * time.Minute, avatars: newAvatarCache(""),
 	}
 }
 
-// Run opens Latch's window for s and returns when the app quits.
-func Run(ctx context.Context, s *core.Account) error {
+// Run opens Latch's window for s, switching between accounts, and returns
+// when the app quits.
+func Run(ctx context.Context, s *core.Account, accounts *core.Accounts) error {
 	// The launch decision reads the keychain while Fyne makes the window.
 	decision := decideLaunch(ctx, s.Manager)
 	a := app.NewWithID(AppID)
@@ -130,9 +151,13 @@ func Run(ctx context.Context, s *core.Account) error {
 	ui := newAppWindow(ctx, a, w, s)
 	ui.decision = decision
 	ui.fontsLoaded = fontsLoaded
+	ui.accounts = accounts
 	ui.start()
 	w.ShowAndRun()
 	ui.stop()
+	if ui.account != s {
+		ui.account.Close() // the account switched to; the caller closes s
+	}
 	return nil
 }
 
@@ -144,12 +169,19 @@ func (a *appWindow) start() {
 	a.personSized = a.sizeFromPreferences()
 	a.window.SetMaster()
 	a.window.SetCloseIntercept(a.onClose)
+	a.subscribe()
+	a.setTitle()
+	a.setupShortcuts()
+	a.setupAccounts()
+	a.updateTray()
+	a.launch()
+}
+
+// subscribe follows the account's session events.
+func (a *appWindow) subscribe() {
 	a.unsubscribe = a.account.Manager.Subscribe(func(e session.Event) {
 		a.do(func() { a.onSessionEvent(e) })
 	})
-	a.setupShortcuts()
-	a.updateTray()
-	a.launch()
 }
 
 // stop ends the subscriptions and background work.
@@ -160,6 +192,7 @@ func (a *appWindow) stop() {
 	if a.leaveScreen != nil {
 		a.leaveScreen()
 	}
+	a.stopApp()
 }
 
 func (a *appWindow) showWaiting(text string) {
@@ -196,6 +229,9 @@ func (a *appWindow) setScreen(name string, content fyne.CanvasObject) context.Co
 		// The first screen tells the log when it is first drawn.
 		a.framed = true
 		content = container.NewStack(content, firstFrame(func() { a.log.Debug("first frame", "screen", name) }))
+	}
+	if a.bar != nil {
+		content = container.NewBorder(a.bar.box, nil, nil, nil, content)
 	}
 	a.window.SetContent(content)
 	return ctx
@@ -284,6 +320,7 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 		a.logScreen()
 	}
 	ctx = a.setScreen(ScreenProfile, a.tabs)
+	a.learnProviderSignOut()
 	a.fitTabs()
 	a.profile.ctx, a.metadata.ctx = ctx, ctx
 	a.profile.start()
@@ -308,8 +345,13 @@ func (a *appWindow) onSessionEvent(e session.Event) {
 	if e.State == session.StateSignedOut && a.signedIn() && a.profile.leaving {
 		// Signed out here: the provider is told in the background, and
 		// the sign-in screen says how that went.
+		atProvider := a.signingOutAtProvider
 		a.showSignIn("")
-		a.signIn.showInfo("You are signed out. Telling the provider…")
+		if atProvider {
+			a.signIn.showInfo("You are signed out on this computer. Finish signing out at the provider in your browser…")
+		} else {
+			a.signIn.showInfo("You are signed out. Telling the provider…")
+		}
 		return
 	}
 	if (e.State == session.StateEnded || e.State == session.StateSignedOut) && a.signedIn() && !a.profile.leaving {

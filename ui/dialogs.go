@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/latchapp/latch/internal/core"
 )
@@ -30,6 +33,32 @@ func (a *appWindow) confirm(title, text, confirmText string, onConfirm func()) {
 			onConfirm()
 		}
 	}
+	d.Show()
+}
+
+// confirmWith asks a question with a choice under its text (a check box);
+// Enter confirms and Escape dismisses, as in confirm.
+func (a *appWindow) confirmWith(title, text string, choice fyne.CanvasObject, confirmText string, onConfirm func()) {
+	done := false
+	label := widget.NewLabel(text)
+	label.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm(title, confirmText, "Cancel", container.NewVBox(label, choice), func(ok bool) {
+		a.dialog, a.dialogConfirm = nil, nil
+		if ok && !done {
+			done = true
+			onConfirm()
+		}
+	}, a.window)
+	a.dialog = d
+	a.dialogConfirm = func() {
+		a.dialog, a.dialogConfirm = nil, nil
+		d.Hide()
+		if !done {
+			done = true
+			onConfirm()
+		}
+	}
+	d.Resize(fyne.NewSize(440, 0))
 	d.Show()
 }
 

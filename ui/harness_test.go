@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -91,6 +92,23 @@ type harness struct {
 	// prefs, when set, are the preferences the app that start builds
 	// finds, as an earlier run left them.
 	prefs map[string]float64
+	// accounts, when set, are the accounts of a config file: the app
+	// that start builds opens the active one and switches between them.
+	accounts *core.Accounts
+}
+
+// withAccounts gives the harness the accounts of the config file text
+// (on the harness's store, lock folder and HTTP client).
+func (h *harness) withAccounts(text string) *core.Accounts {
+	h.t.Helper()
+	file := filepath.Join(h.t.TempDir(), "config.toml")
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	h.accounts = &core.Accounts{File: file, Getenv: func(string) string { return "" }, Options: core.Options{
+		Store: h.store, LockDir: h.lock, HTTPClient: &http.Client{Transport: h.count, Timeout: 30 * time.Second}, Logger: h.logger,
+	}}
+	return h.accounts
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessTTL(t, 0) }
@@ -109,6 +127,18 @@ func (h *harness) account() *core.Account {
 	api := h.srv.MetadataAPI()
 	if h.noAPI {
 		api = ""
+	}
+	if h.accounts != nil {
+		name, err := h.accounts.Chosen()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		a, err := h.accounts.Open(h.t.Context(), name)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		h.t.Cleanup(a.Close)
+		return a
 	}
 	cfg := core.Config{Issuer: h.issuer, ClientID: sandbox.ClientID, MetadataAPI: api}
 	timeout := 30 * time.Second
@@ -148,6 +178,7 @@ func (h *harness) start() *appWindow {
 	})
 	w := a.NewWindow("Latch")
 	ui := newAppWindow(h.t.Context(), a, w, h.account())
+	ui.accounts = h.accounts
 	// Work that finishes after the test has ended touches nothing.
 	stopped := false
 	ui.do = func(f func()) {
@@ -174,6 +205,7 @@ func (h *harness) start() *appWindow {
 			ui.stop()
 			stopped = true
 		})
+		defer onUI(func() { ui.account.Close() }) // the account switched to, if any
 		// Work still running (an avatar being saved) ends before the
 		// test's folders are removed.
 		ui.background.Wait()
@@ -224,7 +256,7 @@ func findButton(t *testing.T, o fyne.CanvasObject, label string) *widget.Button 
 			}
 		}
 	case fyne.Widget:
-		r := test.TempWidgetRenderer(t, v)
+		r := test.WidgetRenderer(v) // the live renderer: destroying it when the test ends would race the app's last work
 		for _, c := range r.Objects() {
 			if b := findButton(t, c, label); b != nil {
 				return b

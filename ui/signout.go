@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/latchapp/latch/internal/core"
 	"github.com/latchapp/latch/session"
 )
@@ -13,30 +15,87 @@ import (
 // the provider and cleared from the keychain, and the sign-in screen says
 // how that went.
 
-// signOut asks, then revokes and clears, then goes back to sign-in.
+// prefSignOutAtProvider remembers the person's choice of ending the
+// provider's browser session at sign-out.
+const prefSignOutAtProvider = "signout.provider"
+
+// signOut asks, then revokes and clears, then goes back to sign-in. Where
+// the provider can end its own browser session, the question offers that
+// too (remembered): then the next sign-in asks who signs in, where the
+// provider would otherwise sign the same person in again.
 func (a *appWindow) signOut() {
-	if !a.signedIn() {
+	if !a.signedIn() || a.dialog != nil {
 		return
 	}
-	a.confirm("Sign out?", "Latch will revoke your session at the provider and remove it from this computer.", "Sign out", a.doSignOut)
+	text := "Latch will revoke your session at the provider and remove it from this computer."
+	if !a.canSignOutAtProvider {
+		a.confirm("Sign out?", text, "Sign out", func() { a.doSignOut(false) })
+		return
+	}
+	atProvider := widget.NewCheck("Also sign out at the provider, in your browser, so that someone else can sign in", nil)
+	atProvider.SetChecked(a.fyne.Preferences().Bool(prefSignOutAtProvider))
+	a.confirmWith("Sign out?", text, atProvider, "Sign out", func() {
+		a.fyne.Preferences().SetBool(prefSignOutAtProvider, atProvider.Checked)
+		a.doSignOut(atProvider.Checked)
+	})
+	a.signOutChoice = atProvider
 }
 
-func (a *appWindow) doSignOut() {
-	if a.profile != nil {
-		a.profile.signingOut()
-	}
+// learnProviderSignOut finds out, off Fyne's goroutine, whether the
+// account's provider can end its own browser session.
+func (a *appWindow) learnProviderSignOut() {
+	account := a.account
 	a.background.Go(func() {
 		ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
 		defer cancel()
-		err := a.account.Manager.Logout(ctx)
+		can, err := account.CanSignOutAtProvider(ctx)
+		if err != nil {
+			return // asked again when the profile is shown next
+		}
+		a.do(func() {
+			if a.account == account {
+				a.canSignOutAtProvider = can
+			}
+		})
+	})
+}
+
+func (a *appWindow) doSignOut(atProvider bool) {
+	if a.profile != nil {
+		a.profile.signingOut()
+	}
+	a.signingOutAtProvider = atProvider
+	m := a.account.Manager
+	a.background.Go(func() {
+		if !atProvider {
+			ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
+			defer cancel()
+			err := m.Logout(ctx)
+			a.do(func() { a.signedOut(err) })
+			return
+		}
+		ctx, cancel := context.WithTimeout(a.ctx, a.signInTimeout)
+		defer cancel()
+		err := m.LogoutWithBrowser(ctx, session.BrowserLogin{OpenURL: a.openURL, AppName: "Latch"})
 		a.do(func() { a.signedOut(err) })
 	})
 }
 
+// isRevocationNote says err is a sign-out's note that the provider was
+// not told (yet): the sign-out itself was made.
+func isRevocationNote(err error) bool {
+	return errors.Is(err, session.ErrRevocationPending) || errors.Is(err, session.ErrRevocationUnsupported)
+}
+
 // signedOut shows how a sign-out ended: err nil, or saying the provider
-// was not told; any other error means nothing was changed.
+// was not told; any other error means nothing was changed, or, after a
+// sign-out at the provider, that the browser part did not end.
 func (a *appWindow) signedOut(err error) {
-	done := err == nil || errors.Is(err, session.ErrRevocationPending) || errors.Is(err, session.ErrRevocationUnsupported)
+	atProvider := a.signingOutAtProvider
+	a.signingOutAtProvider = false
+	_, held := a.account.Manager.Held(a.ctx)
+	signedOutHere := errors.Is(held, session.ErrNoCredentials)
+	done := err == nil || isRevocationNote(err) || (atProvider && signedOutHere)
 	leaving := a.profile != nil && a.profile.leaving
 	switch {
 	case !done && leaving:
@@ -51,8 +110,17 @@ func (a *appWindow) signedOut(err error) {
 		return // the person moved on
 	}
 	text := "You are signed out."
-	if err != nil {
+	switch {
+	case atProvider && (err == nil || isRevocationNote(err)):
+		text = "You are signed out, here and at the provider."
+		if err != nil {
+			text += " " + core.Describe(err)
+		}
+	case atProvider:
+		text = "You are signed out on this computer, but not at the provider, which may sign you in again without asking."
+	case err != nil:
 		text = "You are signed out on this computer. " + core.Describe(err)
 	}
 	a.signIn.showInfo(text)
+	a.refreshAccounts()
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // updateTray sets the system-tray menu where the platform has one and the
-// desktop shows tray icons: who is signed in, Open, Sign out, Quit.
+// desktop shows tray icons: who is signed in, the accounts, Open, Sign
+// out, Quit.
 func (a *appWindow) updateTray() {
 	d, ok := a.fyne.(desktop.App)
 	if !ok || !trayHost() {
@@ -22,10 +23,30 @@ func (a *appWindow) updateTray() {
 	who.Disabled = true
 	signOut := fyne.NewMenuItem("Sign out", func() { a.window.Show(); a.signOut() })
 	signOut.Disabled = !signedIn
-	d.SetSystemTrayMenu(fyne.NewMenu("Latch", who, fyne.NewMenuItemSeparator(),
+	items := []*fyne.MenuItem{who, fyne.NewMenuItemSeparator()}
+	if accounts := a.trayAccounts(); len(accounts) > 0 {
+		items = append(append(items, accounts...), fyne.NewMenuItemSeparator())
+	}
+	items = append(items,
 		fyne.NewMenuItem("Open", func() { a.window.Show(); a.window.RequestFocus() }),
 		signOut,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Quit", func() { a.onClose(); a.fyne.Quit() }),
-	))
+	)
+	d.SetSystemTrayMenu(fyne.NewMenu("Latch", items...))
+}
+
+// trayAccounts are the tray menu's accounts, the one shown checked, and
+// Add account…; none when the window has no accounts to switch between.
+func (a *appWindow) trayAccounts() []*fyne.MenuItem {
+	if a.accounts == nil {
+		return nil
+	}
+	var items []*fyne.MenuItem
+	for _, s := range a.accountList {
+		item := fyne.NewMenuItem(accountLabel(s), func() { a.window.Show(); a.chooseAccount(s.Name) })
+		item.Checked = s.Name == a.account.Config.Account
+		items = append(items, item)
+	}
+	return append(items, fyne.NewMenuItem("Add account…", func() { a.window.Show(); a.addAccount() }))
 }

@@ -56,7 +56,12 @@ func (a *appWindow) fitSize(need func() fyne.Size) {
 		return
 	}
 	for range 3 {
-		want := a.windowSize(need())
+		n := need()
+		if a.bar != nil {
+			bar := a.bar.box.MinSize()
+			n = fyne.NewSize(max(n.Width, bar.Width), n.Height+bar.Height+theme.Padding())
+		}
+		want := a.windowSize(n)
 		if sameSize(a.window.Canvas().Size(), want) {
 			break
 		}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/latchapp/latch/profile"
@@ -129,12 +130,13 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 		Manager:  m,
 		Metadata: &profile.MetadataClient{BaseURL: cfg.MetadataAPI, HTTP: m.Client(ctx)},
 		Log:      log,
-		close:    func() { m.Close(); stopSandbox() },
+		close:    sync.OnceFunc(func() { m.Close(); stopSandbox() }),
 	}, nil
 }
 
 // Close stops the session's background work and the sandbox this process
-// started, if any. Credentials stay stored.
+// started, if any. Credentials stay stored. Closing twice does nothing
+// more.
 func (a *Account) Close() { a.close() }
 
 // CheckProvider makes sure the provider's discovery works. When it does

@@ -1,0 +1,337 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/latchapp/latch/internal/core"
+)
+
+// Accounts in the window: a bar above every screen names the account
+// shown and lists the others, with who is signed in to each; choosing
+// one (there, with Ctrl+1…9, or in the tray) shows its profile at once
+// when its session is held, its sign-in screen otherwise, and makes it
+// the active account, which the command line follows too. The window
+// follows `latch switch` and accounts added or removed elsewhere, within
+// accountsPoll.
+
+// accountsPoll is how often the window looks for a switch, or accounts
+// added or removed, by another program.
+const accountsPoll = time.Second
+
+// accountBar is the row above every screen.
+type accountBar struct {
+	box    *fyne.Container
+	choose *widget.Select
+	add    *widget.Button
+	remove *widget.Button
+	// names are the accounts in the order choose lists them.
+	names []string
+}
+
+func (a *appWindow) newAccountBar() *accountBar {
+	b := &accountBar{}
+	b.choose = widget.NewSelect(nil, nil)
+	b.choose.OnChanged = func(string) {
+		if i := b.choose.SelectedIndex(); i >= 0 && i < len(b.names) {
+			a.chooseAccount(b.names[i])
+		}
+	}
+	b.add = widget.NewButton("Add account…", a.addAccount)
+	b.remove = widget.NewButton("Remove…", func() { a.removeAccount(a.account.Config.Account) })
+	b.box = container.NewBorder(nil, nil, widget.NewLabel("Account"), container.NewHBox(b.add, b.remove), b.choose)
+	return b
+}
+
+// show lists the accounts of list, current chosen.
+func (b *accountBar) show(list []core.AccountSummary, current string) {
+	b.names = b.names[:0]
+	labels := make([]string, 0, len(list))
+	for _, s := range list {
+		b.names = append(b.names, s.Name)
+		labels = append(labels, accountLabel(s))
+	}
+	onChanged := b.choose.OnChanged
+	b.choose.OnChanged = nil // setting the list is no choice of the person's
+	b.choose.SetOptions(labels)
+	if i := slices.Index(b.names, current); i >= 0 {
+		b.choose.SetSelectedIndex(i)
+	}
+	b.choose.OnChanged = onChanged
+	if current == core.DefaultAccount {
+		b.remove.Disable()
+	} else {
+		b.remove.Enable()
+	}
+}
+
+// accountLabel is how an account is listed: its name, and who is signed
+// in to it.
+func accountLabel(s core.AccountSummary) string {
+	switch {
+	case s.Err != nil:
+		return s.Name + ": cannot be used"
+	case !s.SignedIn:
+		return s.Name + ": not signed in (" + core.Printable(s.Provider) + ")"
+	}
+	return s.Name + ": " + core.Printable(s.Person.DisplayName()) + " (" + core.Printable(s.Provider) + ")"
+}
+
+// setupAccounts builds the account bar and starts following the accounts,
+// when the window has several to show.
+func (a *appWindow) setupAccounts() {
+	if a.accounts == nil {
+		return
+	}
+	a.bar = a.newAccountBar()
+	a.seenActive = core.ActiveAccount(a.accounts.File)
+	a.refreshAccounts()
+	a.background.Go(a.followAccounts)
+}
+
+// refreshAccounts lists the accounts again, off Fyne's goroutine, and
+// shows them in the bar and the tray.
+func (a *appWindow) refreshAccounts() {
+	if a.accounts == nil {
+		return
+	}
+	a.background.Go(func() {
+		ctx, cancel := context.WithTimeout(a.ctx, 10*time.Second)
+		defer cancel()
+		list, err := a.accounts.List(ctx)
+		if err != nil {
+			a.log.Info("the accounts cannot be listed", "error", err)
+			return
+		}
+		a.do(func() {
+			a.accountList = list
+			a.bar.show(list, a.account.Config.Account)
+			a.updateTray()
+		})
+	})
+}
+
+// followAccounts follows what other programs do to the accounts: a
+// switch (latch switch), an account added or removed.
+func (a *appWindow) followAccounts() {
+	t := time.NewTicker(accountsPoll)
+	defer t.Stop()
+	names, _ := a.accounts.Names()
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-t.C:
+		}
+		active := core.ActiveAccount(a.accounts.File)
+		now, err := a.accounts.Names()
+		if err != nil {
+			continue // a file being edited: the next look reads it whole
+		}
+		changed := !slices.Equal(now, names)
+		names = now
+		a.do(func() {
+			if active != a.seenActive {
+				a.seenActive = active
+				a.switchTo(active)
+			}
+			if !slices.Contains(now, a.account.Config.Account) {
+				a.switchTo(core.ActiveAccount(a.accounts.File)) // removed elsewhere
+			}
+			if changed {
+				a.refreshAccounts()
+			}
+		})
+	}
+}
+
+// chooseAccount is the person's choice of an account: shown, and made the
+// active one.
+func (a *appWindow) chooseAccount(name string) {
+	if err := a.accounts.Switch(name); err != nil {
+		a.showError("Not switched", err)
+		return
+	}
+	a.seenActive = name
+	a.switchTo(name)
+}
+
+// chooseAccountAt chooses the account listed n-th (from 0), for Ctrl+1…9.
+func (a *appWindow) chooseAccountAt(n int) {
+	if a.bar != nil && n < len(a.bar.names) && a.dialog == nil {
+		a.chooseAccount(a.bar.names[n])
+	}
+}
+
+// switchTo shows the account name: it is opened off Fyne's goroutine,
+// then takes the place of the account shown, and its launch decision
+// shows its profile or its sign-in screen.
+func (a *appWindow) switchTo(name string) {
+	if a.accounts == nil || name == a.account.Config.Account || name == a.switching {
+		return
+	}
+	a.switching = name
+	a.background.Go(func() {
+		next, err := a.accounts.Open(a.ctx, name)
+		a.do(func() {
+			if a.switching != name {
+				if next != nil {
+					next.Close() // another switch came after this one
+				}
+				return
+			}
+			a.switching = ""
+			if err != nil {
+				a.showError("Cannot show the account "+name, err)
+				a.refreshAccounts() // the bar shows the account still shown
+				return
+			}
+			a.replaceAccount(next)
+		})
+	})
+}
+
+// replaceAccount makes next the window's account, and shows it.
+func (a *appWindow) replaceAccount(next *core.Account) {
+	old := a.account
+	if a.unsubscribe != nil {
+		a.unsubscribe()
+	}
+	a.account, a.log = next, next.Log
+	a.canSignOutAtProvider = false
+	a.subscribe()
+	a.setTitle()
+	a.log.Info("switched account", "account", next.Config.Account)
+	a.background.Go(func() { old.Close() })
+	a.decision = nil
+	a.launch()
+	a.refreshAccounts()
+}
+
+// setTitle names the account shown in the window's title.
+func (a *appWindow) setTitle() {
+	if a.accounts == nil {
+		a.window.SetTitle("Latch")
+		return
+	}
+	a.window.SetTitle("Latch: " + a.account.Config.Account)
+}
+
+// addAccount asks for a provider (an Auth0 domain, or an issuer) and a
+// client ID, checks them with the provider's discovery document, saves
+// the account and switches to it. What is wrong is said in the dialog,
+// which stays open.
+func (a *appWindow) addAccount() {
+	if a.accounts == nil || a.dialog != nil {
+		return
+	}
+	name := widget.NewEntry()
+	name.SetPlaceHolder("work")
+	provider := widget.NewEntry()
+	provider.SetPlaceHolder("tenant.eu.auth0.com or https://id.example.com/")
+	clientID := widget.NewEntry()
+	problem := widget.NewLabel("")
+	problem.Wrapping = fyne.TextWrapWord
+	problem.Importance = widget.DangerImportance
+	problem.Hide()
+	form := widget.NewForm(
+		widget.NewFormItem("Name", name),
+		widget.NewFormItem("Provider", provider),
+		widget.NewFormItem("Client ID", clientID),
+	)
+	var d *dialog.CustomDialog
+	var add *widget.Button
+	submit := func() {
+		flags := accountSettings(provider.Text, clientID.Text)
+		account := strings.TrimSpace(name.Text)
+		add.Disable()
+		problem.SetText("Checking the provider…")
+		problem.Importance = widget.MediumImportance
+		problem.Show()
+		a.background.Go(func() {
+			ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
+			defer cancel()
+			_, err := a.accounts.Add(ctx, account, flags)
+			a.do(func() {
+				add.Enable()
+				if err != nil {
+					problem.Importance = widget.DangerImportance
+					problem.SetText(core.Describe(err))
+					return
+				}
+				d.Hide()
+				a.dialog, a.dialogConfirm = nil, nil
+				a.chooseAccount(account)
+			})
+		})
+	}
+	add = widget.NewButton("Add", submit)
+	add.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", func() {
+		d.Hide()
+		a.dialog, a.dialogConfirm = nil, nil
+	})
+	intro := widget.NewLabel("An account is a provider and its own session. Give an Auth0 domain, or the issuer URL of any OpenID provider, and the client ID of Latch's application there.")
+	intro.Wrapping = fyne.TextWrapWord
+	d = dialog.NewCustomWithoutButtons("Add account", container.NewVBox(intro, form, problem, container.NewHBox(cancel, add)), a.window)
+	d.Resize(fyne.NewSize(440, 0))
+	a.dialog, a.dialogConfirm = d, submit
+	a.addDialog = &addAccountDialog{name: name, provider: provider, clientID: clientID, problem: problem, add: add}
+	d.Show()
+	a.window.Canvas().Focus(name)
+}
+
+// addAccountDialog holds the add-account dialog's fields, for tests.
+type addAccountDialog struct {
+	name, provider, clientID *widget.Entry
+	problem                  *widget.Label
+	add                      *widget.Button
+}
+
+// accountSettings reads what the add-account dialog was given: an
+// address is an issuer, anything else an Auth0 domain.
+func accountSettings(provider, clientID string) core.Settings {
+	provider, clientID = strings.TrimSpace(provider), strings.TrimSpace(clientID)
+	s := core.Settings{ClientID: clientID, Set: map[string]bool{"client-id": true}}
+	if strings.HasPrefix(provider, "https://") || strings.HasPrefix(provider, "http://") {
+		s.Issuer, s.Set["issuer"] = provider, true
+	} else {
+		s.Auth0Domain, s.Set["auth0-domain"] = provider, true
+	}
+	return s
+}
+
+// removeAccount asks, then signs out of the account name and removes it;
+// the default account is shown after.
+func (a *appWindow) removeAccount(name string) {
+	if a.accounts == nil || name == core.DefaultAccount {
+		return
+	}
+	a.confirm(fmt.Sprintf("Remove the account %s?", name),
+		"Latch will sign out of it, revoking its session at the provider, and take it out of the config file.", "Remove", func() {
+			a.background.Go(func() {
+				ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
+				defer cancel()
+				err := a.accounts.Remove(ctx, name)
+				a.do(func() {
+					if err != nil && !isRevocationNote(err) {
+						a.showError("Not removed", err)
+						return
+					}
+					if a.account.Config.Account == name {
+						a.seenActive = core.ActiveAccount(a.accounts.File)
+						a.switchTo(a.seenActive)
+					}
+					a.refreshAccounts()
+				})
+			})
+		})
+}

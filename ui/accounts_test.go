@@ -1,0 +1,237 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/sessiontest"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+	"github.com/latchapp/latch/sandbox"
+)
+
+// twoAccounts gives h the sandbox as the default account (signed in as
+// demo) and oidc-provider as "work" (signed in as alice).
+func twoAccounts(t *testing.T, h *harness) *core.Accounts {
+	op := oidcprovider.Start(t, oidcprovider.Options{})
+	accounts := h.withAccounts(fmt.Sprintf("issuer = %q\nclient_id = %q\nmetadata_api = %q\n\n[accounts.work]\nissuer = %q\nclient_id = %q\n",
+		h.srv.Issuer(), sandbox.ClientID, h.srv.MetadataAPI(), op.Issuer, oidcprovider.ClientID))
+	h.signInDirectly()
+	work, err := accounts.Open(t.Context(), "work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessiontest.Login(t, work.Manager, "alice", oidcprovider.Accounts["alice"])
+	work.Close()
+	return accounts
+}
+
+// typeShortcut runs what the window binds to Ctrl (Cmd) with key; the
+// end-to-end test presses the real keys.
+func typeShortcut(t *testing.T, ui *appWindow, key fyne.KeyName) {
+	want := (&desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault}).ShortcutName()
+	for s, f := range ui.shortcuts() {
+		if s.ShortcutName() == want {
+			f()
+			return
+		}
+	}
+	t.Fatalf("no shortcut %s", want)
+}
+
+// showing reports whether the window shows the profile of subject in
+// the account name.
+func showing(ui *appWindow, name, subject string) bool {
+	return ui.Screen() == ScreenProfile && ui.account.Config.Account == name && ui.person.Subject == subject
+}
+
+func TestSwitchBetweenAccounts(t *testing.T) {
+	h := newHarness(t)
+	accounts := twoAccounts(t, h)
+	ui := h.start()
+	waitFor(t, "demo's profile in the default account", func() bool { return showing(ui, "default", "sandbox|demo") })
+	waitFor(t, "both accounts in the bar, with who is signed in", func() bool {
+		return len(ui.bar.choose.Options) == 2 && strings.HasPrefix(ui.bar.choose.Options[1], "work: Alice Liddell") &&
+			ui.bar.choose.Selected == ui.bar.choose.Options[0]
+	})
+	onUI(func() {
+		if ui.window.Title() != "Latch: default" || !ui.bar.remove.Disabled() {
+			t.Errorf("title %q, Remove on %t; want the account named, and no removing the default account", ui.window.Title(), !ui.bar.remove.Disabled())
+		}
+	})
+
+	// Ctrl+2: the second account, its profile at once.
+	onUI(func() { typeShortcut(t, ui, fyne.Key2) })
+	waitFor(t, "alice's profile in work", func() bool { return showing(ui, "work", "alice") })
+	if got := core.ActiveAccount(accounts.File); got != "work" {
+		t.Fatalf("after choosing work in the window the active account is %q; want work, for the command line too", got)
+	}
+	// The tray lists the accounts, the one shown checked.
+	var items []*fyne.MenuItem
+	onUI(func() { items = ui.trayAccounts() })
+	if len(items) != 3 || !items[1].Checked || items[0].Checked || items[2].Label != "Add account…" {
+		t.Fatalf("tray accounts %v; want default, work (checked) and Add account…", items)
+	}
+	onUI(func() { items[0].Action() })
+	waitFor(t, "demo's profile again, from the tray", func() bool { return showing(ui, "default", "sandbox|demo") })
+
+	// latch switch in another program: the window follows.
+	if err := core.SwitchAccount(accounts.File, "work"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the switch made elsewhere", func() bool { return showing(ui, "work", "alice") })
+	onUI(func() {
+		if ui.window.Title() != "Latch: work" {
+			t.Errorf("title %q, want Latch: work", ui.window.Title())
+		}
+	})
+}
+
+func TestAddAndRemoveAnAccountInTheWindow(t *testing.T) {
+	h := newHarness(t)
+	op := oidcprovider.Start(t, oidcprovider.Options{})
+	accounts := h.withAccounts(fmt.Sprintf("issuer = %q\nclient_id = %q\n", h.srv.Issuer(), sandbox.ClientID))
+	h.signInDirectly()
+	ui := h.start()
+	waitFor(t, "the profile", func() bool { return showing(ui, "default", "sandbox|demo") })
+	onUI(func() { test.Tap(ui.bar.add) })
+	var d *addAccountDialog
+	waitFor(t, "the add-account dialog", func() bool { d = ui.addDialog; return d != nil && ui.dialog != nil })
+	// A provider that is not one is said in the dialog, which stays.
+	onUI(func() {
+		d.name.SetText("staging")
+		d.provider.SetText(h.srv.Issuer() + "/nothing-here")
+		d.clientID.SetText(oidcprovider.ClientID)
+		test.Tap(d.add)
+	})
+	waitFor(t, "the problem said", func() bool {
+		return strings.Contains(d.problem.Text, "cannot be used") && ui.dialog != nil && !d.add.Disabled()
+	})
+	if b, _ := os.ReadFile(accounts.File); strings.Contains(string(b), "staging") {
+		t.Fatal("an account whose provider failed was saved")
+	}
+	onUI(func() {
+		ui.openURL = testbrowser.NewBrowser("bob", oidcprovider.Accounts["bob"]).OpenURL // for the sign-in to come
+		d.provider.SetText(op.Issuer)
+		test.Tap(d.add)
+	})
+	waitFor(t, "the new account's sign-in screen", func() bool {
+		return ui.dialog == nil && ui.account.Config.Account == "staging" && ui.Screen() == ScreenSignIn
+	})
+	if b, _ := os.ReadFile(accounts.File); !strings.Contains(string(b), "[accounts.staging]") || core.ActiveAccount(accounts.File) != "staging" {
+		t.Fatalf("after Add the config file is\n%s\nand the active account %q; want staging saved and active", b, core.ActiveAccount(accounts.File))
+	}
+	// Sign in to it, then remove it: signed out, gone, the default shown.
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "bob's profile in staging", func() bool { return showing(ui, "staging", "bob") })
+	staging, err := accounts.Open(t.Context(), "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := staging.Manager.Held(t.Context())
+	staging.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	onUI(func() { test.Tap(ui.bar.remove) })
+	tapDialogButton(t, ui.window, "Remove")
+	waitFor(t, "the default account after the removal", func() bool { return showing(ui, "default", "sandbox|demo") })
+	if b, _ := os.ReadFile(accounts.File); strings.Contains(string(b), "staging") {
+		t.Fatalf("the removed account is still in the config file:\n%s", b)
+	}
+	if code := refreshAt(t, op.Issuer, bob.RefreshToken); code != "invalid_grant" {
+		t.Fatalf("the removed account's refresh token answered %q at the provider, want invalid_grant (revoked)", code)
+	}
+}
+
+func TestSignOutAtTheProviderLetsSomeoneElseSignIn(t *testing.T) {
+	h := newHarness(t)
+	ui := h.start()
+	waitFor(t, "the sign-in screen", func() bool { return ui.Screen() == ScreenSignIn })
+	signIn := func() {
+		t.Helper()
+		onUI(func() { test.Tap(ui.signIn.browser) })
+		waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+		h.browser.Result(t)
+	}
+	signIn()
+	waitFor(t, "the provider's sign-out learnt", func() bool { return ui.canSignOutAtProvider })
+
+	// Signed out here alone: the sandbox's browser session signs demo in
+	// again without the form.
+	onUI(func() { ui.signOut() })
+	onUI(func() {
+		if ui.signOutChoice == nil || ui.signOutChoice.Checked {
+			t.Fatal("the sign-out question offers no sign-out at the provider, or offers it checked the first time")
+		}
+		ui.dialogConfirm()
+	})
+	waitFor(t, "signed out", func() bool { return ui.Screen() == ScreenSignIn && ui.signIn.message.Text == "You are signed out." })
+	signIn()
+	if n := h.browser.SignInForms(); n != 1 {
+		t.Fatalf("after a sign-out here alone the provider showed its form (%d forms); want the same person signed in again", n)
+	}
+
+	onUI(func() { ui.signOut() })
+	onUI(func() {
+		ui.signOutChoice.SetChecked(true)
+		ui.dialogConfirm()
+	})
+	waitFor(t, "signed out at the provider", func() bool {
+		return ui.Screen() == ScreenSignIn && ui.signIn.message.Text == "You are signed out, here and at the provider."
+	})
+	if _, body := h.browser.Result(t); !strings.Contains(body, "You are signed out at the provider too") {
+		t.Fatalf("the browser ended on %s", body)
+	}
+	signIn()
+	if n := h.browser.SignInForms(); n != 2 {
+		t.Fatalf("after signing out at the provider the next sign-in filled in %d forms in all, want 2", n)
+	}
+	// The choice is remembered.
+	onUI(func() { ui.signOut() })
+	onUI(func() {
+		if !ui.signOutChoice.Checked {
+			t.Error("the sign-out question forgot the choice of signing out at the provider")
+		}
+		ui.dialog.Hide()
+		ui.dialog, ui.dialogConfirm = nil, nil
+	})
+}
+
+// refreshAt spends refreshToken at the token endpoint of oidc-provider at
+// issuer and returns the OAuth error code ("" when it was still valid).
+func refreshAt(t *testing.T, issuer, refreshToken string) string {
+	t.Helper()
+	resp, err := http.Get(issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disc struct {
+		TokenEndpoint string `json:"token_endpoint"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&disc)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.PostForm(disc.TokenEndpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}, "client_id": {oidcprovider.ClientID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Error string `json:"error"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&answer)
+	return answer.Error
+}
