@@ -138,7 +138,7 @@ func loginNoBrowser(t *testing.T, env []string, user, password string, args ...s
 	// However the test ends, the keychain is left as it was found, for
 	// the tests after it, which count Latch's items there.
 	t.Cleanup(func() {
-		logout := exec.Command(p.cmd.Path, "logout")
+		logout := exec.Command(p.cmd.Path, append([]string{"logout"}, accountArgs(args)...)...)
 		logout.Env = env
 		_ = logout.Run()
 	})
@@ -146,6 +146,19 @@ func loginNoBrowser(t *testing.T, env []string, user, password string, args ...s
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("latch login exited with %v, want success: %s", err, p.stderr.String())
 	}
+}
+
+// accountArgs are the --account flag among args, if any.
+func accountArgs(args []string) []string {
+	for i, a := range args {
+		if a == "--account" && i+1 < len(args) {
+			return args[i : i+2]
+		}
+		if strings.HasPrefix(a, "--account=") {
+			return args[i : i+1]
+		}
+	}
+	return nil
 }
 
 // started is a latch process running in the background.
@@ -159,7 +172,13 @@ type started struct {
 // startLatch starts the binary with args and reads its stdout as it comes.
 func startLatch(t *testing.T, env []string, args ...string) *started {
 	t.Helper()
-	cmd := exec.Command(latchBinary(t), args...)
+	return startBinary(t, latchBinary(t), env, args...)
+}
+
+// startBinary starts bin with args and reads its stdout as it comes.
+func startBinary(t *testing.T, bin string, env []string, args ...string) *started {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

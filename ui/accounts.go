@@ -74,15 +74,15 @@ func (b *accountBar) show(list []core.AccountSummary, current string) {
 }
 
 // accountLabel is how an account is listed: its name, and who is signed
-// in to it.
+// in to it (the profile names the provider).
 func accountLabel(s core.AccountSummary) string {
 	switch {
 	case s.Err != nil:
 		return s.Name + ": cannot be used"
 	case !s.SignedIn:
-		return s.Name + ": not signed in (" + core.Printable(s.Provider) + ")"
+		return s.Name + ": not signed in"
 	}
-	return s.Name + ": " + core.Printable(s.Person.DisplayName()) + " (" + core.Printable(s.Provider) + ")"
+	return s.Name + ": " + core.Printable(s.Person.DisplayName())
 }
 
 // setupAccounts builds the account bar and starts following the accounts,
@@ -263,6 +263,7 @@ func (a *appWindow) addAccount() {
 			a.do(func() {
 				add.Enable()
 				if err != nil {
+					a.log.Info("account not added", "account", account, "why", core.Describe(err))
 					problem.Importance = widget.DangerImportance
 					problem.SetText(core.Describe(err))
 					return
@@ -272,6 +273,9 @@ func (a *appWindow) addAccount() {
 				a.chooseAccount(account)
 			})
 		})
+	}
+	for _, e := range []*widget.Entry{name, provider, clientID} {
+		e.OnSubmitted = func(string) { submit() } // Enter in a field
 	}
 	add = widget.NewButton("Add", submit)
 	add.Importance = widget.HighImportance

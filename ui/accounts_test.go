@@ -181,6 +181,16 @@ func TestSignOutAtTheProviderLetsSomeoneElseSignIn(t *testing.T) {
 	if n := h.browser.SignInForms(); n != 1 {
 		t.Fatalf("after a sign-out here alone the provider showed its form (%d forms); want the same person signed in again", n)
 	}
+	// Unless the person asks to sign in as someone else.
+	onUI(func() { ui.signOut() })
+	onUI(func() { ui.dialogConfirm() })
+	waitFor(t, "signed out", func() bool { return ui.Screen() == ScreenSignIn && ui.signIn.message.Text == "You are signed out." })
+	onUI(func() { test.Tap(ui.signIn.someoneElse) })
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	h.browser.Result(t)
+	if n := h.browser.SignInForms(); n != 2 {
+		t.Fatalf("Sign in as someone else filled in %d forms in all, want 2 (the provider's form)", n)
+	}
 
 	onUI(func() { ui.signOut() })
 	onUI(func() {
@@ -194,8 +204,8 @@ func TestSignOutAtTheProviderLetsSomeoneElseSignIn(t *testing.T) {
 		t.Fatalf("the browser ended on %s", body)
 	}
 	signIn()
-	if n := h.browser.SignInForms(); n != 2 {
-		t.Fatalf("after signing out at the provider the next sign-in filled in %d forms in all, want 2", n)
+	if n := h.browser.SignInForms(); n != 3 {
+		t.Fatalf("after signing out at the provider the next sign-in filled in %d forms in all, want 3", n)
 	}
 	// The choice is remembered.
 	onUI(func() { ui.signOut() })

@@ -249,7 +249,7 @@ func firstFrame(drawn func()) fyne.CanvasObject {
 }
 
 func (a *appWindow) logScreen() {
-	a.log.Info("screen", "screen", a.screen, "subject", a.person.Subject)
+	a.log.Info("screen", "screen", a.screen, "account", a.account.Config.Account, "subject", a.person.Subject)
 }
 
 // Screen is the name of the screen shown.

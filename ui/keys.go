@@ -7,8 +7,8 @@ import (
 
 // shortcuts are the window's keyboard shortcuts: Ctrl+S saves and
 // Ctrl+R reloads the metadata, Ctrl+D signs in on another device,
-// Ctrl+Shift+Q signs out, Ctrl+1…9 show an account (Cmd instead of Ctrl
-// on macOS).
+// Ctrl+Shift+Q signs out, Ctrl+1…9 show an account, Ctrl+Shift+N adds one
+// (Cmd instead of Ctrl on macOS).
 func (a *appWindow) shortcuts() map[fyne.Shortcut]func() {
 	ctrl := func(key fyne.KeyName) fyne.Shortcut {
 		return &desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault}
@@ -30,6 +30,7 @@ func (a *appWindow) shortcuts() map[fyne.Shortcut]func() {
 			}
 		},
 		&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}: a.signOut,
+		&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}: a.addAccount,
 	}
 	// Ctrl+1…9 show the accounts in the order the bar lists them.
 	for n, key := range []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7, fyne.Key8, fyne.Key9} {

@@ -38,12 +38,13 @@ type signInScreen struct {
 	// message came or went (see appWindow.fitWindow).
 	fit func()
 
-	body     *fyne.Container // everything, in a centred column
-	provider *widget.Label
-	message  *widget.Label
-	browser  *widget.Button
-	device   *widget.Button
-	buttons  *fyne.Container
+	body        *fyne.Container // everything, in a centred column
+	provider    *widget.Label
+	message     *widget.Label
+	browser     *widget.Button
+	device      *widget.Button
+	someoneElse *widget.Button
+	buttons     *fyne.Container
 
 	waiting     *fyne.Container
 	waitingText *widget.Label
@@ -91,7 +92,11 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	s.browser = widget.NewButtonWithIcon("Sign in with browser", theme.LoginIcon(), s.onBrowser)
 	s.browser.Importance = widget.HighImportance
 	s.device = widget.NewButtonWithIcon("Use another device", theme.ComputerIcon(), s.onDevice)
-	s.buttons = container.NewVBox(s.browser, s.device)
+	// A provider that keeps its own session in the browser signs the
+	// person it knows in again; this asks it for its sign-in form.
+	s.someoneElse = widget.NewButton("Sign in as someone else", s.onSomeoneElse)
+	s.someoneElse.Importance = widget.LowImportance
+	s.buttons = container.NewVBox(s.browser, s.device, s.someoneElse)
 
 	s.keepInMemory = widget.NewButtonWithIcon("Keep me signed in until I quit", theme.StorageIcon(), s.onKeepInMemory)
 	s.retryKeychain = widget.NewButtonWithIcon("Try again", theme.ViewRefreshIcon(), s.onRetryKeychain)
@@ -259,7 +264,15 @@ func (s *signInScreen) begin(busy string) (context.Context, bool) {
 	return ctx, true
 }
 
-func (s *signInScreen) onBrowser() {
+func (s *signInScreen) onBrowser() { s.browserSignIn("") }
+
+// onSomeoneElse signs in through the browser, asking the provider for its
+// sign-in form even when the browser is signed in there.
+func (s *signInScreen) onSomeoneElse() { s.browserSignIn("login") }
+
+// browserSignIn signs in through the browser, with prompt sent to the
+// provider when set.
+func (s *signInScreen) browserSignIn(prompt string) {
 	ctx, ok := s.begin("Waiting for you to sign in in your browser…")
 	if !ok {
 		return
@@ -267,7 +280,7 @@ func (s *signInScreen) onBrowser() {
 	m, open, timeout := s.manager, s.open, s.timeout
 	show := func(u string, openErr error) { s.do(func() { s.showAddress(ctx, u, openErr) }) }
 	s.background.Go(func() {
-		creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: open, ShowURL: show, Timeout: timeout, AppName: "Latch"})
+		creds, err := m.LoginWithBrowser(ctx, session.BrowserLogin{OpenURL: open, ShowURL: show, Timeout: timeout, AppName: "Latch", Prompt: prompt})
 		s.do(func() { s.finish(ctx, creds, err) })
 	})
 }
