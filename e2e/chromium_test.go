@@ -200,3 +200,72 @@ func readQR(t *testing.T, window string) (string, []byte) {
 	}
 	return res.GetText(), out
 }
+
+// TestChromiumSignOutAtTheProvider: in Chromium, which keeps the
+// sandbox's browser session as a person's browser keeps Auth0's, a
+// sign-out with `latch logout` alone lets the next sign-in through
+// without the form (the same person), and `latch logout --provider` ends
+// that session: its address, opened in Chromium, asks, signs out, and
+// comes back to Latch's page; the next sign-in shows the form.
+func TestChromiumSignOutAtTheProvider(t *testing.T) {
+	browser := chromiumtest.Start(t)
+	env := home(t)
+	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
+	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+	t.Cleanup(func() { latch(t, env, "logout") })
+	// login starts `latch login --no-browser` and returns the address it
+	// prints and a wait for its end.
+	login := func() (string, func()) {
+		t.Helper()
+		p := startLatch(t, env, "login", "--no-browser")
+		if !p.lines.Scan() {
+			t.Fatalf("latch login printed no address: %s", p.stderr.String())
+		}
+		return p.lines.Text(), func() {
+			t.Helper()
+			if err := p.cmd.Wait(); err != nil {
+				t.Fatalf("latch login: %v: %s", err, p.stderr.String())
+			}
+		}
+	}
+	address, done := login()
+	if page := browser.SignIn(t, address, "demo", "demo"); !strings.Contains(page.Text, "You are signed in.") {
+		t.Fatalf("the first sign-in ended on %q", page.Text)
+	}
+	done()
+
+	if code, _, errOut := latch(t, env, "logout"); code != 0 {
+		t.Fatalf("latch logout: %s", errOut)
+	}
+	address, done = login()
+	if page := browser.Open(t, address); !strings.Contains(page.Text, "You are signed in.") {
+		t.Fatalf("after latch logout alone the sign-in address showed %q (screenshot %s); want the provider to sign the same person in, with no form", page.Text, page.Keep(t, "after-logout.png"))
+	}
+	done()
+
+	p := startLatch(t, env, "logout", "--provider", "--no-browser")
+	if !p.lines.Scan() {
+		t.Fatalf("latch logout --provider printed no address: %s", p.stderr.String())
+	}
+	page := browser.SignIn(t, p.lines.Text(), "", "")
+	if !strings.Contains(page.Text, "You are signed out at the provider too") {
+		t.Fatalf("the provider's sign-out ended on %q (screenshot %s)", page.Text, page.Keep(t, "provider-sign-out.png"))
+	}
+	if err := p.cmd.Wait(); err != nil || !strings.Contains(p.stderr.String(), "Signed out, here and at the provider.") {
+		t.Fatalf("latch logout --provider: %v: %s", err, p.stderr.String())
+	}
+
+	address, done = login()
+	page = browser.Open(t, address)
+	if !strings.Contains(page.Text, "Sign in to continue") {
+		t.Fatalf("after signing out at the provider the sign-in address showed %q (screenshot %s); want the sign-in form", page.Text, page.Keep(t, "after-provider-sign-out.png"))
+	}
+	page.Keep(t, "sign-in-form-again.png")
+	if page := browser.SignIn(t, address, "ada", "lovelace"); !strings.Contains(page.Text, "You are signed in.") {
+		t.Fatalf("signing in as someone else ended on %q", page.Text)
+	}
+	done()
+	if _, out, _ := latch(t, env, "status"); !strings.Contains(out, "sandbox|ada") {
+		t.Fatalf("status after signing in as ada:\n%s", out)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +118,48 @@ func TestLogoutWithBrowserStartRefusesOthers(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("a sign-out whose browser never came back, cancelled, gave %v; want context.Canceled", err)
+	}
+}
+
+// A provider whose discovery names no end-session endpoint: with
+// Config.EndSessionEndpoint (Auth0's /v2/logout) the browser goes there
+// with client_id and returnTo, as Auth0 wants them; without it,
+// LogoutWithBrowser refuses before anything is changed.
+func TestLogoutWithBrowserAtAConfiguredEndpoint(t *testing.T) {
+	op := newFakeOP(t)
+	var asked url.Values
+	auth0 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = r.URL.Query()
+		http.Redirect(w, r, r.URL.Query().Get("returnTo"), http.StatusFound)
+	}))
+	t.Cleanup(auth0.Close)
+
+	m, _ := op.signedIn(t, &memStore{}, time.Hour)
+	if err := m.LogoutWithBrowser(bg(t), BrowserLogin{}); err == nil || !strings.Contains(err.Error(), "no sign-out in the browser") {
+		t.Fatalf("LogoutWithBrowser with no end-session endpoint gave %v; want a refusal", err)
+	}
+	if _, err := m.Held(bg(t)); err != nil {
+		t.Fatalf("a refused LogoutWithBrowser changed the session: %v", err)
+	}
+
+	m, creds := op.signedIn(t, &memStore{}, time.Hour, func(c *Config) { c.EndSessionEndpoint = auth0.URL + "/v2/logout" })
+	visit := func(_ context.Context, u string) error {
+		go func() {
+			if resp, err := http.Get(u); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		return nil
+	}
+	err := m.LogoutWithBrowser(bg(t), BrowserLogin{OpenURL: visit, Timeout: 20 * time.Second})
+	if err != nil && !errors.Is(err, ErrRevocationPending) && !errors.Is(err, ErrRevocationUnsupported) {
+		t.Fatalf("LogoutWithBrowser at the configured endpoint: %v", err)
+	}
+	if asked.Get("client_id") != "fake-client" || asked.Get("id_token_hint") != creds.IDToken ||
+		!strings.HasPrefix(asked.Get("returnTo"), "http://127.0.0.1:") || !strings.Contains(asked.Get("returnTo"), "/signed-out?state=") {
+		t.Fatalf("the configured endpoint was asked %v; want client_id, the ID token as a hint and a loopback returnTo", asked)
+	}
+	if _, err := m.Held(bg(t)); !errors.Is(err, ErrNoCredentials) {
+		t.Fatalf("after LogoutWithBrowser Held gave %v, want ErrNoCredentials", err)
 	}
 }

@@ -206,7 +206,7 @@ func (a *appWindow) replaceAccount(next *core.Account) {
 		a.unsubscribe()
 	}
 	a.account, a.log = next, next.Log
-	a.canSignOutAtProvider = false
+	a.canSignOutAtProvider, a.knowsProviderSignOut = false, false
 	a.subscribe()
 	a.setTitle()
 	a.log.Info("switched account", "account", next.Config.Account)

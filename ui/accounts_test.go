@@ -12,8 +12,10 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/testing/dexprovider"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
@@ -244,4 +246,52 @@ func refreshAt(t *testing.T, issuer, refreshToken string) string {
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&answer)
 	return answer.Error
+}
+
+// overlayText is the text of the labels in the topmost overlay (a dialog).
+func overlayText(w fyne.Window) string {
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		return ""
+	}
+	var b strings.Builder
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch v := o.(type) {
+		case *widget.Label:
+			b.WriteString(v.Text + "\n")
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(v).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(top)
+	return b.String()
+}
+
+// A provider with no sign-out in the browser (Dex): the sign-out question
+// says so, and offers no choice that cannot be kept.
+func TestSignOutSaysTheProviderCannotSignOutInTheBrowser(t *testing.T) {
+	dex := dexprovider.Start(t, dexprovider.Options{})
+	h := newHarness(t)
+	h.withAccounts(fmt.Sprintf("issuer = %q\nclient_id = %q\n", dex.Issuer, dexprovider.ClientID))
+	h.browser = testbrowser.NewBrowser(dexprovider.Account.Email, dexprovider.Account.Password)
+	ui := h.start()
+	waitFor(t, "the sign-in screen", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	waitFor(t, "the provider's sign-out learnt", func() bool { return ui.knowsProviderSignOut })
+	onUI(func() { ui.signOut() })
+	var text string
+	waitFor(t, "the question", func() bool { text = overlayText(ui.window); return text != "" })
+	if !strings.Contains(text, "This provider offers no sign-out in the browser") || ui.signOutChoice != nil {
+		t.Fatalf("the sign-out question says %q, with choice %v; want it to say the provider offers no sign-out in the browser, and no such choice", text, ui.signOutChoice)
+	}
+	onUI(func() { ui.dialogConfirm() })
+	waitFor(t, "signed out", func() bool { return ui.Screen() == ScreenSignIn })
 }

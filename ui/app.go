@@ -120,10 +120,12 @@ type appWindow struct {
 	seenActive, switching string
 	addDialog             *addAccountDialog
 	// canSignOutAtProvider says the account's provider can end its own
-	// browser session (see signOut); signOutChoice is the sign-out
+	// browser session (see signOut), once knowsProviderSignOut;
+	// signOutChoice is the sign-out
 	// question's choice of it, while asked, and signingOutAtProvider
 	// says the sign-out under way ends it.
 	canSignOutAtProvider bool
+	knowsProviderSignOut bool
 	signOutChoice        *widget.Check
 	signingOutAtProvider bool
 }

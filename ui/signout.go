@@ -27,8 +27,12 @@ func (a *appWindow) signOut() {
 	if !a.signedIn() || a.dialog != nil {
 		return
 	}
+	a.signOutChoice = nil
 	text := "Latch will revoke your session at the provider and remove it from this computer."
 	if !a.canSignOutAtProvider {
+		if a.knowsProviderSignOut {
+			text += " This provider offers no sign-out in the browser, so it may sign the same person in again without asking; use Sign in as someone else to choose."
+		}
 		a.confirm("Sign out?", text, "Sign out", func() { a.doSignOut(false) })
 		return
 	}
@@ -54,7 +58,7 @@ func (a *appWindow) learnProviderSignOut() {
 		}
 		a.do(func() {
 			if a.account == account {
-				a.canSignOutAtProvider = can
+				a.canSignOutAtProvider, a.knowsProviderSignOut = can, true
 			}
 		})
 	})

@@ -143,6 +143,21 @@ func (b *Browser) SignIn(t testing.TB, u, user, password string) Page {
 	return Page{}
 }
 
+// Open opens u and returns the page it ends on, after any redirects,
+// without filling in or submitting anything: what a person sees first.
+func (b *Browser) Open(t testing.TB, u string) Page {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
+		t.Fatalf("Chromium opening %s: %v", withoutQuery(u), err)
+	}
+	if err := loaded(ctx); err != nil {
+		t.Fatalf("Chromium opening %s: %v", withoutQuery(u), err)
+	}
+	return b.page(t, ctx)
+}
+
 // loaded waits for the page after the marked one to be loaded. Asking
 // while the browser navigates fails; it asks again.
 func loaded(ctx context.Context) error {
