@@ -90,7 +90,7 @@ func xdotool(ctx context.Context, t *testing.T, args ...string) string {
 // window.
 func latchWindow(ctx context.Context, t *testing.T) string {
 	t.Helper()
-	return strings.Fields(xdotool(ctx, t, "search", "--sync", "--onlyvisible", "--name", "^Latch(: .*)?$"))[0]
+	return strings.Fields(xdotool(ctx, t, "search", "--sync", "--onlyvisible", "--name", "^Latch$"))[0]
 }
 
 // waitKeychainEmpty waits up to 20 seconds for the keychain to hold no

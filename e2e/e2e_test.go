@@ -137,8 +137,12 @@ func loginNoBrowser(t *testing.T, env []string, user, password string, args ...s
 	p := startLatch(t, env, append([]string{"login", "--no-browser"}, args...)...)
 	// However the test ends, the keychain is left as it was found, for
 	// the tests after it, which count Latch's items there.
+	account := accountArgs(args)
+	if account == nil {
+		account = []string{"--account", activeAccount(env)}
+	}
 	t.Cleanup(func() {
-		logout := exec.Command(p.cmd.Path, append([]string{"logout"}, accountArgs(args)...)...)
+		logout := exec.Command(p.cmd.Path, append([]string{"logout"}, account...)...)
 		logout.Env = env
 		_ = logout.Run()
 	})
@@ -146,6 +150,15 @@ func loginNoBrowser(t *testing.T, env []string, user, password string, args ...s
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("latch login exited with %v, want success: %s", err, p.stderr.String())
 	}
+}
+
+// activeAccount is the account a command run with env uses when no
+// --account says: LATCH_ACCOUNT, else the active one, else "default".
+func activeAccount(env []string) string {
+	if name := envValue(env, "LATCH_ACCOUNT"); name != "" {
+		return name
+	}
+	return core.ActiveAccount(filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "latch", "config.toml"))
 }
 
 // accountArgs are the --account flag among args, if any.

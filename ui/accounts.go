@@ -208,21 +208,11 @@ func (a *appWindow) replaceAccount(next *core.Account) {
 	a.account, a.log = next, next.Log
 	a.canSignOutAtProvider, a.knowsProviderSignOut = false, false
 	a.subscribe()
-	a.setTitle()
 	a.log.Info("switched account", "account", next.Config.Account)
 	a.background.Go(func() { old.Close() })
 	a.decision = nil
 	a.launch()
 	a.refreshAccounts()
-}
-
-// setTitle names the account shown in the window's title.
-func (a *appWindow) setTitle() {
-	if a.accounts == nil {
-		a.window.SetTitle("Latch")
-		return
-	}
-	a.window.SetTitle("Latch: " + a.account.Config.Account)
 }
 
 // addAccount asks for a provider (an Auth0 domain, or an issuer) and a

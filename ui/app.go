@@ -172,7 +172,6 @@ func (a *appWindow) start() {
 	a.window.SetMaster()
 	a.window.SetCloseIntercept(a.onClose)
 	a.subscribe()
-	a.setTitle()
 	a.setupShortcuts()
 	a.setupAccounts()
 	a.updateTray()

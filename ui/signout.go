@@ -36,7 +36,8 @@ func (a *appWindow) signOut() {
 		a.confirm("Sign out?", text, "Sign out", func() { a.doSignOut(false) })
 		return
 	}
-	atProvider := widget.NewCheck("Also sign out at the provider, in your browser, so that someone else can sign in", nil)
+	text += " Signing out at the provider too, in your browser, lets someone else sign in next."
+	atProvider := widget.NewCheck("Also sign out at the provider", nil)
 	atProvider.SetChecked(a.fyne.Preferences().Bool(prefSignOutAtProvider))
 	a.confirmWith("Sign out?", text, atProvider, "Sign out", func() {
 		a.fyne.Preferences().SetBool(prefSignOutAtProvider, atProvider.Checked)
