@@ -22,7 +22,6 @@ import (
 	"github.com/latchapp/latch/internal/testing/chromiumtest"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
-	"github.com/latchapp/latch/internal/testing/peers"
 	"github.com/latchapp/latch/sandbox"
 )
 
@@ -33,14 +32,7 @@ import (
 func signedOutApp(t *testing.T, env []string) (func(string, time.Duration) string, <-chan string, string) {
 	t.Helper()
 	bin := latchBinary(t)
-	if os.Getenv("DISPLAY") == "" {
-		peers.Missing(t, "an X display", "DISPLAY is not set")
-	}
-	for _, tool := range []string{"xdotool", "import"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			peers.Missing(t, tool, err.Error())
-		}
-	}
+	needDisplay(t, "xdotool", "import")
 	dir := t.TempDir()
 	opened := filepath.Join(dir, "opened")
 	browser := filepath.Join(dir, "browser")

@@ -24,9 +24,7 @@ import (
 // that user, and sign out on real key events (Ctrl+Shift+Q, then Enter),
 // leaving no item of Latch in the keychain.
 func TestDesktopAppUnderXvfb(t *testing.T) {
-	if _, err := exec.LookPath("xdotool"); err != nil {
-		peers.Missing(t, "xdotool", "not on PATH")
-	}
+	needDisplay(t, "xdotool")
 	_, waitScreen := appSignedIn(t)
 	line := waitScreen("screen=profile", time.Minute)
 	if !strings.Contains(line, "subject=sandbox|demo") {
@@ -42,9 +40,7 @@ func TestDesktopAppUnderXvfb(t *testing.T) {
 // read from the keychain, the profile's userinfo and metadata calls carry
 // proofs, and signing out takes the key with the session.
 func TestDesktopAppWithDPoP(t *testing.T) {
-	if _, err := exec.LookPath("xdotool"); err != nil {
-		peers.Missing(t, "xdotool", "not on PATH")
-	}
+	needDisplay(t, "xdotool")
 	var log syncbuf.Buffer
 	_, waitScreen := appSignedInLogging(t, &log, "LATCH_DPOP=true")
 	waitScreen("screen=profile", time.Minute)
@@ -119,9 +115,7 @@ func appSignedIn(t *testing.T, extra ...string) ([]string, func(want string, lim
 func appSignedInLogging(t *testing.T, log io.Writer, extra ...string) ([]string, func(want string, limit time.Duration) string) {
 	t.Helper()
 	bin := latchBinary(t)
-	if os.Getenv("DISPLAY") == "" {
-		peers.Missing(t, "an X display", "DISPLAY is not set")
-	}
+	needDisplay(t)
 	env := home(t)
 	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
 	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
@@ -201,4 +195,19 @@ func TestAppFollowsTheCommandLine(t *testing.T) {
 		t.Fatalf("the app shows %s after latch login as ada, want subject=sandbox|ada", line)
 	}
 	latch(t, env, "logout")
+}
+
+// needDisplay needs an X display and the tools named, for a test of the
+// app's window: without them the test is skipped (or fails under
+// scripts/test, see package peers).
+func needDisplay(t *testing.T, tools ...string) {
+	t.Helper()
+	if os.Getenv("DISPLAY") == "" {
+		peers.Missing(t, "an X display", "DISPLAY is not set")
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			peers.Missing(t, tool, err.Error())
+		}
+	}
 }

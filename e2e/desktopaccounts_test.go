@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
-	"github.com/latchapp/latch/internal/testing/peers"
 	"github.com/latchapp/latch/internal/testing/syncbuf"
 )
 
@@ -24,14 +23,7 @@ import (
 // account bar is kept as an artifact.
 func TestAppSwitchesAccounts(t *testing.T) {
 	bin := latchBinary(t)
-	if os.Getenv("DISPLAY") == "" {
-		peers.Missing(t, "an X display", "DISPLAY is not set")
-	}
-	for _, tool := range []string{"xdotool", "import"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			peers.Missing(t, tool, err.Error())
-		}
-	}
+	needDisplay(t, "xdotool", "import")
 	env, op := accountsHome(t, 0)
 	loginNoBrowser(t, env, "demo", "demo")
 	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"], "--account", "work")

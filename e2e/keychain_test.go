@@ -3,13 +3,11 @@
 package e2e
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/latchapp/latch/internal/testing/keyringtest"
-	"github.com/latchapp/latch/internal/testing/peers"
 	"github.com/latchapp/latch/internal/testing/syncbuf"
 )
 
@@ -27,9 +25,7 @@ func TestBrokenKeychainServiceIsSaidAsMissing(t *testing.T) {
 		t.Errorf("latch status: exit %d, stdout %q, stderr %q; want 1 and %q", code, stdout, stderr, missing)
 	}
 
-	if os.Getenv("DISPLAY") == "" {
-		peers.Missing(t, "an X display", "DISPLAY is not set")
-	}
+	needDisplay(t)
 	log := &syncbuf.Buffer{}
 	waitScreen := startAppLogging(t, bin, env, log)
 	waitScreen("screen=signin", 30*time.Second)

@@ -5,7 +5,6 @@ package e2e
 import (
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/internal/testing/faultproxy"
-	"github.com/latchapp/latch/internal/testing/peers"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/syncbuf"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
@@ -29,12 +27,7 @@ import (
 // for each of them.
 func TestNoTokenLeaks(t *testing.T) {
 	bin := latchBinary(t)
-	if os.Getenv("DISPLAY") == "" {
-		peers.Missing(t, "an X display", "DISPLAY is not set")
-	}
-	if _, err := exec.LookPath("xdotool"); err != nil {
-		peers.Missing(t, "xdotool", "not on PATH")
-	}
+	needDisplay(t, "xdotool")
 	env := home(t)
 	configDir, cacheDir := envValue(env, "XDG_CONFIG_HOME"), envValue(env, "XDG_CACHE_HOME")
 	addr := sandboxtest.FreeAddr(t)

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchapp/latch/internal/testing/peers"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 )
 
@@ -89,14 +88,7 @@ func desktopEntry(t *testing.T, path string) map[string]string {
 // installed latch, run with no command, hands over to the installed app,
 // which starts under Xvfb and shows the sign-in screen.
 func TestLinuxPackageInstallsAndStarts(t *testing.T) {
-	if os.Getenv("DISPLAY") == "" {
-		peers.Missing(t, "an X display", "DISPLAY is not set")
-	}
-	for _, tool := range []string{"make", "tar", "desktop-file-validate", "xprop"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			peers.Missing(t, tool, err.Error())
-		}
-	}
+	needDisplay(t, "make", "tar", "desktop-file-validate", "xprop")
 	latchBinary(t) // the keychain the app reads at launch
 	v := fyneApp(t, "Version")
 	archive := filepath.Join(packages(t), "latch-"+v+"-linux-amd64.tar.xz")

@@ -15,50 +15,48 @@ import (
 
 // confirm asks a yes-or-no question; Enter confirms and Escape dismisses.
 func (a *appWindow) confirm(title, text, confirmText string, onConfirm func()) {
-	done := false
-	d := dialog.NewConfirm(title, text, func(ok bool) {
-		a.dialog, a.dialogConfirm = nil, nil
-		if ok && !done {
-			done = true
-			onConfirm()
-		}
-	}, a.window)
-	d.SetConfirmText(confirmText)
-	a.dialog = d
-	a.dialogConfirm = func() {
-		a.dialog, a.dialogConfirm = nil, nil
-		d.Hide()
-		if !done {
-			done = true
-			onConfirm()
-		}
-	}
-	d.Show()
+	a.ask(onConfirm, func(answer func(bool)) dialog.Dialog {
+		d := dialog.NewConfirm(title, text, answer, a.window)
+		d.SetConfirmText(confirmText)
+		return d
+	})
 }
 
 // confirmWith asks a question with a choice under its text (a check box);
 // Enter confirms and Escape dismisses, as in confirm.
 func (a *appWindow) confirmWith(title, text string, choice fyne.CanvasObject, confirmText string, onConfirm func()) {
+	a.ask(onConfirm, func(answer func(bool)) dialog.Dialog {
+		label := widget.NewLabel(text)
+		label.Wrapping = fyne.TextWrapWord
+		d := dialog.NewCustomConfirm(title, confirmText, "Cancel", container.NewVBox(label, choice), answer, a.window)
+		d.Resize(fyne.NewSize(440, 0))
+		return d
+	})
+}
+
+// ask shows the question that build makes with its answer function, as
+// the window's dialog: onConfirm runs once, whether the person confirms
+// with the button or with Enter.
+func (a *appWindow) ask(onConfirm func(), build func(answer func(bool)) dialog.Dialog) {
 	done := false
-	label := widget.NewLabel(text)
-	label.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm(title, confirmText, "Cancel", container.NewVBox(label, choice), func(ok bool) {
-		a.dialog, a.dialogConfirm = nil, nil
-		if ok && !done {
-			done = true
-			onConfirm()
-		}
-	}, a.window)
-	a.dialog = d
-	a.dialogConfirm = func() {
-		a.dialog, a.dialogConfirm = nil, nil
-		d.Hide()
+	confirmed := func() {
 		if !done {
 			done = true
 			onConfirm()
 		}
 	}
-	d.Resize(fyne.NewSize(440, 0))
+	d := build(func(ok bool) {
+		a.dialog, a.dialogConfirm = nil, nil
+		if ok {
+			confirmed()
+		}
+	})
+	a.dialog = d
+	a.dialogConfirm = func() {
+		a.dialog, a.dialogConfirm = nil, nil
+		d.Hide()
+		confirmed()
+	}
 	d.Show()
 }
 
