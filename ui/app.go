@@ -119,6 +119,10 @@ type appWindow struct {
 	// the account being opened.
 	seenActive, switching string
 	addDialog             *addAccountDialog
+	// listedSignedIn and listedSubject are the session's state when the
+	// accounts were last listed for it.
+	listedSignedIn bool
+	listedSubject  string
 	// canSignOutAtProvider says the account's provider can end its own
 	// browser session (see signOut), once knowsProviderSignOut;
 	// signOutChoice is the sign-out
@@ -369,6 +373,11 @@ func (a *appWindow) onSessionEvent(e session.Event) {
 			a.signedIn() && e.Subject != "" && e.Subject != a.person.Subject:
 			a.retryLaunch()
 		}
+	}
+	if signedIn := e.State == session.StateSignedIn || e.State == session.StateRenewing || e.State == session.StateOffline; signedIn != a.listedSignedIn || e.Subject != a.listedSubject {
+		// Who is signed in to this account changed: the bar says so.
+		a.listedSignedIn, a.listedSubject = signedIn, e.Subject
+		a.refreshAccounts()
 	}
 	a.updateTray()
 }
