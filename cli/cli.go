@@ -96,6 +96,7 @@ var commands = map[string]command{
 	"sandbox":  sandboxCommand,
 	"accounts": accountsCommand,
 	"switch":   switchCommand,
+	"setup":    setupCommand,
 }
 
 // invocation is one run of the command line: its world and the flags of

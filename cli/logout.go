@@ -26,7 +26,8 @@ sign-out page in your browser (--no-browser prints its address instead)
 and waits until the provider sends the browser back. Where the provider
 offers no such page, Latch says so.
 `,
-	deadline: signInDeadline,
+	// The deadline is the run's: a sign-out at the provider waits for
+	// the person as a sign-in does.
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &logoutOptions{invocation: inv}
 		fs.BoolVar(&o.provider, "provider", false, "")
@@ -44,6 +45,12 @@ type logoutOptions struct {
 }
 
 func (o *logoutOptions) run(args []string) error {
+	deadline := commandDeadline
+	if o.provider {
+		deadline = signInDeadline
+	}
+	cancel := o.withDeadline(deadline)
+	defer cancel()
 	if err := noArgs(args); err != nil {
 		return err
 	}

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/latchapp/latch/internal/core"
@@ -10,12 +13,23 @@ import (
 )
 
 var tokenCommand = command{
-	usage: `latch token [--min-ttl DURATION]
-latch token --name NAME [--audience AUD] [--scopes "A B"] [--min-ttl DURATION]
+	usage: `latch token [--min-ttl DURATION] [--id-token] [--output raw|json|env|exec-credential]
+latch token --name NAME [--audience AUD] [--scopes "A B"] [--min-ttl DURATION] [--output ...]
 latch token --name NAME --remove
 
 Prints a valid access token, renewing it first when it expires within
---min-ttl (default 30s). Use it as a credential helper.
+--min-ttl (default 30s). Use it as a credential helper. --id-token prints
+the ID token instead, renewed the same way when its exp is near.
+
+--output says how: raw (the token alone, the default); json (the token,
+its kind, type, expiry in RFC 3339, scopes and audience; never the
+refresh token); env (shell export lines of LATCH_TOKEN, LATCH_TOKEN_KIND,
+LATCH_TOKEN_TYPE, LATCH_TOKEN_EXPIRY, LATCH_TOKEN_SCOPES and
+LATCH_TOKEN_AUDIENCE, quoted for sh, bash and zsh: eval "$(latch token
+--output env)"); exec-credential (a Kubernetes ExecCredential, for
+kubectl: see latch setup kubectl). As kubectl's credential plugin, with
+nobody signed in, it signs you in first when kubectl runs in a terminal,
+and never otherwise.
 
 With --name, prints the named token NAME: an access token for one API,
 obtained with the session's refresh token on first use and kept in the
@@ -28,12 +42,14 @@ latch login again. --remove deletes the named token from the keychain.
 A DPoP token (--dpop) needs a fresh proof with each request: use
 latch header instead.
 `,
-	deadline: commandDeadline,
+	// The deadline is the run's: kubectl's credential plugin may sign in.
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &tokenOptions{invocation: inv}
 		fs.DurationVar(&o.minTTL, "min-ttl", 30*time.Second, "")
 		fs.StringVar(&o.name, "name", "", "")
 		fs.BoolVar(&o.remove, "remove", false, "")
+		fs.BoolVar(&o.idToken, "id-token", false, "")
+		fs.StringVar(&o.output, "output", outputRaw, "")
 		return o.run
 	},
 }
@@ -41,23 +57,53 @@ latch header instead.
 // tokenOptions are the options of latch token.
 type tokenOptions struct {
 	*invocation
-	minTTL time.Duration
-	name   string
-	remove bool
+	minTTL  time.Duration
+	name    string
+	remove  bool
+	idToken bool
+	output  string
+	// execAPIVersion is the ExecCredential version kubectl asked for;
+	// interactive says a sign-in may be made for it.
+	execAPIVersion string
+	interactive    bool
 }
 
 func (o *tokenOptions) run(args []string) error {
+	if o.output == outputExecCredential {
+		info, fromKubectl, err := readExecInfo(o.env.Getenv("KUBERNETES_EXEC_INFO"))
+		if err != nil {
+			return err
+		}
+		o.execAPIVersion, o.interactive = info.APIVersion, info.Spec.Interactive
+		if !fromKubectl {
+			o.execAPIVersion, o.interactive = execAPIVersions[0], stdinIsTerminal()
+		}
+	}
+	deadline := commandDeadline
+	if o.interactive {
+		deadline = signInDeadline
+	}
+	cancel := o.withDeadline(deadline)
+	defer cancel()
 	if err := noArgs(args); err != nil {
 		return err
 	}
 	if o.minTTL < 0 {
 		return usagef("--min-ttl must not be negative")
 	}
+	switch o.output {
+	case outputRaw, outputJSON, outputEnv, outputExecCredential:
+	default:
+		return usagef("--output is raw, json, env or exec-credential, not %q", o.output)
+	}
 	if o.name == "" {
 		if o.remove {
 			return usagef("--remove needs --name: the session's own token goes with latch logout")
 		}
 		return o.sessionToken()
+	}
+	if o.idToken {
+		return usagef("--id-token is the session's: a named token is an access token for one API")
 	}
 	apis, err := o.namedAPI()
 	if err != nil {
@@ -85,8 +131,11 @@ func (o *tokenOptions) run(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(o.env.Stdout, creds.AccessToken)
-	return nil
+	audience := a.Config.APIs[o.name].Audience
+	if audience == "" {
+		audience = namedAudience(o.invocation, a, o.name)
+	}
+	return o.write(accessToken(creds, audience))
 }
 
 func (o *tokenOptions) sessionToken() error {
@@ -96,11 +145,93 @@ func (o *tokenOptions) sessionToken() error {
 	}
 	defer a.Close()
 	creds, err := a.Manager.Credentials(o.ctx, o.minTTL)
+	if o.interactive && (errors.Is(err, session.ErrNoCredentials) || errors.Is(err, session.ErrSignInRequired)) {
+		// kubectl's credential plugin in a terminal signs in first, as
+		// kubelogin does; its output stays kubectl's alone.
+		fmt.Fprintln(o.env.Stderr, describe(err)+" Signing in for kubectl.")
+		if _, err = (signInOptions{}).signIn(o.invocation, a); err == nil {
+			creds, err = a.Manager.Credentials(o.ctx, o.minTTL)
+		}
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(o.env.Stdout, creds.AccessToken)
-	return nil
+	if !o.idToken {
+		return o.write(accessToken(creds, a.Config.Audience))
+	}
+	t, err := idToken(creds)
+	if err == nil && time.Until(t.Expiry) < o.minTTL {
+		// The ID token expires sooner than asked: a renewal brings a new
+		// one, from providers that send one with each refresh (one that
+		// lives less than --min-ttl is given as it comes, as an access
+		// token is).
+		if creds, err = a.Manager.Renew(o.ctx); err == nil {
+			t, err = idToken(creds)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return o.write(t)
+}
+
+func (o *tokenOptions) write(t printedToken) error {
+	return writeToken(o.env.Stdout, t, o.output, o.execAPIVersion)
+}
+
+// accessToken is creds' access token, for audience.
+func accessToken(creds *session.Credentials, audience string) printedToken {
+	return printedToken{Kind: kindAccess, Token: creds.AccessToken, Type: creds.TokenType, Expiry: creds.Expiry,
+		Scopes: strings.Fields(creds.Scope), Audience: audience}
+}
+
+// idToken is creds' ID token, with its expiry and audience from its
+// claims (as verified when it was received).
+func idToken(creds *session.Credentials) (printedToken, error) {
+	claims, err := creds.Claims()
+	if err != nil {
+		return printedToken{}, err
+	}
+	if claims == nil {
+		return printedToken{}, core.ErrNoIDToken
+	}
+	t := printedToken{Kind: kindID, Token: creds.IDToken, Scopes: strings.Fields(creds.Scope)}
+	if exp, ok := claims["exp"].(float64); ok {
+		t.Expiry = time.Unix(int64(exp), 0)
+	}
+	switch aud := claims["aud"].(type) {
+	case string:
+		t.Audience = aud
+	case []any:
+		for _, v := range aud {
+			if s, ok := v.(string); ok {
+				t.Audience = strings.TrimSpace(t.Audience + " " + s)
+			}
+		}
+	}
+	return t, nil
+}
+
+// namedAudience is the audience the keychain holds the named token
+// name for, when the configuration does not declare it.
+func namedAudience(inv *invocation, a *core.Account, name string) string {
+	list, err := a.Manager.Tokens(inv.ctx)
+	if err != nil {
+		return ""
+	}
+	for _, t := range list {
+		if t.Name == name {
+			return t.Audience
+		}
+	}
+	return ""
+}
+
+// stdinIsTerminal says whether the process reads a terminal, where a
+// person could sign in.
+func stdinIsTerminal() bool {
+	info, err := os.Stdin.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 // knownAPI refuses, as a usage error, a name that the configuration does

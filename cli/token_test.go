@@ -1,0 +1,167 @@
+package cli_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
+)
+
+func TestTokenOutputs(t *testing.T) {
+	op := oidcprovider.Start(t, oidcprovider.Options{})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID})
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	_, raw, _ := w.run("token")
+	raw = strings.TrimSpace(raw)
+
+	code, out, errOut := w.run("token", "--output", "json")
+	var got struct {
+		Kind, Token, TokenType string
+		Expiry                 time.Time
+		Scopes                 []string
+	}
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil {
+		t.Fatalf("--output json: exit %d, %v: %s %s", code, err, out, errOut)
+	}
+	var fields map[string]any
+	_ = json.Unmarshal([]byte(out), &fields)
+	if got.Kind != "access_token" || got.Token != raw || fields["token_type"] != "Bearer" || time.Until(got.Expiry) <= 0 || !strings.Contains(strings.Join(got.Scopes, " "), "openid") {
+		t.Fatalf("--output json: %s; want the access token, Bearer, its expiry and scopes", out)
+	}
+	if strings.Contains(out, "refresh") {
+		t.Fatalf("--output json names a refresh token: %s", out)
+	}
+
+	// The ID token, with its audience (the client) and expiry.
+	code, out, _ = w.run("token", "--id-token", "--output", "json")
+	fields = nil
+	if err := json.Unmarshal([]byte(out), &fields); code != 0 || err != nil || fields["kind"] != "id_token" || fields["audience"] != oidcprovider.ClientID || fields["token_type"] != nil {
+		t.Fatalf("--id-token --output json: exit %d: %s; want the ID token for the client", code, out)
+	}
+
+	// env: sourced by sh and bash, the values come back whole.
+	_, env, _ := w.run("token", "--output", "env")
+	for _, shell := range []string{"sh", "bash"} {
+		cmd := exec.Command(shell, "-c", env+`printf '%s|%s|%s' "$LATCH_TOKEN" "$LATCH_TOKEN_KIND" "$LATCH_TOKEN_TYPE"`)
+		b, err := cmd.Output()
+		if err != nil || string(b) != raw+"|access_token|Bearer" {
+			t.Fatalf("%s sourcing --output env gave %q, %v; want the token, its kind and type", shell, b, err)
+		}
+	}
+
+	// exec-credential, the version kubectl asks for.
+	for _, c := range []struct{ info, want string }{
+		{"", "client.authentication.k8s.io/v1"},
+		{`{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","spec":{"interactive":false}}`, "client.authentication.k8s.io/v1beta1"},
+	} {
+		w.env["KUBERNETES_EXEC_INFO"] = c.info
+		code, out, errOut := w.run("token", "--output", "exec-credential")
+		var cred struct {
+			APIVersion, Kind string
+			Status           struct {
+				Token               string
+				ExpirationTimestamp time.Time
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &cred); code != 0 || err != nil || cred.APIVersion != c.want || cred.Kind != "ExecCredential" ||
+			cred.Status.Token != raw || time.Until(cred.Status.ExpirationTimestamp) <= 0 {
+			t.Fatalf("exec-credential with KUBERNETES_EXEC_INFO %q: exit %d: %s %s; want an ExecCredential %s with the token and its expiry", c.info, code, out, errOut, c.want)
+		}
+	}
+	w.env["KUBERNETES_EXEC_INFO"] = `{"apiVersion":"client.authentication.k8s.io/v2","kind":"ExecCredential"}`
+	if code, _, errOut := w.run("token", "--output", "exec-credential"); code != 2 || !strings.Contains(errOut, "v2") {
+		t.Fatalf("an unknown ExecCredential version: exit %d, %q; want 2 naming it", code, errOut)
+	}
+	delete(w.env, "KUBERNETES_EXEC_INFO")
+	if code, _, errOut := w.run("token", "--output", "yaml"); code != 2 || !strings.Contains(errOut, "raw, json, env or exec-credential") {
+		t.Fatalf("--output yaml: exit %d, %q", code, errOut)
+	}
+
+	// kubectl's plugin, not in a terminal, with nobody signed in: one
+	// sentence, and no sign-in.
+	w.run("logout")
+	w.env["KUBERNETES_EXEC_INFO"] = `{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}`
+	w.open = func(context.Context, string) error {
+		t.Error("a browser was opened for kubectl without a terminal")
+		return nil
+	}
+	if code, out, errOut := w.run("token", "--output", "exec-credential"); code != 1 || out != "" || errOut != "latch token: You are not signed in. Run latch login.\n" {
+		t.Fatalf("exec-credential signed out: exit %d, %q, %q; want 1 and one sentence", code, out, errOut)
+	}
+}
+
+// An ID token that lives less than --min-ttl is renewed on each call.
+func TestIDTokenRenewedWhenItsExpIsNear(t *testing.T) {
+	op := oidcprovider.Start(t, oidcprovider.Options{IDTokenTTL: 3 * time.Second})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID})
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	_, first, _ := w.run("token", "--id-token", "--min-ttl", "1s")
+	time.Sleep(2500 * time.Millisecond)
+	code, second, errOut := w.run("token", "--id-token", "--min-ttl", "1s")
+	if code != 0 || second == first || second == "" {
+		t.Fatalf("an ID token within --min-ttl of its exp: exit %d (%s); want a new one", code, errOut)
+	}
+	code, third, _ := w.run("token", "--id-token", "--min-ttl", "1s")
+	if code != 0 || third != second {
+		t.Fatal("a fresh ID token was renewed again; want it given as it is")
+	}
+}
+
+func TestSetupKubectlWritesTheUserAndKeepsTheRest(t *testing.T) {
+	w := newWorld(t, nil)
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	original := `# my clusters
+apiVersion: v1
+kind: Config
+clusters:
+- name: prod
+  cluster:
+    server: https://prod.example.test:6443 # the load balancer
+contexts:
+- name: prod
+  context:
+    cluster: prod
+    user: admin
+current-context: prod
+users:
+- name: admin
+  user:
+    token: keep-me
+`
+	if err := os.WriteFile(kubeconfig, []byte(original), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.env = map[string]string{"KUBECONFIG": kubeconfig + string(os.PathListSeparator) + "/nonexistent/second"}
+	code, out, errOut := w.run("setup", "kubectl", "--id-token", "--context", "prod")
+	if code != 0 || !strings.Contains(out, "exec-credential") || !strings.Contains(errOut, "Wrote the user latch to "+kubeconfig) {
+		t.Fatalf("setup kubectl: exit %d: %s %s", code, out, errOut)
+	}
+	b, _ := os.ReadFile(kubeconfig)
+	text := string(b)
+	for _, want := range []string{"# my clusters", "# the load balancer", "token: keep-me", "server: https://prod.example.test:6443", "current-context: prod",
+		"- name: latch", "client.authentication.k8s.io/v1", "--id-token", "interactiveMode: IfAvailable"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("the kubeconfig after setup:\n%s\nwant %q in it", text, want)
+		}
+	}
+	if !strings.Contains(text, "cluster: prod\n      user: latch") && !strings.Contains(text, "user: latch") {
+		t.Fatalf("the context prod does not use latch:\n%s", text)
+	}
+	// Again, for an account: another user, the first kept; an unknown
+	// context is said.
+	if code, _, errOut := w.run("setup", "kubectl", "--context", "staging"); code != 1 || !strings.Contains(errOut, `no context "staging"`) {
+		t.Fatalf("setup with an unknown context: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := w.run("setup", "git"); code != 2 {
+		t.Fatalf("setup of something Latch does not set up: exit %d, %q; want 2", code, errOut)
+	}
+	if now, _ := os.ReadFile(kubeconfig); string(now) != text {
+		t.Fatal("a refused setup changed the kubeconfig")
+	}
+}
