@@ -26,6 +26,8 @@ import (
 // own.
 type Env struct {
 	Stdout, Stderr io.Writer
+	// Stdin is what git's credential helper reads; nil means os.Stdin.
+	Stdin io.Reader
 	// Getenv reads environment variables; nil means os.Getenv.
 	Getenv func(string) string
 	// Store keeps the credentials; nil means the keychain.
@@ -97,6 +99,8 @@ var commands = map[string]command{
 	"accounts": accountsCommand,
 	"switch":   switchCommand,
 	"setup":    setupCommand,
+
+	"git-credential": gitCredentialCommand,
 }
 
 // invocation is one run of the command line: its world and the flags of

@@ -3,12 +3,18 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+
+	"github.com/latchapp/latch/internal/secureurl"
 )
 
 var setupCommand = command{
 	usage: `latch setup kubectl [--account NAME] [--id-token] [--user NAME] [--context NAME]
+latch setup git HOST [--account NAME] [--name API] [--username NAME]
 
 Sets kubectl up to get its credentials from Latch: writes the user NAME
 (default latch, or latch-ACCOUNT with --account) into the kubeconfig that
@@ -19,6 +25,13 @@ prints what it wrote. Everything else in the file is left as it was.
 authenticator checks) instead of the access token; --account pins the
 account (else the active one is used at each call); --context makes that
 context use the user.
+
+setup git makes Latch git's credential helper for https://HOST (or
+http://HOST, given as such, for a host on this computer) in your global
+git config (~/.gitconfig), in place of the helpers configured for that
+host before: git is given the access token (or the named token of API)
+as the password, and NAME (default oauth2; GitHub wants x-access-token)
+as the username. Other hosts are not given the token.
 `,
 	deadline: commandDeadline,
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
@@ -26,6 +39,8 @@ context use the user.
 		fs.BoolVar(&o.idToken, "id-token", false, "")
 		fs.StringVar(&o.user, "user", "", "")
 		fs.StringVar(&o.context, "context", "", "")
+		fs.StringVar(&o.name, "name", "", "")
+		fs.StringVar(&o.username, "username", "", "")
 		return o.run
 	},
 }
@@ -35,11 +50,13 @@ type setupOptions struct {
 	*invocation
 	idToken       bool
 	user, context string
+	// name and username are git's (see latch git-credential).
+	name, username string
 }
 
 func (o *setupOptions) run(args []string) error {
 	if len(args) == 0 {
-		return usagef("latch setup takes what to set up: kubectl")
+		return usagef("latch setup takes what to set up: kubectl or git")
 	}
 	switch args[0] {
 	case "kubectl":
@@ -47,8 +64,13 @@ func (o *setupOptions) run(args []string) error {
 			return usagef("unexpected argument %q", args[1])
 		}
 		return o.kubectl()
+	case "git":
+		if len(args) != 2 {
+			return usagef("latch setup git takes one host: latch setup git github.example.com")
+		}
+		return o.git(args[1])
 	}
-	return usagef("latch setup sets up kubectl, not %q", args[0])
+	return usagef("latch setup sets up kubectl or git, not %q", args[0])
 }
 
 // executable is the path of this latch, for other programs to run.
@@ -101,5 +123,47 @@ func (o *setupOptions) kubectl() error {
 		how = "the context " + o.context + ", which now uses it"
 	}
 	fmt.Fprintf(o.env.Stderr, "Wrote the user %s to %s. Use it with %s.\n", u.Name, path, how)
+	return nil
+}
+
+// git makes latch git's credential helper for host, in the global git
+// config: an empty helper first, which sets aside the helpers configured
+// before for that host (as gh does), then latch's.
+func (o *setupOptions) git(host string) error {
+	scheme := "https"
+	if u, err := url.Parse(host); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		scheme, host = u.Scheme, u.Host
+	}
+	if scheme == "http" && !secureurl.Secure("http://"+host+"/") {
+		return usagef("plain http carries the token in the clear: it is for a host on this computer only (127.0.0.1, ::1, localhost); use https://%s", host)
+	}
+	if host == "" || strings.ContainsAny(host, "/?#@ ") {
+		return usagef("%q is not a host such as github.example.com", host)
+	}
+	if _, err := o.config(); err != nil {
+		return err
+	}
+	bin, err := executable()
+	if err != nil {
+		return err
+	}
+	helper := "!" + shellQuote(bin) + " git-credential --host " + shellQuote(host)
+	for _, f := range []struct{ flag, value string }{{"--account", o.settings.Account}, {"--name", o.name}, {"--username", o.username}} {
+		if f.value != "" {
+			helper += " " + f.flag + " " + shellQuote(f.value)
+		}
+	}
+	key := "credential." + scheme + "://" + host + ".helper"
+	for _, args := range [][]string{
+		{"config", "--global", "--replace-all", key, ""},
+		{"config", "--global", "--add", key, helper},
+	} {
+		cmd := exec.CommandContext(o.ctx, "git", args...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("git config failed (%w): %s", err, strings.TrimSpace(string(out)))
+		}
+	}
+	fmt.Fprintf(o.env.Stdout, "[credential \"%s://%s\"]\n\thelper =\n\thelper = %s\n", scheme, host, helper)
+	fmt.Fprintf(o.env.Stderr, "Latch is git's credential helper for %s://%s, in your global git config.\n", scheme, host)
 	return nil
 }

@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/secureurl"
+	"github.com/latchapp/latch/session"
+)
+
+var gitCredentialCommand = command{
+	usage: `latch git-credential --host HOST [--name API] [--username NAME] get|store|erase
+
+git's credential helper (see gitcredentials(7)), as latch setup git
+configures it: for https://HOST alone, get answers with the access token
+(or the named token of API) as the password, its expiry as
+password_expiry_utc, and NAME (default oauth2) as the username; store
+keeps nothing, the keychain holds the session; erase, given a token Latch
+gave, renews it, so that git's next get has a new one, and forgets nothing
+else. A request for another host, or for plain http off this computer,
+gets no answer.
+`,
+	deadline: commandDeadline,
+	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+		o := &gitCredentialOptions{invocation: inv}
+		fs.StringVar(&o.host, "host", "", "")
+		fs.StringVar(&o.name, "name", "", "")
+		fs.StringVar(&o.username, "username", "oauth2", "")
+		return o.run
+	},
+}
+
+// gitCredentialOptions are the options of latch git-credential.
+type gitCredentialOptions struct {
+	*invocation
+	host, name, username string
+}
+
+// readCredentialRequest reads git's key=value lines, until a blank line
+// or the end.
+func readCredentialRequest(r io.Reader) (map[string]string, error) {
+	req := map[string]string{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			break
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("git sent a line without '=': %q", line)
+		}
+		req[k] = v
+	}
+	return req, sc.Err()
+}
+
+func (o *gitCredentialOptions) run(args []string) error {
+	if len(args) != 1 {
+		return usagef("latch git-credential takes one of get, store, erase (git gives it)")
+	}
+	if o.host == "" {
+		return usagef("latch git-credential needs --host: the one host it gives tokens to (latch setup git HOST writes it)")
+	}
+	stdin := o.env.Stdin
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	req, err := readCredentialRequest(stdin)
+	if err != nil {
+		return err
+	}
+	if !o.forThisHost(req) {
+		return nil // another helper's, or none: git goes on without Latch
+	}
+	switch args[0] {
+	case "get":
+		return o.get()
+	case "store":
+		return nil
+	case "erase":
+		return o.erase(req["password"])
+	}
+	return usagef("unknown git credential action %q (get, store, erase)", args[0])
+}
+
+// forThisHost says whether git asks for the host Latch was set up for,
+// over https, or http to this computer.
+func (o *gitCredentialOptions) forThisHost(req map[string]string) bool {
+	if !strings.EqualFold(req["host"], o.host) {
+		return false
+	}
+	switch req["protocol"] {
+	case "https":
+		return true
+	case "http":
+		return secureurl.Secure("http://" + req["host"] + "/")
+	}
+	return false
+}
+
+// credentials opens the account and returns the token git is given.
+func (o *gitCredentialOptions) credentials(a *core.Account, minTTL time.Duration) (*session.Credentials, error) {
+	if o.name != "" {
+		if err := knownAPI(o.invocation, a, o.name); err != nil {
+			return nil, err
+		}
+		return a.Manager.NamedToken(o.name).Credentials(o.ctx, minTTL)
+	}
+	return a.Manager.Credentials(o.ctx, minTTL)
+}
+
+func (o *gitCredentialOptions) get() error {
+	a, err := o.open(renewWhenNeeded, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	creds, err := o.credentials(a, time.Minute)
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(creds.TokenType, "DPoP") {
+		return errors.New("this token is bound to a key with DPoP and needs a proof with each request, which git cannot send: turn DPoP off for this account")
+	}
+	fmt.Fprintf(o.env.Stdout, "username=%s\npassword=%s\n", o.username, creds.AccessToken)
+	if !creds.Expiry.IsZero() {
+		fmt.Fprintf(o.env.Stdout, "password_expiry_utc=%d\n", creds.Expiry.Unix())
+	}
+	return nil
+}
+
+// erase renews the token git was refused with, when it is the one Latch
+// holds, so that the next get gives another.
+func (o *gitCredentialOptions) erase(password string) error {
+	if password == "" {
+		return nil
+	}
+	a, err := o.open(renewWhenNeeded, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	creds, err := o.credentials(a, 0)
+	if err != nil || creds.AccessToken != password {
+		return nil // not what Latch gave: nothing of Latch's to forget
+	}
+	if o.name != "" {
+		_, err = a.Manager.NamedToken(o.name).Credentials(o.ctx, forceRenewal)
+	} else {
+		_, err = a.Manager.Renew(o.ctx)
+	}
+	return err
+}
+
+// forceRenewal is a minimum lifetime no token has: asking for it renews.
+const forceRenewal = 100 * 365 * 24 * time.Hour

@@ -1,0 +1,193 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchapp/latch/internal/testing/peers"
+)
+
+// gitServer serves the bare repositories under root over git's smart
+// HTTP (git http-backend, through Go's CGI handler), to requests whose
+// Basic password is an access token the provider's userinfo endpoint
+// takes, and that was not rejected.
+type gitServer struct {
+	URL      string
+	userinfo string
+	mu       sync.Mutex
+	rejected map[string]bool
+	accepted map[string]bool
+}
+
+func startGitServer(t *testing.T, root, userinfo string) *gitServer {
+	t.Helper()
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		peers.Missing(t, "git", err.Error())
+	}
+	s := &gitServer{userinfo: userinfo, rejected: map[string]bool{}, accepted: map[string]bool{}}
+	backend := &cgi.Handler{Path: gitPath, Args: []string{"http-backend"}, Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, token, ok := r.BasicAuth()
+		if !ok || !s.valid(r.Context(), token) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="tests"`)
+			http.Error(w, "token refused", http.StatusUnauthorized)
+			return
+		}
+		backend.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL
+	return s
+}
+
+// valid asks the provider whether token is a valid access token.
+func (s *gitServer) valid(ctx context.Context, token string) bool {
+	s.mu.Lock()
+	rejected := s.rejected[token]
+	s.mu.Unlock()
+	if rejected {
+		return false
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.userinfo, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false
+	}
+	s.mu.Lock()
+	s.accepted[token] = true
+	s.mu.Unlock()
+	return true
+}
+
+// rejectAll refuses every token accepted so far, as a server that
+// revoked them.
+func (s *gitServer) rejectAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for tok := range s.accepted {
+		s.rejected[tok] = true
+	}
+}
+
+// git runs the real git with env in dir.
+func runGit(t *testing.T, env []string, dir string, args ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Env, cmd.Dir = env, dir
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), string(out)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, string(out)
+}
+
+// TestGitThroughLatch: the real git clones and pushes over smart HTTP
+// with the token that Latch, set up by `latch setup git`, gives it as
+// its credential helper; a server that refuses the token makes git call
+// erase, and the next git command gets a renewed token.
+func TestGitThroughLatch(t *testing.T) {
+	env := home(t)
+	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
+	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+	loginNoBrowser(t, env, "demo", "demo")
+
+	dir := t.TempDir()
+	gitHome := filepath.Join(dir, "home")
+	if err := os.MkdirAll(gitHome, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	env = append(env, "HOME="+gitHome, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0",
+		"GIT_AUTHOR_NAME=Dana Demo", "GIT_AUTHOR_EMAIL=demo@example.test", "GIT_COMMITTER_NAME=Dana Demo", "GIT_COMMITTER_EMAIL=demo@example.test")
+	root := filepath.Join(dir, "srv")
+	if code, out := runGit(t, env, dir, "init", "--bare", "-b", "main", filepath.Join(root, "repo.git")); code != 0 {
+		t.Fatalf("git init: %s", out)
+	}
+	runGit(t, env, root, "-C", "repo.git", "config", "http.receivepack", "true")
+	srv := startGitServer(t, root, issuer+"/userinfo")
+
+	// Before setup, git has no credential: the server refuses it.
+	if code, _ := runGit(t, env, dir, "ls-remote", srv.URL+"/repo.git"); code == 0 {
+		t.Fatal("git reached the repository with no credential helper; the server must refuse")
+	}
+	code, out, errOut := latch(t, env, "setup", "git", srv.URL)
+	if code != 0 || !strings.Contains(out, "git-credential --host") {
+		t.Fatalf("latch setup git: exit %d: %s %s", code, out, errOut)
+	}
+	if code, out := runGit(t, env, dir, "config", "--global", "--get-all", "credential."+srv.URL+".helper"); code != 0 || !strings.Contains(out, "git-credential") {
+		t.Fatalf("the global git config after setup: %s", out)
+	}
+
+	if code, out := runGit(t, env, dir, "clone", srv.URL+"/repo.git", "work"); code != 0 {
+		t.Fatalf("git clone through Latch: %s", out)
+	}
+	work := filepath.Join(dir, "work")
+	if err := os.WriteFile(filepath.Join(work, "README"), []byte("hello\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runGit(t, env, work, "add", "README")
+	runGit(t, env, work, "commit", "-m", "first")
+	if code, out := runGit(t, env, work, "push", "origin", "main"); code != 0 {
+		t.Fatalf("git push through Latch: %s", out)
+	}
+
+	// The server refuses the token: git calls erase, Latch renews, and
+	// the next command goes through with the new token.
+	_, before, _ := latch(t, env, "token")
+	srv.rejectAll()
+	if code, out := runGit(t, env, work, "ls-remote", "origin"); code == 0 {
+		t.Fatalf("git ls-remote with a refused token succeeded: %s", out)
+	}
+	_, after, _ := latch(t, env, "token")
+	if after == before {
+		t.Fatal("after git's erase the token is the one refused; want it renewed")
+	}
+	if code, out := runGit(t, env, work, "ls-remote", "origin"); code != 0 || !strings.Contains(out, "refs/heads/main") {
+		t.Fatalf("git ls-remote after the renewal: %s", out)
+	}
+	// Another host is not given the token.
+	code, out, _ = runLatchWithStdin(t, env, "protocol=https\nhost=elsewhere.example.test\n\n", "git-credential", "--host", strings.TrimPrefix(srv.URL, "http://"), "get")
+	if code != 0 || out != "" {
+		t.Fatalf("git-credential get for another host: exit %d, %q; want nothing", code, out)
+	}
+}
+
+// runLatchWithStdin runs the binary with stdin.
+func runLatchWithStdin(t *testing.T, env []string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, latchBinary(t), args...)
+	cmd.Env, cmd.Stdin = env, strings.NewReader(stdin)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String(), errb.String()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, out.String(), errb.String()
+}
