@@ -298,6 +298,7 @@ func (inv *invocation) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&inv.settings.Sandbox, "sandbox", "", "")
 	fs.StringVar(&inv.settings.SandboxAddr, "sandbox-addr", "", "")
 	fs.StringVar(&inv.settings.DPoP, "dpop", "", "")
+	fs.StringVar(&inv.settings.RedirectURL, "redirect-url", "", "")
 	fs.StringVar(&inv.file, "config", "", "")
 	fs.BoolVar(&inv.verbose, "verbose", false, "")
 	fs.BoolVar(&inv.inMemory, "in-memory", false, "")

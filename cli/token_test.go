@@ -3,14 +3,18 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
 
 func TestTokenOutputs(t *testing.T) {
@@ -163,5 +167,40 @@ users:
 	}
 	if now, _ := os.ReadFile(kubeconfig); string(now) != text {
 		t.Fatal("a refused setup changed the kubeconfig")
+	}
+}
+
+// --redirect-url: the sign-in listens on that exact address, which a
+// provider that registers it takes; a port in use is said, naming it.
+func TestExactRedirectURL(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	exact := "http://127.0.0.1:" + port + "/oauth/done"
+	op := oidcprovider.Start(t, oidcprovider.Options{RedirectURIs: []string{exact}})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID, "LATCH_REDIRECT_URL": exact})
+
+	// The port is taken: said in one sentence, naming it.
+	code, _, errOut := w.run("login", "--no-browser")
+	if code != 1 || !strings.Contains(errOut, "Another program is using the redirect address's port "+port) {
+		t.Fatalf("login with the redirect port in use: exit %d, %q; want 1 naming the port", code, errOut)
+	}
+	ln.Close()
+
+	var printed string
+	w.open = func(_ context.Context, u string) error {
+		printed = u
+		return testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"]).OpenURL(context.Background(), u)
+	}
+	if code, _, errOut := w.run("login"); code != 0 {
+		t.Fatalf("login at the exact redirect address: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(printed, "redirect_uri="+url.QueryEscape(exact)) {
+		t.Fatalf("the authorization address %s does not ask for the redirect %s", printed, exact)
+	}
+	if code, _, errOut := w.run("status", "--redirect-url", "http://127.0.0.1/no-port"); code != 2 || !strings.Contains(errOut, "must name its port") {
+		t.Fatalf("a redirect address without a port: exit %d, %q; want 2 saying so", code, errOut)
 	}
 }

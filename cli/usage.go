@@ -42,6 +42,8 @@ brackets):
   --sandbox-addr ADDR   the sandbox's loopback address [LATCH_SANDBOX_ADDR]
   --dpop BOOL           bind tokens to a key kept in the keychain (DPoP); takes
                         effect at the next sign-in [LATCH_DPOP]
+  --redirect-url URL    the sign-in's exact loopback redirect address, http://127.0.0.1:PORT/PATH,
+                        for a provider that registers one [LATCH_REDIRECT_URL]
   --config FILE         TOML config file (default: latch/config.toml in your config directory)
   --verbose             diagnostics on stderr (never tokens)
   --in-memory           keep the session in memory for this run only, not in the
@@ -55,7 +57,7 @@ Run "latch COMMAND --help" for a command's own flags.
 // everyCommandsFlags ends each command's help.
 const everyCommandsFlags = `
 The flags of every command (--account, --issuer, --client-id, --audience, --scopes,
---metadata-api, --auth0-domain, --sandbox, --sandbox-addr, --dpop,
+--metadata-api, --auth0-domain, --sandbox, --sandbox-addr, --dpop, --redirect-url,
 --config, --verbose, --in-memory, --timeout) go before or after the
 command; latch --help says what each does.
 `

@@ -94,6 +94,12 @@ type Config struct {
 	LockDir string
 	// Logger receives diagnostics; nil discards them. No token is logged.
 	Logger *slog.Logger
+	// RedirectURL, when set, is the loopback address a browser sign-in
+	// listens on, http://127.0.0.1:PORT/PATH (or [::1], or localhost):
+	// for a provider that registers one exact redirect address. Empty
+	// takes a random port of 127.0.0.1 and the path /callback, which
+	// providers that follow RFC 8252 accept for http://127.0.0.1/callback.
+	RedirectURL string
 	// ManualRenewal turns the background scheduler off: credentials are
 	// renewed only when [Manager.Credentials] or [Manager.Renew] need it.
 	// Short-lived programs (a command that prints a token and exits) set
@@ -118,6 +124,11 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("a client ID is required (Config.ClientID)")
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	if c.RedirectURL != "" {
+		if err := checkRedirectURL(c.RedirectURL); err != nil {
+			return c, fmt.Errorf("the redirect address %q %w (Config.RedirectURL)", c.RedirectURL, err)
+		}
+	}
 	if len(c.Scopes) == 0 {
 		c.Scopes = defaultScopes
 	}
@@ -203,4 +214,21 @@ func (c Config) keyID() string {
 // notice: it holds a random value, never a secret.
 func (c Config) genPath() string {
 	return filepath.Join(c.LockDir, "gen-"+c.sessionID())
+}
+
+// checkRedirectURL checks a sign-in's own redirect address: http, on
+// loopback, with a port and a path.
+func checkRedirectURL(address string) error {
+	u, err := url.Parse(address)
+	switch {
+	case err != nil:
+		return errors.New("is not a URL")
+	case u.Scheme != "http" || (u.Hostname() != "127.0.0.1" && u.Hostname() != "::1" && u.Hostname() != "localhost"):
+		return errors.New("must be http on this computer (127.0.0.1, [::1] or localhost): the browser hands the code to Latch there")
+	case u.Port() == "" || u.Port() == "0":
+		return errors.New("must name its port")
+	case u.Path == "" || u.Path == "/" || u.RawQuery != "" || u.Fragment != "":
+		return errors.New("must have a path, and no query or fragment")
+	}
+	return nil
 }

@@ -90,7 +90,7 @@ func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Cre
 		return nil, err
 	}
 	state, nonce, pkce := randomString(24), randomString(24), oauth2.GenerateVerifier()
-	l, err := listenLoopback(state, p.Issuer, pageTexts{app: opts.AppName})
+	l, err := listenLoopback(state, p.Issuer, m.cfg.RedirectURL, pageTexts{app: opts.AppName})
 	if err != nil {
 		return nil, err
 	}

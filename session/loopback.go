@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -20,7 +21,8 @@ type callbackResult struct {
 }
 
 // loopback is the one-shot redirect listener of a browser sign-in (RFC
-// 8252): on 127.0.0.1, a random port, the path /callback only.
+// 8252): on 127.0.0.1, a random port, the path /callback only, unless
+// [Config.RedirectURL] names the address.
 type loopback struct {
 	ln       net.Listener
 	srv      *http.Server
@@ -29,19 +31,31 @@ type loopback struct {
 }
 
 // listenLoopback starts the listener for a sign-in with this state, whose
-// answers come from issuer. page words the browser's last page.
-func listenLoopback(state, issuer string, page pageTexts) (*loopback, error) {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+// answers come from issuer, at redirect ([Config.RedirectURL]; empty: a
+// random port and /callback). page words the browser's last page.
+func listenLoopback(state, issuer, redirect string, page pageTexts) (*loopback, error) {
+	network, addr, path := "tcp4", "127.0.0.1:0", "/callback"
+	if redirect != "" {
+		u, _ := url.Parse(redirect) // checked by Config
+		network, addr, path = "tcp", u.Host, u.Path
+		if u.Hostname() == "localhost" {
+			network, addr = "tcp4", net.JoinHostPort("127.0.0.1", u.Port())
+		}
+	}
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoLoopback, err)
 	}
 	l := &loopback{
 		ln:       ln,
 		results:  make(chan callbackResult, 1),
-		redirect: "http://127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + "/callback",
+		redirect: redirect,
+	}
+	if redirect == "" {
+		l.redirect = "http://127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + path
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/callback", &callbackHandler{state: state, issuer: issuer, page: page, results: l.results})
+	mux.Handle(path, &callbackHandler{state: state, issuer: issuer, page: page, results: l.results})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = l.srv.Serve(ln) }()

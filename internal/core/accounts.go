@@ -166,6 +166,7 @@ func SaveAccount(file, name string, flags Settings) error {
 	set("metadata-api", &fa.MetadataAPI, flags.MetadataAPI)
 	set("auth0-domain", &fa.Auth0Domain, flags.Auth0Domain)
 	set("sandbox-addr", &fa.SandboxAddr, flags.SandboxAddr)
+	set("redirect-url", &fa.RedirectURL, flags.RedirectURL)
 	if flags.Set["scopes"] {
 		fa.Scopes = SplitScopes(flags.Scopes)
 	}

@@ -45,6 +45,9 @@ type Config struct {
 	ResourceParameter string
 	// DPoP binds the tokens to a key kept in the keychain (RFC 9449).
 	DPoP bool
+	// RedirectURL is the exact loopback redirect address of a browser
+	// sign-in, for a provider that registers one; empty takes any port.
+	RedirectURL string
 	// EndSessionEndpoint ends the provider's browser session when its
 	// discovery names no end_session_endpoint: Auth0's /v2/logout with
 	// the Auth0 preset.
@@ -80,6 +83,7 @@ type fileAccount struct {
 	Sandbox     *bool    `toml:"sandbox,omitempty"`
 	SandboxAddr string   `toml:"sandbox_addr,omitempty"`
 	DPoP        *bool    `toml:"dpop,omitempty"`
+	RedirectURL string   `toml:"redirect_url,omitempty"`
 	// APIs are [apis.NAME] tables.
 	APIs map[string]fileAPI `toml:"apis,omitempty"`
 }
@@ -96,7 +100,7 @@ type fileConfig struct {
 }
 
 // knownKeys is said when a file has a key Latch does not know.
-const knownKeys = "issuer, client_id, audience, scopes, metadata_api, auth0_domain, sandbox, sandbox_addr, dpop, [apis.NAME] tables with audience and scopes, and [accounts.NAME] tables of the same"
+const knownKeys = "issuer, client_id, audience, scopes, metadata_api, auth0_domain, sandbox, sandbox_addr, dpop, redirect_url, [apis.NAME] tables with audience and scopes, and [accounts.NAME] tables of the same"
 
 // DefaultConfigFile is config.toml in the "latch" folder of the user's
 // config directory.
@@ -112,8 +116,8 @@ func DefaultConfigFile() string {
 type Settings struct {
 	// Account names the account (--account); empty means LATCH_ACCOUNT,
 	// then the active one (see [SwitchAccount]).
-	Account                                                                                  string
-	Issuer, ClientID, Audience, Scopes, MetadataAPI, Auth0Domain, Sandbox, SandboxAddr, DPoP string
+	Account                                                                                               string
+	Issuer, ClientID, Audience, Scopes, MetadataAPI, Auth0Domain, Sandbox, SandboxAddr, DPoP, RedirectURL string
 	// Set names the flags given ("issuer", "client-id", ...): only those
 	// take precedence.
 	Set map[string]bool
@@ -187,6 +191,7 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 	cfg.SandboxAddr = pick("sandbox_addr", "sandbox-addr", flags.SandboxAddr, "LATCH_SANDBOX_ADDR", "sandbox_addr", fa.SandboxAddr)
 	cfg.Scopes = SplitScopes(scopes)
 	dpop := pick("dpop", "dpop", flags.DPoP, "LATCH_DPOP", "dpop", fileDPoP)
+	cfg.RedirectURL = pick("redirect_url", "redirect-url", flags.RedirectURL, "LATCH_REDIRECT_URL", "redirect_url", fa.RedirectURL)
 	cfg.ResourceParameter = "resource"
 	if len(fa.APIs) > 0 {
 		cfg.APIs = map[string]session.API{}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"unicode"
 	"unicode/utf8"
 
@@ -102,6 +104,8 @@ func Describe(err error) string {
 		return sentence("The provider cannot be used: " + problem(err, session.ErrClientRejected))
 	case errors.Is(err, session.ErrUnverified):
 		return "The provider's answer could not be verified, or did not belong to this sign-in, so it was not accepted. Please try again."
+	case errors.Is(err, session.ErrNoLoopback) && errors.Is(err, syscall.EADDRINUSE):
+		return "Another program is using the redirect address's port" + portOf(err) + ", so Latch cannot listen there for the browser's answer. Close that program, or set another redirect_url."
 	case errors.Is(err, session.ErrNoLoopback):
 		return "Latch could not listen on this computer for the browser's answer. Sign in on another device instead."
 	case errors.Is(err, ErrNoIDToken):
@@ -226,4 +230,16 @@ func clean(s string) string {
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 	}), " ")
+}
+
+// portOf is " PORT" for the address a listener could not take, "" when
+// err does not say.
+func portOf(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Addr != nil {
+		if _, port, e := net.SplitHostPort(op.Addr.String()); e == nil {
+			return " " + port
+		}
+	}
+	return ""
 }

@@ -118,7 +118,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 	m, err := session.New(session.Config{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, Audience: cfg.Audience, Scopes: cfg.Scopes,
 		APIs: cfg.APIs, ResourceParameter: cfg.ResourceParameter, DPoP: cfg.DPoP,
-		Store: store, StoreKey: cfg.storeKey(), EndSessionEndpoint: cfg.EndSessionEndpoint, LockDir: opts.LockDir, Logger: log, ManualRenewal: opts.ManualRenewal,
+		Store: store, StoreKey: cfg.storeKey(), EndSessionEndpoint: cfg.EndSessionEndpoint, RedirectURL: cfg.RedirectURL, LockDir: opts.LockDir, Logger: log, ManualRenewal: opts.ManualRenewal,
 		HTTPClient: opts.HTTPClient,
 	})
 	if err != nil {

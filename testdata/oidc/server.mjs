@@ -5,7 +5,8 @@
 // It listens on 127.0.0.1 on the port given in PORT (0 picks a free one) and
 // prints one line, "issuer: URL", once it is ready. Settings come from the
 // environment: ACCESS_TOKEN_TTL (seconds, default 60), ID_TOKEN_TTL (seconds,
-// default 3600), CLIENT_ID (default "latch-test"), and ISSUER (default its
+// default 3600), CLIENT_ID (default "latch-test"), REDIRECT_URIS (more
+// redirect addresses for the client, separated by spaces), and ISSUER (default its
 // own address) for a provider that is reached through a proxy, which must
 // keep the Host header: the endpoints are named from it. A second line,
 // "listening: URL", says where it listens.
@@ -97,7 +98,7 @@ const provider = new Provider(issuer, {
     client_name: 'Latch (tests)',
     application_type: 'native',
     token_endpoint_auth_method: 'none',
-    redirect_uris: ['http://127.0.0.1/callback'],
+    redirect_uris: ['http://127.0.0.1/callback', ...(process.env.REDIRECT_URIS ?? '').split(' ').filter(Boolean)],
     post_logout_redirect_uris: ['http://127.0.0.1/signed-out'],
     grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     response_types: ['code'],

@@ -44,6 +44,9 @@ type Options struct {
 	AccessTokenTTL time.Duration
 	// IDTokenTTL is the ID tokens' lifetime; 0 means an hour.
 	IDTokenTTL time.Duration
+	// RedirectURIs are more redirect addresses registered for the client,
+	// besides http://127.0.0.1/callback (any port).
+	RedirectURIs []string
 	// Issuer, when set, is the provider's issuer: the URL of a proxy in
 	// front of it that keeps the Host header (see faultproxy).
 	Issuer string
@@ -114,7 +117,7 @@ func startOnce(t testing.TB, dir string, opts Options) (*Provider, error) {
 	defer func() { <-starting }()
 	cmd := exec.Command("node", "server.mjs")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PORT=0", "ACCESS_TOKEN_TTL="+strconv.Itoa(int(ttl.Seconds())), "ID_TOKEN_TTL="+strconv.Itoa(int(opts.IDTokenTTL.Seconds())), "CLIENT_ID="+ClientID, "NODE_NO_WARNINGS=1", "ISSUER="+opts.Issuer)
+	cmd.Env = append(os.Environ(), "PORT=0", "ACCESS_TOKEN_TTL="+strconv.Itoa(int(ttl.Seconds())), "ID_TOKEN_TTL="+strconv.Itoa(int(opts.IDTokenTTL.Seconds())), "CLIENT_ID="+ClientID, "REDIRECT_URIS="+strings.Join(opts.RedirectURIs, " "), "NODE_NO_WARNINGS=1", "ISSUER="+opts.Issuer)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
