@@ -103,6 +103,9 @@ var commands = map[string]command{
 	"git-credential": gitCredentialCommand,
 }
 
+// The completion lists the commands: it joins them once they are made.
+func init() { commands["completion"] = completionCommand }
+
 // invocation is one run of the command line: its world and the flags of
 // every command, which each command's options hold beside their own.
 type invocation struct {
