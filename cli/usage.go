@@ -10,7 +10,8 @@ Usage:
                                           --login-hint NAME to say who)
   latch status [--json] [--all]           who is signed in, token expiry, session state
                                           (--all: of every account)
-  latch token [--min-ttl DURATION]        print a valid access token, renewing first if needed
+  latch token [--min-ttl DURATION] [--id-token] [--output raw|json|env|exec-credential]
+                                          print a valid access (or ID) token, renewing first if needed
   latch token --name NAME [--audience AUD] [--scopes "A B"] [--remove]
                                           print (or remove) the named token for one API
   latch tokens [--json]                   list the named tokens (never the tokens themselves)
@@ -27,6 +28,12 @@ Usage:
   latch metadata set KEY=VALUE...         set keys (VALUE is JSON when it parses, else a string;
                                           null removes the key)
   latch metadata unset KEY...             remove keys
+  latch setup kubectl [--id-token] [--user NAME] [--context NAME]
+                                          make latch kubectl's credential plugin in your kubeconfig
+  latch setup git HOST [--name API] [--username NAME]
+                                          make latch git's credential helper for https://HOST
+  latch git-credential get|store|erase    git's credential helper (latch setup git writes it)
+  latch completion bash|zsh|fish          print a shell completion script
   latch sandbox [--addr HOST:PORT]        run the built-in sandbox provider in the foreground
 
 Flags of every command, before or after it (environment variables in

@@ -4,89 +4,18 @@ package e2e
 
 import (
 	"context"
-	"net/http"
-	"net/http/cgi"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/latchapp/latch/internal/testing/gitserver"
 	"github.com/latchapp/latch/internal/testing/peers"
 )
 
-// gitServer serves the bare repositories under root over git's smart
-// HTTP (git http-backend, through Go's CGI handler), to requests whose
-// Basic password is an access token the provider's userinfo endpoint
-// takes, and that was not rejected.
-type gitServer struct {
-	URL      string
-	userinfo string
-	mu       sync.Mutex
-	rejected map[string]bool
-	accepted map[string]bool
-}
-
-func startGitServer(t *testing.T, root, userinfo string) *gitServer {
-	t.Helper()
-	gitPath, err := exec.LookPath("git")
-	if err != nil {
-		peers.Missing(t, "git", err.Error())
-	}
-	s := &gitServer{userinfo: userinfo, rejected: map[string]bool{}, accepted: map[string]bool{}}
-	backend := &cgi.Handler{Path: gitPath, Args: []string{"http-backend"}, Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, token, ok := r.BasicAuth()
-		if !ok || !s.valid(r.Context(), token) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="tests"`)
-			http.Error(w, "token refused", http.StatusUnauthorized)
-			return
-		}
-		backend.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	s.URL = srv.URL
-	return s
-}
-
-// valid asks the provider whether token is a valid access token.
-func (s *gitServer) valid(ctx context.Context, token string) bool {
-	s.mu.Lock()
-	rejected := s.rejected[token]
-	s.mu.Unlock()
-	if rejected {
-		return false
-	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.userinfo, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return false
-	}
-	s.mu.Lock()
-	s.accepted[token] = true
-	s.mu.Unlock()
-	return true
-}
-
-// rejectAll refuses every token accepted so far, as a server that
-// revoked them.
-func (s *gitServer) rejectAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for tok := range s.accepted {
-		s.rejected[tok] = true
-	}
-}
-
-// git runs the real git with env in dir.
+// runGit runs the real git with env in dir.
 func runGit(t *testing.T, env []string, dir string, args ...string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -125,7 +54,14 @@ func TestGitThroughLatch(t *testing.T) {
 		t.Fatalf("git init: %s", out)
 	}
 	runGit(t, env, root, "-C", "repo.git", "config", "http.receivepack", "true")
-	srv := startGitServer(t, root, issuer+"/userinfo")
+	if _, err := exec.LookPath("git"); err != nil {
+		peers.Missing(t, "git", err.Error())
+	}
+	srv, stop, err := gitserver.New(root, issuer+"/userinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
 
 	// Before setup, git has no credential: the server refuses it.
 	if code, _ := runGit(t, env, dir, "ls-remote", srv.URL+"/repo.git"); code == 0 {
@@ -155,7 +91,7 @@ func TestGitThroughLatch(t *testing.T) {
 	// The server refuses the token: git calls erase, Latch renews, and
 	// the next command goes through with the new token.
 	_, before, _ := latch(t, env, "token")
-	srv.rejectAll()
+	srv.RefuseAll()
 	if code, out := runGit(t, env, work, "ls-remote", "origin"); code == 0 {
 		t.Fatalf("git ls-remote with a refused token succeeded: %s", out)
 	}

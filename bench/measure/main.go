@@ -1,7 +1,8 @@
 // Command measure takes Latch's measurements that a Go benchmark cannot:
-// the desktop app's launch and idle cost against a bare Fyne window, and
+// the desktop app's launch and idle cost against a bare Fyne window,
 // `latch token` against the least a program can do to read one keychain
-// item. Each figure is printed with its baseline, measured in the same
+// item, and kubectl and git through Latch against the same tools given
+// the token by their own means. Each figure is printed with its baseline, measured in the same
 // run, and the ratio. bench/run starts it with a keychain and an X
 // display; see bench/README.md.
 package main
@@ -31,7 +32,7 @@ import (
 func main() {
 	runs := flag.Int("runs", 15, "runs of each launch and of each command")
 	idle := flag.Duration("idle", 30*time.Second, "how long the idle CPU is measured")
-	only := flag.String("only", "token,launch,idle", "which measurements, comma-separated")
+	only := flag.String("only", "token,kubectl,git,launch,idle", "which measurements, comma-separated")
 	flag.Parse()
 	if err := run(*runs, *idle, strings.Split(*only, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "measure:", err)
@@ -82,6 +83,10 @@ func run(runs int, idle time.Duration, only []string) error {
 		switch m {
 		case "token":
 			err = measureToken(b, env, issuer, runs)
+		case "kubectl":
+			err = measureKubectl(b, env, issuer, runs)
+		case "git":
+			err = measureGit(b, env, issuer, runs)
 		case "launch":
 			if err = watchMaps(); err == nil {
 				err = measureLaunch(b, env, runs)

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -43,12 +44,23 @@ type Server struct {
 // until the test ends.
 func Start(t testing.TB, issuer, clientID string) *Server {
 	t.Helper()
+	s, stop, err := New(issuer, clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return s
+}
+
+// New runs an API server that trusts issuer's ID tokens for clientID,
+// until stop is called: for programs other than tests (bench/measure).
+func New(issuer, clientID string) (s *Server, stop func(), err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	var doc struct {
 		JWKS string `json:"jwks_uri"`
@@ -56,20 +68,19 @@ func Start(t testing.TB, issuer, clientID string) *Server {
 	err = json.NewDecoder(resp.Body).Decode(&doc)
 	resp.Body.Close()
 	if err != nil || doc.JWKS == "" {
-		t.Fatalf("the issuer's discovery has no jwks_uri: %v", err)
+		return nil, nil, fmt.Errorf("the issuer's discovery has no jwks_uri: %v", err)
 	}
-	keysCtx, stop := context.WithCancel(context.Background())
-	t.Cleanup(stop)
+	keysCtx, stopKeys := context.WithCancel(context.Background())
 	keys, err := keyfunc.NewDefaultCtx(keysCtx, []string{doc.JWKS})
 	if err != nil {
-		t.Fatal(err)
+		stopKeys()
+		return nil, nil, err
 	}
-	s := &Server{issuer: issuer, clientID: clientID, keys: keys}
+	s = &Server{issuer: issuer, clientID: clientID, keys: keys}
 	srv := httptest.NewTLSServer(http.HandlerFunc(s.serve))
-	t.Cleanup(srv.Close)
 	s.URL = srv.URL
 	s.CA = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	return s
+	return s, func() { srv.Close(); stopKeys() }, nil
 }
 
 // Accepted and Rejected count the requests authenticated, and those
