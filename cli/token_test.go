@@ -271,3 +271,24 @@ func TestCompletionScripts(t *testing.T) {
 }
 
 func shellQuoteForTest(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// kubectl's plugin in a terminal (KUBERNETES_EXEC_INFO says interactive)
+// with nobody signed in: Latch signs in first, saying so on stderr, and
+// stdout holds the ExecCredential alone.
+func TestExecCredentialSignsInWhenInteractive(t *testing.T) {
+	op := oidcprovider.Start(t, oidcprovider.Options{})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID,
+		"KUBERNETES_EXEC_INFO": `{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":true}}`})
+	w.open = testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"]).OpenURL
+	code, out, errOut := w.run("token", "--output", "exec-credential", "--id-token")
+	var cred struct {
+		Kind   string
+		Status struct{ Token string }
+	}
+	if err := json.Unmarshal([]byte(out), &cred); code != 0 || err != nil || cred.Kind != "ExecCredential" || cred.Status.Token == "" {
+		t.Fatalf("exec-credential, interactive, signed out: exit %d: %q %q; want a sign-in, then the ExecCredential alone on stdout", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "Signing in for kubectl.") {
+		t.Fatalf("stderr %q; want it to say Latch signs in", errOut)
+	}
+}
