@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -88,10 +89,10 @@ func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 // of the form "resource:action" (orders:read): the sandbox takes every
 // API a sign-in names.
 func (c *client) IsScopeAllowed(scope string) bool {
-	return scope == ScopeReadCurrentUser || scope == ScopeUpdateCurrentUserMD || apiScope.MatchString(scope)
+	return scope == ScopeReadCurrentUser || scope == ScopeUpdateCurrentUserMD || apiScope().MatchString(scope)
 }
 
-var apiScope = regexp.MustCompile(`^[A-Za-z0-9_.-]+:[A-Za-z0-9_.*-]+$`)
+var apiScope = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]+:[A-Za-z0-9_.*-]+$`) })
 
 func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
 func (c *client) ClockSkew() time.Duration             { return 0 }

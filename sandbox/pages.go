@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
@@ -12,7 +13,11 @@ import (
 // The sandbox's pages are plain HTML forms: they work in any browser and in
 // any HTTP client that posts forms. The sign-in form's fields are
 // "username" and "password".
-var pages = template.Must(template.New("").Parse(`
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Parse(pagesText))
+})
+
+const pagesText = `
 {{define "head"}}<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} · Latch sandbox</title>
@@ -73,7 +78,7 @@ table{border-collapse:collapse}td{padding:.1em .8em .1em 0}
 <button type="submit">Sign out</button>
 </form>
 </body></html>{{end}}
-`))
+`
 
 type pageData struct {
 	Title, Error, Message            string
@@ -96,7 +101,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
-	_ = pages.ExecuteTemplate(w, name, d)
+	_ = pages().ExecuteTemplate(w, name, d)
 }
 
 // wrongPassword is what a failed sign-in says.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -181,7 +182,9 @@ func (e *ProviderError) transient() bool {
 // deadRefreshToken matches the descriptions with which providers that do
 // not follow RFC 6749 here (Dex answers invalid_request) refuse a refresh
 // token that is gone.
-var deadRefreshToken = regexp.MustCompile(`(?i)refresh.?token.*(expired|revoked|invalid|not found|already|claimed|used|reuse)`)
+var deadRefreshToken = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)refresh.?token.*(expired|revoked|invalid|not found|already|claimed|used|reuse)`)
+})
 
 // endsSession reports whether the answer means the grant is gone, so that
 // the person must sign in again: invalid_grant, or a 400 whose description
@@ -191,7 +194,7 @@ func (e *ProviderError) endsSession() bool {
 	if e.Code == "invalid_grant" {
 		return true
 	}
-	return (e.Op == "renewal" || e.Op == opNamedToken) && e.StatusCode == http.StatusBadRequest && deadRefreshToken.MatchString(e.Description)
+	return (e.Op == "renewal" || e.Op == opNamedToken) && e.StatusCode == http.StatusBadRequest && deadRefreshToken().MatchString(e.Description)
 }
 
 // rejectsClient reports whether the answer refuses the client or request

@@ -7,19 +7,33 @@ package apicheck
 import (
 	"fmt"
 	"net/url"
-	"regexp"
+	"strings"
 )
 
-// validName is what a named token may be called: it is typed on command
-// lines and printed in lists.
-var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// Name reports whether name is made of a letter or digit, then up to
+// max-1 letters, digits and the characters of extra: a name that is typed
+// on command lines, printed in lists and kept in files. It needs no
+// regular expression, which a command would compile at each start.
+func Name(name string, max int, extra string) bool {
+	if name == "" || len(name) > max {
+		return false
+	}
+	for i, r := range name {
+		alnum := r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		if !alnum && (i == 0 || !strings.ContainsRune(extra, r)) {
+			return false
+		}
+	}
+	return true
+}
 
 // Check says what is wrong with an API declared under name with
 // audience, for a provider that names APIs with the request parameter
 // param: "resource" (RFC 8707, where the audience must be an absolute URI
 // without a fragment) or "audience" (Auth0's API identifiers).
 func Check(name, audience, param string) error {
-	if !validName.MatchString(name) {
+	// A named token's name: up to 64 letters, digits, '.', '_' and '-'.
+	if !Name(name, 64, "._-") {
 		return fmt.Errorf("the API name %q is not usable: use letters, digits, '.', '_' and '-'", name)
 	}
 	if audience == "" {

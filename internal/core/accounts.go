@@ -9,12 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/latchapp/latch/internal/apicheck"
 	"github.com/latchapp/latch/internal/atomicfile"
 )
 
@@ -27,12 +27,10 @@ import (
 // DefaultAccount is the account of the config file's top-level settings.
 const DefaultAccount = "default"
 
-// accountNameRe is what an account name may be: short, and safe in a
-// TOML table name, a file and a terminal.
-var accountNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$`)
-
+// checkAccountName checks what an account name may be: short, and safe
+// in a TOML table name, a file and a terminal.
 func checkAccountName(name string) error {
-	if !accountNameRe.MatchString(name) {
+	if !apicheck.Name(name, 40, "_-") {
 		return fmt.Errorf("%q is not an account name: use up to 40 letters, digits, - and _, starting with a letter or digit", name)
 	}
 	return nil
