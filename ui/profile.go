@@ -58,8 +58,10 @@ type profileScreen struct {
 	name     *canvas.Text
 	email    *widget.Label
 	verified *widget.Label
-	subject  *widget.Label
-	provider *widget.Label
+	// verifiedMark is shown beside "verified".
+	verifiedMark *widget.Icon
+	subject      *widget.Label
+	provider     *widget.Label
 
 	state       *widget.Label
 	expiresIn   *widget.Label
@@ -78,6 +80,9 @@ func (p *profileScreen) build() fyne.CanvasObject {
 	p.name.TextStyle = fyne.TextStyle{Bold: true}
 	p.email = widget.NewLabel(core.Printable(p.person.Email))
 	p.verified = widget.NewLabel("")
+	// The verified mark is the theme's icon, not a character that a font
+	// of the system may lack.
+	p.verifiedMark = widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
 	p.subject = widget.NewLabel(core.Printable(p.person.Subject))
 	p.subject.Selectable = true
 	p.provider = widget.NewLabel(p.providerName)
@@ -95,7 +100,7 @@ func (p *profileScreen) build() fyne.CanvasObject {
 	p.showInfo(p.info)
 
 	header := container.NewBorder(nil, nil, container.NewPadded(p.avatar), nil,
-		container.NewVBox(p.name, container.NewHBox(p.email, p.verified)))
+		container.NewVBox(p.name, container.NewHBox(p.email, p.verifiedMark, p.verified)))
 	details := widget.NewForm(
 		widget.NewFormItem("Subject", p.subject),
 		widget.NewFormItem("Provider", p.provider),
@@ -127,12 +132,15 @@ func (p *profileScreen) showVerified() {
 	switch {
 	case p.person.Email == "":
 		p.verified.SetText("")
+		p.verifiedMark.Hide()
 	case p.person.EmailVerified:
-		p.verified.SetText("✓ verified")
+		p.verified.SetText("verified")
 		p.verified.Importance = widget.SuccessImportance
+		p.verifiedMark.Show()
 	default:
 		p.verified.SetText("not verified")
 		p.verified.Importance = widget.WarningImportance
+		p.verifiedMark.Hide()
 	}
 	p.verified.Refresh()
 }
