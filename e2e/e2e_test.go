@@ -114,10 +114,17 @@ func latch(t *testing.T, env []string, args ...string) (int, string, string) {
 // runBinary runs bin to the end and returns its exit code and output.
 func runBinary(t *testing.T, bin string, env []string, args ...string) (int, string, string) {
 	t.Helper()
+	return runBinaryIn(t, "", "", bin, env, args...)
+}
+
+// runBinaryIn runs bin in dir (empty: here) with stdin to the end, within
+// a minute, and returns its exit code and output.
+func runBinaryIn(t *testing.T, dir, stdin, bin string, env []string, args ...string) (int, string, string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = env
+	cmd.Env, cmd.Dir, cmd.Stdin = env, dir, strings.NewReader(stdin)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -3,33 +3,22 @@
 package e2e
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/latchapp/latch/internal/testing/gitserver"
 	"github.com/latchapp/latch/internal/testing/peers"
 )
 
-// runGit runs the real git with env in dir.
+// runGit runs the real git with env in dir, and returns its exit code
+// and its output, stdout and stderr together.
 func runGit(t *testing.T, env []string, dir string, args ...string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Env, cmd.Dir = env, dir
-	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), string(out)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, string(out)
+	code, out, errOut := runBinaryIn(t, dir, "", "git", env, args...)
+	return code, out + errOut
 }
 
 // TestGitThroughLatch: the real git clones and pushes over smart HTTP
@@ -112,18 +101,5 @@ func TestGitThroughLatch(t *testing.T) {
 // runLatchWithStdin runs the binary with stdin.
 func runLatchWithStdin(t *testing.T, env []string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, latchBinary(t), args...)
-	cmd.Env, cmd.Stdin = env, strings.NewReader(stdin)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), out.String(), errb.String()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 0, out.String(), errb.String()
+	return runBinaryIn(t, "", stdin, latchBinary(t), env, args...)
 }
