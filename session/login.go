@@ -46,6 +46,32 @@ type BrowserLogin struct {
 	AppName string
 }
 
+// withDefaults fills in the zero fields: the person's browser, and five
+// minutes.
+func (opts BrowserLogin) withDefaults() BrowserLogin {
+	if opts.OpenURL == nil {
+		opts.OpenURL = openBrowser
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 5 * time.Minute
+	}
+	return opts
+}
+
+// open opens address with OpenURL, then shows it with ShowURL when set:
+// a browser that did not open ends the flow only when nothing shows the
+// address.
+func (opts BrowserLogin) open(ctx context.Context, address string) error {
+	openErr := opts.OpenURL(ctx, address)
+	switch {
+	case opts.ShowURL != nil:
+		opts.ShowURL(address, openErr)
+	case openErr != nil:
+		return fmt.Errorf("opening the browser: %w", openErr)
+	}
+	return nil
+}
+
 // randomString returns n random bytes, base64url-encoded.
 func randomString(n int) string {
 	b := make([]byte, n)
@@ -70,14 +96,8 @@ func randomString(n int) string {
 // cancel; [ErrKeychainUnavailable] when the credentials cannot be
 // stored.
 func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Credentials, error) {
-	if opts.OpenURL == nil {
-		opts.OpenURL = openBrowser
-	}
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = 5 * time.Minute
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	opts = opts.withDefaults()
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
 	p, verifier, err := m.providers.get(ctx)
@@ -109,12 +129,8 @@ func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Cre
 	if err != nil {
 		return nil, err
 	}
-	openErr := opts.OpenURL(ctx, authURL)
-	switch {
-	case opts.ShowURL != nil:
-		opts.ShowURL(authURL, openErr)
-	case openErr != nil:
-		return nil, fmt.Errorf("opening the browser: %w", openErr)
+	if err := opts.open(ctx, authURL); err != nil {
+		return nil, err
 	}
 
 	var res callbackResult

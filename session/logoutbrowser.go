@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
-	"time"
 )
 
 // Signing out at the provider too: OpenID Connect RP-Initiated Logout 1.0.
@@ -58,13 +57,7 @@ func (m *Manager) endSessionURL(p *Provider) (endpoint string, fallback bool) {
 // [ErrRevocationPending] or [ErrRevocationUnsupported] when the browser
 // part went well.
 func (m *Manager) LogoutWithBrowser(ctx context.Context, opts BrowserLogin) error {
-	if opts.OpenURL == nil {
-		opts.OpenURL = openBrowser
-	}
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = 5 * time.Minute
-	}
+	opts = opts.withDefaults()
 	p, err := m.Provider(ctx)
 	if err != nil {
 		return fmt.Errorf("signing out: %w", err)
@@ -82,7 +75,7 @@ func (m *Manager) LogoutWithBrowser(ctx context.Context, opts BrowserLogin) erro
 		return revoked
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	state := randomString(24)
 	target := func(redirect string) (string, error) {
@@ -100,12 +93,8 @@ func (m *Manager) LogoutWithBrowser(ctx context.Context, opts BrowserLogin) erro
 		return err
 	}
 	defer l.close()
-	openErr := opts.OpenURL(ctx, l.start)
-	switch {
-	case opts.ShowURL != nil:
-		opts.ShowURL(l.start, openErr)
-	case openErr != nil:
-		return fmt.Errorf("opening the browser: %w", openErr)
+	if err := opts.open(ctx, l.start); err != nil {
+		return err
 	}
 	select {
 	case <-l.done:
@@ -118,7 +107,7 @@ func (m *Manager) LogoutWithBrowser(ctx context.Context, opts BrowserLogin) erro
 // signedOutListener is the one-shot loopback listener the provider sends
 // the browser back to after its sign-out.
 type signedOutListener struct {
-	srv *http.Server
+	server
 	// start is the address the browser is given, which sends it on to
 	// target, the provider's end-session address; redirect is where the
 	// provider sends it back.
@@ -163,15 +152,6 @@ func listenSignedOut(state string, page pageTexts, target func(redirect string) 
 		once.Do(func() { close(l.done) })
 		writePage(w, http.StatusOK, page.signedOut())
 	})
-	mux.HandleFunc("/", http.NotFound)
-	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = l.srv.Serve(ln) }()
+	l.server = serveLoopback(ln, mux)
 	return l, nil
-}
-
-// close stops the listener, letting the last page be written.
-func (l *signedOutListener) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = l.srv.Shutdown(ctx)
 }

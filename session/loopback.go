@@ -24,8 +24,7 @@ type callbackResult struct {
 // 8252): on 127.0.0.1, a random port, the path /callback only, unless
 // [Config.RedirectURL] names the address.
 type loopback struct {
-	ln       net.Listener
-	srv      *http.Server
+	server
 	results  chan callbackResult
 	redirect string
 }
@@ -47,7 +46,6 @@ func listenLoopback(state, issuer, redirect string, page pageTexts) (*loopback, 
 		return nil, fmt.Errorf("%w: %w", ErrNoLoopback, err)
 	}
 	l := &loopback{
-		ln:       ln,
 		results:  make(chan callbackResult, 1),
 		redirect: redirect,
 	}
@@ -56,9 +54,7 @@ func listenLoopback(state, issuer, redirect string, page pageTexts) (*loopback, 
 	}
 	mux := http.NewServeMux()
 	mux.Handle(path, &callbackHandler{state: state, issuer: issuer, page: page, results: l.results})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
-	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = l.srv.Serve(ln) }()
+	l.server = serveLoopback(ln, mux)
 	return l, nil
 }
 
@@ -133,9 +129,21 @@ func fromThisUser(r *http.Request) bool {
 	return !known || uid == ownUID()
 }
 
+// server is a loopback listener's HTTP server: mux's paths, any other
+// not found.
+type server struct{ srv *http.Server }
+
+// serveLoopback serves mux on ln, in the background, until close.
+func serveLoopback(ln net.Listener, mux *http.ServeMux) server {
+	mux.HandleFunc("/", http.NotFound)
+	s := server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s
+}
+
 // close stops the listener, letting the last page be written.
-func (l *loopback) close() {
+func (s server) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_ = l.srv.Shutdown(ctx)
+	_ = s.srv.Shutdown(ctx)
 }
