@@ -2,13 +2,11 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/latchapp/latch/internal/core"
-	"github.com/latchapp/latch/session"
 )
 
 var accountsCommand = command{
@@ -146,7 +144,7 @@ func (o *accountsOptions) add(name string) error {
 
 func (o *accountsOptions) remove(name string) error {
 	err := o.accounts(renewWhenNeeded).Remove(o.ctx, name)
-	if err != nil && !errors.Is(err, session.ErrRevocationPending) && !errors.Is(err, session.ErrRevocationUnsupported) {
+	if !core.SignedOut(err) {
 		return err
 	}
 	text := "Signed out of the account " + name + " and removed it."

@@ -70,9 +70,8 @@ func (o *logoutOptions) run(args []string) error {
 	// Signed in or not, the provider is told of every sign-out it has not
 	// heard of yet.
 	err = a.Manager.Logout(o.ctx)
-	done := err == nil || errors.Is(err, session.ErrRevocationPending) || errors.Is(err, session.ErrRevocationUnsupported)
 	switch {
-	case !done:
+	case !core.SignedOut(err):
 		return err // nothing was changed
 	case !signedIn && err == nil:
 		fmt.Fprintln(o.env.Stderr, "Not signed in; nothing to do.")
@@ -94,7 +93,7 @@ func (o *logoutOptions) atProvider(a *core.Account, signedIn bool) error {
 	}
 	if !can {
 		err := a.Manager.Logout(o.ctx)
-		if err != nil && !errors.Is(err, session.ErrRevocationPending) && !errors.Is(err, session.ErrRevocationUnsupported) {
+		if !core.SignedOut(err) {
 			return err
 		}
 		text := "Signed out on this computer; this provider offers no sign-out in the browser, so it may sign you in again without asking."
@@ -123,7 +122,7 @@ func (o *logoutOptions) atProvider(a *core.Account, signedIn bool) error {
 	switch {
 	case err == nil:
 		fmt.Fprintln(stderr, "Signed out, here and at the provider.")
-	case errors.Is(err, session.ErrRevocationPending), errors.Is(err, session.ErrRevocationUnsupported):
+	case core.SignedOut(err):
 		fmt.Fprintln(stderr, "Signed out at the provider's page. "+core.Describe(err))
 	default:
 		if _, held := a.Manager.Held(o.ctx); signedIn && !errors.Is(held, session.ErrNoCredentials) {

@@ -316,7 +316,7 @@ func (a *appWindow) removeAccount(name string) {
 				defer cancel()
 				err := a.accounts.Remove(ctx, name)
 				a.do(func() {
-					if err != nil && !isRevocationNote(err) {
+					if !core.SignedOut(err) {
 						a.showError("Not removed", err)
 						return
 					}

@@ -86,12 +86,6 @@ func (a *appWindow) doSignOut(atProvider bool) {
 	})
 }
 
-// isRevocationNote says err is a sign-out's note that the provider was
-// not told (yet): the sign-out itself was made.
-func isRevocationNote(err error) bool {
-	return errors.Is(err, session.ErrRevocationPending) || errors.Is(err, session.ErrRevocationUnsupported)
-}
-
 // signedOut shows how a sign-out ended: err nil, or saying the provider
 // was not told; any other error means nothing was changed, or, after a
 // sign-out at the provider, that the browser part did not end.
@@ -100,7 +94,7 @@ func (a *appWindow) signedOut(err error) {
 	a.signingOutAtProvider = false
 	_, held := a.account.Manager.Held(a.ctx)
 	signedOutHere := errors.Is(held, session.ErrNoCredentials)
-	done := err == nil || isRevocationNote(err) || (atProvider && signedOutHere)
+	done := core.SignedOut(err) || (atProvider && signedOutHere)
 	leaving := a.profile != nil && a.profile.leaving
 	switch {
 	case !done && leaving:
@@ -116,7 +110,7 @@ func (a *appWindow) signedOut(err error) {
 	}
 	text := "You are signed out."
 	switch {
-	case atProvider && (err == nil || isRevocationNote(err)):
+	case atProvider && core.SignedOut(err):
 		text = "You are signed out, here and at the provider."
 		if err != nil {
 			text += " " + core.Describe(err)

@@ -108,7 +108,7 @@ func (s *Accounts) Remove(ctx context.Context, name string) error {
 	}
 	signedOut := a.Manager.Logout(ctx)
 	a.Close()
-	if signedOut != nil && !errors.Is(signedOut, session.ErrRevocationPending) && !errors.Is(signedOut, session.ErrRevocationUnsupported) {
+	if !SignedOut(signedOut) {
 		return fmt.Errorf("the account %s is still signed in: %w", name, signedOut)
 	}
 	if err := RemoveAccount(s.File, name); err != nil {
@@ -119,3 +119,11 @@ func (s *Accounts) Remove(ctx context.Context, name string) error {
 
 // Switch makes name the active account (see [SwitchAccount]).
 func (s *Accounts) Switch(name string) error { return SwitchAccount(s.File, name) }
+
+// SignedOut says a sign-out that ended with err was made: err is nil, or
+// says only that the provider was not told (session.ErrRevocationPending,
+// session.ErrRevocationUnsupported). Any other error means nothing was
+// changed.
+func SignedOut(err error) bool {
+	return err == nil || errors.Is(err, session.ErrRevocationPending) || errors.Is(err, session.ErrRevocationUnsupported)
+}
