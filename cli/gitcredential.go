@@ -109,7 +109,7 @@ func (o *gitCredentialOptions) forThisHost(req map[string]string) bool {
 // credentials opens the account and returns the token git is given.
 func (o *gitCredentialOptions) credentials(a *core.Account, minTTL time.Duration) (*session.Credentials, error) {
 	if o.name != "" {
-		if err := knownAPI(o.invocation, a, o.name); err != nil {
+		if _, err := knownAPI(o.invocation, a, o.name); err != nil {
 			return nil, err
 		}
 		return a.Manager.NamedToken(o.name).Credentials(o.ctx, minTTL)

@@ -44,7 +44,7 @@ func (o *headerOptions) run(args []string) error {
 	var h http.Header
 	if name == "-" {
 		h, err = a.Manager.Header(o.ctx, method, target)
-	} else if err = knownAPI(o.invocation, a, name); err == nil {
+	} else if _, err = knownAPI(o.invocation, a, name); err == nil {
 		h, err = a.Manager.NamedToken(name).Header(o.ctx, method, target)
 	}
 	if err != nil {

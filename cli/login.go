@@ -142,21 +142,32 @@ func (s signInOptions) signIn(inv *invocation, a *core.Account) (*session.Creden
 			field(d.VerificationURI), field(d.UserCode), d.Expiry.Local().Format(time.TimeOnly))
 		return d.Wait(inv.ctx)
 	}
-	login := session.BrowserLogin{OpenURL: inv.env.OpenURL, AppName: "Latch", Prompt: s.prompt, LoginHint: s.loginHint}
-	if s.noBrowser {
-		login.OpenURL = func(_ context.Context, u string) error {
+	login := inv.browserFlow(s.noBrowser, "sign in", "the sign-in")
+	login.Prompt, login.LoginHint = s.prompt, s.loginHint
+	return m.LoginWithBrowser(inv.ctx, login)
+}
+
+// browserFlow is how a flow in the browser is shown: with noBrowser, its
+// address alone on one line of stdout; otherwise the browser is opened
+// (to do what it is for) and the address said on stderr, with why it
+// did not open, while Latch waits for what (the flow) to end.
+func (inv *invocation) browserFlow(noBrowser bool, forWhat, what string) session.BrowserLogin {
+	stdout, stderr := inv.env.Stdout, inv.env.Stderr
+	flow := session.BrowserLogin{OpenURL: inv.env.OpenURL, AppName: "Latch"}
+	if noBrowser {
+		flow.OpenURL = func(_ context.Context, u string) error {
 			fmt.Fprintln(stdout, field(u))
 			return nil
 		}
-	} else {
-		login.ShowURL = func(u string, openErr error) {
-			fmt.Fprintf(stderr, "Opening your browser to sign in. If it does not open, visit:\n%s\n", field(u))
-			if openErr != nil {
-				fmt.Fprintf(stderr, "%s Latch is waiting for the sign-in at the address above.\n", core.Describe(openErr))
-			}
+		return flow
+	}
+	flow.ShowURL = func(u string, openErr error) {
+		fmt.Fprintf(stderr, "Opening your browser to %s. If it does not open, visit:\n%s\n", forWhat, field(u))
+		if openErr != nil {
+			fmt.Fprintf(stderr, "%s Latch is waiting for %s at the address above.\n", core.Describe(openErr), what)
 		}
 	}
-	return m.LoginWithBrowser(inv.ctx, login)
+	return flow
 }
 
 // signedInAs is "Name <email> (subject sub)", leaving out what is unknown.

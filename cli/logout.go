@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -103,22 +102,8 @@ func (o *logoutOptions) atProvider(a *core.Account, signedIn bool) error {
 		fmt.Fprintln(o.env.Stderr, text)
 		return nil
 	}
-	opts := session.BrowserLogin{OpenURL: o.env.OpenURL, AppName: "Latch"}
-	stdout, stderr := o.env.Stdout, o.env.Stderr
-	if o.noBrowser {
-		opts.OpenURL = func(_ context.Context, u string) error {
-			fmt.Fprintln(stdout, field(u))
-			return nil
-		}
-	} else {
-		opts.ShowURL = func(u string, openErr error) {
-			fmt.Fprintf(stderr, "Opening your browser to sign out at the provider. If it does not open, visit:\n%s\n", field(u))
-			if openErr != nil {
-				fmt.Fprintf(stderr, "%s Latch is waiting for the provider's sign-out at the address above.\n", core.Describe(openErr))
-			}
-		}
-	}
-	err = a.Manager.LogoutWithBrowser(o.ctx, opts)
+	stderr := o.env.Stderr
+	err = a.Manager.LogoutWithBrowser(o.ctx, o.browserFlow(o.noBrowser, "sign out at the provider", "the provider's sign-out"))
 	switch {
 	case err == nil:
 		fmt.Fprintln(stderr, "Signed out, here and at the provider.")

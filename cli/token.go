@@ -114,11 +114,6 @@ func (o *tokenOptions) run(args []string) error {
 		return err
 	}
 	defer a.Close()
-	if !o.remove {
-		if err := knownAPI(o.invocation, a, o.name); err != nil {
-			return err
-		}
-	}
 	t := a.Manager.NamedToken(o.name)
 	if o.remove {
 		if err := t.Remove(o.ctx); err != nil {
@@ -127,13 +122,13 @@ func (o *tokenOptions) run(args []string) error {
 		fmt.Fprintf(o.env.Stderr, "Removed the token %s from the keychain.\n", field(o.name))
 		return nil
 	}
-	creds, err := t.Credentials(o.ctx, o.minTTL)
+	audience, err := knownAPI(o.invocation, a, o.name)
 	if err != nil {
 		return err
 	}
-	audience := a.Config.APIs[o.name].Audience
-	if audience == "" {
-		audience = namedAudience(o.invocation, a, o.name)
+	creds, err := t.Credentials(o.ctx, o.minTTL)
+	if err != nil {
+		return err
 	}
 	return o.write(accessToken(creds, audience))
 }
@@ -212,21 +207,6 @@ func idToken(creds *session.Credentials) (printedToken, error) {
 	return t, nil
 }
 
-// namedAudience is the audience the keychain holds the named token
-// name for, when the configuration does not declare it.
-func namedAudience(inv *invocation, a *core.Account, name string) string {
-	list, err := a.Manager.Tokens(inv.ctx)
-	if err != nil {
-		return ""
-	}
-	for _, t := range list {
-		if t.Name == name {
-			return t.Audience
-		}
-	}
-	return ""
-}
-
 // stdinIsTerminal says whether the process reads a terminal, where a
 // person could sign in.
 func stdinIsTerminal() bool {
@@ -234,22 +214,23 @@ func stdinIsTerminal() bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-// knownAPI refuses, as a usage error, a name that the configuration does
-// not declare and the keychain does not hold.
-func knownAPI(inv *invocation, a *core.Account, name string) error {
-	if _, ok := a.Config.APIs[name]; ok {
-		return nil
+// knownAPI returns the audience of the API name: as the configuration
+// declares it, else as the keychain holds its token. A name that is
+// neither is refused, as a usage error.
+func knownAPI(inv *invocation, a *core.Account, name string) (audience string, err error) {
+	if api, ok := a.Config.APIs[name]; ok {
+		return api.Audience, nil
 	}
 	list, err := a.Manager.Tokens(inv.ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	for _, t := range list {
 		if t.Name == name {
-			return nil
+			return t.Audience, nil
 		}
 	}
-	return usagef("no API is declared under the name %s: declare it in the config file ([apis.%s] with its audience and scopes), or give its audience with --audience", field(name), field(name))
+	return "", usagef("no API is declared under the name %s: declare it in the config file ([apis.%s] with its audience and scopes), or give its audience with --audience", field(name), field(name))
 }
 
 // namedAPI reads --audience and --scopes, which with --name say what the
