@@ -65,10 +65,10 @@ func (o *completionOptions) run(args []string) error {
 	}
 	switch args[0] {
 	case "bash":
-		return writeBashCompletion(o.env.Stdout, "")
+		return writeBashCompletion(o.env.Stdout)
 	case "zsh":
 		fmt.Fprint(o.env.Stdout, "#compdef latch\n# zsh runs bash's completion of latch.\nautoload -U +X bashcompinit && bashcompinit\n")
-		return writeBashCompletion(o.env.Stdout, "zsh")
+		return writeBashCompletion(o.env.Stdout)
 	case "fish":
 		return writeFishCompletion(o.env.Stdout)
 	}
@@ -96,15 +96,25 @@ func (o *completionOptions) printNames() error {
 	return nil
 }
 
-// commandFlags are the flags of each command, its own and every
-// command's, as --NAME; "" is latch with no command.
-func commandFlags() map[string][]string {
-	flags := map[string][]string{}
+// commandFlagSets are each command's flags, its own and every command's;
+// "" is latch with no command.
+func commandFlagSets() map[string]*flag.FlagSet {
+	sets := map[string]*flag.FlagSet{}
 	for name, cmd := range commands {
 		fs := flag.NewFlagSet(name, flag.ContinueOnError)
 		inv := &invocation{}
 		inv.globalFlags(fs)
 		cmd.options(inv, fs)
+		sets[name] = fs
+	}
+	return sets
+}
+
+// commandFlags are the flags of each command in sets as --NAME, and
+// --help.
+func commandFlags(sets map[string]*flag.FlagSet) map[string][]string {
+	flags := map[string][]string{}
+	for name, fs := range sets {
 		var list []string
 		fs.VisitAll(func(f *flag.Flag) { list = append(list, "--"+f.Name) })
 		flags[name] = append(list, "--help")
@@ -114,8 +124,9 @@ func commandFlags() map[string][]string {
 
 // writeBashCompletion writes the bash completion of latch (which zsh
 // runs through bashcompinit).
-func writeBashCompletion(w io.Writer, shell string) error {
-	flags := commandFlags()
+func writeBashCompletion(w io.Writer) error {
+	sets := commandFlagSets()
+	flags := commandFlags(sets)
 	names := commandNames(flags)
 	var b strings.Builder
 	b.WriteString("# bash completion of latch: source <(latch completion bash)\n")
@@ -123,7 +134,7 @@ func writeBashCompletion(w io.Writer, shell string) error {
 	b.WriteString("\tlocal cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\" cmd=\"\" sub=\"\" w i\n")
 	b.WriteString("\tfor ((i = 1; i < COMP_CWORD; i++)); do\n\t\tw=\"${COMP_WORDS[i]}\"\n")
 	b.WriteString("\t\tcase \"$w\" in -*) continue ;; esac\n")
-	b.WriteString("\t\tcase \"${COMP_WORDS[i-1]}\" in " + strings.Join(valuedFlags(), "|") + ") continue ;; esac\n")
+	b.WriteString("\t\tcase \"${COMP_WORDS[i-1]}\" in " + strings.Join(valuedFlags(sets), "|") + ") continue ;; esac\n")
 	b.WriteString("\t\tif [ -z \"$cmd\" ]; then cmd=\"$w\"; elif [ -z \"$sub\" ]; then sub=\"$w\"; fi\n\tdone\n")
 	b.WriteString("\tcase \"$prev\" in\n")
 	for _, f := range slices.Sorted(maps.Keys(flagValues)) {
@@ -157,13 +168,9 @@ func writeBashCompletion(w io.Writer, shell string) error {
 
 // valuedFlags are the flags that take a value, for the bash script to
 // skip it.
-func valuedFlags() []string {
+func valuedFlags(sets map[string]*flag.FlagSet) []string {
 	seen := map[string]bool{}
-	for name, cmd := range commands {
-		fs := flag.NewFlagSet(name, flag.ContinueOnError)
-		inv := &invocation{}
-		inv.globalFlags(fs)
-		cmd.options(inv, fs)
+	for _, fs := range sets {
 		fs.VisitAll(func(f *flag.Flag) {
 			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
 				seen["--"+f.Name] = true
@@ -183,7 +190,7 @@ func bashWords(v string) string {
 
 // writeFishCompletion writes fish's completion of latch.
 func writeFishCompletion(w io.Writer) error {
-	flags := commandFlags()
+	flags := commandFlags(commandFlagSets())
 	names := commandNames(flags)
 	var b strings.Builder
 	b.WriteString("# fish completion of latch: latch completion fish | source\ncomplete -c latch -f\n")

@@ -14,7 +14,6 @@ import (
 	"context"
 	"image"
 	"log/slog"
-	"net/url"
 	"path/filepath"
 	"sync"
 	"time"
@@ -392,8 +391,5 @@ func providerName(cfg core.Config) string {
 	if cfg.Sandbox {
 		return "Latch sandbox: demo accounts on this computer"
 	}
-	if u, err := url.Parse(cfg.Issuer); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return cfg.Issuer
+	return cfg.ProviderHost()
 }

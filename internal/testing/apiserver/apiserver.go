@@ -56,27 +56,11 @@ type Options struct {
 // ends.
 func Start(t testing.TB, issuer, audience string, opts Options) *Server {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", nil)
-	resp, err := http.DefaultClient.Do(req)
+	keys, stop, err := IssuerKeys(issuer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		JWKS string `json:"jwks_uri"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&doc)
-	resp.Body.Close()
-	if err != nil || doc.JWKS == "" {
-		t.Fatalf("the issuer's discovery has no jwks_uri: %v", err)
-	}
-	keysCtx, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
-	keys, err := keyfunc.NewDefaultCtx(keysCtx, []string{doc.JWKS})
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := &Server{audience: audience, issuer: issuer, keys: keys}
 	if opts.RequireNonce {
 		s.nonce = newNonce()
@@ -85,6 +69,32 @@ func Start(t testing.TB, issuer, audience string, opts Options) *Server {
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
 	return s
+}
+
+// IssuerKeys are the signing keys issuer publishes (its discovery
+// document's jwks_uri), fetched again as they change until stop.
+func IssuerKeys(issuer string) (keys keyfunc.Keyfunc, stop func(), err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	var doc struct {
+		JWKS string `json:"jwks_uri"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if err != nil || doc.JWKS == "" {
+		return nil, nil, fmt.Errorf("the issuer's discovery has no jwks_uri: %v", err)
+	}
+	keysCtx, stop := context.WithCancel(context.Background())
+	if keys, err = keyfunc.NewDefaultCtx(keysCtx, []string{doc.JWKS}); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return keys, stop, nil
 }
 
 func newNonce() string {

@@ -9,20 +9,19 @@
 package kubeapi
 
 import (
-	"context"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/latchapp/latch/internal/testing/apiserver"
 )
 
 // Server is a running API server.
@@ -55,25 +54,8 @@ func Start(t testing.TB, issuer, clientID string) *Server {
 // New runs an API server that trusts issuer's ID tokens for clientID,
 // until stop is called: for programs other than tests (bench/measure).
 func New(issuer, clientID string) (s *Server, stop func(), err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", nil)
-	resp, err := http.DefaultClient.Do(req)
+	keys, stopKeys, err := apiserver.IssuerKeys(issuer)
 	if err != nil {
-		return nil, nil, err
-	}
-	var doc struct {
-		JWKS string `json:"jwks_uri"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&doc)
-	resp.Body.Close()
-	if err != nil || doc.JWKS == "" {
-		return nil, nil, fmt.Errorf("the issuer's discovery has no jwks_uri: %v", err)
-	}
-	keysCtx, stopKeys := context.WithCancel(context.Background())
-	keys, err := keyfunc.NewDefaultCtx(keysCtx, []string{doc.JWKS})
-	if err != nil {
-		stopKeys()
 		return nil, nil, err
 	}
 	s = &Server{issuer: issuer, clientID: clientID, keys: keys}
