@@ -144,7 +144,7 @@ func (a *appWindow) followAccounts() {
 				a.switchTo(active)
 			}
 			if !slices.Contains(now, a.account.Config.Account) {
-				a.switchTo(core.ActiveAccount(a.accounts.File)) // removed elsewhere
+				a.switchTo(active) // removed elsewhere (which made the default active)
 			}
 			if changed {
 				a.refreshAccounts()
