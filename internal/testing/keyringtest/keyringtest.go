@@ -122,3 +122,44 @@ func PrivateBus(t testing.TB, service string) string {
 	}
 	return strings.TrimSpace(sc.Text())
 }
+
+// PrivateKeyring runs a gnome-keyring of its own, unlocked, on a D-Bus
+// session of its own (see [PrivateBus]) until the test ends, and returns
+// the bus's address. A test may lock it without touching the keyring
+// that other tests share.
+func PrivateKeyring(t testing.TB) string {
+	t.Helper()
+	daemon, err := exec.LookPath("gnome-keyring-daemon")
+	if err != nil {
+		peers.Missing(t, "gnome-keyring-daemon", err.Error())
+	}
+	addr := PrivateBus(t, "")
+	home := t.TempDir()
+	cmd := exec.Command(daemon, "--foreground", "--unlock", "--components=secrets")
+	cmd.Env = append(os.Environ(),
+		"DBUS_SESSION_BUS_ADDRESS="+addr,
+		"XDG_DATA_HOME="+filepath.Join(home, "data"),
+		"XDG_CONFIG_HOME="+filepath.Join(home, "config"),
+		"XDG_RUNTIME_DIR="+home,
+	)
+	// The password only unlocks this throwaway keyring.
+	cmd.Stdin = strings.NewReader("latch-private-keyring")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for range 100 {
+		var owned bool
+		if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.freedesktop.secrets").Store(&owned); err == nil && owned {
+			return addr
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("the private gnome-keyring did not come up within 10 seconds")
+	return ""
+}

@@ -1,0 +1,112 @@
+//go:build linux
+
+package keychain
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/zalando/go-keyring"
+
+	"github.com/latchapp/latch/internal/testing/keyringtest"
+)
+
+// The quick read gives what go-keyring's read gives, for items go-keyring
+// wrote, and says "not found" as go-keyring does.
+func TestQuickReadMatchesGoKeyring(t *testing.T) {
+	keyringtest.Require(t)
+	service := fmt.Sprintf("latch-quickread-%d", time.Now().UnixNano())
+	values := map[string]string{
+		"plain":   "t:{\"access_token\":\"abc\"}",
+		"unicode": "t:Zoë ✓ 名前\ttab\nline",
+		"long":    fmt.Sprintf("%01800d", 7),
+	}
+	for user, value := range values {
+		if err := keyring.Set(service, user, value); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = keyring.Delete(service, user) })
+	}
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for user, value := range values {
+		got, err := quickRead(conn, service, user)
+		if err != nil || got != value {
+			t.Errorf("quick read of %q gave %q, %v; want %q", user, got, err, value)
+		}
+		slow, err := keyring.Get(service, user)
+		if err != nil || slow != got {
+			t.Errorf("go-keyring read %q as %q, %v; the quick read gave %q", user, slow, err, got)
+		}
+	}
+	if got, err := quickRead(conn, service, "absent"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("quick read of a missing item gave %q, %v; want keyring.ErrNotFound", got, err)
+	}
+	if got, err := readItem(service, "plain"); err != nil || got != values["plain"] {
+		t.Errorf("readItem gave %q, %v; want %q", got, err, values["plain"])
+	}
+}
+
+// A locked item, and a Secret Service that is not the one expected, are
+// left to go-keyring's read, which unlocks: the quick read never answers
+// "not found" for them.
+func TestQuickReadLeavesWhatItCannotAnswer(t *testing.T) {
+	t.Run("locked", func(t *testing.T) {
+		conn, err := dbus.Connect(keyringtest.PrivateKeyring(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		secrets := conn.Object(secretsName, secretsPath)
+		var item dbus.ObjectPath
+		var prompt dbus.ObjectPath
+		// An item in the login collection, made as go-keyring makes one.
+		var output dbus.Variant
+		var session dbus.ObjectPath
+		if err := secrets.Call(secretsService+".OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&output, &session); err != nil {
+			t.Fatal(err)
+		}
+		props := map[string]dbus.Variant{
+			"org.freedesktop.Secret.Item.Label":      dbus.MakeVariant("test"),
+			"org.freedesktop.Secret.Item.Attributes": dbus.MakeVariant(map[string]string{"username": "u", "service": "s"}),
+		}
+		secret := struct {
+			Session     dbus.ObjectPath
+			Parameters  []byte
+			Value       []byte
+			ContentType string
+		}{session, []byte{}, []byte("v"), "text/plain"}
+		if err := conn.Object(secretsName, "/org/freedesktop/secrets/collection/login").Call("org.freedesktop.Secret.Collection.CreateItem", 0, props, secret, true).Store(&item, &prompt); err != nil {
+			t.Fatalf("creating an item in the private keyring: %v", err)
+		}
+		if got, err := quickRead(conn, "s", "u"); err != nil || got != "v" {
+			t.Fatalf("unlocked, the quick read gave %q, %v; want \"v\"", got, err)
+		}
+		var locked []dbus.ObjectPath
+		if err := secrets.Call(secretsService+".Lock", 0, []dbus.ObjectPath{"/org/freedesktop/secrets/collection/login"}).Store(&locked, &prompt); err != nil || len(locked) != 1 {
+			t.Fatalf("locking the private keyring: %v %v", locked, err)
+		}
+		if got, err := quickRead(conn, "s", "u"); !errors.Is(err, errSlowPath) {
+			t.Errorf("locked, the quick read gave %q, %v; want it left to go-keyring", got, err)
+		}
+	})
+	t.Run("another service", func(t *testing.T) {
+		conn, addr := privateBus(t, "")
+		other, err := dbus.Connect(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		if reply, err := other.RequestName(secretsName, 0); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+			t.Fatalf("owning %s: %v %v", secretsName, reply, err)
+		}
+		if got, err := quickRead(conn, "s", "u"); !errors.Is(err, errSlowPath) {
+			t.Errorf("against a service that exports nothing the quick read gave %q, %v; want it left to go-keyring", got, err)
+		}
+	})
+}
