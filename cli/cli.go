@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/sandboxlink"
 	"github.com/latchapp/latch/session"
 )
 
@@ -41,6 +42,10 @@ type Env struct {
 	ConfigFile string
 	// SandboxStateFile is the sandbox's state file; empty means its default.
 	SandboxStateFile string
+	// Sandbox starts the built-in sandbox, for `latch sandbox` and for a
+	// session on it that needs it; nil means the program latch-sandbox
+	// ([sandboxlink.Program]).
+	Sandbox sandboxlink.Starter
 	// Window, when set, is the desktop app: `latch` with no command opens
 	// it at once on the account a, and it signs in, shows, switches
 	// between accounts and signs out by itself. It returns when the app
@@ -368,7 +373,7 @@ func (inv *invocation) open(r renewal, apis map[string]session.API) (*core.Accou
 func (inv *invocation) openOptions(r renewal) core.Options {
 	return core.Options{
 		Store: inv.env.Store, InMemory: inv.inMemory, LockDir: inv.env.LockDir,
-		SandboxStateFile: inv.env.SandboxStateFile, Logger: inv.log, ManualRenewal: r == renewWhenNeeded,
+		SandboxStateFile: inv.env.SandboxStateFile, Sandbox: inv.env.Sandbox, Logger: inv.log, ManualRenewal: r == renewWhenNeeded,
 	}
 }
 

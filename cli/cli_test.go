@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchapp/latch/cli"
 	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/sandboxrun"
 	"github.com/latchapp/latch/internal/testing/dexprovider"
 	"github.com/latchapp/latch/internal/testing/faultproxy"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
@@ -62,7 +63,8 @@ func (w *world) cliEnv(stdout, stderr io.Writer) cli.Env {
 		config = "-"
 	}
 	return cli.Env{Stdout: stdout, Stderr: stderr, Store: w.store, LockDir: w.lock, ConfigFile: config,
-		OpenURL: w.open, Getenv: func(k string) string { return w.env[k] }, SandboxStateFile: w.stateFile}
+		OpenURL: w.open, Getenv: func(k string) string { return w.env[k] }, SandboxStateFile: w.stateFile,
+		Sandbox: sandboxrun.InProcess}
 }
 
 func (w *world) run(args ...string) (int, string, string) {

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/latchapp/latch/sandbox"
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/sandboxlink"
 )
 
 var sandboxCommand = command{
@@ -23,7 +24,7 @@ Host header (default: http://HOST:PORT).
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &sandboxOptions{invocation: inv}
 		fs.StringVar(&o.addr, "addr", "", "")
-		fs.DurationVar(&o.tokenTTL, "token-ttl", sandbox.DefaultAccessTokenTTL, "")
+		fs.DurationVar(&o.tokenTTL, "token-ttl", sandboxlink.DefaultAccessTokenTTL, "")
 		fs.DurationVar(&o.reuseInterval, "reuse-interval", 0, "")
 		return o.run
 	},
@@ -54,15 +55,19 @@ func (o *sandboxOptions) run(args []string) error {
 	if o.reuseInterval < 0 {
 		return usagef("--reuse-interval must not be negative")
 	}
-	srv, err := sandbox.New(sandbox.Config{Addr: addr, Issuer: o.settings.Issuer, StateFile: o.env.SandboxStateFile, Logger: o.log, AccessTokenTTL: o.tokenTTL, ReuseInterval: o.reuseInterval})
-	if err != nil {
-		return err
+	start := o.env.Sandbox
+	if start == nil {
+		start = sandboxlink.Program
 	}
-	if err := srv.Start(o.ctx); err != nil {
-		return err
+	srv, err := start(o.ctx, sandboxlink.Options{Addr: addr, Issuer: o.settings.Issuer, StateFile: o.env.SandboxStateFile, Logger: o.log, AccessTokenTTL: o.tokenTTL, ReuseInterval: o.reuseInterval})
+	if err != nil {
+		if addr == "" {
+			addr = sandboxlink.DefaultAddr
+		}
+		return &core.SandboxError{Addr: addr, Err: err}
 	}
 	defer srv.Close()
-	fmt.Fprintf(o.env.Stdout, "issuer: %s\nclient_id: %s\nmetadata_api: %s\n", srv.Issuer(), sandbox.ClientID, srv.MetadataAPI())
+	fmt.Fprintf(o.env.Stdout, "issuer: %s\nclient_id: %s\nmetadata_api: %s\n", srv.Issuer(), sandboxlink.ClientID, srv.MetadataAPI())
 	fmt.Fprintf(o.env.Stderr, "Sandbox running; demo accounts: demo/demo, ada/lovelace. Stop it with Ctrl-C.\n")
 	<-o.ctx.Done()
 	return nil

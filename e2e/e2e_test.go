@@ -36,7 +36,9 @@ var (
 // latchBinary builds Latch once for the end-to-end tests, laid out as
 // scripts/package lays it out: the command line (cmd/latch, without cgo)
 // as latch, and beside it the desktop app (the module root) as
-// latch-desktop, which `latch` with no command hands over to. Unlike the
+// latch-desktop, which `latch` with no command hands over to, and the
+// sandbox provider (cmd/latch-sandbox) as latch-sandbox, which `latch
+// sandbox` and a session on the sandbox start. Unlike the
 // package's, the app is built with the race detector, and home's
 // environment makes it exit at the first race it sees: every test that
 // runs the app checks that its goroutines (Fyne's, the session's, the
@@ -60,6 +62,7 @@ func latchBinary(t *testing.T) string {
 			race          bool
 		}{
 			{binPath, "./cmd/latch", "0", false},
+			{filepath.Join(dir, "latch-sandbox"), "./cmd/latch-sandbox", "0", false},
 			{filepath.Join(dir, "latch-desktop"), ".", "1", true},
 		} {
 			// The tag FyneApp.toml's migration sets in a package's build.
@@ -358,7 +361,7 @@ func TestBinaryDeviceLogin(t *testing.T) {
 }
 
 // TestBinaryOutOfTheBox is `go run .` on a machine with nothing
-// configured: Latch starts its sandbox in-process and signs the person in
+// configured: Latch starts its sandbox (latch-sandbox) and signs the person in
 // through the browser.
 func TestBinaryOutOfTheBox(t *testing.T) {
 	env := home(t)
@@ -383,7 +386,9 @@ func TestBinaryOutOfTheBox(t *testing.T) {
 	}
 	// Signing out needs the provider: the sandbox starts for it.
 	code, _, stderr = latch(t, env, "logout", "--verbose")
-	if code != 0 || !strings.Contains(stderr, "started the sandbox in this process") {
+	if code != 0 || !strings.Contains(stderr, "started the sandbox") {
 		t.Errorf("latch logout: exit %d, log:\n%s\nwant success, with the sandbox started to revoke the session", code, stderr)
 	}
+	// The sandbox it started went with it.
+	stopsListening(t, addr, "latch logout ended")
 }

@@ -117,11 +117,20 @@ func TestLinuxPackageInstallsAndStarts(t *testing.T) {
 
 	root := t.TempDir()
 	runIn(t, pkg, env, "make", "install", "DESTDIR="+root, "PREFIX=/usr")
-	for _, f := range []string{"usr/bin/latch", "usr/bin/latch-desktop", "usr/share/applications/" + id + ".desktop", "usr/share/pixmaps/" + id + ".png"} {
+	for _, f := range []string{"usr/bin/latch", "usr/bin/latch-desktop", "usr/bin/latch-sandbox", "usr/share/applications/" + id + ".desktop", "usr/share/pixmaps/" + id + ".png"} {
 		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
 			t.Errorf("make install put no %s in the prefix: %v", f, err)
 		}
 	}
+
+	// The installed command line runs the installed sandbox program.
+	sandboxAddr := sandboxtest.FreeAddr(t)
+	sb := startBinary(t, filepath.Join(bin, "latch"), env, "sandbox", "--addr", sandboxAddr)
+	if lines := sb.fields(3); lines["issuer"] != "http://"+sandboxAddr {
+		t.Errorf("the installed latch sandbox printed %v (%s); want the issuer http://%s", lines, sb.stderr.String(), sandboxAddr)
+	}
+	_ = sb.cmd.Process.Signal(os.Interrupt)
+	_ = sb.cmd.Wait()
 
 	// The installed command line opens the installed app.
 	env = append(env, "LATCH_SANDBOX_ADDR="+sandboxtest.FreeAddr(t))
@@ -148,6 +157,7 @@ func TestWindowsPackage(t *testing.T) {
 	}{
 		{"latch-desktop.exe", pe.IMAGE_SUBSYSTEM_WINDOWS_GUI, true},
 		{"latch.exe", pe.IMAGE_SUBSYSTEM_WINDOWS_CUI, false},
+		{"latch-sandbox.exe", pe.IMAGE_SUBSYSTEM_WINDOWS_CUI, false},
 	} {
 		f, err := pe.Open(filepath.Join(dir, c.name))
 		if err != nil {

@@ -27,7 +27,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,20 +37,30 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/latchapp/latch/internal/dpopcheck"
+	"github.com/latchapp/latch/internal/sandboxlink"
 )
 
 // DefaultAddr is where the sandbox listens unless told otherwise: a fixed
 // loopback address, so that its issuer, and the sessions it issued, stay
 // the same across runs.
-const DefaultAddr = "127.0.0.1:8642"
+const DefaultAddr = sandboxlink.DefaultAddr
 
 // DefaultAccessTokenTTL is the access tokens' lifetime: short, so that
 // renewal is visible.
-const DefaultAccessTokenTTL = 2 * time.Minute
+const DefaultAccessTokenTTL = sandboxlink.DefaultAccessTokenTTL
 
 // ErrAddrTaken means something other than a Latch sandbox listens on the
 // address.
-var ErrAddrTaken = errors.New("sandbox: address taken by another program")
+var ErrAddrTaken = sandboxlink.ErrAddrTaken
+
+// Running reports whether the person's Latch sandbox answers at addr,
+// and its issuer: one that proves it knows the secret of the state at
+// stateFile (empty: the default state file). Anything else at the
+// address, a sandbox of another state or another user's included, is
+// not it.
+func Running(ctx context.Context, addr, stateFile string) (string, bool) {
+	return sandboxlink.Running(ctx, addr, stateFile)
+}
 
 // Config configures a sandbox.
 type Config struct {
@@ -82,13 +91,7 @@ type Config struct {
 }
 
 // DefaultStateFile is where the sandbox keeps its state by default.
-func DefaultStateFile() (string, error) {
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return "", fmt.Errorf("sandbox: no config directory: %w", err)
-	}
-	return filepath.Join(dir, "latch", "sandbox.json"), nil
-}
+func DefaultStateFile() (string, error) { return sandboxlink.DefaultStateFile() }
 
 // Server is a running sandbox provider.
 type Server struct {
@@ -219,7 +222,7 @@ func (s *Server) Start(ctx context.Context) error {
 	})
 	mux.HandleFunc("GET /avatars/{file}", s.onAvatar)
 	mux.HandleFunc("/api/v2/users/{id}", s.onUser)
-	mux.HandleFunc("GET "+identityPath, s.onIdentity)
+	mux.HandleFunc("GET "+sandboxlink.IdentityPath, s.onIdentity)
 	mux.HandleFunc("GET "+endSessionPath, s.onEndSession)
 	mux.HandleFunc("POST "+endSessionPath, s.confirmedEndSession(provider))
 	mux.Handle("/", s.extend(provider))
@@ -256,22 +259,10 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// identityPath answers "is this a Latch sandbox?".
-const identityPath = "/.well-known/latch-sandbox"
-
-type identity struct {
-	Sandbox     string `json:"latch_sandbox"`
-	Issuer      string `json:"issuer"`
-	ClientID    string `json:"client_id"`
-	MetadataAPI string `json:"metadata_api"`
-	// Proof answers the request's challenge (see Running).
-	Proof string `json:"proof,omitempty"`
-}
-
 func (s *Server) onIdentity(w http.ResponseWriter, r *http.Request) {
-	id := identity{Sandbox: "1", Issuer: s.issuer, ClientID: ClientID, MetadataAPI: s.MetadataAPI()}
+	id := sandboxlink.Identity{Sandbox: "1", Issuer: s.issuer, ClientID: ClientID, MetadataAPI: s.MetadataAPI()}
 	if c := r.URL.Query().Get("challenge"); c != "" && len(c) <= 100 {
-		id.Proof = proof(proofKey(s.storage.cryptoKey()), c)
+		id.Proof = sandboxlink.Proof(sandboxlink.ProofKey(s.storage.cryptoKey()), c)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

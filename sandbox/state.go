@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/internal/atomicfile"
+	"github.com/latchapp/latch/internal/sandboxlink"
 )
 
 // ErrCorruptState means the state file exists but cannot be used. The
 // sandbox never replaces it silently: the person moves it aside.
-var ErrCorruptState = errors.New("sandbox: state file is corrupt")
+var ErrCorruptState = sandboxlink.ErrCorruptState
 
 // stateVersion is the layout of the state file.
 const stateVersion = 1

@@ -11,11 +11,13 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/latchapp/latch/internal/sandboxlink"
 )
 
 // ClientID is the sandbox's one client: Latch itself, a native public
 // client with a loopback redirect on any port.
-const ClientID = "latch-desktop"
+const ClientID = sandboxlink.ClientID
 
 // Scopes of the Management API, as at Auth0.
 const (

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/sandboxrun"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
@@ -107,6 +108,7 @@ func (h *harness) withAccounts(text string) *core.Accounts {
 	}
 	h.accounts = &core.Accounts{File: file, Getenv: func(string) string { return "" }, Options: core.Options{
 		Store: h.store, LockDir: h.lock, HTTPClient: &http.Client{Transport: h.count, Timeout: 30 * time.Second}, Logger: h.logger,
+		Sandbox: sandboxrun.InProcess,
 	}}
 	return h.accounts
 }
@@ -147,7 +149,7 @@ func (h *harness) account() *core.Account {
 	}
 	s, err := core.Open(h.t.Context(), cfg, core.Options{
 		Store: h.store, LockDir: h.lock, HTTPClient: &http.Client{Transport: h.count, Timeout: timeout},
-		Logger: h.logger,
+		Logger: h.logger, Sandbox: sandboxrun.InProcess,
 	})
 	if err != nil {
 		h.t.Fatal(err)

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchapp/latch/internal/sandboxlink"
 	"github.com/latchapp/latch/profile"
-	"github.com/latchapp/latch/sandbox"
 	"github.com/latchapp/latch/session"
 	"github.com/latchapp/latch/session/keychain"
 )
@@ -35,6 +35,10 @@ type Options struct {
 	// SandboxStateFile is the sandbox's state file; empty means its
 	// default.
 	SandboxStateFile string
+	// Sandbox starts the built-in sandbox when the session needs it and
+	// none runs; nil means the program latch-sandbox
+	// ([sandboxlink.Program]).
+	Sandbox sandboxlink.Starter
 	// Logger receives diagnostics, never tokens; nil discards them.
 	Logger *slog.Logger
 	// HTTPClient makes the requests to the provider and the metadata API;
@@ -64,9 +68,9 @@ type Account struct {
 }
 
 // Open makes the account's session Manager and metadata client. On the
-// built-in sandbox at a fixed address, the sandbox is used (or started in
-// this process) when the session first needs the provider; at port 0 it
-// starts here at once. Close the Account when done.
+// built-in sandbox at a fixed address, the sandbox is used (or started,
+// see [Options.Sandbox]) when the session first needs the provider; at
+// port 0 it starts at once. Close the Account when done.
 func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 	log := opts.Logger
 	if log == nil {
@@ -76,29 +80,30 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 	if cfg.Sandbox {
 		addr := cfg.SandboxAddr
 		if addr == "" {
-			addr = sandbox.DefaultAddr
+			addr = sandboxlink.DefaultAddr
+		}
+		start := opts.Sandbox
+		if start == nil {
+			start = sandboxlink.Program
 		}
 		issuer := sandboxIssuer(addr)
 		if _, port, _ := net.SplitHostPort(addr); port == "0" {
-			srv, err := sandbox.New(sandbox.Config{Addr: addr, StateFile: opts.SandboxStateFile, Logger: log})
-			if err == nil {
-				err = srv.Start(ctx)
-			}
+			srv, err := start(ctx, sandboxlink.Options{Addr: addr, StateFile: opts.SandboxStateFile, Logger: log})
 			if err != nil {
 				return nil, &SandboxError{Addr: addr, Err: err}
 			}
 			issuer, stopSandbox = srv.Issuer(), func() { srv.Close() }
-			log.Debug("started the sandbox in this process", "issuer", issuer)
+			log.Debug("started the sandbox", "issuer", issuer)
 		} else {
 			client := &http.Client{Timeout: httpTimeout}
 			if opts.HTTPClient != nil {
 				*client = *opts.HTTPClient
 			}
-			onDemand := newSandboxOnDemand(addr, opts.SandboxStateFile, log, client.Transport)
+			onDemand := newSandboxOnDemand(start, addr, opts.SandboxStateFile, log, client.Transport)
 			client.Transport = onDemand
 			opts.HTTPClient, stopSandbox = client, onDemand.close
 		}
-		cfg.Issuer, cfg.ClientID = issuer, sandbox.ClientID
+		cfg.Issuer, cfg.ClientID = issuer, sandboxlink.ClientID
 		cfg.MetadataAPI = issuer + "/api/v2/"
 	}
 	if opts.HTTPClient == nil {

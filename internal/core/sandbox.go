@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/latchapp/latch/sandbox"
+	"github.com/latchapp/latch/internal/sandboxlink"
 )
 
 // SandboxError says the built-in sandbox could not be started when the
@@ -38,26 +38,28 @@ func sandboxIssuer(addr string) string { return "http://" + addr }
 // sandboxOnDemand is the transport of a session on the built-in sandbox.
 // Before the first request to the sandbox it makes sure one runs at its
 // address: another process's (the app's, or `latch sandbox`), else one
-// started in this process. Nothing is asked or started before a request
+// it starts (the desktop app in its own process, the command line as the
+// program latch-sandbox), which lives until close. Nothing is asked or started before a request
 // needs the provider, so that `latch token` on a valid token and the
 // app's launch cost nothing for it. When the process that ran the sandbox
 // has quit, the next request starts it here and is sent again.
 type sandboxOnDemand struct {
+	start     sandboxlink.Starter
 	addr      string
 	stateFile string
 	log       *slog.Logger
 	base      http.RoundTripper
 
 	mu      sync.Mutex
-	running bool            // a sandbox answered at addr, or srv runs
-	srv     *sandbox.Server // the one this process started, if any
+	running bool                 // a sandbox answered at addr, or srv runs
+	srv     sandboxlink.Instance // the one this process started, if any
 }
 
-func newSandboxOnDemand(addr, stateFile string, log *slog.Logger, base http.RoundTripper) *sandboxOnDemand {
+func newSandboxOnDemand(start sandboxlink.Starter, addr, stateFile string, log *slog.Logger, base http.RoundTripper) *sandboxOnDemand {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &sandboxOnDemand{addr: addr, stateFile: stateFile, log: log, base: base}
+	return &sandboxOnDemand{start: start, addr: addr, stateFile: stateFile, log: log, base: base}
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -113,11 +115,8 @@ func (s *sandboxOnDemand) ensure(ctx context.Context) error {
 	if s.running {
 		return nil
 	}
-	if _, ok := sandbox.Running(ctx, s.addr, s.stateFile); !ok {
-		srv, err := sandbox.New(sandbox.Config{Addr: s.addr, StateFile: s.stateFile, Logger: s.log})
-		if err == nil {
-			err = srv.Start(context.WithoutCancel(ctx))
-		}
+	if _, ok := sandboxlink.Running(ctx, s.addr, s.stateFile); !ok {
+		srv, err := s.start(context.WithoutCancel(ctx), sandboxlink.Options{Addr: s.addr, StateFile: s.stateFile, Logger: s.log})
 		switch {
 		case errors.Is(err, os.ErrExist):
 			// Another process started it meanwhile.
@@ -125,7 +124,7 @@ func (s *sandboxOnDemand) ensure(ctx context.Context) error {
 			return &SandboxError{Addr: s.addr, Err: err}
 		default:
 			s.srv = srv
-			s.log.Debug("started the sandbox in this process", "issuer", srv.Issuer())
+			s.log.Debug("started the sandbox", "issuer", srv.Issuer())
 		}
 	}
 	s.running = true
@@ -145,9 +144,9 @@ func (s *sandboxOnDemand) close() {
 // describeSandbox words a [SandboxError].
 func describeSandbox(e *SandboxError) string {
 	switch {
-	case errors.Is(e.Err, sandbox.ErrAddrTaken):
+	case errors.Is(e.Err, sandboxlink.ErrAddrTaken):
 		return fmt.Sprintf("Another program is using %s, the Latch sandbox's address. Stop it, or give the sandbox another address (--sandbox-addr, LATCH_SANDBOX_ADDR).", e.Addr)
-	case errors.Is(e.Err, sandbox.ErrCorruptState):
+	case errors.Is(e.Err, sandboxlink.ErrCorruptState):
 		return "The Latch sandbox's state file (latch/sandbox.json in your config folder) is damaged. Move it away and try again; the sandbox then starts afresh."
 	}
 	return sentence("The Latch sandbox could not be started: " + strings.ReplaceAll(e.Err.Error(), "sandbox: ", ""))

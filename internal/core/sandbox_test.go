@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/latchapp/latch/internal/sandboxrun"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/sandbox"
 )
@@ -59,7 +60,7 @@ func discover(t *testing.T, rt http.RoundTripper, issuer string) error {
 func TestOpenStartsNoSandboxUntilTheProviderIsNeeded(t *testing.T) {
 	slog.SetDefault(slog.New(slog.DiscardHandler)) // the sandbox engine's own log
 	addr := sandboxtest.FreeAddr(t)
-	s, err := Open(t.Context(), Config{Sandbox: true, SandboxAddr: addr}, Options{SandboxStateFile: filepath.Join(t.TempDir(), "sandbox.json")})
+	s, err := Open(t.Context(), Config{Sandbox: true, SandboxAddr: addr}, Options{SandboxStateFile: filepath.Join(t.TempDir(), "sandbox.json"), Sandbox: sandboxrun.InProcess})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestSandboxOnDemandUsesARunningOneAndOutlivesIt(t *testing.T) {
 	addr := sandboxtest.FreeAddr(t)
 	state := filepath.Join(t.TempDir(), "sandbox.json")
 	other := startSandboxAt(t, addr, state) // the person's, in another process
-	rt := newSandboxOnDemand(addr, state, slog.New(slog.DiscardHandler), nil)
+	rt := newSandboxOnDemand(sandboxrun.InProcess, addr, state, slog.New(slog.DiscardHandler), nil)
 	t.Cleanup(rt.close)
 	if err := discover(t, rt, "http://"+addr); err != nil {
 		t.Fatal(err)
@@ -116,7 +117,7 @@ func TestSandboxOnDemandAtAnotherProgramsAddress(t *testing.T) {
 	defer ln.Close()
 	go http.Serve(ln, http.NotFoundHandler())
 	taken := ln.Addr().String()
-	err := discover(t, newSandboxOnDemand(taken, state, slog.New(slog.DiscardHandler), nil), "http://"+taken)
+	err := discover(t, newSandboxOnDemand(sandboxrun.InProcess, taken, state, slog.New(slog.DiscardHandler), nil), "http://"+taken)
 	var se *SandboxError
 	if !errors.As(err, &se) || !errors.Is(err, sandbox.ErrAddrTaken) {
 		t.Fatalf("address taken: got %v; want a SandboxError wrapping ErrAddrTaken", err)
@@ -151,7 +152,7 @@ func TestSandboxOnDemandRefusesAnImpostor(t *testing.T) {
 	startSandboxAt(t, othersAddr, filepath.Join(t.TempDir(), "theirs.json"))
 
 	for name, addr := range map[string]string{"impostor": strings.TrimPrefix(impostor.URL, "http://"), "another user's sandbox": othersAddr} {
-		err := discover(t, newSandboxOnDemand(addr, state, slog.New(slog.DiscardHandler), nil), "http://"+addr)
+		err := discover(t, newSandboxOnDemand(sandboxrun.InProcess, addr, state, slog.New(slog.DiscardHandler), nil), "http://"+addr)
 		if !errors.Is(err, sandbox.ErrAddrTaken) || !strings.HasPrefix(Describe(err), "Another program is using "+addr) {
 			t.Errorf("%s at the address: %v (%q); want it refused as another program", name, err, Describe(err))
 		}

@@ -1,4 +1,4 @@
-package sandbox
+package sandboxlink
 
 import (
 	"context"
@@ -21,16 +21,16 @@ import (
 // user of the machine cannot read. Another program, or another user's
 // sandbox, that holds the address first is not taken for it.
 
-// proofKey is what a sandbox proves it knows: derived from the state's
+// ProofKey is what a sandbox proves it knows: derived from the state's
 // secret, so that the proof says nothing of the secret itself.
-func proofKey(cryptoKey []byte) []byte {
+func ProofKey(cryptoKey []byte) []byte {
 	mac := hmac.New(sha256.New, cryptoKey)
 	mac.Write([]byte("latch sandbox proof"))
 	return mac.Sum(nil)
 }
 
-// proof is the answer to challenge with key.
-func proof(key []byte, challenge string) string {
+// Proof is the answer to challenge with key.
+func Proof(key []byte, challenge string) string {
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(challenge))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
@@ -55,7 +55,7 @@ func stateProofKey(path string) ([]byte, bool) {
 	if json.Unmarshal(raw, &st) != nil || len(st.CryptoKey) != 32 {
 		return nil, false
 	}
-	return proofKey(st.CryptoKey), true
+	return ProofKey(st.CryptoKey), true
 }
 
 // Running reports whether the person's Latch sandbox answers at addr,
@@ -73,7 +73,7 @@ func Running(ctx context.Context, addr, stateFile string) (string, bool) {
 	c := base64.RawURLEncoding.EncodeToString(challenge)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+identityPath+"?challenge="+url.QueryEscape(c), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+IdentityPath+"?challenge="+url.QueryEscape(c), nil)
 	if err != nil {
 		return "", false
 	}
@@ -83,11 +83,11 @@ func Running(ctx context.Context, addr, stateFile string) (string, bool) {
 		return "", false
 	}
 	defer resp.Body.Close()
-	var id identity
+	var id Identity
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&id) != nil || id.Sandbox != "1" {
 		return "", false
 	}
-	if !hmac.Equal([]byte(id.Proof), []byte(proof(key, c))) {
+	if !hmac.Equal([]byte(id.Proof), []byte(Proof(key, c))) {
 		return "", false
 	}
 	return id.Issuer, true

@@ -1,0 +1,28 @@
+// Command latch-sandbox runs Latch's built-in sandbox provider: a real
+// OpenID provider on loopback with demo accounts. `latch sandbox` runs it,
+// and latch starts it when a session on the sandbox needs the provider;
+// it is a program of its own so that latch, which scripts and kubectl
+// run on every request, does not carry a provider and starts fast.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/sandboxrun"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := sandboxrun.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, describe)
+	stop()
+	os.Exit(code)
+}
+
+// describe words an error that kept the sandbox at addr from starting.
+func describe(addr string, err error) string {
+	return core.Describe(&core.SandboxError{Addr: addr, Err: err})
+}
