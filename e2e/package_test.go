@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,7 +148,8 @@ func TestLinuxPackageInstallsAndStarts(t *testing.T) {
 
 // TestWindowsPackage checks the Windows executables as Windows loads them:
 // the desktop app a 64-bit GUI program with its resources (icon,
-// manifest, version), the command line a 64-bit console program.
+// manifest, version), the command line and the sandbox 64-bit console
+// programs, each needing only the system's DLLs.
 func TestWindowsPackage(t *testing.T) {
 	dir := filepath.Join(packages(t), "latch-"+fyneApp(t, "Version")+"-windows-amd64")
 	for _, c := range []struct {
@@ -170,6 +172,24 @@ func TestWindowsPackage(t *testing.T) {
 		}
 		if hasRsrc := f.Section(".rsrc") != nil; hasRsrc != c.resources {
 			t.Errorf("%s: resources %t; want %t", c.name, hasRsrc, c.resources)
+		}
+		// Only what every Windows has: a DLL of mingw-w64's (libssp-0.dll,
+		// libgcc_s, libwinpthread) is on no machine, and the program would
+		// not start.
+		symbols, err := f.ImportedSymbols() // "symbol:DLL"; ImportedLibraries is not implemented
+		dlls := map[string]bool{}
+		for _, s := range symbols {
+			if _, dll, ok := strings.Cut(s, ":"); ok {
+				dlls[dll] = true
+			}
+		}
+		for dll := range dlls {
+			if !slices.Contains([]string{"kernel32.dll", "user32.dll", "gdi32.dll", "shell32.dll", "opengl32.dll", "msvcrt.dll", "advapi32.dll", "ws2_32.dll", "winmm.dll", "ole32.dll", "bcrypt.dll", "crypt32.dll"}, strings.ToLower(dll)) {
+				t.Errorf("%s needs %s, which Windows does not have; want only system DLLs", c.name, dll)
+			}
+		}
+		if err != nil {
+			t.Errorf("%s: reading its imports: %v", c.name, err)
 		}
 		f.Close()
 	}
