@@ -133,6 +133,13 @@ func startAppLogging(t *testing.T, bin string, env []string, log io.Writer) func
 	t.Helper()
 	cmd := exec.Command(bin, "--verbose")
 	cmd.Env = env
+	return watchApp(t, cmd, log)
+}
+
+// watchApp is startAppLogging for an app started by cmd (which runs it
+// with --verbose).
+func watchApp(t *testing.T, cmd *exec.Cmd, log io.Writer) func(want string, limit time.Duration) string {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
