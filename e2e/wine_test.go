@@ -302,6 +302,9 @@ func TestWindowsCommandLineUnderWine(t *testing.T) {
 	if code, _, errOut := w.latch(t, env, "logout"); code != 0 {
 		t.Fatalf("latch.exe logout: exit %d, %s", code, errOut)
 	}
+	if code, _, errOut := w.latch(t, env, "token"); code != 1 || !strings.Contains(errOut, "not signed in") {
+		t.Errorf("latch.exe token after logout: exit %d, %q; want 1 saying not signed in", code, errOut)
+	}
 	if left := w.credentials(t, false); len(left) != 0 {
 		t.Errorf("after logout Credential Manager still holds %v; want nothing of Latch's", left)
 	}
