@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -194,23 +193,21 @@ func (w *winePrefix) configure(t *testing.T, text string) {
 	t.Cleanup(func() { _ = os.Remove(file) })
 }
 
+// start starts latch.exe with args under Wine and reads its stdout as it
+// comes.
+func (w *winePrefix) start(t *testing.T, env []string, args ...string) *started {
+	t.Helper()
+	return startBinary(t, w.wine, slices.Concat(env, w.env), append([]string{filepath.Join(w.dir, "latch.exe")}, args...)...)
+}
+
 // loginUnderWine signs demo in with latch.exe login --no-browser, at a
 // browser of the test's.
 func (w *winePrefix) loginUnderWine(t *testing.T, env []string) {
 	t.Helper()
-	cmd := w.command(env, "latch.exe", "login", "--no-browser")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb strings.Builder
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	testbrowser.SignInAtPrintedURL(t, stdout, "demo", "demo")
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("latch.exe login exited with %v: %s", err, errb.String())
+	p := w.start(t, env, "login", "--no-browser")
+	testbrowser.SignInAtPrintedURL(t, p.stdout, "demo", "demo")
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("latch.exe login exited with %v: %s", err, p.stderr.String())
 	}
 }
 
@@ -315,28 +312,14 @@ func TestWindowsDeviceLoginUnderWine(t *testing.T) {
 	w := wineReady(t)
 	issuer, _ := startSandbox(t, home(t), sandboxtest.FreeAddr(t))
 	env := windowsEnv(t, issuer)
-	cmd := w.command(env, "latch.exe", "login", "--device")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb strings.Builder
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := w.start(t, env, "login", "--device")
 	t.Cleanup(func() { w.latch(t, env, "logout") })
-	lines := map[string]string{}
-	sc := bufio.NewScanner(stdout)
-	for len(lines) < 3 && sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), ": ")
-		lines[k] = v
-	}
+	lines := p.fields(3)
 	if code, body, err := testbrowser.NewBrowser("ada", "lovelace").Visit(lines["verification_uri_complete"]); err != nil || code != 200 || !strings.Contains(body, "signed in") {
-		t.Fatalf("the device page ended on %d, %v (printed %v, %s); want 200 saying signed in", code, err, lines, errb.String())
+		t.Fatalf("the device page ended on %d, %v (printed %v, %s); want 200 saying signed in", code, err, lines, p.stderr.String())
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("latch.exe login --device exited with %v: %s", err, errb.String())
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("latch.exe login --device exited with %v: %s", err, p.stderr.String())
 	}
 	if code, out, errOut := w.latch(t, env, "status", "--json"); code != 0 || !strings.Contains(out, `"subject": "sandbox|ada"`) {
 		t.Fatalf("latch.exe status --json: exit %d, %s%s; want ada signed in", code, out, errOut)

@@ -8,32 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/latchapp/latch/internal/sandboxlink"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/syncbuf"
 )
-
-// syncBuffer is a strings.Builder that Main may write while the test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func describe(addr string, err error) string { return "described: " + addr }
 
@@ -44,7 +25,7 @@ func TestChildServesUntilItsStdinCloses(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "sandbox.json")
 	stdinR, stdinW := io.Pipe()
 	stdoutR, stdoutW := io.Pipe()
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(t.Context(), []string{"--child", "--addr", addr, "--state-file", state, "--token-ttl", "5s"}, stdinR, stdoutW, &stderr, describe)
@@ -102,12 +83,12 @@ func TestSandboxThatCannotStartSaysWhy(t *testing.T) {
 		{"corrupt state", []string{"--addr", "127.0.0.1:0", "--state-file", corrupt}, 4, "described: 127.0.0.1:0", "state file is corrupt"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr syncBuffer
+			var stdout, stderr syncbuf.Buffer
 			code := Main(t.Context(), c.args, strings.NewReader(""), &stdout, &stderr, describe)
 			if code != c.code || strings.TrimSpace(stderr.String()) != c.person || stdout.String() != "" {
 				t.Errorf("exit %d, stderr %q, stdout %q; want %d and %q alone", code, stderr.String(), stdout.String(), c.code, c.person)
 			}
-			var childErr syncBuffer
+			var childErr syncbuf.Buffer
 			code = Main(t.Context(), append([]string{"--child"}, c.args...), strings.NewReader(""), &stdout, &childErr, describe)
 			if code != c.code || !strings.Contains(childErr.String(), c.childSays) || strings.Count(childErr.String(), "\n") != 1 {
 				t.Errorf("as a child: exit %d, stderr %q; want %d and one line saying %q", code, childErr.String(), c.code, c.childSays)
@@ -127,7 +108,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"extra"}, 2, "", `unexpected argument "extra"`},
 		{[]string{"--token-ttl", "10ms"}, 2, "", "--token-ttl must be at least 1s"},
 	} {
-		var stdout, stderr syncBuffer
+		var stdout, stderr syncbuf.Buffer
 		code := Main(t.Context(), c.args, strings.NewReader(""), &stdout, &stderr, describe)
 		if code != c.code || !strings.Contains(stdout.String(), c.stdout) || !strings.Contains(stderr.String(), c.says) {
 			t.Errorf("latch-sandbox %v: exit %d, stdout %q, stderr %q; want %d, %q and %q", c.args, code, stdout.String(), stderr.String(), c.code, c.stdout, c.says)
