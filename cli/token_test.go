@@ -200,8 +200,9 @@ func TestExactRedirectURL(t *testing.T) {
 	if !strings.Contains(printed, "redirect_uri="+url.QueryEscape(exact)) {
 		t.Fatalf("the authorization address %s does not ask for the redirect %s", printed, exact)
 	}
-	if code, _, errOut := w.run("status", "--redirect-url", "http://127.0.0.1/no-port"); code != 2 || !strings.Contains(errOut, "must name its port") {
-		t.Fatalf("a redirect address without a port: exit %d, %q; want 2 saying so", code, errOut)
+	want := `latch status: --redirect-url: the redirect address "http://127.0.0.1/no-port" must name its port.` + "\n"
+	if code, _, errOut := w.run("status", "--redirect-url", "http://127.0.0.1/no-port"); code != 2 || errOut != want {
+		t.Fatalf("a redirect address without a port: exit %d, %q; want 2 and %q", code, errOut, want)
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/latchapp/latch/internal/secureurl"
 )
 
 // defaultScopes are requested when [Config.Scopes] is empty.
@@ -125,8 +127,8 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
 	if c.RedirectURL != "" {
-		if err := checkRedirectURL(c.RedirectURL); err != nil {
-			return c, fmt.Errorf("the redirect address %q %w (Config.RedirectURL)", c.RedirectURL, err)
+		if err := secureurl.CheckRedirect(c.RedirectURL); err != nil {
+			return c, fmt.Errorf("Config.RedirectURL: %w", err)
 		}
 	}
 	if len(c.Scopes) == 0 {
@@ -214,21 +216,4 @@ func (c Config) keyID() string {
 // notice: it holds a random value, never a secret.
 func (c Config) genPath() string {
 	return filepath.Join(c.LockDir, "gen-"+c.sessionID())
-}
-
-// checkRedirectURL checks a sign-in's own redirect address: http, on
-// loopback, with a port and a path.
-func checkRedirectURL(address string) error {
-	u, err := url.Parse(address)
-	switch {
-	case err != nil:
-		return errors.New("is not a URL")
-	case u.Scheme != "http" || (u.Hostname() != "127.0.0.1" && u.Hostname() != "::1" && u.Hostname() != "localhost"):
-		return errors.New("must be http on this computer (127.0.0.1, [::1] or localhost): the browser hands the code to Latch there")
-	case u.Port() == "" || u.Port() == "0":
-		return errors.New("must name its port")
-	case u.Path == "" || u.Path == "/" || u.RawQuery != "" || u.Fragment != "":
-		return errors.New("must have a path, and no query or fragment")
-	}
-	return nil
 }

@@ -265,6 +265,11 @@ func (c Config) check() error {
 			return fmt.Errorf("%s: %w", c.Origin("apis"), err)
 		}
 	}
+	if c.RedirectURL != "" {
+		if err := secureurl.CheckRedirect(c.RedirectURL); err != nil {
+			return fmt.Errorf("%s: %w", c.Origin("redirect_url"), err)
+		}
+	}
 	if c.Sandbox {
 		return nil
 	}

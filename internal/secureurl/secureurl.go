@@ -6,6 +6,7 @@
 package secureurl
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -57,3 +58,25 @@ func Origin(u *url.URL) string {
 
 // SameOrigin reports whether a and b are of one origin.
 func SameOrigin(a, b *url.URL) bool { return Origin(a) == Origin(b) }
+
+// CheckRedirect checks the address a sign-in's browser comes back to,
+// when one is set: http on this machine (127.0.0.1, [::1] or localhost,
+// which providers allow for native apps), with a port and a path. Its
+// error is one sentence naming the address.
+func CheckRedirect(address string) error {
+	u, err := url.Parse(address)
+	var problem string
+	switch {
+	case err != nil:
+		problem = "is not a URL"
+	case u.Scheme != "http" || (u.Hostname() != "127.0.0.1" && u.Hostname() != "::1" && u.Hostname() != "localhost"):
+		problem = "must be http on this computer (127.0.0.1, [::1] or localhost): the browser hands the code to Latch there"
+	case u.Port() == "" || u.Port() == "0":
+		problem = "must name its port"
+	case u.Path == "" || u.Path == "/" || u.RawQuery != "" || u.Fragment != "":
+		problem = "must have a path, and no query or fragment"
+	default:
+		return nil
+	}
+	return fmt.Errorf("the redirect address %q %s", address, problem)
+}

@@ -2,6 +2,8 @@ package secureurl
 
 import (
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +46,33 @@ func TestSameOrigin(t *testing.T) {
 		b, _ := url.Parse(c.b)
 		if got := SameOrigin(a, b); got != c.same {
 			t.Errorf("SameOrigin(%s, %s) = %t, want %t", c.a, c.b, got, c.same)
+		}
+	}
+}
+
+func TestCheckRedirect(t *testing.T) {
+	for _, c := range []struct {
+		address string
+		want    string // in the error; "" for none
+	}{
+		{"http://127.0.0.1:8400/callback", ""},
+		{"http://[::1]:8400/cb", ""},
+		{"http://localhost:8400/cb", ""},
+		{"https://127.0.0.1:8400/cb", "must be http on this computer"},
+		{"http://example.com:80/cb", "must be http on this computer"},
+		{"http://127.0.0.2:80/cb", "must be http on this computer"},
+		{"http://127.0.0.1/cb", "must name its port"},
+		{"http://127.0.0.1:0/cb", "must name its port"},
+		{"http://127.0.0.1:8400", "must have a path"},
+		{"http://127.0.0.1:8400/cb?x=1", "must have a path, and no query or fragment"},
+		{"http://127.0.0.1:abc/cb", "is not a URL"},
+	} {
+		err := CheckRedirect(c.address)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("CheckRedirect(%q) = %v; want nil", c.address, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), strconv.Quote(c.address))):
+			t.Errorf("CheckRedirect(%q) = %v; want an error naming it and saying %q", c.address, err, c.want)
 		}
 	}
 }
