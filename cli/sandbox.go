@@ -55,11 +55,7 @@ func (o *sandboxOptions) run(args []string) error {
 	if o.reuseInterval < 0 {
 		return usagef("--reuse-interval must not be negative")
 	}
-	start := o.env.Sandbox
-	if start == nil {
-		start = sandboxlink.Program
-	}
-	srv, err := start(o.ctx, sandboxlink.Options{Addr: addr, Issuer: o.settings.Issuer, StateFile: o.env.SandboxStateFile, Logger: o.log, AccessTokenTTL: o.tokenTTL, ReuseInterval: o.reuseInterval})
+	srv, err := o.env.Sandbox.Start(o.ctx, sandboxlink.Options{Addr: addr, Issuer: o.settings.Issuer, StateFile: o.env.SandboxStateFile, Logger: o.log, AccessTokenTTL: o.tokenTTL, ReuseInterval: o.reuseInterval})
 	if err != nil {
 		if addr == "" {
 			addr = sandboxlink.DefaultAddr
@@ -67,8 +63,8 @@ func (o *sandboxOptions) run(args []string) error {
 		return &core.SandboxError{Addr: addr, Err: err}
 	}
 	defer srv.Close()
-	fmt.Fprintf(o.env.Stdout, "issuer: %s\nclient_id: %s\nmetadata_api: %s\n", srv.Issuer(), sandboxlink.ClientID, srv.MetadataAPI())
-	fmt.Fprintf(o.env.Stderr, "Sandbox running; demo accounts: demo/demo, ada/lovelace. Stop it with Ctrl-C.\n")
+	sandboxlink.PrintFields(o.env.Stdout, srv)
+	fmt.Fprintln(o.env.Stderr, sandboxlink.RunningHint)
 	<-o.ctx.Done()
 	return nil
 }

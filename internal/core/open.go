@@ -82,13 +82,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 		if addr == "" {
 			addr = sandboxlink.DefaultAddr
 		}
-		start := opts.Sandbox
-		if start == nil {
-			start = sandboxlink.Program
-		}
 		issuer := sandboxIssuer(addr)
 		if _, port, _ := net.SplitHostPort(addr); port == "0" {
-			srv, err := start(ctx, sandboxlink.Options{Addr: addr, StateFile: opts.SandboxStateFile, Logger: log})
+			srv, err := opts.Sandbox.Start(ctx, sandboxlink.Options{Addr: addr, StateFile: opts.SandboxStateFile, Logger: log})
 			if err != nil {
 				return nil, &SandboxError{Addr: addr, Err: err}
 			}
@@ -99,7 +95,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 			if opts.HTTPClient != nil {
 				*client = *opts.HTTPClient
 			}
-			onDemand := newSandboxOnDemand(start, addr, opts.SandboxStateFile, log, client.Transport)
+			onDemand := newSandboxOnDemand(opts.Sandbox, addr, opts.SandboxStateFile, log, client.Transport)
 			client.Transport = onDemand
 			opts.HTTPClient, stopSandbox = client, onDemand.close
 		}

@@ -39,10 +39,11 @@ func sandboxIssuer(addr string) string { return "http://" + addr }
 // Before the first request to the sandbox it makes sure one runs at its
 // address: another process's (the app's, or `latch sandbox`), else one
 // it starts (the desktop app in its own process, the command line as the
-// program latch-sandbox), which lives until close. Nothing is asked or started before a request
-// needs the provider, so that `latch token` on a valid token and the
-// app's launch cost nothing for it. When the process that ran the sandbox
-// has quit, the next request starts it here and is sent again.
+// program latch-sandbox), which lives until close. Nothing is asked or
+// started before a request needs the provider, so that `latch token` on
+// a valid token and the app's launch cost nothing for it. When the
+// process that ran the sandbox has quit, the next request starts it here
+// and is sent again.
 type sandboxOnDemand struct {
 	start     sandboxlink.Starter
 	addr      string
@@ -116,7 +117,7 @@ func (s *sandboxOnDemand) ensure(ctx context.Context) error {
 		return nil
 	}
 	if _, ok := sandboxlink.Running(ctx, s.addr, s.stateFile); !ok {
-		srv, err := s.start(context.WithoutCancel(ctx), sandboxlink.Options{Addr: s.addr, StateFile: s.stateFile, Logger: s.log})
+		srv, err := s.start.Start(context.WithoutCancel(ctx), sandboxlink.Options{Addr: s.addr, StateFile: s.stateFile, Logger: s.log})
 		switch {
 		case errors.Is(err, os.ErrExist):
 			// Another process started it meanwhile.

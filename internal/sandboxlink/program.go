@@ -145,8 +145,7 @@ func Program(ctx context.Context, o Options) (Instance, error) {
 		err = fmt.Errorf("it did not serve within %s", startWait)
 	}
 	if err != nil {
-		_ = p.Close()
-		<-p.exited
+		_ = p.Close() // returns once it has ended
 		if msg := <-said; msg != "" && ctx.Err() == nil {
 			return nil, exitError(cmd.ProcessState.ExitCode(), msg)
 		}

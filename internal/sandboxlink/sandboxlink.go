@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -100,3 +101,21 @@ type Instance interface {
 // something else has it, [ErrAddrTaken]; a state file that cannot be used
 // is [ErrCorruptState].
 type Starter func(ctx context.Context, o Options) (Instance, error)
+
+// Start starts a sandbox with s, or with [Program] when s is nil.
+func (s Starter) Start(ctx context.Context, o Options) (Instance, error) {
+	if s == nil {
+		return Program(ctx, o)
+	}
+	return s(ctx, o)
+}
+
+// RunningHint is what latch sandbox and latch-sandbox tell a person once
+// the sandbox serves.
+const RunningHint = "Sandbox running; demo accounts: demo/demo, ada/lovelace. Stop it with Ctrl-C."
+
+// PrintFields prints where s is, on the lines that latch sandbox and
+// latch-sandbox print for other programs, and that [Program] reads.
+func PrintFields(w io.Writer, s Instance) {
+	fmt.Fprintf(w, "issuer: %s\nclient_id: %s\nmetadata_api: %s\n", s.Issuer(), ClientID, s.MetadataAPI())
+}

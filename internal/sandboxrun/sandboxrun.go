@@ -103,9 +103,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return sandboxlink.ExitCode(err)
 	}
 	defer srv.Close()
-	fmt.Fprintf(stdout, "issuer: %s\nclient_id: %s\nmetadata_api: %s\n", srv.Issuer(), sandboxlink.ClientID, srv.MetadataAPI())
+	sandboxlink.PrintFields(stdout, srv)
 	if !child {
-		fmt.Fprintln(stderr, "Sandbox running; demo accounts: demo/demo, ada/lovelace. Stop it with Ctrl-C.")
+		fmt.Fprintln(stderr, sandboxlink.RunningHint)
 	}
 	<-ctx.Done()
 	return 0
