@@ -176,7 +176,9 @@ func TestWindowsPackage(t *testing.T) {
 		// Only what every Windows has: a DLL of mingw-w64's (libssp-0.dll,
 		// libgcc_s, libwinpthread) is on no machine, and the program would
 		// not start.
-		symbols, err := f.ImportedSymbols() // "symbol:DLL"; ImportedLibraries is not implemented
+		// The DLLs come from the imported functions ("symbol:DLL"):
+		// debug/pe's ImportedLibraries always returns none.
+		symbols, err := f.ImportedSymbols()
 		dlls := map[string]bool{}
 		for _, s := range symbols {
 			if _, dll, ok := strings.Cut(s, ":"); ok {

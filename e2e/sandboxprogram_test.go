@@ -12,19 +12,10 @@ import (
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 )
 
-// listens reports whether something accepts connections at addr.
-func listens(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err == nil {
-		c.Close()
-	}
-	return err == nil
-}
-
 // stopsListening waits up to 10 s for addr to be free again.
 func stopsListening(t *testing.T, addr, what string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); listens(addr); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); sandboxtest.Listening(addr); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the sandbox at %s still serves 10 s after %s; want latch-sandbox gone with it", addr, what)
 		}
@@ -42,7 +33,7 @@ func TestSandboxProgramGoesWithLatch(t *testing.T) {
 		t.Run(end.name, func(t *testing.T) {
 			addr := sandboxtest.FreeAddr(t)
 			p := startLatch(t, env, "sandbox", "--addr", addr)
-			if lines := p.fields(3); lines["issuer"] != "http://"+addr || !listens(addr) {
+			if lines := p.fields(3); lines["issuer"] != "http://"+addr || !sandboxtest.Listening(addr) {
 				t.Fatalf("latch sandbox printed %v (%s); want the issuer http://%s, listening", lines, p.stderr.String(), addr)
 			}
 			_ = p.cmd.Process.Signal(end.sig)

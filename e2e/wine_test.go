@@ -80,7 +80,7 @@ func makeWinePrefix(wine, dir string) (*winePrefix, error) {
 		cmd := exec.CommandContext(ctx, name, args...)
 		cmd.Env = slices.Concat(os.Environ(), w.env)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return &exec.ExitError{ProcessState: cmd.ProcessState, Stderr: out}
+			return fmt.Errorf("%s %v: %w\n%s", filepath.Base(name), args, err, out)
 		}
 		return nil
 	}
@@ -109,7 +109,7 @@ func makeWinePrefix(wine, dir string) (*winePrefix, error) {
 	build.Dir = ".."
 	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		return nil, &exec.ExitError{ProcessState: build.ProcessState, Stderr: out}
+		return nil, fmt.Errorf("building wincreds: %w\n%s", err, out)
 	}
 	return w, nil
 }

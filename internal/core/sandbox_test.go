@@ -18,15 +18,6 @@ import (
 	"github.com/latchapp/latch/sandbox"
 )
 
-// listening reports whether something accepts connections at addr.
-func listening(addr string) bool {
-	c, err := net.Dial("tcp4", addr)
-	if err == nil {
-		c.Close()
-	}
-	return err == nil
-}
-
 // startSandboxAt runs a sandbox at addr, of the state at stateFile, as
 // another process would.
 func startSandboxAt(t *testing.T, addr, stateFile string) *sandbox.Server {
@@ -67,17 +58,17 @@ func TestOpenStartsNoSandboxUntilTheProviderIsNeeded(t *testing.T) {
 	if s.Config.Issuer != "http://"+addr || s.Config.MetadataAPI != "http://"+addr+"/api/v2/" {
 		t.Errorf("issuer %q, metadata API %q; want the sandbox's at %s", s.Config.Issuer, s.Config.MetadataAPI, addr)
 	}
-	if listening(addr) {
+	if sandboxtest.Listening(addr) {
 		t.Fatalf("a sandbox listens at %s right after Open; want none until the provider is needed", addr)
 	}
 	if err := s.CheckProvider(t.Context()); err != nil {
 		t.Fatalf("CheckProvider: %v; want the sandbox started in this process", err)
 	}
-	if !listening(addr) {
+	if !sandboxtest.Listening(addr) {
 		t.Fatalf("nothing listens at %s after the provider was asked; want the sandbox", addr)
 	}
 	s.Close()
-	if listening(addr) {
+	if sandboxtest.Listening(addr) {
 		t.Errorf("the sandbox still listens at %s after Close; want it stopped with the session", addr)
 	}
 }

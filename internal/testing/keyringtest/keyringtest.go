@@ -18,6 +18,7 @@ import (
 	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
 
+	"github.com/latchapp/latch/internal/sessionbus"
 	"github.com/latchapp/latch/internal/testing/peers"
 )
 
@@ -154,8 +155,7 @@ func PrivateKeyring(t testing.TB) string {
 	}
 	defer conn.Close()
 	for range 100 {
-		var owned bool
-		if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.freedesktop.secrets").Store(&owned); err == nil && owned {
+		if owned, err := sessionbus.HasOwner(conn, "org.freedesktop.secrets"); err == nil && owned {
 			return addr
 		}
 		time.Sleep(100 * time.Millisecond)

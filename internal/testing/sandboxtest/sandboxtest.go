@@ -73,6 +73,15 @@ func CancelAtSignIn(issuer string) func(context.Context, string) error {
 	}
 }
 
+// Listening reports whether something accepts connections at addr.
+func Listening(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err == nil {
+		c.Close()
+	}
+	return err == nil
+}
+
 // FreeAddr is a loopback address that nothing listens on, for a sandbox
 // to be started at (by the code under test, or by another process).
 func FreeAddr(t testing.TB) string {
