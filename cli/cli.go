@@ -20,7 +20,6 @@ import (
 
 	"github.com/latchapp/latch/internal/core"
 	"github.com/latchapp/latch/internal/sandboxlink"
-	"github.com/latchapp/latch/internal/sessionbus"
 	"github.com/latchapp/latch/session"
 )
 
@@ -148,13 +147,6 @@ func Run(ctx context.Context, args []string, env Env) int {
 		env.Getenv = os.Getenv
 	}
 	env.Stdout, env.Stderr = safeWriter{env.Stdout}, safeWriter{env.Stderr}
-	if env.Store == nil {
-		// The keychain's bus connection (on Linux) is made while the
-		// command line is read and the configuration loaded: kubectl and
-		// git run `latch token` for every request, which would otherwise
-		// wait for it.
-		go func() { _, _ = sessionbus.Conn() }()
-	}
 	inv := &invocation{ctx: ctx, env: env, args: args, log: slog.New(slog.DiscardHandler)}
 
 	name, rest := commandWord(args)

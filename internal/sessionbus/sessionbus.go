@@ -1,7 +1,9 @@
 // Package sessionbus asks the D-Bus session bus, where a Linux desktop
 // keeps its keychain (the Secret Service) and its tray host, without ever
 // starting a bus: with DBUS_SESSION_BUS_ADDRESS unset, the D-Bus library
-// would try to launch one (dbus-launch), which can hang.
+// would try to launch one (dbus-launch), which can hang. [Conn] is the
+// D-Bus library's shared connection; [Secrets] is a connection of its own
+// for reading the Secret Service's items quickly.
 //
 //	conn, err := sessionbus.Conn()
 //	if err == nil {

@@ -364,9 +364,10 @@ func (k *Store) deleteSlot(ctx context.Context, key, slot string) error {
 }
 
 // call runs one backend call with the timeout, and maps its errors onto
-// [session.ErrNotFound] and the kinds of [session.ErrKeychainUnavailable]. While the call
-// runs, the platform is asked whether a keychain service exists at all, so
-// that a missing one fails at once instead of after the timeout. A call
+// [session.ErrNotFound] and the kinds of [session.ErrKeychainUnavailable]. When the call
+// runs longer than a keychain that is there takes (probeAfter), the
+// platform is asked whether a keychain service exists at all, so that a
+// missing one fails at once instead of after the timeout. A call
 // that times out is left to finish on its own goroutine; its result is
 // dropped.
 func (k *Store) call(ctx context.Context, op, key string, f func(Backend) (string, error)) (string, error) {
@@ -378,7 +379,9 @@ func (k *Store) call(ctx context.Context, op, key string, f func(Backend) (strin
 	var missing <-chan error
 	if backend == nil {
 		backend = system{}
-		missing = k.probe.check()
+		var stop func()
+		missing, stop = k.probe.check()
+		defer stop()
 	}
 	type result struct {
 		s   string

@@ -16,10 +16,18 @@ type probeCache struct {
 // probeFresh is how long a probe's answer is kept.
 const probeFresh = 3 * time.Second
 
-// check returns a channel that receives an error wrapping
-// [ErrMissing] when no keychain service exists, and nothing
-// otherwise.
-func (p *probeCache) check() <-chan error {
+// probeAfter is how long a call runs before the probe starts: a keychain
+// that is there answers well within it, and then nothing is probed (the
+// probe is a bus connection and a call of its own, which a short-lived
+// `latch token` would pay for on every run); a missing one is still told
+// at once, by the standard of a person waiting.
+const probeAfter = 25 * time.Millisecond
+
+// check returns a channel that receives an error wrapping [ErrMissing]
+// when no keychain service exists, and nothing otherwise, and a function
+// that cancels the probe if it has not started: the caller calls it when
+// its call is over.
+func (p *probeCache) check() (<-chan error, func()) {
 	out := make(chan error, 1)
 	p.mu.Lock()
 	if time.Since(p.checked) < probeFresh {
@@ -28,10 +36,10 @@ func (p *probeCache) check() <-chan error {
 		if err != nil {
 			out <- err
 		}
-		return out
+		return out, func() {}
 	}
 	p.mu.Unlock()
-	go func() {
+	timer := time.AfterFunc(probeAfter, func() {
 		err := probeKeychain()
 		p.mu.Lock()
 		p.checked, p.err = time.Now(), err
@@ -39,6 +47,6 @@ func (p *probeCache) check() <-chan error {
 		if err != nil {
 			out <- err
 		}
-	}()
-	return out
+	})
+	return out, func() { timer.Stop() }
 }

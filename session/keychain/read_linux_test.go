@@ -5,6 +5,7 @@ package keychain
 import (
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -30,12 +31,9 @@ func TestQuickReadMatchesGoKeyring(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = keyring.Delete(service, user) })
 	}
-	conn, err := dbus.SessionBus()
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
 	for user, value := range values {
-		got, err := quickRead(conn, service, user)
+		got, err := quickRead(addr, service, user)
 		if err != nil || got != value {
 			t.Errorf("quick read of %q gave %q, %v; want %q", user, got, err, value)
 		}
@@ -44,7 +42,7 @@ func TestQuickReadMatchesGoKeyring(t *testing.T) {
 			t.Errorf("go-keyring read %q as %q, %v; the quick read gave %q", user, slow, err, got)
 		}
 	}
-	if got, err := quickRead(conn, service, "absent"); !errors.Is(err, keyring.ErrNotFound) {
+	if got, err := quickRead(addr, service, "absent"); !errors.Is(err, keyring.ErrNotFound) {
 		t.Errorf("quick read of a missing item gave %q, %v; want keyring.ErrNotFound", got, err)
 	}
 	if got, err := readItem(service, "plain"); err != nil || got != values["plain"] {
@@ -52,12 +50,19 @@ func TestQuickReadMatchesGoKeyring(t *testing.T) {
 	}
 }
 
+// The Secret Service's object and interface, as the tests call them.
+const (
+	secretsPath    = dbus.ObjectPath("/org/freedesktop/secrets")
+	secretsService = "org.freedesktop.Secret.Service"
+)
+
 // A locked item, and a Secret Service that is not the one expected, are
 // left to go-keyring's read, which unlocks: the quick read never answers
 // "not found" for them.
 func TestQuickReadLeavesWhatItCannotAnswer(t *testing.T) {
 	t.Run("locked", func(t *testing.T) {
-		conn, err := dbus.Connect(keyringtest.PrivateKeyring(t))
+		addr := keyringtest.PrivateKeyring(t)
+		conn, err := dbus.Connect(addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,19 +89,19 @@ func TestQuickReadLeavesWhatItCannotAnswer(t *testing.T) {
 		if err := conn.Object(secretsName, "/org/freedesktop/secrets/collection/login").Call("org.freedesktop.Secret.Collection.CreateItem", 0, props, secret, true).Store(&item, &prompt); err != nil {
 			t.Fatalf("creating an item in the private keyring: %v", err)
 		}
-		if got, err := quickRead(conn, "s", "u"); err != nil || got != "v" {
+		if got, err := quickRead(addr, "s", "u"); err != nil || got != "v" {
 			t.Fatalf("unlocked, the quick read gave %q, %v; want \"v\"", got, err)
 		}
 		var locked []dbus.ObjectPath
 		if err := secrets.Call(secretsService+".Lock", 0, []dbus.ObjectPath{"/org/freedesktop/secrets/collection/login"}).Store(&locked, &prompt); err != nil || len(locked) != 1 {
 			t.Fatalf("locking the private keyring: %v %v", locked, err)
 		}
-		if got, err := quickRead(conn, "s", "u"); !errors.Is(err, errSlowPath) {
+		if got, err := quickRead(addr, "s", "u"); !errors.Is(err, errSlowPath) {
 			t.Errorf("locked, the quick read gave %q, %v; want it left to go-keyring", got, err)
 		}
 	})
 	t.Run("another service", func(t *testing.T) {
-		conn, addr := privateBus(t, "")
+		_, addr := privateBus(t, "")
 		other, err := dbus.Connect(addr)
 		if err != nil {
 			t.Fatal(err)
@@ -105,8 +110,46 @@ func TestQuickReadLeavesWhatItCannotAnswer(t *testing.T) {
 		if reply, err := other.RequestName(secretsName, 0); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
 			t.Fatalf("owning %s: %v %v", secretsName, reply, err)
 		}
-		if got, err := quickRead(conn, "s", "u"); !errors.Is(err, errSlowPath) {
+		if got, err := quickRead(addr, "s", "u"); !errors.Is(err, errSlowPath) {
 			t.Errorf("against a service that exports nothing the quick read gave %q, %v; want it left to go-keyring", got, err)
 		}
 	})
+}
+
+// A process that reads again reuses its connection; one that has gone bad
+// meanwhile (the bus restarted, say) is replaced, and the read answers.
+func TestQuickReadReusesItsConnection(t *testing.T) {
+	keyringtest.Require(t)
+	service := fmt.Sprintf("latch-quickread-%d", time.Now().UnixNano())
+	if err := keyring.Set(service, "u", "v"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = keyring.Delete(service, "u") })
+	addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	if got, err := quickRead(addr, service, "u"); err != nil || got != "v" {
+		t.Fatalf("the first read gave %q, %v; want \"v\"", got, err)
+	}
+	idle.Lock()
+	kept := idle.secrets
+	idle.Unlock()
+	if kept == nil {
+		t.Fatal("no connection was kept after a read")
+	}
+	if got, err := quickRead(addr, service, "u"); err != nil || got != "v" {
+		t.Fatalf("the second read gave %q, %v; want \"v\"", got, err)
+	}
+	idle.Lock()
+	if idle.secrets != kept {
+		t.Error("the second read did not reuse the kept connection")
+	}
+	idle.Unlock()
+	kept.Close()
+	if got, err := quickRead(addr, service, "u"); err != nil || got != "v" {
+		t.Fatalf("after the kept connection closed, the read gave %q, %v; want \"v\"", got, err)
+	}
+	idle.Lock()
+	defer idle.Unlock()
+	if idle.secrets == nil || idle.secrets == kept {
+		t.Error("the closed connection was not replaced by a fresh one")
+	}
 }
