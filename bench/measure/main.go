@@ -80,19 +80,6 @@ func run(runs int, idle time.Duration, only []string) error {
 		_ = logout.Run()
 	}()
 	fmt.Printf("machine: %s\n", machine())
-	if os.Getenv("PROFILE_TOKEN") != "" {
-		sh := exec.Command("bash", "-c", os.Getenv("PROFILE_TOKEN"))
-		sh.Env = append(env, "LATCH="+b.latch, "KEYREAD="+b.keyread)
-		sh.Stdout, sh.Stderr = os.Stdout, os.Stderr
-		_ = sh.Run()
-		os.Exit(0)
-	}
-	if os.Getenv("PROFILE_TOKEN") != "" {
-		sh := exec.Command("bash", "-c", os.Getenv("PROFILE_TOKEN"))
-		sh.Env = append(env, "LATCH="+b.latch, "KEYREAD="+b.keyread)
-		sh.Stdout, sh.Stderr = os.Stdout, os.Stderr
-		_ = sh.Run()
-	}
 	for _, m := range only {
 		switch m {
 		case "token":
