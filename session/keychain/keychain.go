@@ -61,12 +61,17 @@ type Backend interface {
 }
 
 // system is the real Backend: github.com/zalando/go-keyring, with a
-// quicker read of the same items where the platform allows (readItem).
+// quicker read of the same items where the platform allows (readItem),
+// and, before a write, the first call that gnome-keyring needs from a
+// client before it is asked for a session (introduce).
 type system struct{}
 
 func (system) Get(service, user string) (string, error) { return readItem(service, user) }
-func (system) Set(service, user, secret string) error   { return keyring.Set(service, user, secret) }
-func (system) Delete(service, user string) error        { return keyring.Delete(service, user) }
+func (system) Set(service, user, secret string) error {
+	introduce(service, user)
+	return keyring.Set(service, user, secret)
+}
+func (system) Delete(service, user string) error { return keyring.Delete(service, user) }
 
 // Store is a [session.Store] in the operating system's keychain.
 //
