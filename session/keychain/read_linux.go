@@ -36,9 +36,10 @@ var idle struct {
 // (sessionbus.Secrets; when cmd/latch runs a credential-helper command,
 // sent before the program has even finished initialising), then three
 // calls: the search, which also tells locked items from unlocked ones,
-// opening a session (kept for the connection's next reads) and the read. That is most of the time of a short-lived process
-// such as `latch token`. A locked item is left to go-keyring, so that how
-// a locked keychain is unlocked stays as it was.
+// opening a session (kept for the connection's next reads) and the read.
+// That is most of the time of a short-lived process such as `latch
+// token`. A locked item is left to go-keyring, so that how a locked
+// keychain is unlocked stays as it was.
 //
 // The calls to gnome-keyring are made one at a time and in go-keyring's
 // order, the search first: calls that a new client sends gnome-keyring at
@@ -64,12 +65,14 @@ func readItem(service, user string) (string, error) {
 // if that one has gone bad (the bus restarted, say).
 func quickRead(addr, service, user string) (string, error) {
 	idle.Lock()
-	secrets := idle.secrets
-	if idle.addr != addr {
-		secrets = nil
-	}
+	secrets, keptFor := idle.secrets, idle.addr
 	idle.secrets = nil
 	idle.Unlock()
+	if secrets != nil && keptFor != addr {
+		// A connection to the bus the process used to name.
+		secrets.Close()
+		secrets = nil
+	}
 	if secrets != nil {
 		value, err := readWith(secrets, service, user)
 		if answered(err) {
