@@ -7,6 +7,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 )
 
@@ -18,8 +19,8 @@ func secretServicePID(t *testing.T) uint32 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pid uint32
-	if err := conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, "org.freedesktop.secrets").Store(&pid); err != nil {
+	pid, err := keyringtest.SecretServicePID(conn)
+	if err != nil {
 		t.Fatalf("no Secret Service on the bus: %v", err)
 	}
 	return pid

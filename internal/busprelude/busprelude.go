@@ -6,7 +6,7 @@
 // a program can start the connection while the rest of it initialises
 // ([StartEarly] from a package's init) and a short-lived process such as
 // `latch token` does not wait for the bus at all. Reading the answers and
-// everything after them is [sessionbus.Secrets]'s job.
+// everything after them is the job of sessionbus.Secrets.
 package busprelude
 
 import "errors"

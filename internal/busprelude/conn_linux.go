@@ -19,7 +19,8 @@ const ioTimeout = 30 * time.Second
 
 // Conn is a connection to the bus on which the prelude has been sent. It
 // is a blocking Unix socket; Read and Write retry where the system call
-// was interrupted.
+// was interrupted, and return the system's errors for the caller to say
+// what it was doing.
 type Conn struct {
 	fd        int
 	closeOnce sync.Once
@@ -84,7 +85,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		case err == syscall.EINTR:
 			continue
 		case err != nil:
-			return 0, fmt.Errorf("reading from the session bus: %w", err)
+			return 0, err
 		case n == 0 && len(p) > 0:
 			return 0, io.EOF
 		}
@@ -101,7 +102,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 			continue
 		}
 		if err != nil {
-			return written, fmt.Errorf("writing to the session bus: %w", err)
+			return written, err
 		}
 		written += n
 	}

@@ -68,7 +68,7 @@ func (s *Secrets) Session() (dbus.ObjectPath, error) {
 	if s.session != "" {
 		return s.session, nil
 	}
-	reply, err := s.call(secretsPath, secretsService, "OpenSession", "vo", "plain", dbus.MakeVariant(""))
+	reply, err := s.call(SecretsPath, SecretsService, "OpenSession", "vo", "plain", dbus.MakeVariant(""))
 	if err != nil {
 		return "", err
 	}
@@ -85,7 +85,7 @@ func (s *Secrets) Session() (dbus.ObjectPath, error) {
 // SearchItems returns the items whose attributes include attrs, unlocked
 // and locked, in every collection.
 func (s *Secrets) SearchItems(attrs map[string]string) (unlocked, locked []dbus.ObjectPath, err error) {
-	reply, err := s.call(secretsPath, secretsService, "SearchItems", "aoao", attrs)
+	reply, err := s.call(SecretsPath, SecretsService, "SearchItems", "aoao", attrs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -112,10 +112,11 @@ func (s *Secrets) GetSecret(item dbus.ObjectPath) ([]byte, error) {
 	return value, reply.err
 }
 
-// The Secret Service's object and interface.
+// The Secret Service's name on the bus, its object and its interface.
 const (
-	secretsPath    = dbus.ObjectPath("/org/freedesktop/secrets")
-	secretsService = "org.freedesktop.Secret.Service"
+	SecretsName    = "org.freedesktop.secrets"
+	SecretsPath    = dbus.ObjectPath("/org/freedesktop/secrets")
+	SecretsService = "org.freedesktop.Secret.Service"
 )
 
 // call calls member of iface on the Secret Service's object at path and
@@ -127,7 +128,7 @@ func (s *Secrets) call(path dbus.ObjectPath, iface, member, want string, args ..
 	msg := &dbus.Message{
 		Type: dbus.TypeMethodCall,
 		Headers: map[dbus.HeaderField]dbus.Variant{
-			dbus.FieldDestination: dbus.MakeVariant("org.freedesktop.secrets"),
+			dbus.FieldDestination: dbus.MakeVariant(SecretsName),
 			dbus.FieldPath:        dbus.MakeVariant(path),
 			dbus.FieldInterface:   dbus.MakeVariant(iface),
 			dbus.FieldMember:      dbus.MakeVariant(member),
@@ -146,7 +147,7 @@ func (s *Secrets) call(path dbus.ObjectPath, iface, member, want string, args ..
 	raw := b.Bytes()
 	binary.LittleEndian.PutUint32(raw[8:12], serial)
 	if _, err := s.conn.Write(raw); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("writing to the session bus: %w", err)
 	}
 	reply, err := s.reply(serial)
 	if err != nil {

@@ -37,7 +37,7 @@ func introduce(service, user string) {
 		return
 	}
 	var unlocked, locked []dbus.ObjectPath
-	search := conn.Object(secretsName, "/org/freedesktop/secrets").Call("org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"username": user, "service": service})
+	search := conn.Object(sessionbus.SecretsName, sessionbus.SecretsPath).Call(sessionbus.SecretsService+".SearchItems", 0, map[string]string{"username": user, "service": service})
 	if search.Store(&unlocked, &locked) == nil {
 		introduced.conn = conn
 	}

@@ -93,7 +93,5 @@ func secretsPID(addr string) (uint32, error) {
 		return 0, err
 	}
 	defer conn.Close()
-	var pid uint32
-	err = conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, secretsName).Store(&pid)
-	return pid, err
+	return keyringtest.SecretServicePID(conn)
 }

@@ -13,9 +13,6 @@ import (
 	"github.com/latchapp/latch/internal/sessionbus"
 )
 
-// secretsName is the Secret Service's name on the D-Bus session bus.
-const secretsName = "org.freedesktop.secrets"
-
 // activationWait is how long a Secret Service that D-Bus can start is
 // given to come up: gnome-keyring and KWallet take well under a second.
 // One that never does (a broken installation) is then reported missing,
@@ -34,19 +31,19 @@ func probeKeychain() error {
 
 // probeBus is probeKeychain on one bus connection.
 func probeBus(conn *dbus.Conn, wait time.Duration) error {
-	if owned, err := sessionbus.HasOwner(conn, secretsName); err != nil || owned {
+	if owned, err := sessionbus.HasOwner(conn, sessionbus.SecretsName); err != nil || owned {
 		return nil
 	}
 	var activatable []string
 	if err := conn.BusObject().Call("org.freedesktop.DBus.ListActivatableNames", 0).Store(&activatable); err != nil {
 		return nil
 	}
-	if !slices.Contains(activatable, secretsName) {
+	if !slices.Contains(activatable, sessionbus.SecretsName) {
 		return fmt.Errorf("%w (no Secret Service such as gnome-keyring on the D-Bus session)", ErrMissing)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.StartServiceByName", 0, secretsName, uint32(0)).Err; err != nil {
+	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.StartServiceByName", 0, sessionbus.SecretsName, uint32(0)).Err; err != nil {
 		return fmt.Errorf("%w (the Secret Service did not start: %v)", ErrMissing, err)
 	}
 	return nil

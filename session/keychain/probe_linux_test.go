@@ -10,6 +10,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/latchapp/latch/internal/sessionbus"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 )
 
@@ -66,8 +67,8 @@ func TestKeychainProbeOnAPrivateBus(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer service.Close()
-		if reply, err := service.RequestName(secretsName, 0); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
-			t.Fatalf("owning %s: %v %v", secretsName, reply, err)
+		if reply, err := service.RequestName(sessionbus.SecretsName, 0); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+			t.Fatalf("owning %s: %v %v", sessionbus.SecretsName, reply, err)
 		}
 		if err := probeBus(conn, wait); err != nil {
 			t.Errorf("with a Secret Service on the bus the probe gave %v; want nil", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
 
+	"github.com/latchapp/latch/internal/sessionbus"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 )
 
@@ -50,12 +51,6 @@ func TestQuickReadMatchesGoKeyring(t *testing.T) {
 	}
 }
 
-// The Secret Service's object and interface, as the tests call them.
-const (
-	secretsPath    = dbus.ObjectPath("/org/freedesktop/secrets")
-	secretsService = "org.freedesktop.Secret.Service"
-)
-
 // A locked item, and a Secret Service that is not the one expected, are
 // left to go-keyring's read, which unlocks: the quick read never answers
 // "not found" for them.
@@ -67,13 +62,13 @@ func TestQuickReadLeavesWhatItCannotAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		secrets := conn.Object(secretsName, secretsPath)
+		secrets := conn.Object(sessionbus.SecretsName, sessionbus.SecretsPath)
 		var item dbus.ObjectPath
 		var prompt dbus.ObjectPath
 		// An item in the login collection, made as go-keyring makes one.
 		var output dbus.Variant
 		var session dbus.ObjectPath
-		if err := secrets.Call(secretsService+".OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&output, &session); err != nil {
+		if err := secrets.Call(sessionbus.SecretsService+".OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&output, &session); err != nil {
 			t.Fatal(err)
 		}
 		props := map[string]dbus.Variant{
@@ -86,14 +81,14 @@ func TestQuickReadLeavesWhatItCannotAnswer(t *testing.T) {
 			Value       []byte
 			ContentType string
 		}{session, []byte{}, []byte("v"), "text/plain"}
-		if err := conn.Object(secretsName, "/org/freedesktop/secrets/collection/login").Call("org.freedesktop.Secret.Collection.CreateItem", 0, props, secret, true).Store(&item, &prompt); err != nil {
+		if err := conn.Object(sessionbus.SecretsName, "/org/freedesktop/secrets/collection/login").Call("org.freedesktop.Secret.Collection.CreateItem", 0, props, secret, true).Store(&item, &prompt); err != nil {
 			t.Fatalf("creating an item in the private keyring: %v", err)
 		}
 		if got, err := quickRead(addr, "s", "u"); err != nil || got != "v" {
 			t.Fatalf("unlocked, the quick read gave %q, %v; want \"v\"", got, err)
 		}
 		var locked []dbus.ObjectPath
-		if err := secrets.Call(secretsService+".Lock", 0, []dbus.ObjectPath{"/org/freedesktop/secrets/collection/login"}).Store(&locked, &prompt); err != nil || len(locked) != 1 {
+		if err := secrets.Call(sessionbus.SecretsService+".Lock", 0, []dbus.ObjectPath{"/org/freedesktop/secrets/collection/login"}).Store(&locked, &prompt); err != nil || len(locked) != 1 {
 			t.Fatalf("locking the private keyring: %v %v", locked, err)
 		}
 		if got, err := quickRead(addr, "s", "u"); !errors.Is(err, errSlowPath) {
@@ -107,8 +102,8 @@ func TestQuickReadLeavesWhatItCannotAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer other.Close()
-		if reply, err := other.RequestName(secretsName, 0); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
-			t.Fatalf("owning %s: %v %v", secretsName, reply, err)
+		if reply, err := other.RequestName(sessionbus.SecretsName, 0); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+			t.Fatalf("owning %s: %v %v", sessionbus.SecretsName, reply, err)
 		}
 		if got, err := quickRead(addr, "s", "u"); !errors.Is(err, errSlowPath) {
 			t.Errorf("against a service that exports nothing the quick read gave %q, %v; want it left to go-keyring", got, err)

@@ -52,6 +52,15 @@ func Items(t testing.TB, service string) int {
 	return len(Keys(t, service))
 }
 
+// SecretServicePID is the process that owns the Secret Service's name on
+// the bus conn is connected to: the same before and after a test means
+// the keychain did not abort and restart meanwhile.
+func SecretServicePID(conn *dbus.Conn) (uint32, error) {
+	var pid uint32
+	err := conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, sessionbus.SecretsName).Store(&pid)
+	return pid, err
+}
+
 // Keys are the keys (go-keyring's "username" attribute) of the Secret
 // Service items whose service attribute is service, locked or not.
 func Keys(t testing.TB, service string) []string {
@@ -61,14 +70,14 @@ func Keys(t testing.TB, service string) []string {
 		t.Fatal(err)
 	}
 	var unlocked, locked []dbus.ObjectPath
-	call := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets").
-		Call("org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"service": service})
+	call := conn.Object(sessionbus.SecretsName, sessionbus.SecretsPath).
+		Call(sessionbus.SecretsService+".SearchItems", 0, map[string]string{"service": service})
 	if err := call.Store(&unlocked, &locked); err != nil {
 		t.Fatal(err)
 	}
 	var keys []string
 	for _, path := range append(unlocked, locked...) {
-		v, err := conn.Object("org.freedesktop.secrets", path).GetProperty("org.freedesktop.Secret.Item.Attributes")
+		v, err := conn.Object(sessionbus.SecretsName, path).GetProperty("org.freedesktop.Secret.Item.Attributes")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +164,7 @@ func PrivateKeyring(t testing.TB) string {
 	}
 	defer conn.Close()
 	for range 100 {
-		if owned, err := sessionbus.HasOwner(conn, "org.freedesktop.secrets"); err == nil && owned {
+		if owned, err := sessionbus.HasOwner(conn, sessionbus.SecretsName); err == nil && owned {
 			return addr
 		}
 		time.Sleep(100 * time.Millisecond)

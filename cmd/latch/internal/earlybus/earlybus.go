@@ -1,8 +1,8 @@
 // Package earlybus starts the keychain's connection to the session bus
 // while the command line initialises, for the commands that tools run on
 // every request (token, header, git-credential): by the time the command
-// reads the keychain, the bus has authenticated it and the Secret Service
-// has opened its session. It imports nothing heavier than the standard
+// reads the keychain, the bus has authenticated it and answered Hello. It
+// imports nothing heavier than the standard
 // library's lowest packages (through busprelude), so that Go initialises
 // it among the first; cmd/latch imports it for that effect alone.
 package earlybus
