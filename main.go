@@ -8,13 +8,13 @@ import (
 	"os/signal"
 
 	"github.com/latchapp/latch/cli"
-	"github.com/latchapp/latch/internal/sandboxrun"
+	"github.com/latchapp/latch/internal/app/sandboxhost"
 	"github.com/latchapp/latch/ui"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := cli.Run(ctx, os.Args[1:], cli.Env{Window: ui.Run, Sandbox: sandboxrun.InProcess})
+	code := cli.Run(ctx, os.Args[1:], cli.Env{Window: ui.Run, Sandbox: sandboxhost.InProcess})
 	stop()
 	os.Exit(code)
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 var accountsCommand = command{
@@ -144,12 +144,12 @@ func (o *accountsOptions) add(name string) error {
 
 func (o *accountsOptions) remove(name string) error {
 	err := o.accounts(renewWhenNeeded).Remove(o.ctx, name)
-	if !core.SignedOut(err) {
+	if !latchapp.SignedOut(err) {
 		return err
 	}
 	text := "Signed out of the account " + name + " and removed it."
 	if err != nil {
-		text += " " + core.Describe(err)
+		text += " " + latchapp.Describe(err)
 	}
 	fmt.Fprintln(o.env.Stderr, text)
 	return nil

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
-	"github.com/latchapp/latch/sandbox"
 )
 
 // statusOf is `latch status --json` with args.
@@ -34,7 +34,7 @@ func TestAccountsAreSeparateSessions(t *testing.T) {
 	w.config = filepath.Join(t.TempDir(), "config.toml")
 	text := `# the sandbox, as the default account
 issuer = "` + srv.Issuer() + `"
-client_id = "` + sandbox.ClientID + `"
+client_id = "` + sandboxserver.ClientID + `"
 
 # two accounts at one provider, with one client
 [accounts.work]

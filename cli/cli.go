@@ -1,6 +1,6 @@
 // Package cli is Latch's command line: login, status, token, tokens,
 // header, logout, metadata and sandbox, and the launch of the desktop app. It works on the
-// same [core.Account] and the same keychain entries as the desktop app, so
+// same [latchapp.Account] and the same keychain entries as the desktop app, so
 // that signing in here signs in there.
 //
 //	os.Exit(cli.Run(ctx, os.Args[1:], cli.Env{Window: ui.Run}))
@@ -18,8 +18,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchapp/latch/internal/core"
-	"github.com/latchapp/latch/internal/sandboxlink"
+	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/internal/app/sandboxclient"
 	"github.com/latchapp/latch/session"
 )
 
@@ -38,19 +38,19 @@ type Env struct {
 	// LockDir is passed to [session.Config.LockDir].
 	LockDir string
 	// ConfigFile is the TOML config file; empty means
-	// [core.DefaultConfigFile], "-" means none.
+	// [latchapp.DefaultConfigFile], "-" means none.
 	ConfigFile string
 	// SandboxStateFile is the sandbox's state file; empty means its default.
 	SandboxStateFile string
 	// Sandbox starts the built-in sandbox, for `latch sandbox` and for a
 	// session on it that needs it; nil means the program latch-sandbox
-	// ([sandboxlink.Program]).
-	Sandbox sandboxlink.Starter
+	// ([sandboxclient.Program]).
+	Sandbox sandboxclient.Starter
 	// Window, when set, is the desktop app: `latch` with no command opens
 	// it at once on the account a, and it signs in, shows, switches
 	// between accounts and signs out by itself. It returns when the app
 	// quits.
-	Window func(ctx context.Context, a *core.Account, accounts *core.Accounts) error
+	Window func(ctx context.Context, a *latchapp.Account, accounts *latchapp.Accounts) error
 	// Desktop, when set and Window is not, starts the desktop app as
 	// another program (see [OpenDesktop]): `latch` with no command hands
 	// over to it with the same arguments.
@@ -120,7 +120,7 @@ type invocation struct {
 	log  *slog.Logger
 
 	// settings are the provider flags; file is --config.
-	settings core.Settings
+	settings latchapp.Settings
 	file     string
 	verbose  bool
 	// inMemory is --in-memory: the person's choice of a session that ends
@@ -200,7 +200,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, inv.describe(err))
 	var ue usageError
-	var ce *core.ConfigError
+	var ce *latchapp.ConfigError
 	if errors.As(err, &ue) || errors.As(err, &ce) {
 		return exitUsage
 	}
@@ -238,7 +238,7 @@ func describe(err error) string {
 	if errors.Is(err, ErrNoDesktop) {
 		return "The desktop app (" + DesktopName + ") is not installed beside latch or on your PATH. Install Latch's package, or use latch login and latch status."
 	}
-	text := core.Describe(err)
+	text := latchapp.Describe(err)
 	if errors.Is(err, session.ErrNoCredentials) || errors.Is(err, session.ErrSignInRequired) || errors.Is(err, session.ErrCorruptValue) {
 		text += " Run latch login."
 	}
@@ -321,7 +321,7 @@ func (inv *invocation) configFile() string {
 		file = inv.env.ConfigFile
 	}
 	if file == "" {
-		file = core.DefaultConfigFile()
+		file = latchapp.DefaultConfigFile()
 	}
 	if file == "-" {
 		file = ""
@@ -330,14 +330,14 @@ func (inv *invocation) configFile() string {
 }
 
 // accounts are the accounts of this run's config file, opened with its
-// options (see core.Accounts).
-func (inv *invocation) accounts(r renewal) *core.Accounts {
-	return &core.Accounts{File: inv.configFile(), Flags: inv.settings, Getenv: inv.env.Getenv, Options: inv.openOptions(r)}
+// options (see latchapp.Accounts).
+func (inv *invocation) accounts(r renewal) *latchapp.Accounts {
+	return &latchapp.Accounts{File: inv.configFile(), Flags: inv.settings, Getenv: inv.env.Getenv, Options: inv.openOptions(r)}
 }
 
 // config resolves the configuration of the account this run works with.
-func (inv *invocation) config() (core.Config, error) {
-	return core.LoadConfig(inv.settings, inv.env.Getenv, inv.configFile())
+func (inv *invocation) config() (latchapp.Config, error) {
+	return latchapp.LoadConfig(inv.settings, inv.env.Getenv, inv.configFile())
 }
 
 // renewal says how an account opened by a command renews its session.
@@ -355,7 +355,7 @@ const (
 // open resolves the configuration and opens the account this run works
 // with, with what the configuration says and the APIs given in apis
 // besides.
-func (inv *invocation) open(r renewal, apis map[string]session.API) (*core.Account, error) {
+func (inv *invocation) open(r renewal, apis map[string]session.API) (*latchapp.Account, error) {
 	cfg, err := inv.config()
 	if err != nil {
 		return nil, err
@@ -366,12 +366,12 @@ func (inv *invocation) open(r renewal, apis map[string]session.API) (*core.Accou
 		}
 		cfg.APIs[name] = api
 	}
-	return core.Open(inv.ctx, cfg, inv.openOptions(r))
+	return latchapp.Open(inv.ctx, cfg, inv.openOptions(r))
 }
 
-// openOptions are what core.Open takes from this run.
-func (inv *invocation) openOptions(r renewal) core.Options {
-	return core.Options{
+// openOptions are what latchapp.Open takes from this run.
+func (inv *invocation) openOptions(r renewal) latchapp.Options {
+	return latchapp.Options{
 		Store: inv.env.Store, InMemory: inv.inMemory, LockDir: inv.env.LockDir,
 		SandboxStateFile: inv.env.SandboxStateFile, Sandbox: inv.env.Sandbox, Logger: inv.log, ManualRenewal: r == renewWhenNeeded,
 	}

@@ -16,15 +16,15 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/cli"
-	"github.com/latchapp/latch/internal/core"
-	"github.com/latchapp/latch/internal/sandboxrun"
+	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/internal/app/sandboxhost"
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/dexprovider"
 	"github.com/latchapp/latch/internal/testing/faultproxy"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
-	"github.com/latchapp/latch/sandbox"
 	"github.com/latchapp/latch/session"
 	"github.com/latchapp/latch/session/keychain"
 )
@@ -64,7 +64,7 @@ func (w *world) cliEnv(stdout, stderr io.Writer) cli.Env {
 	}
 	return cli.Env{Stdout: stdout, Stderr: stderr, Store: w.store, LockDir: w.lock, ConfigFile: config,
 		OpenURL: w.open, Getenv: func(k string) string { return w.env[k] }, SandboxStateFile: w.stateFile,
-		Sandbox: sandboxrun.InProcess}
+		Sandbox: sandboxhost.InProcess}
 }
 
 func (w *world) run(args ...string) (int, string, string) {
@@ -109,10 +109,10 @@ func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 		return nil
 	}
 	w.env = map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID}
-	var shown *core.Account
+	var shown *latchapp.Account
 	var out2, err2 bytes.Buffer
 	env := w.cliEnv(&out2, &err2)
-	env.Window = func(_ context.Context, s *core.Account, _ *core.Accounts) error {
+	env.Window = func(_ context.Context, s *latchapp.Account, _ *latchapp.Accounts) error {
 		shown = s
 		return nil
 	}
@@ -204,7 +204,9 @@ func TestSignedOutAndUnreachable(t *testing.T) {
 }
 
 // startSandbox runs the test's sandbox, as another process would.
-func startSandbox(t *testing.T) *sandbox.Server { return sandboxtest.Start(t, sandboxState(t), 0) }
+func startSandbox(t *testing.T) *sandboxserver.Server {
+	return sandboxtest.Start(t, sandboxState(t), 0)
+}
 
 func TestCommandsAgainstTheSandbox(t *testing.T) {
 	srv := startSandbox(t)
@@ -462,7 +464,7 @@ func TestSandboxEngineLogsStayOffStderr(t *testing.T) {
 // address is opened elsewhere.
 func TestLoginWithoutABrowserWaits(t *testing.T) {
 	srv := startSandbox(t)
-	w := newWorld(t, map[string]string{"LATCH_ISSUER": srv.Issuer(), "LATCH_CLIENT_ID": sandbox.ClientID})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": srv.Issuer(), "LATCH_CLIENT_ID": sandboxserver.ClientID})
 	w.open = func(context.Context, string) error {
 		return fmt.Errorf("opening the browser: %w (tried xdg-open)", session.ErrNoBrowser)
 	}

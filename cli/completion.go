@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 var completionCommand = command{
@@ -80,7 +80,7 @@ func (o *completionOptions) run(args []string) error {
 func (o *completionOptions) printNames() error {
 	switch o.names {
 	case "accounts":
-		names, _ := core.AccountNames(o.configFile())
+		names, _ := latchapp.AccountNames(o.configFile())
 		for _, n := range names {
 			fmt.Fprintln(o.env.Stdout, n)
 		}

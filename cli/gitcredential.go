@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchapp/latch/internal/core"
-	"github.com/latchapp/latch/internal/secureurl"
+	"github.com/latchapp/latch/base/secureurl"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/session"
 )
 
@@ -107,7 +107,7 @@ func (o *gitCredentialOptions) forThisHost(req map[string]string) bool {
 }
 
 // credentials opens the account and returns the token git is given.
-func (o *gitCredentialOptions) credentials(a *core.Account, minTTL time.Duration) (*session.Credentials, error) {
+func (o *gitCredentialOptions) credentials(a *latchapp.Account, minTTL time.Duration) (*session.Credentials, error) {
 	if o.name != "" {
 		if _, err := knownAPI(o.invocation, a, o.name); err != nil {
 			return nil, err

@@ -10,7 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/latchapp/latch/internal/atomicfile"
+	"github.com/latchapp/latch/base/atomicfile"
 )
 
 // kubeconfigPath is the kubeconfig kubectl writes to: the first file that

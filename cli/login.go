@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
 )
@@ -77,16 +77,16 @@ func (o *loginOptions) run(args []string) error {
 	if o.signIn.device && o.signIn.someoneElse() {
 		return usagef("--prompt and --login-hint are for a sign-in through the browser, not --device")
 	}
-	l := core.Decide(o.ctx, a.Manager, nil)
+	l := latchapp.Decide(o.ctx, a.Manager, nil)
 	switch {
-	case l.Next == core.ShowProfile && o.signIn.someoneElse():
+	case l.Next == latchapp.ShowProfile && o.signIn.someoneElse():
 		fmt.Fprintf(o.env.Stderr, "Signed in as %s; signing in again as asked.\n", signedInAs(l.Person))
-	case l.Next == core.ShowProfile:
+	case l.Next == latchapp.ShowProfile:
 		fmt.Fprintf(o.env.Stderr, "Already signed in to the account %s as %s. To sign in as someone else run latch login --prompt login, or see latch accounts.\n", a.Config.Account, signedInAs(l.Person))
 		return nil
 	case l.Reason == nil:
 	case errors.Is(l.Reason, session.ErrSignInRequired), errors.Is(l.Reason, session.ErrNoCredentials):
-		fmt.Fprintln(o.env.Stderr, core.Describe(l.Reason)) // why a sign-in is needed
+		fmt.Fprintln(o.env.Stderr, latchapp.Describe(l.Reason)) // why a sign-in is needed
 	default:
 		return l.Reason // a keychain that cannot be used, a provider that cannot be reached
 	}
@@ -94,23 +94,23 @@ func (o *loginOptions) run(args []string) error {
 	if err != nil {
 		return err
 	}
-	p, _ := core.Person(creds)
+	p, _ := latchapp.Person(creds)
 	fmt.Fprintf(o.env.Stderr, "Signed in as %s\n", signedInAs(p))
 	return nil
 }
 
 // ensure returns who is signed in to a, taking the launch decision first
 // and signing in when it leads to sign-in.
-func (s signInOptions) ensure(inv *invocation, a *core.Account) (profile.Profile, error) {
-	l := core.Decide(inv.ctx, a.Manager, nil)
+func (s signInOptions) ensure(inv *invocation, a *latchapp.Account) (profile.Profile, error) {
+	l := latchapp.Decide(inv.ctx, a.Manager, nil)
 	switch {
 	case l.Offline:
 		return profile.Profile{}, l.Reason
-	case l.Next == core.ShowProfile:
+	case l.Next == latchapp.ShowProfile:
 		return l.Person, nil
 	case l.Reason == nil:
 	case errors.Is(l.Reason, session.ErrSignInRequired), errors.Is(l.Reason, session.ErrNoCredentials):
-		fmt.Fprintln(inv.env.Stderr, core.Describe(l.Reason)) // why a sign-in is needed
+		fmt.Fprintln(inv.env.Stderr, latchapp.Describe(l.Reason)) // why a sign-in is needed
 	default:
 		return profile.Profile{}, l.Reason // a keychain that cannot be used: as latch login, at once
 	}
@@ -118,12 +118,12 @@ func (s signInOptions) ensure(inv *invocation, a *core.Account) (profile.Profile
 	if err != nil {
 		return profile.Profile{}, err
 	}
-	return core.Person(creds)
+	return latchapp.Person(creds)
 }
 
 // signIn signs in to a through the browser, or with --device on another
 // device.
-func (s signInOptions) signIn(inv *invocation, a *core.Account) (*session.Credentials, error) {
+func (s signInOptions) signIn(inv *invocation, a *latchapp.Account) (*session.Credentials, error) {
 	if err := a.CheckProvider(inv.ctx); err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (inv *invocation) browserFlow(noBrowser bool, forWhat, what string) session
 	flow.ShowURL = func(u string, openErr error) {
 		fmt.Fprintf(stderr, "Opening your browser to %s. If it does not open, visit:\n%s\n", forWhat, field(u))
 		if openErr != nil {
-			fmt.Fprintf(stderr, "%s Latch is waiting for %s at the address above.\n", core.Describe(openErr), what)
+			fmt.Fprintf(stderr, "%s Latch is waiting for %s at the address above.\n", latchapp.Describe(openErr), what)
 		}
 	}
 	return flow

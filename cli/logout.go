@@ -5,7 +5,7 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/session"
 )
 
@@ -70,34 +70,34 @@ func (o *logoutOptions) run(args []string) error {
 	// heard of yet.
 	err = a.Manager.Logout(o.ctx)
 	switch {
-	case !core.SignedOut(err):
+	case !latchapp.SignedOut(err):
 		return err // nothing was changed
 	case !signedIn && err == nil:
 		fmt.Fprintln(o.env.Stderr, "Not signed in; nothing to do.")
 	case !signedIn:
-		fmt.Fprintln(o.env.Stderr, "Not signed in. "+core.Describe(err))
+		fmt.Fprintln(o.env.Stderr, "Not signed in. "+latchapp.Describe(err))
 	case err == nil:
 		fmt.Fprintln(o.env.Stderr, "Signed out.")
 	default:
-		fmt.Fprintln(o.env.Stderr, "Signed out on this computer. "+core.Describe(err))
+		fmt.Fprintln(o.env.Stderr, "Signed out on this computer. "+latchapp.Describe(err))
 	}
 	return nil
 }
 
 // atProvider signs out here and at the provider, in the browser.
-func (o *logoutOptions) atProvider(a *core.Account, signedIn bool) error {
+func (o *logoutOptions) atProvider(a *latchapp.Account, signedIn bool) error {
 	can, err := a.CanSignOutAtProvider(o.ctx)
 	if err != nil {
 		return err
 	}
 	if !can {
 		err := a.Manager.Logout(o.ctx)
-		if !core.SignedOut(err) {
+		if !latchapp.SignedOut(err) {
 			return err
 		}
 		text := "Signed out on this computer; this provider offers no sign-out in the browser, so it may sign you in again without asking."
 		if err != nil {
-			text += " " + core.Describe(err)
+			text += " " + latchapp.Describe(err)
 		}
 		fmt.Fprintln(o.env.Stderr, text)
 		return nil
@@ -107,13 +107,13 @@ func (o *logoutOptions) atProvider(a *core.Account, signedIn bool) error {
 	switch {
 	case err == nil:
 		fmt.Fprintln(stderr, "Signed out, here and at the provider.")
-	case core.SignedOut(err):
-		fmt.Fprintln(stderr, "Signed out at the provider's page. "+core.Describe(err))
+	case latchapp.SignedOut(err):
+		fmt.Fprintln(stderr, "Signed out at the provider's page. "+latchapp.Describe(err))
 	default:
 		if _, held := a.Manager.Held(o.ctx); signedIn && !errors.Is(held, session.ErrNoCredentials) {
 			return err // nothing was changed
 		}
-		why := core.Describe(err)
+		why := latchapp.Describe(err)
 		if errors.Is(err, session.ErrSignInTimedOut) {
 			why = "The provider's sign-out page did not send the browser back in time."
 		}

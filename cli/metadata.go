@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/profile"
 )
 
@@ -70,7 +70,7 @@ func (o *metadataOptions) run(args []string) error {
 	if err != nil {
 		return err
 	}
-	who, err := core.Person(creds)
+	who, err := latchapp.Person(creds)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func parseChanges(verb string, args []string) (map[string]any, error) {
 			return nil, usagef("unset takes key names, not %q", arg)
 		}
 		if err := profile.CheckKey(key); err != nil {
-			return nil, usageError{core.Describe(err)}
+			return nil, usageError{latchapp.Describe(err)}
 		}
 		if _, dup := changes[key]; dup {
 			return nil, usagef("key %q given twice", key)
@@ -123,7 +123,7 @@ func parseChanges(verb string, args []string) (map[string]any, error) {
 		}
 		v := profile.ParseArgument(value)
 		if err := profile.CheckValue(v); err != nil {
-			return nil, usageError{core.Describe(err)}
+			return nil, usageError{latchapp.Describe(err)}
 		}
 		changes[key] = v
 	}

@@ -3,13 +3,13 @@ package cli
 import (
 	"io"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 // field makes text that came from outside (a provider, a metadata key, a
 // name) safe to print as one field: every control and format character,
-// newlines included, is shown escaped (see [core.Printable]).
-func field(s string) string { return core.Printable(s) }
+// newlines included, is shown escaped (see [latchapp.Printable]).
+func field(s string) string { return latchapp.Printable(s) }
 
 // safeWriter is the command line's stdout and stderr: whatever is written,
 // control and format characters other than newlines and tabs reach the
@@ -17,7 +17,7 @@ func field(s string) string { return core.Printable(s) }
 type safeWriter struct{ w io.Writer }
 
 func (s safeWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(s.w, core.PrintableLines(string(p))); err != nil {
+	if _, err := io.WriteString(s.w, latchapp.PrintableLines(string(p))); err != nil {
 		return 0, err
 	}
 	return len(p), nil

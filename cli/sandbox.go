@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/latchapp/latch/internal/core"
-	"github.com/latchapp/latch/internal/sandboxlink"
+	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/internal/app/sandboxclient"
 )
 
 var sandboxCommand = command{
@@ -24,7 +24,7 @@ Host header (default: http://HOST:PORT).
 	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
 		o := &sandboxOptions{invocation: inv}
 		fs.StringVar(&o.addr, "addr", "", "")
-		fs.DurationVar(&o.tokenTTL, "token-ttl", sandboxlink.DefaultAccessTokenTTL, "")
+		fs.DurationVar(&o.tokenTTL, "token-ttl", sandboxclient.DefaultAccessTokenTTL, "")
 		fs.DurationVar(&o.reuseInterval, "reuse-interval", 0, "")
 		return o.run
 	},
@@ -55,16 +55,16 @@ func (o *sandboxOptions) run(args []string) error {
 	if o.reuseInterval < 0 {
 		return usagef("--reuse-interval must not be negative")
 	}
-	srv, err := o.env.Sandbox.Start(o.ctx, sandboxlink.Options{Addr: addr, Issuer: o.settings.Issuer, StateFile: o.env.SandboxStateFile, Logger: o.log, AccessTokenTTL: o.tokenTTL, ReuseInterval: o.reuseInterval})
+	srv, err := o.env.Sandbox.Start(o.ctx, sandboxclient.Options{Addr: addr, Issuer: o.settings.Issuer, StateFile: o.env.SandboxStateFile, Logger: o.log, AccessTokenTTL: o.tokenTTL, ReuseInterval: o.reuseInterval})
 	if err != nil {
 		if addr == "" {
-			addr = sandboxlink.DefaultAddr
+			addr = sandboxclient.DefaultAddr
 		}
-		return &core.SandboxError{Addr: addr, Err: err}
+		return &latchapp.SandboxError{Addr: addr, Err: err}
 	}
 	defer srv.Close()
-	sandboxlink.PrintFields(o.env.Stdout, srv)
-	fmt.Fprintln(o.env.Stderr, sandboxlink.RunningHint)
+	sandboxclient.PrintFields(o.env.Stdout, srv)
+	fmt.Fprintln(o.env.Stderr, sandboxclient.RunningHint)
 	<-o.ctx.Done()
 	return nil
 }

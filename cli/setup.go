@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/latchapp/latch/internal/secureurl"
+	"github.com/latchapp/latch/base/secureurl"
 )
 
 var setupCommand = command{

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
 )
@@ -144,7 +144,7 @@ func (o *statusOptions) writeJSON(v any) error {
 }
 
 // report reads the status of a: creds nil when nobody is signed in.
-func (o *statusOptions) report(a *core.Account) (statusReport, *session.Credentials, profile.Profile, error) {
+func (o *statusOptions) report(a *latchapp.Account) (statusReport, *session.Credentials, profile.Profile, error) {
 	rep := statusReport{Account: a.Config.Account, Issuer: a.Config.Issuer}
 	var p profile.Profile
 	creds, err := a.Manager.Held(o.ctx)
@@ -166,9 +166,9 @@ func (o *statusOptions) report(a *core.Account) (statusReport, *session.Credenti
 	rep.PendingRevocations, rep.LastRevocation, _ = a.Manager.SendRevocations(ctx)
 	cancel()
 	ev := a.Manager.State()
-	rep.State, rep.Reason = ev.State.String(), core.Describe(ev.Err)
+	rep.State, rep.Reason = ev.State.String(), latchapp.Describe(ev.Err)
 	if creds != nil {
-		p, _ = core.Person(creds)
+		p, _ = latchapp.Person(creds)
 		rep.Subject, rep.Name, rep.Email = p.Subject, p.DisplayName(), p.Email
 		rep.AccessExpiry, rep.RefreshExpiry, rep.LastRenewal = creds.Expiry, creds.RefreshExpiry, creds.ObtainedAt
 		rep.AccessValid = creds.ValidFor(time.Now(), 0)

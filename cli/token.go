@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/session"
 )
 
@@ -188,7 +188,7 @@ func idToken(creds *session.Credentials) (printedToken, error) {
 		return printedToken{}, err
 	}
 	if claims == nil {
-		return printedToken{}, core.ErrNoIDToken
+		return printedToken{}, latchapp.ErrNoIDToken
 	}
 	t := printedToken{Kind: kindID, Token: creds.IDToken, Scopes: strings.Fields(creds.Scope)}
 	if exp, ok := claims["exp"].(float64); ok {
@@ -217,7 +217,7 @@ func stdinIsTerminal() bool {
 // knownAPI returns the audience of the API name: as the configuration
 // declares it, else as the keychain holds its token. A name that is
 // neither is refused, as a usage error.
-func knownAPI(inv *invocation, a *core.Account, name string) (audience string, err error) {
+func knownAPI(inv *invocation, a *latchapp.Account, name string) (audience string, err error) {
 	if api, ok := a.Config.APIs[name]; ok {
 		return api.Audience, nil
 	}
@@ -237,7 +237,7 @@ func knownAPI(inv *invocation, a *core.Account, name string) (audience string, e
 // named token is for instead of configuring the session: the API to
 // declare for this run, or none when the name's declaration is used.
 func (o *tokenOptions) namedAPI() (map[string]session.API, error) {
-	audience, scopes := o.settings.Audience, core.SplitScopes(o.settings.Scopes)
+	audience, scopes := o.settings.Audience, latchapp.SplitScopes(o.settings.Scopes)
 	given := o.settings.Set["audience"]
 	if o.settings.Set["scopes"] && !given {
 		return nil, usagef("--scopes with --name needs --audience: say which API the token is for")

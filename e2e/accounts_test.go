@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
@@ -108,11 +108,11 @@ func TestAccountsAreSeparateInTheKeychain(t *testing.T) {
 
 	// Signing out of work leaves work2's entries in the keychain, and its
 	// session, whole.
-	before := keyringtest.Keys(t, core.KeychainService)
+	before := keyringtest.Keys(t, latchapp.KeychainService)
 	if code, _, errOut := latch(t, env, "logout", "--account", "work"); code != 0 {
 		t.Fatalf("logout --account work: exit %d: %s", code, errOut)
 	}
-	after := keyringtest.Keys(t, core.KeychainService)
+	after := keyringtest.Keys(t, latchapp.KeychainService)
 	for _, k := range after {
 		if !slices.Contains(before, k) {
 			t.Fatalf("signing out of work added %q to the keychain", k)
@@ -177,7 +177,7 @@ func TestSessionOfTheEarlierReleaseIsTheDefaultAccount(t *testing.T) {
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("the earlier release's login: %v: %s", err, p.stderr.String())
 	}
-	stored := keyringtest.Keys(t, core.KeychainService)
+	stored := keyringtest.Keys(t, latchapp.KeychainService)
 
 	_, out, errOut := latch(t, env, "status", "--json")
 	var rep struct {
@@ -189,7 +189,7 @@ func TestSessionOfTheEarlierReleaseIsTheDefaultAccount(t *testing.T) {
 	if code, tok, errOut := latch(t, env, "token", "--min-ttl", "1h"); code != 0 || tok == "" {
 		t.Fatalf("this release cannot renew the earlier release's session: %s", errOut)
 	}
-	if got := keyringtest.Keys(t, core.KeychainService); !slices.Equal(got, stored) {
+	if got := keyringtest.Keys(t, latchapp.KeychainService); !slices.Equal(got, stored) {
 		t.Fatalf("the keychain held %v and now %v; want the same entries, read as they are", stored, got)
 	}
 }

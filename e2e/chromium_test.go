@@ -18,11 +18,11 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/chromiumtest"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
-	"github.com/latchapp/latch/sandbox"
 )
 
 // signedOutApp starts the desktop app on no session, against the
@@ -131,7 +131,7 @@ func TestChromiumSignsInOnAnotherDeviceFromTheQRCode(t *testing.T) {
 	env := home(t)
 	issuer, env, cert := networkSandbox(t, env)
 	browser := chromiumtest.Start(t, cert)
-	env = append(env, "LATCH_ISSUER="+issuer, "LATCH_CLIENT_ID="+sandbox.ClientID)
+	env = append(env, "LATCH_ISSUER="+issuer, "LATCH_CLIENT_ID="+sandboxserver.ClientID)
 	waitScreen, _, window := signedOutApp(t, env)
 	press(t, window, "ctrl+d")
 
@@ -165,7 +165,7 @@ func signOut(t *testing.T, env []string, waitScreen func(string, time.Duration) 
 		t.Fatalf("latch logout: exit %d, %s; want 0", code, stderr)
 	}
 	waitScreen("screen=signin", 30*time.Second)
-	if n := keyringtest.Items(t, core.KeychainService); n != 0 {
+	if n := keyringtest.Items(t, latchapp.KeychainService); n != 0 {
 		t.Errorf("%d keychain items of Latch after the sign-out; want none", n)
 	}
 }

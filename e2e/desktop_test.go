@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/peers"
 	"github.com/latchapp/latch/internal/testing/syncbuf"
@@ -94,7 +94,7 @@ func latchWindow(ctx context.Context, t *testing.T) string {
 func waitKeychainEmpty(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for keyringtest.Items(t, core.KeychainService) != 0 {
+	for keyringtest.Items(t, latchapp.KeychainService) != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the keychain still holds items of Latch 20 s after signing out, want none")
 		}

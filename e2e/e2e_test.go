@@ -17,12 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
-	"github.com/latchapp/latch/sandbox"
 	"github.com/latchapp/latch/session"
 	"github.com/latchapp/latch/session/keychain"
 )
@@ -168,7 +168,7 @@ func activeAccount(env []string) string {
 	if name := envValue(env, "LATCH_ACCOUNT"); name != "" {
 		return name
 	}
-	return core.ActiveAccount(filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "latch", "config.toml"))
+	return latchapp.ActiveAccount(filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "latch", "config.toml"))
 }
 
 // accountArgs are the --account flag among args, if any.
@@ -232,8 +232,8 @@ func startSandbox(t *testing.T, env []string, addr string, flags ...string) (str
 	p := startLatch(t, env, append([]string{"sandbox", "--addr", addr}, flags...)...)
 	cmd, errb := p.cmd, p.stderr
 	lines := p.fields(3)
-	if lines["client_id"] != sandbox.ClientID || lines["metadata_api"] != lines["issuer"]+"/api/v2/" {
-		t.Fatalf("latch sandbox printed %v (stderr %s), want its issuer, client_id %s and metadata_api", lines, errb.String(), sandbox.ClientID)
+	if lines["client_id"] != sandboxserver.ClientID || lines["metadata_api"] != lines["issuer"]+"/api/v2/" {
+		t.Fatalf("latch sandbox printed %v (stderr %s), want its issuer, client_id %s and metadata_api", lines, errb.String(), sandboxserver.ClientID)
 	}
 	stop := func() {
 		_ = cmd.Process.Signal(os.Interrupt)
@@ -279,7 +279,7 @@ func TestBinaryAgainstTheSandbox(t *testing.T) {
 	env := home(t)
 	issuer, stop := startSandbox(t, env, "127.0.0.1:0")
 	addr := strings.TrimPrefix(issuer, "http://")
-	env = append(env, "LATCH_ISSUER="+issuer, "LATCH_CLIENT_ID="+sandbox.ClientID, "LATCH_METADATA_API="+issuer+"/api/v2/")
+	env = append(env, "LATCH_ISSUER="+issuer, "LATCH_CLIENT_ID="+sandboxserver.ClientID, "LATCH_METADATA_API="+issuer+"/api/v2/")
 
 	loginNoBrowser(t, env, "demo", "demo")
 	code, out, errOut := latch(t, env, "status")
@@ -306,7 +306,7 @@ func TestBinaryAgainstTheSandbox(t *testing.T) {
 		t.Fatalf("get after restart exit %d: %q %s; want 0 and the metadata kept", code, out, errOut)
 	}
 
-	m, err := session.New(session.Config{Issuer: issuer, ClientID: sandbox.ClientID, Store: keychain.New(core.KeychainService), LockDir: t.TempDir(), ManualRenewal: true})
+	m, err := session.New(session.Config{Issuer: issuer, ClientID: sandboxserver.ClientID, Store: keychain.New(latchapp.KeychainService), LockDir: t.TempDir(), ManualRenewal: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,10 +318,10 @@ func TestBinaryAgainstTheSandbox(t *testing.T) {
 	if code, _, errOut := latch(t, env, "logout"); code != 0 {
 		t.Fatalf("logout exit %d: %s; want 0", code, errOut)
 	}
-	if n := keyringtest.Items(t, core.KeychainService); n != 0 {
+	if n := keyringtest.Items(t, latchapp.KeychainService); n != 0 {
 		t.Fatalf("%d keychain items of Latch after logout, want none", n)
 	}
-	resp, err := http.PostForm(issuer+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {creds.RefreshToken}, "client_id": {sandbox.ClientID}})
+	resp, err := http.PostForm(issuer+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {creds.RefreshToken}, "client_id": {sandboxserver.ClientID}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/kubeapi"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/peers"
-	"github.com/latchapp/latch/sandbox"
 )
 
 // kubectl runs the real kubectl with env, not in a terminal, and returns
@@ -41,9 +41,9 @@ func TestKubectlThroughLatch(t *testing.T) {
 		start                       func(t *testing.T, env []string) (issuer, clientID string, env2 []string)
 		soak                        bool
 	}{
-		{"sandbox", "demo", "demo", sandbox.Accounts["demo"].Email, func(t *testing.T, env []string) (string, string, []string) {
+		{"sandbox", "demo", "demo", sandboxserver.Accounts["demo"].Email, func(t *testing.T, env []string) (string, string, []string) {
 			issuer, _ := startSandbox(t, env, "127.0.0.1:0")
-			return issuer, sandbox.ClientID, append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+			return issuer, sandboxserver.ClientID, append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
 		}, false},
 		{"oidc-provider", "alice", oidcprovider.Accounts["alice"], "alice@example.test", func(t *testing.T, env []string) (string, string, []string) {
 			op := oidcprovider.Start(t, oidcprovider.Options{IDTokenTTL: 5 * time.Second})

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/faultproxy"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/syncbuf"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
-	"github.com/latchapp/latch/sandbox"
 )
 
 // TestNoTokenLeaks runs a whole session at debug log level, through the
@@ -40,7 +40,7 @@ func TestNoTokenLeaks(t *testing.T) {
 		t.Fatalf("latch sandbox printed %v, want the issuer %s", lines, proxy.URL)
 	}
 	proxy.Forward("http://" + addr)
-	env = append(env, "LATCH_ISSUER="+proxy.URL, "LATCH_CLIENT_ID="+sandbox.ClientID, "LATCH_METADATA_API="+proxy.URL+"/api/v2/")
+	env = append(env, "LATCH_ISSUER="+proxy.URL, "LATCH_CLIENT_ID="+sandboxserver.ClientID, "LATCH_METADATA_API="+proxy.URL+"/api/v2/")
 
 	// run runs a command at debug level and keeps its stderr.
 	run := func(args ...string) {

@@ -18,11 +18,11 @@ import (
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/zip"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/peers"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
-	"github.com/latchapp/latch/sandbox"
 )
 
 // modulePath is the module's public address, as a developer types it.
@@ -182,7 +182,7 @@ func TestLibraryFromAModuleProxy(t *testing.T) {
 	if out, err := exec.Command(latchPath, "--help").CombinedOutput(); err != nil || !strings.Contains(string(out), "latch login") {
 		t.Fatalf("latch --help: %v\n%s", err, out)
 	}
-	login := exec.Command(latchPath, "login", "--no-browser", "--in-memory", "--issuer", srv.Issuer(), "--client-id", sandbox.ClientID)
+	login := exec.Command(latchPath, "login", "--no-browser", "--in-memory", "--issuer", srv.Issuer(), "--client-id", sandboxserver.ClientID)
 	login.Env = home(t)
 	if out := runSigningIn(t, login); !strings.Contains(out, "Signed in as Dana Demo") {
 		t.Fatalf("the installed latch login printed %q; want Dana Demo signed in", out)

@@ -13,10 +13,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/apiserver"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
-	"github.com/latchapp/latch/sandbox"
 )
 
 // shell runs a pipeline with the binary as $LATCH and returns its output.
@@ -59,7 +59,7 @@ scopes = ["orders:read"]
 [apis.billing]
 audience = %q
 scopes = ["billing:read"]
-`, issuer, sandbox.ClientID, issuer+"/api/v2/", orders, billing)
+`, issuer, sandboxserver.ClientID, issuer+"/api/v2/", orders, billing)
 	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ scopes = ["billing:read"]
 	if code, _, errOut := latch(t, env, "logout"); code != 0 {
 		t.Fatalf("logout exit %d: %s", code, errOut)
 	}
-	if n := keyringtest.Items(t, core.KeychainService); n != 0 {
+	if n := keyringtest.Items(t, latchapp.KeychainService); n != 0 {
 		t.Fatalf("%d keychain items of Latch after logout; want none (named tokens and the DPoP key go too)", n)
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/internal/testing/faultproxy"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
@@ -160,7 +160,7 @@ func TestLogoutWhileOthersRenew(t *testing.T) {
 	if code, stderr := run(bin, env, "token"); code != 1 || !strings.Contains(stderr, "not signed in") {
 		t.Fatalf("latch token after the sign-out: exit %d, %s; want 1 and not signed in", code, stderr)
 	}
-	if keys := keyringtest.Keys(t, core.KeychainService); len(keys) != 0 {
+	if keys := keyringtest.Keys(t, latchapp.KeychainService); len(keys) != 0 {
 		t.Fatalf("keychain items of Latch after the sign-out: %q; want none", keys)
 	}
 	issued := proxy.Issued()

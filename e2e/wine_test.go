@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/peers"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
-	"github.com/latchapp/latch/sandbox"
 )
 
 // Windows' programs run under Debian's Wine (wine64), in one prefix kept
@@ -171,7 +171,7 @@ func (w *winePrefix) credentials(t *testing.T, remove bool) map[string]int {
 // sandbox at issuer as to any provider (Windows programs keep their
 // configuration in the prefix, away from the sandbox's state file).
 func windowsEnv(t *testing.T, issuer string, extra ...string) []string {
-	return slices.Concat(home(t), []string{"LATCH_ISSUER=" + issuer, "LATCH_CLIENT_ID=" + sandbox.ClientID, "LATCH_METADATA_API=" + issuer + "/api/v2/"}, extra)
+	return slices.Concat(home(t), []string{"LATCH_ISSUER=" + issuer, "LATCH_CLIENT_ID=" + sandboxserver.ClientID, "LATCH_METADATA_API=" + issuer + "/api/v2/"}, extra)
 }
 
 // configure writes Latch's config file where latch.exe reads it, in the

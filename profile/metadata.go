@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/latchapp/latch/internal/secureurl"
+	"github.com/latchapp/latch/base/secureurl"
 )
 
 // Scopes the signed-in user's token needs for the Management API.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchapp/latch/internal/secureurl"
+	"github.com/latchapp/latch/base/secureurl"
 )
 
 // defaultScopes are requested when [Config.Scopes] is empty.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchapp/latch/internal/dpopcheck"
+	"github.com/latchapp/latch/base/dpopcheck"
 	"github.com/latchapp/latch/internal/testing/faultproxy"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
 )

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/latchapp/latch/internal/secureurl"
+	"github.com/latchapp/latch/base/secureurl"
 )
 
 // dpopNonces remembers the latest DPoP-Nonce that each server (by origin)

@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/latchapp/latch/internal/memstore"
+	"github.com/latchapp/latch/base/memstore"
 )
 
 // Errors for what callers branch on, grouped by what the caller must do.

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
-	"github.com/latchapp/latch/sandbox"
 )
 
 // tokenCall is one request to a token endpoint, as the transport saw it.
@@ -118,7 +118,7 @@ func forEachPeer(t *testing.T, ttl time.Duration, f func(t *testing.T, e *env)) 
 	t.Run("sandbox", func(t *testing.T) {
 		t.Parallel()
 		srv := sandboxtest.Start(t, "", ttl)
-		f(t, newEnvOn(t, peer{name: "sandbox", issuer: srv.Issuer(), clientID: sandbox.ClientID,
+		f(t, newEnvOn(t, peer{name: "sandbox", issuer: srv.Issuer(), clientID: sandboxserver.ClientID,
 			user: "demo", password: "demo", subject: "sandbox|demo", deviceDone: "Your device is signed in"}))
 	})
 }

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/latchapp/latch/internal/apicheck"
+	"github.com/latchapp/latch/base/apicheck"
 )
 
 // API says what a named token is for: one API, and the scopes asked of

@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/latchapp/latch/internal/secureurl"
+	"github.com/latchapp/latch/base/secureurl"
 )
 
 // Provider is what OpenID Connect discovery tells about the issuer of a

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/latchapp/latch/internal/secureurl"
+	"github.com/latchapp/latch/base/secureurl"
 )
 
 // maxProviderAnswer bounds every answer read from the provider: discovery,

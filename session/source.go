@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/latchapp/latch/internal/secureurl"
+	"github.com/latchapp/latch/base/secureurl"
 )
 
 // tokenTimeout bounds a token source's Token call, which has no context

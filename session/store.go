@@ -3,7 +3,7 @@ package session
 import (
 	"context"
 
-	"github.com/latchapp/latch/internal/memstore"
+	"github.com/latchapp/latch/base/memstore"
 )
 
 // Store keeps small secret values by key: a session's credentials, its

@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 // Accounts in the window: a bar above every screen names the account
@@ -52,7 +52,7 @@ func (a *appWindow) newAccountBar() *accountBar {
 }
 
 // show lists the accounts of list, current chosen.
-func (b *accountBar) show(list []core.AccountSummary, current string) {
+func (b *accountBar) show(list []latchapp.AccountSummary, current string) {
 	b.names = b.names[:0]
 	labels := make([]string, 0, len(list))
 	for _, s := range list {
@@ -66,7 +66,7 @@ func (b *accountBar) show(list []core.AccountSummary, current string) {
 		b.choose.SetSelectedIndex(i)
 	}
 	b.choose.OnChanged = onChanged
-	if current == core.DefaultAccount {
+	if current == latchapp.DefaultAccount {
 		b.remove.Disable()
 	} else {
 		b.remove.Enable()
@@ -75,14 +75,14 @@ func (b *accountBar) show(list []core.AccountSummary, current string) {
 
 // accountLabel is how an account is listed: its name, and who is signed
 // in to it (the profile names the provider).
-func accountLabel(s core.AccountSummary) string {
+func accountLabel(s latchapp.AccountSummary) string {
 	switch {
 	case s.Err != nil:
 		return s.Name + ": cannot be used"
 	case !s.SignedIn:
 		return s.Name + ": not signed in"
 	}
-	return s.Name + ": " + core.Printable(s.Person.DisplayName())
+	return s.Name + ": " + latchapp.Printable(s.Person.DisplayName())
 }
 
 // setupAccounts builds the account bar and starts following the accounts,
@@ -92,7 +92,7 @@ func (a *appWindow) setupAccounts() {
 		return
 	}
 	a.bar = a.newAccountBar()
-	a.seenActive = core.ActiveAccount(a.accounts.File)
+	a.seenActive = latchapp.ActiveAccount(a.accounts.File)
 	a.refreshAccounts()
 	a.background.Go(a.followAccounts)
 }
@@ -131,7 +131,7 @@ func (a *appWindow) followAccounts() {
 			return
 		case <-t.C:
 		}
-		active := core.ActiveAccount(a.accounts.File)
+		active := latchapp.ActiveAccount(a.accounts.File)
 		now, err := a.accounts.Names()
 		if err != nil {
 			continue // a file being edited: the next look reads it whole
@@ -200,7 +200,7 @@ func (a *appWindow) switchTo(name string) {
 }
 
 // replaceAccount makes next the window's account, and shows it.
-func (a *appWindow) replaceAccount(next *core.Account) {
+func (a *appWindow) replaceAccount(next *latchapp.Account) {
 	old := a.account
 	if a.unsubscribe != nil {
 		a.unsubscribe()
@@ -253,9 +253,9 @@ func (a *appWindow) addAccount() {
 			a.do(func() {
 				add.Enable()
 				if err != nil {
-					a.log.Info("account not added", "account", account, "why", core.Describe(err))
+					a.log.Info("account not added", "account", account, "why", latchapp.Describe(err))
 					problem.Importance = widget.DangerImportance
-					problem.SetText(core.Describe(err))
+					problem.SetText(latchapp.Describe(err))
 					return
 				}
 				d.Hide()
@@ -292,9 +292,9 @@ type addAccountDialog struct {
 
 // accountSettings reads what the add-account dialog was given: an
 // address is an issuer, anything else an Auth0 domain.
-func accountSettings(provider, clientID string) core.Settings {
+func accountSettings(provider, clientID string) latchapp.Settings {
 	provider, clientID = strings.TrimSpace(provider), strings.TrimSpace(clientID)
-	s := core.Settings{ClientID: clientID, Set: map[string]bool{"client-id": true}}
+	s := latchapp.Settings{ClientID: clientID, Set: map[string]bool{"client-id": true}}
 	if strings.HasPrefix(provider, "https://") || strings.HasPrefix(provider, "http://") {
 		s.Issuer, s.Set["issuer"] = provider, true
 	} else {
@@ -306,7 +306,7 @@ func accountSettings(provider, clientID string) core.Settings {
 // removeAccount asks, then signs out of the account name and removes it;
 // the default account is shown after.
 func (a *appWindow) removeAccount(name string) {
-	if a.accounts == nil || name == core.DefaultAccount {
+	if a.accounts == nil || name == latchapp.DefaultAccount {
 		return
 	}
 	a.confirm(fmt.Sprintf("Remove the account %s?", name),
@@ -316,12 +316,12 @@ func (a *appWindow) removeAccount(name string) {
 				defer cancel()
 				err := a.accounts.Remove(ctx, name)
 				a.do(func() {
-					if !core.SignedOut(err) {
+					if !latchapp.SignedOut(err) {
 						a.showError("Not removed", err)
 						return
 					}
 					if a.account.Config.Account == name {
-						a.seenActive = core.ActiveAccount(a.accounts.File)
+						a.seenActive = latchapp.ActiveAccount(a.accounts.File)
 						a.switchTo(a.seenActive)
 					}
 					a.refreshAccounts()

@@ -14,20 +14,20 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/dexprovider"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
-	"github.com/latchapp/latch/sandbox"
 )
 
 // twoAccounts gives h the sandbox as the default account (signed in as
 // demo) and oidc-provider as "work" (signed in as alice).
-func twoAccounts(t *testing.T, h *harness) *core.Accounts {
+func twoAccounts(t *testing.T, h *harness) *latchapp.Accounts {
 	op := oidcprovider.Start(t, oidcprovider.Options{})
 	accounts := h.withAccounts(fmt.Sprintf("issuer = %q\nclient_id = %q\nmetadata_api = %q\n\n[accounts.work]\nissuer = %q\nclient_id = %q\n",
-		h.srv.Issuer(), sandbox.ClientID, h.srv.MetadataAPI(), op.Issuer, oidcprovider.ClientID))
+		h.srv.Issuer(), sandboxserver.ClientID, h.srv.MetadataAPI(), op.Issuer, oidcprovider.ClientID))
 	h.signInDirectly()
 	work, err := accounts.Open(t.Context(), "work")
 	if err != nil {
@@ -75,7 +75,7 @@ func TestSwitchBetweenAccounts(t *testing.T) {
 	// Ctrl+2: the second account, its profile at once.
 	onUI(func() { typeShortcut(t, ui, fyne.Key2) })
 	waitFor(t, "alice's profile in work", func() bool { return showing(ui, "work", "alice") })
-	if got := core.ActiveAccount(accounts.File); got != "work" {
+	if got := latchapp.ActiveAccount(accounts.File); got != "work" {
 		t.Fatalf("after choosing work in the window the active account is %q; want work, for the command line too", got)
 	}
 	// The tray lists the accounts, the one shown checked.
@@ -88,7 +88,7 @@ func TestSwitchBetweenAccounts(t *testing.T) {
 	waitFor(t, "demo's profile again, from the tray", func() bool { return showing(ui, "default", "sandbox|demo") })
 
 	// latch switch in another program: the window follows.
-	if err := core.SwitchAccount(accounts.File, "work"); err != nil {
+	if err := latchapp.SwitchAccount(accounts.File, "work"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the switch made elsewhere", func() bool { return showing(ui, "work", "alice") })
@@ -100,7 +100,7 @@ func TestSwitchBetweenAccounts(t *testing.T) {
 func TestAddAndRemoveAnAccountInTheWindow(t *testing.T) {
 	h := newHarness(t)
 	op := oidcprovider.Start(t, oidcprovider.Options{})
-	accounts := h.withAccounts(fmt.Sprintf("issuer = %q\nclient_id = %q\n", h.srv.Issuer(), sandbox.ClientID))
+	accounts := h.withAccounts(fmt.Sprintf("issuer = %q\nclient_id = %q\n", h.srv.Issuer(), sandboxserver.ClientID))
 	h.signInDirectly()
 	ui := h.start()
 	waitFor(t, "the profile", func() bool { return showing(ui, "default", "sandbox|demo") })
@@ -128,8 +128,8 @@ func TestAddAndRemoveAnAccountInTheWindow(t *testing.T) {
 	waitFor(t, "the new account's sign-in screen", func() bool {
 		return ui.dialog == nil && ui.account.Config.Account == "staging" && ui.Screen() == ScreenSignIn
 	})
-	if b, _ := os.ReadFile(accounts.File); !strings.Contains(string(b), "[accounts.staging]") || core.ActiveAccount(accounts.File) != "staging" {
-		t.Fatalf("after Add the config file is\n%s\nand the active account %q; want staging saved and active", b, core.ActiveAccount(accounts.File))
+	if b, _ := os.ReadFile(accounts.File); !strings.Contains(string(b), "[accounts.staging]") || latchapp.ActiveAccount(accounts.File) != "staging" {
+		t.Fatalf("after Add the config file is\n%s\nand the active account %q; want staging saved and active", b, latchapp.ActiveAccount(accounts.File))
 	}
 	// Sign in to it, then remove it: signed out, gone, the default shown.
 	onUI(func() { test.Tap(ui.signIn.browser) })

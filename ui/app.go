@@ -1,6 +1,6 @@
 // Package ui is Latch's desktop interface, in Fyne. It is the only package
 // besides main that imports Fyne; everything it shows comes from a
-// [core.Account], and every update from another goroutine reaches the
+// [latchapp.Account], and every update from another goroutine reaches the
 // widgets through one do function (fyne.Do).
 //
 // One struct per screen (sign-in, profile, metadata) holds its widgets as
@@ -26,7 +26,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/latchapp/latch/assets"
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
 )
@@ -71,7 +71,7 @@ type appWindow struct {
 
 	fyne    fyne.App
 	window  fyne.Window
-	account *core.Account
+	account *latchapp.Account
 	log     *slog.Logger
 	ctx     context.Context
 
@@ -111,9 +111,9 @@ type appWindow struct {
 
 	// accounts, when set, are the accounts the window switches between
 	// (see accounts.go); bar lists them above every screen.
-	accounts    *core.Accounts
+	accounts    *latchapp.Accounts
 	bar         *accountBar
-	accountList []core.AccountSummary
+	accountList []latchapp.AccountSummary
 	// seenActive is the active account last seen in its file; switching
 	// the account being opened.
 	seenActive, switching string
@@ -134,7 +134,7 @@ type appWindow struct {
 }
 
 // newAppWindow makes the app for s in window w of a, without showing it.
-func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *core.Account) *appWindow {
+func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *latchapp.Account) *appWindow {
 	ctx, stop := context.WithCancel(ctx)
 	return &appWindow{
 		fyne: a, window: w, account: s, log: s.Log, ctx: ctx, stopApp: stop,
@@ -144,7 +144,7 @@ func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *core.Accoun
 
 // Run opens Latch's window for s, switching between accounts, and returns
 // when the app quits.
-func Run(ctx context.Context, s *core.Account, accounts *core.Accounts) error {
+func Run(ctx context.Context, s *latchapp.Account, accounts *latchapp.Accounts) error {
 	// The launch decision reads the keychain while Fyne makes the window.
 	decision := decideLaunch(ctx, s.Manager)
 	a := app.NewWithID(AppID)
@@ -284,9 +284,9 @@ func (a *appWindow) showSignIn(reason string) {
 
 // onSignedIn follows a sign-in made on the sign-in screen.
 func (a *appWindow) onSignedIn(creds *session.Credentials) {
-	p, err := core.Person(creds)
+	p, err := latchapp.Person(creds)
 	if err != nil {
-		a.showSignIn(core.Describe(err))
+		a.showSignIn(latchapp.Describe(err))
 		return
 	}
 	a.showProfile(p, creds)
@@ -359,7 +359,7 @@ func (a *appWindow) onSessionEvent(e session.Event) {
 		return
 	}
 	if (e.State == session.StateEnded || e.State == session.StateSignedOut) && a.signedIn() && !a.profile.leaving {
-		reason := core.Describe(e.Err)
+		reason := latchapp.Describe(e.Err)
 		if reason == "" {
 			reason = "You were signed out."
 		}
@@ -387,7 +387,7 @@ func (a *appWindow) onClose() {
 }
 
 // providerName is how the provider is named on screen.
-func providerName(cfg core.Config) string {
+func providerName(cfg latchapp.Config) string {
 	if cfg.Sandbox {
 		return "Latch sandbox: demo accounts on this computer"
 	}

@@ -20,8 +20,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 
-	"github.com/latchapp/latch/internal/atomicfile"
-	"github.com/latchapp/latch/internal/picture"
+	"github.com/latchapp/latch/base/atomicfile"
+	"github.com/latchapp/latch/internal/app/picture"
 )
 
 // avatarSize is the avatar's side, in Fyne units.

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/latchapp/latch/internal/picture"
+	"github.com/latchapp/latch/internal/app/picture"
 	"github.com/latchapp/latch/internal/testing/hostile"
 )
 

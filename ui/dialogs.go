@@ -6,7 +6,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 // The app's dialogs are Fyne's text dialogs, whose text wraps to fit the
@@ -63,5 +63,5 @@ func (a *appWindow) ask(onConfirm func(), build func(answer func(bool)) dialog.D
 // showError is the one place errors are shown in a dialog: what failed,
 // then the core's sentence.
 func (a *appWindow) showError(what string, err error) {
-	dialog.ShowInformation(what, core.Describe(err), a.window)
+	dialog.ShowInformation(what, latchapp.Describe(err), a.window)
 }

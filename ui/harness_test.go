@@ -17,12 +17,12 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/latchapp/latch/internal/core"
-	"github.com/latchapp/latch/internal/sandboxrun"
+	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/internal/app/sandboxhost"
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
-	"github.com/latchapp/latch/sandbox"
 	"github.com/latchapp/latch/session"
 )
 
@@ -72,7 +72,7 @@ func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 // harness is a sandbox provider, a store and what the app is built on.
 type harness struct {
 	t       *testing.T
-	srv     *sandbox.Server
+	srv     *sandboxserver.Server
 	store   session.Store
 	lock    string
 	count   *counter
@@ -95,20 +95,20 @@ type harness struct {
 	prefs map[string]float64
 	// accounts, when set, are the accounts of a config file: the app
 	// that start builds opens the active one and switches between them.
-	accounts *core.Accounts
+	accounts *latchapp.Accounts
 }
 
 // withAccounts gives the harness the accounts of the config file text
 // (on the harness's store, lock folder and HTTP client).
-func (h *harness) withAccounts(text string) *core.Accounts {
+func (h *harness) withAccounts(text string) *latchapp.Accounts {
 	h.t.Helper()
 	file := filepath.Join(h.t.TempDir(), "config.toml")
 	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
 		h.t.Fatal(err)
 	}
-	h.accounts = &core.Accounts{File: file, Getenv: func(string) string { return "" }, Options: core.Options{
+	h.accounts = &latchapp.Accounts{File: file, Getenv: func(string) string { return "" }, Options: latchapp.Options{
 		Store: h.store, LockDir: h.lock, HTTPClient: &http.Client{Transport: h.count, Timeout: 30 * time.Second}, Logger: h.logger,
-		Sandbox: sandboxrun.InProcess,
+		Sandbox: sandboxhost.InProcess,
 	}}
 	return h.accounts
 }
@@ -123,9 +123,9 @@ func newHarnessTTL(t *testing.T, ttl time.Duration) *harness {
 		browser: testbrowser.NewBrowser("demo", "demo")}
 }
 
-// account opens a core.Account on the harness's provider and store, as
+// account opens a latchapp.Account on the harness's provider and store, as
 // the app's launch does.
-func (h *harness) account() *core.Account {
+func (h *harness) account() *latchapp.Account {
 	api := h.srv.MetadataAPI()
 	if h.noAPI {
 		api = ""
@@ -142,14 +142,14 @@ func (h *harness) account() *core.Account {
 		h.t.Cleanup(a.Close)
 		return a
 	}
-	cfg := core.Config{Issuer: h.issuer, ClientID: sandbox.ClientID, MetadataAPI: api}
+	cfg := latchapp.Config{Issuer: h.issuer, ClientID: sandboxserver.ClientID, MetadataAPI: api}
 	timeout := 30 * time.Second
 	if h.httpTimeout != 0 {
 		timeout = h.httpTimeout
 	}
-	s, err := core.Open(h.t.Context(), cfg, core.Options{
+	s, err := latchapp.Open(h.t.Context(), cfg, latchapp.Options{
 		Store: h.store, LockDir: h.lock, HTTPClient: &http.Client{Transport: h.count, Timeout: timeout},
-		Logger: h.logger, Sandbox: sandboxrun.InProcess,
+		Logger: h.logger, Sandbox: sandboxhost.InProcess,
 	})
 	if err != nil {
 		h.t.Fatal(err)

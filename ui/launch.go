@@ -5,12 +5,12 @@ import (
 	"errors"
 	"time"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/session"
 )
 
 // The launch: the decision taken from the keychain when Latch starts (see
-// [core.Decide]), on a goroutine of its own while Fyne makes the window,
+// [latchapp.Decide]), on a goroutine of its own while Fyne makes the window,
 // and the screen it leads to.
 
 // launchWait is how long the window waits for the launch decision before
@@ -20,16 +20,16 @@ import (
 // Latch is waiting for it.
 const launchWait = 250 * time.Millisecond
 
-// launchDecision is the launch decision (see [core.Decide]), taken on a
+// launchDecision is the launch decision (see [latchapp.Decide]), taken on a
 // goroutine of its own.
 type launchDecision struct {
-	done     chan core.Launch
+	done     chan latchapp.Launch
 	renewing chan struct{} // the decision renews the session first
 }
 
 func decideLaunch(ctx context.Context, m *session.Manager) *launchDecision {
-	d := &launchDecision{done: make(chan core.Launch, 1), renewing: make(chan struct{}, 1)}
-	go func() { d.done <- core.Decide(ctx, m, func() { d.renewing <- struct{}{} }) }()
+	d := &launchDecision{done: make(chan latchapp.Launch, 1), renewing: make(chan struct{}, 1)}
+	go func() { d.done <- latchapp.Decide(ctx, m, func() { d.renewing <- struct{}{} }) }()
 	return d
 }
 
@@ -72,15 +72,15 @@ func (a *appWindow) follow(d *launchDecision) {
 }
 
 // showLaunch shows the screen of the launch decision.
-func (a *appWindow) showLaunch(l core.Launch) {
-	if l.Next == core.ShowProfile {
+func (a *appWindow) showLaunch(l latchapp.Launch) {
+	if l.Next == latchapp.ShowProfile {
 		a.showProfile(l.Person, l.Creds)
 		return
 	}
 	if l.Reason != nil {
-		a.log.Info("no session to show", "why", core.Describe(l.Reason))
+		a.log.Info("no session to show", "why", latchapp.Describe(l.Reason))
 	}
-	a.showSignIn(core.Describe(l.Reason))
+	a.showSignIn(latchapp.Describe(l.Reason))
 	if errors.Is(l.Reason, session.ErrKeychainUnavailable) {
 		a.signIn.offerMemory()
 	}

@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/session"
 )
 
@@ -169,12 +169,12 @@ func TestLaunchReadsTheKeychainOnceAndNoNetwork(t *testing.T) {
 
 func TestProviderNamedForWhatItIs(t *testing.T) {
 	for _, c := range []struct {
-		cfg  core.Config
+		cfg  latchapp.Config
 		want string
 	}{
-		{core.Config{Sandbox: true, Issuer: "http://127.0.0.1:8642"}, "Latch sandbox: demo accounts on this computer"},
-		{core.Config{Issuer: "https://tenant.eu.auth0.com/"}, "tenant.eu.auth0.com"},
-		{core.Config{Issuer: "https://id.example.com/realms/main"}, "id.example.com"},
+		{latchapp.Config{Sandbox: true, Issuer: "http://127.0.0.1:8642"}, "Latch sandbox: demo accounts on this computer"},
+		{latchapp.Config{Issuer: "https://tenant.eu.auth0.com/"}, "tenant.eu.auth0.com"},
+		{latchapp.Config{Issuer: "https://id.example.com/realms/main"}, "id.example.com"},
 	} {
 		if got := providerName(c.cfg); got != c.want {
 			t.Errorf("providerName(%+v) = %q; want %q", c.cfg, got, c.want)

@@ -16,7 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/profile"
 )
 
@@ -204,7 +204,7 @@ func (m *metadataScreen) onReload() {
 	m.work(m.fetch, func(md map[string]any, err error) {
 		if err != nil {
 			m.setIdle()
-			m.showStatus("Could not load the metadata. "+core.Describe(err), true)
+			m.showStatus("Could not load the metadata. "+latchapp.Describe(err), true)
 			return
 		}
 		m.show(md)
@@ -317,7 +317,7 @@ func (m *metadataScreen) onSave() {
 	m.work(m.fetch, func(current map[string]any, err error) {
 		if err != nil {
 			m.setIdle()
-			m.showStatus("Not saved, your edits are kept. "+core.Describe(err), true)
+			m.showStatus("Not saved, your edits are kept. "+latchapp.Describe(err), true)
 			return
 		}
 		if !profile.Equal(current, loaded) {
@@ -353,7 +353,7 @@ func (m *metadataScreen) patch(changes map[string]any) {
 	}, func(saved map[string]any, err error) {
 		if err != nil {
 			m.setIdle()
-			m.showStatus("Not saved, your edits are kept. "+core.Describe(err), true)
+			m.showStatus("Not saved, your edits are kept. "+latchapp.Describe(err), true)
 			return
 		}
 		m.show(saved)

@@ -13,7 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
 )
@@ -41,7 +41,7 @@ type profileScreen struct {
 	ctx          context.Context // ends when the screen is left
 	do           func(func())
 	background   *sync.WaitGroup // see appWindow.background
-	account      *core.Account
+	account      *latchapp.Account
 	avatars      *avatarCache
 	person       profile.Profile
 	info         panelInfo
@@ -74,16 +74,16 @@ type profileScreen struct {
 }
 
 func (p *profileScreen) build() fyne.CanvasObject {
-	p.avatar = container.NewStack(initialsAvatar(core.Printable(p.person.Initials())))
-	p.name = canvas.NewText(core.Printable(p.person.DisplayName()), theme.Color(theme.ColorNameForeground))
+	p.avatar = container.NewStack(initialsAvatar(latchapp.Printable(p.person.Initials())))
+	p.name = canvas.NewText(latchapp.Printable(p.person.DisplayName()), theme.Color(theme.ColorNameForeground))
 	p.name.TextSize = 22
 	p.name.TextStyle = fyne.TextStyle{Bold: true}
-	p.email = widget.NewLabel(core.Printable(p.person.Email))
+	p.email = widget.NewLabel(latchapp.Printable(p.person.Email))
 	p.verified = widget.NewLabel("")
 	// The verified mark is the theme's icon, not a character that a font
 	// of the system may lack.
 	p.verifiedMark = widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
-	p.subject = widget.NewLabel(core.Printable(p.person.Subject))
+	p.subject = widget.NewLabel(latchapp.Printable(p.person.Subject))
 	p.subject.Selectable = true
 	p.provider = widget.NewLabel(p.providerName)
 	p.provider.Wrapping = fyne.TextWrapBreak
@@ -337,9 +337,9 @@ func (p *profileScreen) loadDetails() {
 			}
 			p.detailed = true
 			p.person = person
-			p.name.Text = core.Printable(person.DisplayName())
+			p.name.Text = latchapp.Printable(person.DisplayName())
 			p.name.Refresh()
-			p.email.SetText(core.Printable(person.Email))
+			p.email.SetText(latchapp.Printable(person.Email))
 			p.showVerified()
 			if img != nil {
 				pic := canvas.NewImageFromResource(img)
@@ -347,7 +347,7 @@ func (p *profileScreen) loadDetails() {
 				pic.SetMinSize(fyne.NewSize(avatarSize, avatarSize))
 				p.avatar.Objects = []fyne.CanvasObject{pic}
 			} else {
-				p.avatar.Objects = []fyne.CanvasObject{initialsAvatar(core.Printable(person.Initials()))}
+				p.avatar.Objects = []fyne.CanvasObject{initialsAvatar(latchapp.Printable(person.Initials()))}
 			}
 			p.avatar.Refresh()
 			p.onPerson(person)

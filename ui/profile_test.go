@@ -10,11 +10,11 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/faultproxy"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/profile"
-	"github.com/latchapp/latch/sandbox"
 )
 
 func TestRenewNow(t *testing.T) {
@@ -42,7 +42,7 @@ func TestLateRenewalAnswerKeepsTheSession(t *testing.T) {
 	h := newHarness(t)
 	addr := sandboxtest.FreeAddr(t)
 	proxy := faultproxy.Start(t, func(issuer string) string {
-		h.srv = sandboxtest.StartWith(t, sandbox.Config{Issuer: issuer, Addr: addr})
+		h.srv = sandboxtest.StartWith(t, sandboxserver.Config{Issuer: issuer, Addr: addr})
 		return "http://" + addr
 	})
 	h.issuer = proxy.URL
@@ -112,7 +112,7 @@ func TestSignOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.PostForm(p.TokenEndpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {creds.RefreshToken}, "client_id": {sandbox.ClientID}})
+	resp, err := http.PostForm(p.TokenEndpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {creds.RefreshToken}, "client_id": {sandboxserver.ClientID}})
 	if err != nil {
 		t.Fatal(err)
 	}

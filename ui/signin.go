@@ -13,8 +13,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/latchapp/latch/internal/core"
-	"github.com/latchapp/latch/internal/secureurl"
+	"github.com/latchapp/latch/base/secureurl"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/session"
 )
 
@@ -421,7 +421,7 @@ func (s *signInScreen) finish(ctx context.Context, creds *session.Credentials, e
 	if cancelled {
 		return // onCancel said so already
 	}
-	s.showError(core.Describe(err))
+	s.showError(latchapp.Describe(err))
 	if errors.Is(err, session.ErrKeychainUnavailable) {
 		s.offerMemory()
 	}

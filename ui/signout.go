@@ -7,7 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/session"
 )
 
@@ -94,7 +94,7 @@ func (a *appWindow) signedOut(err error) {
 	a.signingOutAtProvider = false
 	_, held := a.account.Manager.Held(a.ctx)
 	signedOutHere := errors.Is(held, session.ErrNoCredentials)
-	done := core.SignedOut(err) || (atProvider && signedOutHere)
+	done := latchapp.SignedOut(err) || (atProvider && signedOutHere)
 	leaving := a.profile != nil && a.profile.leaving
 	switch {
 	case !done && leaving:
@@ -110,15 +110,15 @@ func (a *appWindow) signedOut(err error) {
 	}
 	text := "You are signed out."
 	switch {
-	case atProvider && core.SignedOut(err):
+	case atProvider && latchapp.SignedOut(err):
 		text = "You are signed out, here and at the provider."
 		if err != nil {
-			text += " " + core.Describe(err)
+			text += " " + latchapp.Describe(err)
 		}
 	case atProvider:
 		text = "You are signed out on this computer, but not at the provider, which may sign you in again without asking."
 	case err != nil:
-		text = "You are signed out on this computer. " + core.Describe(err)
+		text = "You are signed out on this computer. " + latchapp.Describe(err)
 	}
 	a.signIn.showInfo(text)
 	a.refreshAccounts()

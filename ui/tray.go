@@ -4,7 +4,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 // updateTray sets the system-tray menu where the platform has one and the
@@ -18,7 +18,7 @@ func (a *appWindow) updateTray() {
 	signedIn := a.signedIn()
 	who := fyne.NewMenuItem("Not signed in", nil)
 	if signedIn {
-		who.Label = "Signed in as " + core.Printable(a.person.DisplayName())
+		who.Label = "Signed in as " + latchapp.Printable(a.person.DisplayName())
 	}
 	who.Disabled = true
 	signOut := fyne.NewMenuItem("Sign out", func() { a.window.Show(); a.signOut() })

@@ -5,7 +5,7 @@ package ui
 import (
 	"sync"
 
-	"github.com/latchapp/latch/internal/sessionbus"
+	"github.com/latchapp/latch/base/secretservice"
 )
 
 // trayHost reports whether the desktop shows tray icons: on Linux, when a
@@ -14,10 +14,10 @@ import (
 // and Fyne would still make a hidden window for it at launch (about 70 ms
 // on the project's machine). Asked once.
 var trayHost = sync.OnceValue(func() bool {
-	conn, err := sessionbus.Conn()
+	conn, err := secretservice.SessionBus()
 	if err != nil {
 		return false // no session bus, so no tray host on it
 	}
-	owned, err := sessionbus.HasOwner(conn, "org.kde.StatusNotifierWatcher")
+	owned, err := secretservice.HasOwner(conn, "org.kde.StatusNotifierWatcher")
 	return err == nil && owned
 })

@@ -25,7 +25,7 @@ import (
 	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
 
-	"github.com/latchapp/latch/internal/core"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
 
@@ -165,11 +165,11 @@ func report(name string, latch, base time.Duration, baseName string) {
 // measureToken times `latch token` with a valid token against keyread
 // reading one item of the same size, runs of each interleaved.
 func measureToken(b bins, env []string, issuer string, runs int) error {
-	key, err := sessionItem(core.KeychainService)
+	key, err := sessionItem(latchapp.KeychainService)
 	if err != nil {
 		return err
 	}
-	item, err := keyring.Get(core.KeychainService, key)
+	item, err := keyring.Get(latchapp.KeychainService, key)
 	if err != nil {
 		return fmt.Errorf("reading Latch's item: %w", err)
 	}

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/gitserver"
 	"github.com/latchapp/latch/internal/testing/kubeapi"
-	"github.com/latchapp/latch/sandbox"
 )
 
 // The tools developers run through Latch, each against the same tool
@@ -43,7 +43,7 @@ func output(env []string, name string, args ...string) (string, error) {
 // interleaved, against an API server that checks ID tokens as
 // kube-apiserver's OIDC authenticator does.
 func measureKubectl(b bins, env []string, issuer string, runs int) error {
-	api, stop, err := kubeapi.New(issuer, sandbox.ClientID)
+	api, stop, err := kubeapi.New(issuer, sandboxserver.ClientID)
 	if err != nil {
 		return err
 	}

@@ -11,18 +11,18 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/latchapp/latch/internal/core"
-	"github.com/latchapp/latch/internal/sandboxrun"
+	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/internal/app/sandboxhost"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := sandboxrun.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, describe)
+	code := sandboxhost.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, describe)
 	stop()
 	os.Exit(code)
 }
 
 // describe words an error that kept the sandbox at addr from starting.
 func describe(addr string, err error) string {
-	return core.Describe(&core.SandboxError{Addr: addr, Err: err})
+	return latchapp.Describe(&latchapp.SandboxError{Addr: addr, Err: err})
 }

@@ -11,8 +11,6 @@ import (
 	"os/signal"
 
 	"github.com/latchapp/latch/cli"
-	// Before everything else initialises: the keychain's bus connection.
-	_ "github.com/latchapp/latch/cmd/latch/internal/earlybus"
 )
 
 func main() {

@@ -19,7 +19,7 @@ func TestTheCommandLineLinksNoDesktop(t *testing.T) {
 		if strings.HasPrefix(pkg, "fyne.io/") || strings.HasPrefix(pkg, "github.com/latchapp/latch/ui") || strings.HasPrefix(pkg, "github.com/go-gl/") {
 			t.Errorf("cmd/latch imports %s; want no desktop package", pkg)
 		}
-		if pkg == "github.com/latchapp/latch/sandbox" || strings.HasPrefix(pkg, "github.com/zitadel/") || pkg == "github.com/latchapp/latch/internal/sandboxrun" {
+		if pkg == "github.com/latchapp/latch/internal/app/sandboxserver" || strings.HasPrefix(pkg, "github.com/zitadel/") || pkg == "github.com/latchapp/latch/internal/app/sandboxhost" {
 			t.Errorf("cmd/latch imports %s; want nothing of the sandbox provider (latch-sandbox runs it)", pkg)
 		}
 		if cgo == "cgo" && !strings.HasPrefix(pkg, "runtime/") && pkg != "net" && pkg != "os/user" && pkg != "runtime" {

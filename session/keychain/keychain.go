@@ -37,6 +37,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"github.com/latchapp/latch/base/secretservice"
 	"github.com/latchapp/latch/session"
 )
 
@@ -61,14 +62,27 @@ type Backend interface {
 }
 
 // system is the real Backend: github.com/zalando/go-keyring, with a
-// quicker read of the same items where the platform allows (readItem),
-// and, before a write, the first call that gnome-keyring needs from a
-// client before it is asked for a session (introduce).
+// quicker read of the same items where the platform allows, and, before a
+// write, the first call that gnome-keyring needs from a client before it
+// is asked for a session (both from the Secret Service client,
+// base/secretservice).
 type system struct{}
 
-func (system) Get(service, user string) (string, error) { return readItem(service, user) }
+func (system) Get(service, user string) (string, error) {
+	value, err := secretservice.Read(service, user)
+	switch {
+	case errors.Is(err, secretservice.ErrNotFound):
+		return "", keyring.ErrNotFound
+	case errors.Is(err, secretservice.ErrCannotAnswer):
+		// A locked item, or no Secret Service to read quickly: go-keyring
+		// reads, and unlocks.
+		return keyring.Get(service, user)
+	}
+	return value, err
+}
+
 func (system) Set(service, user, secret string) error {
-	introduce(service, user)
+	secretservice.BeforeWrite(service, user)
 	return keyring.Set(service, user, secret)
 }
 func (system) Delete(service, user string) error { return keyring.Delete(service, user) }

@@ -1,8 +1,11 @@
 package keychain
 
 import (
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/latchapp/latch/base/secretservice"
 )
 
 // probeCache asks the platform, at most every few seconds, whether a
@@ -49,4 +52,20 @@ func (p *probeCache) check() (<-chan error, func()) {
 		}
 	})
 	return out, func() { timer.Stop() }
+}
+
+// activationWait is how long a Secret Service that D-Bus can start is
+// given to come up: gnome-keyring and KWallet take well under a second.
+// One that never does (a broken installation) is then reported missing,
+// instead of every keychain call waiting for its timeout.
+const activationWait = 3 * time.Second
+
+// probeKeychain reports [ErrMissing] when the platform says that no
+// keychain service exists (on Linux: no D-Bus session, or no Secret
+// Service on it that is running or starts).
+func probeKeychain() error {
+	if err := secretservice.Probe(activationWait); err != nil {
+		return fmt.Errorf("%w (%v)", ErrMissing, err)
+	}
+	return nil
 }

@@ -25,7 +25,7 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/latchapp/latch/internal/dpopcheck"
+	"github.com/latchapp/latch/base/dpopcheck"
 )
 
 // Server is a running API.

@@ -18,7 +18,6 @@ import (
 	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
 
-	"github.com/latchapp/latch/internal/sessionbus"
 	"github.com/latchapp/latch/internal/testing/peers"
 )
 
@@ -57,7 +56,7 @@ func Items(t testing.TB, service string) int {
 // the keychain did not abort and restart meanwhile.
 func SecretServicePID(conn *dbus.Conn) (uint32, error) {
 	var pid uint32
-	err := conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, sessionbus.SecretsName).Store(&pid)
+	err := conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, secretsName).Store(&pid)
 	return pid, err
 }
 
@@ -70,14 +69,14 @@ func Keys(t testing.TB, service string) []string {
 		t.Fatal(err)
 	}
 	var unlocked, locked []dbus.ObjectPath
-	call := conn.Object(sessionbus.SecretsName, sessionbus.SecretsPath).
-		Call(sessionbus.SecretsService+".SearchItems", 0, map[string]string{"service": service})
+	call := conn.Object(secretsName, secretsPath).
+		Call(secretsIface+".SearchItems", 0, map[string]string{"service": service})
 	if err := call.Store(&unlocked, &locked); err != nil {
 		t.Fatal(err)
 	}
 	var keys []string
 	for _, path := range append(unlocked, locked...) {
-		v, err := conn.Object(sessionbus.SecretsName, path).GetProperty("org.freedesktop.Secret.Item.Attributes")
+		v, err := conn.Object(secretsName, path).GetProperty("org.freedesktop.Secret.Item.Attributes")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,11 +163,27 @@ func PrivateKeyring(t testing.TB) string {
 	}
 	defer conn.Close()
 	for range 100 {
-		if owned, err := sessionbus.HasOwner(conn, sessionbus.SecretsName); err == nil && owned {
+		if owned, err := hasOwner(conn, secretsName); err == nil && owned {
 			return addr
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatal("the private gnome-keyring did not come up within 10 seconds")
 	return ""
+}
+
+// The Secret Service's name on the bus, its object and its interface, as
+// the freedesktop specification gives them (the client under test,
+// base/secretservice, keeps its own: its tests import this package).
+const (
+	secretsName  = "org.freedesktop.secrets"
+	secretsPath  = dbus.ObjectPath("/org/freedesktop/secrets")
+	secretsIface = "org.freedesktop.Secret.Service"
+)
+
+// hasOwner reports whether a program owns name on the bus.
+func hasOwner(conn *dbus.Conn, name string) (bool, error) {
+	var owned bool
+	err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, name).Store(&owned)
+	return owned, err
 }

@@ -12,22 +12,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
-	"github.com/latchapp/latch/sandbox"
 )
 
 // Start runs a sandbox on a free loopback port until the test ends, with
 // its state in stateFile (empty: a temporary folder) and access tokens that
 // live for ttl (0: the sandbox's default).
-func Start(t testing.TB, stateFile string, ttl time.Duration) *sandbox.Server {
+func Start(t testing.TB, stateFile string, ttl time.Duration) *sandboxserver.Server {
 	t.Helper()
-	return StartWith(t, sandbox.Config{StateFile: stateFile, AccessTokenTTL: ttl})
+	return StartWith(t, sandboxserver.Config{StateFile: stateFile, AccessTokenTTL: ttl})
 }
 
 // StartWith runs a sandbox of cfg until the test ends: on cfg.Addr, or a
 // free loopback port when it is empty; an empty state file is one of the
 // test's own.
-func StartWith(t testing.TB, cfg sandbox.Config) *sandbox.Server {
+func StartWith(t testing.TB, cfg sandboxserver.Config) *sandboxserver.Server {
 	t.Helper()
 	// Its OpenID engine logs every refused request through slog's default
 	// logger; the tests check the answers instead.
@@ -38,7 +38,7 @@ func StartWith(t testing.TB, cfg sandbox.Config) *sandbox.Server {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
-	srv, err := sandbox.New(cfg)
+	srv, err := sandboxserver.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

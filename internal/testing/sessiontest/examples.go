@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
-	"github.com/latchapp/latch/sandbox"
 )
 
 // asBrowser is set in the environment of a test binary that $BROWSER
@@ -36,7 +36,7 @@ func RunExamples(m *testing.M, issuer *string) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	srv, err := sandbox.New(sandbox.Config{Addr: "127.0.0.1:0", StateFile: filepath.Join(dir, "sandbox.json")})
+	srv, err := sandboxserver.New(sandboxserver.Config{Addr: "127.0.0.1:0", StateFile: filepath.Join(dir, "sandbox.json")})
 	if err == nil {
 		err = srv.Start(context.Background())
 	}
@@ -61,7 +61,7 @@ func RunExamples(m *testing.M, issuer *string) int {
 // signInAsDemo is the browser: it signs in at address as the sandbox's
 // demo account and follows the provider back to the program.
 func signInAsDemo(address string) int {
-	b := testbrowser.NewBrowser("demo", sandbox.Accounts["demo"].Password)
+	b := testbrowser.NewBrowser("demo", sandboxserver.Accounts["demo"].Password)
 	code, body, err := b.Visit(address)
 	if err != nil || code != 200 {
 		fmt.Fprintf(os.Stderr, "the browser ended on %d (%v): %s\n", code, err, body)

@@ -1,6 +1,6 @@
 package sessiontest
 
-import "github.com/latchapp/latch/internal/memstore"
+import "github.com/latchapp/latch/base/memstore"
 
 // Store is a [session.Store] in memory that a test can look into: what
 // keys it holds (Keys), and their values. The zero value is ready to use.

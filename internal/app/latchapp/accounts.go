@@ -1,0 +1,307 @@
+package latchapp
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/latchapp/latch/base/apicheck"
+	"github.com/latchapp/latch/base/atomicfile"
+)
+
+// Accounts: a name, a provider and the person's session with it. The
+// config file's top-level settings are the account "default" (what every
+// Latch before accounts read); [accounts.NAME] tables are the others. The
+// active account is named in a small file beside the config file, which
+// the command line and the desktop app read alike.
+
+// DefaultAccount is the account of the config file's top-level settings.
+const DefaultAccount = "default"
+
+// checkAccountName checks what an account name may be: short, and safe
+// in a TOML table name, a file and a terminal.
+func checkAccountName(name string) error {
+	if !apicheck.Name(name, 40, "_-") {
+		return fmt.Errorf("%q is not an account name: use up to 40 letters, digits, - and _, starting with a letter or digit", name)
+	}
+	return nil
+}
+
+// activePath is the file that names the active account, beside the
+// config file; empty when there is no config file.
+func activePath(file string) string {
+	if file == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(file), "active-account")
+}
+
+// displayFile names the config file in messages.
+func displayFile(file string) string {
+	if file == "" {
+		return "the configuration (no config file)"
+	}
+	return file
+}
+
+// ChosenAccount is the account a run works with: --account, then
+// LATCH_ACCOUNT, then the active one, then "default".
+func ChosenAccount(flags Settings, getenv func(string) string, file string) (string, error) {
+	name, origin := flags.Account, "--account"
+	if name == "" {
+		name, origin = getenv("LATCH_ACCOUNT"), "LATCH_ACCOUNT"
+	}
+	if name == "" {
+		name, origin = ActiveAccount(file), activePath(file)
+	}
+	if err := checkAccountName(name); err != nil {
+		return "", fmt.Errorf("%s: %w", origin, err)
+	}
+	return name, nil
+}
+
+// ActiveAccount is the account that `latch switch` made active for file:
+// "default" when none was, or its record cannot be read.
+func ActiveAccount(file string) string {
+	path := activePath(file)
+	if path == "" {
+		return DefaultAccount
+	}
+	b, err := os.ReadFile(path)
+	name := strings.TrimSpace(string(b))
+	if err != nil || name == "" {
+		return DefaultAccount
+	}
+	return name
+}
+
+// AccountNames are the accounts of the config file: "default" first, then
+// the [accounts.NAME] tables in name order.
+func AccountNames(file string) ([]string, error) {
+	fc, err := readConfigFile(file)
+	if err != nil {
+		return nil, &ConfigError{Msg: err.Error()}
+	}
+	names := []string{DefaultAccount}
+	for name := range fc.Accounts {
+		names = append(names, name)
+	}
+	slices.Sort(names[1:])
+	return names, nil
+}
+
+// SwitchAccount makes name the active account of file, for the command
+// line and the desktop app alike.
+func SwitchAccount(file, name string) error {
+	if file == "" {
+		return &ConfigError{Msg: "there is no config file to record the active account in"}
+	}
+	names, err := AccountNames(file)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(names, name) {
+		return &ConfigError{Msg: fmt.Sprintf("there is no account %q in %s: see latch accounts", name, file)}
+	}
+	if err := atomicfile.Write(activePath(file), []byte(name+"\n"), 0o600); err != nil {
+		return fmt.Errorf("the active account cannot be recorded: %w", err)
+	}
+	return nil
+}
+
+// NewAccountConfig is the configuration of an account not saved yet,
+// named name, from flags alone: check it (see [Account.CheckProvider])
+// before [SaveAccount] saves it.
+func NewAccountConfig(file, name string, flags Settings) (Config, error) {
+	if err := checkAccountName(name); err != nil {
+		return Config{}, &ConfigError{Msg: err.Error()}
+	}
+	names, err := AccountNames(file)
+	if err != nil {
+		return Config{}, err
+	}
+	if slices.Contains(names, name) {
+		return Config{}, &ConfigError{Msg: fmt.Sprintf("there is an account %q already in %s", name, displayFile(file))}
+	}
+	if !flags.Set["issuer"] && !flags.Set["auth0-domain"] && !flags.Set["sandbox"] {
+		return Config{}, &ConfigError{Msg: "a new account needs a provider: --issuer and --client-id, or --auth0-domain and --client-id"}
+	}
+	flags.Account = ""
+	cfg, err := LoadConfig(flags, func(string) string { return "" }, "")
+	cfg.Account = name
+	return cfg, err
+}
+
+// SaveAccount adds the account name to file, with the settings given in
+// flags, as an [accounts.NAME] table at the file's end: the rest of the
+// file, comments included, stays as it was.
+func SaveAccount(file, name string, flags Settings) error {
+	if file == "" {
+		return &ConfigError{Msg: "there is no config file to save the account in"}
+	}
+	before, err := readConfigFile(file)
+	if err != nil {
+		return &ConfigError{Msg: err.Error()}
+	}
+	var fa fileAccount
+	set := func(flag string, to *string, v string) {
+		if flags.Set[flag] {
+			*to = v
+		}
+	}
+	set("issuer", &fa.Issuer, flags.Issuer)
+	set("client-id", &fa.ClientID, flags.ClientID)
+	set("audience", &fa.Audience, flags.Audience)
+	set("metadata-api", &fa.MetadataAPI, flags.MetadataAPI)
+	set("auth0-domain", &fa.Auth0Domain, flags.Auth0Domain)
+	set("sandbox-addr", &fa.SandboxAddr, flags.SandboxAddr)
+	set("redirect-url", &fa.RedirectURL, flags.RedirectURL)
+	if flags.Set["scopes"] {
+		fa.Scopes = SplitScopes(flags.Scopes)
+	}
+	for _, b := range []struct {
+		flag, value string
+		to          **bool
+	}{{"sandbox", flags.Sandbox, &fa.Sandbox}, {"dpop", flags.DPoP, &fa.DPoP}} {
+		if flags.Set[b.flag] {
+			on, err := Config{}.boolSetting(b.flag, b.value, false)
+			if err != nil {
+				return &ConfigError{Msg: err.Error()}
+			}
+			*b.to = &on
+		}
+	}
+	var table bytes.Buffer
+	if err := toml.NewEncoder(&table).Encode(fa); err != nil {
+		return fmt.Errorf("the account cannot be written: %w", err)
+	}
+	old, err := os.ReadFile(file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("the config file cannot be read: %w", err)
+	}
+	text := string(old)
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	if text != "" {
+		text += "\n"
+	}
+	text += "[accounts." + name + "]\n" + table.String()
+	want := before
+	if want.Accounts == nil {
+		want.Accounts = map[string]fileAccount{}
+	}
+	want.Accounts[name] = fa
+	return writeConfigChecked(file, text, want)
+}
+
+// RemoveAccount takes the account name's tables out of file, leaving the
+// rest of it as it was. The default account is the file's top level and
+// cannot be removed. Sign the account out first.
+func RemoveAccount(file, name string) error {
+	if name == DefaultAccount {
+		return &ConfigError{Msg: "the default account is the config file's top-level settings; edit " + displayFile(file) + " to change it"}
+	}
+	before, err := readConfigFile(file)
+	if err != nil {
+		return &ConfigError{Msg: err.Error()}
+	}
+	if _, ok := before.Accounts[name]; !ok {
+		return &ConfigError{Msg: fmt.Sprintf("there is no account %q in %s: see latch accounts", name, displayFile(file))}
+	}
+	old, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("the config file cannot be read: %w", err)
+	}
+	var kept []string
+	inside := false
+	for line := range strings.SplitAfterSeq(string(old), "\n") {
+		if header, ok := tableHeader(line); ok {
+			inside = header == "accounts."+name || strings.HasPrefix(header, "accounts."+name+".")
+		}
+		if !inside {
+			kept = append(kept, line)
+		}
+	}
+	delete(before.Accounts, name)
+	text := strings.TrimRight(strings.Join(kept, ""), "\n")
+	if text != "" {
+		text += "\n"
+	}
+	if err := writeConfigChecked(file, text, before); err != nil {
+		return err
+	}
+	if ActiveAccount(file) == name {
+		return SwitchAccount(file, DefaultAccount)
+	}
+	return nil
+}
+
+// tableHeader is the name of the table a line opens ("accounts.work"),
+// spaces taken out; ok is false for any other line.
+func tableHeader(line string) (string, bool) {
+	t := strings.TrimSpace(line)
+	if i := strings.Index(t, "#"); i > 0 && strings.HasSuffix(strings.TrimSpace(t[:i]), "]") {
+		t = strings.TrimSpace(t[:i])
+	}
+	if !strings.HasPrefix(t, "[") || !strings.HasSuffix(t, "]") {
+		return "", false
+	}
+	t = strings.Trim(t, "[]")
+	return strings.ReplaceAll(t, " ", ""), true
+}
+
+// writeConfigChecked writes text to file when it reads back as want, and
+// says the file must be edited by hand otherwise: an edit of the text
+// never changes what the file means beyond the account it is for.
+func writeConfigChecked(file, text string, want fileConfig) error {
+	var got fileConfig
+	md, err := toml.Decode(text, &got)
+	if err != nil || len(md.Undecoded()) > 0 || !reflect.DeepEqual(normalized(got), normalized(want)) {
+		return &ConfigError{Msg: "Latch cannot change " + file + " safely (its accounts are written in a way Latch does not edit); edit it by hand"}
+	}
+	if err := atomicfile.Write(file, []byte(text), 0o600); err != nil {
+		return fmt.Errorf("the config file cannot be written: %w", err)
+	}
+	return nil
+}
+
+// normalized makes empty maps nil, so that two readings of one meaning
+// compare equal.
+func normalized(fc fileConfig) fileConfig {
+	if len(fc.Accounts) == 0 {
+		fc.Accounts = nil
+	}
+	if len(fc.APIs) == 0 {
+		fc.APIs = nil
+	}
+	for name, a := range fc.Accounts {
+		if len(a.APIs) == 0 {
+			a.APIs = nil
+			fc.Accounts[name] = a
+		}
+	}
+	return fc
+}
+
+// storeKey names an account's session in the keychain: the default
+// account keeps the session's own key (so that a session stored before
+// accounts is still found); another is named by its name and provider,
+// so that two accounts at one provider are two sessions, and an account
+// whose provider changed does not read the old provider's session.
+func (c Config) storeKey() string {
+	if c.Account == DefaultAccount || c.Account == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(c.Issuer + "\n" + c.ClientID + "\n" + c.Account))
+	return "account-" + hex.EncodeToString(sum[:8])
+}

@@ -1,0 +1,220 @@
+package latchapp
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	file := writeFile(t, `issuer = "https://file.example.test/"
+client_id = "from-file"
+audience = "file-aud"
+scopes = ["openid", "email"]
+`)
+	env := envOf(map[string]string{"LATCH_CLIENT_ID": "from-env", "LATCH_AUDIENCE": "env-aud"})
+	flags := Settings{Audience: "flag-aud", Set: map[string]bool{"audience": true}}
+	cfg, err := LoadConfig(flags, env, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Issuer != "https://file.example.test/" || cfg.ClientID != "from-env" || cfg.Audience != "flag-aud" {
+		t.Fatalf("got %+v, want the issuer from the file, the client ID from the environment, the audience from the flag", cfg)
+	}
+	if !slices.Equal(cfg.Scopes, []string{"openid", "email"}) || cfg.Sandbox {
+		t.Fatalf("got scopes %v and sandbox %t, want the file's scopes and no sandbox", cfg.Scopes, cfg.Sandbox)
+	}
+	if cfg.Origin("issuer") != "issuer in "+file || cfg.Origin("client_id") != "LATCH_CLIENT_ID" || cfg.Origin("audience") != "--audience" {
+		t.Fatalf("origins %v, want the file, LATCH_CLIENT_ID and --audience", cfg.origin)
+	}
+}
+
+func TestConfigAuth0Preset(t *testing.T) {
+	cfg, err := LoadConfig(Settings{}, envOf(map[string]string{"LATCH_AUTH0_DOMAIN": "tenant.eu.auth0.com", "LATCH_CLIENT_ID": "abc"}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Issuer != "https://tenant.eu.auth0.com/" || cfg.Audience != "https://tenant.eu.auth0.com/api/v2/" ||
+		cfg.MetadataAPI != "https://tenant.eu.auth0.com/api/v2/" || strings.Join(cfg.Scopes, " ") != "openid profile email offline_access read:current_user update:current_user_metadata" {
+		t.Fatalf("got %+v, want the issuer, audience, metadata API and scopes of the tenant", cfg)
+	}
+}
+
+func TestConfigAPIsAndDPoP(t *testing.T) {
+	file := writeFile(t, `issuer = "https://id.example.test/"
+client_id = "c"
+dpop = true
+
+[apis.orders]
+audience = "https://orders.example.test/"
+scopes = ["orders:read", "orders:write"]
+
+[apis.billing]
+audience = "https://billing.example.test/"
+`)
+	cfg, err := LoadConfig(Settings{}, envOf(nil), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders := cfg.APIs["orders"]
+	if len(cfg.APIs) != 2 || orders.Audience != "https://orders.example.test/" || !slices.Equal(orders.Scopes, []string{"orders:read", "orders:write"}) {
+		t.Fatalf("APIs %+v; want orders and billing as the file declares them", cfg.APIs)
+	}
+	if !cfg.DPoP || cfg.ResourceParameter != "resource" {
+		t.Fatalf("DPoP %t, resource parameter %q; want DPoP on and RFC 8707's resource", cfg.DPoP, cfg.ResourceParameter)
+	}
+	// The environment turns DPoP off again; the Auth0 preset asks for APIs
+	// with audience.
+	cfg, err = LoadConfig(Settings{}, envOf(map[string]string{"LATCH_DPOP": "off", "LATCH_AUTH0_DOMAIN": "t.auth0.com"}), file)
+	if err != nil || cfg.DPoP || cfg.ResourceParameter != "audience" {
+		t.Fatalf("got DPoP %t, parameter %q, %v; want DPoP off (LATCH_DPOP) and audience (Auth0)", cfg.DPoP, cfg.ResourceParameter, err)
+	}
+}
+
+func TestConfigDefaultsToSandbox(t *testing.T) {
+	cfg, err := LoadConfig(Settings{}, envOf(nil), "")
+	if err != nil || !cfg.Sandbox {
+		t.Fatalf("with nothing configured got %+v, %v; want the sandbox", cfg, err)
+	}
+	cfg, err = LoadConfig(Settings{}, envOf(map[string]string{"LATCH_ISSUER": "https://x.test", "LATCH_CLIENT_ID": "c"}), "")
+	if err != nil || cfg.Sandbox {
+		t.Fatalf("an issuer turns the sandbox off: %+v %v", cfg, err)
+	}
+}
+
+func TestConfigErrorsNameTheSetting(t *testing.T) {
+	for _, c := range []struct {
+		name, file string
+		env        map[string]string
+		want       string
+	}{
+		{"unknown key", "issuer = \"https://x.test\"\nclientid = \"typo\"\n", nil, `unknown key "clientid"`},
+		{"malformed file", "issuer = \n", nil, "config file"},
+		{"malformed issuer", "", map[string]string{"LATCH_ISSUER": "not a url", "LATCH_CLIENT_ID": "c"}, `LATCH_ISSUER: "not a url" is not an http(s) URL`},
+		{"malformed metadata API", "", map[string]string{"LATCH_ISSUER": "https://x.test", "LATCH_CLIENT_ID": "c", "LATCH_METADATA_API": "ftp://x"}, "LATCH_METADATA_API"},
+		{"no client ID", "", map[string]string{"LATCH_ISSUER": "https://x.test"}, "no client ID"},
+		{"plain http off this machine", "", map[string]string{"LATCH_ISSUER": "http://127.attacker.example", "LATCH_CLIENT_ID": "c"}, `LATCH_ISSUER: "http://127.attacker.example" must use https`},
+		{"metadata API in clear", "", map[string]string{"LATCH_ISSUER": "https://x.test", "LATCH_CLIENT_ID": "c", "LATCH_METADATA_API": "http://api.example.test/"}, `LATCH_METADATA_API: "http://api.example.test/" must use https`},
+		{"sandbox off, nothing else", "sandbox = false\n", nil, "no provider configured"},
+		{"bad sandbox value", "", map[string]string{"LATCH_SANDBOX": "maybe"}, `LATCH_SANDBOX: "maybe" is not true or false`},
+		{"bad auth0 domain", "", map[string]string{"LATCH_AUTH0_DOMAIN": "https://x/y", "LATCH_CLIENT_ID": "c"}, "LATCH_AUTH0_DOMAIN"},
+		{"bad dpop value", "dpop = \"sometimes\"\n", nil, "config file"},
+		{"API without audience", "[apis.orders]\nscopes = [\"a:b\"]\n", nil, `the API "orders" has no audience`},
+		{"API audience not a URI", "[apis.orders]\naudience = \"orders\"\n", nil, "not an absolute URI"},
+		{"unknown key in an API", "[apis.orders]\naudience = \"https://o.test/\"\nscope = [\"a:b\"]\n", nil, `unknown key "apis.orders.scope"`},
+		{"bad API name", "[apis.\"two words\"]\naudience = \"https://o.test/\"\n", nil, "is not usable"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := ""
+			if c.file != "" {
+				file = writeFile(t, c.file)
+			}
+			_, err := LoadConfig(Settings{}, envOf(c.env), file)
+			var ce *ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want a ConfigError saying %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestConfigAccounts(t *testing.T) {
+	file := writeFile(t, `issuer = "https://default.example.test/"
+client_id = "d"
+
+[accounts.work]
+auth0_domain = "work.eu.auth0.com"
+client_id = "w"
+
+[accounts.work.apis.orders]
+audience = "https://orders.example.test/"
+`)
+	cfg, err := LoadConfig(Settings{}, envOf(nil), file)
+	if err != nil || cfg.Account != DefaultAccount || cfg.Issuer != "https://default.example.test/" || cfg.storeKey() != "" {
+		t.Fatalf("got %+v, %v; want the default account, its session under the key every Latch before accounts used", cfg, err)
+	}
+	cfg, err = LoadConfig(Settings{}, envOf(map[string]string{"LATCH_ACCOUNT": "work"}), file)
+	if err != nil || cfg.Issuer != "https://work.eu.auth0.com/" || cfg.APIs["orders"].Audience == "" || cfg.EndSessionEndpoint != "https://work.eu.auth0.com/v2/logout" {
+		t.Fatalf("got %+v, %v; want the work account's Auth0 tenant, its API and Auth0's logout", cfg, err)
+	}
+	if cfg.Origin("client_id") != "accounts.work.client_id in "+file {
+		t.Fatalf("origin %q; want the account's table named", cfg.Origin("client_id"))
+	}
+	work := cfg.storeKey()
+	other := cfg
+	other.Account = "work2"
+	if work == "" || work == other.storeKey() {
+		t.Fatalf("store keys %q and %q; want two accounts at one provider kept apart", work, other.storeKey())
+	}
+	if err := SwitchAccount(file, "work"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := LoadConfig(Settings{}, envOf(nil), file); cfg.Account != "work" {
+		t.Fatalf("after SwitchAccount the account is %q, want work", cfg.Account)
+	}
+	if cfg, _ := LoadConfig(Settings{Account: "default"}, envOf(map[string]string{"LATCH_ACCOUNT": "work"}), file); cfg.Account != "default" {
+		t.Fatalf("--account gave %q; want it before LATCH_ACCOUNT and the active account", cfg.Account)
+	}
+	for _, c := range []struct{ env, want string }{{"nobody", `there is no account "nobody"`}, {"../x", "is not an account name"}} {
+		if _, err := LoadConfig(Settings{}, envOf(map[string]string{"LATCH_ACCOUNT": c.env}), file); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("LATCH_ACCOUNT=%s gave %v; want %q", c.env, err, c.want)
+		}
+	}
+}
+
+func TestSaveAndRemoveAccountKeepTheRestOfTheFile(t *testing.T) {
+	text := "# my providers\nissuer = \"https://a.example.test/\" # the first\nclient_id = \"a\"\n\n[apis.orders] # orders\naudience = \"https://orders.example.test/\"\n"
+	file := writeFile(t, text)
+	flags := Settings{Issuer: "https://b.example.test/", ClientID: "b", DPoP: "true", Set: map[string]bool{"issuer": true, "client-id": true, "dpop": true}}
+	if _, err := NewAccountConfig(file, "b", flags); err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveAccount(file, "b", flags); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(file)
+	if !strings.HasPrefix(string(got), text) || !strings.Contains(string(got), "[accounts.b]\n") {
+		t.Fatalf("after SaveAccount the file is\n%s\nwant the old text, then the account's table", got)
+	}
+	cfg, err := LoadConfig(Settings{Account: "b"}, envOf(nil), file)
+	if err != nil || cfg.Issuer != "https://b.example.test/" || !cfg.DPoP {
+		t.Fatalf("the saved account reads as %+v, %v", cfg, err)
+	}
+	if _, err := NewAccountConfig(file, "b", flags); err == nil || !strings.Contains(err.Error(), "already") {
+		t.Fatalf("a second account b: %v; want refused", err)
+	}
+	if _, err := NewAccountConfig(file, "c", Settings{}); err == nil || !strings.Contains(err.Error(), "needs a provider") {
+		t.Fatalf("an account with no provider: %v; want refused", err)
+	}
+	if err := RemoveAccount(file, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(file); string(got) != text {
+		t.Fatalf("after RemoveAccount the file is\n%s\nwant it as it was:\n%s", got, text)
+	}
+	if err := RemoveAccount(file, "b"); err == nil {
+		t.Fatal("removing an account twice succeeded")
+	}
+	// An account written in a way Latch does not edit is left alone.
+	inline := writeFile(t, "accounts = { c = { issuer = \"https://c.example.test/\", client_id = \"c\" } }\n")
+	if err := RemoveAccount(inline, "c"); err == nil || !strings.Contains(err.Error(), "edit it by hand") {
+		t.Fatalf("removing an inline account: %v; want a refusal to edit", err)
+	}
+	if got, _ := os.ReadFile(inline); !strings.Contains(string(got), "c.example.test") {
+		t.Fatal("a refused removal changed the file")
+	}
+}
