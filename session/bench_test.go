@@ -253,7 +253,7 @@ func (s *stormPeer) latch(b *testing.B) func() error {
 // latest refresh token; what it gets is stored for the next round.
 func (s *stormPeer) reuse(b *testing.B) func() error {
 	ctx := context.Background()
-	conf := oauthConfig(oidcprovider.ClientID, nil, s.p, "")
+	conf := oauthConfig(oidcprovider.ClientID, "", nil, s.p, "")
 	stored := unmarshalStored(b, s.store, s.cfg.StoreKey)
 	src := oauth2.ReuseTokenSource(nil, conf.TokenSource(withHTTPClient(ctx, s.cfg.HTTPClient), &oauth2.Token{RefreshToken: stored.RefreshToken, Expiry: time.Now().Add(-time.Second)}))
 	var once sync.Once

@@ -29,6 +29,11 @@ type Config struct {
 	Issuer string
 	// ClientID is this application's public client ID at the provider.
 	ClientID string
+	// ClientSecret is sent with the client ID (client_secret_post) by a
+	// provider that gives installed applications a secret that is not
+	// secret, such as Google's "Desktop app" clients; empty for a public
+	// client.
+	ClientSecret string
 	// Scopes are requested at sign-in; empty means "openid profile email
 	// offline_access".
 	Scopes []string
@@ -40,6 +45,10 @@ type Config struct {
 	// audiences as resource indicators (RFC 8707) and their scopes, since
 	// a provider issues a token only for an API that the grant includes.
 	APIs map[string]API
+	// AuthParams are added to the browser sign-in's authorization request
+	// (Google's access_type=offline, for example); [BrowserLogin.Prompt]
+	// takes precedence over a prompt given here.
+	AuthParams url.Values
 	// ResourceParameter names the request parameter that says which API a
 	// named token is for: empty means "resource" (RFC 8707); Auth0 takes
 	// "audience". With "audience", sign-in sends only [Config.Audience],

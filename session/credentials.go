@@ -10,6 +10,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
+
+	"github.com/latchapp/latch/base/apicheck"
 )
 
 // Credentials are what a sign-in or a renewal gives: the tokens and when
@@ -247,4 +249,34 @@ func extraSeconds(v any) int64 {
 		return i
 	}
 	return 0
+}
+
+// API says what a named token is for: one API, and the scopes asked of
+// it. Declare the APIs a program calls in [Config.APIs].
+type API struct {
+	// Audience names the API: its resource indicator (RFC 8707), an
+	// absolute URI, or with [Config.ResourceParameter] "audience" its
+	// Auth0 API identifier.
+	Audience string
+	// Scopes are asked for the token; empty means all that the grant
+	// holds for the API.
+	Scopes []string
+}
+
+// check says what is wrong with api, declared under name, for a provider
+// that takes the parameter param ([Config.ResourceParameter]).
+func (api API) check(name, param string) error { return apicheck.Check(name, api.Audience, param) }
+
+// equal reports whether api and o ask for the same audience and scopes.
+func (api API) equal(o API) bool {
+	if api.Audience != o.Audience || len(api.Scopes) != len(o.Scopes) {
+		return false
+	}
+	if slices.Equal(api.Scopes, o.Scopes) {
+		return true // the usual case, without a copy
+	}
+	a, b := slices.Clone(api.Scopes), slices.Clone(o.Scopes)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

@@ -62,7 +62,7 @@ func (m *Manager) StartDeviceLogin(ctx context.Context) (*DeviceLogin, error) {
 	if err != nil {
 		return nil, err
 	}
-	conf := oauthConfig(m.cfg.ClientID, m.signInScopes(), p, "")
+	conf := oauthConfig(m.cfg.ClientID, m.cfg.ClientSecret, m.signInScopes(), p, "")
 	resp, err := m.deviceAuth(ctx, conf, key)
 	if err != nil {
 		return nil, providerError("device sign-in", err)
@@ -98,7 +98,7 @@ func (m *Manager) StartDeviceLogin(ctx context.Context) (*DeviceLogin, error) {
 // a parameter, as RFC 8707's resource is.
 func (m *Manager) deviceAuth(ctx context.Context, conf *oauth2.Config, key *dpopKey) (*oauth2.DeviceAuthResponse, error) {
 	form := m.signInParams(key)
-	form.Set("client_id", conf.ClientID)
+	addClient(form, conf.ClientID, conf.ClientSecret)
 	form.Set("scope", strings.Join(conf.Scopes, " "))
 	resp, body, err := postForm(ctx, m.http, conf.Endpoint.DeviceAuthURL, form)
 	if err != nil {

@@ -273,3 +273,6 @@ func readProviderError(op string, resp *http.Response) error {
 	_ = json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&body)
 	return &ProviderError{Op: op, Code: body.Error, Description: body.Description, StatusCode: resp.StatusCode}
 }
+
+// opNamedToken names a named-token request in errors.
+const opNamedToken = "API token request"

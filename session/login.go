@@ -2,8 +2,6 @@ package session
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
@@ -72,13 +70,6 @@ func (opts BrowserLogin) open(ctx context.Context, address string) error {
 	return nil
 }
 
-// randomString returns n random bytes, base64url-encoded.
-func randomString(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // LoginWithBrowser signs the person in through a browser on this
 // computer, the usual way: the authorization code flow with PKCE (S256)
 // through a loopback redirect (RFC 8252). It listens on 127.0.0.1 on a
@@ -115,9 +106,12 @@ func (m *Manager) LoginWithBrowser(ctx context.Context, opts BrowserLogin) (*Cre
 		return nil, err
 	}
 	defer l.close()
-	conf := oauthConfig(m.cfg.ClientID, m.signInScopes(), p, l.redirect)
+	conf := oauthConfig(m.cfg.ClientID, m.cfg.ClientSecret, m.signInScopes(), p, l.redirect)
 
 	extra := m.signInParams(key)
+	for name, values := range m.cfg.AuthParams {
+		extra[name] = values
+	}
 	extra.Set("nonce", nonce)
 	if opts.Prompt != "" {
 		extra.Set("prompt", opts.Prompt)

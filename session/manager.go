@@ -90,7 +90,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.http = providerClient(cfg.HTTPClient, cfg.Now, &m.skew)
 	m.refresher = refresher{
-		clientID: cfg.ClientID, http: m.http, now: cfg.Now,
+		clientID: cfg.ClientID, clientSecret: cfg.ClientSecret, http: m.http, now: cfg.Now,
 		resourceParam: cfg.ResourceParameter, providerNow: m.providerNow, nonces: &m.nonces,
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
@@ -260,113 +260,6 @@ func (m *Manager) Header(ctx context.Context, method, target string) (http.Heade
 	return m.session.header(ctx, method, target)
 }
 
-// load returns the session's credentials in memory, reading the store the
-// first time. A nil result with a nil error means signed out.
-func (m *Manager) load(ctx context.Context) (*Credentials, error) {
-	m.mu.Lock()
-	if m.loaded {
-		c := m.session.creds
-		m.mu.Unlock()
-		return c, nil
-	}
-	m.mu.Unlock()
-	stored, err := m.vault.read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	if m.loaded { // another goroutine got there first
-		c := m.session.creds
-		m.mu.Unlock()
-		return c, nil
-	}
-	m.loaded = true
-	m.setLocked(stored, false)
-	m.mu.Unlock()
-	if m.watcher != nil {
-		go m.retryRevocationsLater()
-	}
-	if stored != nil && stored.KeyThumbprint != "" {
-		// Bound tokens are of no use without their key: a session whose
-		// key is gone ends here, with that reason.
-		if _, err := m.keyFor(ctx, stored); errors.Is(err, ErrSignInRequired) {
-			return nil, err
-		}
-	}
-	now := m.now()
-	switch {
-	case stored == nil && m.vault.ended() != nil:
-		m.publish(StateEnded, m.vault.ended()) // why, kept when it ended
-	case stored == nil:
-		m.publish(StateSignedOut, nil)
-	case !stored.ValidFor(now, 0) && !stored.CanRenew(now):
-		m.publish(StateEnded, ErrSessionExpired)
-	default:
-		m.publish(StateSignedIn, nil)
-	}
-	return stored, nil
-}
-
-// setLocked replaces the session's credentials in memory, publishes them
-// to the hot path and plans their renewal. dirty says they are not stored
-// yet. The named tokens of another session (or of none) are forgotten.
-// m.mu is held.
-func (m *Manager) setLocked(c *Credentials, dirty bool) {
-	s := m.session
-	if dirty && !m.dirty && s.creds != nil {
-		m.dirtyFrom = s.creds.RefreshToken
-	}
-	if c == nil || s.creds == nil || c.SessionID != s.creds.SessionID {
-		m.setNamedLocked(nil)
-	}
-	if c == nil || (m.key != nil && c.KeyThumbprint != m.key.thumbprint) {
-		m.key = nil
-	}
-	s.creds = c
-	m.dirty = dirty
-	if !dirty {
-		m.dirtyFrom = ""
-	}
-	s.publishLocked()
-	for _, t := range m.named {
-		t.publishLocked() // their owner is the session's new hot value
-	}
-	if s.sched != nil {
-		s.sched.plan(c)
-	}
-}
-
-// set is setLocked for a caller that does not hold m.mu.
-func (m *Manager) set(c *Credentials, dirty bool) {
-	m.mu.Lock()
-	m.setLocked(c, dirty)
-	m.mu.Unlock()
-}
-
-// flush stores credentials that a failed store write left in memory only,
-// unless the store moved on meanwhile (see syncLocked).
-func (m *Manager) flush(ctx context.Context) error {
-	m.mu.Lock()
-	dirty := m.dirty
-	m.mu.Unlock()
-	if !dirty {
-		return nil
-	}
-	lock, err := m.vault.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer lock.release()
-	c, err := m.syncLocked(ctx)
-	if err != nil {
-		return err
-	}
-	if c == nil {
-		return ErrSignedOutElsewhere
-	}
-	return nil
-}
-
 // KeepInMemory stops using [Config.Store] for the rest of this Manager's
 // life: credentials are then kept in memory only, and end with the
 // program, as with a nil Store. Call it with the person's consent when
@@ -441,4 +334,52 @@ func (m *Manager) publishRenewal(own bool, before State, err error) {
 		}
 		m.publish(before, err)
 	}
+}
+
+// followStore takes what another process stored (or removed) as current,
+// and says so to subscribers.
+func (m *Manager) followStore() {
+	ctx, cancel := context.WithTimeout(m.ctx, 30*time.Second)
+	defer cancel()
+	m.mu.Lock()
+	loaded, mem, dirty := m.loaded, m.session.creds, m.dirty
+	m.mu.Unlock()
+	if !loaded || dirty {
+		return // nothing read yet; or a renewal reconciles memory first
+	}
+	stored, err := m.vault.read(ctx)
+	if err != nil {
+		m.log.Warn("reading what another process stored failed", "error", err)
+		return
+	}
+	if same(mem, stored) {
+		return
+	}
+	m.mu.Lock()
+	if m.session.creds != mem {
+		m.mu.Unlock()
+		return // this process moved on meanwhile
+	}
+	m.setLocked(stored, false)
+	m.mu.Unlock()
+	if stored == nil {
+		m.publish(StateSignedOut, ErrSignedOutElsewhere)
+		return
+	}
+	m.publish(StateSignedIn, nil)
+}
+
+// providerNow is the provider's time: the local clock corrected by the
+// skew.
+func (m *Manager) providerNow() time.Time { return m.now().Add(m.skew.get()) }
+
+// newToken makes a token of m and, unless renewal is manual, starts its
+// schedule, which runs until m is closed.
+func (m *Manager) newToken(name string, want *API) *token {
+	t := &token{m: m, name: name, want: want}
+	if !m.cfg.ManualRenewal {
+		t.sched = newScheduler(m.now, m.cfg.RenewAt, m.log, t.scheduled, t.expired, t.canRenew)
+		go t.sched.run(m.ctx)
+	}
+	return t
 }

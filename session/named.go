@@ -2,48 +2,14 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 	"sort"
 	"time"
 
 	"golang.org/x/oauth2"
-
-	"github.com/latchapp/latch/base/apicheck"
 )
-
-// API says what a named token is for: one API, and the scopes asked of
-// it. Declare the APIs a program calls in [Config.APIs].
-type API struct {
-	// Audience names the API: its resource indicator (RFC 8707), an
-	// absolute URI, or with [Config.ResourceParameter] "audience" its
-	// Auth0 API identifier.
-	Audience string
-	// Scopes are asked for the token; empty means all that the grant
-	// holds for the API.
-	Scopes []string
-}
-
-// check says what is wrong with api, declared under name, for a provider
-// that takes the parameter param ([Config.ResourceParameter]).
-func (api API) check(name, param string) error { return apicheck.Check(name, api.Audience, param) }
-
-// equal reports whether api and o ask for the same audience and scopes.
-func (api API) equal(o API) bool {
-	if api.Audience != o.Audience || len(api.Scopes) != len(o.Scopes) {
-		return false
-	}
-	if slices.Equal(api.Scopes, o.Scopes) {
-		return true // the usual case, without a copy
-	}
-	a, b := slices.Clone(api.Scopes), slices.Clone(o.Scopes)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
-}
 
 // NamedToken is an access token for one API, obtained with the session's
 // refresh token and kept under its name, in memory and in the store:
@@ -177,73 +143,6 @@ func (m *Manager) Tokens(ctx context.Context) ([]TokenInfo, error) {
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	return list, nil
-}
-
-// loadNamed reads the named tokens stored, the first time for this
-// session. Ones that cannot be read are dropped: they are asked for again
-// when used, and the session itself is not touched.
-func (m *Manager) loadNamed(ctx context.Context) error {
-	m.mu.Lock()
-	loaded := m.namedLoaded
-	m.mu.Unlock()
-	if loaded {
-		return nil
-	}
-	records, err := m.vault.readNamed(ctx)
-	if errors.Is(err, ErrCorruptValue) {
-		m.log.Warn("the named tokens stored cannot be read; they are asked for again when used", "error", err)
-		records, err = map[string]record{}, nil
-	}
-	if err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !m.namedLoaded && m.session.creds != nil {
-		m.setNamedLocked(records)
-	}
-	return nil
-}
-
-// readNamedLocked reads the named tokens stored, under the lock, dropping
-// ones that cannot be read (see loadNamed).
-func (m *Manager) readNamedLocked(ctx context.Context) (map[string]record, error) {
-	records, err := m.vault.readNamed(ctx)
-	if errors.Is(err, ErrCorruptValue) {
-		m.log.Warn("the named tokens stored cannot be read; they are asked for again when used", "error", err)
-		return map[string]record{}, nil
-	}
-	return records, err
-}
-
-// setNamed replaces the named tokens in memory with records.
-func (m *Manager) setNamed(records map[string]record) {
-	m.mu.Lock()
-	m.setNamedLocked(records)
-	m.mu.Unlock()
-}
-
-// setNamedLocked replaces the named tokens in memory with records (nil:
-// none, and not read yet), publishes them to the hot path and plans their
-// renewal. m.mu is held.
-func (m *Manager) setNamedLocked(records map[string]record) {
-	m.namedLoaded = records != nil
-	for _, name := range slices.Sorted(maps.Keys(records)) {
-		m.namedTokenLocked(name)
-	}
-	for name, t := range m.named {
-		var c *Credentials
-		var api API
-		if rec, ok := records[name]; ok {
-			c, api = rec.credentials(), rec.api()
-		}
-		changed := (c == nil) != (t.creds == nil) || (c != nil && c.AccessToken != t.creds.AccessToken)
-		t.creds, t.api = c, api
-		t.publishLocked()
-		if changed && t.sched != nil {
-			t.sched.plan(t.usableLocked())
-		}
-	}
 }
 
 // editNamed changes the named tokens stored, under the lock.

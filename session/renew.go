@@ -4,9 +4,230 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/oauth2"
 )
+
+// refresher makes refresh requests (RFC 6749 section 6) and turns the
+// answers into new credentials: the session's own, with the refresh token
+// kept when none comes back and a new ID token verified and held to the
+// same subject; and named tokens for one API each (RFC 8707).
+type refresher struct {
+	clientID, clientSecret string
+	http     *http.Client
+	now      func() time.Time
+	// resourceParam names the parameter that says which API a named token
+	// is for: "resource" (RFC 8707) or "audience" (Auth0).
+	resourceParam string
+	// providerNow is the provider's time, for DPoP proofs.
+	providerNow func() time.Time
+	nonces      *dpopNonces
+}
+
+// client is the HTTP client for token requests: each carries a DPoP proof
+// made with key, when one is given.
+func (r refresher) client(key *dpopKey) *http.Client {
+	if key == nil {
+		return r.http
+	}
+	c := *r.http
+	c.Transport = &proofTransport{base: r.http.Transport, key: key, nonces: r.nonces, now: r.providerNow}
+	return &c
+}
+
+// grant spends refreshToken once, with the extra parameters given.
+func (r refresher) grant(ctx context.Context, p *Provider, refreshToken string, key *dpopKey, extra url.Values) (*oauth2.Token, error) {
+	form := url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {refreshToken},
+	}
+	addClient(form, r.clientID, r.clientSecret)
+	for k, v := range extra {
+		form[k] = v
+	}
+	return postToken(ctx, r.client(key), p.TokenEndpoint, form)
+}
+
+// refresh spends current's refresh token once for new session
+// credentials. It neither stores nor publishes anything.
+func (r refresher) refresh(ctx context.Context, p *Provider, verifier *verifier, current *Credentials, key *dpopKey) (*Credentials, error) {
+	tok, err := r.grant(ctx, p, current.RefreshToken, key, nil)
+	if err != nil {
+		return nil, providerError("renewal", err)
+	}
+	renewed := credentialsFromToken(tok, r.now(), current)
+	if err := checkTokenType(renewed.TokenType, key != nil); err != nil {
+		return nil, fmt.Errorf("renewal: %w", err)
+	}
+	if renewed.IDToken != current.IDToken {
+		claims, err := verifier.verify(ctx, renewed.IDToken, "")
+		if err != nil {
+			return nil, fmt.Errorf("renewal: %w", err)
+		}
+		if sub := current.subject(); sub != "" && claims.Subject != sub {
+			return nil, fmt.Errorf("renewal: %w: the subject changed", ErrUnverified)
+		}
+	}
+	return renewed, nil
+}
+
+// named spends current's refresh token once for a token for api. It
+// returns the session's credentials with the refresh token that came back
+// (rotated or not), and the named token itself.
+func (r refresher) named(ctx context.Context, p *Provider, current *Credentials, key *dpopKey, api API) (session, named *Credentials, err error) {
+	extra := url.Values{}
+	if api.Audience != "" {
+		extra.Set(r.resourceParam, api.Audience)
+	}
+	if len(api.Scopes) > 0 {
+		extra.Set("scope", strings.Join(api.Scopes, " "))
+	}
+	tok, err := r.grant(ctx, p, current.RefreshToken, key, extra)
+	if err != nil {
+		err = providerError(opNamedToken, err)
+		var pe *ProviderError
+		if errors.As(err, &pe) && (pe.Code == "invalid_scope" || pe.Code == "invalid_target") {
+			return nil, nil, fmt.Errorf("%w: the sign-in did not include this API: %w", ErrNotGranted, err)
+		}
+		return nil, nil, err
+	}
+	now := r.now()
+	got := credentialsFromToken(tok, now, nil)
+	if err := checkTokenType(got.TokenType, key != nil); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", opNamedToken, err)
+	}
+	session = current.clone()
+	if got.RefreshToken != "" {
+		session.RefreshToken, session.RefreshExpiry = got.RefreshToken, got.RefreshExpiry
+	}
+	named = &Credentials{
+		AccessToken: got.AccessToken, TokenType: got.TokenType, Scope: got.Scope,
+		Expiry: got.Expiry, ObtainedAt: now,
+		SessionID: current.SessionID, KeyThumbprint: current.KeyThumbprint,
+	}
+	if named.Scope == "" {
+		named.Scope = strings.Join(api.Scopes, " ")
+	}
+	return session, named, nil
+}
+
+// scheduler renews credentials ahead of expiry, so that callers of
+// [Manager.Credentials] never wait on the network in steady state. It
+// renews at a part of each access token's lifetime (plus up to 5% of
+// jitter, so that several processes do not all renew at once); after a
+// failure it waits for the time the renewal says (a backoff that respects
+// Retry-After), and stops after a failure that retrying cannot mend.
+type scheduler struct {
+	now     func() time.Time
+	part    float64
+	log     *slog.Logger
+	renew   func(ctx context.Context) (retry time.Time, err error) // a forced renewal
+	expired func()                                                 // the credentials ran out
+	// canRenew says whether the credentials can still be renewed at now:
+	// the session's by their refresh token; a named token's by the
+	// session's.
+	canRenew func(c *Credentials, now time.Time) bool
+
+	wake chan struct{}
+	done chan struct{}
+
+	mu    sync.Mutex
+	creds *Credentials
+	due   time.Time // wall clock, without monotonic reading
+}
+
+// plan follows new credentials (nil: signed out): it sets when they are
+// renewed and wakes the loop.
+func (s *scheduler) plan(c *Credentials) {
+	s.mu.Lock()
+	s.creds = c
+	s.due = time.Time{}
+	if c != nil && c.lifetime() > 0 {
+		part := s.part + rand.Float64()*0.05
+		s.due = c.ObtainedAt.Round(0).Add(time.Duration(float64(c.lifetime()) * part))
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// retryAt moves the next renewal of the credentials held to at.
+func (s *scheduler) retryAt(at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.creds != nil {
+		s.due = at.Round(0)
+	}
+}
+
+// next says how long to sleep and whether a renewal (or the end of the
+// credentials) is due when it ends.
+func (s *scheduler) next() (c *Credentials, sleep time.Duration, act bool) {
+	s.mu.Lock()
+	c, due := s.creds, s.due
+	s.mu.Unlock()
+	now := s.now().Round(0)
+	var at time.Time
+	switch {
+	case c == nil:
+		return nil, 0, false
+	case s.canRenew(c, now) && !due.IsZero() && due.Before(never):
+		at = due
+	case !s.canRenew(c, now) && !c.Expiry.IsZero() && c.Expiry.After(now):
+		at = c.Expiry.Round(0)
+	default:
+		return c, 0, false
+	}
+	wait := at.Sub(now)
+	if wait > wallCheck {
+		return c, wallCheck, false
+	}
+	return c, max(0, wait), true
+}
+
+// run renews until ctx ends, then closes s.done.
+func (s *scheduler) run(ctx context.Context) {
+	defer close(s.done)
+	for {
+		c, sleep, act := s.next()
+		var timer <-chan time.Time
+		if c != nil && (act || sleep > 0) {
+			timer = time.After(sleep)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+			continue
+		case <-timer:
+		}
+		if !act {
+			continue // look at the wall clock again
+		}
+		if !s.canRenew(c, s.now()) {
+			s.expired()
+			s.retryAt(never)
+			continue
+		}
+		retry, err := s.renew(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil && !retry.IsZero():
+			s.log.Info("renewal failed; will retry", "at", retry, "error", err)
+			s.retryAt(retry)
+		}
+	}
+}
 
 // backoff is how long the scheduler waits after the n-th failure in a row:
 // exponential from 1 second to a minute, with ±20% of jitter so that
@@ -16,6 +237,305 @@ func backoff(n int, after time.Duration) time.Duration {
 	d := min(time.Second<<min(n-1, 6), time.Minute)
 	d = time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 	return max(d, after)
+}
+
+// oauthConfig is the golang.org/x/oauth2 configuration for p.
+func oauthConfig(clientID, clientSecret string, scopes []string, p *Provider, redirect string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     clientID,
+		ClientSecret: clientSecret,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:       p.AuthorizationEndpoint,
+			TokenURL:      p.TokenEndpoint,
+			DeviceAuthURL: p.DeviceAuthorizationEndpoint,
+			AuthStyle:     oauth2.AuthStyleInParams,
+		},
+		RedirectURL: redirect,
+		Scopes:      scopes,
+	}
+}
+
+// addClient names the client in a request to the token or revocation
+// endpoint: its ID, and its secret when it has one (client_secret_post).
+func addClient(form url.Values, id, secret string) {
+	form.Set("client_id", id)
+	if secret != "" {
+		form.Set("client_secret", secret)
+	}
+}
+
+// withHTTPClient carries client to golang.org/x/oauth2.
+func withHTTPClient(ctx context.Context, client *http.Client) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, client)
+}
+
+// never is a retry time that does not come: the scheduler waits for new
+// credentials instead.
+var never = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// wallCheck is the longest the scheduler sleeps before it looks at the
+// wall clock again. Timers run on the monotonic clock, which stops while
+// the machine sleeps; after a wake-up the renewal that came due is done
+// within this time.
+const wallCheck = 15 * time.Second
+
+func newScheduler(now func() time.Time, part float64, log *slog.Logger, renew func(context.Context) (time.Time, error), expired func(), canRenew func(*Credentials, time.Time) bool) *scheduler {
+	return &scheduler{
+		now: now, part: part, log: log, renew: renew, expired: expired, canRenew: canRenew,
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
+	}
+}
+
+// renewTimeout bounds one renewal: lock, store and token requests. It is
+// long: a renewal runs on its own, after its callers gave up, so that a
+// provider that answers late still has its answer stored; one that is
+// cut short may leave the provider with a rotated refresh token that
+// this side never saw.
+const renewTimeout = 2 * time.Minute
+
+// quickRetries is how often a renewal is tried again at once when the
+// provider fails for a moment (a reset connection, a 502 from a proxy);
+// longer outages are left to the scheduler's backoff.
+var quickRetries = []time.Duration{250 * time.Millisecond, 750 * time.Millisecond}
+
+// renewable says why t, holding c, cannot be renewed at now; nil when it
+// can be tried.
+func (t *token) renewable(c *Credentials, now time.Time) error {
+	m := t.m
+	if !t.own() {
+		m.mu.Lock()
+		c = m.session.creds
+		known := t.want != nil || t.creds != nil
+		m.mu.Unlock()
+		if c != nil && !known {
+			return t.errUnknownName()
+		}
+		if c != nil && t.want != nil {
+			if err := m.granted(c, *t.want); err != nil {
+				return err
+			}
+		}
+	}
+	switch {
+	case c == nil:
+		return ErrNoCredentials
+	case !c.CanRenew(now):
+		return fmt.Errorf("the access token expired and no refresh token is held: %w", ErrSessionExpired)
+	}
+	return nil
+}
+
+// renew joins the renewal in flight or starts one, and notes what became
+// of it. force renews even a token that is still valid.
+func (t *token) renew(ctx context.Context, minTTL time.Duration, force bool) (*Credentials, error) {
+	return t.flight.do(ctx, func() (*Credentials, error) {
+		ctx, cancel := context.WithTimeout(t.m.ctx, renewTimeout)
+		defer cancel()
+		before := t.m.State().State
+		if t.own() {
+			t.m.publish(StateRenewing, nil)
+		}
+		creds, err := t.renewWithRetries(ctx, minTTL, force)
+		t.noteOutcome(err)
+		if err == nil {
+			// The provider answers: the sign-outs it has not heard of go
+			// now.
+			t.m.sendQueuedRevocations(ctx)
+		}
+		t.m.publishRenewal(t.own(), before, err)
+		return creds, err
+	})
+}
+
+// renewWithRetries renews, trying again at once after a failure that the
+// provider says is brief.
+func (t *token) renewWithRetries(ctx context.Context, minTTL time.Duration, force bool) (*Credentials, error) {
+	for attempt := 0; ; attempt++ {
+		creds, err := t.renewLocked(ctx, minTTL, force)
+		if err == nil || !errors.Is(err, ErrProviderUnreachable) || errors.Is(err, errMaybeSpent) || attempt == len(quickRetries) {
+			return creds, err // a request that may have spent the refresh token is not sent again
+		}
+		wait := quickRetries[attempt]
+		var pe *ProviderError
+		if errors.As(err, &pe) && pe.RetryAfter > wait {
+			return creds, err // the provider asked for a longer pause
+		}
+		select {
+		case <-ctx.Done():
+			return creds, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// renewLocked does one renewal under the cross-process lock: it reconciles
+// memory with the store (another process may have renewed, signed in or
+// signed out meanwhile), spends the session's refresh token only when that
+// is still needed, and stores the result before it becomes current.
+func (t *token) renewLocked(ctx context.Context, minTTL time.Duration, force bool) (*Credentials, error) {
+	m := t.m
+	p, verifier, err := m.providers.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	before := t.creds
+	m.mu.Unlock()
+	session, lock, err := m.lockSynced(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.release()
+	held, api, records, err := t.storedLocked(ctx, session)
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	switch {
+	case !force && held.ValidFor(now, minTTL):
+		// Renewed meanwhile, here (a flight that ended as this caller
+		// came) or in another process.
+		return held.clone(), nil
+	case force && held != nil && before != nil && held.AccessToken != before.AccessToken && held.ValidFor(now, minTTL):
+		m.log.Debug("adopted a token renewed by another process", "name", t.name)
+		return held.clone(), nil
+	}
+	var own *Credentials
+	got, err := m.spendLocked(ctx, session, func(key *dpopKey) (*Credentials, error) {
+		if t.own() {
+			return m.refresher.refresh(ctx, p, verifier, session, key)
+		}
+		renewed, named, err := m.refresher.named(ctx, p, session, key, api)
+		own = named
+		return renewed, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if t.own() {
+		// The renewed credentials, or what another process stored after
+		// the provider refused the ones spent.
+		m.log.Debug("renewed", "expiry", got.Expiry)
+		return got.clone(), nil
+	}
+	if own == nil {
+		// Another process's sign-in came between; nothing was issued.
+		return nil, fmt.Errorf("%s: the session changed meanwhile; try again", opNamedToken)
+	}
+	records[t.name] = recordOf(api, own)
+	if err := m.vault.writeNamed(ctx, records); err != nil {
+		m.log.Warn("saving a named token failed; it is kept in memory", "name", t.name, "error", err)
+	}
+	m.setNamed(records)
+	m.log.Debug("named token issued", "name", t.name, "expiry", own.Expiry)
+	return own.clone(), nil
+}
+
+// storedLocked is what the store holds for t, under the lock, given the
+// session's credentials as stored: the token when it is of this session
+// and for the API t is for (else nil), that API, and for a named token
+// every named token stored, which the caller may change and write back.
+func (t *token) storedLocked(ctx context.Context, session *Credentials) (*Credentials, API, map[string]record, error) {
+	if t.own() {
+		return session, API{}, nil, nil
+	}
+	m := t.m
+	records, err := m.readNamedLocked(ctx)
+	if err != nil {
+		return nil, API{}, nil, err
+	}
+	m.setNamed(records)
+	rec, stored := records[t.name]
+	var api API
+	switch {
+	case t.want != nil:
+		api = *t.want
+	case stored:
+		api = rec.api()
+	default:
+		return nil, API{}, nil, t.errUnknownName()
+	}
+	if err := m.granted(session, api); err != nil {
+		return nil, API{}, nil, err
+	}
+	if !stored || !rec.api().equal(api) {
+		return nil, api, records, nil
+	}
+	if c := rec.credentials(); c.SessionID == session.SessionID {
+		return c, api, records, nil
+	}
+	return nil, api, records, nil
+}
+
+// noteOutcome keeps what a renewal's failure means for the next ones: the
+// transient failures in a row, and the backoff after them.
+func (t *token) noteOutcome(err error) {
+	m := t.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err == nil || !errors.Is(err, ErrProviderUnreachable) {
+		t.failures = 0
+		t.offline.Store(nil)
+		return
+	}
+	t.failures++
+	var after time.Duration
+	var pe *ProviderError
+	if errors.As(err, &pe) {
+		after = pe.RetryAfter
+	}
+	t.offline.Store(&offlineState{retryAt: m.now().Add(backoff(t.failures, after)), err: err})
+}
+
+// scheduled is the scheduler's renewal. It says when to try again: at the
+// backoff after a failure, never after the provider refused the client or
+// the API (the configuration must change first).
+func (t *token) scheduled(ctx context.Context) (retry time.Time, err error) {
+	_, err = t.renew(ctx, 0, true)
+	switch {
+	case err == nil, errors.Is(err, ErrSignInRequired), errors.Is(err, ErrNoCredentials):
+		return time.Time{}, err
+	case errors.Is(err, ErrClientRejected), errors.Is(err, ErrNotGranted):
+		t.m.log.Warn("the provider refuses this renewal as configured; it stops until the configuration changes", "name", t.name, "error", err)
+		return never, err
+	}
+	if o := t.offline.Load(); o != nil {
+		return o.retryAt, err
+	}
+	return t.m.now().Add(backoff(1, 0)), err
+}
+
+// canRenew says whether the scheduler can renew c at now: by its own
+// refresh token for the session's credentials; by the session's for a
+// named token.
+func (t *token) canRenew(c *Credentials, now time.Time) bool {
+	if t.own() {
+		return c.CanRenew(now)
+	}
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
+	return t.m.session.creds.CanRenew(now)
+}
+
+// expired follows the end of a token that cannot be renewed: the
+// session's ends, and says so; a named token's end is the session's.
+func (t *token) expired() {
+	if t.own() {
+		t.m.publish(StateEnded, ErrSessionExpired)
+	}
+}
+
+// renewAfter gets a new token when refused, which a server did not
+// accept, is still the one held.
+func (t *token) renewAfter(ctx context.Context, refused string) error {
+	t.m.mu.Lock()
+	c := t.creds
+	t.m.mu.Unlock()
+	if c == nil || c.AccessToken != refused {
+		return nil // renewed meanwhile
+	}
+	_, err := t.renew(ctx, 0, true)
+	return err
 }
 
 // spendLocked spends current's refresh token once, under the lock: spend
@@ -45,104 +565,4 @@ func (m *Manager) spendLocked(ctx context.Context, current *Credentials, spend f
 		return m.endedLocked(ctx, current, err)
 	}
 	return nil, err
-}
-
-// lockSynced takes the cross-process lock and reconciles memory with the
-// store (see syncLocked): it returns the session's credentials as they
-// now are, and the lock, which the caller releases. Nobody signed in is
-// [ErrNoCredentials].
-func (m *Manager) lockSynced(ctx context.Context) (*Credentials, *fileLock, error) {
-	lock, err := m.vault.lock(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	current, err := m.syncLocked(ctx)
-	if err == nil && current == nil {
-		err = ErrNoCredentials
-	}
-	if err != nil {
-		lock.release()
-		return nil, nil, err
-	}
-	return current, lock, nil
-}
-
-// endedLocked follows the provider's refusal of rejected's refresh token:
-// it removes the stored credentials only when they still hold that token
-// (compare and delete). When another writer stored others meanwhile, they
-// are adopted instead.
-func (m *Manager) endedLocked(ctx context.Context, rejected *Credentials, refusal error) (*Credentials, error) {
-	stored, err := m.vault.read(ctx)
-	switch {
-	case err != nil:
-		m.log.Warn("re-reading the store after a refused renewal failed; keeping it", "error", err)
-	case stored != nil && stored.RefreshToken != rejected.RefreshToken:
-		m.set(stored, false)
-		return stored.clone(), nil
-	case stored != nil:
-		if err := m.vault.remove(ctx); err != nil {
-			m.log.Warn("removing ended credentials failed", "error", err)
-		}
-		m.vault.noteEnded(refusal, m.now())
-	}
-	m.set(nil, false)
-	return nil, refusal
-}
-
-// syncLocked reconciles memory with the store, under the lock, and
-// returns the credentials now current (nil: signed out). Credentials that
-// only memory holds (a store write failed) are written when the store
-// still holds what they were renewed from; when the store moved on (a
-// sign-out or a sign-in elsewhere), they are orphans: their refresh token
-// is queued for revocation and the store's state is taken.
-func (m *Manager) syncLocked(ctx context.Context) (*Credentials, error) {
-	m.mu.Lock()
-	mem, dirty, from := m.session.creds, m.dirty, m.dirtyFrom
-	m.mu.Unlock()
-	stored, err := m.vault.read(ctx)
-	if err != nil {
-		if mem == nil {
-			return nil, err
-		}
-		m.log.Warn("reading the store failed; using the credentials in memory", "error", err)
-		return mem, nil
-	}
-	if dirty {
-		if stored != nil && stored.RefreshToken == from {
-			if err := m.vault.write(ctx, mem); err != nil {
-				return nil, err
-			}
-			m.mu.Lock()
-			if m.session.creds == mem {
-				m.setLocked(mem, false)
-			}
-			m.mu.Unlock()
-			return mem, nil
-		}
-		m.log.Info("the store moved on while renewed credentials waited to be saved; revoking them")
-		if err := m.queueRevocationsLocked(ctx, mem); err != nil {
-			m.log.Warn("queueing the orphaned refresh token for revocation failed", "error", err)
-		}
-	}
-	if !dirty && same(mem, stored) {
-		return mem, nil
-	}
-	m.set(stored, false)
-	return stored, nil
-}
-
-// same reports whether a and b are the same credentials.
-func same(a, b *Credentials) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.RefreshToken == b.RefreshToken && a.AccessToken == b.AccessToken && a.ObtainedAt.Equal(b.ObtainedAt)
-}
-
-// endLocked ends the session after the provider refused current's refresh
-// token for reason, or its key is gone (see endedLocked), and says so.
-func (m *Manager) endLocked(ctx context.Context, current *Credentials, reason error) {
-	if _, err := m.endedLocked(ctx, current, reason); err != nil {
-		m.publish(StateEnded, err)
-	}
 }

@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/latchapp/latch/base/secureurl"
 )
 
 // token is one access token that a [Manager] holds, hands out and renews:
@@ -75,29 +81,6 @@ type hotValue struct {
 type offlineState struct {
 	retryAt time.Time
 	err     error
-}
-
-// renewTimeout bounds one renewal: lock, store and token requests. It is
-// long: a renewal runs on its own, after its callers gave up, so that a
-// provider that answers late still has its answer stored; one that is
-// cut short may leave the provider with a rotated refresh token that
-// this side never saw.
-const renewTimeout = 2 * time.Minute
-
-// quickRetries is how often a renewal is tried again at once when the
-// provider fails for a moment (a reset connection, a 502 from a proxy);
-// longer outages are left to the scheduler's backoff.
-var quickRetries = []time.Duration{250 * time.Millisecond, 750 * time.Millisecond}
-
-// newToken makes a token of m and, unless renewal is manual, starts its
-// schedule, which runs until m is closed.
-func (m *Manager) newToken(name string, want *API) *token {
-	t := &token{m: m, name: name, want: want}
-	if !m.cfg.ManualRenewal {
-		t.sched = newScheduler(m.now, m.cfg.RenewAt, m.log, t.scheduled, t.expired, t.canRenew)
-		go t.sched.run(m.ctx)
-	}
-	return t
 }
 
 // own reports whether t is the session's own token.
@@ -223,248 +206,264 @@ func (t *token) get(ctx context.Context, minTTL time.Duration) (*Credentials, er
 	return t.renew(ctx, minTTL, false)
 }
 
-// renewable says why t, holding c, cannot be renewed at now; nil when it
-// can be tried.
-func (t *token) renewable(c *Credentials, now time.Time) error {
-	m := t.m
-	if !t.own() {
-		m.mu.Lock()
-		c = m.session.creds
-		known := t.want != nil || t.creds != nil
-		m.mu.Unlock()
-		if c != nil && !known {
-			return t.errUnknownName()
-		}
-		if c != nil && t.want != nil {
-			if err := m.granted(c, *t.want); err != nil {
-				return err
-			}
-		}
-	}
-	switch {
-	case c == nil:
-		return ErrNoCredentials
-	case !c.CanRenew(now):
-		return fmt.Errorf("the access token expired and no refresh token is held: %w", ErrSessionExpired)
-	}
-	return nil
-}
-
-// renew joins the renewal in flight or starts one, and notes what became
-// of it. force renews even a token that is still valid.
-func (t *token) renew(ctx context.Context, minTTL time.Duration, force bool) (*Credentials, error) {
-	return t.flight.do(ctx, func() (*Credentials, error) {
-		ctx, cancel := context.WithTimeout(t.m.ctx, renewTimeout)
-		defer cancel()
-		before := t.m.State().State
-		if t.own() {
-			t.m.publish(StateRenewing, nil)
-		}
-		creds, err := t.renewWithRetries(ctx, minTTL, force)
-		t.noteOutcome(err)
-		if err == nil {
-			// The provider answers: the sign-outs it has not heard of go
-			// now.
-			t.m.sendQueuedRevocations(ctx)
-		}
-		t.m.publishRenewal(t.own(), before, err)
-		return creds, err
-	})
-}
-
-// renewWithRetries renews, trying again at once after a failure that the
-// provider says is brief.
-func (t *token) renewWithRetries(ctx context.Context, minTTL time.Duration, force bool) (*Credentials, error) {
-	for attempt := 0; ; attempt++ {
-		creds, err := t.renewLocked(ctx, minTTL, force)
-		if err == nil || !errors.Is(err, ErrProviderUnreachable) || errors.Is(err, errMaybeSpent) || attempt == len(quickRetries) {
-			return creds, err // a request that may have spent the refresh token is not sent again
-		}
-		wait := quickRetries[attempt]
-		var pe *ProviderError
-		if errors.As(err, &pe) && pe.RetryAfter > wait {
-			return creds, err // the provider asked for a longer pause
-		}
-		select {
-		case <-ctx.Done():
-			return creds, err
-		case <-time.After(wait):
-		}
-	}
-}
-
-// renewLocked does one renewal under the cross-process lock: it reconciles
-// memory with the store (another process may have renewed, signed in or
-// signed out meanwhile), spends the session's refresh token only when that
-// is still needed, and stores the result before it becomes current.
-func (t *token) renewLocked(ctx context.Context, minTTL time.Duration, force bool) (*Credentials, error) {
-	m := t.m
-	p, verifier, err := m.providers.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	before := t.creds
-	m.mu.Unlock()
-	session, lock, err := m.lockSynced(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer lock.release()
-	held, api, records, err := t.storedLocked(ctx, session)
-	if err != nil {
-		return nil, err
-	}
-	now := m.now()
-	switch {
-	case !force && held.ValidFor(now, minTTL):
-		// Renewed meanwhile, here (a flight that ended as this caller
-		// came) or in another process.
-		return held.clone(), nil
-	case force && held != nil && before != nil && held.AccessToken != before.AccessToken && held.ValidFor(now, minTTL):
-		m.log.Debug("adopted a token renewed by another process", "name", t.name)
-		return held.clone(), nil
-	}
-	var own *Credentials
-	got, err := m.spendLocked(ctx, session, func(key *dpopKey) (*Credentials, error) {
-		if t.own() {
-			return m.refresher.refresh(ctx, p, verifier, session, key)
-		}
-		renewed, named, err := m.refresher.named(ctx, p, session, key, api)
-		own = named
-		return renewed, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if t.own() {
-		// The renewed credentials, or what another process stored after
-		// the provider refused the ones spent.
-		m.log.Debug("renewed", "expiry", got.Expiry)
-		return got.clone(), nil
-	}
-	if own == nil {
-		// Another process's sign-in came between; nothing was issued.
-		return nil, fmt.Errorf("%s: the session changed meanwhile; try again", opNamedToken)
-	}
-	records[t.name] = recordOf(api, own)
-	if err := m.vault.writeNamed(ctx, records); err != nil {
-		m.log.Warn("saving a named token failed; it is kept in memory", "name", t.name, "error", err)
-	}
-	m.setNamed(records)
-	m.log.Debug("named token issued", "name", t.name, "expiry", own.Expiry)
-	return own.clone(), nil
-}
-
-// storedLocked is what the store holds for t, under the lock, given the
-// session's credentials as stored: the token when it is of this session
-// and for the API t is for (else nil), that API, and for a named token
-// every named token stored, which the caller may change and write back.
-func (t *token) storedLocked(ctx context.Context, session *Credentials) (*Credentials, API, map[string]record, error) {
-	if t.own() {
-		return session, API{}, nil, nil
-	}
-	m := t.m
-	records, err := m.readNamedLocked(ctx)
-	if err != nil {
-		return nil, API{}, nil, err
-	}
-	m.setNamed(records)
-	rec, stored := records[t.name]
-	var api API
-	switch {
-	case t.want != nil:
-		api = *t.want
-	case stored:
-		api = rec.api()
-	default:
-		return nil, API{}, nil, t.errUnknownName()
-	}
-	if err := m.granted(session, api); err != nil {
-		return nil, API{}, nil, err
-	}
-	if !stored || !rec.api().equal(api) {
-		return nil, api, records, nil
-	}
-	if c := rec.credentials(); c.SessionID == session.SessionID {
-		return c, api, records, nil
-	}
-	return nil, api, records, nil
-}
-
 // errUnknownName is the error for a named token whose name neither
 // [Config.APIs] declares nor the store holds.
 func (t *token) errUnknownName() error {
 	return fmt.Errorf("%w: no API is declared or held under the name %q", ErrNotGranted, t.name)
 }
 
-// noteOutcome keeps what a renewal's failure means for the next ones: the
-// transient failures in a row, and the backoff after them.
-func (t *token) noteOutcome(err error) {
+// tokenTimeout bounds a token source's Token call, which has no context
+// of its own.
+const tokenTimeout = time.Minute
+
+// clientMinTTL is how long a token that a client or a header sends stays
+// valid at least, so that it does not expire on its way.
+const clientMinTTL = 10 * time.Second
+
+// source is a token as an [oauth2.TokenSource]: the session's own
+// ([Manager.TokenSource]) or a named one ([NamedToken.TokenSource]).
+type source struct {
+	t      *token
+	minTTL time.Duration
+}
+
+// Token implements [oauth2.TokenSource].
+func (s source) Token() (*oauth2.Token, error) {
+	if h, ok := s.t.hotGet(s.minTTL); ok {
+		return h.tok, nil
+	}
+	return s.slowToken()
+}
+
+// slowToken is Token when the hot path has no token: it may renew.
+func (s source) slowToken() (*oauth2.Token, error) {
+	ctx, cancel := context.WithTimeout(s.t.m.ctx, tokenTimeout)
+	defer cancel()
+	c, err := s.t.get(ctx, s.minTTL)
+	if err != nil {
+		return nil, err
+	}
+	return c.oauth2Token(), nil
+}
+
+// client is an *http.Client whose transport authorizes each request with
+// t, built on the client that ctx carries under [oauth2.HTTPClient], else
+// on [Config.HTTPClient].
+func (t *token) client(ctx context.Context) *http.Client {
+	base := t.m.cfg.HTTPClient
+	if c, ok := ctx.Value(oauth2.HTTPClient).(*http.Client); ok && c != nil {
+		base = c
+	}
+	return &http.Client{
+		Transport:     &transport{src: source{t: t, minTTL: clientMinTTL}, base: base.Transport},
+		CheckRedirect: base.CheckRedirect,
+		Jar:           base.Jar,
+		Timeout:       base.Timeout,
+	}
+}
+
+// header returns the header lines that authorize one request of method
+// to target with t (see [Manager.Header]).
+func (t *token) header(ctx context.Context, method, target string) (http.Header, error) {
+	u, err := url.Parse(target)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an absolute http or https address", target)
+	}
+	if !secureurl.Secure(target) {
+		return nil, fmt.Errorf("%s is not https: the access token would be sent in clear", u.Redacted())
+	}
+	if method == "" {
+		return nil, errors.New("a request method is required")
+	}
+	p, err := t.present(ctx, clientMinTTL)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	if err := p.apply(h, method, u, t.m.nonces.get(u)); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// transport authorizes each request with a token: it gets the token with
+// the request's context, sends DPoP tokens with a fresh proof per request,
+// and sends a request once more when the server answers 401 with a nonce
+// challenge (use_dpop_nonce: with its new nonce) or invalid_token (with a
+// renewed token), when the body can be read again (http.NewRequest sets
+// GetBody for the usual bodies). It refuses plain http off this machine.
+//
+// The token is for the origin of the request the caller made, and goes
+// nowhere else: a redirect to another origin is followed without it (and
+// without a proof), and renews nothing. golang.org/x/oauth2's Transport
+// sets the token on every hop, and Go's client strips an Authorization
+// header on a redirect only when the caller set it.
+type transport struct {
+	src  source
+	base http.RoundTripper // nil: http.DefaultTransport
+}
+
+// RoundTrip implements [http.RoundTripper]. It does not change req: the
+// headers are set on a copy.
+func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	bodyClosed := false
+	if req.Body != nil {
+		defer func() {
+			if !bodyClosed {
+				req.Body.Close()
+			}
+		}()
+	}
+	base := tr.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if !secureurl.SameOrigin(callerRequest(req).URL, req.URL) {
+		bodyClosed = true // the base transport closes it now
+		return base.RoundTrip(req)
+	}
+	if !secureurl.Secure(req.URL.String()) {
+		return nil, fmt.Errorf("%s is not https: the access token is sent in clear to this machine only", req.URL.Redacted())
+	}
+	ctx := req.Context()
+	t := tr.src.t
+	sent := 0
+	for renewed := false; ; renewed = true {
+		p, err := t.present(ctx, tr.src.minTTL)
+		if err != nil {
+			return nil, err
+		}
+		bodyClosed = true
+		resp, err := sendSigned(req, sent, base, &t.m.nonces, func(out *http.Request, nonce string) error {
+			sent++
+			return p.apply(out.Header, req.Method, req.URL, nonce)
+		})
+		if err != nil || renewed || resp.StatusCode != http.StatusUnauthorized || !authChallenge(resp, "invalid_token") {
+			return resp, err
+		}
+		if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+			return resp, nil
+		}
+		if err := t.renewAfter(ctx, p.token); err != nil {
+			return resp, nil // the server's answer says more than the renewal's failure
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body.Close()
+	}
+}
+
+// callerRequest is the request the caller made, of which req is a
+// redirect, or req itself: Go's client gives a redirect's request, in
+// Response, the answer that caused it.
+func callerRequest(req *http.Request) *http.Request {
+	for req.Response != nil && req.Response.Request != nil {
+		req = req.Response.Request
+	}
+	return req
+}
+
+// presented is an access token ready to authorize requests: a bearer
+// token, or a DPoP token with the key it is bound to.
+type presented struct {
+	token string
+	key   *dpopKey // nil: a bearer token
+	now   func() time.Time
+}
+
+// present is t's token, valid for at least minTTL, ready to authorize
+// requests: its key is read when it is bound.
+func (t *token) present(ctx context.Context, minTTL time.Duration) (presented, error) {
+	c, err := t.get(ctx, minTTL)
+	if err != nil {
+		return presented{}, err
+	}
 	m := t.m
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err == nil || !errors.Is(err, ErrProviderUnreachable) {
-		t.failures = 0
-		t.offline.Store(nil)
-		return
+	p := presented{token: c.AccessToken, now: m.providerNow}
+	if !c.bound() {
+		return p, nil
 	}
-	t.failures++
-	var after time.Duration
-	var pe *ProviderError
-	if errors.As(err, &pe) {
-		after = pe.RetryAfter
+	key, err := m.keyFor(ctx, c)
+	if err != nil {
+		return presented{}, err
 	}
-	t.offline.Store(&offlineState{retryAt: m.now().Add(backoff(t.failures, after)), err: err})
+	if key == nil {
+		return presented{}, fmt.Errorf("%w: a DPoP token without a key", ErrDPoPKeyLost)
+	}
+	p.key = key
+	return p, nil
 }
 
-// scheduled is the scheduler's renewal. It says when to try again: at the
-// backoff after a failure, never after the provider refused the client or
-// the API (the configuration must change first).
-func (t *token) scheduled(ctx context.Context) (retry time.Time, err error) {
-	_, err = t.renew(ctx, 0, true)
-	switch {
-	case err == nil, errors.Is(err, ErrSignInRequired), errors.Is(err, ErrNoCredentials):
-		return time.Time{}, err
-	case errors.Is(err, ErrClientRejected), errors.Is(err, ErrNotGranted):
-		t.m.log.Warn("the provider refuses this renewal as configured; it stops until the configuration changes", "name", t.name, "error", err)
-		return never, err
+// apply sets the headers that authorize a request of method to target,
+// with the nonce the server gave last: "Authorization: Bearer", or
+// "Authorization: DPoP" and a fresh "DPoP" proof that covers the token.
+func (p presented) apply(h http.Header, method string, target *url.URL, nonce string) error {
+	if p.key == nil {
+		h.Set("Authorization", "Bearer "+p.token)
+		return nil
 	}
-	if o := t.offline.Load(); o != nil {
-		return o.retryAt, err
+	proof, err := p.key.proof(method, target, nonce, p.token, p.now())
+	if err != nil {
+		return err
 	}
-	return t.m.now().Add(backoff(1, 0)), err
+	h.Set("Authorization", "DPoP "+p.token)
+	h.Set("DPoP", proof)
+	return nil
 }
 
-// canRenew says whether the scheduler can renew c at now: by its own
-// refresh token for the session's credentials; by the session's for a
-// named token.
-func (t *token) canRenew(c *Credentials, now time.Time) bool {
-	if t.own() {
-		return c.CanRenew(now)
-	}
-	t.m.mu.Lock()
-	defer t.m.mu.Unlock()
-	return t.m.session.creds.CanRenew(now)
+// inflight runs one renewal at a time: callers that arrive while one runs
+// share its result, as go-oidc's inflight shares a key set fetch. The work
+// runs on a goroutine of its own with its own deadline, so that one caller
+// giving up does not cancel it for the others. The zero value is ready.
+type inflight struct {
+	mu   sync.Mutex // serialises starting a run
+	call atomic.Pointer[flight]
 }
 
-// expired follows the end of a token that cannot be renewed: the
-// session's ends, and says so; a named token's end is the session's.
-func (t *token) expired() {
-	if t.own() {
-		t.m.publish(StateEnded, ErrSessionExpired)
-	}
+// flight is one run; its result is set before done is closed. The result
+// is shared by every caller of the run: it must not be changed.
+type flight struct {
+	done  chan struct{}
+	creds *Credentials
+	err   error
 }
 
-// renewAfter gets a new token when refused, which a server did not
-// accept, is still the one held.
-func (t *token) renewAfter(ctx context.Context, refused string) error {
-	t.m.mu.Lock()
-	c := t.creds
-	t.m.mu.Unlock()
-	if c == nil || c.AccessToken != refused {
-		return nil // renewed meanwhile
+// do joins the run in progress or starts work on a new goroutine, then
+// waits for its result or for ctx to end.
+func (f *inflight) do(ctx context.Context, work func() (*Credentials, error)) (*Credentials, error) {
+	call := f.call.Load()
+	if call == nil {
+		f.mu.Lock()
+		if call = f.call.Load(); call == nil {
+			call = &flight{done: make(chan struct{})}
+			f.call.Store(call)
+			go func() {
+				creds, err := work()
+				call.creds, call.err = creds, err
+				f.call.Store(nil)
+				close(call.done)
+			}()
+		}
+		f.mu.Unlock()
 	}
-	_, err := t.renew(ctx, 0, true)
-	return err
+	return call.wait(ctx)
+}
+
+// join waits for the run in progress, if there is one; ok is false when
+// there is none.
+func (f *inflight) join(ctx context.Context) (creds *Credentials, err error, ok bool) {
+	call := f.call.Load()
+	if call == nil {
+		return nil, nil, false
+	}
+	creds, err = call.wait(ctx)
+	return creds, err, true
+}
+
+func (call *flight) wait(ctx context.Context) (*Credentials, error) {
+	select {
+	case <-call.done:
+		return call.creds, call.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for renewal: %w", ctx.Err())
+	}
 }
