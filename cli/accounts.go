@@ -11,7 +11,7 @@ import (
 
 var accountsCommand = command{
 	usage: `latch accounts [--json]
-latch accounts add NAME (--issuer URL --client-id ID | --auth0-domain D --client-id ID) [flags]
+latch accounts add NAME (--issuer URL | a preset's flags) --client-id ID [flags]
 latch accounts remove NAME
 
 Lists the accounts: each is a name, a provider and its own session in the
@@ -21,14 +21,18 @@ the one commands and the app use unless --account or LATCH_ACCOUNT names
 another; latch switch changes it.
 
 add checks the provider's discovery document, then adds an
-[accounts.NAME] table at the end of the config file. remove signs out of
+[accounts.NAME] table at the end of the config file. A preset derives the
+issuer from a few values: Auth0 (--auth0-domain), Okta (--okta-org,
+--okta-auth-server), Keycloak (--keycloak-url, --keycloak-realm),
+Microsoft Entra ID (--entra-tenant, --entra-authority) and Google
+(--google-client-secret); latch --help says what each takes. remove signs out of
 the account (revoking its refresh token) and takes its table out.
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+	options: func(inv *invocation, fs *flag.FlagSet) runner {
 		o := &accountsOptions{invocation: inv}
-		fs.BoolVar(&o.json, "json", false, "")
-		return o.run
+		fs.BoolVar(&o.json, "json", false, "print JSON")
+		return o
 	},
 }
 
@@ -39,8 +43,8 @@ Makes NAME the active account, for the command line and the desktop app
 alike (a running app follows within two seconds).
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, _ *flag.FlagSet) func([]string) error {
-		return (&switchOptions{invocation: inv}).run
+	options: func(inv *invocation, _ *flag.FlagSet) runner {
+		return (&switchOptions{invocation: inv})
 	},
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
-	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
 
 // statusOf is `latch status --json` with args.
@@ -143,49 +142,5 @@ client_id = "` + oidcprovider.ClientID + `"
 	}
 	if code, _, errOut := w.run("accounts", "add", "staging", "--issuer", op.Issuer, "--client-id", "c"); code != 2 || !strings.Contains(errOut, "already") {
 		t.Fatalf("adding staging twice: exit %d, %q", code, errOut)
-	}
-}
-
-// Signing out at the provider lets another person sign in: without it,
-// the provider's browser session signs the same person in again.
-func TestLogoutAtTheProvider(t *testing.T) {
-	op := oidcprovider.Start(t, oidcprovider.Options{})
-	w := newWorld(t, map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID})
-	b := testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"])
-	w.open = b.OpenURL
-	login := func(args ...string) {
-		t.Helper()
-		if code, _, errOut := w.run(append([]string{"login"}, args...)...); code != 0 {
-			t.Fatalf("login %v: exit %d: %s", args, code, errOut)
-		}
-		b.Result(t)
-	}
-	login()
-	if code, _, _ := w.run("logout"); code != 0 {
-		t.Fatal("logout failed")
-	}
-	login()
-	if b.SignInForms() != 1 {
-		t.Fatalf("after latch logout the provider showed its form again (%d forms); want it to sign the same person in", b.SignInForms())
-	}
-	// Already signed in: --prompt login signs in again, through the form.
-	code, _, errOut := w.run("login", "--prompt", "login")
-	b.Result(t)
-	if code != 0 || !strings.Contains(errOut, "signing in again as asked") || b.SignInForms() != 2 {
-		t.Fatalf("login --prompt login: exit %d, %q, %d forms; want a sign-in through the form", code, errOut, b.SignInForms())
-	}
-	code, _, errOut = w.run("logout", "--provider")
-	if code != 0 || !strings.Contains(errOut, "Signed out, here and at the provider.") {
-		t.Fatalf("logout --provider: exit %d, %q", code, errOut)
-	}
-	if _, body := b.Result(t); !strings.Contains(body, "You are signed out at the provider too") {
-		t.Fatalf("the browser ended on %s; want Latch's page saying so", body)
-	}
-	login()
-	if b.SignInForms() != 3 {
-		t.Fatalf("after logout --provider the next sign-in filled in %d forms in all, want 3 (the form again)", b.SignInForms())
-	}
-	if code, _, errOut := w.run("login", "--device", "--prompt", "login"); code != 2 || !strings.Contains(errOut, "not --device") {
-		t.Fatalf("login --device --prompt: exit %d, %q; want 2", code, errOut)
 	}
 }

@@ -9,11 +9,11 @@ import (
 // --no-window a sign-in when needed and who is signed in.
 var appCommand = command{
 	usage: mainUsage,
-	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+	options: func(inv *invocation, fs *flag.FlagSet) runner {
 		o := &appOptions{invocation: inv}
 		o.signIn.flags(fs)
-		fs.BoolVar(&o.noWindow, "no-window", false, "")
-		return o.run
+		fs.BoolVar(&o.noWindow, "no-window", false, "sign in when needed and say who is signed in, without the desktop app's window")
+		return o
 	},
 }
 

@@ -72,14 +72,21 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 // command is one subcommand: its help text, and a function that
-// declares its flags on fs, into options of the command's own, and returns
-// what runs it with the positional arguments. A command that ends by
-// itself has a deadline (see --timeout); the app and the sandbox run
-// until they are stopped.
+// declares its flags on fs, each with its help, into options of the
+// command's own, and returns those options, which run it with the
+// positional arguments. A command that ends by itself has a deadline (see
+// --timeout); the app and the sandbox run until they are stopped.
 type command struct {
 	usage    string
-	options  func(inv *invocation, fs *flag.FlagSet) (run func(args []string) error)
+	options  func(inv *invocation, fs *flag.FlagSet) runner
 	deadline time.Duration
+}
+
+// runner is a command's options, once its flags are parsed: run runs the
+// command with the positional arguments. Tests parse a command line into
+// its options without running it (see [invocation.parse]).
+type runner interface {
+	run(args []string) error
 }
 
 // The deadlines of the commands, unless --timeout says otherwise: one
@@ -149,29 +156,19 @@ func Run(ctx context.Context, args []string, env Env) int {
 	env.Stdout, env.Stderr = safeWriter{env.Stdout}, safeWriter{env.Stderr}
 	inv := &invocation{ctx: ctx, env: env, args: args, log: slog.New(slog.DiscardHandler)}
 
-	name, rest := commandWord(args)
-	cmd, ok := commands[name]
-	if !ok {
-		fmt.Fprintf(env.Stderr, "latch: unknown command %q (see latch --help)\n", name)
+	p, err := inv.parse()
+	switch {
+	case errors.Is(err, errUnknownCommand):
+		fmt.Fprintf(env.Stderr, "latch: unknown command %q (see latch --help)\n", p.name)
+		return exitUsage
+	case errors.Is(err, flag.ErrHelp):
+		printUsage(env.Stdout, p.name, p.cmd, p.fs)
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "%s: %v (see %s --help)\n", p.prog, err, p.prog)
 		return exitUsage
 	}
-	prog := strings.TrimSpace("latch " + name)
-	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	inv.globalFlags(fs)
-	run := cmd.options(inv, fs)
-	positional, err := parseInterspersed(fs, rest)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(env.Stdout, cmd.usage)
-			if name != "" {
-				fmt.Fprint(env.Stdout, everyCommandsFlags)
-			}
-			return exitOK
-		}
-		fmt.Fprintf(env.Stderr, "%s: %v (see %s --help)\n", prog, err, prog)
-		return exitUsage
-	}
+	prog, cmd := p.prog, p.cmd
 	if inv.verbose {
 		inv.log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -179,8 +176,6 @@ func Run(ctx context.Context, args []string, env Env) int {
 	// whatever it is given: route it through this run's logger, so that
 	// a failure stays one line on stderr.
 	slog.SetDefault(inv.log)
-	inv.settings.Set = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { inv.settings.Set[f.Name] = true })
 	if inv.timeout < 0 {
 		fmt.Fprintf(env.Stderr, "%s: --timeout must not be negative (see %s --help)\n", prog, prog)
 		return exitUsage
@@ -190,7 +185,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		defer cancel()
 	}
 
-	err = run(positional)
+	err = p.options.run(p.args)
 	if err == nil {
 		return exitOK
 	}
@@ -205,6 +200,43 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return exitUsage
 	}
 	return exitFail
+}
+
+// errUnknownCommand means the command line names no command Latch has.
+var errUnknownCommand = errors.New("unknown command")
+
+// parsed is a command line read into a command and its options.
+type parsed struct {
+	name, prog string // "" and "latch" for the desktop app
+	cmd        command
+	fs         *flag.FlagSet
+	options    runner
+	args       []string // the positional arguments
+}
+
+// parse reads the invocation's arguments into the command they name and
+// its options, without running it; the flags of every command land in
+// inv. The error is errUnknownCommand, flag.ErrHelp for --help, or the
+// flag package's for a malformed flag.
+func (inv *invocation) parse() (parsed, error) {
+	name, rest := commandWord(inv.args)
+	p := parsed{name: name, prog: strings.TrimSpace("latch " + name)}
+	cmd, ok := commands[name]
+	if !ok {
+		return p, errUnknownCommand
+	}
+	p.cmd = cmd
+	p.fs = flag.NewFlagSet(p.prog, flag.ContinueOnError)
+	p.fs.SetOutput(io.Discard)
+	inv.globalFlags(p.fs)
+	p.options = cmd.options(inv, p.fs)
+	var err error
+	if p.args, err = parseInterspersed(p.fs, rest); err != nil {
+		return p, err
+	}
+	inv.settings.Set = map[string]bool{}
+	p.fs.Visit(func(f *flag.Flag) { inv.settings.Set[f.Name] = true })
+	return p, nil
 }
 
 // withDeadline gives the rest of the run a deadline: --timeout when
@@ -293,24 +325,6 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
-}
-
-func (inv *invocation) globalFlags(fs *flag.FlagSet) {
-	fs.StringVar(&inv.settings.Account, "account", "", "")
-	fs.StringVar(&inv.settings.Issuer, "issuer", "", "")
-	fs.StringVar(&inv.settings.ClientID, "client-id", "", "")
-	fs.StringVar(&inv.settings.Audience, "audience", "", "")
-	fs.StringVar(&inv.settings.Scopes, "scopes", "", "")
-	fs.StringVar(&inv.settings.MetadataAPI, "metadata-api", "", "")
-	fs.StringVar(&inv.settings.Auth0Domain, "auth0-domain", "", "")
-	fs.StringVar(&inv.settings.Sandbox, "sandbox", "", "")
-	fs.StringVar(&inv.settings.SandboxAddr, "sandbox-addr", "", "")
-	fs.StringVar(&inv.settings.DPoP, "dpop", "", "")
-	fs.StringVar(&inv.settings.RedirectURL, "redirect-url", "", "")
-	fs.StringVar(&inv.file, "config", "", "")
-	fs.BoolVar(&inv.verbose, "verbose", false, "")
-	fs.BoolVar(&inv.inMemory, "in-memory", false, "")
-	fs.DurationVar(&inv.timeout, "timeout", 0, "")
 }
 
 // configFile is the config file: --config, else the Env's, else the

@@ -21,13 +21,13 @@ and API names, for your shell. Load it once per shell:
   zsh    source <(latch completion zsh)        (in ~/.zshrc)
   fish   latch completion fish | source        (in ~/.config/fish/config.fish)
 
-The scripts ask latch completion --names accounts|apis for the names,
-which reads the config file alone.
+The scripts ask latch completion --names for the names, which reads the
+config file alone.
 `,
-	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+	options: func(inv *invocation, fs *flag.FlagSet) runner {
 		o := &completionOptions{invocation: inv}
-		fs.StringVar(&o.names, "names", "", "")
-		return o.run
+		fs.StringVar(&o.names, "names", "", "print the names of the config file's `accounts|apis`, one a line (what the scripts ask)")
+		return o
 	},
 }
 

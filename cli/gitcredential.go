@@ -20,20 +20,20 @@ var gitCredentialCommand = command{
 
 git's credential helper (see gitcredentials(7)), as latch setup git
 configures it: for https://HOST alone, get answers with the access token
-(or the named token of API) as the password, its expiry as
-password_expiry_utc, and NAME (default oauth2) as the username; store
+(or a named token) as the password and its expiry as
+password_expiry_utc; store
 keeps nothing, the keychain holds the session; erase, given a token Latch
 gave, renews it, so that git's next get has a new one, and forgets nothing
 else. A request for another host, or for plain http off this computer,
 gets no answer.
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+	options: func(inv *invocation, fs *flag.FlagSet) runner {
 		o := &gitCredentialOptions{invocation: inv}
-		fs.StringVar(&o.host, "host", "", "")
-		fs.StringVar(&o.name, "name", "", "")
-		fs.StringVar(&o.username, "username", "oauth2", "")
-		return o.run
+		fs.StringVar(&o.host, "host", "", "the one `HOST` to answer for (https, or http on this computer)")
+		fs.StringVar(&o.name, "name", "", "give the named token of `API` instead of the access token")
+		fs.StringVar(&o.username, "username", "oauth2", "the username git is given, `NAME`")
+		return o
 	},
 }
 

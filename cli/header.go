@@ -20,8 +20,8 @@ header lines from standard input:
   latch header orders GET https://api.example.com/orders | curl -H @- https://api.example.com/orders
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, _ *flag.FlagSet) func([]string) error {
-		return (&headerOptions{invocation: inv}).run
+	options: func(inv *invocation, _ *flag.FlagSet) runner {
+		return (&headerOptions{invocation: inv})
 	},
 }
 

@@ -15,22 +15,16 @@ import (
 var loginCommand = command{
 	usage: `latch login [--device] [--no-browser] [--prompt login|select_account] [--login-hint NAME]
 
-Signs you in: through your browser, or with --device on another device
-(a code to enter at a URL). --no-browser prints the sign-in URL alone on
-one line of stdout and waits for the browser's callback.
-
-To sign in as someone else, give --prompt: login asks the provider for
-its sign-in form even when your browser is signed in there, and
-select_account for its account chooser (where the provider has one);
---login-hint fills in who. The session held is replaced once the new
-sign-in succeeds, and its refresh token is revoked. To sign in to
-another account of yours, see latch accounts.
+Signs you in: through your browser, or on another device. To sign in as
+someone else, give --prompt (and --login-hint): the session held is
+replaced once the new sign-in succeeds, and its refresh token is revoked.
+To sign in to another account of yours, see latch accounts.
 `,
 	deadline: signInDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+	options: func(inv *invocation, fs *flag.FlagSet) runner {
 		o := &loginOptions{invocation: inv}
 		o.signIn.flags(fs)
-		return o.run
+		return o
 	},
 }
 
@@ -52,10 +46,10 @@ type signInOptions struct {
 }
 
 func (s *signInOptions) flags(fs *flag.FlagSet) {
-	fs.BoolVar(&s.device, "device", false, "")
-	fs.BoolVar(&s.noBrowser, "no-browser", false, "")
-	fs.StringVar(&s.prompt, "prompt", "", "")
-	fs.StringVar(&s.loginHint, "login-hint", "", "")
+	fs.BoolVar(&s.device, "device", false, "sign in on another device: a code to enter at an address")
+	fs.BoolVar(&s.noBrowser, "no-browser", false, "print the sign-in address alone on one line of stdout, and wait for the browser's callback")
+	fs.StringVar(&s.prompt, "prompt", "", "ask the provider for its sign-in form even when your browser is signed in there (login), its account chooser (select_account) or its consent screen (consent): `PROMPT`")
+	fs.StringVar(&s.loginHint, "login-hint", "", "tell the provider who signs in, `NAME`")
 }
 
 // someoneElse says the sign-in asks for another person than the one the

@@ -20,18 +20,16 @@ app, which tries every minute.
 
 A provider that keeps its own session in your browser (as Auth0's single
 sign-on does) signs the same person in again at the next sign-in without
-asking. --provider ends that session too: Latch opens the provider's
-sign-out page in your browser (--no-browser prints its address instead)
-and waits until the provider sends the browser back. Where the provider
-offers no such page, Latch says so.
+asking: --provider ends that session too. Where the provider offers no
+sign-out page, Latch says so.
 `,
 	// The deadline is the run's: a sign-out at the provider waits for
 	// the person as a sign-in does.
-	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+	options: func(inv *invocation, fs *flag.FlagSet) runner {
 		o := &logoutOptions{invocation: inv}
-		fs.BoolVar(&o.provider, "provider", false, "")
-		fs.BoolVar(&o.noBrowser, "no-browser", false, "")
-		return o.run
+		fs.BoolVar(&o.provider, "provider", false, "end the provider's session in your browser too: open its sign-out page and wait until it sends the browser back")
+		fs.BoolVar(&o.noBrowser, "no-browser", false, "with --provider, print the sign-out page's address instead of opening it")
+		return o
 	},
 }
 

@@ -23,10 +23,10 @@ Auth0's PATCH does (write '"null"' for the string null). Key names must
 not be empty or contain '.' or '$', at any depth.
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+	options: func(inv *invocation, fs *flag.FlagSet) runner {
 		o := &metadataOptions{invocation: inv}
-		fs.BoolVar(&o.json, "json", false, "")
-		return o.run
+		fs.BoolVar(&o.json, "json", false, "with get, print JSON")
+		return o
 	},
 }
 

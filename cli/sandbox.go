@@ -14,19 +14,15 @@ var sandboxCommand = command{
 
 Runs the built-in sandbox provider in the foreground until interrupted,
 and prints its issuer, client ID and metadata API on lines of their own.
---token-ttl sets the access tokens' lifetime (default 2m). --reuse-interval
-lets a rotated refresh token be spent again for that long, as Auth0's
-Reuse Interval does, so that a renewal whose answer was lost does not end
-the session (default 0: any reuse revokes the session). --issuer sets the
-issuer it presents, for when it is reached through a proxy that keeps the
-Host header (default: http://HOST:PORT).
+--issuer sets the issuer it presents, for when it is reached through a
+proxy that keeps the Host header (default: http://HOST:PORT).
 `,
-	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+	options: func(inv *invocation, fs *flag.FlagSet) runner {
 		o := &sandboxOptions{invocation: inv}
-		fs.StringVar(&o.addr, "addr", "", "")
-		fs.DurationVar(&o.tokenTTL, "token-ttl", sandboxclient.DefaultAccessTokenTTL, "")
-		fs.DurationVar(&o.reuseInterval, "reuse-interval", 0, "")
-		return o.run
+		fs.StringVar(&o.addr, "addr", "", "listen on `HOST:PORT` (default: the sandbox's address, 127.0.0.1:8642)")
+		fs.DurationVar(&o.tokenTTL, "token-ttl", sandboxclient.DefaultAccessTokenTTL, "the access tokens' lifetime, `DURATION`")
+		fs.DurationVar(&o.reuseInterval, "reuse-interval", 0, "let a rotated refresh token be spent again for this `DURATION`, as Auth0's Reuse Interval does, so that a renewal whose answer was lost does not end the session (0: any reuse revokes the session)")
+		return o
 	},
 }
 

@@ -21,27 +21,23 @@ Sets kubectl up to get its credentials from Latch: writes the user NAME
 KUBECONFIG names (its first file), or ~/.kube/config, as an exec
 credential plugin that runs latch token --output exec-credential, and
 prints what it wrote. Everything else in the file is left as it was.
---id-token gives kubectl the ID token (what a cluster's OIDC
-authenticator checks) instead of the access token; --account pins the
-account (else the active one is used at each call); --context makes that
-context use the user.
+--account pins the account (else the active one is used at each call).
 
 setup git makes Latch git's credential helper for https://HOST (or
 http://HOST, given as such, for a host on this computer) in your global
 git config (~/.gitconfig), in place of the helpers configured for that
-host before: git is given the access token (or the named token of API)
-as the password, and NAME (default oauth2; GitHub wants x-access-token)
-as the username. Other hosts are not given the token.
+host before: git is given the access token (or a named token) as the
+password. Other hosts are not given the token.
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+	options: func(inv *invocation, fs *flag.FlagSet) runner {
 		o := &setupOptions{invocation: inv}
-		fs.BoolVar(&o.idToken, "id-token", false, "")
-		fs.StringVar(&o.user, "user", "", "")
-		fs.StringVar(&o.context, "context", "", "")
-		fs.StringVar(&o.name, "name", "", "")
-		fs.StringVar(&o.username, "username", "", "")
-		return o.run
+		fs.BoolVar(&o.idToken, "id-token", false, "kubectl: give kubectl the ID token (what a cluster's OIDC authenticator checks) instead of the access token")
+		fs.StringVar(&o.user, "user", "", "kubectl: the kubeconfig user's `NAME` (default latch, or latch-ACCOUNT with --account)")
+		fs.StringVar(&o.context, "context", "", "kubectl: make the context `NAME` use the user")
+		fs.StringVar(&o.name, "name", "", "git: give git the named token of `API` instead of the access token")
+		fs.StringVar(&o.username, "username", "", "git: the username git is given, `NAME` (default oauth2; GitHub wants x-access-token)")
+		return o
 	},
 }
 

@@ -23,15 +23,14 @@ token is held, and the session's state, or why it ended. It does not
 touch the network, unless the access token expired (it asks the
 provider to renew it, to say whether the session goes on) or the provider
 is still to be told of a sign-out made while it could not be reached
-(that is sent first). --all says it for every account (see latch
-accounts), the active one marked.
+(that is sent first).
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+	options: func(inv *invocation, fs *flag.FlagSet) runner {
 		o := &statusOptions{invocation: inv}
-		fs.BoolVar(&o.json, "json", false, "")
-		fs.BoolVar(&o.all, "all", false, "")
-		return o.run
+		fs.BoolVar(&o.json, "json", false, "print JSON")
+		fs.BoolVar(&o.all, "all", false, "say it for every account (see latch accounts), the active one marked")
+		return o
 	},
 }
 

@@ -17,40 +17,31 @@ var tokenCommand = command{
 latch token --name NAME [--audience AUD] [--scopes "A B"] [--min-ttl DURATION] [--output ...]
 latch token --name NAME --remove
 
-Prints a valid access token, renewing it first when it expires within
---min-ttl (default 30s). Use it as a credential helper. --id-token prints
-the ID token instead, renewed the same way when its exp is near.
+Prints a valid access token, renewing it first when it is about to
+expire. Use it as a credential helper: eval "$(latch token --output env)"
+in a shell, and as kubectl's credential plugin (see latch setup kubectl),
+where with nobody signed in it signs you in first when kubectl runs in a
+terminal, and never otherwise.
 
---output says how: raw (the token alone, the default); json (the token,
-its kind, type, expiry in RFC 3339, scopes and audience; never the
-refresh token); env (shell export lines of LATCH_TOKEN, LATCH_TOKEN_KIND,
-LATCH_TOKEN_TYPE, LATCH_TOKEN_EXPIRY, LATCH_TOKEN_SCOPES and
-LATCH_TOKEN_AUDIENCE, quoted for sh, bash and zsh: eval "$(latch token
---output env)"); exec-credential (a Kubernetes ExecCredential, for
-kubectl: see latch setup kubectl). As kubectl's credential plugin, with
-nobody signed in, it signs you in first when kubectl runs in a terminal,
-and never otherwise.
-
-With --name, prints the named token NAME: an access token for one API,
-obtained with the session's refresh token on first use and kept in the
-keychain after. NAME is declared in the config file ([apis.NAME] with
-audience and scopes), or given here with --audience (and --scopes), which
-then say what the token is for, not the session. The provider issues a
-token only for an API that the sign-in asked for: declare it and run
-latch login again. --remove deletes the named token from the keychain.
+A named token is an access token for one API, obtained with the session's
+refresh token on first use and kept in the keychain after. Its NAME is
+declared in the config file ([apis.NAME] with audience and scopes), or
+given here with --audience (and --scopes), which then say what the token
+is for, not the session. The provider issues a token only for an API that
+the sign-in asked for: declare it and run latch login again.
 
 A DPoP token (--dpop) needs a fresh proof with each request: use
 latch header instead.
 `,
 	// The deadline is the run's: kubectl's credential plugin may sign in.
-	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+	options: func(inv *invocation, fs *flag.FlagSet) runner {
 		o := &tokenOptions{invocation: inv}
-		fs.DurationVar(&o.minTTL, "min-ttl", 30*time.Second, "")
-		fs.StringVar(&o.name, "name", "", "")
-		fs.BoolVar(&o.remove, "remove", false, "")
-		fs.BoolVar(&o.idToken, "id-token", false, "")
-		fs.StringVar(&o.output, "output", outputRaw, "")
-		return o.run
+		fs.DurationVar(&o.minTTL, "min-ttl", 30*time.Second, "renew first when the token expires within this `DURATION`")
+		fs.StringVar(&o.name, "name", "", "print the named token `NAME`: an access token for one API (see above)")
+		fs.BoolVar(&o.remove, "remove", false, "with --name, delete the named token from the keychain")
+		fs.BoolVar(&o.idToken, "id-token", false, "print the ID token instead, renewed the same way when its exp is near")
+		fs.StringVar(&o.output, "output", outputRaw, "how to print it, `FORMAT`: raw (the token alone); json (the token, its kind, type, expiry in RFC 3339, scopes and audience; never the refresh token); env (shell export lines of LATCH_TOKEN, LATCH_TOKEN_KIND, LATCH_TOKEN_TYPE, LATCH_TOKEN_EXPIRY, LATCH_TOKEN_SCOPES and LATCH_TOKEN_AUDIENCE, quoted for sh, bash and zsh); exec-credential (a Kubernetes ExecCredential, for kubectl)")
+		return o
 	},
 }
 

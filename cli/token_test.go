@@ -3,16 +3,12 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
-	"net"
-	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/latchapp/latch/internal/testing/faultproxy"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
@@ -117,160 +113,6 @@ func TestIDTokenRenewedWhenItsExpIsNear(t *testing.T) {
 	}
 }
 
-func TestSetupKubectlWritesTheUserAndKeepsTheRest(t *testing.T) {
-	w := newWorld(t, nil)
-	kubeconfig := filepath.Join(t.TempDir(), "config")
-	original := `# my clusters
-apiVersion: v1
-kind: Config
-clusters:
-- name: prod
-  cluster:
-    server: https://prod.example.test:6443 # the load balancer
-contexts:
-- name: prod
-  context:
-    cluster: prod
-    user: admin
-current-context: prod
-users:
-- name: admin
-  user:
-    token: keep-me
-`
-	if err := os.WriteFile(kubeconfig, []byte(original), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	w.env = map[string]string{"KUBECONFIG": kubeconfig + string(os.PathListSeparator) + "/nonexistent/second"}
-	code, out, errOut := w.run("setup", "kubectl", "--id-token", "--context", "prod")
-	if code != 0 || !strings.Contains(out, "exec-credential") || !strings.Contains(errOut, "Wrote the user latch to "+kubeconfig) {
-		t.Fatalf("setup kubectl: exit %d: %s %s", code, out, errOut)
-	}
-	b, _ := os.ReadFile(kubeconfig)
-	text := string(b)
-	for _, want := range []string{"# my clusters", "# the load balancer", "token: keep-me", "server: https://prod.example.test:6443", "current-context: prod",
-		"- name: latch", "client.authentication.k8s.io/v1", "--id-token", "interactiveMode: IfAvailable"} {
-		if !strings.Contains(text, want) {
-			t.Fatalf("the kubeconfig after setup:\n%s\nwant %q in it", text, want)
-		}
-	}
-	if !strings.Contains(text, "cluster: prod\n      user: latch") && !strings.Contains(text, "user: latch") {
-		t.Fatalf("the context prod does not use latch:\n%s", text)
-	}
-	// Again, for an account: another user, the first kept; an unknown
-	// context is said.
-	if code, _, errOut := w.run("setup", "kubectl", "--context", "staging"); code != 1 || !strings.Contains(errOut, `no context "staging"`) {
-		t.Fatalf("setup with an unknown context: exit %d, %q", code, errOut)
-	}
-	if code, _, errOut := w.run("setup", "git"); code != 2 {
-		t.Fatalf("setup of something Latch does not set up: exit %d, %q; want 2", code, errOut)
-	}
-	if now, _ := os.ReadFile(kubeconfig); string(now) != text {
-		t.Fatal("a refused setup changed the kubeconfig")
-	}
-}
-
-// --redirect-url: the sign-in listens on that exact address, which a
-// provider that registers it takes; a port in use is said, naming it.
-func TestExactRedirectURL(t *testing.T) {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	exact := "http://127.0.0.1:" + port + "/oauth/done"
-	op := oidcprovider.Start(t, oidcprovider.Options{RedirectURIs: []string{exact}})
-	w := newWorld(t, map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID, "LATCH_REDIRECT_URL": exact})
-
-	// The port is taken: said in one sentence, naming it.
-	code, _, errOut := w.run("login", "--no-browser")
-	if code != 1 || !strings.Contains(errOut, "Another program is using the redirect address's port "+port) {
-		t.Fatalf("login with the redirect port in use: exit %d, %q; want 1 naming the port", code, errOut)
-	}
-	ln.Close()
-
-	var printed string
-	w.open = func(_ context.Context, u string) error {
-		printed = u
-		return testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"]).OpenURL(context.Background(), u)
-	}
-	if code, _, errOut := w.run("login"); code != 0 {
-		t.Fatalf("login at the exact redirect address: exit %d: %s", code, errOut)
-	}
-	if !strings.Contains(printed, "redirect_uri="+url.QueryEscape(exact)) {
-		t.Fatalf("the authorization address %s does not ask for the redirect %s", printed, exact)
-	}
-	want := `latch status: --redirect-url: the redirect address "http://127.0.0.1/no-port" must name its port.` + "\n"
-	if code, _, errOut := w.run("status", "--redirect-url", "http://127.0.0.1/no-port"); code != 2 || errOut != want {
-		t.Fatalf("a redirect address without a port: exit %d, %q; want 2 and %q", code, errOut, want)
-	}
-}
-
-// The completion scripts load in bash and zsh, and complete commands,
-// flags, subcommands and account names.
-func TestCompletionScripts(t *testing.T) {
-	w := newWorld(t, nil)
-	w.config = filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(w.config, []byte("[accounts.work]\nissuer = \"https://id.example.test/\"\nclient_id = \"c\"\n[apis.orders]\naudience = \"https://orders.example.test/\"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if code, out, _ := w.run("completion", "--names", "accounts"); code != 0 || out != "default\nwork\n" {
-		t.Fatalf("completion --names accounts: exit %d, %q", code, out)
-	}
-	if code, out, _ := w.run("completion", "--names", "apis"); code != 0 || out != "orders\n" {
-		t.Fatalf("completion --names apis: exit %d, %q", code, out)
-	}
-	// A latch on PATH that answers the names as this one does.
-	bin := t.TempDir()
-	script := "#!/bin/sh\nprintf 'default\\nwork\\n'\n"
-	if err := os.WriteFile(filepath.Join(bin, "latch"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	_, bashScript, _ := w.run("completion", "bash")
-	_, zshScript, _ := w.run("completion", "zsh")
-	dir := t.TempDir()
-	for name, text := range map[string]string{"latch.bash": bashScript, "latch.zsh": zshScript} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// complete WORDS... prints what bash offers for the last word.
-	complete := `complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _latch; printf '%s ' "${COMPREPLY[@]}"; echo; }
-`
-	for _, c := range []struct{ words, want string }{
-		{"latch sw", "switch"},
-		{"latch token --out", "--output"},
-		{"latch token --output e", "env exec-credential"},
-		{"latch switch w", "work"},
-		{"latch --account ", "default work"},
-		{"latch accounts re", "remove"},
-		{"latch setup k", "kubectl"},
-	} {
-		args := ""
-		for _, word := range strings.Split(c.words, " ") {
-			args += " " + shellQuoteForTest(word)
-		}
-		cmd := exec.Command("bash", "-c", "source "+filepath.Join(dir, "latch.bash")+"\n"+complete+"complete_words"+args)
-		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
-		out, err := cmd.CombinedOutput()
-		if err != nil || strings.TrimSpace(string(out)) != c.want {
-			t.Errorf("bash completes %q as %q (%v); want %q", c.words, strings.TrimSpace(string(out)), err, c.want)
-		}
-	}
-	// zsh loads its script without a word on stderr.
-	if _, err := exec.LookPath("zsh"); err != nil {
-		t.Skip("no zsh: scripts/deps test installs it")
-	}
-	cmd := exec.Command("zsh", "-f", "-c", "autoload -U compinit && compinit -u; source "+filepath.Join(dir, "latch.zsh")+" && print -r -- ok")
-	out, err := cmd.CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "ok" {
-		t.Fatalf("zsh loading the completion: %v: %s", err, out)
-	}
-	if code, _, errOut := w.run("completion", "tcsh"); code != 2 || !strings.Contains(errOut, "bash, zsh and fish") {
-		t.Fatalf("completion tcsh: exit %d, %q", code, errOut)
-	}
-}
-
 func shellQuoteForTest(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // kubectl's plugin in a terminal (KUBERNETES_EXEC_INFO says interactive)
@@ -291,5 +133,34 @@ func TestExecCredentialSignsInWhenInteractive(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "Signing in for kubectl.") {
 		t.Fatalf("stderr %q; want it to say Latch signs in", errOut)
+	}
+}
+
+// TestTokenGivesUpWithinItsDeadline has the provider answer a renewal
+// late: latch token gives up within its --timeout, saying so, and does
+// not send the refresh token a second time.
+func TestTokenGivesUpWithinItsDeadline(t *testing.T) {
+	proxy := faultproxy.Start(t, func(issuer string) string {
+		return oidcprovider.Start(t, oidcprovider.Options{Issuer: issuer}).Listening
+	})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": proxy.URL, "LATCH_CLIENT_ID": oidcprovider.ClientID})
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	before := len(proxy.TokenRequests())
+	proxy.SetFault(&faultproxy.Fault{HoldAnswer: 5 * time.Second})
+	start := time.Now()
+	code, out, errOut := w.run("token", "--min-ttl", "1h", "--timeout", "2s") // renews
+	took := time.Since(start)
+	if code != 1 || out != "" || !strings.Contains(errOut, "Gave up after 2s: the provider did not answer in time.") {
+		t.Fatalf("latch token with a provider that answers late: exit %d, %q, %q; want 1, saying it gave up", code, out, errOut)
+	}
+	if took > 4*time.Second {
+		t.Errorf("latch token took %v; want it to give up at its 2 s deadline", took)
+	}
+	if n := len(proxy.TokenRequests()) - before; n != 1 {
+		t.Errorf("latch token sent %d token requests; want 1: a renewal that may have reached the provider is not sent again", n)
+	}
+	proxy.SetFault(nil)
+	if code, _, errOut := w.run("--timeout", "-1s", "status"); code != 2 || !strings.Contains(errOut, "--timeout must not be negative") {
+		t.Errorf("a negative --timeout: exit %d, %q; want 2", code, errOut)
 	}
 }

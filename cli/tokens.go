@@ -16,10 +16,10 @@ Lists the named tokens held in the keychain: name, audience, scopes and
 expiry, never the tokens themselves. It does not touch the network.
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) func([]string) error {
+	options: func(inv *invocation, fs *flag.FlagSet) runner {
 		o := &tokensOptions{invocation: inv}
-		fs.BoolVar(&o.json, "json", false, "")
-		return o.run
+		fs.BoolVar(&o.json, "json", false, "print JSON")
+		return o
 	},
 }
 

@@ -20,7 +20,7 @@ Usage:
   latch logout [--provider]               revoke at the provider and clear the keychain
                                           (--provider: end the provider's browser session too)
   latch accounts [--json]                 list the accounts, who is signed in to each
-  latch accounts add NAME --issuer URL --client-id ID   (or --auth0-domain D --client-id ID)
+  latch accounts add NAME --issuer URL --client-id ID   (or a preset's flags and --client-id)
                                           add an account, once its provider answers
   latch accounts remove NAME              sign out of an account and remove it
   latch switch NAME                       make NAME the active account (the app follows)
@@ -35,36 +35,12 @@ Usage:
   latch git-credential get|store|erase    git's credential helper (latch setup git writes it)
   latch completion bash|zsh|fish          print a shell completion script
   latch sandbox [--addr HOST:PORT]        run the built-in sandbox provider in the foreground
-
-Flags of every command, before or after it (environment variables in
-brackets):
-  --account NAME        the account to use, instead of the active one [LATCH_ACCOUNT]
-  --issuer URL          issuer URL [LATCH_ISSUER]
-  --client-id ID        client ID [LATCH_CLIENT_ID]
-  --audience AUD        API audience [LATCH_AUDIENCE]
-  --scopes "A B"        scopes [LATCH_SCOPES]
-  --metadata-api URL    Management API base URL [LATCH_METADATA_API]
-  --auth0-domain D      Auth0 preset: derives all of the above from a domain [LATCH_AUTH0_DOMAIN]
-  --sandbox BOOL        use the built-in sandbox provider [LATCH_SANDBOX]
-  --sandbox-addr ADDR   the sandbox's loopback address [LATCH_SANDBOX_ADDR]
-  --dpop BOOL           bind tokens to a key kept in the keychain (DPoP); takes
-                        effect at the next sign-in [LATCH_DPOP]
-  --redirect-url URL    the sign-in's exact loopback redirect address, http://127.0.0.1:PORT/PATH,
-                        for a provider that registers one [LATCH_REDIRECT_URL]
-  --config FILE         TOML config file (default: latch/config.toml in your config directory)
-  --verbose             diagnostics on stderr (never tokens)
-  --in-memory           keep the session in memory for this run only, not in the
-                        keychain (for when the keychain cannot be used)
-  --timeout DURATION    give up after this long (default 30s; a sign-in 5m)
-
-With nothing configured, Latch uses the sandbox: demo accounts on this computer.
-Run "latch COMMAND --help" for a command's own flags.
 `
 
-// everyCommandsFlags ends each command's help.
-const everyCommandsFlags = `
-The flags of every command (--account, --issuer, --client-id, --audience, --scopes,
---metadata-api, --auth0-domain, --sandbox, --sandbox-addr, --dpop, --redirect-url,
---config, --verbose, --in-memory, --timeout) go before or after the
-command; latch --help says what each does.
+// mainUsageEnd ends `latch --help`, after the flags.
+const mainUsageEnd = `
+With nothing configured, Latch uses the sandbox: demo accounts on this computer.
+A preset sets up a provider from a few values: Auth0, Okta, Keycloak, Microsoft
+Entra ID and Google (see its flags above). Run "latch COMMAND --help" for a
+command's own flags.
 `

@@ -21,8 +21,8 @@ import (
 // same subject; and named tokens for one API each (RFC 8707).
 type refresher struct {
 	clientID, clientSecret string
-	http     *http.Client
-	now      func() time.Time
+	http                   *http.Client
+	now                    func() time.Time
 	// resourceParam names the parameter that says which API a named token
 	// is for: "resource" (RFC 8707) or "audience" (Auth0).
 	resourceParam string

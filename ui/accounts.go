@@ -215,47 +215,33 @@ func (a *appWindow) replaceAccount(next *latchapp.Account) {
 	a.refreshAccounts()
 }
 
-// addAccount asks for a provider (an Auth0 domain, or an issuer) and a
-// client ID, checks them with the provider's discovery document, saves
-// the account and switches to it. What is wrong is said in the dialog,
-// which stays open.
+// addAccount asks for a provider (any OpenID provider's issuer, or a
+// preset's few values: see latchapp.Presets) and a client ID, checks
+// them with the provider's discovery document, saves the account and
+// switches to it. What is wrong is said in the dialog, which stays open.
 func (a *appWindow) addAccount() {
 	if a.accounts == nil || a.dialog != nil {
 		return
 	}
-	name := widget.NewEntry()
-	name.SetPlaceHolder("work")
-	provider := widget.NewEntry()
-	provider.SetPlaceHolder("tenant.eu.auth0.com or https://id.example.com/")
-	clientID := widget.NewEntry()
-	problem := widget.NewLabel("")
-	problem.Wrapping = fyne.TextWrapWord
-	problem.Importance = widget.DangerImportance
-	problem.Hide()
-	form := widget.NewForm(
-		widget.NewFormItem("Name", name),
-		widget.NewFormItem("Provider", provider),
-		widget.NewFormItem("Client ID", clientID),
-	)
+	dlg := newAddAccountDialog()
 	var d *dialog.CustomDialog
-	var add *widget.Button
 	submit := func() {
-		flags := accountSettings(provider.Text, clientID.Text)
-		account := strings.TrimSpace(name.Text)
-		add.Disable()
-		problem.SetText("Checking the provider…")
-		problem.Importance = widget.MediumImportance
-		problem.Show()
+		flags := dlg.settings()
+		account := strings.TrimSpace(dlg.name.Text)
+		dlg.add.Disable()
+		dlg.problem.SetText("Checking the provider…")
+		dlg.problem.Importance = widget.MediumImportance
+		dlg.problem.Show()
 		a.background.Go(func() {
 			ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
 			defer cancel()
 			_, err := a.accounts.Add(ctx, account, flags)
 			a.do(func() {
-				add.Enable()
+				dlg.add.Enable()
 				if err != nil {
 					a.log.Info("account not added", "account", account, "why", latchapp.Describe(err))
-					problem.Importance = widget.DangerImportance
-					problem.SetText(latchapp.Describe(err))
+					dlg.problem.Importance = widget.DangerImportance
+					dlg.problem.SetText(latchapp.Describe(err))
 					return
 				}
 				d.Hide()
@@ -264,41 +250,136 @@ func (a *appWindow) addAccount() {
 			})
 		})
 	}
-	for _, e := range []*widget.Entry{name, provider, clientID} {
-		e.OnSubmitted = func(string) { submit() } // Enter in a field
-	}
-	add = widget.NewButton("Add", submit)
-	add.Importance = widget.HighImportance
+	dlg.onSubmit = submit
+	dlg.add.OnTapped = submit
 	cancel := widget.NewButton("Cancel", func() {
 		d.Hide()
 		a.dialog, a.dialogConfirm = nil, nil
 	})
-	intro := widget.NewLabel("An account is a provider and its own session. Give an Auth0 domain, or the issuer URL of any OpenID provider, and the client ID of Latch's application there.")
+	intro := widget.NewLabel("An account is a provider and its own session. Choose the kind of provider, give what it asks for, and the client ID of Latch's application there.")
 	intro.Wrapping = fyne.TextWrapWord
-	d = dialog.NewCustomWithoutButtons("Add account", container.NewVBox(intro, form, problem, container.NewHBox(cancel, add)), a.window)
-	d.Resize(fyne.NewSize(440, 0))
+	d = dialog.NewCustomWithoutButtons("Add account", container.NewVBox(intro, dlg.form, dlg.problem, container.NewHBox(cancel, dlg.add)), a.window)
+	d.Resize(fyne.NewSize(480, 0))
 	a.dialog, a.dialogConfirm = d, submit
-	a.addDialog = &addAccountDialog{name: name, provider: provider, clientID: clientID, problem: problem, add: add}
+	a.addDialog = dlg
 	d.Show()
-	a.window.Canvas().Focus(name)
+	a.window.Canvas().Focus(dlg.name)
 }
 
-// addAccountDialog holds the add-account dialog's fields, for tests.
+// anyProvider is the add-account dialog's choice of a provider by its
+// issuer, beside the presets.
+const anyProvider = "Any OpenID provider"
+
+// addAccountDialog is the add-account dialog: the account's name, the
+// kind of provider (any, by its issuer, or one of latchapp.Presets), the
+// fields of that kind, and the client ID.
 type addAccountDialog struct {
-	name, provider, clientID *widget.Entry
-	problem                  *widget.Label
-	add                      *widget.Button
+	name     *widget.Entry
+	kind     *widget.Select
+	fields   map[string]*widget.Entry // by setting: "issuer", or a preset field's key
+	clientID *widget.Entry
+	form     *widget.Form
+	problem  *widget.Label
+	add      *widget.Button
+	onSubmit func()
 }
 
-// accountSettings reads what the add-account dialog was given: an
-// address is an issuer, anything else an Auth0 domain.
-func accountSettings(provider, clientID string) latchapp.Settings {
-	provider, clientID = strings.TrimSpace(provider), strings.TrimSpace(clientID)
-	s := latchapp.Settings{ClientID: clientID, Set: map[string]bool{"client-id": true}}
-	if strings.HasPrefix(provider, "https://") || strings.HasPrefix(provider, "http://") {
-		s.Issuer, s.Set["issuer"] = provider, true
+func newAddAccountDialog() *addAccountDialog {
+	d := &addAccountDialog{name: widget.NewEntry(), clientID: widget.NewEntry(), form: widget.NewForm(), add: widget.NewButton("Add", nil)}
+	d.name.SetPlaceHolder("work")
+	d.problem = widget.NewLabel("")
+	d.problem.Wrapping = fyne.TextWrapWord
+	d.problem.Importance = widget.DangerImportance
+	d.problem.Hide()
+	d.add.Importance = widget.HighImportance
+	kinds := []string{anyProvider}
+	for _, p := range latchapp.Presets {
+		kinds = append(kinds, p.Title)
+	}
+	d.kind = widget.NewSelect(kinds, func(string) { d.layout() })
+	for _, e := range []*widget.Entry{d.name, d.clientID} {
+		e.OnSubmitted = func(string) { d.submit() } // Enter in a field
+	}
+	d.kind.SetSelected(anyProvider)
+	return d
+}
+
+func (d *addAccountDialog) submit() {
+	if d.onSubmit != nil {
+		d.onSubmit()
+	}
+}
+
+// preset is the preset chosen, nil for any provider.
+func (d *addAccountDialog) preset() *latchapp.Preset {
+	for i, p := range latchapp.Presets {
+		if p.Title == d.kind.Selected {
+			return &latchapp.Presets[i]
+		}
+	}
+	return nil
+}
+
+// layout shows the fields of the kind chosen, keeping what was typed in
+// a field that stays.
+func (d *addAccountDialog) layout() {
+	old := d.fields
+	d.fields = map[string]*widget.Entry{}
+	entry := func(key, placeholder string) *widget.Entry {
+		e := old[key]
+		if e == nil {
+			e = widget.NewEntry()
+			e.OnSubmitted = func(string) { d.submit() }
+		}
+		e.SetPlaceHolder(placeholder)
+		d.fields[key] = e
+		return e
+	}
+	items := []*widget.FormItem{widget.NewFormItem("Name", d.name), widget.NewFormItem("Provider", d.kind)}
+	if p := d.preset(); p == nil {
+		items = append(items, widget.NewFormItem("Issuer", entry("issuer", "https://id.example.com/")))
 	} else {
-		s.Auth0Domain, s.Set["auth0-domain"] = provider, true
+		for _, f := range p.Fields {
+			item := widget.NewFormItem(fieldLabel(f), entry(f.Key, f.Example))
+			item.HintText = f.Help
+			if f.Default != "" {
+				item.HintText += " (default " + f.Default + ")"
+			}
+			items = append(items, item)
+		}
+	}
+	items = append(items, widget.NewFormItem("Client ID", d.clientID))
+	d.form.Items = items
+	d.form.Refresh()
+}
+
+// fieldLabel names a preset's field in the dialog: its key without the
+// preset's name ("okta_auth_server": "Auth server").
+func fieldLabel(f latchapp.PresetField) string {
+	_, rest, _ := strings.Cut(f.Key, "_")
+	label := strings.ReplaceAll(rest, "_", " ")
+	switch label {
+	case "url":
+		return "Address"
+	case "org":
+		return "Org address"
+	}
+	return strings.ToUpper(label[:1]) + label[1:]
+}
+
+// settings are what the dialog was given, as the command line's flags
+// would give them.
+func (d *addAccountDialog) settings() latchapp.Settings {
+	s := latchapp.Settings{ClientID: strings.TrimSpace(d.clientID.Text), Set: map[string]bool{"client-id": true}, Presets: map[string]string{}}
+	p := d.preset()
+	if p == nil {
+		s.Issuer, s.Set["issuer"] = strings.TrimSpace(d.fields["issuer"].Text), true
+		return s
+	}
+	for _, f := range p.Fields {
+		if v := strings.TrimSpace(d.fields[f.Key].Text); v != "" {
+			s.Presets[f.Key], s.Set[f.Flag()] = v, true
+		}
 	}
 	return s
 }

@@ -110,7 +110,7 @@ func TestAddAndRemoveAnAccountInTheWindow(t *testing.T) {
 	// A provider that is not one is said in the dialog, which stays.
 	onUI(func() {
 		d.name.SetText("staging")
-		d.provider.SetText(h.srv.Issuer() + "/nothing-here")
+		d.fields["issuer"].SetText(h.srv.Issuer() + "/nothing-here")
 		d.clientID.SetText(oidcprovider.ClientID)
 		test.Tap(d.add)
 	})
@@ -122,7 +122,7 @@ func TestAddAndRemoveAnAccountInTheWindow(t *testing.T) {
 	}
 	onUI(func() {
 		ui.openURL = testbrowser.NewBrowser("bob", oidcprovider.Accounts["bob"]).OpenURL // for the sign-in to come
-		d.provider.SetText(op.Issuer)
+		d.fields["issuer"].SetText(op.Issuer)
 		test.Tap(d.add)
 	})
 	waitFor(t, "the new account's sign-in screen", func() bool {
@@ -292,4 +292,47 @@ func TestSignOutSaysTheProviderCannotSignOutInTheBrowser(t *testing.T) {
 	}
 	onUI(func() { ui.dialogConfirm() })
 	waitFor(t, "signed out", func() bool { return ui.Screen() == ScreenSignIn })
+}
+
+// The add-account dialog offers any provider by its issuer and each
+// preset by its fields, keeps what was typed in a field that stays, and
+// gives the settings as the command line's flags would.
+func TestAddAccountDialogOffersThePresets(t *testing.T) {
+	test.NewTempApp(t)
+	d := newAddAccountDialog()
+	if got, want := len(d.kind.Options), 1+len(latchapp.Presets); got != want {
+		t.Fatalf("the dialog offers %d kinds of provider (%q); want %d", got, d.kind.Options, want)
+	}
+	labels := func() []string {
+		var l []string
+		for _, item := range d.form.Items {
+			l = append(l, item.Text)
+		}
+		return l
+	}
+	if got := strings.Join(labels(), ", "); got != "Name, Provider, Issuer, Client ID" {
+		t.Errorf("for any provider the dialog asks for %s", got)
+	}
+	d.kind.SetSelected("Keycloak")
+	if got := strings.Join(labels(), ", "); got != "Name, Provider, Address, Realm, Client ID" {
+		t.Errorf("for Keycloak the dialog asks for %s", got)
+	}
+	test.Type(d.fields["keycloak_url"], "https://sso.example.com")
+	test.Type(d.fields["keycloak_realm"], "staff")
+	test.Type(d.clientID, "latch")
+	s := d.settings()
+	if s.Presets["keycloak_url"] != "https://sso.example.com" || s.Presets["keycloak_realm"] != "staff" || !s.Set["keycloak-url"] || !s.Set["keycloak-realm"] || s.ClientID != "latch" || s.Set["issuer"] {
+		t.Errorf("the Keycloak fields gave %+v", s)
+	}
+	d.kind.SetSelected("Okta")
+	if got := strings.Join(labels(), ", "); got != "Name, Provider, Org address, Auth server, Client ID" {
+		t.Errorf("for Okta the dialog asks for %s", got)
+	}
+	if s := d.settings(); len(s.Presets) != 0 || s.ClientID != "latch" {
+		t.Errorf("switching to Okta kept %v; want no Keycloak value, the client ID kept", s.Presets)
+	}
+	d.kind.SetSelected("Keycloak")
+	if got := d.fields["keycloak_realm"].Text; got != "" {
+		t.Errorf("back on Keycloak, the realm reads %q; a field left is new", got)
+	}
 }

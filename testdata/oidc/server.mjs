@@ -9,7 +9,13 @@
 // redirect addresses for the client, separated by spaces), and ISSUER (default its
 // own address) for a provider that is reached through a proxy, which must
 // keep the Host header: the endpoints are named from it. A second line,
-// "listening: URL", says where it listens.
+// "listening: URL", says where it listens. MOUNT_PATH (such as
+// /realms/demo) serves the provider under that path, the issuer ending
+// with it, as Keycloak, Okta and Microsoft Entra ID do; CLIENT_SECRET makes
+// the client confidential (client_secret_post), as Google's installed-app
+// clients are; ROTATE_REFRESH=0 keeps a refresh token when it is spent
+// (Google) and REVOCATION=0 turns the revocation endpoint off (Entra);
+// ISSUER_TRAILING_SLASH=1 ends the issuer with a slash (Auth0).
 //
 // Two APIs take resource indicators (RFC 8707): https://orders.example.test/
 // (scopes orders:read orders:write) and https://billing.example.test/
@@ -90,14 +96,16 @@ const page = (title, body) => `<!DOCTYPE html>
 const server = createServer();
 await new Promise((resolve) => server.listen(Number.parseInt(process.env.PORT ?? '0', 10), '127.0.0.1', resolve));
 const listening = `http://127.0.0.1:${server.address().port}`;
-const issuer = process.env.ISSUER || listening;
+const mount = (process.env.MOUNT_PATH ?? '').replace(/\/+$/, '');
+const issuer = (process.env.ISSUER || listening) + mount + (process.env.ISSUER_TRAILING_SLASH === '1' ? '/' : '');
+const secret = process.env.CLIENT_SECRET ?? '';
 
 const provider = new Provider(issuer, {
   clients: [{
     client_id: process.env.CLIENT_ID ?? 'latch-test',
     client_name: 'Latch (tests)',
     application_type: 'native',
-    token_endpoint_auth_method: 'none',
+    ...(secret ? { client_secret: secret, token_endpoint_auth_method: 'client_secret_post' } : { token_endpoint_auth_method: 'none' }),
     redirect_uris: ['http://127.0.0.1/callback', ...(process.env.REDIRECT_URIS ?? '').split(' ').filter(Boolean)],
     post_logout_redirect_uris: ['http://127.0.0.1/signed-out'],
     grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
@@ -118,7 +126,7 @@ const provider = new Provider(issuer, {
   },
   features: {
     devInteractions: { enabled: false },
-    revocation: { enabled: true },
+    revocation: { enabled: process.env.REVOCATION !== '0' },
     introspection: { enabled: true },
     deviceFlow: { enabled: true },
     resourceIndicators: {
@@ -144,9 +152,9 @@ const provider = new Provider(issuer, {
       },
     },
   },
-  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  interactions: { url: (_ctx, interaction) => `${mount}/interaction/${interaction.uid}` },
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-  rotateRefreshToken: true,
+  rotateRefreshToken: process.env.ROTATE_REFRESH !== '0',
   clockTolerance: 0,
   // Profile claims in the ID token too, as Auth0 does.
   conformIdTokenClaims: false,
@@ -207,7 +215,7 @@ async function interaction(req, res, uid, action) {
     return;
   }
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(page('Sign in', `<form method="post" action="/interaction/${escape(uid)}/login">
+  res.end(page('Sign in', `<form method="post" action="${escape(mount)}/interaction/${escape(uid)}/login">
 <label>Username <input type="text" name="username" autofocus></label>
 <label>Password <input type="password" name="password"></label>
 <button type="submit">Sign in</button></form>`));
@@ -215,6 +223,17 @@ async function interaction(req, res, uid, action) {
 
 const callback = provider.callback();
 server.on('request', (req, res) => {
+  if (mount) {
+    // Mounted under a path, as express mounts a handler: the provider
+    // sees the rest of the path, and finds the mount in originalUrl.
+    if (req.url !== mount && !req.url.startsWith(`${mount}/`) && !req.url.startsWith(`${mount}?`)) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    req.originalUrl = req.url;
+    req.url = req.url.slice(mount.length) || '/';
+  }
   const match = /^\/interaction\/([^/?]+)(?:\/(login))?(?:\?.*)?$/.exec(req.url);
   if (!match) {
     callback(req, res);

@@ -132,8 +132,8 @@ func NewAccountConfig(file, name string, flags Settings) (Config, error) {
 	if slices.Contains(names, name) {
 		return Config{}, &ConfigError{Msg: fmt.Sprintf("there is an account %q already in %s", name, displayFile(file))}
 	}
-	if !flags.Set["issuer"] && !flags.Set["auth0-domain"] && !flags.Set["sandbox"] {
-		return Config{}, &ConfigError{Msg: "a new account needs a provider: --issuer and --client-id, or --auth0-domain and --client-id"}
+	if !flags.Set["issuer"] && !flags.Set["sandbox"] && !slices.ContainsFunc(Presets, func(p Preset) bool { return flags.Set[p.Fields[0].Flag()] }) {
+		return Config{}, &ConfigError{Msg: "a new account needs a provider: --issuer and --client-id, or a preset's settings (such as --auth0-domain or --okta-org) and --client-id"}
 	}
 	flags.Account = ""
 	cfg, err := LoadConfig(flags, func(string) string { return "" }, "")
@@ -162,7 +162,16 @@ func SaveAccount(file, name string, flags Settings) error {
 	set("client-id", &fa.ClientID, flags.ClientID)
 	set("audience", &fa.Audience, flags.Audience)
 	set("metadata-api", &fa.MetadataAPI, flags.MetadataAPI)
-	set("auth0-domain", &fa.Auth0Domain, flags.Auth0Domain)
+	for _, p := range Presets {
+		for _, f := range p.Fields {
+			if flags.Set[f.Flag()] && flags.Presets[f.Key] != "" {
+				if fa.Presets == nil {
+					fa.Presets = map[string]string{}
+				}
+				fa.Presets[f.Key] = flags.Presets[f.Key]
+			}
+		}
+	}
 	set("sandbox-addr", &fa.SandboxAddr, flags.SandboxAddr)
 	set("redirect-url", &fa.RedirectURL, flags.RedirectURL)
 	if flags.Set["scopes"] {
@@ -180,7 +189,13 @@ func SaveAccount(file, name string, flags Settings) error {
 			*b.to = &on
 		}
 	}
+	// The presets' keys first: the table's own sub-tables end it.
 	var table bytes.Buffer
+	if len(fa.Presets) > 0 {
+		if err := toml.NewEncoder(&table).Encode(fa.Presets); err != nil {
+			return fmt.Errorf("the account cannot be written: %w", err)
+		}
+	}
 	if err := toml.NewEncoder(&table).Encode(fa); err != nil {
 		return fmt.Errorf("the account cannot be written: %w", err)
 	}
@@ -264,9 +279,8 @@ func tableHeader(line string) (string, bool) {
 // says the file must be edited by hand otherwise: an edit of the text
 // never changes what the file means beyond the account it is for.
 func writeConfigChecked(file, text string, want fileConfig) error {
-	var got fileConfig
-	md, err := toml.Decode(text, &got)
-	if err != nil || len(md.Undecoded()) > 0 || !reflect.DeepEqual(normalized(got), normalized(want)) {
+	got, err := decodeConfig(text)
+	if err != nil || !reflect.DeepEqual(normalized(got), normalized(want)) {
 		return &ConfigError{Msg: "Latch cannot change " + file + " safely (its accounts are written in a way Latch does not edit); edit it by hand"}
 	}
 	if err := atomicfile.Write(file, []byte(text), 0o600); err != nil {

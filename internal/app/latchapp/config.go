@@ -1,7 +1,7 @@
 // Package latchapp is the application above the session library: what
 // Latch's two front ends, the command line (package
 // cli) and the desktop app (package ui), share, free of any user
-// interface: the configuration and its Auth0 preset, starting the sandbox,
+// interface: the configuration and its provider presets, starting the sandbox,
 // making the session Manager and the metadata client, the launch
 // decision, and the one function that words errors for people.
 //
@@ -53,6 +53,15 @@ type Config struct {
 	// discovery names no end_session_endpoint: Auth0's /v2/logout with
 	// the Auth0 preset.
 	EndSessionEndpoint string
+	// Preset is the name of the provider preset in use (see [Presets]),
+	// empty for none.
+	Preset string
+	// ClientSecret is the secret of a client that providers give one
+	// although it is installed (the Google preset's).
+	ClientSecret string
+	// AuthParams are added to the browser sign-in's request (the Google
+	// preset's access_type=offline).
+	AuthParams url.Values
 	// Sandbox is true when the built-in sandbox provider is used: nothing
 	// else is configured, or the configuration asks for it.
 	Sandbox bool
@@ -80,13 +89,15 @@ type fileAccount struct {
 	Audience    string   `toml:"audience,omitempty"`
 	Scopes      []string `toml:"scopes,omitempty"`
 	MetadataAPI string   `toml:"metadata_api,omitempty"`
-	Auth0Domain string   `toml:"auth0_domain,omitempty"`
 	Sandbox     *bool    `toml:"sandbox,omitempty"`
 	SandboxAddr string   `toml:"sandbox_addr,omitempty"`
 	DPoP        *bool    `toml:"dpop,omitempty"`
 	RedirectURL string   `toml:"redirect_url,omitempty"`
 	// APIs are [apis.NAME] tables.
 	APIs map[string]fileAPI `toml:"apis,omitempty"`
+	// Presets are the provider presets' values, by key (auth0_domain,
+	// okta_org, ...: see [Presets]).
+	Presets map[string]string `toml:"-"`
 }
 
 type fileAPI struct {
@@ -101,7 +112,28 @@ type fileConfig struct {
 }
 
 // knownKeys is said when a file has a key Latch does not know.
-const knownKeys = "issuer, client_id, audience, scopes, metadata_api, auth0_domain, sandbox, sandbox_addr, dpop, redirect_url, [apis.NAME] tables with audience and scopes, and [accounts.NAME] tables of the same"
+func knownKeys() string {
+	keys := []string{"issuer", "client_id", "audience", "scopes", "metadata_api"}
+	for _, p := range Presets {
+		for _, f := range p.Fields {
+			keys = append(keys, f.Key)
+		}
+	}
+	keys = append(keys, "sandbox", "sandbox_addr", "dpop", "redirect_url")
+	return strings.Join(keys, ", ") + ", [apis.NAME] tables with audience and scopes, and [accounts.NAME] tables of the same"
+}
+
+// presetKey says whether key is a field of one of the [Presets].
+func presetKey(key string) bool {
+	for _, p := range Presets {
+		for _, f := range p.Fields {
+			if f.Key == key {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // DefaultConfigFile is config.toml in the "latch" folder of the user's
 // config directory.
@@ -117,8 +149,11 @@ func DefaultConfigFile() string {
 type Settings struct {
 	// Account names the account (--account); empty means LATCH_ACCOUNT,
 	// then the active one (see [SwitchAccount]).
-	Account                                                                                               string
-	Issuer, ClientID, Audience, Scopes, MetadataAPI, Auth0Domain, Sandbox, SandboxAddr, DPoP, RedirectURL string
+	Account                                                                                  string
+	Issuer, ClientID, Audience, Scopes, MetadataAPI, Sandbox, SandboxAddr, DPoP, RedirectURL string
+	// Presets are the provider presets' values, by key (auth0_domain,
+	// okta_org, ...), set by their flags (--auth0-domain, --okta-org).
+	Presets map[string]string
 	// Set names the flags given ("issuer", "client-id", ...): only those
 	// take precedence.
 	Set map[string]bool
@@ -187,7 +222,12 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 	cfg.Audience = pick("audience", "audience", flags.Audience, "LATCH_AUDIENCE", "audience", fa.Audience)
 	scopes := pick("scopes", "scopes", flags.Scopes, "LATCH_SCOPES", "scopes", strings.Join(fa.Scopes, " "))
 	cfg.MetadataAPI = pick("metadata_api", "metadata-api", flags.MetadataAPI, "LATCH_METADATA_API", "metadata_api", fa.MetadataAPI)
-	domain := pick("auth0_domain", "auth0-domain", flags.Auth0Domain, "LATCH_AUTH0_DOMAIN", "auth0_domain", fa.Auth0Domain)
+	presets := map[string]string{}
+	for _, p := range Presets {
+		for _, f := range p.Fields {
+			presets[f.Key] = pick(f.Key, f.Flag(), flags.Presets[f.Key], f.Env(), f.Key, fa.Presets[f.Key])
+		}
+	}
 	sandbox := pick("sandbox", "sandbox", flags.Sandbox, "LATCH_SANDBOX", "sandbox", fileSandbox)
 	cfg.SandboxAddr = pick("sandbox_addr", "sandbox-addr", flags.SandboxAddr, "LATCH_SANDBOX_ADDR", "sandbox_addr", fa.SandboxAddr)
 	cfg.Scopes = SplitScopes(scopes)
@@ -202,10 +242,8 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 		cfg.origin["apis"] = "[" + where + "apis] in " + file
 	}
 
-	if domain != "" {
-		if err := cfg.applyAuth0(domain); err != nil {
-			return cfg, err
-		}
+	if err := cfg.applyPreset(presets); err != nil {
+		return cfg, err
 	}
 	on, err := cfg.boolSetting("sandbox", sandbox, cfg.Issuer == "")
 	if err != nil {
@@ -221,26 +259,77 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 // readConfigFile reads the config file; an empty name or a missing file
 // is an empty configuration.
 func readConfigFile(file string) (fileConfig, error) {
-	var fc fileConfig
 	if file == "" {
-		return fc, nil
+		return fileConfig{}, nil
 	}
-	md, err := toml.DecodeFile(file, &fc)
+	text, err := os.ReadFile(file)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return fileConfig{}, nil
 	case err != nil:
+		return fileConfig{}, fmt.Errorf("config file %s: %w", file, err)
+	}
+	fc, err := decodeConfig(string(text))
+	if err != nil {
 		return fc, fmt.Errorf("config file %s: %w", file, err)
 	}
+	return fc, nil
+}
+
+// decodeConfig reads a config file's text: its known keys, the presets'
+// keys, and nothing else.
+func decodeConfig(text string) (fileConfig, error) {
+	var fc fileConfig
+	md, err := toml.Decode(text, &fc)
+	if err != nil {
+		return fc, err
+	}
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
-		return fc, fmt.Errorf("config file %s: unknown key %q (known: %s)", file, undecoded[0].String(), knownKeys)
+		var raw map[string]any
+		if _, err := toml.Decode(text, &raw); err != nil {
+			return fc, err
+		}
+		for _, key := range undecoded {
+			if err := fc.setPreset(key, raw); err != nil {
+				return fc, err
+			}
+		}
 	}
 	for name := range fc.Accounts {
 		if err := checkAccountName(name); err != nil {
-			return fc, fmt.Errorf("config file %s: %w", file, err)
+			return fc, err
 		}
 	}
 	return fc, nil
+}
+
+// setPreset keeps the value of a preset's key that the file's decoding
+// left (at the top level or in an [accounts.NAME] table), from the file
+// read as raw; any other key is unknown.
+func (fc *fileConfig) setPreset(key toml.Key, raw map[string]any) error {
+	var fa *fileAccount
+	var value any
+	switch {
+	case len(key) == 1 && presetKey(key[0]):
+		fa, value = &fc.fileAccount, raw[key[0]]
+	case len(key) == 3 && key[0] == "accounts" && presetKey(key[2]):
+		accounts, _ := raw["accounts"].(map[string]any)
+		table, _ := accounts[key[1]].(map[string]any)
+		a := fc.Accounts[key[1]]
+		defer func() { fc.Accounts[key[1]] = a }()
+		fa, value = &a, table[key[2]]
+	default:
+		return fmt.Errorf("unknown key %q (known: %s)", key.String(), knownKeys())
+	}
+	s, ok := value.(string)
+	if !ok {
+		return fmt.Errorf("%s must be a string", key.String())
+	}
+	if fa.Presets == nil {
+		fa.Presets = map[string]string{}
+	}
+	fa.Presets[key[len(key)-1]] = s
+	return nil
 }
 
 // boolSetting reads a true-or-false setting; empty means unset.
@@ -275,7 +364,7 @@ func (c Config) check() error {
 		return nil
 	}
 	if c.Issuer == "" {
-		return errors.New("no provider configured: set an issuer and a client ID (--issuer, --client-id), an Auth0 domain (--auth0-domain), or turn the sandbox on")
+		return errors.New("no provider configured: set an issuer and a client ID (--issuer, --client-id), a preset's settings and a client ID (--auth0-domain, --okta-org, --keycloak-url, --entra-tenant, --google-client-secret: see latch --help), or turn the sandbox on")
 	}
 	if err := checkURL(c.Issuer); err != nil {
 		return fmt.Errorf("%s: %w", c.Origin("issuer"), err)

@@ -117,7 +117,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 		store = keychain.New(KeychainService)
 	}
 	m, err := session.New(session.Config{
-		Issuer: cfg.Issuer, ClientID: cfg.ClientID, Audience: cfg.Audience, Scopes: cfg.Scopes,
+		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AuthParams: cfg.AuthParams, Audience: cfg.Audience, Scopes: cfg.Scopes,
 		APIs: cfg.APIs, ResourceParameter: cfg.ResourceParameter, DPoP: cfg.DPoP,
 		Store: store, StoreKey: cfg.storeKey(), EndSessionEndpoint: cfg.EndSessionEndpoint, RedirectURL: cfg.RedirectURL, LockDir: opts.LockDir, Logger: log, ManualRenewal: opts.ManualRenewal,
 		HTTPClient: opts.HTTPClient,

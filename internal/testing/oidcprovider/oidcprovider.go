@@ -50,6 +50,20 @@ type Options struct {
 	// Issuer, when set, is the provider's issuer: the URL of a proxy in
 	// front of it that keeps the Host header (see faultproxy).
 	Issuer string
+	// MountPath, when set, serves the provider under that path, as the
+	// providers that presets know do: /realms/NAME (Keycloak),
+	// /oauth2/default (Okta), /TENANT/v2.0 (Microsoft Entra ID). The
+	// issuer ends with it.
+	MountPath string
+	// ClientSecret, when set, makes the client confidential, with that
+	// secret sent in the form (client_secret_post), as Google's
+	// installed-app clients are.
+	ClientSecret string
+	// NoRotation keeps a refresh token when it is spent (Google's way);
+	// NoRevocation has no revocation endpoint (Microsoft Entra ID's).
+	NoRotation, NoRevocation bool
+	// TrailingSlash ends the issuer with a slash, as Auth0's does.
+	TrailingSlash bool
 }
 
 // Provider is a running oidc-provider.
@@ -117,7 +131,8 @@ func startOnce(t testing.TB, dir string, opts Options) (*Provider, error) {
 	defer func() { <-starting }()
 	cmd := exec.Command("node", "server.mjs")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PORT=0", "ACCESS_TOKEN_TTL="+strconv.Itoa(int(ttl.Seconds())), "ID_TOKEN_TTL="+strconv.Itoa(int(opts.IDTokenTTL.Seconds())), "CLIENT_ID="+ClientID, "REDIRECT_URIS="+strings.Join(opts.RedirectURIs, " "), "NODE_NO_WARNINGS=1", "ISSUER="+opts.Issuer)
+	cmd.Env = append(os.Environ(), "PORT=0", "ACCESS_TOKEN_TTL="+strconv.Itoa(int(ttl.Seconds())), "ID_TOKEN_TTL="+strconv.Itoa(int(opts.IDTokenTTL.Seconds())), "CLIENT_ID="+ClientID, "REDIRECT_URIS="+strings.Join(opts.RedirectURIs, " "), "NODE_NO_WARNINGS=1", "ISSUER="+opts.Issuer,
+		"MOUNT_PATH="+opts.MountPath, "CLIENT_SECRET="+opts.ClientSecret, "ROTATE_REFRESH="+onOff(!opts.NoRotation), "REVOCATION="+onOff(!opts.NoRevocation), "ISSUER_TRAILING_SLASH="+onOff(opts.TrailingSlash))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -175,4 +190,12 @@ func startOnce(t testing.TB, dir string, opts Options) (*Provider, error) {
 		stop()
 		return nil, fmt.Errorf("not listening within %s: %s", startTimeout, strings.TrimSpace(stderr.String()))
 	}
+}
+
+// onOff is how the provider's settings say a switch: 1 or 0.
+func onOff(on bool) string {
+	if on {
+		return "1"
+	}
+	return "0"
 }

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchapp/latch/internal/app/latchapp"
+)
+
+// parseOnly reads a command line into its command's options, without
+// running it.
+func parseOnly(t *testing.T, args ...string) (*invocation, parsed) {
+	t.Helper()
+	inv := &invocation{ctx: t.Context(), env: Env{Getenv: func(string) string { return "" }}, args: args}
+	p, err := inv.parse()
+	if err != nil {
+		t.Fatalf("parsing %q: %v", args, err)
+	}
+	return inv, p
+}
+
+// Every flag of every command is registered with its help, which the
+// command's --help prints: no flag is described elsewhere or not at all.
+func TestEveryFlagIsDescribed(t *testing.T) {
+	for name, cmd := range commands {
+		fs := flag.NewFlagSet(name, flag.ContinueOnError)
+		inv := &invocation{}
+		inv.globalFlags(fs)
+		cmd.options(inv, fs)
+		var help bytes.Buffer
+		printUsage(&help, name, cmd, fs)
+		fs.VisitAll(func(f *flag.Flag) {
+			if strings.TrimSpace(f.Usage) == "" {
+				t.Errorf("latch %s --%s has no help", name, f.Name)
+			}
+			if !isGlobal(f.Name) && !strings.Contains(help.String(), "  --"+f.Name+" ") && !strings.Contains(help.String(), "  --"+f.Name+"\n") {
+				t.Errorf("latch %s --help does not describe --%s:\n%s", name, f.Name, help.String())
+			}
+		})
+	}
+}
+
+// A command line is read into the options of the command it names,
+// flags before, among or after the arguments, without running anything.
+func TestFlagsParseIntoTheCommandsOptions(t *testing.T) {
+	t.Run("token", func(t *testing.T) {
+		_, p := parseOnly(t, "token", "--min-ttl", "5m", "--name", "orders", "--output", "json")
+		o := p.options.(*tokenOptions)
+		if o.minTTL != 5*time.Minute || o.name != "orders" || o.output != "json" || o.idToken || o.remove || len(p.args) != 0 {
+			t.Errorf("latch token read as %+v with arguments %q; want --min-ttl 5m, --name orders, --output json", *o, p.args)
+		}
+	})
+	t.Run("defaults", func(t *testing.T) {
+		_, p := parseOnly(t, "token")
+		if o := p.options.(*tokenOptions); o.minTTL != 30*time.Second || o.output != outputRaw {
+			t.Errorf("latch token's defaults read as --min-ttl %s, --output %q; want 30s and raw", o.minTTL, o.output)
+		}
+	})
+	t.Run("login", func(t *testing.T) {
+		inv, p := parseOnly(t, "--account", "work", "login", "--prompt", "login", "--login-hint", "bob", "--no-browser")
+		o := p.options.(*loginOptions)
+		if o.signIn != (signInOptions{noBrowser: true, prompt: "login", loginHint: "bob"}) || inv.settings.Account != "work" {
+			t.Errorf("latch login read as %+v, account %q", o.signIn, inv.settings.Account)
+		}
+	})
+	t.Run("flags after the arguments", func(t *testing.T) {
+		_, p := parseOnly(t, "metadata", "get", "--json")
+		if o := p.options.(*metadataOptions); !o.json || !slices.Equal(p.args, []string{"get"}) {
+			t.Errorf("latch metadata get --json read as json=%v, arguments %q", o.json, p.args)
+		}
+	})
+	t.Run("after --", func(t *testing.T) {
+		_, p := parseOnly(t, "metadata", "set", "--", "--json=1")
+		if o := p.options.(*metadataOptions); o.json || !slices.Equal(p.args, []string{"set", "--json=1"}) {
+			t.Errorf("latch metadata set -- --json=1 read as json=%v, arguments %q", o.json, p.args)
+		}
+	})
+	t.Run("logout", func(t *testing.T) {
+		_, p := parseOnly(t, "logout", "--provider", "--no-browser")
+		if o := p.options.(*logoutOptions); !o.provider || !o.noBrowser {
+			t.Errorf("latch logout read as %+v", *o)
+		}
+	})
+	t.Run("presets", func(t *testing.T) {
+		inv, p := parseOnly(t, "--keycloak-url", "https://sso.example.com", "accounts", "add", "work", "--keycloak-realm", "staff", "--client-id", "latch")
+		want := map[string]string{"keycloak_url": "https://sso.example.com", "keycloak_realm": "staff"}
+		for key, value := range want {
+			if inv.settings.Presets[key] != value {
+				t.Errorf("the preset value %s read as %q; want %q", key, inv.settings.Presets[key], value)
+			}
+		}
+		if !inv.settings.Set["keycloak-url"] || !inv.settings.Set["keycloak-realm"] || !inv.settings.Set["client-id"] || !slices.Equal(p.args, []string{"add", "work"}) {
+			t.Errorf("latch accounts add read as flags %v, arguments %q", inv.settings.Set, p.args)
+		}
+	})
+}
+
+// Malformed command lines are refused by the parse, before anything runs.
+func TestBadFlagsAreRefusedByTheParse(t *testing.T) {
+	for _, args := range [][]string{
+		{"token", "--min-ttl", "soon"},
+		{"token", "--no-such-flag"},
+		{"status", "--json=maybe"},
+	} {
+		inv := &invocation{ctx: t.Context(), env: Env{Getenv: func(string) string { return "" }}, args: args}
+		if _, err := inv.parse(); err == nil {
+			t.Errorf("%q parsed; want an error", args)
+		}
+	}
+	inv := &invocation{ctx: t.Context(), args: []string{"tokn"}}
+	if _, err := inv.parse(); err != errUnknownCommand {
+		t.Errorf("an unknown command parsed with %v; want errUnknownCommand", err)
+	}
+}
+
+// latch --help, and latch accounts add's help, name the five presets,
+// each with its flags.
+func TestHelpListsThePresets(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"accounts", "add", "work", "--help"}} {
+		var out bytes.Buffer
+		if code := Run(t.Context(), args, Env{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}); code != exitOK {
+			t.Fatalf("latch %q: exit %d\n%s", args, code, out.String())
+		}
+		for _, p := range latchapp.Presets {
+			if !strings.Contains(out.String(), p.Title) {
+				t.Errorf("latch %q does not name the preset %s:\n%s", args, p.Title, out.String())
+			}
+			for _, f := range p.Fields {
+				if args[0] == "--help" && !strings.Contains(out.String(), "--"+f.Flag()+" ") {
+					t.Errorf("latch --help does not describe --%s", f.Flag())
+				}
+				if args[0] != "--help" && !strings.Contains(out.String(), "--"+f.Flag()) {
+					t.Errorf("latch accounts add --help does not name --%s", f.Flag())
+				}
+			}
+		}
+	}
+}

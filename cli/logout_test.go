@@ -1,0 +1,88 @@
+package cli_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/latchapp/latch/internal/testing/faultproxy"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+)
+
+func TestLogoutWithoutNetworkIsFinishedLater(t *testing.T) {
+	proxy := faultproxy.Start(t, func(issuer string) string {
+		return oidcprovider.Start(t, oidcprovider.Options{Issuer: issuer}).Listening
+	})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": proxy.URL, "LATCH_CLIENT_ID": oidcprovider.ClientID})
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	proxy.Down()
+	code, _, errOut := w.run("logout")
+	if want := "Signed out on this computer. The provider could not be told yet; it will be the next time it can be reached.\n"; code != 0 || errOut != want {
+		t.Fatalf("logout without the provider: exit %d, %q; want 0 and %q", code, errOut, want)
+	}
+	code, out, _ := w.run("status")
+	if code != 1 || !strings.Contains(out, "Pending revocation: the provider has not been told of 1 signed-out token(s) yet") {
+		t.Fatalf("status exit %d: %s; want 1 and the pending revocation", code, out)
+	}
+	// The provider is back: the next command that can tell it does,
+	// latch status included, and says when.
+	proxy.Up()
+	issued := proxy.Issued()
+	code, out, _ = w.run("status")
+	if code != 1 || strings.Contains(out, "Pending revocation") || !strings.Contains(out, "Last sign-out told to the provider: ") {
+		t.Fatalf("status once the provider is back: exit %d: %s; want the revocation sent, and when", code, out)
+	}
+	if last := issued[len(issued)-1]; !refreshRefused(t, proxy.URL, last) {
+		t.Fatal("the signed-out refresh token still works at the provider; want it revoked")
+	}
+	if code, _, errOut := w.run("logout"); code != 0 || errOut != "Not signed in; nothing to do.\n" {
+		t.Fatalf("logout after that: exit %d, %q; want 0 and nothing to do", code, errOut)
+	}
+	if _, out, _ := w.run("status", "--json"); !strings.Contains(out, `"pending_revocations": 0`) || !strings.Contains(out, `"last_revocation"`) {
+		t.Fatalf("status --json: %s; want no pending revocation and the time of the last", out)
+	}
+}
+
+// Signing out at the provider lets another person sign in: without it,
+// the provider's browser session signs the same person in again.
+func TestLogoutAtTheProvider(t *testing.T) {
+	op := oidcprovider.Start(t, oidcprovider.Options{})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID})
+	b := testbrowser.NewBrowser("alice", oidcprovider.Accounts["alice"])
+	w.open = b.OpenURL
+	login := func(args ...string) {
+		t.Helper()
+		if code, _, errOut := w.run(append([]string{"login"}, args...)...); code != 0 {
+			t.Fatalf("login %v: exit %d: %s", args, code, errOut)
+		}
+		b.Result(t)
+	}
+	login()
+	if code, _, _ := w.run("logout"); code != 0 {
+		t.Fatal("logout failed")
+	}
+	login()
+	if b.SignInForms() != 1 {
+		t.Fatalf("after latch logout the provider showed its form again (%d forms); want it to sign the same person in", b.SignInForms())
+	}
+	// Already signed in: --prompt login signs in again, through the form.
+	code, _, errOut := w.run("login", "--prompt", "login")
+	b.Result(t)
+	if code != 0 || !strings.Contains(errOut, "signing in again as asked") || b.SignInForms() != 2 {
+		t.Fatalf("login --prompt login: exit %d, %q, %d forms; want a sign-in through the form", code, errOut, b.SignInForms())
+	}
+	code, _, errOut = w.run("logout", "--provider")
+	if code != 0 || !strings.Contains(errOut, "Signed out, here and at the provider.") {
+		t.Fatalf("logout --provider: exit %d, %q", code, errOut)
+	}
+	if _, body := b.Result(t); !strings.Contains(body, "You are signed out at the provider too") {
+		t.Fatalf("the browser ended on %s; want Latch's page saying so", body)
+	}
+	login()
+	if b.SignInForms() != 3 {
+		t.Fatalf("after logout --provider the next sign-in filled in %d forms in all, want 3 (the form again)", b.SignInForms())
+	}
+	if code, _, errOut := w.run("login", "--device", "--prompt", "login"); code != 2 || !strings.Contains(errOut, "not --device") {
+		t.Fatalf("login --device --prompt: exit %d, %q; want 2", code, errOut)
+	}
+}
