@@ -29,8 +29,8 @@ Microsoft Entra ID (--entra-tenant, --entra-authority) and Google
 the account (revoking its refresh token) and takes its table out.
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) runner {
-		o := &accountsOptions{invocation: inv}
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &accountsOptions{globalOptions: g}
 		fs.BoolVar(&o.json, "json", false, "print JSON")
 		return o
 	},
@@ -43,14 +43,14 @@ Makes NAME the active account, for the command line and the desktop app
 alike (a running app follows within two seconds).
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, _ *flag.FlagSet) runner {
-		return (&switchOptions{invocation: inv})
+	options: func(g *globalOptions, _ *flag.FlagSet) runner {
+		return (&switchOptions{globalOptions: g})
 	},
 }
 
 // accountsOptions are the options of latch accounts.
 type accountsOptions struct {
-	*invocation
+	*globalOptions
 	json bool
 }
 
@@ -88,7 +88,7 @@ func (o *accountsOptions) run(args []string) error {
 }
 
 func (o *accountsOptions) list() error {
-	accounts := o.accounts(renewWhenNeeded)
+	accounts := o.accounts(renewOnUse)
 	chosen, err := accounts.Chosen()
 	if err != nil {
 		return err
@@ -137,7 +137,7 @@ func (o *accountsOptions) list() error {
 }
 
 func (o *accountsOptions) add(name string) error {
-	cfg, err := o.accounts(renewWhenNeeded).Add(o.ctx, name, o.settings)
+	cfg, err := o.accounts(renewOnUse).Add(o.ctx, name, o.settings)
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (o *accountsOptions) add(name string) error {
 }
 
 func (o *accountsOptions) remove(name string) error {
-	err := o.accounts(renewWhenNeeded).Remove(o.ctx, name)
+	err := o.accounts(renewOnUse).Remove(o.ctx, name)
 	if !latchapp.SignedOut(err) {
 		return err
 	}
@@ -160,13 +160,13 @@ func (o *accountsOptions) remove(name string) error {
 }
 
 // switchOptions are the options of latch switch.
-type switchOptions struct{ *invocation }
+type switchOptions struct{ *globalOptions }
 
 func (o *switchOptions) run(args []string) error {
 	if len(args) != 1 {
 		return usagef("latch switch takes one account name (see latch accounts)")
 	}
-	if err := o.accounts(renewWhenNeeded).Switch(args[0]); err != nil {
+	if err := o.accounts(renewOnUse).Switch(args[0]); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.env.Stderr, "The active account is now %s.\n", args[0])

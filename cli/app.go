@@ -9,8 +9,8 @@ import (
 // --no-window a sign-in when needed and who is signed in.
 var appCommand = command{
 	usage: mainUsage,
-	options: func(inv *invocation, fs *flag.FlagSet) runner {
-		o := &appOptions{invocation: inv}
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &appOptions{globalOptions: g}
 		o.signIn.flags(fs)
 		fs.BoolVar(&o.noWindow, "no-window", false, "sign in when needed and say who is signed in, without the desktop app's window")
 		return o
@@ -19,7 +19,7 @@ var appCommand = command{
 
 // appOptions are the options of `latch` with no command.
 type appOptions struct {
-	*invocation
+	*globalOptions
 	signIn   signInOptions
 	noWindow bool
 }
@@ -36,15 +36,15 @@ func (o *appOptions) run(args []string) error {
 		cancel := o.withDeadline(signInDeadline)
 		defer cancel()
 	}
-	a, err := o.open(renewAhead, nil)
+	a, err := o.open(renewInBackground, nil)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	if o.env.Window != nil && !o.noWindow {
-		return o.env.Window(o.ctx, a, o.accounts(renewAhead))
+		return o.env.Window(o.ctx, a, o.accounts(renewInBackground))
 	}
-	p, err := o.signIn.ensure(o.invocation, a)
+	p, err := o.signIn.ensure(o.globalOptions, a)
 	if err != nil {
 		return err
 	}

@@ -78,13 +78,13 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 // --timeout); the app and the sandbox run until they are stopped.
 type command struct {
 	usage    string
-	options  func(inv *invocation, fs *flag.FlagSet) runner
+	options  func(g *globalOptions, fs *flag.FlagSet) runner
 	deadline time.Duration
 }
 
 // runner is a command's options, once its flags are parsed: run runs the
 // command with the positional arguments. Tests parse a command line into
-// its options without running it (see [invocation.parse]).
+// its options without running it (see [globalOptions.parse]).
 type runner interface {
 	run(args []string) error
 }
@@ -118,9 +118,11 @@ var commands = map[string]command{
 // The completion lists the commands: it joins them once they are made.
 func init() { commands["completion"] = completionCommand }
 
-// invocation is one run of the command line: its world and the flags of
-// every command, which each command's options hold beside their own.
-type invocation struct {
+// globalOptions are what every command has, in one run of the command
+// line: the world it runs in (context, Env, logger, deadline) and the
+// flags of every command. Each command's options hold them beside their
+// own.
+type globalOptions struct {
 	ctx  context.Context
 	env  Env
 	args []string // as Run was given them
@@ -154,9 +156,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 		env.Getenv = os.Getenv
 	}
 	env.Stdout, env.Stderr = safeWriter{env.Stdout}, safeWriter{env.Stderr}
-	inv := &invocation{ctx: ctx, env: env, args: args, log: slog.New(slog.DiscardHandler)}
+	g := &globalOptions{ctx: ctx, env: env, args: args, log: slog.New(slog.DiscardHandler)}
 
-	p, err := inv.parse()
+	p, err := g.parse()
 	switch {
 	case errors.Is(err, errUnknownCommand):
 		fmt.Fprintf(env.Stderr, "latch: unknown command %q (see latch --help)\n", p.name)
@@ -169,19 +171,19 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return exitUsage
 	}
 	prog, cmd := p.prog, p.cmd
-	if inv.verbose {
-		inv.log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if g.verbose {
+		g.log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	// The sandbox's OpenID engine logs through slog's default logger,
 	// whatever it is given: route it through this run's logger, so that
 	// a failure stays one line on stderr.
-	slog.SetDefault(inv.log)
-	if inv.timeout < 0 {
+	slog.SetDefault(g.log)
+	if g.timeout < 0 {
 		fmt.Fprintf(env.Stderr, "%s: --timeout must not be negative (see %s --help)\n", prog, prog)
 		return exitUsage
 	}
 	if cmd.deadline > 0 {
-		cancel := inv.withDeadline(cmd.deadline)
+		cancel := g.withDeadline(cmd.deadline)
 		defer cancel()
 	}
 
@@ -193,7 +195,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if errors.As(err, &de) {
 		return de.code
 	}
-	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, inv.describe(err))
+	fmt.Fprintf(env.Stderr, "%s: %s\n", prog, g.describe(err))
 	var ue usageError
 	var ce *latchapp.ConfigError
 	if errors.As(err, &ue) || errors.As(err, &ce) {
@@ -214,12 +216,12 @@ type parsed struct {
 	args       []string // the positional arguments
 }
 
-// parse reads the invocation's arguments into the command they name and
+// parse reads the globalOptions's arguments into the command they name and
 // its options, without running it; the flags of every command land in
-// inv. The error is errUnknownCommand, flag.ErrHelp for --help, or the
+// g. The error is errUnknownCommand, flag.ErrHelp for --help, or the
 // flag package's for a malformed flag.
-func (inv *invocation) parse() (parsed, error) {
-	name, rest := commandWord(inv.args)
+func (g *globalOptions) parse() (parsed, error) {
+	name, rest := commandWord(g.args)
 	p := parsed{name: name, prog: strings.TrimSpace("latch " + name)}
 	cmd, ok := commands[name]
 	if !ok {
@@ -228,34 +230,34 @@ func (inv *invocation) parse() (parsed, error) {
 	p.cmd = cmd
 	p.fs = flag.NewFlagSet(p.prog, flag.ContinueOnError)
 	p.fs.SetOutput(io.Discard)
-	inv.globalFlags(p.fs)
-	p.options = cmd.options(inv, p.fs)
+	g.globalFlags(p.fs)
+	p.options = cmd.options(g, p.fs)
 	var err error
 	if p.args, err = parseInterspersed(p.fs, rest); err != nil {
 		return p, err
 	}
-	inv.settings.Set = map[string]bool{}
-	p.fs.Visit(func(f *flag.Flag) { inv.settings.Set[f.Name] = true })
+	g.settings.Set = map[string]bool{}
+	p.fs.Visit(func(f *flag.Flag) { g.settings.Set[f.Name] = true })
 	return p, nil
 }
 
 // withDeadline gives the rest of the run a deadline: --timeout when
 // given, else d.
-func (inv *invocation) withDeadline(d time.Duration) context.CancelFunc {
-	if inv.timeout > 0 {
-		d = inv.timeout
+func (g *globalOptions) withDeadline(d time.Duration) context.CancelFunc {
+	if g.timeout > 0 {
+		d = g.timeout
 	}
-	inv.deadline = d
+	g.deadline = d
 	var cancel context.CancelFunc
-	inv.ctx, cancel = context.WithTimeout(inv.ctx, d)
+	g.ctx, cancel = context.WithTimeout(g.ctx, d)
 	return cancel
 }
 
 // describe is the line a failed command prints: the core's sentence, and
 // the command that helps when there is one.
-func (inv *invocation) describe(err error) string {
-	if inv.deadline > 0 && errors.Is(err, context.DeadlineExceeded) && inv.ctx.Err() != nil {
-		return fmt.Sprintf("Gave up after %s: the provider did not answer in time. Try again, or give it longer with --timeout.", inv.deadline)
+func (g *globalOptions) describe(err error) string {
+	if g.deadline > 0 && errors.Is(err, context.DeadlineExceeded) && g.ctx.Err() != nil {
+		return fmt.Sprintf("Gave up after %s: the provider did not answer in time. Try again, or give it longer with --timeout.", g.deadline)
 	}
 	return describe(err)
 }
@@ -286,7 +288,7 @@ func describe(err error) string {
 // told from a command.
 func commandWord(args []string) (string, []string) {
 	globals := flag.NewFlagSet("", flag.ContinueOnError)
-	(&invocation{}).globalFlags(globals)
+	(&globalOptions{}).globalFlags(globals)
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -329,10 +331,10 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // configFile is the config file: --config, else the Env's, else the
 // default; "" when there is none ("-").
-func (inv *invocation) configFile() string {
-	file := inv.file
+func (g *globalOptions) configFile() string {
+	file := g.file
 	if file == "" {
-		file = inv.env.ConfigFile
+		file = g.env.ConfigFile
 	}
 	if file == "" {
 		file = latchapp.DefaultConfigFile()
@@ -345,32 +347,32 @@ func (inv *invocation) configFile() string {
 
 // accounts are the accounts of this run's config file, opened with its
 // options (see latchapp.Accounts).
-func (inv *invocation) accounts(r renewal) *latchapp.Accounts {
-	return &latchapp.Accounts{File: inv.configFile(), Flags: inv.settings, Getenv: inv.env.Getenv, Options: inv.openOptions(r)}
+func (g *globalOptions) accounts(r renewMode) *latchapp.Accounts {
+	return &latchapp.Accounts{File: g.configFile(), Flags: g.settings, Getenv: g.env.Getenv, Options: g.openOptions(r)}
 }
 
 // config resolves the configuration of the account this run works with.
-func (inv *invocation) config() (latchapp.Config, error) {
-	return latchapp.LoadConfig(inv.settings, inv.env.Getenv, inv.configFile())
+func (g *globalOptions) config() (latchapp.Config, error) {
+	return latchapp.LoadConfig(g.settings, g.env.Getenv, g.configFile())
 }
 
-// renewal says how an account opened by a command renews its session.
-type renewal int
+// renewMode says how an account opened by a command renews its session.
+type renewMode int
 
 const (
-	// renewWhenNeeded: a command that ends at once renews only what it
+	// renewOnUse: a command that ends at once renews only what it
 	// uses, and starts no background work.
-	renewWhenNeeded renewal = iota
-	// renewAhead: the app, and latch --no-window, renew in the
+	renewOnUse renewMode = iota
+	// renewInBackground: the app, and latch --no-window, renew in the
 	// background ahead of expiry and follow other programs.
-	renewAhead
+	renewInBackground
 )
 
 // open resolves the configuration and opens the account this run works
 // with, with what the configuration says and the APIs given in apis
 // besides.
-func (inv *invocation) open(r renewal, apis map[string]session.API) (*latchapp.Account, error) {
-	cfg, err := inv.config()
+func (g *globalOptions) open(r renewMode, apis map[string]session.API) (*latchapp.Account, error) {
+	cfg, err := g.config()
 	if err != nil {
 		return nil, err
 	}
@@ -380,14 +382,14 @@ func (inv *invocation) open(r renewal, apis map[string]session.API) (*latchapp.A
 		}
 		cfg.APIs[name] = api
 	}
-	return latchapp.Open(inv.ctx, cfg, inv.openOptions(r))
+	return latchapp.Open(g.ctx, cfg, g.openOptions(r))
 }
 
 // openOptions are what latchapp.Open takes from this run.
-func (inv *invocation) openOptions(r renewal) latchapp.Options {
+func (g *globalOptions) openOptions(r renewMode) latchapp.Options {
 	return latchapp.Options{
-		Store: inv.env.Store, InMemory: inv.inMemory, LockDir: inv.env.LockDir,
-		SandboxStateFile: inv.env.SandboxStateFile, Sandbox: inv.env.Sandbox, Logger: inv.log, ManualRenewal: r == renewWhenNeeded,
+		Store: g.env.Store, InMemory: g.inMemory, LockDir: g.env.LockDir,
+		SandboxStateFile: g.env.SandboxStateFile, Sandbox: g.env.Sandbox, Logger: g.log, ManualRenewal: r == renewOnUse,
 	}
 }
 

@@ -24,8 +24,8 @@ and API names, for your shell. Load it once per shell:
 The scripts ask latch completion --names for the names, which reads the
 config file alone.
 `,
-	options: func(inv *invocation, fs *flag.FlagSet) runner {
-		o := &completionOptions{invocation: inv}
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &completionOptions{globalOptions: g}
 		fs.StringVar(&o.names, "names", "", "print the names of the config file's `accounts|apis`, one a line (what the scripts ask)")
 		return o
 	},
@@ -33,7 +33,7 @@ config file alone.
 
 // completionOptions are the options of latch completion.
 type completionOptions struct {
-	*invocation
+	*globalOptions
 	names string
 }
 
@@ -102,9 +102,9 @@ func commandFlagSets() map[string]*flag.FlagSet {
 	sets := map[string]*flag.FlagSet{}
 	for name, cmd := range commands {
 		fs := flag.NewFlagSet(name, flag.ContinueOnError)
-		inv := &invocation{}
-		inv.globalFlags(fs)
-		cmd.options(inv, fs)
+		g := &globalOptions{}
+		g.globalFlags(fs)
+		cmd.options(g, fs)
 		sets[name] = fs
 	}
 	return sets

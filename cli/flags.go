@@ -12,31 +12,31 @@ import (
 // globalFlags declares the flags of every command, each with its help.
 // A word in back quotes in a help text names the flag's value in the
 // help (see [flag.UnquoteUsage]).
-func (inv *invocation) globalFlags(fs *flag.FlagSet) {
-	fs.StringVar(&inv.settings.Account, "account", "", "use the account `NAME` instead of the active one [LATCH_ACCOUNT]")
-	fs.StringVar(&inv.settings.Issuer, "issuer", "", "the provider's issuer `URL` [LATCH_ISSUER]")
-	fs.StringVar(&inv.settings.ClientID, "client-id", "", "Latch's client `ID` at the provider [LATCH_CLIENT_ID]")
-	fs.StringVar(&inv.settings.Audience, "audience", "", "ask for access tokens for the API `AUD` [LATCH_AUDIENCE]")
-	fs.StringVar(&inv.settings.Scopes, "scopes", "", "the scopes to ask for, `\"A B\"` [LATCH_SCOPES]")
-	fs.StringVar(&inv.settings.MetadataAPI, "metadata-api", "", "the user-metadata (Management) API's base `URL` [LATCH_METADATA_API]")
-	inv.settings.Presets = map[string]string{}
+func (g *globalOptions) globalFlags(fs *flag.FlagSet) {
+	fs.StringVar(&g.settings.Account, "account", "", "use the account `NAME` instead of the active one [LATCH_ACCOUNT]")
+	fs.StringVar(&g.settings.Issuer, "issuer", "", "the provider's issuer `URL` [LATCH_ISSUER]")
+	fs.StringVar(&g.settings.ClientID, "client-id", "", "Latch's client `ID` at the provider [LATCH_CLIENT_ID]")
+	fs.StringVar(&g.settings.Audience, "audience", "", "ask for access tokens for the API `AUD` [LATCH_AUDIENCE]")
+	fs.StringVar(&g.settings.Scopes, "scopes", "", "the scopes to ask for, `\"A B\"` [LATCH_SCOPES]")
+	fs.StringVar(&g.settings.MetadataAPI, "metadata-api", "", "the user-metadata (Management) API's base `URL` [LATCH_METADATA_API]")
+	g.settings.Presets = map[string]string{}
 	for _, p := range latchapp.Presets {
 		for _, f := range p.Fields {
 			help := fmt.Sprintf("%s: %s, such as %s", p.Title, f.Help, f.Example)
 			if f.Default != "" {
 				help = fmt.Sprintf("%s: %s (default: %s)", p.Title, f.Help, f.Default)
 			}
-			fs.Var(presetFlag{field: f, values: inv.settings.Presets}, f.Flag(), help+" ["+f.Env()+"]")
+			fs.Var(presetFlag{field: f, values: g.settings.Presets}, f.Flag(), help+" ["+f.Env()+"]")
 		}
 	}
-	fs.StringVar(&inv.settings.Sandbox, "sandbox", "", "use the built-in sandbox provider (`BOOL`: true or false) [LATCH_SANDBOX]")
-	fs.StringVar(&inv.settings.SandboxAddr, "sandbox-addr", "", "the sandbox's address on this computer, `HOST:PORT` [LATCH_SANDBOX_ADDR]")
-	fs.StringVar(&inv.settings.DPoP, "dpop", "", "bind tokens to a key kept in the keychain (DPoP; `BOOL`: true or false); takes effect at the next sign-in [LATCH_DPOP]")
-	fs.StringVar(&inv.settings.RedirectURL, "redirect-url", "", "the sign-in's exact loopback redirect `URL`, http://127.0.0.1:PORT/PATH, for a provider that registers one [LATCH_REDIRECT_URL]")
-	fs.StringVar(&inv.file, "config", "", "read the settings from the TOML `FILE` (default: latch/config.toml in your config directory)")
-	fs.BoolVar(&inv.verbose, "verbose", false, "diagnostics on stderr (never tokens)")
-	fs.BoolVar(&inv.inMemory, "in-memory", false, "keep the session in memory for this run only, not in the keychain (for when the keychain cannot be used)")
-	fs.DurationVar(&inv.timeout, "timeout", 0, "give up after this `DURATION` (default 30s; a sign-in 5m)")
+	fs.StringVar(&g.settings.Sandbox, "sandbox", "", "use the built-in sandbox provider (`BOOL`: true or false) [LATCH_SANDBOX]")
+	fs.StringVar(&g.settings.SandboxAddr, "sandbox-addr", "", "the sandbox's address on this computer, `HOST:PORT` [LATCH_SANDBOX_ADDR]")
+	fs.StringVar(&g.settings.DPoP, "dpop", "", "bind tokens to a key kept in the keychain (DPoP; `BOOL`: true or false); takes effect at the next sign-in [LATCH_DPOP]")
+	fs.StringVar(&g.settings.RedirectURL, "redirect-url", "", "the sign-in's exact loopback redirect `URL`, http://127.0.0.1:PORT/PATH, for a provider that registers one [LATCH_REDIRECT_URL]")
+	fs.StringVar(&g.file, "config", "", "read the settings from the TOML `FILE` (default: latch/config.toml in your config directory)")
+	fs.BoolVar(&g.verbose, "verbose", false, "diagnostics on stderr (never tokens)")
+	fs.BoolVar(&g.inMemory, "in-memory", false, "keep the session in memory for this run only, not in the keychain (for when the keychain cannot be used)")
+	fs.DurationVar(&g.timeout, "timeout", 0, "give up after this `DURATION` (default 30s; a sign-in 5m)")
 }
 
 // presetFlag is the flag of one field of a provider preset: it sets the
@@ -74,7 +74,7 @@ func isPreset(name string) bool {
 // isGlobal says whether name is a flag of every command.
 func isGlobal(name string) bool {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
-	(&invocation{}).globalFlags(fs)
+	(&globalOptions{}).globalFlags(fs)
 	return fs.Lookup(name) != nil
 }
 

@@ -13,14 +13,14 @@ import (
 
 // parseOnly reads a command line into its command's options, without
 // running it.
-func parseOnly(t *testing.T, args ...string) (*invocation, parsed) {
+func parseOnly(t *testing.T, args ...string) (*globalOptions, parsed) {
 	t.Helper()
-	inv := &invocation{ctx: t.Context(), env: Env{Getenv: func(string) string { return "" }}, args: args}
-	p, err := inv.parse()
+	g := &globalOptions{ctx: t.Context(), env: Env{Getenv: func(string) string { return "" }}, args: args}
+	p, err := g.parse()
 	if err != nil {
 		t.Fatalf("parsing %q: %v", args, err)
 	}
-	return inv, p
+	return g, p
 }
 
 // Every flag of every command is registered with its help, which the
@@ -28,9 +28,9 @@ func parseOnly(t *testing.T, args ...string) (*invocation, parsed) {
 func TestEveryFlagIsDescribed(t *testing.T) {
 	for name, cmd := range commands {
 		fs := flag.NewFlagSet(name, flag.ContinueOnError)
-		inv := &invocation{}
-		inv.globalFlags(fs)
-		cmd.options(inv, fs)
+		g := &globalOptions{}
+		g.globalFlags(fs)
+		cmd.options(g, fs)
 		var help bytes.Buffer
 		printUsage(&help, name, cmd, fs)
 		fs.VisitAll(func(f *flag.Flag) {
@@ -61,10 +61,10 @@ func TestFlagsParseIntoTheCommandsOptions(t *testing.T) {
 		}
 	})
 	t.Run("login", func(t *testing.T) {
-		inv, p := parseOnly(t, "--account", "work", "login", "--prompt", "login", "--login-hint", "bob", "--no-browser")
+		g, p := parseOnly(t, "--account", "work", "login", "--prompt", "login", "--login-hint", "bob", "--no-browser")
 		o := p.options.(*loginOptions)
-		if o.signIn != (signInOptions{noBrowser: true, prompt: "login", loginHint: "bob"}) || inv.settings.Account != "work" {
-			t.Errorf("latch login read as %+v, account %q", o.signIn, inv.settings.Account)
+		if o.signIn != (signInOptions{noBrowser: true, prompt: "login", loginHint: "bob"}) || g.settings.Account != "work" {
+			t.Errorf("latch login read as %+v, account %q", o.signIn, g.settings.Account)
 		}
 	})
 	t.Run("flags after the arguments", func(t *testing.T) {
@@ -86,15 +86,15 @@ func TestFlagsParseIntoTheCommandsOptions(t *testing.T) {
 		}
 	})
 	t.Run("presets", func(t *testing.T) {
-		inv, p := parseOnly(t, "--keycloak-url", "https://sso.example.com", "accounts", "add", "work", "--keycloak-realm", "staff", "--client-id", "latch")
+		g, p := parseOnly(t, "--keycloak-url", "https://sso.example.com", "accounts", "add", "work", "--keycloak-realm", "staff", "--client-id", "latch")
 		want := map[string]string{"keycloak_url": "https://sso.example.com", "keycloak_realm": "staff"}
 		for key, value := range want {
-			if inv.settings.Presets[key] != value {
-				t.Errorf("the preset value %s read as %q; want %q", key, inv.settings.Presets[key], value)
+			if g.settings.Presets[key] != value {
+				t.Errorf("the preset value %s read as %q; want %q", key, g.settings.Presets[key], value)
 			}
 		}
-		if !inv.settings.Set["keycloak-url"] || !inv.settings.Set["keycloak-realm"] || !inv.settings.Set["client-id"] || !slices.Equal(p.args, []string{"add", "work"}) {
-			t.Errorf("latch accounts add read as flags %v, arguments %q", inv.settings.Set, p.args)
+		if !g.settings.Set["keycloak-url"] || !g.settings.Set["keycloak-realm"] || !g.settings.Set["client-id"] || !slices.Equal(p.args, []string{"add", "work"}) {
+			t.Errorf("latch accounts add read as flags %v, arguments %q", g.settings.Set, p.args)
 		}
 	})
 }
@@ -106,13 +106,13 @@ func TestBadFlagsAreRefusedByTheParse(t *testing.T) {
 		{"token", "--no-such-flag"},
 		{"status", "--json=maybe"},
 	} {
-		inv := &invocation{ctx: t.Context(), env: Env{Getenv: func(string) string { return "" }}, args: args}
-		if _, err := inv.parse(); err == nil {
+		g := &globalOptions{ctx: t.Context(), env: Env{Getenv: func(string) string { return "" }}, args: args}
+		if _, err := g.parse(); err == nil {
 			t.Errorf("%q parsed; want an error", args)
 		}
 	}
-	inv := &invocation{ctx: t.Context(), args: []string{"tokn"}}
-	if _, err := inv.parse(); err != errUnknownCommand {
+	g := &globalOptions{ctx: t.Context(), args: []string{"tokn"}}
+	if _, err := g.parse(); err != errUnknownCommand {
 		t.Errorf("an unknown command parsed with %v; want errUnknownCommand", err)
 	}
 }

@@ -28,8 +28,8 @@ else. A request for another host, or for plain http off this computer,
 gets no answer.
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) runner {
-		o := &gitCredentialOptions{invocation: inv}
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &gitCredentialOptions{globalOptions: g}
 		fs.StringVar(&o.host, "host", "", "the one `HOST` to answer for (https, or http on this computer)")
 		fs.StringVar(&o.name, "name", "", "give the named token of `API` instead of the access token")
 		fs.StringVar(&o.username, "username", "oauth2", "the username git is given, `NAME`")
@@ -39,7 +39,7 @@ gets no answer.
 
 // gitCredentialOptions are the options of latch git-credential.
 type gitCredentialOptions struct {
-	*invocation
+	*globalOptions
 	host, name, username string
 }
 
@@ -109,7 +109,7 @@ func (o *gitCredentialOptions) forThisHost(req map[string]string) bool {
 // credentials opens the account and returns the token git is given.
 func (o *gitCredentialOptions) credentials(a *latchapp.Account, minTTL time.Duration) (*session.Credentials, error) {
 	if o.name != "" {
-		if _, err := knownAPI(o.invocation, a, o.name); err != nil {
+		if _, err := knownAPI(o.globalOptions, a, o.name); err != nil {
 			return nil, err
 		}
 		return a.Manager.NamedToken(o.name).Credentials(o.ctx, minTTL)
@@ -118,7 +118,7 @@ func (o *gitCredentialOptions) credentials(a *latchapp.Account, minTTL time.Dura
 }
 
 func (o *gitCredentialOptions) get() error {
-	a, err := o.open(renewWhenNeeded, nil)
+	a, err := o.open(renewOnUse, nil)
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func (o *gitCredentialOptions) erase(password string) error {
 	if password == "" {
 		return nil
 	}
-	a, err := o.open(renewWhenNeeded, nil)
+	a, err := o.open(renewOnUse, nil)
 	if err != nil {
 		return err
 	}

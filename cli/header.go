@@ -20,13 +20,13 @@ header lines from standard input:
   latch header orders GET https://api.example.com/orders | curl -H @- https://api.example.com/orders
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, _ *flag.FlagSet) runner {
-		return (&headerOptions{invocation: inv})
+	options: func(g *globalOptions, _ *flag.FlagSet) runner {
+		return (&headerOptions{globalOptions: g})
 	},
 }
 
 // headerOptions are the options of latch header: those of every command.
-type headerOptions struct{ *invocation }
+type headerOptions struct{ *globalOptions }
 
 func (o *headerOptions) run(args []string) error {
 	if len(args) != 3 {
@@ -36,7 +36,7 @@ func (o *headerOptions) run(args []string) error {
 	if !validMethod(method) {
 		return usagef("%q is not an HTTP method", args[1])
 	}
-	a, err := o.open(renewWhenNeeded, nil)
+	a, err := o.open(renewOnUse, nil)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (o *headerOptions) run(args []string) error {
 	var h http.Header
 	if name == "-" {
 		h, err = a.Manager.Header(o.ctx, method, target)
-	} else if _, err = knownAPI(o.invocation, a, name); err == nil {
+	} else if _, err = knownAPI(o.globalOptions, a, name); err == nil {
 		h, err = a.Manager.NamedToken(name).Header(o.ctx, method, target)
 	}
 	if err != nil {

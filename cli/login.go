@@ -21,8 +21,8 @@ replaced once the new sign-in succeeds, and its refresh token is revoked.
 To sign in to another account of yours, see latch accounts.
 `,
 	deadline: signInDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) runner {
-		o := &loginOptions{invocation: inv}
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &loginOptions{globalOptions: g}
 		o.signIn.flags(fs)
 		return o
 	},
@@ -30,7 +30,7 @@ To sign in to another account of yours, see latch accounts.
 
 // loginOptions are the options of latch login.
 type loginOptions struct {
-	*invocation
+	*globalOptions
 	signIn signInOptions
 }
 
@@ -60,7 +60,7 @@ func (o *loginOptions) run(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	a, err := o.open(renewWhenNeeded, nil)
+	a, err := o.open(renewOnUse, nil)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (o *loginOptions) run(args []string) error {
 	default:
 		return l.Reason // a keychain that cannot be used, a provider that cannot be reached
 	}
-	creds, err := o.signIn.signIn(o.invocation, a)
+	creds, err := o.signIn.signIn(o.globalOptions, a)
 	if err != nil {
 		return err
 	}
@@ -95,8 +95,8 @@ func (o *loginOptions) run(args []string) error {
 
 // ensure returns who is signed in to a, taking the launch decision first
 // and signing in when it leads to sign-in.
-func (s signInOptions) ensure(inv *invocation, a *latchapp.Account) (profile.Profile, error) {
-	l := latchapp.Decide(inv.ctx, a.Manager, nil)
+func (s signInOptions) ensure(g *globalOptions, a *latchapp.Account) (profile.Profile, error) {
+	l := latchapp.Decide(g.ctx, a.Manager, nil)
 	switch {
 	case l.Offline:
 		return profile.Profile{}, l.Reason
@@ -104,11 +104,11 @@ func (s signInOptions) ensure(inv *invocation, a *latchapp.Account) (profile.Pro
 		return l.Person, nil
 	case l.Reason == nil:
 	case errors.Is(l.Reason, session.ErrSignInRequired), errors.Is(l.Reason, session.ErrNoCredentials):
-		fmt.Fprintln(inv.env.Stderr, latchapp.Describe(l.Reason)) // why a sign-in is needed
+		fmt.Fprintln(g.env.Stderr, latchapp.Describe(l.Reason)) // why a sign-in is needed
 	default:
 		return profile.Profile{}, l.Reason // a keychain that cannot be used: as latch login, at once
 	}
-	creds, err := s.signIn(inv, a)
+	creds, err := s.signIn(g, a)
 	if err != nil {
 		return profile.Profile{}, err
 	}
@@ -117,14 +117,14 @@ func (s signInOptions) ensure(inv *invocation, a *latchapp.Account) (profile.Pro
 
 // signIn signs in to a through the browser, or with --device on another
 // device.
-func (s signInOptions) signIn(inv *invocation, a *latchapp.Account) (*session.Credentials, error) {
-	if err := a.CheckProvider(inv.ctx); err != nil {
+func (s signInOptions) signIn(g *globalOptions, a *latchapp.Account) (*session.Credentials, error) {
+	if err := a.CheckProvider(g.ctx); err != nil {
 		return nil, err
 	}
 	m := a.Manager
-	stdout, stderr := inv.env.Stdout, inv.env.Stderr
+	stdout, stderr := g.env.Stdout, g.env.Stderr
 	if s.device {
-		d, err := m.StartDeviceLogin(inv.ctx)
+		d, err := m.StartDeviceLogin(g.ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -134,20 +134,20 @@ func (s signInOptions) signIn(inv *invocation, a *latchapp.Account) (*session.Cr
 		}
 		fmt.Fprintf(stderr, "To sign in, open %s and enter the code %s (it expires at %s).\n",
 			field(d.VerificationURI), field(d.UserCode), d.Expiry.Local().Format(time.TimeOnly))
-		return d.Wait(inv.ctx)
+		return d.Wait(g.ctx)
 	}
-	login := inv.browserFlow(s.noBrowser, "sign in", "the sign-in")
+	login := g.browserFlow(s.noBrowser, "sign in", "the sign-in")
 	login.Prompt, login.LoginHint = s.prompt, s.loginHint
-	return m.LoginWithBrowser(inv.ctx, login)
+	return m.LoginWithBrowser(g.ctx, login)
 }
 
 // browserFlow is how a flow in the browser is shown: with noBrowser, its
 // address alone on one line of stdout; otherwise the browser is opened
 // (to do what it is for) and the address said on stderr, with why it
 // did not open, while Latch waits for what (the flow) to end.
-func (inv *invocation) browserFlow(noBrowser bool, forWhat, what string) session.BrowserLogin {
-	stdout, stderr := inv.env.Stdout, inv.env.Stderr
-	flow := session.BrowserLogin{OpenURL: inv.env.OpenURL, AppName: "Latch"}
+func (g *globalOptions) browserFlow(noBrowser bool, forWhat, what string) session.BrowserLogin {
+	stdout, stderr := g.env.Stdout, g.env.Stderr
+	flow := session.BrowserLogin{OpenURL: g.env.OpenURL, AppName: "Latch"}
 	if noBrowser {
 		flow.OpenURL = func(_ context.Context, u string) error {
 			fmt.Fprintln(stdout, field(u))

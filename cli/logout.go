@@ -25,8 +25,8 @@ sign-out page, Latch says so.
 `,
 	// The deadline is the run's: a sign-out at the provider waits for
 	// the person as a sign-in does.
-	options: func(inv *invocation, fs *flag.FlagSet) runner {
-		o := &logoutOptions{invocation: inv}
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &logoutOptions{globalOptions: g}
 		fs.BoolVar(&o.provider, "provider", false, "end the provider's session in your browser too: open its sign-out page and wait until it sends the browser back")
 		fs.BoolVar(&o.noBrowser, "no-browser", false, "with --provider, print the sign-out page's address instead of opening it")
 		return o
@@ -35,7 +35,7 @@ sign-out page, Latch says so.
 
 // logoutOptions are the options of latch logout.
 type logoutOptions struct {
-	*invocation
+	*globalOptions
 	// provider ends the provider's browser session too; noBrowser prints
 	// its address instead of opening a browser.
 	provider, noBrowser bool
@@ -51,7 +51,7 @@ func (o *logoutOptions) run(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	a, err := o.open(renewWhenNeeded, nil)
+	a, err := o.open(renewOnUse, nil)
 	if err != nil {
 		return err
 	}

@@ -23,8 +23,8 @@ Auth0's PATCH does (write '"null"' for the string null). Key names must
 not be empty or contain '.' or '$', at any depth.
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) runner {
-		o := &metadataOptions{invocation: inv}
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &metadataOptions{globalOptions: g}
 		fs.BoolVar(&o.json, "json", false, "with get, print JSON")
 		return o
 	},
@@ -32,7 +32,7 @@ not be empty or contain '.' or '$', at any depth.
 
 // metadataOptions are the options of latch metadata.
 type metadataOptions struct {
-	*invocation
+	*globalOptions
 	json bool
 }
 
@@ -58,7 +58,7 @@ func (o *metadataOptions) run(args []string) error {
 	default:
 		return usagef("unknown metadata command %q (get, set, unset)", verb)
 	}
-	a, err := o.open(renewWhenNeeded, nil)
+	a, err := o.open(renewOnUse, nil)
 	if err != nil {
 		return err
 	}

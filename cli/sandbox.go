@@ -17,18 +17,18 @@ and prints its issuer, client ID and metadata API on lines of their own.
 --issuer sets the issuer it presents, for when it is reached through a
 proxy that keeps the Host header (default: http://HOST:PORT).
 `,
-	options: func(inv *invocation, fs *flag.FlagSet) runner {
-		o := &sandboxOptions{invocation: inv}
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &sandboxOptions{globalOptions: g}
 		fs.StringVar(&o.addr, "addr", "", "listen on `HOST:PORT` (default: the sandbox's address, 127.0.0.1:8642)")
 		fs.DurationVar(&o.tokenTTL, "token-ttl", sandboxclient.DefaultAccessTokenTTL, "the access tokens' lifetime, `DURATION`")
-		fs.DurationVar(&o.reuseInterval, "reuse-interval", 0, "let a rotated refresh token be spent again for this `DURATION`, as Auth0's Reuse Interval does, so that a renewal whose answer was lost does not end the session (0: any reuse revokes the session)")
+		fs.DurationVar(&o.reuseInterval, "reuse-interval", 0, "let a rotated refresh token be spent again for this `DURATION`, as Auth0's Reuse Interval does, so that a renewMode whose answer was lost does not end the session (0: any reuse revokes the session)")
 		return o
 	},
 }
 
 // sandboxOptions are the options of latch sandbox.
 type sandboxOptions struct {
-	*invocation
+	*globalOptions
 	addr          string
 	tokenTTL      time.Duration
 	reuseInterval time.Duration

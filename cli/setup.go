@@ -30,8 +30,8 @@ host before: git is given the access token (or a named token) as the
 password. Other hosts are not given the token.
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) runner {
-		o := &setupOptions{invocation: inv}
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &setupOptions{globalOptions: g}
 		fs.BoolVar(&o.idToken, "id-token", false, "kubectl: give kubectl the ID token (what a cluster's OIDC authenticator checks) instead of the access token")
 		fs.StringVar(&o.user, "user", "", "kubectl: the kubeconfig user's `NAME` (default latch, or latch-ACCOUNT with --account)")
 		fs.StringVar(&o.context, "context", "", "kubectl: make the context `NAME` use the user")
@@ -43,7 +43,7 @@ password. Other hosts are not given the token.
 
 // setupOptions are the options of latch setup.
 type setupOptions struct {
-	*invocation
+	*globalOptions
 	idToken       bool
 	user, context string
 	// name and username are git's (see latch git-credential).

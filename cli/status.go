@@ -26,8 +26,8 @@ is still to be told of a sign-out made while it could not be reached
 (that is sent first).
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) runner {
-		o := &statusOptions{invocation: inv}
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &statusOptions{globalOptions: g}
 		fs.BoolVar(&o.json, "json", false, "print JSON")
 		fs.BoolVar(&o.all, "all", false, "say it for every account (see latch accounts), the active one marked")
 		return o
@@ -36,7 +36,7 @@ is still to be told of a sign-out made while it could not be reached
 
 // statusOptions are the options of latch status.
 type statusOptions struct {
-	*invocation
+	*globalOptions
 	json, all bool
 }
 
@@ -73,7 +73,7 @@ func (o *statusOptions) run(args []string) error {
 	if o.all {
 		return o.runAll()
 	}
-	a, err := o.open(renewWhenNeeded, nil)
+	a, err := o.open(renewOnUse, nil)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (o *statusOptions) run(args []string) error {
 // runAll is latch status --all: every account's status, the active one
 // marked; an account that cannot be read says why in its place.
 func (o *statusOptions) runAll() error {
-	accounts := o.accounts(renewWhenNeeded)
+	accounts := o.accounts(renewOnUse)
 	names, err := accounts.Names()
 	if err != nil {
 		return err

@@ -34,8 +34,8 @@ A DPoP token (--dpop) needs a fresh proof with each request: use
 latch header instead.
 `,
 	// The deadline is the run's: kubectl's credential plugin may sign in.
-	options: func(inv *invocation, fs *flag.FlagSet) runner {
-		o := &tokenOptions{invocation: inv}
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &tokenOptions{globalOptions: g}
 		fs.DurationVar(&o.minTTL, "min-ttl", 30*time.Second, "renew first when the token expires within this `DURATION`")
 		fs.StringVar(&o.name, "name", "", "print the named token `NAME`: an access token for one API (see above)")
 		fs.BoolVar(&o.remove, "remove", false, "with --name, delete the named token from the keychain")
@@ -47,7 +47,7 @@ latch header instead.
 
 // tokenOptions are the options of latch token.
 type tokenOptions struct {
-	*invocation
+	*globalOptions
 	minTTL  time.Duration
 	name    string
 	remove  bool
@@ -100,7 +100,7 @@ func (o *tokenOptions) run(args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := o.open(renewWhenNeeded, apis)
+	a, err := o.open(renewOnUse, apis)
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (o *tokenOptions) run(args []string) error {
 		fmt.Fprintf(o.env.Stderr, "Removed the token %s from the keychain.\n", field(o.name))
 		return nil
 	}
-	audience, err := knownAPI(o.invocation, a, o.name)
+	audience, err := knownAPI(o.globalOptions, a, o.name)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (o *tokenOptions) run(args []string) error {
 }
 
 func (o *tokenOptions) sessionToken() error {
-	a, err := o.open(renewWhenNeeded, nil)
+	a, err := o.open(renewOnUse, nil)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (o *tokenOptions) sessionToken() error {
 		// kubectl's credential plugin in a terminal signs in first, as
 		// kubelogin does; its output stays kubectl's alone.
 		fmt.Fprintln(o.env.Stderr, describe(err)+" Signing in for kubectl.")
-		if _, err = (signInOptions{}).signIn(o.invocation, a); err == nil {
+		if _, err = (signInOptions{}).signIn(o.globalOptions, a); err == nil {
 			creds, err = a.Manager.Credentials(o.ctx, o.minTTL)
 		}
 	}
@@ -147,7 +147,7 @@ func (o *tokenOptions) sessionToken() error {
 	}
 	t, err := idToken(creds)
 	if err == nil && time.Until(t.Expiry) < o.minTTL {
-		// The ID token expires sooner than asked: a renewal brings a new
+		// The ID token expires sooner than asked: a renewMode brings a new
 		// one, from providers that send one with each refresh (one that
 		// lives less than --min-ttl is given as it comes, as an access
 		// token is).
@@ -208,11 +208,11 @@ func stdinIsTerminal() bool {
 // knownAPI returns the audience of the API name: as the configuration
 // declares it, else as the keychain holds its token. A name that is
 // neither is refused, as a usage error.
-func knownAPI(inv *invocation, a *latchapp.Account, name string) (audience string, err error) {
+func knownAPI(g *globalOptions, a *latchapp.Account, name string) (audience string, err error) {
 	if api, ok := a.Config.APIs[name]; ok {
 		return api.Audience, nil
 	}
-	list, err := a.Manager.Tokens(inv.ctx)
+	list, err := a.Manager.Tokens(g.ctx)
 	if err != nil {
 		return "", err
 	}

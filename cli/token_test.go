@@ -157,7 +157,7 @@ func TestTokenGivesUpWithinItsDeadline(t *testing.T) {
 		t.Errorf("latch token took %v; want it to give up at its 2 s deadline", took)
 	}
 	if n := len(proxy.TokenRequests()) - before; n != 1 {
-		t.Errorf("latch token sent %d token requests; want 1: a renewal that may have reached the provider is not sent again", n)
+		t.Errorf("latch token sent %d token requests; want 1: a renewMode that may have reached the provider is not sent again", n)
 	}
 	proxy.SetFault(nil)
 	if code, _, errOut := w.run("--timeout", "-1s", "status"); code != 2 || !strings.Contains(errOut, "--timeout must not be negative") {

@@ -16,8 +16,8 @@ Lists the named tokens held in the keychain: name, audience, scopes and
 expiry, never the tokens themselves. It does not touch the network.
 `,
 	deadline: commandDeadline,
-	options: func(inv *invocation, fs *flag.FlagSet) runner {
-		o := &tokensOptions{invocation: inv}
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &tokensOptions{globalOptions: g}
 		fs.BoolVar(&o.json, "json", false, "print JSON")
 		return o
 	},
@@ -25,7 +25,7 @@ expiry, never the tokens themselves. It does not touch the network.
 
 // tokensOptions are the options of latch tokens.
 type tokensOptions struct {
-	*invocation
+	*globalOptions
 	json bool
 }
 
@@ -42,7 +42,7 @@ func (o *tokensOptions) run(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	a, err := o.open(renewWhenNeeded, nil)
+	a, err := o.open(renewOnUse, nil)
 	if err != nil {
 		return err
 	}

@@ -185,23 +185,23 @@ type Event struct {
 const watchPoll = time.Second
 
 // watcher notices writes by other processes to the store: they change the
-// generation file (see vault.bump), which it watches.
+// generation file (see sessionStore.bump), which it watches.
 type watcher struct {
-	vault  *vault
+	store  *sessionStore
 	log    *slog.Logger
 	follow func()
 	poll   bool // poll even where changes can be reported
 	done   chan struct{}
 }
 
-func newWatcher(v *vault, log *slog.Logger, follow func(), poll bool) *watcher {
-	return &watcher{vault: v, log: log, follow: follow, poll: poll, done: make(chan struct{})}
+func newWatcher(v *sessionStore, log *slog.Logger, follow func(), poll bool) *watcher {
+	return &watcher{store: v, log: log, follow: follow, poll: poll, done: make(chan struct{})}
 }
 
 // run watches until ctx ends, then closes w.done.
 func (w *watcher) run(ctx context.Context) {
 	defer close(w.done)
-	dir := filepath.Dir(w.vault.genPath)
+	dir := filepath.Dir(w.store.genPath)
 	var events chan fsnotify.Event
 	fw, err := fsnotify.NewWatcher()
 	if err == nil && w.poll {
@@ -225,7 +225,7 @@ func (w *watcher) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case e := <-events:
-			if filepath.Clean(e.Name) != filepath.Clean(w.vault.genPath) {
+			if filepath.Clean(e.Name) != filepath.Clean(w.store.genPath) {
 				continue
 			}
 		case <-poll.C:
@@ -233,7 +233,7 @@ func (w *watcher) run(ctx context.Context) {
 				continue // notified instead
 			}
 		}
-		if w.vault.changedElsewhere() {
+		if w.store.changedElsewhere() {
 			w.follow()
 		}
 	}

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchapp/latch/internal/app/sandboxserver"
+	"github.com/latchapp/latch/internal/app/sandboxclient"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
-	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/sandboxprogram"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
 
@@ -117,9 +117,9 @@ func forEachPeer(t *testing.T, ttl time.Duration, f func(t *testing.T, e *env)) 
 	})
 	t.Run("sandbox", func(t *testing.T) {
 		t.Parallel()
-		srv := sandboxtest.Start(t, "", ttl)
-		f(t, newEnvOn(t, peer{name: "sandbox", issuer: srv.Issuer(), clientID: sandboxserver.ClientID,
-			user: "demo", password: "demo", subject: "sandbox|demo", deviceDone: "Your device is signed in"}))
+		srv := sandboxprogram.Start(t, ttl)
+		f(t, newEnvOn(t, peer{name: "sandbox", issuer: srv.Issuer(), clientID: sandboxclient.ClientID,
+			user: sandboxprogram.DemoUser, password: sandboxprogram.DemoPassword, subject: "sandbox|demo", deviceDone: "Your device is signed in"}))
 	})
 }
 

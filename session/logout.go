@@ -15,7 +15,7 @@ import (
 // clear removes the credentials from memory and the store, without
 // telling the provider.
 func (m *Manager) clear(ctx context.Context) error {
-	lock, err := m.vault.lock(ctx)
+	lock, err := m.store.lock(ctx)
 	if err != nil {
 		return err
 	}
@@ -25,8 +25,8 @@ func (m *Manager) clear(ctx context.Context) error {
 
 // clearLocked is clear under the lock.
 func (m *Manager) clearLocked(ctx context.Context) error {
-	err := m.vault.remove(ctx)
-	m.vault.clearEnded()
+	err := m.store.remove(ctx)
+	m.store.clearEnded()
 	m.mu.Lock()
 	m.loaded = err == nil // when not removed, the next read sees what is there
 	m.setLocked(nil, false)
@@ -62,13 +62,13 @@ func (m *Manager) Logout(ctx context.Context) error {
 
 func (m *Manager) signOutLocally(ctx context.Context) error {
 	lockCtx, cancel := context.WithTimeout(ctx, logoutLockTimeout)
-	lock, err := m.vault.lock(lockCtx)
+	lock, err := m.store.lock(lockCtx)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("signing out: %w", err)
 	}
 	defer lock.release()
-	stored, err := m.vault.read(ctx)
+	stored, err := m.store.read(ctx)
 	if err != nil && !errors.Is(err, ErrCorruptValue) {
 		return fmt.Errorf("signing out: %w", err)
 	}

@@ -37,7 +37,7 @@ type Manager struct {
 	now       func() time.Time
 	http      *http.Client
 	log       *slog.Logger
-	vault     *vault
+	store     *sessionStore
 	providers *providerCache
 	refresher refresher
 	events    events
@@ -85,7 +85,7 @@ func New(cfg Config) (*Manager, error) {
 		cfg: cfg,
 		now: cfg.Now,
 		log: cfg.Logger,
-		vault: &vault{store: store, key: cfg.StoreKey, lockPath: cfg.lockPath(), genPath: cfg.genPath(),
+		store: &sessionStore{backend: store, key: cfg.StoreKey, lockPath: cfg.lockPath(), genPath: cfg.genPath(),
 			pendingPath: cfg.pendingPath(), sentPath: cfg.sentPath(), endedPath: cfg.endedPath()},
 	}
 	m.http = providerClient(cfg.HTTPClient, cfg.Now, &m.skew)
@@ -100,7 +100,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.session = m.newToken("", nil)
 	if !cfg.ManualRenewal {
-		m.watcher = newWatcher(m.vault, m.log, m.followStore, cfg.pollStore)
+		m.watcher = newWatcher(m.store, m.log, m.followStore, cfg.pollStore)
 		go m.watcher.run(m.ctx)
 	}
 	return m, nil
@@ -276,9 +276,9 @@ func (m *Manager) KeepInMemory() {
 			_ = mem.Set(bg, m.cfg.StoreKey, b)
 		}
 	}
-	m.vault.use(mem)
+	m.store.use(mem)
 	if m.key != nil {
-		_ = m.vault.writeKey(bg, m.key)
+		_ = m.store.writeKey(bg, m.key)
 	}
 	records := map[string]record{}
 	for name, t := range m.named {
@@ -287,7 +287,7 @@ func (m *Manager) KeepInMemory() {
 		}
 	}
 	if len(records) > 0 {
-		_ = m.vault.writeNamed(bg, records)
+		_ = m.store.writeNamed(bg, records)
 	}
 	m.loaded = true
 	if m.dirty {
@@ -347,7 +347,7 @@ func (m *Manager) followStore() {
 	if !loaded || dirty {
 		return // nothing read yet; or a renewal reconciles memory first
 	}
-	stored, err := m.vault.read(ctx)
+	stored, err := m.store.read(ctx)
 	if err != nil {
 		m.log.Warn("reading what another process stored failed", "error", err)
 		return

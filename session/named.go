@@ -147,7 +147,7 @@ func (m *Manager) Tokens(ctx context.Context) ([]TokenInfo, error) {
 
 // editNamed changes the named tokens stored, under the lock.
 func (m *Manager) editNamed(ctx context.Context, edit func(map[string]record)) error {
-	lock, err := m.vault.lock(ctx)
+	lock, err := m.store.lock(ctx)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (m *Manager) editNamed(ctx context.Context, edit func(map[string]record)) e
 	before := len(records)
 	edit(records)
 	if len(records) != before {
-		if err := m.vault.writeNamed(ctx, records); err != nil {
+		if err := m.store.writeNamed(ctx, records); err != nil {
 			return err
 		}
 	}

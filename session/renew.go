@@ -423,7 +423,7 @@ func (t *token) renewLocked(ctx context.Context, minTTL time.Duration, force boo
 		return nil, fmt.Errorf("%s: the session changed meanwhile; try again", opNamedToken)
 	}
 	records[t.name] = recordOf(api, own)
-	if err := m.vault.writeNamed(ctx, records); err != nil {
+	if err := m.store.writeNamed(ctx, records); err != nil {
 		m.log.Warn("saving a named token failed; it is kept in memory", "name", t.name, "error", err)
 	}
 	m.setNamed(records)
@@ -553,7 +553,7 @@ func (m *Manager) spendLocked(ctx context.Context, current *Credentials, spend f
 	if err == nil {
 		var renewed *Credentials
 		if renewed, err = spend(key); err == nil {
-			if err := m.vault.write(ctx, renewed); err != nil {
+			if err := m.store.write(ctx, renewed); err != nil {
 				m.set(renewed, true)
 				return nil, err
 			}

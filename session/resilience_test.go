@@ -64,7 +64,7 @@ func TestOrphanedRenewalIsQueuedForRevocation(t *testing.T) {
 	if _, err := store.Get(t.Context(), "creds"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("the store gave %v, want nothing written back after the sign-out", err)
 	}
-	q, err := m.vault.revocations(t.Context())
+	q, err := m.store.revocations(t.Context())
 	if err != nil || len(q) != 1 || q[0].Token != renewed {
 		t.Fatalf("revocation queue %v, %v; want the orphaned refresh token %q", q, err, renewed)
 	}
@@ -241,7 +241,7 @@ func TestLogoutWaitsForNoLockForever(t *testing.T) {
 	store := &memStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
 	// Another process holds the lock and does not let go.
-	held, err := acquireFileLock(t.Context(), m.vault.lockPath)
+	held, err := acquireFileLock(t.Context(), m.store.lockPath)
 	if err != nil {
 		t.Fatal(err)
 	}

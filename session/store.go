@@ -41,41 +41,43 @@ type Store interface {
 // after [Manager.KeepInMemory]. The zero value is ready to use.
 type memStore = memstore.Store
 
-// vault is the store layer of a [Manager]: its credentials in the [Store]
-// under one key, the queue of revocations not yet sent, the cross-process
-// lock that every write holds, and the generation file that every write
-// changes, so that other processes notice.
-type vault struct {
+// sessionStore is a [Manager]'s session in its [Store] (the backend,
+// which keeps bytes by key): the credentials under one key, the named
+// tokens' records, the DPoP key and the queue of revocations not yet sent
+// under keys derived from it; the cross-process lock that every write
+// holds, and the generation file that every write changes, so that other
+// processes notice.
+type sessionStore struct {
 	key      string
 	lockPath string
 	genPath  string
 	// pendingPath marks a queue of revocations; sentPath holds when the
-	// provider was last told of one (see revocations.go).
+	// provider was last told of one (see sessionStore.revocations).
 	pendingPath, sentPath string
-	// endedPath holds why the session ended (see ended.go).
+	// endedPath holds why the session ended (see sessionStore.noteEnded).
 	endedPath string
 
-	mu     sync.Mutex
-	store  Store
-	ownGen string // the generation this process wrote last
+	mu      sync.Mutex
+	backend Store
+	ownGen  string // the generation this process wrote last
 }
 
 // current is the store in use.
-func (v *vault) current() Store {
+func (v *sessionStore) current() Store {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.store
+	return v.backend
 }
 
 // use replaces the store.
-func (v *vault) use(s Store) {
+func (v *sessionStore) use(s Store) {
 	v.mu.Lock()
-	v.store = s
+	v.backend = s
 	v.mu.Unlock()
 }
 
 // read returns the stored credentials; nil, nil when there are none.
-func (v *vault) read(ctx context.Context) (*Credentials, error) {
+func (v *sessionStore) read(ctx context.Context) (*Credentials, error) {
 	b, err := v.current().Get(ctx, v.key)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
@@ -87,7 +89,7 @@ func (v *vault) read(ctx context.Context) (*Credentials, error) {
 }
 
 // write stores c. The caller holds the lock.
-func (v *vault) write(ctx context.Context, c *Credentials) error {
+func (v *sessionStore) write(ctx context.Context, c *Credentials) error {
 	b, err := c.marshal()
 	if err != nil {
 		return fmt.Errorf("saving credentials: %w", err)
@@ -102,7 +104,7 @@ func (v *vault) write(ctx context.Context, c *Credentials) error {
 // remove deletes the stored credentials, and the items that go with them
 // (named tokens, DPoP key); none stored is no error. The caller holds the
 // lock.
-func (v *vault) remove(ctx context.Context) error {
+func (v *sessionStore) remove(ctx context.Context) error {
 	if err := v.put(ctx, v.key, nil, "credentials"); err != nil {
 		return err
 	}
@@ -112,14 +114,14 @@ func (v *vault) remove(ctx context.Context) error {
 }
 
 // lock takes the cross-process lock, waiting until it is free or ctx ends.
-func (v *vault) lock(ctx context.Context) (*fileLock, error) {
+func (v *sessionStore) lock(ctx context.Context) (*fileLock, error) {
 	return acquireFileLock(ctx, v.lockPath)
 }
 
 // bump changes the generation file: other processes watching it read the
 // store again. It holds no secret, only a random value. A failure only
 // delays what others notice, so it is not returned.
-func (v *vault) bump() {
+func (v *sessionStore) bump() {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	gen := hex.EncodeToString(b)
@@ -136,7 +138,7 @@ func (v *vault) bump() {
 
 // changedElsewhere reports whether the generation file says another
 // process wrote since this one last did.
-func (v *vault) changedElsewhere() bool {
+func (v *sessionStore) changedElsewhere() bool {
 	b, err := os.ReadFile(v.genPath)
 	if err != nil {
 		return false
@@ -155,7 +157,7 @@ func (v *vault) changedElsewhere() bool {
 // token (the credentials, under the key itself), the named tokens (all in
 // one item, ".apis", so that a write of them is whole or not at all), the
 // DPoP key (".dpop") and the queue of revocations (".revoke"). They go
-// with the credentials: [vault.remove] deletes them all. Their encodings
+// with the credentials: [sessionStore.remove] deletes them all. Their encodings
 // are kept from one release to the next, so that an upgrade signs no one
 // out.
 
@@ -179,12 +181,12 @@ func recordOf(api API, c *Credentials) record {
 	return record{Audience: api.Audience, Scopes: slices.Clone(api.Scopes), Token: stored(*c)}
 }
 
-func (v *vault) namedKey() string { return v.key + ".apis" }
-func (v *vault) dpopKey() string  { return v.key + ".dpop" }
+func (v *sessionStore) namedKey() string { return v.key + ".apis" }
+func (v *sessionStore) dpopKey() string  { return v.key + ".dpop" }
 
 // readNamed returns the named tokens stored, by name; an empty map when
 // there are none.
-func (v *vault) readNamed(ctx context.Context) (map[string]record, error) {
+func (v *sessionStore) readNamed(ctx context.Context) (map[string]record, error) {
 	b, err := v.current().Get(ctx, v.namedKey())
 	if errors.Is(err, ErrNotFound) {
 		return map[string]record{}, nil
@@ -200,7 +202,7 @@ func (v *vault) readNamed(ctx context.Context) (map[string]record, error) {
 }
 
 // writeNamed replaces the named tokens stored. The caller holds the lock.
-func (v *vault) writeNamed(ctx context.Context, records map[string]record) error {
+func (v *sessionStore) writeNamed(ctx context.Context, records map[string]record) error {
 	var b []byte
 	if len(records) > 0 {
 		var err error
@@ -217,7 +219,7 @@ func (v *vault) writeNamed(ctx context.Context, records map[string]record) error
 
 // put stores value under key, or removes key when value is nil (none
 // stored is no error); what names the value in errors.
-func (v *vault) put(ctx context.Context, key string, value []byte, what string) error {
+func (v *sessionStore) put(ctx context.Context, key string, value []byte, what string) error {
 	if value == nil {
 		if err := v.current().Delete(ctx, key); err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("removing %s: %w", what, err)
@@ -231,7 +233,7 @@ func (v *vault) put(ctx context.Context, key string, value []byte, what string) 
 }
 
 // readKey returns the DPoP key stored, or an error wrapping [ErrNotFound].
-func (v *vault) readKey(ctx context.Context) (*dpopKey, error) {
+func (v *sessionStore) readKey(ctx context.Context) (*dpopKey, error) {
 	b, err := v.current().Get(ctx, v.dpopKey())
 	if err != nil {
 		return nil, err
@@ -241,7 +243,7 @@ func (v *vault) readKey(ctx context.Context) (*dpopKey, error) {
 
 // writeKey stores k, or removes the stored key when k is nil. The caller
 // holds the lock.
-func (v *vault) writeKey(ctx context.Context, k *dpopKey) error {
+func (v *sessionStore) writeKey(ctx context.Context, k *dpopKey) error {
 	var b []byte
 	if k != nil {
 		var err error
@@ -254,7 +256,7 @@ func (v *vault) writeKey(ctx context.Context, k *dpopKey) error {
 
 // removeItems deletes the named tokens and the DPoP key. The caller holds
 // the lock.
-func (v *vault) removeItems(ctx context.Context) error {
+func (v *sessionStore) removeItems(ctx context.Context) error {
 	return errors.Join(v.put(ctx, v.namedKey(), nil, "named tokens"), v.put(ctx, v.dpopKey(), nil, "the DPoP key"))
 }
 
@@ -265,8 +267,8 @@ func (v *vault) removeItems(ctx context.Context) error {
 // secret: the provider's error code and description, or the session's
 // own reason. A sign-in or a sign-out removes it.
 
-// endNote is why the session ended.
-type endNote struct {
+// endReason is why the session ended.
+type endReason struct {
 	At time.Time `json:"at"`
 	// Code and Description are the provider's refusal of the refresh
 	// token (RFC 6749 section 5.2).
@@ -278,8 +280,8 @@ type endNote struct {
 
 // noteEnded keeps why the session ended: reason, when it is one this
 // package can tell again.
-func (v *vault) noteEnded(reason error, at time.Time) {
-	n := endNote{At: at.UTC()}
+func (v *sessionStore) noteEnded(reason error, at time.Time) {
+	n := endReason{At: at.UTC()}
 	var pe *ProviderError
 	switch {
 	case errors.As(reason, &pe):
@@ -297,12 +299,12 @@ func (v *vault) noteEnded(reason error, at time.Time) {
 
 // ended is why the session last ended, as an error of the kind it ended
 // with; nil when it did not (or a sign-in or sign-out came since).
-func (v *vault) ended() error {
+func (v *sessionStore) ended() error {
 	b, err := os.ReadFile(v.endedPath)
 	if err != nil {
 		return nil
 	}
-	var n endNote
+	var n endReason
 	if json.Unmarshal(b, &n) != nil {
 		return nil
 	}
@@ -316,7 +318,7 @@ func (v *vault) ended() error {
 }
 
 // clearEnded forgets why the session last ended.
-func (v *vault) clearEnded() { _ = os.Remove(v.endedPath) }
+func (v *sessionStore) clearEnded() { _ = os.Remove(v.endedPath) }
 
 // The queue of revocations: the tokens of sign-outs that the provider
 // has not been told of yet, kept in the store (".revoke") until it has.
@@ -332,10 +334,10 @@ type revocation struct {
 }
 
 // revocationsKey names the queue of revocations in the store.
-func (v *vault) revocationsKey() string { return v.key + ".revoke" }
+func (v *sessionStore) revocationsKey() string { return v.key + ".revoke" }
 
 // revocations returns the queued revocations.
-func (v *vault) revocations(ctx context.Context) ([]revocation, error) {
+func (v *sessionStore) revocations(ctx context.Context) ([]revocation, error) {
 	b, err := v.current().Get(ctx, v.revocationsKey())
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
@@ -352,7 +354,7 @@ func (v *vault) revocations(ctx context.Context) ([]revocation, error) {
 
 // setRevocations replaces the queue, and marks whether it holds any.
 // The caller holds the lock.
-func (v *vault) setRevocations(ctx context.Context, q []revocation) error {
+func (v *sessionStore) setRevocations(ctx context.Context, q []revocation) error {
 	var b []byte
 	if len(q) > 0 {
 		var err error
@@ -373,17 +375,19 @@ func (v *vault) setRevocations(ctx context.Context, q []revocation) error {
 
 // revocationsMarked reports whether the mark says the queue holds
 // revocations.
-func (v *vault) revocationsMarked() bool {
+func (v *sessionStore) revocationsMarked() bool {
 	_, err := os.Lstat(v.pendingPath)
 	return err == nil
 }
 
 // noteRevoked keeps when the provider was last told of a sign-out.
-func (v *vault) noteRevoked(at time.Time) { v.writeFile(v.sentPath, at.UTC().Format(time.RFC3339)) }
+func (v *sessionStore) noteRevoked(at time.Time) {
+	v.writeFile(v.sentPath, at.UTC().Format(time.RFC3339))
+}
 
 // lastRevoked is when the provider was last told of a sign-out, zero when
 // never.
-func (v *vault) lastRevoked() time.Time {
+func (v *sessionStore) lastRevoked() time.Time {
 	b, err := os.ReadFile(v.sentPath)
 	if err != nil {
 		return time.Time{}
@@ -394,7 +398,7 @@ func (v *vault) lastRevoked() time.Time {
 
 // writeFile writes content to path in the private lock folder; a failure
 // only loses a hint, so it is not returned.
-func (v *vault) writeFile(path, content string) {
+func (v *sessionStore) writeFile(path, content string) {
 	if err := mkdirPrivate(filepath.Dir(path)); err != nil {
 		return
 	}
@@ -423,7 +427,7 @@ func (m *Manager) load(ctx context.Context) (*Credentials, error) {
 		return c, nil
 	}
 	m.mu.Unlock()
-	stored, err := m.vault.read(ctx)
+	stored, err := m.store.read(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -448,8 +452,8 @@ func (m *Manager) load(ctx context.Context) (*Credentials, error) {
 	}
 	now := m.now()
 	switch {
-	case stored == nil && m.vault.ended() != nil:
-		m.publish(StateEnded, m.vault.ended()) // why, kept when it ended
+	case stored == nil && m.store.ended() != nil:
+		m.publish(StateEnded, m.store.ended()) // why, kept when it ended
 	case stored == nil:
 		m.publish(StateSignedOut, nil)
 	case !stored.ValidFor(now, 0) && !stored.CanRenew(now):
@@ -505,7 +509,7 @@ func (m *Manager) flush(ctx context.Context) error {
 	if !dirty {
 		return nil
 	}
-	lock, err := m.vault.lock(ctx)
+	lock, err := m.store.lock(ctx)
 	if err != nil {
 		return err
 	}
@@ -526,25 +530,25 @@ func (m *Manager) flush(ctx context.Context) error {
 // for revocation: a sign-in as someone else leaves nothing of the first
 // person valid at the provider.
 func (m *Manager) adopt(ctx context.Context, c *Credentials, key *dpopKey) error {
-	lock, err := m.vault.lock(ctx)
+	lock, err := m.store.lock(ctx)
 	if err != nil {
 		return err
 	}
 	defer lock.release()
-	if earlier, err := m.vault.read(ctx); err == nil && earlier != nil {
+	if earlier, err := m.store.read(ctx); err == nil && earlier != nil {
 		if err := m.queueRevocationsLocked(ctx, earlier); err != nil {
 			return err
 		}
 		go m.retryRevocations()
 	}
-	if err := m.vault.removeItems(ctx); err != nil {
+	if err := m.store.removeItems(ctx); err != nil {
 		return err
 	}
-	m.vault.clearEnded()
-	if err := m.vault.writeKey(ctx, key); err != nil {
+	m.store.clearEnded()
+	if err := m.store.writeKey(ctx, key); err != nil {
 		return err
 	}
-	if err := m.vault.write(ctx, c); err != nil {
+	if err := m.store.write(ctx, c); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -561,7 +565,7 @@ func (m *Manager) adopt(ctx context.Context, c *Credentials, key *dpopKey) error
 // now are, and the lock, which the caller releases. Nobody signed in is
 // [ErrNoCredentials].
 func (m *Manager) lockSynced(ctx context.Context) (*Credentials, *fileLock, error) {
-	lock, err := m.vault.lock(ctx)
+	lock, err := m.store.lock(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -581,7 +585,7 @@ func (m *Manager) lockSynced(ctx context.Context) (*Credentials, *fileLock, erro
 // (compare and delete). When another writer stored others meanwhile, they
 // are adopted instead.
 func (m *Manager) endedLocked(ctx context.Context, rejected *Credentials, refusal error) (*Credentials, error) {
-	stored, err := m.vault.read(ctx)
+	stored, err := m.store.read(ctx)
 	switch {
 	case err != nil:
 		m.log.Warn("re-reading the store after a refused renewal failed; keeping it", "error", err)
@@ -589,10 +593,10 @@ func (m *Manager) endedLocked(ctx context.Context, rejected *Credentials, refusa
 		m.set(stored, false)
 		return stored.clone(), nil
 	case stored != nil:
-		if err := m.vault.remove(ctx); err != nil {
+		if err := m.store.remove(ctx); err != nil {
 			m.log.Warn("removing ended credentials failed", "error", err)
 		}
-		m.vault.noteEnded(refusal, m.now())
+		m.store.noteEnded(refusal, m.now())
 	}
 	m.set(nil, false)
 	return nil, refusal
@@ -608,7 +612,7 @@ func (m *Manager) syncLocked(ctx context.Context) (*Credentials, error) {
 	m.mu.Lock()
 	mem, dirty, from := m.session.creds, m.dirty, m.dirtyFrom
 	m.mu.Unlock()
-	stored, err := m.vault.read(ctx)
+	stored, err := m.store.read(ctx)
 	if err != nil {
 		if mem == nil {
 			return nil, err
@@ -618,7 +622,7 @@ func (m *Manager) syncLocked(ctx context.Context) (*Credentials, error) {
 	}
 	if dirty {
 		if stored != nil && stored.RefreshToken == from {
-			if err := m.vault.write(ctx, mem); err != nil {
+			if err := m.store.write(ctx, mem); err != nil {
 				return nil, err
 			}
 			m.mu.Lock()
@@ -664,7 +668,7 @@ func (m *Manager) readKeyFor(ctx context.Context, c *Credentials) (*dpopKey, err
 	if c == nil || c.KeyThumbprint == "" {
 		return nil, nil
 	}
-	k, err := m.vault.readKey(ctx)
+	k, err := m.store.readKey(ctx)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return nil, fmt.Errorf("the key is gone: %w", ErrDPoPKeyLost)
@@ -752,7 +756,7 @@ func (m *Manager) loadNamed(ctx context.Context) error {
 	if loaded {
 		return nil
 	}
-	records, err := m.vault.readNamed(ctx)
+	records, err := m.store.readNamed(ctx)
 	if errors.Is(err, ErrCorruptValue) {
 		m.log.Warn("the named tokens stored cannot be read; they are asked for again when used", "error", err)
 		records, err = map[string]record{}, nil
@@ -771,7 +775,7 @@ func (m *Manager) loadNamed(ctx context.Context) error {
 // readNamedLocked reads the named tokens stored, under the lock, dropping
 // ones that cannot be read (see loadNamed).
 func (m *Manager) readNamedLocked(ctx context.Context) (map[string]record, error) {
-	records, err := m.vault.readNamed(ctx)
+	records, err := m.store.readNamed(ctx)
 	if errors.Is(err, ErrCorruptValue) {
 		m.log.Warn("the named tokens stored cannot be read; they are asked for again when used", "error", err)
 		return map[string]record{}, nil
@@ -819,7 +823,7 @@ const (
 // queueRevocationsLocked adds the refresh tokens of creds (their access
 // tokens when they hold none) to the durable queue. The lock is held.
 func (m *Manager) queueRevocationsLocked(ctx context.Context, creds ...*Credentials) error {
-	q, err := m.vault.revocations(ctx)
+	q, err := m.store.revocations(ctx)
 	if err != nil && !errors.Is(err, ErrCorruptValue) {
 		return err
 	}
@@ -839,7 +843,7 @@ func (m *Manager) queueRevocationsLocked(ctx context.Context, creds ...*Credenti
 	if len(q) == n {
 		return nil
 	}
-	return m.vault.setRevocations(ctx, q)
+	return m.store.setRevocations(ctx, q)
 }
 
 // SendRevocations tells the provider of the sign-outs it has not heard
@@ -856,7 +860,7 @@ func (m *Manager) queueRevocationsLocked(ctx context.Context, creds ...*Credenti
 // when it cannot revoke, and the queue was dropped.
 func (m *Manager) SendRevocations(ctx context.Context) (pending int, lastSent time.Time, err error) {
 	pending, err = m.sendRevocations(ctx)
-	return pending, m.vault.lastRevoked(), err
+	return pending, m.store.lastRevoked(), err
 }
 
 // sendRevocations asks the provider to revoke every queued token, and
@@ -865,7 +869,7 @@ func (m *Manager) SendRevocations(ctx context.Context) (pending int, lastSent ti
 // and [ErrRevocationUnsupported] when the provider cannot revoke (the
 // queue is then dropped).
 func (m *Manager) sendRevocations(ctx context.Context) (int, error) {
-	q, err := m.vault.revocations(ctx)
+	q, err := m.store.revocations(ctx)
 	if err != nil || len(q) == 0 {
 		return len(q), err
 	}
@@ -898,7 +902,7 @@ func (m *Manager) sendRevocations(ctx context.Context) (int, error) {
 		if left, err = m.dropRevocations(ctx, done); err != nil {
 			return left, err
 		}
-		m.vault.noteRevoked(m.now())
+		m.store.noteRevoked(m.now())
 	}
 	if failed != nil {
 		return left, fmt.Errorf("%w: %w", ErrRevocationPending, failed)
@@ -909,17 +913,17 @@ func (m *Manager) sendRevocations(ctx context.Context) (int, error) {
 // dropRevocations removes done from the queue, under the lock, and
 // returns how many are left (another process may have queued more).
 func (m *Manager) dropRevocations(ctx context.Context, done []revocation) (int, error) {
-	lock, err := m.vault.lock(ctx)
+	lock, err := m.store.lock(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer lock.release()
-	q, err := m.vault.revocations(ctx)
+	q, err := m.store.revocations(ctx)
 	if err != nil && !errors.Is(err, ErrCorruptValue) {
 		return len(q), err
 	}
 	q = slices.DeleteFunc(q, func(r revocation) bool { return slices.Contains(done, r) })
-	return len(q), m.vault.setRevocations(ctx, q)
+	return len(q), m.store.setRevocations(ctx, q)
 }
 
 // retryRevocationsLater is retryRevocations after revocationStart, unless
@@ -933,12 +937,12 @@ func (m *Manager) retryRevocationsLater() {
 	m.retryRevocations()
 }
 
-// sendQueuedRevocations sends the revocations queued, when the vault's
+// sendQueuedRevocations sends the revocations queued, when the sessionStore's
 // mark says there are any, now that the provider answers: after a
 // renewal or a sign-in. The mark is a file, so that the usual case costs
 // no keychain read.
 func (m *Manager) sendQueuedRevocations(ctx context.Context) {
-	if !m.vault.revocationsMarked() {
+	if !m.store.revocationsMarked() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)

@@ -21,14 +21,14 @@ import (
 // [NamedToken]). Both are the same machinery:
 //
 //   - a value that the hot path reads without a lock and without
-//     allocating (hotValue), published whenever what is held changes;
+//     allocating (handout), published whenever what is held changes;
 //   - a single flight of renewals (inflight), run on a goroutine of its
 //     own, so that callers share one request and one impatient caller
 //     cannot cancel it for the others;
 //   - a schedule that renews ahead of expiry (scheduler), and a backoff
 //     after transient failures, during which callers learn at once that
 //     the provider cannot be reached;
-//   - a record in the store (see records.go), written under the
+//   - a record in the store (see record), written under the
 //     cross-process lock.
 //
 // They differ in what a renewal spends and keeps (refresh for the
@@ -43,7 +43,7 @@ type token struct {
 	// for, as stored.
 	want *API
 
-	hot    atomic.Pointer[hotValue]
+	hot    atomic.Pointer[handout]
 	flight inflight
 	sched  *scheduler // nil with Config.ManualRenewal
 	// offline is the last renewal's transient failure and the backoff
@@ -56,7 +56,7 @@ type token struct {
 	failures int          // transient renewal failures in a row
 }
 
-// hotValue is a token as the hot path hands it out: never changed once
+// handout is a token as the hot path hands it out: never changed once
 // published, and shared by every caller, as oauth2.ReuseTokenSource's
 // token is. It fills a cache line of its own (64 bytes, a size class
 // whose objects are aligned to it), so that no object that another
@@ -64,7 +64,7 @@ type token struct {
 // one would sit beside others of that size, such as the testing.PB that
 // each of a parallel benchmark's workers writes on every iteration, and
 // the callers would wait on the line moving between the cores.
-type hotValue struct {
+type handout struct {
 	c   *Credentials
 	tok *oauth2.Token
 	// expires is c.Expiry in Unix nanoseconds, 0 for none: one integer
@@ -73,7 +73,7 @@ type hotValue struct {
 	// owner is, for a named token, the session's hot value it was
 	// published with: a token of another session (or of none) is not
 	// handed out. Nil for the session's own.
-	owner *hotValue
+	owner *handout
 	_     [32]byte
 }
 
@@ -95,7 +95,7 @@ func unixExpiry(t time.Time) int64 {
 }
 
 // hotGet returns the token when the hot path has one valid for minTTL.
-func (t *token) hotGet(minTTL time.Duration) (*hotValue, bool) {
+func (t *token) hotGet(minTTL time.Duration) (*handout, bool) {
 	h := t.hot.Load()
 	if h == nil || (h.expires != 0 && t.m.now().UnixNano()+int64(minTTL) >= h.expires) {
 		return nil, false
@@ -113,7 +113,7 @@ func (t *token) hotGet(minTTL time.Duration) (*hotValue, bool) {
 // API it is wanted for. m.mu is held.
 func (t *token) publishLocked() {
 	m := t.m
-	var owner *hotValue
+	var owner *handout
 	c := t.creds
 	if t.own() {
 		if !m.loaded || m.dirty || c == nil || c.AccessToken == "" {
@@ -125,7 +125,7 @@ func (t *token) publishLocked() {
 		return
 	}
 	c = c.clone() // a copy of its own: what is held may be handed out otherwise
-	t.hot.Store(&hotValue{c: c, tok: c.oauth2Token(), expires: unixExpiry(c.Expiry), owner: owner})
+	t.hot.Store(&handout{c: c, tok: c.oauth2Token(), expires: unixExpiry(c.Expiry), owner: owner})
 }
 
 // usableLocked is what t holds when it can be used: for a named token,
@@ -362,9 +362,9 @@ func callerRequest(req *http.Request) *http.Request {
 	return req
 }
 
-// presented is an access token ready to authorize requests: a bearer
+// authorizer is an access token ready to authorize requests: a bearer
 // token, or a DPoP token with the key it is bound to.
-type presented struct {
+type authorizer struct {
 	token string
 	key   *dpopKey // nil: a bearer token
 	now   func() time.Time
@@ -372,22 +372,22 @@ type presented struct {
 
 // present is t's token, valid for at least minTTL, ready to authorize
 // requests: its key is read when it is bound.
-func (t *token) present(ctx context.Context, minTTL time.Duration) (presented, error) {
+func (t *token) present(ctx context.Context, minTTL time.Duration) (authorizer, error) {
 	c, err := t.get(ctx, minTTL)
 	if err != nil {
-		return presented{}, err
+		return authorizer{}, err
 	}
 	m := t.m
-	p := presented{token: c.AccessToken, now: m.providerNow}
+	p := authorizer{token: c.AccessToken, now: m.providerNow}
 	if !c.bound() {
 		return p, nil
 	}
 	key, err := m.keyFor(ctx, c)
 	if err != nil {
-		return presented{}, err
+		return authorizer{}, err
 	}
 	if key == nil {
-		return presented{}, fmt.Errorf("%w: a DPoP token without a key", ErrDPoPKeyLost)
+		return authorizer{}, fmt.Errorf("%w: a DPoP token without a key", ErrDPoPKeyLost)
 	}
 	p.key = key
 	return p, nil
@@ -396,7 +396,7 @@ func (t *token) present(ctx context.Context, minTTL time.Duration) (presented, e
 // apply sets the headers that authorize a request of method to target,
 // with the nonce the server gave last: "Authorization: Bearer", or
 // "Authorization: DPoP" and a fresh "DPoP" proof that covers the token.
-func (p presented) apply(h http.Header, method string, target *url.URL, nonce string) error {
+func (p authorizer) apply(h http.Header, method string, target *url.URL, nonce string) error {
 	if p.key == nil {
 		h.Set("Authorization", "Bearer "+p.token)
 		return nil

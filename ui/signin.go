@@ -162,7 +162,7 @@ func (s *signInScreen) build() fyne.CanvasObject {
 		container.NewCenter(icon), title, s.provider, s.message, s.keychainHelp,
 		s.buttons, s.waiting, s.devicePanel,
 	)
-	return container.NewPadded(container.NewCenter(container.New(column{width: 380}, s.body)))
+	return container.NewPadded(container.NewCenter(container.New(fixedWidth{width: 380}, s.body)))
 }
 
 // showError shows a sentence in place, in the error colour.

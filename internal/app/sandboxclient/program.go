@@ -64,9 +64,12 @@ func (e *programError) Unwrap() error { return e.kind }
 // ends, or when this process ends in any way. Its diagnostics go to
 // o.Logger.
 func Program(ctx context.Context, o Options) (Instance, error) {
-	path, err := programPath()
-	if err != nil {
-		return nil, err
+	path := o.Program
+	if path == "" {
+		var err error
+		if path, err = programPath(); err != nil {
+			return nil, err
+		}
 	}
 	log := o.Logger
 	if log == nil {

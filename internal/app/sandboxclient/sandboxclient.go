@@ -83,6 +83,9 @@ type Options struct {
 	ReuseInterval time.Duration
 	// Logger receives the sandbox's diagnostics; nil discards them.
 	Logger *slog.Logger
+	// Program is the path of latch-sandbox, for [Program]; empty means
+	// beside this program's executable, else on the PATH.
+	Program string
 }
 
 // Instance is a sandbox that runs.
