@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/internal/app/sandboxclient"
 )
 
@@ -56,7 +55,7 @@ func (o *sandboxOptions) run(args []string) error {
 		if addr == "" {
 			addr = sandboxclient.DefaultAddr
 		}
-		return &latchapp.SandboxError{Addr: addr, Err: err}
+		return &sandboxclient.StartError{Addr: addr, Err: err}
 	}
 	defer srv.Close()
 	sandboxclient.PrintFields(o.env.Stdout, srv)

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/internal/app/sandboxclient"
 	"github.com/latchapp/latch/internal/app/sandboxhost"
 )
 
@@ -24,5 +25,5 @@ func main() {
 
 // describe words an error that kept the sandbox at addr from starting.
 func describe(addr string, err error) string {
-	return latchapp.Describe(&latchapp.SandboxError{Addr: addr, Err: err})
+	return latchapp.Describe(&sandboxclient.StartError{Addr: addr, Err: err})
 }

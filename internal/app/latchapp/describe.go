@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/latchapp/latch/internal/app/sandboxclient"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
 	"github.com/latchapp/latch/session/keychain"
@@ -46,7 +47,7 @@ func Describe(err error) string {
 		api      *profile.APIError
 		key      *profile.KeyError
 
-		sandboxErr *SandboxError
+		sandboxErr *sandboxclient.StartError
 	)
 	switch {
 	case err == nil:

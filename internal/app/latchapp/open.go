@@ -86,7 +86,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 		if _, port, _ := net.SplitHostPort(addr); port == "0" {
 			srv, err := opts.Sandbox.Start(ctx, sandboxclient.Options{Addr: addr, StateFile: opts.SandboxStateFile, Logger: log})
 			if err != nil {
-				return nil, &SandboxError{Addr: addr, Err: err}
+				return nil, &sandboxclient.StartError{Addr: addr, Err: err}
 			}
 			issuer, stopSandbox = srv.Issuer(), func() { srv.Close() }
 			log.Debug("started the sandbox", "issuer", issuer)
@@ -95,9 +95,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 			if opts.HTTPClient != nil {
 				*client = *opts.HTTPClient
 			}
-			onDemand := newSandboxOnDemand(opts.Sandbox, addr, opts.SandboxStateFile, log, client.Transport)
+			onDemand := sandboxclient.NewOnDemand(opts.Sandbox, addr, opts.SandboxStateFile, log, client.Transport)
 			client.Transport = onDemand
-			opts.HTTPClient, stopSandbox = client, onDemand.close
+			opts.HTTPClient, stopSandbox = client, onDemand.Close
 		}
 		cfg.Issuer, cfg.ClientID = issuer, sandboxclient.ClientID
 		cfg.MetadataAPI = issuer + "/api/v2/"

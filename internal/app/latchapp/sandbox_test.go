@@ -2,15 +2,11 @@ package latchapp
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/latchapp/latch/internal/app/sandboxhost"
@@ -70,89 +66,5 @@ func TestOpenStartsNoSandboxUntilTheProviderIsNeeded(t *testing.T) {
 	s.Close()
 	if sandboxtest.Listening(addr) {
 		t.Errorf("the sandbox still listens at %s after Close; want it stopped with the session", addr)
-	}
-}
-
-func TestSandboxOnDemandUsesARunningOneAndOutlivesIt(t *testing.T) {
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	addr := sandboxtest.FreeAddr(t)
-	state := filepath.Join(t.TempDir(), "sandbox.json")
-	other := startSandboxAt(t, addr, state) // the person's, in another process
-	rt := newSandboxOnDemand(sandboxhost.InProcess, addr, state, slog.New(slog.DiscardHandler), nil)
-	t.Cleanup(rt.close)
-	if err := discover(t, rt, "http://"+addr); err != nil {
-		t.Fatal(err)
-	}
-	if rt.srv != nil {
-		t.Fatal("a second sandbox was started here beside the running one; want the running one used")
-	}
-	// The process that ran it quits: the next request starts it here.
-	other.Close()
-	if err := discover(t, rt, "http://"+addr); err != nil {
-		t.Fatalf("after the other sandbox stopped: %v; want it started here and the request sent again", err)
-	}
-	if rt.srv == nil {
-		t.Error("no sandbox started here after the other one stopped")
-	}
-}
-
-func TestSandboxOnDemandAtAnotherProgramsAddress(t *testing.T) {
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	state := filepath.Join(t.TempDir(), "sandbox.json")
-
-	// Another program at the address.
-	ln, lerr := net.Listen("tcp4", "127.0.0.1:0")
-	if lerr != nil {
-		t.Fatal(lerr)
-	}
-	defer ln.Close()
-	go http.Serve(ln, http.NotFoundHandler())
-	taken := ln.Addr().String()
-	err := discover(t, newSandboxOnDemand(sandboxhost.InProcess, taken, state, slog.New(slog.DiscardHandler), nil), "http://"+taken)
-	var se *SandboxError
-	if !errors.As(err, &se) || !errors.Is(err, sandboxserver.ErrAddrTaken) {
-		t.Fatalf("address taken: got %v; want a SandboxError wrapping ErrAddrTaken", err)
-	}
-	want := "Another program is using " + taken + ", the Latch sandbox's address. Stop it, or give the sandbox another address (--sandbox-addr, LATCH_SANDBOX_ADDR)."
-	if got := Describe(err); got != want {
-		t.Errorf("described as %q; want %q", got, want)
-	}
-}
-
-// TestSandboxOnDemandRefusesAnImpostor has the sandbox's address held
-// first by a server that answers as a sandbox would, and by another
-// user's real sandbox: neither proves it knows the person's sandbox
-// state, so neither gets a request beyond the proof asked of it, and the
-// person is told another program holds the address.
-func TestSandboxOnDemandRefusesAnImpostor(t *testing.T) {
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	state := filepath.Join(t.TempDir(), "sandbox.json")
-	startSandboxAt(t, sandboxtest.FreeAddr(t), state) // the person's state exists
-
-	var seen []string
-	var mu sync.Mutex
-	impostor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r.URL.Path)
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"latch_sandbox":"1","issuer":"http://`+r.Host+`","client_id":"latch-desktop","proof":"forged"}`)
-	}))
-	defer impostor.Close()
-	othersAddr := sandboxtest.FreeAddr(t)
-	startSandboxAt(t, othersAddr, filepath.Join(t.TempDir(), "theirs.json"))
-
-	for name, addr := range map[string]string{"impostor": strings.TrimPrefix(impostor.URL, "http://"), "another user's sandbox": othersAddr} {
-		err := discover(t, newSandboxOnDemand(sandboxhost.InProcess, addr, state, slog.New(slog.DiscardHandler), nil), "http://"+addr)
-		if !errors.Is(err, sandboxserver.ErrAddrTaken) || !strings.HasPrefix(Describe(err), "Another program is using "+addr) {
-			t.Errorf("%s at the address: %v (%q); want it refused as another program", name, err, Describe(err))
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, path := range seen {
-		if path != "/.well-known/latch-sandbox" {
-			t.Errorf("the impostor got a request for %s; want nothing but the proof asked of it", path)
-		}
 	}
 }
