@@ -100,24 +100,59 @@ func TestRenewalKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
 	}
 }
 
-// failingStore fails its writes on demand.
+// failingStore fails its writes on demand: all of them, or from the
+// (failAfter+1)th on.
 type failingStore struct {
 	memStore
-	fail bool
+	fail      bool
+	failAfter int // with fail: the writes that still succeed first
 }
 
 func (s *failingStore) Set(ctx context.Context, key string, value []byte) error {
 	if s.fail {
-		return errors.Join(ErrKeychainUnavailable, errors.New("locked"))
+		if s.failAfter == 0 {
+			return errors.Join(ErrKeychainUnavailable, errors.New("locked"))
+		}
+		s.failAfter--
 	}
 	return s.memStore.Set(ctx, key, value)
 }
 
-func TestStoreFailureAfterRenewalIsRetried(t *testing.T) {
+// A store that does not take a write now (a locked keychain, one that
+// asks the person) costs no refresh token: nothing is sent to the
+// provider, and once the store works the renewal goes through.
+func TestNoRefreshTokenIsSpentThatCannotBeStored(t *testing.T) {
 	op := newFakeOP(t)
 	store := &failingStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
 	store.fail = true
+	if _, err := m.Renew(t.Context()); !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("a renewal with the store refusing writes gave %v; want ErrKeychainUnavailable", err)
+	}
+	if n := len(op.calls()); n != 0 {
+		t.Fatalf("%d refresh requests with the store refusing writes; want none", n)
+	}
+	if stored := storedRefreshToken(t, store); stored != "refresh-0" {
+		t.Fatalf("the store holds the refresh token %q; want the first, refresh-0, kept", stored)
+	}
+	store.fail = false
+	c, err := m.Renew(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if storedRefreshToken(t, store) != c.RefreshToken || c.RefreshToken == "refresh-0" || len(op.calls()) != 1 {
+		t.Fatalf("once the store worked: %d refresh requests, stored %q, held %q; want one, and its answer stored", len(op.calls()), storedRefreshToken(t, store), c.RefreshToken)
+	}
+}
+
+// A store that took the rewrite but fails the successor's write (it went
+// away in between) keeps the renewed credentials in memory until a write
+// works; the refresh token is not spent again meanwhile.
+func TestStoreFailureAfterRenewalIsRetried(t *testing.T) {
+	op := newFakeOP(t)
+	store := &failingStore{}
+	m, _ := op.signedIn(t, store, time.Minute, manual)
+	store.fail, store.failAfter = true, 1
 	if _, err := m.Renew(t.Context()); !errors.Is(err, ErrKeychainUnavailable) {
 		t.Fatalf("want ErrKeychainUnavailable, got %v", err)
 	}

@@ -540,14 +540,20 @@ func (t *token) renewAfter(ctx context.Context, refused string) error {
 
 // spendLocked spends current's refresh token once, under the lock: spend
 // gets current's DPoP key (nil: not bound) and returns the session's
-// credentials from the provider's answer. They are stored before anything
-// else, since the refresh token spent may be gone (when the store fails,
-// memory keeps them until a write works). A refusal that ends the
-// session, or a key that is gone, ends it by endedLocked, whose result is
-// returned.
+// credentials from the provider's answer. Nothing is spent unless the
+// store has just shown that it takes a write: current is written again
+// first, so that a keychain that refuses, hangs or asks the person costs
+// nothing (the refresh token stays valid, and stored). The answer is
+// stored before anything else, since the refresh token spent may be gone
+// (when the store fails now, memory keeps it until a write works). A
+// refusal that ends the session, or a key that is gone, ends it by
+// endedLocked, whose result is returned.
 func (m *Manager) spendLocked(ctx context.Context, current *Credentials, spend func(key *dpopKey) (*Credentials, error)) (*Credentials, error) {
 	if !current.CanRenew(m.now()) {
 		return nil, fmt.Errorf("no usable refresh token is held: %w", ErrSessionExpired)
+	}
+	if err := m.store.write(ctx, current); err != nil {
+		return nil, fmt.Errorf("the refresh token was not spent, since its successor could not be stored: %w", err)
 	}
 	key, err := m.loadKey(ctx, current)
 	if err == nil {

@@ -3,9 +3,11 @@ package secretservice
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -22,22 +24,29 @@ import (
 // process's own socket) is opened when first needed and kept with the
 // connection. It is not safe for concurrent use.
 type client struct {
-	conn    *prelude.Conn
-	in      *bufio.Reader
-	serial  uint32
-	session dbus.ObjectPath
+	conn *prelude.Conn
+	// deadline ends the calls made until it is changed (see until); zero
+	// for none but the connection's own bound on each read.
+	deadline time.Time
+	in       *bufio.Reader
+	serial   uint32
+	session  dbus.ObjectPath
 }
 
 // openClient opens a [client] on the bus at addr, taking the connection
 // the prelude started while the program initialised when there is one.
 // It fails with an error wrapping [prelude.ErrUnsupported] for an address
 // that is not a Unix socket, and with the bus's error when it refuses.
-func openClient(addr string) (*client, error) {
+func openClient(ctx context.Context, addr string) (*client, error) {
 	conn, err := prelude.Open(addr)
 	if err != nil {
 		return nil, err
 	}
 	c := &client{conn: conn, in: bufio.NewReader(conn), serial: conn.HelloSerial() + 1}
+	if err := c.until(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
 	if err := c.open(); err != nil {
 		conn.Close()
 		return nil, err
@@ -48,12 +57,14 @@ func openClient(addr string) (*client, error) {
 // open reads the answers to the prelude: the authentication's OK and
 // Hello's unique name.
 func (s *client) open() error {
-	line, err := s.in.ReadString('\n')
+	// One line, read within the reader's buffer: a longer one is no
+	// answer of a bus.
+	line, err := s.in.ReadSlice('\n')
 	if err != nil {
 		return fmt.Errorf("authenticating to the session bus: %w", err)
 	}
-	if !strings.HasPrefix(line, "OK ") {
-		return fmt.Errorf("the session bus refused the authentication: %q", strings.TrimSpace(line))
+	if !bytes.HasPrefix(line, []byte("OK ")) {
+		return fmt.Errorf("the session bus refused the authentication: %q", bytes.TrimSpace(line[:min(len(line), 100)]))
 	}
 	_, err = s.reply(s.conn.HelloSerial())
 	return err
@@ -149,11 +160,28 @@ func (s *client) call(path dbus.ObjectPath, iface, member, want string, args ...
 	return &reply.body, nil
 }
 
+// until bounds the calls that follow by ctx's deadline, if it has one.
+func (s *client) until(ctx context.Context) error {
+	s.deadline, _ = ctx.Deadline()
+	return s.conn.SetDeadline(s.deadline)
+}
+
+// maxReply bounds a message on the client's connection: the Secret
+// Service's answers are a few kilobytes (a session's record), and the
+// bus's signals smaller still.
+const maxReply = 1 << 20
+
+// errDeadline means a call went on past its deadline.
+var errDeadline = errors.New("the Secret Service did not answer in time")
+
 // reply reads messages up to the reply to serial, passing over the bus's
-// signals (NameAcquired follows Hello).
+// signals (NameAcquired follows Hello), until the deadline.
 func (s *client) reply(serial uint32) (*message, error) {
 	for {
-		msg, err := readMessage(s.in)
+		if !s.deadline.IsZero() && time.Now().After(s.deadline) {
+			return nil, errDeadline
+		}
+		msg, err := readMessage(s.in, maxReply)
 		if err != nil {
 			return nil, fmt.Errorf("reading from the session bus: %w", err)
 		}

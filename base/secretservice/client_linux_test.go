@@ -4,10 +4,16 @@ package secretservice
 
 import (
 	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
 	"net"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -18,7 +24,7 @@ import (
 // its session once and keeps it.
 func TestSecretsOnGnomeKeyring(t *testing.T) {
 	addr := keyringtest.PrivateKeyring(t)
-	s, err := openClient(addr)
+	s, err := openClient(t.Context(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,10 +71,123 @@ func TestSecretsOnABusThatRefuses(t *testing.T) {
 				_, _ = bufio.NewReader(c).ReadString('\n')
 				_, _ = c.Write([]byte(answer))
 			}()
-			if s, err := openClient("unix:path=" + path); err == nil {
+			if s, err := openClient(t.Context(), "unix:path="+path); err == nil {
 				s.close()
 				t.Fatal("openClient succeeded; want an error")
 			}
 		})
+	}
+}
+
+// A bus that answers with an endless stream of signals, never the reply,
+// is left at the call's deadline; one that sends a line of authentication
+// longer than a bus's, or a message over the reply's cap, is refused
+// before more is read.
+func TestSecretsOnABusThatNeverAnswers(t *testing.T) {
+	signal := func() []byte {
+		var b bytes.Buffer
+		m := &dbus.Message{Type: dbus.TypeSignal, Headers: map[dbus.HeaderField]dbus.Variant{
+			dbus.FieldPath:      dbus.MakeVariant(dbus.ObjectPath("/org/freedesktop/DBus")),
+			dbus.FieldInterface: dbus.MakeVariant("org.freedesktop.DBus"),
+			dbus.FieldMember:    dbus.MakeVariant("NameOwnerChanged"),
+		}}
+		if err := m.EncodeTo(&b, binary.LittleEndian); err != nil {
+			t.Fatal(err)
+		}
+		raw := b.Bytes()
+		binary.LittleEndian.PutUint32(raw[8:12], 7) // its serial
+		return raw
+	}()
+	huge := []byte{'l', 2, 0, 1, 0, 0, 0, 8, 1, 0, 0, 0, 0, 0, 0, 8} // 2^27 of fields and of body
+	for name, answer := range map[string]func(w io.Writer){
+		"signals for ever": func(w io.Writer) {
+			_, _ = w.Write([]byte("OK 1234\r\n"))
+			for {
+				if _, err := w.Write(signal); err != nil {
+					return
+				}
+			}
+		},
+		"an endless line": func(w io.Writer) {
+			line := bytes.Repeat([]byte("OK"), 1024)
+			for {
+				if _, err := w.Write(line); err != nil {
+					return
+				}
+			}
+		},
+		"a message over the cap": func(w io.Writer) {
+			_, _ = w.Write(append([]byte("OK 1234\r\n"), huge...))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bus")
+			l, err := net.Listen("unix", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			go func() {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				_, _ = bufio.NewReader(c).ReadString('\n')
+				answer(c)
+			}()
+			ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			s, err := openClient(ctx, "unix:path="+path)
+			if err == nil {
+				s.close()
+				t.Fatal("openClient succeeded; want an error")
+			}
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("openClient gave up after %s (%v); want it within its deadline", took, err)
+			}
+		})
+	}
+}
+
+// An item of the same attributes in another collection than the login
+// one, where go-keyring reads and writes, is never read: without one in
+// the login collection the quick read leaves the answer to go-keyring.
+func TestReadUsesTheLoginCollectionOnly(t *testing.T) {
+	addr := keyringtest.PrivateKeyring(t)
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var output dbus.Variant
+	var session dbus.ObjectPath
+	if err := conn.Object(serviceName, servicePath).Call(serviceIface+".OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&output, &session); err != nil {
+		t.Fatal(err)
+	}
+	create := func(collection dbus.ObjectPath, value string) {
+		props := map[string]dbus.Variant{
+			"org.freedesktop.Secret.Item.Label":      dbus.MakeVariant("test"),
+			"org.freedesktop.Secret.Item.Attributes": dbus.MakeVariant(map[string]string{"username": "u", "service": "s"}),
+		}
+		secret := struct {
+			Session     dbus.ObjectPath
+			Parameters  []byte
+			Value       []byte
+			ContentType string
+		}{session, []byte{}, []byte(value), "text/plain"}
+		var item, prompt dbus.ObjectPath
+		if err := conn.Object(serviceName, collection).Call("org.freedesktop.Secret.Collection.CreateItem", 0, props, secret, true).Store(&item, &prompt); err != nil {
+			t.Fatalf("creating an item in %s: %v", collection, err)
+		}
+	}
+	create("/org/freedesktop/secrets/collection/session", "elsewhere")
+	if got, err := read(t.Context(), addr, "s", "u"); !errors.Is(err, ErrCannotAnswer) {
+		t.Errorf("with an item in the session collection alone, the read gave %q, %v; want it left to go-keyring", got, err)
+	}
+	create("/org/freedesktop/secrets/collection/login", "mine")
+	if got, err := read(t.Context(), addr, "s", "u"); err != nil || got != "mine" {
+		t.Errorf("with an item in each collection, the read gave %q, %v; want the login collection's, \"mine\"", got, err)
 	}
 }

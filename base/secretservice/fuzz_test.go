@@ -21,7 +21,7 @@ func FuzzReadMessage(f *testing.F) {
 		f.Add(encodeReply(f, order, dbus.TypeError, 5, "Cannot get secret of a locked object"))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := readMessage(bufio.NewReader(bytes.NewReader(b)))
+		m, err := readMessage(bufio.NewReader(bytes.NewReader(b)), maxReply)
 		if err != nil {
 			return
 		}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/latchapp/latch/base/secretservice/prelude"
 )
 
 // ErrAbsent means there is no Secret Service: no session bus, or none on
@@ -26,7 +28,11 @@ func Probe(wait time.Duration) error {
 		return nil
 	}
 	conn, err := SessionBus()
-	if err != nil {
+	var foreign *prelude.ForeignBusError
+	switch {
+	case errors.As(err, &foreign):
+		return nil // the call itself refuses the bus, and says why
+	case err != nil:
 		return fmt.Errorf("%w: %v", ErrAbsent, err)
 	}
 	return probe(conn, wait)

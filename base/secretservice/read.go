@@ -1,10 +1,16 @@
 package secretservice
 
 import (
+	"context"
 	"errors"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/latchapp/latch/base/secretservice/prelude"
 )
 
 // ErrNotFound means the Secret Service holds no such item.
@@ -25,11 +31,12 @@ var idle struct {
 }
 
 // Read reads the secret of the item whose attributes are service and
-// username (the item that go-keyring stores for them), on the session
-// bus that DBUS_SESSION_BUS_ADDRESS names. It fails with [ErrNoSession]
-// without a bus, [ErrNotFound] when there is no such item, and an error
-// wrapping [ErrCannotAnswer] whenever the caller's slower read must
-// decide.
+// username (the item that go-keyring stores for them, in the login
+// collection), on the session bus that DBUS_SESSION_BUS_ADDRESS names,
+// within ctx's deadline. It fails with [ErrNoSession] without a bus, a
+// [*prelude.ForeignBusError] when another user's process holds the bus's
+// socket, [ErrNotFound] when there is no such item, and an error wrapping
+// [ErrCannotAnswer] whenever the caller's slower read must decide.
 //
 // go-keyring's own read connects to the bus (five exchanges before the
 // first call) and then makes seven calls one after the other (list the
@@ -49,7 +56,7 @@ var idle struct {
 // once, or a session it asks for first, meet a race in it that aborts the
 // daemon (gnome-keyring issues 190, 196 and 199: "assertion 'client'
 // failed"; see [prelude.Dial]).
-func Read(service, user string) (string, error) {
+func Read(ctx context.Context, service, user string) (string, error) {
 	if runtime.GOOS != "linux" {
 		return "", ErrCannotAnswer
 	}
@@ -58,13 +65,13 @@ func Read(service, user string) (string, error) {
 		// Never the slow read without a bus: it would try to start one.
 		return "", ErrNoSession
 	}
-	return read(addr, service, user)
+	return read(ctx, addr, service, user)
 }
 
 // read is Read on the bus at addr. A connection kept from an earlier read
 // is tried first, and a fresh one if that one has gone bad (the bus
 // restarted, say).
-func read(addr, service, user string) (string, error) {
+func read(ctx context.Context, addr, service, user string) (string, error) {
 	idle.Lock()
 	c, keptFor := idle.client, idle.addr
 	idle.client = nil
@@ -75,18 +82,23 @@ func read(addr, service, user string) (string, error) {
 		c = nil
 	}
 	if c != nil {
-		value, err := readWith(c, service, user)
+		value, err := readWith(ctx, c, service, user)
 		if answered(err) {
 			keep(addr, c)
 			return value, err
 		}
 		c.close()
 	}
-	c, err := openClient(addr)
-	if err != nil {
+	c, err := openClient(ctx, addr)
+	var foreign *prelude.ForeignBusError
+	switch {
+	case errors.As(err, &foreign):
+		// Never the slow read either: it would dial the same socket.
+		return "", err
+	case err != nil:
 		return "", errors.Join(ErrCannotAnswer, err)
 	}
-	value, err := readWith(c, service, user)
+	value, err := readWith(ctx, c, service, user)
 	if answered(err) {
 		keep(addr, c)
 	} else {
@@ -113,16 +125,31 @@ func keep(addr string, c *client) {
 	idle.addr, idle.client = addr, c
 }
 
-// readWith reads the item of (service, user) on one connection. It
-// searches every collection, where go-keyring searches the one it writes
-// to (the login collection, else the default one): go-keyring's items are
-// found alike.
-func readWith(c *client, service, user string) (string, error) {
-	unlocked, locked, err := c.searchItems(map[string]string{"username": user, "service": service})
-	switch {
-	case err != nil:
+// loginItems is where the items of the login collection are, the one
+// go-keyring writes to and deletes from when it exists.
+const loginItems = "/org/freedesktop/secrets/collection/login/"
+
+// readWith reads the item of (service, user) on one connection, within
+// ctx's deadline. The Secret Service's search covers every collection and
+// tells locked items from unlocked ones in one call; only an item of the
+// login collection is read, where go-keyring reads, writes and deletes.
+// When the search finds items elsewhere only, go-keyring decides (it uses
+// the default collection where there is no login one, as KeePassXC has).
+func readWith(ctx context.Context, c *client, service, user string) (string, error) {
+	if err := c.until(ctx); err != nil {
 		return "", errors.Join(ErrCannotAnswer, err)
-	case len(unlocked) == 0 && len(locked) == 0:
+	}
+	unlocked, locked, err := c.searchItems(map[string]string{"username": user, "service": service})
+	if err != nil {
+		return "", errors.Join(ErrCannotAnswer, err)
+	}
+	inLogin := func(items []dbus.ObjectPath) []dbus.ObjectPath {
+		return slices.DeleteFunc(items, func(p dbus.ObjectPath) bool { return !strings.HasPrefix(string(p), loginItems) })
+	}
+	elsewhere := len(unlocked)+len(locked) > 0
+	unlocked, locked = inLogin(unlocked), inLogin(locked)
+	switch {
+	case len(unlocked) == 0 && len(locked) == 0 && !elsewhere:
 		return "", ErrNotFound
 	case len(unlocked) == 0:
 		return "", ErrCannotAnswer

@@ -33,7 +33,7 @@ func TestQuickReadMatchesGoKeyring(t *testing.T) {
 	}
 	addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
 	for user, value := range values {
-		got, err := read(addr, service, user)
+		got, err := read(t.Context(), addr, service, user)
 		if err != nil || got != value {
 			t.Errorf("quick read of %q gave %q, %v; want %q", user, got, err, value)
 		}
@@ -42,10 +42,10 @@ func TestQuickReadMatchesGoKeyring(t *testing.T) {
 			t.Errorf("go-keyring read %q as %q, %v; the quick read gave %q", user, slow, err, got)
 		}
 	}
-	if got, err := read(addr, service, "absent"); !errors.Is(err, ErrNotFound) {
+	if got, err := read(t.Context(), addr, service, "absent"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("quick read of a missing item gave %q, %v; want ErrNotFound", got, err)
 	}
-	if got, err := Read(service, "plain"); err != nil || got != values["plain"] {
+	if got, err := Read(t.Context(), service, "plain"); err != nil || got != values["plain"] {
 		t.Errorf("Read gave %q, %v; want %q", got, err, values["plain"])
 	}
 }
@@ -83,14 +83,14 @@ func TestQuickReadLeavesWhatItCannotAnswer(t *testing.T) {
 		if err := conn.Object(serviceName, "/org/freedesktop/secrets/collection/login").Call("org.freedesktop.Secret.Collection.CreateItem", 0, props, secret, true).Store(&item, &prompt); err != nil {
 			t.Fatalf("creating an item in the private keyring: %v", err)
 		}
-		if got, err := read(addr, "s", "u"); err != nil || got != "v" {
+		if got, err := read(t.Context(), addr, "s", "u"); err != nil || got != "v" {
 			t.Fatalf("unlocked, the quick read gave %q, %v; want \"v\"", got, err)
 		}
 		var locked []dbus.ObjectPath
 		if err := secrets.Call(serviceIface+".Lock", 0, []dbus.ObjectPath{"/org/freedesktop/secrets/collection/login"}).Store(&locked, &prompt); err != nil || len(locked) != 1 {
 			t.Fatalf("locking the private keyring: %v %v", locked, err)
 		}
-		if got, err := read(addr, "s", "u"); !errors.Is(err, ErrCannotAnswer) {
+		if got, err := read(t.Context(), addr, "s", "u"); !errors.Is(err, ErrCannotAnswer) {
 			t.Errorf("locked, the quick read gave %q, %v; want it left to go-keyring", got, err)
 		}
 	})
@@ -104,7 +104,7 @@ func TestQuickReadLeavesWhatItCannotAnswer(t *testing.T) {
 		if reply, err := other.RequestName(serviceName, 0); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
 			t.Fatalf("owning %s: %v %v", serviceName, reply, err)
 		}
-		if got, err := read(addr, "s", "u"); !errors.Is(err, ErrCannotAnswer) {
+		if got, err := read(t.Context(), addr, "s", "u"); !errors.Is(err, ErrCannotAnswer) {
 			t.Errorf("against a service that exports nothing the quick read gave %q, %v; want it left to go-keyring", got, err)
 		}
 	})
@@ -120,7 +120,7 @@ func TestQuickReadReusesItsConnection(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = keyring.Delete(service, "u") })
 	addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
-	if got, err := read(addr, service, "u"); err != nil || got != "v" {
+	if got, err := read(t.Context(), addr, service, "u"); err != nil || got != "v" {
 		t.Fatalf("the first read gave %q, %v; want \"v\"", got, err)
 	}
 	idle.Lock()
@@ -129,7 +129,7 @@ func TestQuickReadReusesItsConnection(t *testing.T) {
 	if kept == nil {
 		t.Fatal("no connection was kept after a read")
 	}
-	if got, err := read(addr, service, "u"); err != nil || got != "v" {
+	if got, err := read(t.Context(), addr, service, "u"); err != nil || got != "v" {
 		t.Fatalf("the second read gave %q, %v; want \"v\"", got, err)
 	}
 	idle.Lock()
@@ -138,7 +138,7 @@ func TestQuickReadReusesItsConnection(t *testing.T) {
 	}
 	idle.Unlock()
 	kept.close()
-	if got, err := read(addr, service, "u"); err != nil || got != "v" {
+	if got, err := read(t.Context(), addr, service, "u"); err != nil || got != "v" {
 		t.Fatalf("after the kept connection closed, the read gave %q, %v; want \"v\"", got, err)
 	}
 	idle.Lock()

@@ -19,6 +19,7 @@ import (
 	"os"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/latchapp/latch/base/secretservice/prelude"
 )
 
 // The Secret Service's name on the bus, its object and its interface.
@@ -35,14 +36,33 @@ var ErrNoSession = errors.New("no D-Bus session: DBUS_SESSION_BUS_ADDRESS is not
 // D-Bus library's, on which the keychain library also writes), or an
 // error wrapping [ErrNoSession] when there is none.
 func SessionBus() (*dbus.Conn, error) {
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		return nil, ErrNoSession
+	if err := CheckBus(); err != nil {
+		return nil, err
 	}
 	conn, err := dbus.SessionBus()
 	if err != nil {
 		return nil, fmt.Errorf("the D-Bus session cannot be reached: %w", err)
 	}
 	return conn, nil
+}
+
+// CheckBus checks that the session bus is the person's own: that a
+// process of this user holds the socket DBUS_SESSION_BUS_ADDRESS names
+// (see [prelude.Check]). It fails with [ErrNoSession] without an address,
+// and a [*prelude.ForeignBusError] for another user's socket; an address
+// that is no Unix socket cannot be checked so, and passes. Call it before
+// a D-Bus library dials the bus by itself (go-keyring does).
+func CheckBus() error {
+	addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
+	if addr == "" {
+		return ErrNoSession
+	}
+	// A socket that cannot be reached, the library says so itself.
+	var foreign *prelude.ForeignBusError
+	if err := prelude.Check(addr); errors.As(err, &foreign) {
+		return err
+	}
+	return nil
 }
 
 // HasOwner reports whether a program owns name on the bus.

@@ -36,8 +36,9 @@ type message struct {
 	body        cursor
 }
 
-// readMessage reads one message.
-func readMessage(r *bufio.Reader) (*message, error) {
+// readMessage reads one message of at most limit bytes (at most the D-Bus
+// limit), allocating nothing for a larger one.
+func readMessage(r *bufio.Reader, limit int) (*message, error) {
 	var fixed [16]byte
 	if _, err := io.ReadFull(r, fixed[:]); err != nil {
 		return nil, err
@@ -52,8 +53,10 @@ func readMessage(r *bufio.Reader) (*message, error) {
 		return nil, fmt.Errorf("a message in the byte order %q", fixed[0])
 	}
 	bodyLen, fieldsLen := order.Uint32(fixed[4:8]), order.Uint32(fixed[12:16])
-	if bodyLen > maxMessage || fieldsLen > maxMessage {
-		return nil, errors.New("a message over the D-Bus limit")
+	limit = min(limit, maxMessage)
+	// Added as 64-bit numbers: two lengths near 2^32 must not wrap.
+	if total := 16 + (uint64(fieldsLen)+7)&^7 + uint64(bodyLen); total > uint64(limit) {
+		return nil, fmt.Errorf("a message of %d bytes, over the limit of %d", total, limit)
 	}
 	// The fields, padded to eight bytes, then the body.
 	headerLen := (16 + int(fieldsLen) + 7) &^ 7
@@ -143,6 +146,11 @@ func (c *cursor) uint32() uint32 {
 // string reads a string or an object path (and its NUL).
 func (c *cursor) string() string {
 	n := c.uint32()
+	// Compared before adding: on a 32-bit platform int(n)+1 can wrap.
+	if uint64(n) >= uint64(len(c.b)-c.off) {
+		c.fail(errShort)
+		return ""
+	}
 	b := c.take(int(n) + 1)
 	if b == nil {
 		return ""
@@ -163,14 +171,22 @@ func (c *cursor) signature() string {
 // bytes reads an array of bytes.
 func (c *cursor) bytes() []byte {
 	n := c.uint32()
+	if uint64(n) > uint64(len(c.b)-c.off) {
+		c.fail(errShort)
+		return nil
+	}
 	return c.take(int(n))
 }
 
 // paths reads an array of object paths.
 func (c *cursor) paths() []dbus.ObjectPath {
-	n := int(c.uint32())
-	end := c.off + n
-	if n < 0 || end > len(c.b) {
+	n := c.uint32()
+	if uint64(n) > uint64(len(c.b)-c.off) {
+		c.fail(errShort)
+		return nil
+	}
+	end := c.off + int(n)
+	if end > len(c.b) {
 		c.fail(errShort)
 		return nil
 	}

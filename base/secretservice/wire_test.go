@@ -49,7 +49,7 @@ func TestReadMessageReadsWhatTheLibraryWrites(t *testing.T) {
 		stream = append(stream, encodeReply(t, order, dbus.TypeError, 5, "Cannot get secret of a locked object")...)
 		in := bufio.NewReader(bytes.NewReader(stream))
 
-		m, err := readMessage(in)
+		m, err := readMessage(in, maxMessage)
 		if err != nil || m.replySerial != 3 || m.signature != "aoao" {
 			t.Fatalf("%v: the search's reply read as %+v, %v", order, m, err)
 		}
@@ -58,7 +58,7 @@ func TestReadMessageReadsWhatTheLibraryWrites(t *testing.T) {
 			t.Errorf("%v: the paths read as %v %v, %v", order, unlocked, locked, m.body.err)
 		}
 
-		m, err = readMessage(in)
+		m, err = readMessage(in, maxMessage)
 		if err != nil || m.replySerial != 4 || m.signature != "(oayays)" {
 			t.Fatalf("%v: the secret's reply read as %+v, %v", order, m, err)
 		}
@@ -68,7 +68,7 @@ func TestReadMessageReadsWhatTheLibraryWrites(t *testing.T) {
 			t.Errorf("%v: the secret read as %q %v %q %q, %v", order, session, params, got, ctype, m.body.err)
 		}
 
-		m, err = readMessage(in)
+		m, err = readMessage(in, maxMessage)
 		if err != nil || m.typ != typeError || m.errorName != "org.freedesktop.Secret.Error.IsLocked" || m.body.string() != "Cannot get secret of a locked object" {
 			t.Errorf("%v: the error read as %+v, %v", order, m, err)
 		}
@@ -90,12 +90,12 @@ func TestReadMessageRefusesMalformedMessages(t *testing.T) {
 		"huge":              huge,
 		"byte order":        order,
 	} {
-		if m, err := readMessage(bufio.NewReader(bytes.NewReader(b))); err == nil {
+		if m, err := readMessage(bufio.NewReader(bytes.NewReader(b)), maxMessage); err == nil {
 			t.Errorf("%s: read as %+v; want an error", name, m)
 		}
 	}
 	// A body whose array claims more than there is.
-	m, err := readMessage(bufio.NewReader(bytes.NewReader(good)))
+	m, err := readMessage(bufio.NewReader(bytes.NewReader(good)), maxMessage)
 	if err != nil {
 		t.Fatal(err)
 	}

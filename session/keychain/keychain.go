@@ -29,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,23 +70,49 @@ type Backend interface {
 type system struct{}
 
 func (system) Get(service, user string) (string, error) {
-	value, err := secretservice.Read(service, user)
+	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+	defer cancel()
+	value, err := secretservice.Read(ctx, service, user)
 	switch {
 	case errors.Is(err, secretservice.ErrNotFound):
 		return "", keyring.ErrNotFound
 	case errors.Is(err, secretservice.ErrCannotAnswer):
 		// A locked item, or no Secret Service to read quickly: go-keyring
-		// reads, and unlocks.
+		// reads, and unlocks, on a bus checked to be the person's own.
+		if err := busChecked(); err != nil {
+			return "", err
+		}
 		return keyring.Get(service, user)
 	}
 	return value, err
 }
 
 func (system) Set(service, user, secret string) error {
-	secretservice.BeforeWrite(service, user)
+	if err := secretservice.BeforeWrite(service, user); err != nil {
+		return err
+	}
 	return keyring.Set(service, user, secret)
 }
-func (system) Delete(service, user string) error { return keyring.Delete(service, user) }
+
+func (system) Delete(service, user string) error {
+	if err := busChecked(); err != nil {
+		return err
+	}
+	return keyring.Delete(service, user)
+}
+
+// busChecked checks, before go-keyring dials the session bus on Linux,
+// that the person's own process holds it; nil elsewhere, and where there
+// is no bus (the probe says so).
+func busChecked() error {
+	if runtime.GOOS != "linux" {
+		return nil
+	}
+	if err := secretservice.CheckBus(); err != nil && !errors.Is(err, secretservice.ErrNoSession) {
+		return err
+	}
+	return nil
+}
 
 // Store is a [session.Store] in the operating system's keychain.
 //

@@ -153,37 +153,41 @@ func TestRealKeychainHoldsSessionUntilLogout(t *testing.T) {
 	}
 }
 
-// TestRealKeychainWriteFailureLosesNothing breaks the real keychain's
-// writes during a rotation: the previous credentials stay readable there,
-// the new ones stay in memory, and they are written once writes work.
-func TestRealKeychainWriteFailureLosesNothing(t *testing.T) {
+// TestRealKeychainWriteFailureSpendsNothing breaks the real keychain's
+// writes when a renewal is due: the refresh token is not spent (the
+// provider is not asked), the credentials stay readable there, and once
+// writes work the renewal goes through.
+func TestRealKeychainWriteFailureSpendsNothing(t *testing.T) {
 	w := newWorld(t)
 	broken := &keychain.FaultyBackend{Backend: keychain.RealBackend}
 	m := w.managerOn(&keychain.Store{Service: w.service, Backend: broken}, manual)
 	first := w.login(m)
 
-	broken.Fail() // the rotation's first write fails
+	refreshes := w.refreshes.Load()
+	broken.Fail() // the renewal's first write fails
 	if _, err := m.Renew(t.Context()); !errors.Is(err, session.ErrKeychainUnavailable) {
 		t.Fatalf("Renew with a failing keychain gave %v, want ErrKeychainUnavailable", err)
 	}
-	// Another program reads the keychain meanwhile: the previous
-	// credentials, whole.
+	if n := w.refreshes.Load() - refreshes; n != 0 {
+		t.Fatalf("%d refresh requests while the keychain failed its writes; want none", n)
+	}
+	// Another program reads the keychain meanwhile: the credentials,
+	// whole.
 	other := w.manager(manual)
 	if c, err := other.Held(t.Context()); err != nil || c.RefreshToken != first.RefreshToken {
-		t.Fatalf("the keychain gave %v, %v after the failed write, want the previous credentials", c, err)
+		t.Fatalf("the keychain gave %v, %v after the failed write, want the credentials as they were", c, err)
 	}
-	// Writes work again: the renewed credentials, kept in memory, are
-	// written, and the provider is not asked again.
-	refreshes := w.refreshes.Load()
-	c, err := m.Credentials(t.Context(), 0)
+	// Writes work again: the renewal spends the refresh token, which the
+	// provider still takes, and the keychain holds its answer.
+	c, err := m.Renew(t.Context())
 	if err != nil || c.RefreshToken == first.RefreshToken {
-		t.Fatalf("Credentials gave %v, %v; want the renewed credentials", c, err)
+		t.Fatalf("Renew gave %v, %v once writes work; want renewed credentials", c, err)
 	}
 	if stored, err := w.manager(manual).Held(t.Context()); err != nil || stored.RefreshToken != c.RefreshToken {
-		t.Fatalf("the keychain holds %v, %v once writes work; want the renewed credentials", stored, err)
+		t.Fatalf("the keychain holds %v, %v after the renewal; want the renewed credentials", stored, err)
 	}
-	if n := w.refreshes.Load() - refreshes; n != 0 {
-		t.Fatalf("%d more refresh requests, want none: the renewed token is reused", n)
+	if n := w.refreshes.Load() - refreshes; n != 1 {
+		t.Fatalf("%d refresh requests in all; want one", n)
 	}
 }
 

@@ -29,7 +29,9 @@ type Conn struct {
 // Dial connects to the bus at addr (a D-Bus address, as
 // DBUS_SESSION_BUS_ADDRESS holds) and sends the prelude: the EXTERNAL
 // authentication as this process's user, BEGIN and Hello. The answers are
-// not read. An address that names no Unix socket gives [ErrUnsupported].
+// not read. An address that names no Unix socket gives [ErrUnsupported];
+// a socket that another user's process holds, a [*ForeignBusError],
+// before anything is sent on it.
 //
 // Nothing is sent to the Secret Service: gnome-keyring registers a new
 // client while it answers the client's first call, and a session opened
@@ -62,6 +64,10 @@ func Dial(addr string) (*Conn, error) {
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("connecting to the session bus: %w", err)
+	}
+	if err := checkPeer(fd, addr); err != nil {
+		c.Close()
+		return nil, err
 	}
 	if _, err := c.Write(prelude(os.Geteuid())); err != nil {
 		c.Close()
@@ -115,4 +121,61 @@ func (c *Conn) Close() error {
 	var err error
 	c.closeOnce.Do(func() { err = syscall.Close(c.fd) })
 	return err
+}
+
+// checkPeer refuses a socket whose other end is not a process of this
+// user (SO_PEERCRED): a bus that ended leaves its address to whoever binds
+// it next, an abstract name or a path in a shared folder alike.
+func checkPeer(fd int, addr string) error {
+	cred, err := syscall.GetsockoptUcred(fd, syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+	if err != nil {
+		return fmt.Errorf("reading who holds the session bus: %w", err)
+	}
+	if int(cred.Uid) != os.Geteuid() {
+		return &ForeignBusError{Addr: addr, UID: int(cred.Uid)}
+	}
+	return nil
+}
+
+// Check connects to the bus at addr and checks that a process of this
+// user holds it, sending nothing: for a D-Bus library that dials the bus
+// itself. It gives [ErrUnsupported] for an address that names no Unix
+// socket, and a [*ForeignBusError] for another user's.
+func Check(addr string) error {
+	path, err := socketPath(addr)
+	if err != nil {
+		return err
+	}
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening a socket for the session bus: %w", err)
+	}
+	defer syscall.Close(fd)
+	for {
+		err = syscall.Connect(fd, &syscall.SockaddrUnix{Name: path})
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("connecting to the session bus: %w", err)
+	}
+	return checkPeer(fd, addr)
+}
+
+// SetDeadline bounds the reads and writes on c that start before t: each
+// then fails, at the latest, when t has passed. The zero time restores
+// the connection's own bound of 30 seconds for each.
+func (c *Conn) SetDeadline(t time.Time) error {
+	d := ioTimeout
+	if !t.IsZero() {
+		d = max(time.Until(t), time.Millisecond)
+	}
+	tv := syscall.NsecToTimeval(d.Nanoseconds())
+	for _, opt := range []int{syscall.SO_RCVTIMEO, syscall.SO_SNDTIMEO} {
+		if err := syscall.SetsockoptTimeval(c.fd, syscall.SOL_SOCKET, opt, &tv); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -17,7 +17,6 @@ func TestOnlyTheCommandLineStartsEarly(t *testing.T) {
 	}{
 		{[]string{"/usr/bin/latch", "token"}, true},
 		{[]string{"latch", "--account", "work", "git-credential", "get"}, true},
-		{[]string{`C:\Latch\latch.exe`, "header", "-"}, true},
 		{[]string{"/usr/bin/latch", "status"}, false},
 		{[]string{"/usr/bin/latch"}, false},
 		{[]string{"/usr/bin/latch-desktop", "token"}, false},

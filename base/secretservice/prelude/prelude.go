@@ -10,7 +10,10 @@
 // is the job of its parent package, secretservice.
 package prelude
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+)
 
 // helloSerial is the serial of the Hello the prelude sends; a
 // connection's calls take the serials after it.
@@ -25,3 +28,17 @@ var ErrUnsupported = errors.New("the session bus address names no Unix socket")
 // answer is the first reply to read, and the connection's calls take the
 // serials after it.
 func (c *Conn) HelloSerial() uint32 { return helloSerial }
+
+// ForeignBusError is a session bus whose socket another user's process
+// holds: nothing is sent on it.
+type ForeignBusError struct {
+	// Addr is the bus address, as DBUS_SESSION_BUS_ADDRESS gives it.
+	Addr string
+	// UID is the user whose process holds the socket.
+	UID int
+}
+
+// Error implements error.
+func (e *ForeignBusError) Error() string {
+	return "the session bus " + e.Addr + " is held by another user (uid " + strconv.Itoa(e.UID) + ")"
+}

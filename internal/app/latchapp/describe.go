@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os/user"
+	"strconv"
 	"strings"
 	"syscall"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/latchapp/latch/base/secretservice/prelude"
 	"github.com/latchapp/latch/internal/app/sandboxclient"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
@@ -41,11 +44,12 @@ func (e *IssuerError) Unwrap() error { return e.Err }
 // provider's description) is cleaned of control characters.
 func Describe(err error) string {
 	var (
-		config   *ConfigError
-		issuer   *IssuerError
-		provider *session.ProviderError
-		api      *profile.APIError
-		key      *profile.KeyError
+		foreignBus *prelude.ForeignBusError
+		config     *ConfigError
+		issuer     *IssuerError
+		provider   *session.ProviderError
+		api        *profile.APIError
+		key        *profile.KeyError
 
 		sandboxErr *sandboxclient.StartError
 	)
@@ -87,6 +91,8 @@ func Describe(err error) string {
 		return "Your session cannot be renewed. Please sign in again."
 	case errors.Is(err, session.ErrNoCredentials):
 		return "You are not signed in."
+	case errors.As(err, &foreignBus):
+		return fmt.Sprintf("The session bus that DBUS_SESSION_BUS_ADDRESS names (%s) belongs to another user (%s), so Latch sends it nothing. Unset DBUS_SESSION_BUS_ADDRESS or point it at your own session bus, and try again.", Printable(foreignBus.Addr), userName(foreignBus.UID))
 	case errors.Is(err, keychain.ErrMissing):
 		return "No system keychain is running. Start one (such as gnome-keyring or KWallet) and try again."
 	case errors.Is(err, keychain.ErrLocked):
@@ -243,4 +249,13 @@ func portOf(err error) string {
 		}
 	}
 	return ""
+}
+
+// userName names the user of uid for people: the login name and the uid,
+// or the uid alone.
+func userName(uid int) string {
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+		return fmt.Sprintf("%s, uid %d", Printable(u.Username), uid)
+	}
+	return fmt.Sprintf("uid %d", uid)
 }

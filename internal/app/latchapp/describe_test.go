@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchapp/latch/base/secretservice/prelude"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
 	"github.com/latchapp/latch/session/keychain"
@@ -119,4 +120,14 @@ func providerError(t *testing.T, issuer string) error {
 		t.Fatalf("discovery at %s worked; want it to fail", issuer)
 	}
 	return err
+}
+
+// A session bus that another user holds is said with its address and
+// owner, and what to do.
+func TestDescribeAnotherUsersBus(t *testing.T) {
+	err := fmt.Errorf("keychain get %q: %w: %w", "latch", session.ErrKeychainUnavailable, &prelude.ForeignBusError{Addr: "unix:abstract=/tmp/dbus-x", UID: 0})
+	want := "The session bus that DBUS_SESSION_BUS_ADDRESS names (unix:abstract=/tmp/dbus-x) belongs to another user (root, uid 0), so Latch sends it nothing. Unset DBUS_SESSION_BUS_ADDRESS or point it at your own session bus, and try again."
+	if got := Describe(err); got != want {
+		t.Errorf("Describe gave %q; want %q", got, want)
+	}
 }
