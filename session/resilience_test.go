@@ -48,7 +48,9 @@ func TestOrphanedRenewalIsQueuedForRevocation(t *testing.T) {
 	op := newFakeOP(t)
 	store := &failingStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
-	store.fail = true
+	// The store takes the rewrite before the refresh token is spent, then
+	// fails the successor's write.
+	store.fail, store.failAfter = true, 1
 	if _, err := m.Renew(t.Context()); !errors.Is(err, ErrKeychainUnavailable) {
 		t.Fatalf("Renew with a failing store gave %v, want ErrKeychainUnavailable", err)
 	}
@@ -284,7 +286,8 @@ func TestKeepInMemory(t *testing.T) {
 	op := newFakeOP(t)
 	store := &failingStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
-	store.fail = true
+	// The renewal's answer cannot be stored (the rewrite before it could).
+	store.fail, store.failAfter = true, 1
 	if _, err := m.Renew(t.Context()); !errors.Is(err, ErrKeychainUnavailable) {
 		t.Fatalf("Renew gave %v, want ErrKeychainUnavailable", err)
 	}
