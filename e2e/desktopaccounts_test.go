@@ -67,7 +67,9 @@ func TestAppSwitchesAccounts(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond)
 	typeIn("staging")
-	press(t, window, "Tab")
+	// Past the kind of provider (any OpenID provider, by its issuer) to
+	// the issuer.
+	press(t, window, "Tab", "Tab")
 	typeIn(op.Issuer + "/nothing-here")
 	press(t, window, "Tab")
 	typeIn(oidcprovider.ClientID)
