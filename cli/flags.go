@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
 )
@@ -72,11 +73,16 @@ func isPreset(name string) bool {
 }
 
 // isGlobal says whether name is a flag of every command.
-func isGlobal(name string) bool {
+func isGlobal(name string) bool { return globalFlagNames()[name] }
+
+// globalFlagNames are the names of the flags of every command.
+var globalFlagNames = sync.OnceValue(func() map[string]bool {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	(&globalOptions{}).globalFlags(fs)
-	return fs.Lookup(name) != nil
-}
+	names := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
+	return names
+})
 
 // helpIndent is the column where a flag's help starts; helpWidth is the
 // width help is wrapped to.

@@ -161,32 +161,11 @@ func TestReadUsesTheLoginCollectionOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	var output dbus.Variant
-	var session dbus.ObjectPath
-	if err := conn.Object(serviceName, servicePath).Call(serviceIface+".OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&output, &session); err != nil {
-		t.Fatal(err)
-	}
-	create := func(collection dbus.ObjectPath, value string) {
-		props := map[string]dbus.Variant{
-			"org.freedesktop.Secret.Item.Label":      dbus.MakeVariant("test"),
-			"org.freedesktop.Secret.Item.Attributes": dbus.MakeVariant(map[string]string{"username": "u", "service": "s"}),
-		}
-		secret := struct {
-			Session     dbus.ObjectPath
-			Parameters  []byte
-			Value       []byte
-			ContentType string
-		}{session, []byte{}, []byte(value), "text/plain"}
-		var item, prompt dbus.ObjectPath
-		if err := conn.Object(serviceName, collection).Call("org.freedesktop.Secret.Collection.CreateItem", 0, props, secret, true).Store(&item, &prompt); err != nil {
-			t.Fatalf("creating an item in %s: %v", collection, err)
-		}
-	}
-	create("/org/freedesktop/secrets/collection/session", "elsewhere")
+	createItem(t, conn, "/org/freedesktop/secrets/collection/session", "elsewhere")
 	if got, err := read(t.Context(), addr, "s", "u"); !errors.Is(err, ErrCannotAnswer) {
 		t.Errorf("with an item in the session collection alone, the read gave %q, %v; want it left to go-keyring", got, err)
 	}
-	create("/org/freedesktop/secrets/collection/login", "mine")
+	createItem(t, conn, "/org/freedesktop/secrets/collection/login", "mine")
 	if got, err := read(t.Context(), addr, "s", "u"); err != nil || got != "mine" {
 		t.Errorf("with an item in each collection, the read gave %q, %v; want the login collection's, \"mine\"", got, err)
 	}

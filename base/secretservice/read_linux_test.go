@@ -62,31 +62,13 @@ func TestQuickReadLeavesWhatItCannotAnswer(t *testing.T) {
 		}
 		defer conn.Close()
 		secrets := conn.Object(serviceName, servicePath)
-		var item dbus.ObjectPath
-		var prompt dbus.ObjectPath
 		// An item in the login collection, made as go-keyring makes one.
-		var output dbus.Variant
-		var session dbus.ObjectPath
-		if err := secrets.Call(serviceIface+".OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&output, &session); err != nil {
-			t.Fatal(err)
-		}
-		props := map[string]dbus.Variant{
-			"org.freedesktop.Secret.Item.Label":      dbus.MakeVariant("test"),
-			"org.freedesktop.Secret.Item.Attributes": dbus.MakeVariant(map[string]string{"username": "u", "service": "s"}),
-		}
-		secret := struct {
-			Session     dbus.ObjectPath
-			Parameters  []byte
-			Value       []byte
-			ContentType string
-		}{session, []byte{}, []byte("v"), "text/plain"}
-		if err := conn.Object(serviceName, "/org/freedesktop/secrets/collection/login").Call("org.freedesktop.Secret.Collection.CreateItem", 0, props, secret, true).Store(&item, &prompt); err != nil {
-			t.Fatalf("creating an item in the private keyring: %v", err)
-		}
+		createItem(t, conn, "/org/freedesktop/secrets/collection/login", "v")
 		if got, err := read(t.Context(), addr, "s", "u"); err != nil || got != "v" {
 			t.Fatalf("unlocked, the quick read gave %q, %v; want \"v\"", got, err)
 		}
 		var locked []dbus.ObjectPath
+		var prompt dbus.ObjectPath
 		if err := secrets.Call(serviceIface+".Lock", 0, []dbus.ObjectPath{"/org/freedesktop/secrets/collection/login"}).Store(&locked, &prompt); err != nil || len(locked) != 1 {
 			t.Fatalf("locking the private keyring: %v %v", locked, err)
 		}
@@ -145,5 +127,30 @@ func TestQuickReadReusesItsConnection(t *testing.T) {
 	defer idle.Unlock()
 	if idle.client == nil || idle.client == kept {
 		t.Error("the closed connection was not replaced by a fresh one")
+	}
+}
+
+// createItem makes an item of the attributes service "s" and username "u",
+// holding value, in the collection at path, as go-keyring makes one.
+func createItem(t *testing.T, conn *dbus.Conn, collection dbus.ObjectPath, value string) {
+	t.Helper()
+	var output dbus.Variant
+	var session dbus.ObjectPath
+	if err := conn.Object(serviceName, servicePath).Call(serviceIface+".OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&output, &session); err != nil {
+		t.Fatal(err)
+	}
+	props := map[string]dbus.Variant{
+		"org.freedesktop.Secret.Item.Label":      dbus.MakeVariant("test"),
+		"org.freedesktop.Secret.Item.Attributes": dbus.MakeVariant(map[string]string{"username": "u", "service": "s"}),
+	}
+	secret := struct {
+		Session     dbus.ObjectPath
+		Parameters  []byte
+		Value       []byte
+		ContentType string
+	}{session, []byte{}, []byte(value), "text/plain"}
+	var item, prompt dbus.ObjectPath
+	if err := conn.Object(serviceName, collection).Call("org.freedesktop.Secret.Collection.CreateItem", 0, props, secret, true).Store(&item, &prompt); err != nil {
+		t.Fatalf("creating an item in %s: %v", collection, err)
 	}
 }

@@ -39,32 +39,11 @@ type Conn struct {
 // of type 'v'"), so a connection's first call to it must be sent alone,
 // and not be OpenSession.
 func Dial(addr string) (*Conn, error) {
-	path, err := socketPath(addr)
+	fd, err := connect(addr)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("opening a socket for the session bus: %w", err)
-	}
 	c := &Conn{fd: fd}
-	tv := syscall.NsecToTimeval(ioTimeout.Nanoseconds())
-	for _, opt := range []int{syscall.SO_RCVTIMEO, syscall.SO_SNDTIMEO} {
-		if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, opt, &tv); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("setting the session bus socket's timeout: %w", err)
-		}
-	}
-	for {
-		err = syscall.Connect(fd, &syscall.SockaddrUnix{Name: path})
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("connecting to the session bus: %w", err)
-	}
 	if err := checkPeer(fd, addr); err != nil {
 		c.Close()
 		return nil, err
@@ -142,15 +121,29 @@ func checkPeer(fd int, addr string) error {
 // itself. It gives [ErrUnsupported] for an address that names no Unix
 // socket, and a [*ForeignBusError] for another user's.
 func Check(addr string) error {
-	path, err := socketPath(addr)
+	fd, err := connect(addr)
 	if err != nil {
 		return err
 	}
+	defer syscall.Close(fd)
+	return checkPeer(fd, addr)
+}
+
+// connect opens a blocking socket to the bus at addr, each read and write
+// on it bounded by ioTimeout.
+func connect(addr string) (int, error) {
+	path, err := socketPath(addr)
+	if err != nil {
+		return -1, err
+	}
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("opening a socket for the session bus: %w", err)
+		return -1, fmt.Errorf("opening a socket for the session bus: %w", err)
 	}
-	defer syscall.Close(fd)
+	if err := setTimeouts(fd, ioTimeout); err != nil {
+		syscall.Close(fd)
+		return -1, fmt.Errorf("setting the session bus socket's timeout: %w", err)
+	}
 	for {
 		err = syscall.Connect(fd, &syscall.SockaddrUnix{Name: path})
 		if err != syscall.EINTR {
@@ -158,9 +151,21 @@ func Check(addr string) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("connecting to the session bus: %w", err)
+		syscall.Close(fd)
+		return -1, fmt.Errorf("connecting to the session bus: %w", err)
 	}
-	return checkPeer(fd, addr)
+	return fd, nil
+}
+
+// setTimeouts bounds each read and write on fd by d.
+func setTimeouts(fd int, d time.Duration) error {
+	tv := syscall.NsecToTimeval(d.Nanoseconds())
+	for _, opt := range []int{syscall.SO_RCVTIMEO, syscall.SO_SNDTIMEO} {
+		if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, opt, &tv); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SetDeadline bounds the reads and writes on c that start before t: each
@@ -171,11 +176,5 @@ func (c *Conn) SetDeadline(t time.Time) error {
 	if !t.IsZero() {
 		d = max(time.Until(t), time.Millisecond)
 	}
-	tv := syscall.NsecToTimeval(d.Nanoseconds())
-	for _, opt := range []int{syscall.SO_RCVTIMEO, syscall.SO_SNDTIMEO} {
-		if err := syscall.SetsockoptTimeval(c.fd, syscall.SOL_SOCKET, opt, &tv); err != nil {
-			return err
-		}
-	}
-	return nil
+	return setTimeouts(c.fd, d)
 }
