@@ -16,6 +16,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
@@ -126,6 +127,7 @@ type globalOptions struct {
 	ctx  context.Context
 	env  Env
 	args []string // as Run was given them
+	prog string   // "latch token", say: what its lines on stderr begin with
 	log  *slog.Logger
 
 	// settings are the provider flags; file is --config.
@@ -171,6 +173,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return exitUsage
 	}
 	prog, cmd := p.prog, p.cmd
+	g.prog = prog
 	if g.verbose {
 		g.log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -390,7 +393,17 @@ func (g *globalOptions) openOptions(r renewMode) latchapp.Options {
 	return latchapp.Options{
 		Store: g.env.Store, InMemory: g.inMemory, LockDir: g.env.LockDir,
 		SandboxStateFile: g.env.SandboxStateFile, Sandbox: g.env.Sandbox, Logger: g.log, ManualRenewal: r == renewOnUse,
+		// Said once a run, however many keychain calls meet the question.
+		KeychainAsking: g.sayOnce(func(keeper string) {
+			fmt.Fprintf(g.env.Stderr, "%s: %s\n", g.prog, latchapp.Asking(keeper))
+		}),
 	}
+}
+
+// sayOnce calls say the first time only.
+func (g *globalOptions) sayOnce(say func(keeper string)) func(keeper string) {
+	var once sync.Once
+	return func(keeper string) { once.Do(func() { say(keeper) }) }
 }
 
 // noArgs refuses positional arguments, for the commands that take none.

@@ -66,20 +66,34 @@ type Backend interface {
 // quicker read of the same items where the platform allows, and, before a
 // write, the first call that gnome-keyring needs from a client before it
 // is asked for a session (both from the Secret Service client,
-// base/secretservice).
-type system struct{}
+// base/secretservice). Before go-keyring's calls, the Secret Service
+// client unlocks what they need, so that a keychain that asks the person
+// is waited for until ctx ends, and said (asking), instead of go-keyring
+// waiting without end.
+type system struct {
+	// ctx is the caller's; quick bounds a read that asks nobody.
+	ctx    context.Context
+	quick  time.Duration
+	asking func(keeper string)
+}
 
-func (system) Get(service, user string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
-	defer cancel()
+// newSystem is the real Backend for calls made within ctx.
+func newSystem(ctx context.Context, quick time.Duration, asking func(keeper string)) system {
+	return system{ctx: ctx, quick: quick, asking: asking}
+}
+
+func (s system) Get(service, user string) (string, error) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.quick)
 	value, err := secretservice.Read(ctx, service, user)
+	cancel()
 	switch {
 	case errors.Is(err, secretservice.ErrNotFound):
 		return "", keyring.ErrNotFound
 	case errors.Is(err, secretservice.ErrCannotAnswer):
 		// A locked item, or no Secret Service to read quickly: go-keyring
-		// reads, and unlocks, on a bus checked to be the person's own.
-		if err := busChecked(); err != nil {
+		// reads, on a bus checked to be the person's own, once the item
+		// is unlocked.
+		if err := s.unlock(service); err != nil {
 			return "", err
 		}
 		return keyring.Get(service, user)
@@ -87,18 +101,38 @@ func (system) Get(service, user string) (string, error) {
 	return value, err
 }
 
-func (system) Set(service, user, secret string) error {
+func (s system) Set(service, user, secret string) error {
 	if err := secretservice.BeforeWrite(service, user); err != nil {
+		return err
+	}
+	if err := s.unlock(service); err != nil {
 		return err
 	}
 	return keyring.Set(service, user, secret)
 }
 
-func (system) Delete(service, user string) error {
-	if err := busChecked(); err != nil {
+func (s system) Delete(service, user string) error {
+	if err := s.unlock(service); err != nil {
 		return err
 	}
 	return keyring.Delete(service, user)
+}
+
+// unlock readies the items of service for go-keyring on Linux,
+// asking the person if the keychain must (see [secretservice.Unlock]);
+// nil elsewhere, and where there is no bus (go-keyring says so).
+func (s system) unlock(service string) error {
+	if err := busChecked(); err != nil || runtime.GOOS != "linux" {
+		return err
+	}
+	switch err := secretservice.Unlock(s.ctx, service, s.asking); {
+	case errors.Is(err, secretservice.ErrDismissed), err != nil && s.ctx.Err() != nil:
+		return err
+	default:
+		// Unlocked; or no bus, or a keychain that cannot be asked so:
+		// go-keyring's own calls then say what is wrong.
+		return nil
+	}
 }
 
 // busChecked checks, before go-keyring dials the session bus on Linux,
@@ -136,8 +170,16 @@ type Store struct {
 	Service string
 	// Backend is the secret storage; nil means the platform's keychain.
 	Backend Backend
-	// Timeout bounds each keychain call; 0 means 10 seconds.
+	// Timeout bounds each keychain call; 0 means 10 seconds. While the
+	// keychain asks the person (for its password, or whether this
+	// program may use its item), a call waits for their answer as long
+	// as its context allows instead.
 	Timeout time.Duration
+	// Asking, when set, is called when the keychain starts asking the
+	// person, with the keychain's name as they know it ("KeePassXC",
+	// "GNOME Keyring"; "" when it cannot tell), so that the program can
+	// say what to answer. It runs on the calling goroutine.
+	Asking func(keeper string)
 
 	writing sync.Mutex // one Set or Delete at a time
 	probe   probeCache
@@ -204,7 +246,7 @@ func (k *Store) rewritten(ctx context.Context, key string, read *manifest, err e
 	switch {
 	case errors.Is(err, session.ErrCorruptValue):
 		return true
-	case !errors.Is(err, session.ErrKeychainUnavailable), errors.Is(err, ErrTimeout), errors.Is(err, ErrMissing), errors.Is(err, ErrLocked):
+	case !errors.Is(err, session.ErrKeychainUnavailable), errors.Is(err, ErrTimeout), errors.Is(err, ErrMissing), errors.Is(err, ErrLocked), errors.As(err, new(*AskingError)):
 		return false
 	case read == nil:
 		// The manifest was being replaced as it was read.
@@ -423,8 +465,15 @@ func (k *Store) call(ctx context.Context, op, key string, f func(Backend) (strin
 		timeout = defaultTimeout
 	}
 	var missing <-chan error
+	var asked chan string
 	if backend == nil {
-		backend = system{}
+		asked = make(chan string, 1)
+		backend = newSystem(ctx, timeout, func(keeper string) {
+			select {
+			case asked <- keeper:
+			default:
+			}
+		})
 		var stop func()
 		missing, stop = k.probe.check()
 		defer stop()
@@ -440,26 +489,71 @@ func (k *Store) call(ctx context.Context, op, key string, f func(Backend) (strin
 	}()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
-	select {
-	case r := <-done:
-		if r.err == nil {
-			return r.s, nil
+	var asking *AskingError
+	for {
+		select {
+		case r := <-done:
+			if r.err == nil {
+				return r.s, nil
+			}
+			if errors.Is(r.err, keyring.ErrNotFound) || errors.Is(r.err, session.ErrNotFound) {
+				return "", session.ErrNotFound
+			}
+			if errors.Is(r.err, keyring.ErrSetDataTooBig) {
+				return "", fmt.Errorf("keychain %s %q: item too large for this keychain: %w", op, key, r.err)
+			}
+			if asking != nil && errors.Is(r.err, ctx.Err()) {
+				return "", fmt.Errorf("keychain %s %q: %w", op, key, asking)
+			}
+			return "", fmt.Errorf("keychain %s %q: %w: %w", op, key, classifyKeychainError(r.err), r.err)
+		case keeper := <-asked:
+			// A person decides now: their answer is waited for as long
+			// as ctx allows.
+			timer.Stop()
+			if asking == nil && k.Asking != nil {
+				k.Asking(keeper)
+			}
+			asking = &AskingError{Keeper: keeper}
+		case err := <-missing:
+			return "", fmt.Errorf("keychain %s %q: %w", op, key, err)
+		case <-timer.C:
+			return "", fmt.Errorf("keychain %s %q: %w (%s)", op, key, ErrTimeout, timeout)
+		case <-ctx.Done():
+			if asking != nil {
+				// The question is being withdrawn: a program that exits
+				// now would leave it on the screen.
+				select {
+				case <-done:
+				case <-time.After(time.Second):
+				}
+				return "", fmt.Errorf("keychain %s %q: %w", op, key, asking)
+			}
+			return "", fmt.Errorf("keychain %s %q: %w", op, key, ctx.Err())
 		}
-		if errors.Is(r.err, keyring.ErrNotFound) || errors.Is(r.err, session.ErrNotFound) {
-			return "", session.ErrNotFound
-		}
-		if errors.Is(r.err, keyring.ErrSetDataTooBig) {
-			return "", fmt.Errorf("keychain %s %q: item too large for this keychain: %w", op, key, r.err)
-		}
-		return "", fmt.Errorf("keychain %s %q: %w: %w", op, key, classifyKeychainError(r.err), r.err)
-	case err := <-missing:
-		return "", fmt.Errorf("keychain %s %q: %w", op, key, err)
-	case <-timer.C:
-		return "", fmt.Errorf("keychain %s %q: %w (%s)", op, key, ErrTimeout, timeout)
-	case <-ctx.Done():
-		return "", fmt.Errorf("keychain %s %q: %w", op, key, ctx.Err())
 	}
 }
+
+// AskingError means that the keychain was asking the person (for its
+// password, or whether this program may use its item) when the caller
+// stopped waiting: nothing was read or written. Once they have answered,
+// the next call goes through. It matches
+// [session.ErrKeychainUnavailable].
+type AskingError struct {
+	// Keeper is the keychain's name as a person knows it ("KeePassXC",
+	// "GNOME Keyring"), or "" when it cannot tell.
+	Keeper string
+}
+
+func (e *AskingError) Error() string {
+	keeper := e.Keeper
+	if keeper == "" {
+		keeper = "the keychain"
+	}
+	return keeper + " is asking the person to allow this program or unlock it, and has no answer yet"
+}
+
+// Unwrap makes the error match [session.ErrKeychainUnavailable].
+func (e *AskingError) Unwrap() error { return session.ErrKeychainUnavailable }
 
 // Errors of the keychain, beside [session.ErrKeychainUnavailable], which
 // each matches too.
@@ -486,6 +580,9 @@ func writeID() string {
 // classifyKeychainError says which kind of [session.ErrKeychainUnavailable] a
 // backend's error is, from what the platforms' keychains say.
 func classifyKeychainError(err error) error {
+	if errors.Is(err, secretservice.ErrDismissed) {
+		return ErrLocked
+	}
 	msg := strings.ToLower(err.Error())
 	switch {
 	case strings.Contains(msg, "was not provided by any .service files"),

@@ -103,7 +103,7 @@ func realKeychain(t *testing.T) Backend {
 	if err != nil {
 		peers.Missing(t, "the Secret Service", err.Error())
 	}
-	return system{}
+	return newSystem(context.Background(), defaultTimeout, nil)
 }
 
 func testService(t *testing.T) string {
@@ -420,4 +420,4 @@ func (b *faultyBackend) Fail() {
 
 // RealBackend is the platform's keychain, for the tests of package
 // keychain_test.
-var RealBackend Backend = system{}
+var RealBackend Backend = newSystem(context.Background(), defaultTimeout, nil)

@@ -45,6 +45,7 @@ func (e *IssuerError) Unwrap() error { return e.Err }
 func Describe(err error) string {
 	var (
 		foreignBus *prelude.ForeignBusError
+		asking     *keychain.AskingError
 		config     *ConfigError
 		issuer     *IssuerError
 		provider   *session.ProviderError
@@ -93,10 +94,12 @@ func Describe(err error) string {
 		return "You are not signed in."
 	case errors.As(err, &foreignBus):
 		return fmt.Sprintf("The session bus that DBUS_SESSION_BUS_ADDRESS names (%s) belongs to another user (%s), so Latch sends it nothing. Unset DBUS_SESSION_BUS_ADDRESS or point it at your own session bus, and try again.", Printable(foreignBus.Addr), userName(foreignBus.UID))
+	case errors.As(err, &asking):
+		return askedTooLong(asking.Keeper)
 	case errors.Is(err, keychain.ErrMissing):
 		return "No system keychain is running. Start one (such as gnome-keyring or KWallet) and try again."
 	case errors.Is(err, keychain.ErrLocked):
-		return "The system keychain is locked. Unlock it and try again."
+		return "The system keychain is locked, or was told not to let Latch in. Unlock it, or allow Latch, and try again."
 	case errors.Is(err, keychain.ErrTimeout):
 		return "The system keychain did not answer. If it is asking for your password, answer it; then try again."
 	case errors.Is(err, session.ErrKeychainUnavailable):
@@ -258,4 +261,30 @@ func userName(uid int) string {
 		return fmt.Sprintf("%s, uid %d", Printable(u.Username), uid)
 	}
 	return fmt.Sprintf("uid %d", uid)
+}
+
+// Asking is what to say while the keychain named keeper (see
+// [keychain.AskingError]) asks the person: KeePassXC asks whether a
+// program may use its entry; the others ask for the password that unlocks
+// them.
+func Asking(keeper string) string {
+	switch keeper {
+	case "KeePassXC":
+		return "KeePassXC is asking whether Latch may use its entry: choose Allow in its window."
+	case "":
+		return "The system keychain is asking for your password: enter it in its window."
+	}
+	return keeper + " is asking for your password to unlock it: enter it in its window."
+}
+
+// askedTooLong says that the keychain named keeper asked the person and
+// had no answer before the command gave up.
+func askedTooLong(keeper string) string {
+	switch keeper {
+	case "KeePassXC":
+		return "KeePassXC asked whether Latch may use its entry and had no answer in time: try again, and choose Allow when it asks."
+	case "":
+		return "The system keychain asked for your password and had no answer in time: try again, and enter it when it asks."
+	}
+	return keeper + " asked for your password to unlock it and had no answer in time: try again, and enter it when it asks."
 }

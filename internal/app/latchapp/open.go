@@ -47,6 +47,10 @@ type Options struct {
 	// ManualRenewal turns the session's background renewal off, for
 	// commands that end at once.
 	ManualRenewal bool
+	// KeychainAsking, when set, is told that the keychain has started
+	// asking the person (see [keychain.Store.Asking]); [Asking] says what
+	// to answer.
+	KeychainAsking func(keeper string)
 }
 
 // Account is one provider and the person's session with it, opened: what
@@ -114,7 +118,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 	case opts.InMemory:
 		store = nil // the session's memory
 	case store == nil:
-		store = keychain.New(KeychainService)
+		ks := keychain.New(KeychainService)
+		ks.Asking = opts.KeychainAsking
+		store = ks
 	}
 	m, err := session.New(session.Config{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AuthParams: cfg.AuthParams, Audience: cfg.Audience, Scopes: cfg.Scopes,

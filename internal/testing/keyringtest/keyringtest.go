@@ -68,6 +68,12 @@ func Keys(t testing.TB, service string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return keys(t, conn, service)
+}
+
+// keys is Keys on the bus conn is connected to.
+func keys(t testing.TB, conn *dbus.Conn, service string) []string {
+	t.Helper()
 	var unlocked, locked []dbus.ObjectPath
 	call := conn.Object(secretsName, secretsPath).
 		Call(secretsIface+".SearchItems", 0, map[string]string{"service": service})

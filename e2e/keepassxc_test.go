@@ -1,0 +1,95 @@
+//go:build linux
+
+package e2e
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/internal/testing/keyringtest"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/testbrowser"
+)
+
+// With KeePassXC as the Secret Service, which asks the person before a
+// process uses an entry that another process made, a renewal whose
+// question nobody answers fails within its deadline, saying that
+// KeePassXC is asking, and spends nothing: once the person answers, the
+// next renewal works with the same session. Four processes forcing
+// renewals for 15 seconds, with the person answering each question,
+// never fail, and signing out leaves no entry.
+func TestKeePassXCAsksAndNoSessionIsLost(t *testing.T) {
+	bin := latchBinary(t)
+	needDisplay(t)
+	kp := keyringtest.StartKeePassXC(t)
+	proxy, env := providerBehindProxy(t, 2*time.Second)
+	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+kp.Addr)
+	// The sign-in makes the entry: it asks nothing.
+	p := startLatch(t, env, "login", "--no-browser")
+	testbrowser.SignInAtPrintedURL(t, p.stdout, "alice", oidcprovider.Accounts["alice"])
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("latch login exited with %v, want success: %s", err, p.stderr.String())
+	}
+
+	issued := len(proxy.Issued())
+	start := time.Now()
+	code, stdout, stderr := runBinary(t, bin, env, "token", "--min-ttl", "1h", "--timeout", "4s")
+	took := time.Since(start)
+	asking := "latch token: " + latchapp.Asking("KeePassXC") + "\n"
+	gaveUp := "latch token: KeePassXC asked whether Latch may use its entry and had no answer in time: try again, and choose Allow when it asks.\n"
+	if code != 1 || stdout != "" || stderr != asking+gaveUp {
+		t.Fatalf("latch token --min-ttl 1h with KeePassXC's question unanswered: exit %d, stdout %q, stderr %q; want 1 and %q", code, stdout, stderr, asking+gaveUp)
+	}
+	if took > 10*time.Second {
+		t.Errorf("the unanswered renewal took %s, want it to end at its 4-second deadline", took.Round(time.Millisecond))
+	}
+	if n := len(proxy.Issued()); n != issued {
+		t.Fatalf("%d refresh tokens were issued while KeePassXC asked, want none spent", n-issued)
+	}
+
+	answered := kp.AnswerAll(t)
+	code, token, stderr := runBinary(t, bin, env, "token", "--min-ttl", "1h")
+	if code != 0 || strings.TrimSpace(token) == "" || stderr != asking {
+		t.Fatalf("latch token --min-ttl 1h, KeePassXC's question answered: exit %d, stderr %q; want a token, and stderr %q", code, stderr, asking)
+	}
+	if n := len(proxy.Issued()); n != issued+1 {
+		t.Fatalf("%d refresh tokens issued by the answered renewal, want 1", n-issued)
+	}
+
+	var calls, failures atomic.Int32
+	var mu sync.Mutex
+	var firstFailure string
+	deadline := time.Now().Add(15 * time.Second)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				code, stderr := run(bin, env, "token", "--min-ttl", "1h")
+				calls.Add(1)
+				if code != 0 {
+					failures.Add(1)
+					mu.Lock()
+					if firstFailure == "" {
+						firstFailure = stderr
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("4 processes forcing renewals for 15 s with KeePassXC asking: %d calls, %d failed, %d questions answered", calls.Load(), failures.Load(), answered())
+	if failures.Load() != 0 || calls.Load() == 0 {
+		t.Fatalf("%d of %d calls failed, want none; the first said: %s", failures.Load(), calls.Load(), firstFailure)
+	}
+	if code, stderr := run(bin, env, "logout"); code != 0 || !strings.Contains(stderr, "Signed out.") {
+		t.Fatalf("latch logout: exit %d, %s; want signed out", code, stderr)
+	}
+	if keys := kp.Keys(t, latchapp.KeychainService); len(keys) != 0 {
+		t.Fatalf("KeePassXC entries of Latch after the sign-out: %q; want none", keys)
+	}
+}
