@@ -12,6 +12,7 @@ import (
 	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/syncbuf"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
 
@@ -91,5 +92,47 @@ func TestKeePassXCAsksAndNoSessionIsLost(t *testing.T) {
 	}
 	if keys := kp.Keys(t, latchapp.KeychainService); len(keys) != 0 {
 		t.Fatalf("KeePassXC entries of Latch after the sign-out: %q; want none", keys)
+	}
+}
+
+// The desktop app, launched on a session that another process stored in
+// KeePassXC, says in its window that KeePassXC is asking and what to
+// answer; it waits for the answer past the keychain's own 10-second
+// bound, as long as the question is open, and shows the profile once the
+// person allows it.
+func TestAppWaitsForKeePassXCAndSaysSo(t *testing.T) {
+	bin := latchBinary(t)
+	needDisplay(t, "xdotool")
+	kp := keyringtest.StartKeePassXC(t)
+	_, env := providerBehindProxy(t, time.Hour)
+	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+kp.Addr)
+	p := startLatch(t, env, "login", "--no-browser")
+	testbrowser.SignInAtPrintedURL(t, p.stdout, "alice", oidcprovider.Accounts["alice"])
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("latch login exited with %v, want success: %s", err, p.stderr.String())
+	}
+
+	log := &syncbuf.Buffer{}
+	waitScreen := startAppLogging(t, bin, env, log)
+	said := `said="` + latchapp.Asking("KeePassXC") + `"`
+	for start := time.Now(); !strings.Contains(log.String(), said); time.Sleep(100 * time.Millisecond) {
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("the app's log:\n%s\nwant the window to say %s", log.String(), said)
+		}
+	}
+	if line := waitScreen("msg=screen", 5*time.Second); !strings.Contains(line, "screen=loading") {
+		t.Fatalf("the app shows %s while KeePassXC asks, want the waiting screen", line)
+	}
+	kp.WaitRequest(t)
+	time.Sleep(12 * time.Second) // past the keychain's bound on a call that asks nobody
+	if kp.Requests(t) == nil || strings.Contains(log.String(), "screen=signin") {
+		t.Fatalf("the app's log:\n%s\nwant it still waiting on KeePassXC's open question after 12 s", log.String())
+	}
+	kp.AnswerAll(t)
+	if line := waitScreen("screen=profile", 20*time.Second); !strings.Contains(line, "screen=profile") {
+		t.Fatalf("the app shows %s once KeePassXC's question is answered, want the profile", line)
+	}
+	if code, stderr := run(bin, env, "logout"); code != 0 {
+		t.Fatalf("latch logout: exit %d, %s", code, stderr)
 	}
 }

@@ -146,7 +146,7 @@ func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *latchapp.Ac
 // when the app quits.
 func Run(ctx context.Context, s *latchapp.Account, accounts *latchapp.Accounts) error {
 	// The launch decision reads the keychain while Fyne makes the window.
-	decision := decideLaunch(ctx, s.Manager)
+	decision := decideLaunch(ctx, s)
 	a := app.NewWithID(AppID)
 	adoptLegacyPreferences(a.Preferences(), filepath.Join(filepath.Dir(a.Storage().RootURI().Path()), legacyAppID))
 	// ...and Fyne loads the fonts while it connects to the display.

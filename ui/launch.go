@@ -25,11 +25,20 @@ const launchWait = 250 * time.Millisecond
 type launchDecision struct {
 	done     chan latchapp.Launch
 	renewing chan struct{} // the decision renews the session first
+	asking   chan string   // the keychain asks the person, and who it is
 }
 
-func decideLaunch(ctx context.Context, m *session.Manager) *launchDecision {
-	d := &launchDecision{done: make(chan latchapp.Launch, 1), renewing: make(chan struct{}, 1)}
-	go func() { d.done <- latchapp.Decide(ctx, m, func() { d.renewing <- struct{}{} }) }()
+// decideLaunch takes the launch decision for the account s, following
+// its keychain until the window does (see appWindow.followKeychain).
+func decideLaunch(ctx context.Context, s *latchapp.Account) *launchDecision {
+	d := &launchDecision{done: make(chan latchapp.Launch, 1), renewing: make(chan struct{}, 1), asking: make(chan string, 1)}
+	s.FollowKeychain(func(keeper string) {
+		select {
+		case d.asking <- keeper:
+		default:
+		}
+	})
+	go func() { d.done <- latchapp.Decide(ctx, s.Manager, func() { d.renewing <- struct{}{} }) }()
 	return d
 }
 
@@ -39,11 +48,14 @@ func decideLaunch(ctx context.Context, m *session.Manager) *launchDecision {
 func (a *appWindow) launch() {
 	d := a.decision
 	if d == nil {
-		d = decideLaunch(a.ctx, a.account.Manager)
+		d = decideLaunch(a.ctx, a.account)
 	}
 	select {
 	case l := <-d.done:
 		a.showLaunch(l)
+	case keeper := <-d.asking:
+		a.keychainAsking(keeper)
+		a.background.Go(func() { a.follow(d) })
 	case <-d.renewing:
 		a.showWaiting("Renewing your session…")
 		a.background.Go(func() { a.follow(d) })
@@ -64,6 +76,8 @@ func (a *appWindow) follow(d *launchDecision) {
 					a.showWaiting("Renewing your session…")
 				}
 			})
+		case keeper := <-d.asking:
+			a.do(func() { a.keychainAsking(keeper) })
 		case l := <-d.done:
 			a.do(func() { a.showLaunch(l) })
 			return
@@ -73,6 +87,7 @@ func (a *appWindow) follow(d *launchDecision) {
 
 // showLaunch shows the screen of the launch decision.
 func (a *appWindow) showLaunch(l latchapp.Launch) {
+	a.followKeychain()
 	if l.Next == latchapp.ShowProfile {
 		a.showProfile(l.Person, l.Creds)
 		return
@@ -98,6 +113,30 @@ func (a *appWindow) keepInMemory() {
 // fixed.
 func (a *appWindow) retryLaunch() {
 	a.showWaiting("Checking your session…")
-	d := decideLaunch(a.ctx, a.account.Manager)
+	d := decideLaunch(a.ctx, a.account)
 	a.background.Go(func() { a.follow(d) })
+}
+
+// followKeychain has the window told when the account's keychain asks the
+// person, whatever the window is doing.
+func (a *appWindow) followKeychain() {
+	a.account.FollowKeychain(func(keeper string) {
+		a.do(func() { a.keychainAsking(keeper) })
+	})
+}
+
+// keychainAsking says that the keychain is asking the person, and what to
+// answer, in the window: on the waiting screen, or as the session's state
+// on the profile. The window waits for the answer as long as the
+// keychain's question is open.
+func (a *appWindow) keychainAsking(keeper string) {
+	said := latchapp.Asking(keeper)
+	a.log.Info("the keychain is asking", "keeper", keeper, "said", said)
+	switch {
+	case a.screen == ScreenLoading, a.screen == "":
+		// Waiting, or at launch before any screen.
+		a.showWaiting(said)
+	case a.profile != nil:
+		a.profile.state.SetText(said)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/latchapp/latch/internal/app/sandboxclient"
@@ -69,6 +70,35 @@ type Account struct {
 	Log *slog.Logger
 
 	close func()
+	// following is told when the keychain asks the person (see
+	// FollowKeychain).
+	following atomic.Pointer[func(keeper string)]
+}
+
+// FollowKeychain has follow told, on the goroutine of the keychain call,
+// when the keychain starts asking the person while this account's session
+// uses it (see [keychain.Store.Asking]), besides
+// [Options.KeychainAsking]; it replaces the follower before it, and nil
+// stops it. With the keychain of another [Options.Store], it is never
+// called.
+func (a *Account) FollowKeychain(follow func(keeper string)) {
+	if follow == nil {
+		a.following.Store(nil)
+		return
+	}
+	a.following.Store(&follow)
+}
+
+// keychainAsking tells those who follow the keychain that it asks.
+func (a *Account) keychainAsking(opts Options) func(keeper string) {
+	return func(keeper string) {
+		if opts.KeychainAsking != nil {
+			opts.KeychainAsking(keeper)
+		}
+		if follow := a.following.Load(); follow != nil {
+			(*follow)(keeper)
+		}
+	}
 }
 
 // Open makes the account's session Manager and metadata client. On the
@@ -113,13 +143,14 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 		// The user's own token must be allowed to use the metadata API.
 		cfg.Scopes = Auth0Scopes
 	}
+	account := &Account{Log: log}
 	store := opts.Store
 	switch {
 	case opts.InMemory:
 		store = nil // the session's memory
 	case store == nil:
 		ks := keychain.New(KeychainService)
-		ks.Asking = opts.KeychainAsking
+		ks.Asking = account.keychainAsking(opts)
 		store = ks
 	}
 	m, err := session.New(session.Config{
@@ -132,13 +163,10 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Account, error) {
 		stopSandbox()
 		return nil, &ConfigError{Msg: err.Error()}
 	}
-	return &Account{
-		Config:   cfg,
-		Manager:  m,
-		Metadata: &profile.MetadataClient{BaseURL: cfg.MetadataAPI, HTTP: m.Client(ctx)},
-		Log:      log,
-		close:    sync.OnceFunc(func() { m.Close(); stopSandbox() }),
-	}, nil
+	account.Config, account.Manager = cfg, m
+	account.Metadata = &profile.MetadataClient{BaseURL: cfg.MetadataAPI, HTTP: m.Client(ctx)}
+	account.close = sync.OnceFunc(func() { m.Close(); stopSandbox() })
+	return account, nil
 }
 
 // Close stops the session's background work and the sandbox this process
