@@ -52,7 +52,7 @@ func TestKeePassXCAsksAndNoSessionIsLost(t *testing.T) {
 		t.Fatalf("%d refresh tokens were issued while KeePassXC asked, want none spent", n-issued)
 	}
 
-	answered := kp.AnswerAll(t)
+	stopAnswering := kp.AnswerAll(t)
 	code, token, stderr := runBinary(t, bin, env, "token", "--min-ttl", "1h")
 	if code != 0 || strings.TrimSpace(token) == "" || stderr != asking {
 		t.Fatalf("latch token --min-ttl 1h, KeePassXC's question answered: exit %d, stderr %q; want a token, and stderr %q", code, stderr, asking)
@@ -83,10 +83,11 @@ func TestKeePassXCAsksAndNoSessionIsLost(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	t.Logf("4 processes forcing renewals for 15 s with KeePassXC asking: %d calls, %d failed, %d questions answered", calls.Load(), failures.Load(), answered())
+	t.Logf("4 processes forcing renewals for 15 s with KeePassXC asking: %d calls, %d failed, %d of its windows seen", calls.Load(), failures.Load(), stopAnswering())
 	if failures.Load() != 0 || calls.Load() == 0 {
 		t.Fatalf("%d of %d calls failed, want none; the first said: %s", failures.Load(), calls.Load(), firstFailure)
 	}
+	kp.AnswerAll(t)
 	if code, stderr := run(bin, env, "logout"); code != 0 || !strings.Contains(stderr, "Signed out.") {
 		t.Fatalf("latch logout: exit %d, %s; want signed out", code, stderr)
 	}
@@ -134,5 +135,59 @@ func TestAppWaitsForKeePassXCAndSaysSo(t *testing.T) {
 	}
 	if code, stderr := run(bin, env, "logout"); code != 0 {
 		t.Fatalf("latch logout: exit %d, %s", code, stderr)
+	}
+}
+
+// With KWallet as the Secret Service, its wallet closed (after its
+// timeout, say), a renewal whose password question nobody answers fails
+// within its deadline, saying that KWallet asks for its password, and
+// spends nothing; once the person types the password, the next renewal
+// works with the same session, and signing out leaves no item.
+func TestKWalletAsksForItsPasswordAndNoSessionIsLost(t *testing.T) {
+	bin := latchBinary(t)
+	kw := keyringtest.StartKWallet(t)
+	proxy, env := providerBehindProxy(t, time.Hour)
+	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+kw.Addr)
+	// The sign-in opens the wallet: the person types its password.
+	stopAnswering := kw.AnswerAll(t)
+	p := startLatch(t, env, "login", "--no-browser")
+	testbrowser.SignInAtPrintedURL(t, p.stdout, "alice", oidcprovider.Accounts["alice"])
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("latch login exited with %v, want success: %s", err, p.stderr.String())
+	}
+	if n := stopAnswering(); n == 0 {
+		t.Fatal("the sign-in opened the closed wallet without asking for its password")
+	}
+
+	kw.Close(t)
+	issued := len(proxy.Issued())
+	start := time.Now()
+	code, stdout, stderr := runBinary(t, bin, env, "token", "--min-ttl", "1h", "--timeout", "4s")
+	took := time.Since(start)
+	asking := "latch token: " + latchapp.Asking("KWallet") + "\n"
+	gaveUp := "latch token: KWallet asked for your password to unlock it and had no answer in time: try again, and enter it when it asks.\n"
+	if code != 1 || stdout != "" || stderr != asking+gaveUp {
+		t.Fatalf("latch token --min-ttl 1h with KWallet's question unanswered: exit %d, stdout %q, stderr %q; want 1 and %q", code, stdout, stderr, asking+gaveUp)
+	}
+	if took > 10*time.Second {
+		t.Errorf("the unanswered renewal took %s, want it to end at its 4-second deadline", took.Round(time.Millisecond))
+	}
+	if n := len(proxy.Issued()); n != issued {
+		t.Fatalf("%d refresh tokens were issued while KWallet asked, want none spent", n-issued)
+	}
+
+	kw.AnswerAll(t)
+	code, token, stderr := runBinary(t, bin, env, "token", "--min-ttl", "1h")
+	if code != 0 || strings.TrimSpace(token) == "" {
+		t.Fatalf("latch token --min-ttl 1h, KWallet's question answered: exit %d, stderr %q; want a token", code, stderr)
+	}
+	if n := len(proxy.Issued()); n != issued+1 {
+		t.Fatalf("%d refresh tokens issued by the answered renewal, want 1", n-issued)
+	}
+	if code, stderr := run(bin, env, "logout"); code != 0 || !strings.Contains(stderr, "Signed out.") {
+		t.Fatalf("latch logout: exit %d, %s; want signed out", code, stderr)
+	}
+	if keys := kw.Keys(t, latchapp.KeychainService); len(keys) != 0 {
+		t.Fatalf("KWallet items of Latch after the sign-out: %q; want none", keys)
 	}
 }
