@@ -144,42 +144,53 @@ func TestAppWaitsForKeePassXCAndSaysSo(t *testing.T) {
 // spends nothing; once the person types the password, the next renewal
 // works with the same session, and signing out leaves no item.
 func TestKWalletAsksForItsPasswordAndNoSessionIsLost(t *testing.T) {
+	lockedKeychainCostsNoSession(t, keyringtest.StartKWallet(t), "KWallet")
+}
+
+// The same with GNOME Keyring, its login keyring locked, asking through
+// its prompter's window.
+func TestGNOMEKeyringAsksForItsPasswordAndNoSessionIsLost(t *testing.T) {
+	lockedKeychainCostsNoSession(t, keyringtest.StartGNOMEKeyring(t), "GNOME Keyring")
+}
+
+// lockedKeychainCostsNoSession signs in with keeper as the Secret
+// Service (the person answering it), locks it, and checks that a renewal
+// nobody answers it for fails at its deadline saying that keeper asks
+// for its password, spending nothing; that the next renewal, answered,
+// works; and that signing out leaves no item.
+func lockedKeychainCostsNoSession(t *testing.T, kp *keyringtest.Keeper, keeper string) {
 	bin := latchBinary(t)
-	kw := keyringtest.StartKWallet(t)
 	proxy, env := providerBehindProxy(t, time.Hour)
-	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+kw.Addr)
-	// The sign-in opens the wallet: the person types its password.
-	stopAnswering := kw.AnswerAll(t)
+	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+kp.Addr)
+	stopAnswering := kp.AnswerAll(t)
 	p := startLatch(t, env, "login", "--no-browser")
 	testbrowser.SignInAtPrintedURL(t, p.stdout, "alice", oidcprovider.Accounts["alice"])
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("latch login exited with %v, want success: %s", err, p.stderr.String())
 	}
-	if n := stopAnswering(); n == 0 {
-		t.Fatal("the sign-in opened the closed wallet without asking for its password")
-	}
+	stopAnswering()
 
-	kw.Close(t)
+	kp.Lock(t)
 	issued := len(proxy.Issued())
 	start := time.Now()
 	code, stdout, stderr := runBinary(t, bin, env, "token", "--min-ttl", "1h", "--timeout", "4s")
 	took := time.Since(start)
-	asking := "latch token: " + latchapp.Asking("KWallet") + "\n"
-	gaveUp := "latch token: KWallet asked for your password to unlock it and had no answer in time: try again, and enter it when it asks.\n"
+	asking := "latch token: " + latchapp.Asking(keeper) + "\n"
+	gaveUp := "latch token: " + keeper + " asked for your password to unlock it and had no answer in time: try again, and enter it when it asks.\n"
 	if code != 1 || stdout != "" || stderr != asking+gaveUp {
-		t.Fatalf("latch token --min-ttl 1h with KWallet's question unanswered: exit %d, stdout %q, stderr %q; want 1 and %q", code, stdout, stderr, asking+gaveUp)
+		t.Fatalf("latch token --min-ttl 1h with %s's question unanswered: exit %d, stdout %q, stderr %q; want 1 and %q", keeper, code, stdout, stderr, asking+gaveUp)
 	}
 	if took > 10*time.Second {
 		t.Errorf("the unanswered renewal took %s, want it to end at its 4-second deadline", took.Round(time.Millisecond))
 	}
 	if n := len(proxy.Issued()); n != issued {
-		t.Fatalf("%d refresh tokens were issued while KWallet asked, want none spent", n-issued)
+		t.Fatalf("%d refresh tokens were issued while %s asked, want none spent", n-issued, keeper)
 	}
 
-	kw.AnswerAll(t)
+	kp.AnswerAll(t)
 	code, token, stderr := runBinary(t, bin, env, "token", "--min-ttl", "1h")
 	if code != 0 || strings.TrimSpace(token) == "" {
-		t.Fatalf("latch token --min-ttl 1h, KWallet's question answered: exit %d, stderr %q; want a token", code, stderr)
+		t.Fatalf("latch token --min-ttl 1h, %s's question answered: exit %d, stderr %q; want a token", keeper, code, stderr)
 	}
 	if n := len(proxy.Issued()); n != issued+1 {
 		t.Fatalf("%d refresh tokens issued by the answered renewal, want 1", n-issued)
@@ -187,7 +198,7 @@ func TestKWalletAsksForItsPasswordAndNoSessionIsLost(t *testing.T) {
 	if code, stderr := run(bin, env, "logout"); code != 0 || !strings.Contains(stderr, "Signed out.") {
 		t.Fatalf("latch logout: exit %d, %s; want signed out", code, stderr)
 	}
-	if keys := kw.Keys(t, latchapp.KeychainService); len(keys) != 0 {
-		t.Fatalf("KWallet items of Latch after the sign-out: %q; want none", keys)
+	if keys := kp.Keys(t, latchapp.KeychainService); len(keys) != 0 {
+		t.Fatalf("%s's items of Latch after the sign-out: %q; want none", keeper, keys)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -37,8 +36,9 @@ var ErrDismissed = errors.New("the keychain's question was declined")
 // entry that another program made), asking is called with the
 // keychain's name as a person knows it ("KeePassXC", "GNOME Keyring",
 // "KWallet"; "" when it cannot tell), and the answer is waited for until
-// ctx ends. Then the question is withdrawn and ctx's error returned. A
-// declined question is [ErrDismissed]. Off Linux it does nothing.
+// ctx ends; then ctx's error is returned, and the question stays on the
+// screen for the person to answer. A declined question is
+// [ErrDismissed]. Off Linux it does nothing.
 func Unlock(ctx context.Context, service string, asking func(keeper string)) error {
 	if runtime.GOOS != "linux" {
 		return nil
@@ -47,6 +47,11 @@ func Unlock(ctx context.Context, service string, asking func(keeper string)) err
 	if err != nil {
 		return err
 	}
+	return unlockService(ctx, conn, service, asking)
+}
+
+// unlockService is Unlock on the bus conn is connected to.
+func unlockService(ctx context.Context, conn *dbus.Conn, service string, asking func(keeper string)) error {
 	release, err := takeTurn(ctx, func() {
 		if asking != nil {
 			asking(keeperOf(conn))
@@ -105,7 +110,7 @@ func unlock(ctx context.Context, conn *dbus.Conn, objects []dbus.ObjectPath, ask
 }
 
 // answer shows the person the Secret Service's prompt and waits for their
-// answer until ctx ends; then it withdraws the prompt.
+// answer until ctx ends.
 func answer(ctx context.Context, conn *dbus.Conn, prompt dbus.ObjectPath, asking func(keeper string)) error {
 	match := []dbus.MatchOption{dbus.WithMatchObjectPath(prompt), dbus.WithMatchInterface(promptIface)}
 	if err := conn.AddMatchSignalContext(ctx, match...); err != nil {
@@ -132,11 +137,10 @@ func answer(ctx context.Context, conn *dbus.Conn, prompt dbus.ObjectPath, asking
 			}
 			return nil
 		case <-ctx.Done():
-			// Nobody is waiting for the answer any more: the question goes
-			// (the person is asked again by the next call).
-			withdraw, cancel := context.WithTimeout(context.Background(), time.Second)
-			_ = conn.Object(serviceName, prompt).CallWithContext(withdraw, promptIface+".Dismiss", 0).Err
-			cancel()
+			// The question stays on the screen: the person's answer still
+			// unlocks the keyring for the next call. It is not dismissed:
+			// gnome-keyring (42 and 46) aborts when an unlock prompt is
+			// dismissed while its window is shown.
 			return ctx.Err()
 		}
 	}

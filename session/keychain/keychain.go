@@ -520,12 +520,6 @@ func (k *Store) call(ctx context.Context, op, key string, f func(Backend) (strin
 			return "", fmt.Errorf("keychain %s %q: %w (%s)", op, key, ErrTimeout, timeout)
 		case <-ctx.Done():
 			if asking != nil {
-				// The question is being withdrawn: a program that exits
-				// now would leave it on the screen.
-				select {
-				case <-done:
-				case <-time.After(time.Second):
-				}
 				return "", fmt.Errorf("keychain %s %q: %w", op, key, asking)
 			}
 			return "", fmt.Errorf("keychain %s %q: %w", op, key, ctx.Err())

@@ -29,9 +29,13 @@ type Keeper struct {
 	Addr string
 	pid  int
 	// title is the title of the windows in which it asks; answer answers
-	// one as the person would.
-	title  string
-	answer func(window string) error
+	// one as the person would. byOthers says they are another program's
+	// (gnome-keyring's prompter).
+	title    string
+	answer   func(window string) error
+	byOthers bool
+	// lock locks it, as its timeout or a screen lock would.
+	lock func(conn *dbus.Conn) error
 }
 
 // needDisplay needs an X display, xdotool and the tools named, or ends
@@ -49,11 +53,13 @@ func needDisplay(t testing.TB, tools ...string) {
 }
 
 // startKeeper starts cmd, the program of k, on a private D-Bus session
-// until the test ends, its output in dir, and waits up to 30 seconds for
-// it to serve the Secret Service.
+// (k.Addr's, else a new one) until the test ends, its output in dir, and
+// waits up to 30 seconds for it to serve the Secret Service.
 func startKeeper(t testing.TB, cmd *exec.Cmd, dir string, k *Keeper) *Keeper {
 	t.Helper()
-	k.Addr = PrivateBus(t, "")
+	if k.Addr == "" {
+		k.Addr = PrivateBus(t, "")
+	}
 	cmd.Env = append(cmd.Env, "DBUS_SESSION_BUS_ADDRESS="+k.Addr, "QT_QPA_PLATFORM=xcb")
 	log, err := os.Create(filepath.Join(dir, "keeper.log"))
 	if err != nil {
@@ -87,7 +93,12 @@ func startKeeper(t testing.TB, cmd *exec.Cmd, dir string, k *Keeper) *Keeper {
 // now, by X window ID, oldest first.
 func (k *Keeper) Requests(t testing.TB) []string {
 	t.Helper()
-	out, err := exec.Command("xdotool", "search", "--all", "--onlyvisible", "--pid", fmt.Sprint(k.pid), "--name", k.title).Output()
+	args := []string{"search", "--all", "--onlyvisible"}
+	if !k.byOthers {
+		args = append(args, "--pid", fmt.Sprint(k.pid))
+	}
+	// The title is the search's pattern, its last argument.
+	out, err := exec.Command("xdotool", append(args, "--name", k.title)...).Output()
 	if err != nil {
 		// xdotool fails when it finds no window.
 		return nil
@@ -166,4 +177,18 @@ func (k *Keeper) Keys(t testing.TB, service string) []string {
 	}
 	defer conn.Close()
 	return keys(t, conn, service)
+}
+
+// Lock locks the keeper, as its timeout or a screen lock does: its next
+// use asks the person again.
+func (k *Keeper) Lock(t testing.TB) {
+	t.Helper()
+	conn, err := dbus.Connect(k.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := k.lock(conn); err != nil {
+		t.Fatalf("locking the keychain: %v", err)
+	}
 }

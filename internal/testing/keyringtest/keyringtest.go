@@ -100,6 +100,17 @@ func keys(t testing.TB, conn *dbus.Conn, service string) []string {
 // ("/bin/sleep 20") or fails at once ("/bin/false").
 func PrivateBus(t testing.TB, service string) string {
 	t.Helper()
+	services := map[string]string{}
+	if service != "" {
+		services[secretsName] = service
+	}
+	return privateBus(t, services)
+}
+
+// privateBus is PrivateBus with the services given activatable: bus name
+// to command.
+func privateBus(t testing.TB, activatable map[string]string) string {
+	t.Helper()
 	daemon, err := exec.LookPath("dbus-daemon")
 	if err != nil {
 		peers.Missing(t, "dbus-daemon", err.Error())
@@ -109,9 +120,9 @@ func PrivateBus(t testing.TB, service string) string {
 	if err := os.Mkdir(services, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if service != "" {
-		file := "[D-BUS Service]\nName=org.freedesktop.secrets\nExec=" + service + "\n"
-		if err := os.WriteFile(filepath.Join(services, "org.freedesktop.secrets.service"), []byte(file), 0o644); err != nil {
+	for name, command := range activatable {
+		file := "[D-BUS Service]\nName=" + name + "\nExec=" + command + "\n"
+		if err := os.WriteFile(filepath.Join(services, name+".service"), []byte(file), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -39,7 +39,7 @@ apiEnabled=true
 // Secret Service on a private D-Bus session, and its wallet closed, as
 // after a login without PAM's unlocking or after the wallet's timeout.
 // Its first use opens the wallet, asking the person for its password in
-// its "KDE Wallet Service" window; the Keeper types it. [Keeper.Close]
+// its "KDE Wallet Service" window; the Keeper types it. [Keeper.Lock]
 // closes the wallet again.
 func StartKWallet(t testing.TB) *Keeper {
 	t.Helper()
@@ -82,19 +82,8 @@ func StartKWallet(t testing.TB) *Keeper {
 			}
 			return exec.Command("xdotool", "key", "--window", window, "Return").Run()
 		},
+		lock: func(conn *dbus.Conn) error {
+			return conn.Object("org.kde.kwalletd5", "/modules/kwalletd5").Call("org.kde.KWallet.closeAllWallets", 0).Err
+		},
 	})
-}
-
-// Close closes KWallet's wallets, as its timeout or a screen lock does:
-// the next use asks for the password again.
-func (k *Keeper) Close(t testing.TB) {
-	t.Helper()
-	conn, err := dbus.Connect(k.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.Object("org.kde.kwalletd5", "/modules/kwalletd5").Call("org.kde.KWallet.closeAllWallets", 0).Err; err != nil {
-		t.Fatalf("closing KWallet's wallets: %v", err)
-	}
 }
