@@ -44,6 +44,9 @@ func FuzzReadMessage(f *testing.F) {
 		default:
 			body.skip(m.signature)
 		}
+		if body.err != nil || !libraryReads(m) {
+			return
+		}
 		lib, err := dbus.DecodeMessage(bytes.NewReader(b))
 		if err != nil || (lib.Type != dbus.TypeMethodReply && lib.Type != dbus.TypeError) {
 			return
@@ -72,6 +75,24 @@ func FuzzReadMessage(f *testing.F) {
 			t.Fatalf("the paths read as %v and %v; the D-Bus library reads %v", unlocked, locked, lib.Body)
 		}
 	})
+}
+
+// libraryReads says whether the D-Bus library is asked to read m too,
+// once the client has read its body whole: the replies the client reads,
+// with a variant only of the type it accepts. The library allocates what
+// a length declares before it reads (2.5 GiB for a string whose length
+// reads 0xa1a1a1a1), which slows a fuzzing worker past its 10 s bound on
+// a call, or ends it; the client checks every length against what is
+// left of the message first.
+func libraryReads(m *message) bool {
+	switch m.signature {
+	case "aoao", "(oayays)", "s", "":
+		return true
+	case "vo":
+		body := m.body
+		return body.signature() == "s"
+	}
+	return false
 }
 
 // samePaths says whether paths are the D-Bus library's value v.
