@@ -4,16 +4,14 @@ package e2e
 
 import (
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/internal/testing/faultproxy"
 	"github.com/latchapp/latch/internal/testing/keyringtest"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/syncbuf"
-	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
 
 // With KeePassXC as the Secret Service, which asks the person before a
@@ -30,70 +28,23 @@ func TestKeePassXCAsksAndNoSessionIsLost(t *testing.T) {
 	proxy, env := providerBehindProxy(t, 2*time.Second)
 	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+kp.Addr)
 	// The sign-in makes the entry: it asks nothing.
-	p := startLatch(t, env, "login", "--no-browser")
-	testbrowser.SignInAtPrintedURL(t, p.stdout, "alice", oidcprovider.Accounts["alice"])
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("latch login exited with %v, want success: %s", err, p.stderr.String())
-	}
+	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
 
-	issued := len(proxy.Issued())
-	start := time.Now()
-	code, stdout, stderr := runBinary(t, bin, env, "token", "--min-ttl", "1h", "--timeout", "4s")
-	took := time.Since(start)
 	asking := "latch token: " + latchapp.Asking("KeePassXC") + "\n"
-	gaveUp := "latch token: KeePassXC asked whether Latch may use its entry and had no answer in time: try again, and choose Allow when it asks.\n"
-	if code != 1 || stdout != "" || stderr != asking+gaveUp {
-		t.Fatalf("latch token --min-ttl 1h with KeePassXC's question unanswered: exit %d, stdout %q, stderr %q; want 1 and %q", code, stdout, stderr, asking+gaveUp)
-	}
-	if took > 10*time.Second {
-		t.Errorf("the unanswered renewal took %s, want it to end at its 4-second deadline", took.Round(time.Millisecond))
-	}
-	if n := len(proxy.Issued()); n != issued {
-		t.Fatalf("%d refresh tokens were issued while KeePassXC asked, want none spent", n-issued)
-	}
-
+	unansweredRenewalSpendsNothing(t, bin, env, proxy, "KeePassXC",
+		asking+"latch token: KeePassXC asked whether Latch may use its entry and had no answer in time: try again, and choose Allow when it asks.\n")
 	stopAnswering := kp.AnswerAll(t)
-	code, token, stderr := runBinary(t, bin, env, "token", "--min-ttl", "1h")
-	if code != 0 || strings.TrimSpace(token) == "" || stderr != asking {
-		t.Fatalf("latch token --min-ttl 1h, KeePassXC's question answered: exit %d, stderr %q; want a token, and stderr %q", code, stderr, asking)
-	}
-	if n := len(proxy.Issued()); n != issued+1 {
-		t.Fatalf("%d refresh tokens issued by the answered renewal, want 1", n-issued)
+	if stderr := answeredRenewalRenews(t, bin, env, proxy, "KeePassXC"); stderr != asking {
+		t.Fatalf("latch token --min-ttl 1h, KeePassXC's question answered: stderr %q, want %q", stderr, asking)
 	}
 
-	var calls, failures atomic.Int32
-	var mu sync.Mutex
-	var firstFailure string
-	deadline := time.Now().Add(15 * time.Second)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for time.Now().Before(deadline) {
-				code, stderr := run(bin, env, "token", "--min-ttl", "1h")
-				calls.Add(1)
-				if code != 0 {
-					failures.Add(1)
-					mu.Lock()
-					if firstFailure == "" {
-						firstFailure = stderr
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	t.Logf("4 processes forcing renewals for 15 s with KeePassXC asking: %d calls, %d failed, %d of its windows seen", calls.Load(), failures.Load(), stopAnswering())
-	if failures.Load() != 0 || calls.Load() == 0 {
-		t.Fatalf("%d of %d calls failed, want none; the first said: %s", failures.Load(), calls.Load(), firstFailure)
+	calls, failures, firstFailure := runInLoops(bin, env, 4, 15*time.Second, "token", "--min-ttl", "1h")
+	t.Logf("4 processes forcing renewals for 15 s with KeePassXC asking: %d calls, %d failed, %d of its windows seen", calls, failures, stopAnswering())
+	if failures != 0 || calls == 0 {
+		t.Fatalf("%d of %d calls failed, want none; the first said: %s", failures, calls, firstFailure)
 	}
 	kp.AnswerAll(t)
-	if code, stderr := run(bin, env, "logout"); code != 0 || !strings.Contains(stderr, "Signed out.") {
-		t.Fatalf("latch logout: exit %d, %s; want signed out", code, stderr)
-	}
-	if keys := kp.Keys(t, latchapp.KeychainService); len(keys) != 0 {
-		t.Fatalf("KeePassXC entries of Latch after the sign-out: %q; want none", keys)
-	}
+	signOutLeavesNothing(t, bin, env, kp, "KeePassXC")
 }
 
 // The desktop app, launched on a session that another process stored in
@@ -107,11 +58,7 @@ func TestAppWaitsForKeePassXCAndSaysSo(t *testing.T) {
 	kp := keyringtest.StartKeePassXC(t)
 	_, env := providerBehindProxy(t, time.Hour)
 	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+kp.Addr)
-	p := startLatch(t, env, "login", "--no-browser")
-	testbrowser.SignInAtPrintedURL(t, p.stdout, "alice", oidcprovider.Accounts["alice"])
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("latch login exited with %v, want success: %s", err, p.stderr.String())
-	}
+	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
 
 	log := &syncbuf.Buffer{}
 	waitScreen := startAppLogging(t, bin, env, log)
@@ -163,22 +110,29 @@ func lockedKeychainCostsNoSession(t *testing.T, kp *keyringtest.Keeper, keeper s
 	proxy, env := providerBehindProxy(t, time.Hour)
 	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+kp.Addr)
 	stopAnswering := kp.AnswerAll(t)
-	p := startLatch(t, env, "login", "--no-browser")
-	testbrowser.SignInAtPrintedURL(t, p.stdout, "alice", oidcprovider.Accounts["alice"])
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("latch login exited with %v, want success: %s", err, p.stderr.String())
-	}
+	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
 	stopAnswering()
 
 	kp.Lock(t)
+	unansweredRenewalSpendsNothing(t, bin, env, proxy, keeper,
+		"latch token: "+latchapp.Asking(keeper)+"\n"+
+			"latch token: "+keeper+" asked for your password to unlock it and had no answer in time: try again, and enter it when it asks.\n")
+	kp.AnswerAll(t)
+	answeredRenewalRenews(t, bin, env, proxy, keeper)
+	signOutLeavesNothing(t, bin, env, kp, keeper)
+}
+
+// unansweredRenewalSpendsNothing forces a renewal whose question from the
+// keychain keeper nobody answers: it must fail within its 4-second
+// deadline, its stderr exactly stderr, and issue no refresh token.
+func unansweredRenewalSpendsNothing(t *testing.T, bin string, env []string, proxy *faultproxy.Proxy, keeper, stderr string) {
+	t.Helper()
 	issued := len(proxy.Issued())
 	start := time.Now()
-	code, stdout, stderr := runBinary(t, bin, env, "token", "--min-ttl", "1h", "--timeout", "4s")
+	code, stdout, got := runBinary(t, bin, env, "token", "--min-ttl", "1h", "--timeout", "4s")
 	took := time.Since(start)
-	asking := "latch token: " + latchapp.Asking(keeper) + "\n"
-	gaveUp := "latch token: " + keeper + " asked for your password to unlock it and had no answer in time: try again, and enter it when it asks.\n"
-	if code != 1 || stdout != "" || stderr != asking+gaveUp {
-		t.Fatalf("latch token --min-ttl 1h with %s's question unanswered: exit %d, stdout %q, stderr %q; want 1 and %q", keeper, code, stdout, stderr, asking+gaveUp)
+	if code != 1 || stdout != "" || got != stderr {
+		t.Fatalf("latch token --min-ttl 1h with %s's question unanswered: exit %d, stdout %q, stderr %q; want 1 and %q", keeper, code, stdout, got, stderr)
 	}
 	if took > 10*time.Second {
 		t.Errorf("the unanswered renewal took %s, want it to end at its 4-second deadline", took.Round(time.Millisecond))
@@ -186,8 +140,14 @@ func lockedKeychainCostsNoSession(t *testing.T, kp *keyringtest.Keeper, keeper s
 	if n := len(proxy.Issued()); n != issued {
 		t.Fatalf("%d refresh tokens were issued while %s asked, want none spent", n-issued, keeper)
 	}
+}
 
-	kp.AnswerAll(t)
+// answeredRenewalRenews forces a renewal whose question from the keychain
+// keeper is answered: it must print a token having spent one refresh
+// token. It returns the command's stderr.
+func answeredRenewalRenews(t *testing.T, bin string, env []string, proxy *faultproxy.Proxy, keeper string) string {
+	t.Helper()
+	issued := len(proxy.Issued())
 	code, token, stderr := runBinary(t, bin, env, "token", "--min-ttl", "1h")
 	if code != 0 || strings.TrimSpace(token) == "" {
 		t.Fatalf("latch token --min-ttl 1h, %s's question answered: exit %d, stderr %q; want a token", keeper, code, stderr)
@@ -195,6 +155,13 @@ func lockedKeychainCostsNoSession(t *testing.T, kp *keyringtest.Keeper, keeper s
 	if n := len(proxy.Issued()); n != issued+1 {
 		t.Fatalf("%d refresh tokens issued by the answered renewal, want 1", n-issued)
 	}
+	return stderr
+}
+
+// signOutLeavesNothing signs out and checks that the keychain keeper
+// holds none of Latch's items.
+func signOutLeavesNothing(t *testing.T, bin string, env []string, kp *keyringtest.Keeper, keeper string) {
+	t.Helper()
 	if code, stderr := run(bin, env, "logout"); code != 0 || !strings.Contains(stderr, "Signed out.") {
 		t.Fatalf("latch logout: exit %d, %s; want signed out", code, stderr)
 	}

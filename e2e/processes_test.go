@@ -51,6 +51,33 @@ func run(bin string, env []string, args ...string) (int, string) {
 	return 0, stderr.String()
 }
 
+// runInLoops runs the binary with args in each of processes loops, one
+// call after the other, for d, and returns how many calls there were,
+// how many failed, and the stderr of the first that failed.
+func runInLoops(bin string, env []string, processes int, d time.Duration, args ...string) (calls, failures int, firstFailure string) {
+	var mu sync.Mutex
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range processes {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				code, stderr := run(bin, env, args...)
+				mu.Lock()
+				calls++
+				if code != 0 {
+					failures++
+					if firstFailure == "" {
+						firstFailure = stderr
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return calls, failures, firstFailure
+}
+
 // refreshRefused reports whether the provider refuses refreshToken.
 func refreshRefused(t *testing.T, issuer, refreshToken string) bool {
 	t.Helper()
@@ -77,32 +104,11 @@ func TestFourProcessesShareOneSession(t *testing.T) {
 	proxy, env := providerBehindProxy(t, 2*time.Second)
 	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
 
-	var calls, failures atomic.Int32
-	var mu sync.Mutex
-	var firstFailure string
-	deadline := time.Now().Add(30 * time.Second)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for time.Now().Before(deadline) {
-				code, stderr := run(bin, env, "token")
-				calls.Add(1)
-				if code != 0 {
-					failures.Add(1)
-					mu.Lock()
-					if firstFailure == "" {
-						firstFailure = stderr
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
+	calls, failures, firstFailure := runInLoops(bin, env, 4, 30*time.Second, "token")
 	issued := proxy.Issued()
-	t.Logf("4 processes, 30 s: %d calls, %d failed, %d refresh tokens issued", calls.Load(), failures.Load(), len(issued))
-	if failures.Load() != 0 {
-		t.Fatalf("%d of %d calls failed, want none; the first said: %s", failures.Load(), calls.Load(), firstFailure)
+	t.Logf("4 processes, 30 s: %d calls, %d failed, %d refresh tokens issued", calls, failures, len(issued))
+	if failures != 0 {
+		t.Fatalf("%d of %d calls failed, want none; the first said: %s", failures, calls, firstFailure)
 	}
 	if len(issued) < 10 {
 		t.Fatalf("%d refresh tokens issued in 30 s of 2-second tokens, want the session renewed throughout", len(issued))
