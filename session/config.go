@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchapp/latch/base/filelock"
 	"github.com/latchapp/latch/base/secureurl"
 )
 
@@ -178,7 +179,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		c.LockDir = filepath.Join(cache, "latch")
 	}
-	if err := mkdirPrivate(c.LockDir); err != nil {
+	if err := filelock.MkdirPrivate(c.LockDir); err != nil {
 		return c, fmt.Errorf("the lock folder cannot be used (Config.LockDir): %w", err)
 	}
 	return c, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/latchapp/latch/base/filelock"
 )
 
 // subscriber delivers events to one callback, in order, on a goroutine of
@@ -207,7 +208,7 @@ func (w *watcher) run(ctx context.Context) {
 	if err == nil && w.poll {
 		fw.Close()
 	} else if err == nil {
-		if err = mkdirPrivate(dir); err == nil {
+		if err = filelock.MkdirPrivate(dir); err == nil {
 			err = fw.Add(dir)
 		}
 		if err == nil {

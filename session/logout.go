@@ -19,7 +19,7 @@ func (m *Manager) clear(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer lock.release()
+	defer lock.Release()
 	return m.clearLocked(ctx)
 }
 
@@ -67,7 +67,7 @@ func (m *Manager) signOutLocally(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("signing out: %w", err)
 	}
-	defer lock.release()
+	defer lock.Release()
 	stored, err := m.store.read(ctx)
 	if err != nil && !errors.Is(err, ErrCorruptValue) {
 		return fmt.Errorf("signing out: %w", err)

@@ -151,7 +151,7 @@ func (m *Manager) editNamed(ctx context.Context, edit func(map[string]record)) e
 	if err != nil {
 		return err
 	}
-	defer lock.release()
+	defer lock.Release()
 	records, err := m.readNamedLocked(ctx)
 	if err != nil {
 		return err

@@ -385,7 +385,7 @@ func (t *token) renewLocked(ctx context.Context, minTTL time.Duration, force boo
 	if err != nil {
 		return nil, err
 	}
-	defer lock.release()
+	defer lock.Release()
 	held, api, records, err := t.storedLocked(ctx, session)
 	if err != nil {
 		return nil, err

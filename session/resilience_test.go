@@ -247,7 +247,7 @@ func TestLogoutWaitsForNoLockForever(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer held.release()
+	defer held.Release()
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	if err := m.Logout(ctx); err == nil {

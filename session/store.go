@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/latchapp/latch/base/filelock"
 	"github.com/latchapp/latch/base/memstore"
 )
 
@@ -114,7 +115,7 @@ func (v *sessionStore) remove(ctx context.Context) error {
 }
 
 // lock takes the cross-process lock, waiting until it is free or ctx ends.
-func (v *sessionStore) lock(ctx context.Context) (*fileLock, error) {
+func (v *sessionStore) lock(ctx context.Context) (*filelock.Lock, error) {
 	return acquireFileLock(ctx, v.lockPath)
 }
 
@@ -128,8 +129,8 @@ func (v *sessionStore) bump() {
 	v.mu.Lock()
 	v.ownGen = gen
 	v.mu.Unlock()
-	if err := mkdirPrivate(filepath.Dir(v.genPath)); err == nil {
-		if f, err := openPrivate(v.genPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC); err == nil {
+	if err := filelock.MkdirPrivate(filepath.Dir(v.genPath)); err == nil {
+		if f, err := filelock.OpenPrivate(v.genPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC); err == nil {
 			_, _ = f.WriteString(gen)
 			f.Close()
 		}
@@ -399,10 +400,10 @@ func (v *sessionStore) lastRevoked() time.Time {
 // writeFile writes content to path in the private lock folder; a failure
 // only loses a hint, so it is not returned.
 func (v *sessionStore) writeFile(path, content string) {
-	if err := mkdirPrivate(filepath.Dir(path)); err != nil {
+	if err := filelock.MkdirPrivate(filepath.Dir(path)); err != nil {
 		return
 	}
-	if f, err := openPrivate(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC); err == nil {
+	if f, err := filelock.OpenPrivate(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC); err == nil {
 		_, _ = f.WriteString(content)
 		f.Close()
 	}
@@ -513,7 +514,7 @@ func (m *Manager) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer lock.release()
+	defer lock.Release()
 	c, err := m.syncLocked(ctx)
 	if err != nil {
 		return err
@@ -534,7 +535,7 @@ func (m *Manager) adopt(ctx context.Context, c *Credentials, key *dpopKey) error
 	if err != nil {
 		return err
 	}
-	defer lock.release()
+	defer lock.Release()
 	if earlier, err := m.store.read(ctx); err == nil && earlier != nil {
 		if err := m.queueRevocationsLocked(ctx, earlier); err != nil {
 			return err
@@ -564,7 +565,7 @@ func (m *Manager) adopt(ctx context.Context, c *Credentials, key *dpopKey) error
 // store (see syncLocked): it returns the session's credentials as they
 // now are, and the lock, which the caller releases. Nobody signed in is
 // [ErrNoCredentials].
-func (m *Manager) lockSynced(ctx context.Context) (*Credentials, *fileLock, error) {
+func (m *Manager) lockSynced(ctx context.Context) (*Credentials, *filelock.Lock, error) {
 	lock, err := m.store.lock(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -574,7 +575,7 @@ func (m *Manager) lockSynced(ctx context.Context) (*Credentials, *fileLock, erro
 		err = ErrNoCredentials
 	}
 	if err != nil {
-		lock.release()
+		lock.Release()
 		return nil, nil, err
 	}
 	return current, lock, nil
@@ -731,7 +732,7 @@ func (m *Manager) checkKeyLocked(ctx context.Context, c *Credentials) (*dpopKey,
 	if err != nil {
 		return nil, err
 	}
-	defer lock.release()
+	defer lock.Release()
 	k, err := m.loadKey(ctx, current)
 	if errors.Is(err, ErrSignInRequired) {
 		m.endLocked(ctx, current, err)
@@ -917,7 +918,7 @@ func (m *Manager) dropRevocations(ctx context.Context, done []revocation) (int, 
 	if err != nil {
 		return 0, err
 	}
-	defer lock.release()
+	defer lock.Release()
 	q, err := m.store.revocations(ctx)
 	if err != nil && !errors.Is(err, ErrCorruptValue) {
 		return len(q), err

@@ -52,7 +52,7 @@ func Unlock(ctx context.Context, service string, asking func(keeper string)) err
 
 // unlockService is Unlock on the bus conn is connected to.
 func unlockService(ctx context.Context, conn *dbus.Conn, service string, asking func(keeper string)) error {
-	release, err := takeTurn(ctx, func() {
+	turn, err := takeTurn(ctx, func() {
 		if asking != nil {
 			asking(keeperOf(conn))
 		}
@@ -60,7 +60,7 @@ func unlockService(ctx context.Context, conn *dbus.Conn, service string, asking 
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer turn.Release()
 	collection, err := loginCollection(ctx, conn)
 	if err != nil {
 		return err

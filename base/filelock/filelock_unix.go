@@ -1,6 +1,6 @@
 //go:build unix
 
-package session
+package filelock
 
 import (
 	"errors"
@@ -9,12 +9,12 @@ import (
 	"syscall"
 )
 
-// openPrivate opens path without following a link planted there.
-func openPrivate(path string, flag int) (*os.File, error) {
+// OpenPrivate opens path without following a link planted there.
+func OpenPrivate(path string, flag int) (*os.File, error) {
 	return os.OpenFile(path, flag|syscall.O_NOFOLLOW, 0o600)
 }
 
-// checkPrivate reports errLockDirNotPrivate unless dir is a real folder
+// checkPrivate reports ErrNotPrivate unless dir is a real folder
 // (not a link), owned by this user, that group and others cannot write.
 func checkPrivate(dir string) error {
 	info, err := os.Lstat(dir)
@@ -24,11 +24,11 @@ func checkPrivate(dir string) error {
 	st, ok := info.Sys().(*syscall.Stat_t)
 	switch {
 	case !info.IsDir():
-		return fmt.Errorf("%w: %s is not a folder", errLockDirNotPrivate, dir)
+		return fmt.Errorf("%w: %s is not a folder", ErrNotPrivate, dir)
 	case ok && int(st.Uid) != os.Geteuid():
-		return fmt.Errorf("%w: %s belongs to another user", errLockDirNotPrivate, dir)
+		return fmt.Errorf("%w: %s belongs to another user", ErrNotPrivate, dir)
 	case info.Mode().Perm()&0o022 != 0:
-		return fmt.Errorf("%w: others may write to %s", errLockDirNotPrivate, dir)
+		return fmt.Errorf("%w: others may write to %s", ErrNotPrivate, dir)
 	}
 	return nil
 }

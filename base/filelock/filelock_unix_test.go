@@ -1,6 +1,6 @@
 //go:build unix
 
-package session
+package filelock
 
 import (
 	"errors"
@@ -20,8 +20,8 @@ func TestLockFolderMustBePrivate(t *testing.T) {
 	if err := os.Symlink(target, lock); err != nil {
 		t.Fatal(err)
 	}
-	if l, err := acquireFileLock(t.Context(), lock); err == nil {
-		l.release()
+	if l, err := Acquire(t.Context(), lock, nil); err == nil {
+		l.Release()
 		t.Fatal("the lock was taken through a planted link, want it refused")
 	}
 	if b, _ := os.ReadFile(target); string(b) != "keep me" {
@@ -36,8 +36,8 @@ func TestLockFolderMustBePrivate(t *testing.T) {
 	if err := os.Chmod(open, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := acquireFileLock(t.Context(), filepath.Join(open, "renew.lock")); !errors.Is(err, errLockDirNotPrivate) {
-		t.Fatalf("a lock in a folder others may write to gave %v, want errLockDirNotPrivate", err)
+	if _, err := Acquire(t.Context(), filepath.Join(open, "renew.lock"), nil); !errors.Is(err, ErrNotPrivate) {
+		t.Fatalf("a lock in a folder others may write to gave %v, want ErrNotPrivate", err)
 	}
 
 	// A link in place of the folder is refused too.
@@ -45,7 +45,7 @@ func TestLockFolderMustBePrivate(t *testing.T) {
 	if err := os.Symlink(t.TempDir(), linked); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := acquireFileLock(t.Context(), filepath.Join(linked, "renew.lock")); !errors.Is(err, errLockDirNotPrivate) {
-		t.Fatalf("a lock folder that is a link gave %v, want errLockDirNotPrivate", err)
+	if _, err := Acquire(t.Context(), filepath.Join(linked, "renew.lock"), nil); !errors.Is(err, ErrNotPrivate) {
+		t.Fatalf("a lock folder that is a link gave %v, want ErrNotPrivate", err)
 	}
 }

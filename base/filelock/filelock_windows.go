@@ -1,6 +1,6 @@
 //go:build windows
 
-package session
+package filelock
 
 import (
 	"errors"
@@ -10,9 +10,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// openPrivate opens path; the folder is the user's own (see
+// OpenPrivate opens path; the folder is the user's own (see
 // checkPrivate).
-func openPrivate(path string, flag int) (*os.File, error) {
+func OpenPrivate(path string, flag int) (*os.File, error) {
 	return os.OpenFile(path, flag, 0o600)
 }
 
@@ -24,7 +24,7 @@ func checkPrivate(dir string) error {
 		return err
 	}
 	if !info.IsDir() {
-		return fmt.Errorf("%w: %s is not a folder", errLockDirNotPrivate, dir)
+		return fmt.Errorf("%w: %s is not a folder", ErrNotPrivate, dir)
 	}
 	return nil
 }
