@@ -29,7 +29,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +37,6 @@ import (
 
 	"github.com/zalando/go-keyring"
 
-	"github.com/latchapp/latch/base/secretservice"
 	"github.com/latchapp/latch/session"
 )
 
@@ -51,102 +49,6 @@ const maxChunk = 1800
 // defaultTimeout bounds every single keychain call unless
 // [Store.Timeout] says otherwise.
 const defaultTimeout = 10 * time.Second
-
-// Backend is the platform's secret storage, one small string per
-// (service, user) pair, as github.com/zalando/go-keyring has it. A nil
-// [Store.Backend] is the real one; tests give their own, or wrap it to
-// inject failures.
-type Backend interface {
-	Get(service, user string) (string, error)
-	Set(service, user, secret string) error
-	Delete(service, user string) error
-}
-
-// system is the real Backend: github.com/zalando/go-keyring, with a
-// quicker read of the same items where the platform allows, and, before a
-// write, the first call that gnome-keyring needs from a client before it
-// is asked for a session (both from the Secret Service client,
-// base/secretservice). Before go-keyring's calls, the Secret Service
-// client unlocks what they need, so that a keychain that asks the person
-// is waited for until ctx ends, and said (asking), instead of go-keyring
-// waiting without end.
-type system struct {
-	// ctx is the caller's; quick bounds a read that asks nobody.
-	ctx    context.Context
-	quick  time.Duration
-	asking func(keeper string)
-}
-
-// newSystem is the real Backend for calls made within ctx.
-func newSystem(ctx context.Context, quick time.Duration, asking func(keeper string)) system {
-	return system{ctx: ctx, quick: quick, asking: asking}
-}
-
-func (s system) Get(service, user string) (string, error) {
-	ctx, cancel := context.WithTimeout(s.ctx, s.quick)
-	value, err := secretservice.Read(ctx, service, user)
-	cancel()
-	switch {
-	case errors.Is(err, secretservice.ErrNotFound):
-		return "", keyring.ErrNotFound
-	case errors.Is(err, secretservice.ErrCannotAnswer):
-		// A locked item, or no Secret Service to read quickly: go-keyring
-		// reads, on a bus checked to be the person's own, once the item
-		// is unlocked.
-		if err := s.unlock(service); err != nil {
-			return "", err
-		}
-		return keyring.Get(service, user)
-	}
-	return value, err
-}
-
-func (s system) Set(service, user, secret string) error {
-	if err := secretservice.BeforeWrite(service, user); err != nil {
-		return err
-	}
-	if err := s.unlock(service); err != nil {
-		return err
-	}
-	return keyring.Set(service, user, secret)
-}
-
-func (s system) Delete(service, user string) error {
-	if err := s.unlock(service); err != nil {
-		return err
-	}
-	return keyring.Delete(service, user)
-}
-
-// unlock readies the items of service for go-keyring on Linux,
-// asking the person if the keychain must (see [secretservice.Unlock]);
-// nil elsewhere, and where there is no bus (go-keyring says so).
-func (s system) unlock(service string) error {
-	if err := busChecked(); err != nil || runtime.GOOS != "linux" {
-		return err
-	}
-	switch err := secretservice.Unlock(s.ctx, service, s.asking); {
-	case errors.Is(err, secretservice.ErrDismissed), err != nil && s.ctx.Err() != nil:
-		return err
-	default:
-		// Unlocked; or no bus, or a keychain that cannot be asked so:
-		// go-keyring's own calls then say what is wrong.
-		return nil
-	}
-}
-
-// busChecked checks, before go-keyring dials the session bus on Linux,
-// that the person's own process holds it; nil elsewhere, and where there
-// is no bus (the probe says so).
-func busChecked() error {
-	if runtime.GOOS != "linux" {
-		return nil
-	}
-	if err := secretservice.CheckBus(); err != nil && !errors.Is(err, secretservice.ErrNoSession) {
-		return err
-	}
-	return nil
-}
 
 // Store is a [session.Store] in the operating system's keychain.
 //
@@ -527,67 +429,9 @@ func (k *Store) call(ctx context.Context, op, key string, f func(Backend) (strin
 	}
 }
 
-// AskingError means that the keychain was asking the person (for its
-// password, or whether this program may use its item) when the caller
-// stopped waiting: nothing was read or written. Once they have answered,
-// the next call goes through. It matches
-// [session.ErrKeychainUnavailable].
-type AskingError struct {
-	// Keeper is the keychain's name as a person knows it ("KeePassXC",
-	// "GNOME Keyring"), or "" when it cannot tell.
-	Keeper string
-}
-
-func (e *AskingError) Error() string {
-	keeper := e.Keeper
-	if keeper == "" {
-		keeper = "the keychain"
-	}
-	return keeper + " is asking the person to allow this program or unlock it, and has no answer yet"
-}
-
-// Unwrap makes the error match [session.ErrKeychainUnavailable].
-func (e *AskingError) Unwrap() error { return session.ErrKeychainUnavailable }
-
-// Errors of the keychain, beside [session.ErrKeychainUnavailable], which
-// each matches too.
-var (
-	// ErrMissing means there is no keychain service to ask (on Linux: no
-	// D-Bus session, or no Secret Service such as gnome-keyring on it).
-	ErrMissing = fmt.Errorf("no keychain service is running: %w", session.ErrKeychainUnavailable)
-
-	// ErrLocked means the keychain is locked and was not unlocked.
-	ErrLocked = fmt.Errorf("the keychain is locked: %w", session.ErrKeychainUnavailable)
-
-	// ErrTimeout means the keychain did not answer in time (it may be
-	// showing a prompt nobody sees).
-	ErrTimeout = fmt.Errorf("the keychain did not answer in time: %w", session.ErrKeychainUnavailable)
-)
-
 // writeID tells one write of a manifest from every other.
 func writeID() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// classifyKeychainError says which kind of [session.ErrKeychainUnavailable] a
-// backend's error is, from what the platforms' keychains say.
-func classifyKeychainError(err error) error {
-	if errors.Is(err, secretservice.ErrDismissed) {
-		return ErrLocked
-	}
-	msg := strings.ToLower(err.Error())
-	switch {
-	case strings.Contains(msg, "was not provided by any .service files"),
-		strings.Contains(msg, "dbus-launch"),
-		strings.Contains(msg, "dbus_session_bus_address"),
-		strings.Contains(msg, "no such file or directory") && strings.Contains(msg, "bus"):
-		return ErrMissing
-	case strings.Contains(msg, "unlock"), strings.Contains(msg, "locked"),
-		strings.Contains(msg, "prompt"), strings.Contains(msg, "dismissed"),
-		strings.Contains(msg, "user interaction is not allowed"):
-		return ErrLocked
-	}
-	return session.ErrKeychainUnavailable
 }
