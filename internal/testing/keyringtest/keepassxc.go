@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/godbus/dbus/v5"
 )
 
 // keepassxcSettings are those of a person who has turned the Secret
@@ -91,6 +93,13 @@ func StartKeePassXC(t testing.TB) *Keeper {
 		// Allow Selected is the window's default button.
 		answer: func(window string) error {
 			return exec.Command("xdotool", "key", "--window", window, "Return").Run()
+		},
+		// KeePassXC owns the name before it has opened the database: its
+		// collection is there once the default alias names it.
+		ready: func(conn *dbus.Conn) bool {
+			var collection dbus.ObjectPath
+			err := conn.Object(secretsName, secretsPath).Call(secretsIface+".ReadAlias", 0, "default").Store(&collection)
+			return err == nil && collection != "/"
 		},
 	})
 }

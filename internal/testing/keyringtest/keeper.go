@@ -36,6 +36,9 @@ type Keeper struct {
 	byOthers bool
 	// lock locks it, as its timeout or a screen lock would.
 	lock func(conn *dbus.Conn) error
+	// ready, when set, says whether it serves its items yet, once it
+	// owns the Secret Service's name.
+	ready func(conn *dbus.Conn) bool
 }
 
 // needDisplay needs an X display, xdotool and the tools named, or ends
@@ -79,7 +82,7 @@ func startKeeper(t testing.TB, cmd *exec.Cmd, dir string, k *Keeper) *Keeper {
 	}
 	defer conn.Close()
 	for range 300 {
-		if owned, err := hasOwner(conn, secretsName); err == nil && owned {
+		if owned, err := hasOwner(conn, secretsName); err == nil && owned && (k.ready == nil || k.ready(conn)) {
 			return k
 		}
 		time.Sleep(100 * time.Millisecond)
