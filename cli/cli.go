@@ -112,6 +112,7 @@ var commands = map[string]command{
 	"accounts": accountsCommand,
 	"switch":   switchCommand,
 	"setup":    setupCommand,
+	"agent":    agentCommand,
 
 	"git-credential": gitCredentialCommand,
 }
@@ -141,6 +142,10 @@ type globalOptions struct {
 	timeout time.Duration
 	// deadline is the deadline the command runs under, 0 for none.
 	deadline time.Duration
+
+	// asking says that the keychain asks (see keychainAsking).
+	askingOnce sync.Once
+	asking     func(keeper string)
 }
 
 // Run runs the command line with args (without the program name) and
@@ -375,9 +380,19 @@ const (
 // with, with what the configuration says and the APIs given in apis
 // besides.
 func (g *globalOptions) open(r renewMode, apis map[string]session.API) (*latchapp.Account, error) {
-	cfg, err := g.config()
+	cfg, err := g.configWith(apis)
 	if err != nil {
 		return nil, err
+	}
+	return latchapp.Open(g.ctx, cfg, g.openOptions(r))
+}
+
+// configWith resolves the configuration of the account this run works
+// with, with the APIs given in apis besides.
+func (g *globalOptions) configWith(apis map[string]session.API) (latchapp.Config, error) {
+	cfg, err := g.config()
+	if err != nil {
+		return cfg, err
 	}
 	for name, api := range apis {
 		if cfg.APIs == nil {
@@ -385,7 +400,7 @@ func (g *globalOptions) open(r renewMode, apis map[string]session.API) (*latchap
 		}
 		cfg.APIs[name] = api
 	}
-	return latchapp.Open(g.ctx, cfg, g.openOptions(r))
+	return cfg, nil
 }
 
 // openOptions are what latchapp.Open takes from this run.
@@ -393,17 +408,21 @@ func (g *globalOptions) openOptions(r renewMode) latchapp.Options {
 	return latchapp.Options{
 		Store: g.env.Store, InMemory: g.inMemory, LockDir: g.env.LockDir,
 		SandboxStateFile: g.env.SandboxStateFile, Sandbox: g.env.Sandbox, Logger: g.log, ManualRenewal: r == renewOnUse,
-		// Said once a run, however many keychain calls meet the question.
-		KeychainAsking: g.sayOnce(func(keeper string) {
-			fmt.Fprintf(g.env.Stderr, "%s: %s\n", g.prog, latchapp.Asking(keeper))
-		}),
+		KeychainAsking: g.keychainAsking(),
 	}
 }
 
-// sayOnce calls say the first time only.
-func (g *globalOptions) sayOnce(say func(keeper string)) func(keeper string) {
-	var once sync.Once
-	return func(keeper string) { once.Do(func() { say(keeper) }) }
+// keychainAsking tells the person on stderr that the keychain asks them:
+// once a run, however many keychain calls (here or in the agent) meet
+// the question.
+func (g *globalOptions) keychainAsking() func(keeper string) {
+	g.askingOnce.Do(func() {
+		var once sync.Once
+		g.asking = func(keeper string) {
+			once.Do(func() { fmt.Fprintf(g.env.Stderr, "%s: %s\n", g.prog, latchapp.Asking(keeper)) })
+		}
+	})
+	return g.asking
 }
 
 // noArgs refuses positional arguments, for the commands that take none.

@@ -112,8 +112,8 @@ func TestBadUsageChangesNothing(t *testing.T) {
 		{[]string{"metadata", "unset", "=x"}, 2, "unset takes key names"},
 		{[]string{"metadata", "frob"}, 2, "unknown metadata command"},
 		{[]string{"status", "extra"}, 2, "unexpected argument"},
-		{[]string{"token", "--name", "nothing"}, 2, "no API is declared under the name nothing"},
-		{[]string{"header", "nothing", "GET", "https://api.example.test/"}, 2, "no API is declared under the name nothing"},
+		{[]string{"token", "--name", "nothing"}, 2, "No API is declared under the name nothing"},
+		{[]string{"header", "nothing", "GET", "https://api.example.test/"}, 2, "No API is declared under the name nothing"},
 	} {
 		code, _, errOut := w.run(c.args...)
 		if code != c.code || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {

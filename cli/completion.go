@@ -43,6 +43,7 @@ var subcommands = map[string][]string{
 	"metadata":       {"get", "set", "unset"},
 	"setup":          {"kubectl", "git"},
 	"git-credential": {"get", "store", "erase"},
+	"agent":          {"status", "stop"},
 }
 
 // flagValues are the values some flags take: a list, or a kind of name.
@@ -51,6 +52,7 @@ var flagValues = map[string]string{
 	"--prompt":  "login select_account consent",
 	"--account": "@accounts",
 	"--name":    "@apis",
+	"--agent":   "auto off",
 }
 
 func (o *completionOptions) run(args []string) error {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/base/secureurl"
+	"github.com/latchapp/latch/internal/app/agent"
 	"github.com/latchapp/latch/internal/app/latchapp"
-	"github.com/latchapp/latch/session"
 )
 
 var gitCredentialCommand = command{
@@ -106,33 +106,39 @@ func (o *gitCredentialOptions) forThisHost(req map[string]string) bool {
 	return false
 }
 
-// credentials opens the account and returns the token git is given.
-func (o *gitCredentialOptions) credentials(a *latchapp.Account, minTTL time.Duration) (*session.Credentials, error) {
-	if o.name != "" {
-		if _, err := knownAPI(o.globalOptions, a, o.name); err != nil {
-			return nil, err
-		}
-		return a.Manager.NamedToken(o.name).Credentials(o.ctx, minTTL)
+// credentials returns the token git is given, with at least minTTL to
+// live: from the agent, else in this process with a.
+func (o *gitCredentialOptions) credentials(cfg latchapp.Config, minTTL time.Duration) (latchapp.Token, error) {
+	req := latchapp.TokenRequest{Name: o.name, MinTTL: minTTL}
+	t, handled, err := viaAgent(o.globalOptions, cfg, func(c *agent.Client) (latchapp.Token, error) {
+		return c.Token(o.ctx, cfg, req)
+	})
+	if handled {
+		return t, err
 	}
-	return a.Manager.Credentials(o.ctx, minTTL)
+	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
+	if err != nil {
+		return t, err
+	}
+	defer a.Close()
+	return a.Token(o.ctx, req)
 }
 
 func (o *gitCredentialOptions) get() error {
-	a, err := o.open(renewOnUse, nil)
+	cfg, err := o.configWith(nil)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	creds, err := o.credentials(a, time.Minute)
+	t, err := o.credentials(cfg, time.Minute)
 	if err != nil {
 		return err
 	}
-	if strings.EqualFold(creds.TokenType, "DPoP") {
+	if strings.EqualFold(t.Type, "DPoP") {
 		return errors.New("this token is bound to a key with DPoP and needs a proof with each request, which git cannot send: turn DPoP off for this account")
 	}
-	fmt.Fprintf(o.env.Stdout, "username=%s\npassword=%s\n", o.username, creds.AccessToken)
-	if !creds.Expiry.IsZero() {
-		fmt.Fprintf(o.env.Stdout, "password_expiry_utc=%d\n", creds.Expiry.Unix())
+	fmt.Fprintf(o.env.Stdout, "username=%s\npassword=%s\n", o.username, t.Token)
+	if !t.Expiry.IsZero() {
+		fmt.Fprintf(o.env.Stdout, "password_expiry_utc=%d\n", t.Expiry.Unix())
 	}
 	return nil
 }
@@ -143,20 +149,15 @@ func (o *gitCredentialOptions) erase(password string) error {
 	if password == "" {
 		return nil
 	}
-	a, err := o.open(renewOnUse, nil)
+	cfg, err := o.configWith(nil)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	creds, err := o.credentials(a, 0)
-	if err != nil || creds.AccessToken != password {
+	t, err := o.credentials(cfg, 0)
+	if err != nil || t.Token != password {
 		return nil // not what Latch gave: nothing of Latch's to forget
 	}
-	if o.name != "" {
-		_, err = a.Manager.NamedToken(o.name).Credentials(o.ctx, forceRenewal)
-	} else {
-		_, err = a.Manager.Renew(o.ctx)
-	}
+	_, err = o.credentials(cfg, forceRenewal)
 	return err
 }
 

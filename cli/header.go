@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/latchapp/latch/internal/app/agent"
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 var headerCommand = command{
@@ -36,16 +39,18 @@ func (o *headerOptions) run(args []string) error {
 	if !validMethod(method) {
 		return usagef("%q is not an HTTP method", args[1])
 	}
-	a, err := o.open(renewOnUse, nil)
+	if name == "-" {
+		name = ""
+	}
+	cfg, err := o.configWith(nil)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	var h http.Header
-	if name == "-" {
-		h, err = a.Manager.Header(o.ctx, method, target)
-	} else if _, err = knownAPI(o.globalOptions, a, name); err == nil {
-		h, err = a.Manager.NamedToken(name).Header(o.ctx, method, target)
+	h, handled, err := viaAgent(o.globalOptions, cfg, func(c *agent.Client) (http.Header, error) {
+		return c.Header(o.ctx, cfg, name, method, target)
+	})
+	if !handled {
+		h, err = o.header(cfg, name, method, target)
 	}
 	if err != nil {
 		return err
@@ -68,6 +73,16 @@ func (o *headerOptions) run(args []string) error {
 
 // validMethod reports whether m is an HTTP method token (RFC 9110
 // section 9.1).
+// header makes the header lines in this process.
+func (o *headerOptions) header(cfg latchapp.Config, name, method, target string) (http.Header, error) {
+	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	return a.Header(o.ctx, name, method, target)
+}
+
 func validMethod(m string) bool {
 	if m == "" {
 		return false

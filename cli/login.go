@@ -121,6 +121,8 @@ func (s signInOptions) signIn(g *globalOptions, a *latchapp.Account) (*session.C
 	if err := a.CheckProvider(g.ctx); err != nil {
 		return nil, err
 	}
+	// The agent takes up the new session at once.
+	defer g.forgetInAgent(a.Config)
 	m := a.Manager
 	stdout, stderr := g.env.Stdout, g.env.Stderr
 	if s.device {

@@ -56,6 +56,9 @@ func (o *logoutOptions) run(args []string) error {
 		return err
 	}
 	defer a.Close()
+	// The agent reads the keychain afresh, whatever became of the
+	// sign-out.
+	defer o.forgetInAgent(a.Config)
 	if o.noBrowser && !o.provider {
 		return usagef("--no-browser goes with --provider")
 	}

@@ -5,9 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/latchapp/latch/internal/app/agent"
 	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/session"
 )
@@ -87,115 +87,80 @@ func (o *tokenOptions) run(args []string) error {
 	default:
 		return usagef("--output is raw, json, env or exec-credential, not %q", o.output)
 	}
-	if o.name == "" {
-		if o.remove {
-			return usagef("--remove needs --name: the session's own token goes with latch logout")
-		}
-		return o.sessionToken()
+	if o.name == "" && o.remove {
+		return usagef("--remove needs --name: the session's own token goes with latch logout")
 	}
-	if o.idToken {
+	if o.name != "" && o.idToken {
 		return usagef("--id-token is the session's: a named token is an access token for one API")
 	}
 	apis, err := o.namedAPI()
 	if err != nil {
 		return err
 	}
-	a, err := o.open(renewOnUse, apis)
+	cfg, err := o.configWith(apis)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	t := a.Manager.NamedToken(o.name)
 	if o.remove {
-		if err := t.Remove(o.ctx); err != nil {
-			return err
-		}
-		fmt.Fprintf(o.env.Stderr, "Removed the token %s from the keychain.\n", field(o.name))
-		return nil
+		return o.removeNamed(cfg)
 	}
-	audience, err := knownAPI(o.globalOptions, a, o.name)
-	if err != nil {
-		return err
-	}
-	creds, err := t.Credentials(o.ctx, o.minTTL)
-	if err != nil {
-		return err
-	}
-	return o.write(accessToken(creds, audience))
-}
-
-func (o *tokenOptions) sessionToken() error {
-	a, err := o.open(renewOnUse, nil)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	creds, err := a.Manager.Credentials(o.ctx, o.minTTL)
+	req := latchapp.TokenRequest{Name: o.name, MinTTL: o.minTTL, IDToken: o.idToken}
+	t, err := o.token(cfg, req)
 	if o.interactive && (errors.Is(err, session.ErrNoCredentials) || errors.Is(err, session.ErrSignInRequired)) {
 		// kubectl's credential plugin in a terminal signs in first, as
 		// kubelogin does; its output stays kubectl's alone.
 		fmt.Fprintln(o.env.Stderr, describe(err)+" Signing in for kubectl.")
-		if _, err = (signInOptions{}).signIn(o.globalOptions, a); err == nil {
-			creds, err = a.Manager.Credentials(o.ctx, o.minTTL)
+		if err = o.signInForKubectl(cfg); err == nil {
+			t, err = o.token(cfg, req)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if !o.idToken {
-		return o.write(accessToken(creds, a.Config.Audience))
-	}
-	t, err := idToken(creds)
-	if err == nil && time.Until(t.Expiry) < o.minTTL {
-		// The ID token expires sooner than asked: a renewMode brings a new
-		// one, from providers that send one with each refresh (one that
-		// lives less than --min-ttl is given as it comes, as an access
-		// token is).
-		if creds, err = a.Manager.Renew(o.ctx); err == nil {
-			t, err = idToken(creds)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	return o.write(t)
-}
-
-func (o *tokenOptions) write(t printedToken) error {
 	return writeToken(o.env.Stdout, t, o.output, o.execAPIVersion)
 }
 
-// accessToken is creds' access token, for audience.
-func accessToken(creds *session.Credentials, audience string) printedToken {
-	return printedToken{Kind: kindAccess, Token: creds.AccessToken, Type: creds.TokenType, Expiry: creds.Expiry,
-		Scopes: strings.Fields(creds.Scope), Audience: audience}
+// token gets the token req names: from the agent, else in this process.
+func (o *tokenOptions) token(cfg latchapp.Config, req latchapp.TokenRequest) (latchapp.Token, error) {
+	t, handled, err := viaAgent(o.globalOptions, cfg, func(c *agent.Client) (latchapp.Token, error) {
+		return c.Token(o.ctx, cfg, req)
+	})
+	if handled {
+		return t, err
+	}
+	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
+	if err != nil {
+		return t, err
+	}
+	defer a.Close()
+	return a.Token(o.ctx, req)
 }
 
-// idToken is creds' ID token, with its expiry and audience from its
-// claims (as verified when it was received).
-func idToken(creds *session.Credentials) (printedToken, error) {
-	claims, err := creds.Claims()
+// signInForKubectl signs in, in this process.
+func (o *tokenOptions) signInForKubectl(cfg latchapp.Config) error {
+	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
 	if err != nil {
-		return printedToken{}, err
+		return err
 	}
-	if claims == nil {
-		return printedToken{}, latchapp.ErrNoIDToken
+	defer a.Close()
+	_, err = (signInOptions{}).signIn(o.globalOptions, a)
+	return err
+}
+
+// removeNamed deletes the named token from the keychain, and tells the
+// agent.
+func (o *tokenOptions) removeNamed(cfg latchapp.Config) error {
+	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
+	if err != nil {
+		return err
 	}
-	t := printedToken{Kind: kindID, Token: creds.IDToken, Scopes: strings.Fields(creds.Scope)}
-	if exp, ok := claims["exp"].(float64); ok {
-		t.Expiry = time.Unix(int64(exp), 0)
+	defer a.Close()
+	if err := a.Manager.NamedToken(o.name).Remove(o.ctx); err != nil {
+		return err
 	}
-	switch aud := claims["aud"].(type) {
-	case string:
-		t.Audience = aud
-	case []any:
-		for _, v := range aud {
-			if s, ok := v.(string); ok {
-				t.Audience = strings.TrimSpace(t.Audience + " " + s)
-			}
-		}
-	}
-	return t, nil
+	o.forgetInAgent(cfg)
+	fmt.Fprintf(o.env.Stderr, "Removed the token %s from the keychain.\n", field(o.name))
+	return nil
 }
 
 // stdinIsTerminal says whether the process reads a terminal, where a
@@ -203,25 +168,6 @@ func idToken(creds *session.Credentials) (printedToken, error) {
 func stdinIsTerminal() bool {
 	info, err := os.Stdin.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
-}
-
-// knownAPI returns the audience of the API name: as the configuration
-// declares it, else as the keychain holds its token. A name that is
-// neither is refused, as a usage error.
-func knownAPI(g *globalOptions, a *latchapp.Account, name string) (audience string, err error) {
-	if api, ok := a.Config.APIs[name]; ok {
-		return api.Audience, nil
-	}
-	list, err := a.Manager.Tokens(g.ctx)
-	if err != nil {
-		return "", err
-	}
-	for _, t := range list {
-		if t.Name == name {
-			return t.Audience, nil
-		}
-	}
-	return "", usagef("no API is declared under the name %s: declare it in the config file ([apis.%s] with its audience and scopes), or give its audience with --audience", field(name), field(name))
 }
 
 // namedAPI reads --audience and --scopes, which with --name say what the

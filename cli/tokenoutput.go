@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 // The forms latch token prints a token in (--output): the token alone,
@@ -18,25 +20,6 @@ const (
 	outputEnv            = "env"
 	outputExecCredential = "exec-credential"
 )
-
-// Kinds of token latch token prints.
-const (
-	kindAccess = "access_token"
-	kindID     = "id_token"
-)
-
-// printedToken is a token as latch token prints it: never a refresh
-// token.
-type printedToken struct {
-	Kind  string `json:"kind"`
-	Token string `json:"token"`
-	// Type is the access token's type (Bearer, DPoP); none for an ID
-	// token.
-	Type     string    `json:"token_type,omitempty"`
-	Expiry   time.Time `json:"expiry,omitzero"`
-	Scopes   []string  `json:"scopes"`
-	Audience string    `json:"audience,omitempty"`
-}
 
 // execAPIVersions are the ExecCredential versions kubectl may ask for;
 // the first is the default.
@@ -77,7 +60,7 @@ var errDPoPForKubectl = errors.New("this token is bound to a key with DPoP and n
 
 // writeToken prints t in the form output names; apiVersion is the
 // ExecCredential's.
-func writeToken(w io.Writer, t printedToken, output, apiVersion string) error {
+func writeToken(w io.Writer, t latchapp.Token, output, apiVersion string) error {
 	switch output {
 	case outputRaw:
 		_, err := fmt.Fprintln(w, t.Token)

@@ -88,11 +88,12 @@ func latchBinary(t *testing.T) string {
 
 // home is a private config and cache folder for the binary, so that the
 // sandbox state and config file of the person running the tests are never
-// touched.
+// touched. Its commands do their work themselves (LATCH_AGENT=off, as
+// before the agent): the tests of the agent use withAgent.
 func home(t *testing.T) []string {
 	dir := t.TempDir()
 	// GORACE: the app, built with -race, exits at the first race.
-	return append(os.Environ(), "GORACE=halt_on_error=1", "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"),
+	return append(os.Environ(), "GORACE=halt_on_error=1", "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"), "LATCH_AGENT=off",
 		"LATCH_ISSUER=", "LATCH_CLIENT_ID=", "LATCH_SANDBOX=", "LATCH_SANDBOX_ADDR=", "LATCH_METADATA_API=", "LATCH_SCOPES=", "LATCH_AUDIENCE=", "LATCH_AUTH0_DOMAIN=")
 }
 

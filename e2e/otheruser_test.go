@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 	if account := os.Getenv(attackerEnv); account != "" {
 		os.Exit(attack(account))
 	}
+	if path := os.Getenv(dialEnv); path != "" {
+		os.Exit(dial(path))
+	}
 	os.Exit(m.Run())
 }
 
@@ -84,50 +87,7 @@ func signInAddressOnThisMachine(issuer string) string {
 // is never exchanged.
 func TestAnotherUserCannotTakeOverASignIn(t *testing.T) {
 	bin := latchBinary(t)
-	other, err := user.Lookup(otherUser)
-	if err != nil {
-		peers.Missing(t, "a second local user, "+otherUser, "scripts/test makes it")
-	}
-	// The other user's program runs as them: set here as root, else
-	// through sudo.
-	var asOther func(cmd string) *exec.Cmd
-	switch {
-	case os.Getuid() == 0:
-		uid, _ := strconv.Atoi(other.Uid)
-		gid, _ := strconv.Atoi(other.Gid)
-		asOther = func(cmd string) *exec.Cmd {
-			c := exec.Command(cmd)
-			c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-			return c
-		}
-	case exec.Command("sudo", "-n", "-u", otherUser, "true").Run() == nil:
-		asOther = func(cmd string) *exec.Cmd {
-			return exec.Command("sudo", "-n", "-u", otherUser, "--preserve-env="+attackerEnv, cmd)
-		}
-	default:
-		peers.Missing(t, "a way to run a program as "+otherUser, "run the tests as root, or with sudo to "+otherUser+" without a password")
-	}
 	op := oidcprovider.Start(t, oidcprovider.Options{})
-
-	// The other user runs a copy of this test binary, where they can
-	// read it.
-	shared, err := os.MkdirTemp("", "latch-e2e-other-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(shared) })
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	attacker := filepath.Join(shared, "attacker")
-	copyFile(t, self, attacker)
-	if err := os.Chmod(shared, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(attacker, 0o755); err != nil {
-		t.Fatal(err)
-	}
 
 	// The person's browser: it keeps the address in its command line
 	// for as long as it runs, as a browser does.
@@ -153,9 +113,7 @@ func TestAnotherUserCannotTakeOverASignIn(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = login.Process.Kill() })
 
-	steal := asOther(attacker)
-	steal.Env = []string{attackerEnv + "=bob:" + oidcprovider.Accounts["bob"] + "@" + op.Issuer, "PATH=/usr/bin:/bin"}
-	stolen, err := steal.CombinedOutput()
+	stolen, err := asOtherUser(t, attackerEnv+"=bob:"+oidcprovider.Accounts["bob"]+"@"+op.Issuer)
 	if err != nil {
 		t.Fatalf("the other user's program: %v\n%s", err, stolen)
 	}
@@ -180,6 +138,59 @@ func TestAnotherUserCannotTakeOverASignIn(t *testing.T) {
 	if code, out, _ := latch(t, env, "status"); code == 0 || strings.Contains(out, "Bob") {
 		t.Fatalf("latch status exit %d: %s; want nobody signed in", code, out)
 	}
+}
+
+// asOtherUser runs a copy of this test binary as the second local user,
+// with the environment variable setting (NAME=VALUE) that makes it the
+// program TestMain says, and returns its output.
+func asOtherUser(t *testing.T, setting string) ([]byte, error) {
+	t.Helper()
+	other, err := user.Lookup(otherUser)
+	if err != nil {
+		peers.Missing(t, "a second local user, "+otherUser, "scripts/test makes it")
+	}
+	name, _, _ := strings.Cut(setting, "=")
+	// The other user's program runs as them: set here as root, else
+	// through sudo.
+	var asOther func(cmd string) *exec.Cmd
+	switch {
+	case os.Getuid() == 0:
+		uid, _ := strconv.Atoi(other.Uid)
+		gid, _ := strconv.Atoi(other.Gid)
+		asOther = func(cmd string) *exec.Cmd {
+			c := exec.Command(cmd)
+			c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+			return c
+		}
+	case exec.Command("sudo", "-n", "-u", otherUser, "true").Run() == nil:
+		asOther = func(cmd string) *exec.Cmd {
+			return exec.Command("sudo", "-n", "-u", otherUser, "--preserve-env="+name, cmd)
+		}
+	default:
+		peers.Missing(t, "a way to run a program as "+otherUser, "run the tests as root, or with sudo to "+otherUser+" without a password")
+	}
+	// The other user runs a copy of this test binary, where they can
+	// read it.
+	shared, err := os.MkdirTemp("", "latch-e2e-other-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(shared) })
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	program := filepath.Join(shared, "other")
+	copyFile(t, self, program)
+	if err := os.Chmod(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(program, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := asOther(program)
+	cmd.Env = []string{setting, "PATH=/usr/bin:/bin"}
+	return cmd.CombinedOutput()
 }
 
 func copyFile(t *testing.T, from, to string) {

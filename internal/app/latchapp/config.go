@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -62,6 +63,12 @@ type Config struct {
 	// AuthParams are added to the browser sign-in's request (the Google
 	// preset's access_type=offline).
 	AuthParams url.Values
+	// Agent says whether the command line asks the person's agent:
+	// [AgentAuto] or [AgentOff]. It is the person's, not the account's.
+	Agent string `json:"-"`
+	// AgentIdle is how long a headless agent started by the command line
+	// waits for a request before it exits; 0 means the agent's default.
+	AgentIdle time.Duration `json:"-"`
 	// Sandbox is true when the built-in sandbox provider is used: nothing
 	// else is configured, or the configuration asks for it.
 	Sandbox bool
@@ -108,7 +115,10 @@ type fileAPI struct {
 // fileConfig is the TOML config file. Unknown keys are errors.
 type fileConfig struct {
 	fileAccount
-	Accounts map[string]fileAccount `toml:"accounts"`
+	// Agent and AgentIdle are the person's, at the top level only.
+	Agent     string                 `toml:"agent,omitempty"`
+	AgentIdle string                 `toml:"agent_idle,omitempty"`
+	Accounts  map[string]fileAccount `toml:"accounts"`
 }
 
 // knownKeys is said when a file has a key Latch does not know.
@@ -119,7 +129,7 @@ func knownKeys() string {
 			keys = append(keys, f.Key)
 		}
 	}
-	keys = append(keys, "sandbox", "sandbox_addr", "dpop", "redirect_url")
+	keys = append(keys, "sandbox", "sandbox_addr", "dpop", "redirect_url", "agent", "agent_idle")
 	return strings.Join(keys, ", ") + ", [apis.NAME] tables with audience and scopes, and [accounts.NAME] tables of the same"
 }
 
@@ -151,6 +161,8 @@ type Settings struct {
 	// then the active one (see [SwitchAccount]).
 	Account                                                                                  string
 	Issuer, ClientID, Audience, Scopes, MetadataAPI, Sandbox, SandboxAddr, DPoP, RedirectURL string
+	// Agent is --agent: auto or off.
+	Agent string
 	// Presets are the provider presets' values, by key (auth0_domain,
 	// okta_org, ...), set by their flags (--auth0-domain, --okta-org).
 	Presets map[string]string
@@ -242,6 +254,9 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 		cfg.origin["apis"] = "[" + where + "apis] in " + file
 	}
 
+	if err := cfg.agentSettings(flags, getenv, fc, file); err != nil {
+		return cfg, err
+	}
 	if err := cfg.applyPreset(presets); err != nil {
 		return cfg, err
 	}
@@ -254,6 +269,40 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 		return cfg, err
 	}
 	return cfg, cfg.check()
+}
+
+// The values of [Config.Agent].
+const (
+	// AgentAuto asks the running agent, or starts a headless one.
+	AgentAuto = "auto"
+	// AgentOff does all the work in the command's own process.
+	AgentOff = "off"
+)
+
+// agentSettings resolves agent (--agent, LATCH_AGENT, the file's agent;
+// auto by default) and agent_idle (the file's).
+func (c *Config) agentSettings(flags Settings, getenv func(string) string, fc fileConfig, file string) error {
+	switch {
+	case flags.Set["agent"]:
+		c.Agent, c.origin["agent"] = flags.Agent, "--agent"
+	case getenv("LATCH_AGENT") != "":
+		c.Agent, c.origin["agent"] = getenv("LATCH_AGENT"), "LATCH_AGENT"
+	case fc.Agent != "":
+		c.Agent, c.origin["agent"] = fc.Agent, "agent in "+file
+	default:
+		c.Agent = AgentAuto
+	}
+	if c.Agent != AgentAuto && c.Agent != AgentOff {
+		return fmt.Errorf("%s is auto or off, not %q", c.Origin("agent"), c.Agent)
+	}
+	if fc.AgentIdle != "" {
+		d, err := time.ParseDuration(fc.AgentIdle)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("agent_idle in %s is a duration such as 30m, not %q", file, fc.AgentIdle)
+		}
+		c.AgentIdle = d
+	}
+	return nil
 }
 
 // readConfigFile reads the config file; an empty name or a missing file

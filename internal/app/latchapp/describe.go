@@ -37,6 +37,20 @@ func (e *IssuerError) Error() string {
 // Unwrap returns the cause.
 func (e *IssuerError) Unwrap() error { return e.Err }
 
+// DescribedError is a failure already worded for people elsewhere (by
+// the agent, which ran the request): [Describe] says its Text as it is.
+// It matches Kind, the error callers branch on, when there is one.
+type DescribedError struct {
+	Text string
+	Kind error
+}
+
+// Error implements error.
+func (e *DescribedError) Error() string { return e.Text }
+
+// Unwrap returns Kind.
+func (e *DescribedError) Unwrap() error { return e.Kind }
+
 // Describe turns an error into the sentences a person reads: what
 // happened and, where there is something to do, what to do. It is the one
 // place where Latch words errors; callers put their context in front
@@ -53,10 +67,13 @@ func Describe(err error) string {
 		key        *profile.KeyError
 
 		sandboxErr *sandboxclient.StartError
+		described  *DescribedError
 	)
 	switch {
 	case err == nil:
 		return ""
+	case errors.As(err, &described):
+		return described.Text
 	case errors.As(err, &sandboxErr):
 		return describeSandbox(sandboxErr)
 	case errors.As(err, &config):

@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/latchapp/latch/internal/app/agent"
+	"github.com/latchapp/latch/internal/app/latchapp"
+)
+
+var agentCommand = command{
+	usage: `latch agent [--idle DURATION]
+latch agent status [--json]
+latch agent stop
+
+The agent holds your sessions in memory and renews them, and latch token,
+header and git-credential ask it: a renewal's answer is stored when it
+comes, even after the command that asked gave up, and the keychain is
+read once, not by every command. The command line starts a headless
+agent in the background when none runs (agent = "auto", the default);
+it exits after 30 minutes without a request (agent_idle in the config
+file). With --agent off, LATCH_AGENT=off or agent = "off", every command
+does its work itself.
+
+latch agent runs the agent in the foreground, its log on stderr.
+latch agent status says whether one runs, and what it holds.
+latch agent stop stops it; your sessions stay signed in.
+`,
+	options: func(g *globalOptions, fs *flag.FlagSet) runner {
+		o := &agentOptions{globalOptions: g}
+		fs.DurationVar(&o.idle, "idle", 0, "exit after this `DURATION` without a request (default: never in the foreground)")
+		fs.BoolVar(&o.json, "json", false, "with status, print JSON")
+		return o
+	},
+}
+
+// agentOptions are the options of latch agent.
+type agentOptions struct {
+	*globalOptions
+	idle time.Duration
+	json bool
+}
+
+func (o *agentOptions) run(args []string) error {
+	verb := ""
+	if len(args) > 0 {
+		verb, args = args[0], args[1:]
+	}
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	if o.idle < 0 {
+		return usagef("--idle must not be negative")
+	}
+	switch verb {
+	case "":
+		return o.serve()
+	case "status":
+		cancel := o.withDeadline(commandDeadline)
+		defer cancel()
+		return o.status()
+	case "stop":
+		cancel := o.withDeadline(commandDeadline)
+		defer cancel()
+		return o.stop()
+	}
+	return usagef("unknown agent command %q (status, stop)", verb)
+}
+
+// serve runs the agent until it is stopped, idle, or interrupted.
+func (o *agentOptions) serve() error {
+	dir := agent.Dir(o.env.Getenv)
+	l, err := agent.Listen(o.ctx, dir)
+	if errors.Is(err, agent.ErrRunning) {
+		return errors.New("an agent is running already: see latch agent status")
+	}
+	if err != nil {
+		return err
+	}
+	log := o.log
+	if !o.verbose {
+		log = slog.New(slog.NewTextHandler(o.env.Stderr, nil))
+	}
+	log.Info("the agent listens", "socket", l.Path(), "pid", os.Getpid(), "version", latchapp.Version())
+	s := &agent.Server{Idle: o.idle, Log: log, Open: func(ctx context.Context, cfg latchapp.Config) (*latchapp.Account, error) {
+		opts := o.openOptions(renewInBackground)
+		opts.Logger = log
+		// The agent waits for a late provider as long as a renewal may
+		// take: its answer is stored whoever still waits for it.
+		opts.HTTPClient = &http.Client{Timeout: agentHTTPTimeout}
+		opts.KeychainAsking = func(keeper string) { log.Info("the keychain asks the person", "keychain", keeper) }
+		return latchapp.Open(ctx, cfg, opts)
+	}}
+	return s.Serve(o.ctx, l)
+}
+
+// agentHTTPTimeout bounds one request of the agent's to the provider: as
+// long as the session's renewal may take.
+const agentHTTPTimeout = 2 * time.Minute
+
+// status says whether an agent runs and what it holds.
+func (o *agentOptions) status() error {
+	st, err := o.agentOf().Status(o.ctx)
+	if errors.Is(err, agent.ErrNotRunning) {
+		return errors.New("no agent is running; latch token starts one when it is needed")
+	}
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(o.env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	kind := "headless"
+	if st.App {
+		kind = "the desktop app"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "The agent runs (%s, pid %d, version %s).\nSocket: %s\n", kind, st.PID, field(st.Version), st.Socket)
+	if len(st.Accounts) == 0 {
+		b.WriteString("It holds no session yet.\n")
+	}
+	for _, a := range st.Accounts {
+		fmt.Fprintf(&b, "Account %s at %s: %s", field(a.Account), field(a.Issuer), a.State)
+		if !a.Expiry.IsZero() {
+			fmt.Fprintf(&b, ", the token expires %s", a.Expiry.Local().Format(time.TimeOnly))
+		}
+		b.WriteString(".\n")
+	}
+	_, err = fmt.Fprint(o.env.Stdout, b.String())
+	return err
+}
+
+// stop stops the running agent.
+func (o *agentOptions) stop() error {
+	st, err := o.agentOf().Stop(o.ctx)
+	if errors.Is(err, agent.ErrNotRunning) {
+		fmt.Fprintln(o.env.Stderr, "No agent is running.")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.env.Stderr, "Stopped the agent (pid %d); your sessions stay signed in.\n", st.PID)
+	return nil
+}
+
+// agentOf is the person's agent, as latch agent status and stop reach
+// it: never started by them.
+func (g *globalOptions) agentOf() *agent.Client {
+	return &agent.Client{Dir: agent.Dir(g.env.Getenv)}
+}
+
+// agentFor is the person's agent as the commands that hand out tokens
+// reach it for the account cfg configures, starting a headless one when
+// none runs; nil when this run works without it: agent = "off", a
+// session in memory, or a store or lock folder of the caller's own (the
+// tests').
+func (g *globalOptions) agentFor(cfg latchapp.Config) *agent.Client {
+	if cfg.Agent == latchapp.AgentOff || g.inMemory || g.env.Store != nil || g.env.LockDir != "" || g.env.SandboxStateFile != "" {
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	idle := cfg.AgentIdle
+	if idle == 0 {
+		idle = agent.DefaultIdle
+	}
+	return &agent.Client{
+		Dir:    agent.Dir(g.env.Getenv),
+		Start:  func() error { return agent.Spawn(exe, "agent", "--idle", idle.String()) },
+		Asking: g.keychainAsking(),
+	}
+}
+
+// viaAgent runs ask with the agent for cfg, when this run uses one;
+// handled is false when the work is this process's to do: no agent, or
+// none could be reached.
+func viaAgent[T any](g *globalOptions, cfg latchapp.Config, ask func(*agent.Client) (T, error)) (v T, handled bool, err error) {
+	c := g.agentFor(cfg)
+	if c == nil {
+		return v, false, nil
+	}
+	v, err = ask(c)
+	if errors.Is(err, agent.ErrUnavailable) {
+		g.log.Debug("working without the agent", "reason", err)
+		return v, false, nil
+	}
+	return v, true, err
+}
+
+// forgetInAgent tells a running agent that a session changed here (a
+// sign-in, a sign-out, a token removed), so that it reads the keychain
+// afresh; cfg is the account's, for its agent setting.
+func (g *globalOptions) forgetInAgent(cfg latchapp.Config) {
+	if c := g.agentFor(cfg); c != nil {
+		if err := c.Forget(g.ctx); err != nil {
+			g.log.Debug("the agent could not be told of the change", "error", err)
+		}
+	}
+}

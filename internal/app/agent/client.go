@@ -1,0 +1,266 @@
+package agent
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/latchapp/latch/internal/app/latchapp"
+)
+
+// Client asks the person's agent, starting a headless one when none
+// runs.
+type Client struct {
+	// Dir is the agent's folder (see [Dir]).
+	Dir string
+	// Start starts a headless agent in the background (see [Spawn]); nil
+	// starts none.
+	Start func() error
+	// Asking, when set, is told when the keychain asks the person while
+	// the agent answers (see [latchapp.Options.KeychainAsking]).
+	Asking func(keeper string)
+}
+
+// ErrUnavailable means that no agent could be reached or started, or
+// that the one running does not speak the request (the desktop app of
+// another version): the caller does the work itself.
+var ErrUnavailable = errors.New("no agent can be reached")
+
+// errUnsupported is [ErrUnavailable] where the agent does not run yet.
+var errUnsupported = fmt.Errorf("%w: the agent does not run on this system yet", ErrUnavailable)
+
+// ErrNotRunning means that no agent runs: for the requests that start
+// none.
+var ErrNotRunning = errors.New("no agent is running")
+
+// startWait bounds how long a started agent takes to listen.
+const startWait = 5 * time.Second
+
+// Token asks the agent for the token r names, of the account cfg
+// configures.
+func (c *Client) Token(ctx context.Context, cfg latchapp.Config, r latchapp.TokenRequest) (latchapp.Token, error) {
+	resp, err := c.ask(ctx, &request{Op: opToken, Config: &cfg, Token: r}, true)
+	if err != nil {
+		return latchapp.Token{}, err
+	}
+	if resp.Token == nil {
+		return latchapp.Token{}, fmt.Errorf("%w: the agent's answer holds no token", ErrUnavailable)
+	}
+	return *resp.Token, nil
+}
+
+// Header asks the agent for the header lines that authorize one request
+// of method to target with the named token name (empty: the session's
+// own) of the account cfg configures. A DPoP proof is made in the agent,
+// which keeps the key.
+func (c *Client) Header(ctx context.Context, cfg latchapp.Config, name, method, target string) (http.Header, error) {
+	resp, err := c.ask(ctx, &request{Op: opHeader, Config: &cfg, Name: name, Method: method, URL: target}, true)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Header, nil
+}
+
+// Forget tells a running agent that a session changed elsewhere (a
+// sign-in, a sign-out, a token removed): it reads the keychain afresh on
+// the next request. No agent running is no error.
+func (c *Client) Forget(ctx context.Context) error {
+	_, err := c.ask(ctx, &request{Op: opForget}, false)
+	if errors.Is(err, ErrNotRunning) {
+		return nil
+	}
+	return err
+}
+
+// Status asks the running agent what it holds; [ErrNotRunning] when none
+// runs.
+func (c *Client) Status(ctx context.Context) (*Status, error) {
+	resp, err := c.ask(ctx, &request{Op: opStatus}, false)
+	if err != nil {
+		return nil, err
+	}
+	if resp.Status == nil {
+		return nil, fmt.Errorf("%w: the agent's answer holds no status", ErrUnavailable)
+	}
+	return resp.Status, nil
+}
+
+// Stop asks the running agent to exit, and waits until it has; the
+// sessions it held stay stored. [ErrNotRunning] when none runs.
+func (c *Client) Stop(ctx context.Context) (*Status, error) {
+	st, err := c.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ask(ctx, &request{Op: opStop}, false); err != nil {
+		return nil, err
+	}
+	return st, c.waitGone(ctx)
+}
+
+// ask sends req and returns the answer; start says that a headless agent
+// is started when none runs.
+func (c *Client) ask(ctx context.Context, req *request, start bool) (*response, error) {
+	if !supported {
+		return nil, errUnsupported
+	}
+	req.Version = latchapp.Version()
+	for attempt := 0; ; attempt++ {
+		conn, err := c.dial(ctx, start)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.exchange(ctx, conn, req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StepAside && attempt == 0 {
+			// A headless agent of another version leaves: start ours.
+			if err := c.waitGone(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if resp.StepAside {
+			return nil, fmt.Errorf("%w: the agent is of another version", ErrUnavailable)
+		}
+		if resp.Error != nil {
+			err := fromWire(resp.Error)
+			if errors.Is(err, errUnknownOp) {
+				return nil, fmt.Errorf("%w: the agent (version %s) does not know this request", ErrUnavailable, resp.Version)
+			}
+			return nil, err
+		}
+		return resp, nil
+	}
+}
+
+// dial connects to the agent, starting one first when none listens and
+// start says so.
+func (c *Client) dial(ctx context.Context, start bool) (*net.UnixConn, error) {
+	conn, err := c.connect(ctx)
+	if err == nil || !start {
+		if err != nil {
+			return nil, ErrNotRunning
+		}
+		return conn, nil
+	}
+	if c.Start == nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	if err := privateDir(c.Dir); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	if err := c.Start(); err != nil {
+		return nil, fmt.Errorf("%w: starting one failed: %v", ErrUnavailable, err)
+	}
+	wait, cancel := context.WithTimeout(ctx, startWait)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if conn, err := c.connect(wait); err == nil {
+			return conn, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-wait.Done():
+			return nil, fmt.Errorf("%w: the agent started did not listen within %s (see %s)", ErrUnavailable, startWait, LogPath())
+		case <-tick.C:
+		}
+	}
+}
+
+// connect connects to the socket, once it is known to be the person's.
+func (c *Client) connect(ctx context.Context) (*net.UnixConn, error) {
+	path := SocketPath(c.Dir)
+	info, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Mode().Type() != os.ModeSocket {
+		return nil, fmt.Errorf("%s is not a socket", path)
+	}
+	if err := privateDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, err
+	}
+	uc := conn.(*net.UnixConn)
+	if uid, ok := peerUID(uc); !ok || uid != os.Geteuid() {
+		uc.Close()
+		return nil, fmt.Errorf("the agent's socket %s belongs to another user", path)
+	}
+	return uc, nil
+}
+
+// exchange sends req on conn and reads the answer, passing notes on.
+// When ctx ends first, conn is closed: the agent learns that no one
+// waits, and goes on with what it started.
+func (c *Client) exchange(ctx context.Context, conn *net.UnixConn, req *request) (*response, error) {
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if err := json.NewEncoder(conn).Encode(req); err != nil {
+		return nil, c.broken(ctx, err)
+	}
+	r := bufio.NewReader(conn)
+	for {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			return nil, c.broken(ctx, err)
+		}
+		var resp response
+		if err := json.Unmarshal(line, &resp); err != nil {
+			return nil, fmt.Errorf("%w: its answer cannot be read: %v", ErrUnavailable, err)
+		}
+		if resp.Asking != "" {
+			if c.Asking != nil {
+				c.Asking(resp.Asking)
+			}
+			continue
+		}
+		return &resp, nil
+	}
+}
+
+// broken is the error for a connection that failed: ctx's when it ended,
+// else ErrUnavailable (the agent went away).
+func (c *Client) broken(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("%w: %v", ErrUnavailable, err)
+}
+
+// waitGone waits until no agent holds its place in c.Dir.
+func (c *Client) waitGone(ctx context.Context) error {
+	wait, cancel := context.WithTimeout(ctx, startWait)
+	defer cancel()
+	for {
+		conn, err := c.connect(wait)
+		if err != nil {
+			return nil
+		}
+		conn.Close()
+		select {
+		case <-wait.Done():
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%w: the agent did not exit within %s", ErrUnavailable, startWait)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

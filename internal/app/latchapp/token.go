@@ -1,0 +1,146 @@
+package latchapp
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/latchapp/latch/session"
+)
+
+// Kinds of [Token].
+const (
+	KindAccess = "access_token"
+	KindID     = "id_token"
+)
+
+// Token is a token as Latch hands it to another program (latch token
+// prints it, the agent sends it): never a refresh token.
+type Token struct {
+	// Kind is [KindAccess] or [KindID].
+	Kind  string `json:"kind"`
+	Token string `json:"token"`
+	// Type is the access token's type (Bearer, DPoP); none for an ID
+	// token.
+	Type     string    `json:"token_type,omitempty"`
+	Expiry   time.Time `json:"expiry,omitzero"`
+	Scopes   []string  `json:"scopes"`
+	Audience string    `json:"audience,omitempty"`
+}
+
+// TokenRequest says which token [Account.Token] returns.
+type TokenRequest struct {
+	// Name is the named token's name; empty for the session's own.
+	Name string `json:"name,omitempty"`
+	// MinTTL is how long the token must stay valid at least: one that
+	// expires sooner is renewed first.
+	MinTTL time.Duration `json:"min_ttl"`
+	// IDToken asks for the session's ID token instead of its access
+	// token.
+	IDToken bool `json:"id_token,omitempty"`
+}
+
+// Token returns the token r names, renewed first when it expires within
+// r.MinTTL. A name that is neither declared nor held is a [*ConfigError].
+func (a *Account) Token(ctx context.Context, r TokenRequest) (Token, error) {
+	if r.Name != "" {
+		if r.IDToken {
+			return Token{}, &ConfigError{Msg: "an ID token is the session's: a named token is an access token for one API"}
+		}
+		audience, err := a.KnownAPI(ctx, r.Name)
+		if err != nil {
+			return Token{}, err
+		}
+		creds, err := a.Manager.NamedToken(r.Name).Credentials(ctx, r.MinTTL)
+		if err != nil {
+			return Token{}, err
+		}
+		return accessToken(creds, audience), nil
+	}
+	creds, err := a.Manager.Credentials(ctx, r.MinTTL)
+	if err != nil {
+		return Token{}, err
+	}
+	if !r.IDToken {
+		return accessToken(creds, a.Config.Audience), nil
+	}
+	t, err := idToken(creds)
+	if err == nil && time.Until(t.Expiry) < r.MinTTL {
+		// The ID token expires sooner than asked: a renewal brings a new
+		// one, from providers that send one with each refresh (one that
+		// lives less than MinTTL is given as it comes, as an access token
+		// is).
+		if creds, err = a.Manager.Renew(ctx); err == nil {
+			t, err = idToken(creds)
+		}
+	}
+	return t, err
+}
+
+// Header returns the header lines that authorize one request of method
+// to target with the named token name, or the session's own when name is
+// empty (see [session.Manager.Header]).
+func (a *Account) Header(ctx context.Context, name, method, target string) (http.Header, error) {
+	if name == "" {
+		return a.Manager.Header(ctx, method, target)
+	}
+	if _, err := a.KnownAPI(ctx, name); err != nil {
+		return nil, err
+	}
+	return a.Manager.NamedToken(name).Header(ctx, method, target)
+}
+
+// KnownAPI returns the audience of the API name: as the configuration
+// declares it, else as the keychain holds its token. A name that is
+// neither is a [*ConfigError].
+func (a *Account) KnownAPI(ctx context.Context, name string) (audience string, err error) {
+	if api, ok := a.Config.APIs[name]; ok {
+		return api.Audience, nil
+	}
+	list, err := a.Manager.Tokens(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, t := range list {
+		if t.Name == name {
+			return t.Audience, nil
+		}
+	}
+	n := Printable(name)
+	return "", &ConfigError{Msg: fmt.Sprintf("no API is declared under the name %s: declare it in the config file ([apis.%s] with its audience and scopes), or give its audience with --audience", n, n)}
+}
+
+// accessToken is creds' access token, for audience.
+func accessToken(creds *session.Credentials, audience string) Token {
+	return Token{Kind: KindAccess, Token: creds.AccessToken, Type: creds.TokenType, Expiry: creds.Expiry,
+		Scopes: strings.Fields(creds.Scope), Audience: audience}
+}
+
+// idToken is creds' ID token, with its expiry and audience from its
+// claims (as verified when it was received).
+func idToken(creds *session.Credentials) (Token, error) {
+	claims, err := creds.Claims()
+	if err != nil {
+		return Token{}, err
+	}
+	if claims == nil {
+		return Token{}, ErrNoIDToken
+	}
+	t := Token{Kind: KindID, Token: creds.IDToken, Scopes: strings.Fields(creds.Scope)}
+	if exp, ok := claims["exp"].(float64); ok {
+		t.Expiry = time.Unix(int64(exp), 0)
+	}
+	switch aud := claims["aud"].(type) {
+	case string:
+		t.Audience = aud
+	case []any:
+		for _, v := range aud {
+			if s, ok := v.(string); ok {
+				t.Audience = strings.TrimSpace(t.Audience + " " + s)
+			}
+		}
+	}
+	return t, nil
+}
