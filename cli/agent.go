@@ -90,8 +90,14 @@ func (o *agentOptions) serve() error {
 		log = slog.New(slog.NewTextHandler(o.env.Stderr, nil))
 	}
 	log.Info("the agent listens", "socket", l.Path(), "pid", os.Getpid(), "version", latchapp.Version())
-	s := &agent.Server{Idle: o.idle, Log: log, Open: func(ctx context.Context, cfg latchapp.Config) (*latchapp.Account, error) {
-		opts := o.openOptions(renewInBackground)
+	return o.agentServer(false, o.idle, log).Serve(o.ctx, l)
+}
+
+// agentServer is the agent this run serves: headless (latch agent) or
+// the desktop app's (app).
+func (g *globalOptions) agentServer(app bool, idle time.Duration, log *slog.Logger) *agent.Server {
+	return &agent.Server{App: app, Idle: idle, Log: log, Open: func(ctx context.Context, cfg latchapp.Config) (*latchapp.Account, error) {
+		opts := g.openOptions(renewInBackground)
 		opts.Logger = log
 		// The agent waits for a late provider as long as a renewal may
 		// take: its answer is stored whoever still waits for it.
@@ -99,7 +105,29 @@ func (o *agentOptions) serve() error {
 		opts.KeychainAsking = func(keeper string) { log.Info("the keychain asks the person", "keychain", keeper) }
 		return latchapp.Open(ctx, cfg, opts)
 	}}
-	return s.Serve(o.ctx, l)
+}
+
+// serveForApp makes the desktop app the agent while ctx lasts, taking
+// the place of a headless agent (see agent.TakeOver), unless cfg turns
+// the agent off. It returns at once; done waits for the agent to end.
+func (g *globalOptions) serveForApp(ctx context.Context, cfg latchapp.Config) (done func()) {
+	if g.agentFor(cfg) == nil {
+		return func() {}
+	}
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		l, err := agent.TakeOver(ctx, agent.Dir(g.env.Getenv))
+		if err != nil {
+			g.log.Info("the app does not serve as the agent", "reason", err)
+			return
+		}
+		g.log.Info("the app serves as the agent", "socket", l.Path())
+		if err := g.agentServer(true, 0, g.log).Serve(ctx, l); err != nil {
+			g.log.Warn("the app's agent stopped", "error", err)
+		}
+	}()
+	return func() { <-finished }
 }
 
 // agentHTTPTimeout bounds one request of the agent's to the provider: as

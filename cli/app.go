@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"flag"
 	"fmt"
 )
@@ -42,6 +43,13 @@ func (o *appOptions) run(args []string) error {
 	}
 	defer a.Close()
 	if o.env.Window != nil && !o.noWindow {
+		// While its window is open, the app is the agent.
+		ctx, cancel := context.WithCancel(o.ctx)
+		served := o.serveForApp(ctx, a.Config)
+		defer func() {
+			cancel()
+			served()
+		}()
 		return o.env.Window(o.ctx, a, o.accounts(renewInBackground))
 	}
 	p, err := o.signIn.ensure(o.globalOptions, a)

@@ -271,3 +271,48 @@ func dial(path string) int {
 	fmt.Printf("answered %q (%v)\n", b, err)
 	return 0
 }
+
+// TestAppTakesOverFromAHeadlessAgent starts the desktop app while a
+// headless agent serves two processes that call latch token in loops:
+// the app becomes the agent, the headless one exits, and no call fails.
+func TestAppTakesOverFromAHeadlessAgent(t *testing.T) {
+	bin := latchBinary(t)
+	needDisplay(t)
+	_, env := providerBehindProxy(t, time.Hour)
+	env = withAgent(t, env)
+	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
+	if code, stderr := run(bin, env, "token"); code != 0 {
+		t.Fatalf("latch token: %s", stderr)
+	}
+	headless := statusOfAgent(t, bin, env)
+
+	type result struct {
+		calls, failures int
+		first           string
+	}
+	done := make(chan result, 1)
+	go func() {
+		calls, failures, first := runInLoops(bin, env, 2, 10*time.Second, "token")
+		done <- result{calls, failures, first}
+	}()
+	time.Sleep(time.Second)
+	waitScreen := startAppLogging(t, bin, env, io.Discard)
+	waitScreen("screen=profile", time.Minute)
+	deadline := time.Now().Add(10 * time.Second)
+	var st agentStatus
+	for st = statusOfAgent(t, bin, env); !st.App; st = statusOfAgent(t, bin, env) {
+		if time.Now().After(deadline) {
+			t.Fatalf("agent status %+v 10 s after the app showed its window; want the app", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitExited(t, headless.PID)
+	r := <-done
+	t.Logf("2 processes, 10 s, the app started among them: %d calls, %d failed", r.calls, r.failures)
+	if r.failures != 0 {
+		t.Fatalf("%d of %d calls failed while the app took over; want none; the first said: %s", r.failures, r.calls, r.first)
+	}
+	if code, stdout, stderr := runBinary(t, bin, env, "agent", "stop"); code != 1 || !strings.Contains(stderr, "quit the app") {
+		t.Fatalf("latch agent stop with the app as the agent: exit %d, %q %q; want 1, saying to quit the app", code, stdout, stderr)
+	}
+}

@@ -57,6 +57,9 @@ type served struct {
 	waiting map[chan<- string]struct{}
 }
 
+// errAppStops is the desktop app's answer to a stop request.
+var errAppStops = errors.New("the agent is the desktop app: quit the app to stop it")
+
 // ErrRunning means another agent of the person's already serves.
 var ErrRunning = errors.New("an agent is running already")
 
@@ -264,6 +267,9 @@ func (s *Server) answer(ctx context.Context, req *request, w *answerer) *respons
 	case opStatus:
 		return &response{Status: s.status()}
 	case opStop:
+		if s.App {
+			return &response{Error: toWire(errAppStops)}
+		}
 		return &response{}
 	case opForget:
 		s.closeAll()
