@@ -169,3 +169,29 @@ func signOutLeavesNothing(t *testing.T, bin string, env []string, kp *keyringtes
 		t.Fatalf("%s's items of Latch after the sign-out: %q; want none", keeper, keys)
 	}
 }
+
+// With KeePassXC as the Secret Service and the agent on, four processes
+// calling latch token for 30 seconds at 2-second token lifetimes never
+// fail, and KeePassXC asks at most once for the whole run: the agent is
+// its one client, where each command used to be a new one.
+func TestKeePassXCAsksTheAgentOnce(t *testing.T) {
+	bin := latchBinary(t)
+	needDisplay(t)
+	kp := keyringtest.StartKeePassXC(t)
+	_, env := providerBehindProxy(t, 2*time.Second)
+	env = withAgent(t, append(env, "DBUS_SESSION_BUS_ADDRESS="+kp.Addr))
+	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
+
+	stopAnswering := kp.AnswerAll(t)
+	calls, failures, firstFailure := runInLoops(bin, env, 4, 30*time.Second, "token")
+	questions := stopAnswering()
+	t.Logf("4 processes through the agent for 30 s with KeePassXC: %d calls, %d failed, %d of its windows seen", calls, failures, questions)
+	if failures != 0 || calls == 0 {
+		t.Fatalf("%d of %d calls failed, want none; the first said: %s", failures, calls, firstFailure)
+	}
+	if questions > 1 {
+		t.Fatalf("KeePassXC asked %d times during the run; want at most once", questions)
+	}
+	kp.AnswerAll(t)
+	signOutLeavesNothing(t, bin, env, kp, "KeePassXC")
+}

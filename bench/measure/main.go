@@ -9,6 +9,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,7 +33,7 @@ import (
 func main() {
 	runs := flag.Int("runs", 15, "runs of each launch and of each command")
 	idle := flag.Duration("idle", 30*time.Second, "how long the idle CPU is measured")
-	only := flag.String("only", "token,kubectl,git,launch,idle", "which measurements, comma-separated")
+	only := flag.String("only", "token,kubectl,git,launch,idle,agent-idle", "which measurements, comma-separated")
 	flag.Parse()
 	if err := run(*runs, *idle, strings.Split(*only, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "measure:", err)
@@ -63,7 +64,14 @@ func run(runs int, idle time.Duration, only []string) error {
 			return fmt.Errorf("building %s: %v: %s", p.pkg, err, msg)
 		}
 	}
-	env := append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"),
+	// The agent's socket goes in a runtime folder of the run's own; the
+	// commands use the agent (LATCH_AGENT=auto, the default) unless a
+	// measurement says otherwise.
+	runtime := filepath.Join(dir, "run")
+	if err := os.Mkdir(runtime, 0o700); err != nil {
+		return err
+	}
+	env := append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"), "XDG_RUNTIME_DIR="+runtime, "LATCH_AGENT=auto",
 		"LATCH_ISSUER=", "LATCH_CLIENT_ID=", "LATCH_SANDBOX=", "LATCH_METADATA_API=", "LATCH_SCOPES=", "LATCH_AUDIENCE=", "LATCH_AUTH0_DOMAIN=", "LATCH_DPOP=")
 	issuer, stop, err := startSandbox(b.latch, env)
 	if err != nil {
@@ -75,9 +83,11 @@ func run(runs int, idle time.Duration, only []string) error {
 		return err
 	}
 	defer func() {
-		logout := exec.Command(b.latch, "logout")
-		logout.Env = env
-		_ = logout.Run()
+		for _, args := range [][]string{{"logout"}, {"agent", "stop"}} {
+			cmd := exec.Command(b.latch, args...)
+			cmd.Env = env
+			_ = cmd.Run()
+		}
 	}()
 	fmt.Printf("machine: %s\n", machine())
 	for _, m := range only {
@@ -96,6 +106,8 @@ func run(runs int, idle time.Duration, only []string) error {
 			if err = watchMaps(); err == nil {
 				err = measureIdle(b, env, idle)
 			}
+		case "agent-idle":
+			err = measureAgentIdle(b, env, idle)
 		default:
 			err = fmt.Errorf("unknown measurement %q", m)
 		}
@@ -187,20 +199,87 @@ func measureToken(b bins, env []string, issuer string, runs int) error {
 		}
 		return time.Since(start), nil
 	}
-	var latch, base []time.Duration
-	for range runs + 1 { // the first run of each warms the caches
+	// started is how long a program takes to start and exit, doing
+	// nothing else.
+	started := func(name string, args ...string) time.Duration {
+		cmd := exec.Command(name, args...)
+		cmd.Env = env
+		start := time.Now()
+		_ = cmd.Run()
+		return time.Since(start)
+	}
+	direct := append(slices.Clone(env), "LATCH_AGENT=off")
+	var agent, alone, base, latchFloor, goFloor []time.Duration
+	for range runs + 1 { // the first run of each warms the caches (and starts the agent)
+		latchFloor = append(latchFloor, started(b.latch, "--help"))
+		goFloor = append(goFloor, started(b.keyread, "-h"))
 		d, err := timed(b.latch, "token")
 		if err != nil {
 			return err
 		}
-		latch = append(latch, d)
+		agent = append(agent, d)
+		cmd := exec.Command(b.latch, "token")
+		cmd.Env = direct
+		start := time.Now()
+		if out, err := cmd.Output(); err != nil || len(out) == 0 {
+			return fmt.Errorf("latch token --agent off: %v", err)
+		}
+		alone = append(alone, time.Since(start))
 		if d, err = timed(b.keyread); err != nil {
 			return err
 		}
 		base = append(base, d)
 	}
-	report("latch token (median)", median(latch[1:]), median(base[1:]), "one-item read")
+	report("latch token, through the agent", median(agent[1:]), median(base[1:]), "one-item read")
+	report("latch token, through the agent", median(agent[1:]), median(alone[1:]), "latch token, agent off")
+	report("latch token, agent off", median(alone[1:]), median(base[1:]), "one-item read")
+	report("the floor: latch --help", median(latchFloor[1:]), median(base[1:]), "one-item read")
+	report("the floor: a Go program's start", median(goFloor[1:]), median(base[1:]), "one-item read")
 	fmt.Printf("%-34s %d bytes in one item\n", "  the credentials", len(item))
+	return nil
+}
+
+// measureAgentIdle measures the headless agent's CPU time over the
+// length given, from a second after its last request, and its resident
+// memory at the end: the agent that latch token starts, holding one
+// session.
+func measureAgentIdle(b bins, env []string, length time.Duration) error {
+	for _, args := range [][]string{{"agent", "stop"}, {"token"}} {
+		cmd := exec.Command(b.latch, args...)
+		cmd.Env = env
+		if err := cmd.Run(); err != nil && args[0] == "token" {
+			return fmt.Errorf("latch token: %w", err)
+		}
+	}
+	cmd := exec.Command(b.latch, "agent", "status", "--json")
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("latch agent status: %w", err)
+	}
+	var st struct {
+		PID int `json:"pid"`
+	}
+	if err := json.Unmarshal(out, &st); err != nil {
+		return err
+	}
+	time.Sleep(time.Second)
+	before, err := cpuTime(st.PID)
+	if err != nil {
+		return err
+	}
+	time.Sleep(length)
+	after, err := cpuTime(st.PID)
+	if err != nil {
+		return err
+	}
+	rss, err := residentKiB(st.PID)
+	if err != nil {
+		return err
+	}
+	perMinute := (after - before) * time.Duration(time.Minute) / length
+	fmt.Printf("%-34s %8s a minute (over %s)   target <= 100ms\n", "headless agent, idle CPU", perMinute.Round(time.Millisecond), length)
+	fmt.Printf("%-34s %6d MiB   target <= 30 MiB\n", "headless agent, resident memory", rss/1024)
 	return nil
 }
 
