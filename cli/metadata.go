@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/latchapp/latch/internal/app/agent"
 	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/profile"
 )
@@ -58,27 +59,15 @@ func (o *metadataOptions) run(args []string) error {
 	default:
 		return usagef("unknown metadata command %q (get, set, unset)", verb)
 	}
-	a, err := o.open(renewOnUse, nil)
+	cfg, err := o.configWith(nil)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	if a.Metadata.BaseURL == "" {
-		return fmt.Errorf("%w: configure --metadata-api, or use the Auth0 preset", profile.ErrNoMetadataAPI)
-	}
-	creds, err := a.Manager.Held(o.ctx)
-	if err != nil {
-		return err
-	}
-	who, err := latchapp.Person(creds)
-	if err != nil {
-		return err
-	}
-	var md map[string]any
-	if verb == "get" {
-		md, err = a.Metadata.Get(o.ctx, who.Subject)
-	} else {
-		md, err = a.Metadata.Patch(o.ctx, who.Subject, changes)
+	md, handled, err := viaAgent(o.globalOptions, cfg, func(c *agent.Client) (map[string]any, error) {
+		return c.UserMetadata(o.ctx, cfg, changes)
+	})
+	if !handled {
+		md, err = o.userMetadata(cfg, changes)
 	}
 	if err != nil || verb != "get" {
 		return err
@@ -97,6 +86,16 @@ func (o *metadataOptions) run(args []string) error {
 		fmt.Fprintf(o.env.Stdout, "%s=%s\n", field(k), v)
 	}
 	return nil
+}
+
+// userMetadata reads or changes the user_metadata here.
+func (o *metadataOptions) userMetadata(cfg latchapp.Config, changes map[string]any) (map[string]any, error) {
+	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	return a.UserMetadata(o.ctx, changes)
 }
 
 // parseChanges reads KEY=VALUE (set) or KEY (unset) arguments, all of them

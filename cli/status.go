@@ -1,15 +1,13 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
+	"github.com/latchapp/latch/internal/app/agent"
 	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
@@ -40,32 +38,6 @@ type statusOptions struct {
 	json, all bool
 }
 
-// statusReport is `latch status --json`.
-type statusReport struct {
-	Account       string    `json:"account"`
-	Active        bool      `json:"active,omitempty"`
-	State         string    `json:"state"`
-	Reason        string    `json:"reason,omitempty"`
-	Issuer        string    `json:"issuer"`
-	Subject       string    `json:"subject,omitempty"`
-	Name          string    `json:"name,omitempty"`
-	Email         string    `json:"email,omitempty"`
-	AccessExpiry  time.Time `json:"access_token_expiry,omitzero"`
-	AccessValid   bool      `json:"access_token_valid"`
-	RefreshToken  bool      `json:"refresh_token"`
-	RefreshExpiry time.Time `json:"refresh_token_expiry,omitzero"`
-	LastRenewal   time.Time `json:"last_renewal,omitzero"`
-	// DPoP says the tokens are bound to a key in the keychain.
-	DPoP bool `json:"dpop"`
-	// NamedTokens counts the named tokens held (see latch tokens).
-	NamedTokens int `json:"named_tokens"`
-	// PendingRevocations counts the tokens of earlier sign-outs that the
-	// provider has not been told of yet; LastRevocation is when it was
-	// last told of one.
-	PendingRevocations int       `json:"pending_revocations"`
-	LastRevocation     time.Time `json:"last_revocation,omitzero"`
-}
-
 func (o *statusOptions) run(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
@@ -73,12 +45,11 @@ func (o *statusOptions) run(args []string) error {
 	if o.all {
 		return o.runAll()
 	}
-	a, err := o.open(renewOnUse, nil)
+	cfg, err := o.configWith(nil)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	rep, creds, p, err := o.report(a)
+	rep, signedIn, err := o.report(cfg)
 	if err != nil {
 		return err
 	}
@@ -87,12 +58,34 @@ func (o *statusOptions) run(args []string) error {
 			return err
 		}
 	} else {
-		printStatus(o.env.Stdout, rep, creds != nil, p)
+		printStatus(o.env.Stdout, rep, signedIn)
 	}
-	if creds == nil {
+	if !signedIn {
 		return session.ErrNoCredentials
 	}
 	return nil
+}
+
+// report is what is known of the session of the account cfg configures:
+// from the agent, else read here.
+func (o *statusOptions) report(cfg latchapp.Config) (latchapp.SessionReport, bool, error) {
+	type reported struct {
+		rep      latchapp.SessionReport
+		signedIn bool
+	}
+	r, handled, err := viaAgent(o.globalOptions, cfg, func(c *agent.Client) (reported, error) {
+		rep, signedIn, err := c.Report(o.ctx, cfg)
+		return reported{rep, signedIn}, err
+	})
+	if handled {
+		return r.rep, r.signedIn, err
+	}
+	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
+	if err != nil {
+		return latchapp.SessionReport{Account: cfg.Account, Issuer: cfg.Issuer}, false, err
+	}
+	defer a.Close()
+	return a.Report(o.ctx)
 }
 
 // runAll is latch status --all: every account's status, the active one
@@ -107,19 +100,17 @@ func (o *statusOptions) runAll() error {
 	if err != nil {
 		return err
 	}
-	var reports []statusReport
+	var reports []latchapp.SessionReport
 	for i, name := range names {
-		rep := statusReport{Account: name, Active: name == chosen, State: "unusable"}
-		var creds *session.Credentials
-		var p profile.Profile
-		a, err := accounts.Open(o.ctx, name)
+		rep := latchapp.SessionReport{Account: name, State: "unusable"}
+		signedIn := false
+		cfg, err := accounts.Config(name)
 		if err == nil {
-			rep, creds, p, err = o.report(a)
-			rep.Active = name == chosen
-			a.Close()
+			rep, signedIn, err = o.report(cfg)
 		}
+		rep.Active = name == chosen
 		if err != nil {
-			rep.Reason = describe(err)
+			rep.State, rep.Reason = "unusable", describe(err)
 		}
 		if o.json {
 			reports = append(reports, rep)
@@ -128,7 +119,7 @@ func (o *statusOptions) runAll() error {
 		if i > 0 {
 			fmt.Fprintln(o.env.Stdout)
 		}
-		printStatus(o.env.Stdout, rep, creds != nil, p)
+		printStatus(o.env.Stdout, rep, signedIn)
 	}
 	if o.json {
 		return o.writeJSON(reports)
@@ -142,46 +133,8 @@ func (o *statusOptions) writeJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// report reads the status of a: creds nil when nobody is signed in.
-func (o *statusOptions) report(a *latchapp.Account) (statusReport, *session.Credentials, profile.Profile, error) {
-	rep := statusReport{Account: a.Config.Account, Issuer: a.Config.Issuer}
-	var p profile.Profile
-	creds, err := a.Manager.Held(o.ctx)
-	if err != nil && !errors.Is(err, session.ErrNoCredentials) {
-		return rep, nil, p, err
-	}
-	if now := time.Now(); creds != nil && !creds.ValidFor(now, 0) && creds.CanRenew(now) {
-		// The access token expired: whether the session goes on is the
-		// provider's to say (renewed, offline, or ended and why).
-		ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
-		_, _ = a.Manager.Credentials(ctx, 0)
-		cancel()
-		if creds, err = a.Manager.Held(o.ctx); err != nil && !errors.Is(err, session.ErrNoCredentials) {
-			return rep, nil, p, err
-		}
-	}
-	// Sign-outs the provider has not heard of go now, when it answers.
-	ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
-	rep.PendingRevocations, rep.LastRevocation, _ = a.Manager.SendRevocations(ctx)
-	cancel()
-	ev := a.Manager.State()
-	rep.State, rep.Reason = ev.State.String(), latchapp.Describe(ev.Err)
-	if creds != nil {
-		p, _ = latchapp.Person(creds)
-		rep.Subject, rep.Name, rep.Email = p.Subject, p.DisplayName(), p.Email
-		rep.AccessExpiry, rep.RefreshExpiry, rep.LastRenewal = creds.Expiry, creds.RefreshExpiry, creds.ObtainedAt
-		rep.AccessValid = creds.ValidFor(time.Now(), 0)
-		rep.RefreshToken = creds.RefreshToken != ""
-		rep.DPoP = strings.EqualFold(creds.TokenType, "DPoP")
-		if list, err := a.Manager.Tokens(o.ctx); err == nil {
-			rep.NamedTokens = len(list)
-		}
-	}
-	return rep, creds, p, nil
-}
-
 // printStatus writes the report to w as lines for people.
-func printStatus(w io.Writer, rep statusReport, signedIn bool, p profile.Profile) {
+func printStatus(w io.Writer, rep latchapp.SessionReport, signedIn bool) {
 	state := rep.State
 	if state == session.StateOffline.String() && signedIn && !rep.AccessValid {
 		state += ": the access token expired and the provider cannot be reached"
@@ -196,7 +149,7 @@ func printStatus(w io.Writer, rep statusReport, signedIn bool, p profile.Profile
 		fmt.Fprintf(w, "Provider: %s\n", field(rep.Issuer))
 	}
 	if signedIn {
-		fmt.Fprintf(w, "Signed in as: %s\n", signedInAs(p))
+		fmt.Fprintf(w, "Signed in as: %s\n", signedInAs(profile.Profile{Subject: rep.Subject, Name: rep.Name, Email: rep.Email}))
 		if !rep.AccessExpiry.IsZero() {
 			left := time.Until(rep.AccessExpiry).Round(time.Second)
 			when := "expires in " + left.String()

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/latchapp/latch/internal/app/agent"
+	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/session"
 )
 
 var tokensCommand = command{
@@ -42,12 +46,16 @@ func (o *tokensOptions) run(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	a, err := o.open(renewOnUse, nil)
+	cfg, err := o.configWith(nil)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	list, err := a.Manager.Tokens(o.ctx)
+	list, handled, err := viaAgent(o.globalOptions, cfg, func(c *agent.Client) ([]session.TokenInfo, error) {
+		return c.Tokens(o.ctx, cfg)
+	})
+	if !handled {
+		list, err = o.tokens(cfg)
+	}
 	if err != nil {
 		return err
 	}
@@ -82,4 +90,14 @@ func (o *tokensOptions) run(args []string) error {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", field(e.Name), field(e.Audience), field(strings.Join(e.Scopes, " ")), expires, binding)
 	}
 	return w.Flush()
+}
+
+// tokens lists the named tokens held, read here.
+func (o *tokensOptions) tokens(cfg latchapp.Config) ([]session.TokenInfo, error) {
+	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	return a.Manager.Tokens(o.ctx)
 }

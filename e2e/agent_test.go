@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -315,4 +316,63 @@ func TestAppTakesOverFromAHeadlessAgent(t *testing.T) {
 	if code, stdout, stderr := runBinary(t, bin, env, "agent", "stop"); code != 1 || !strings.Contains(stderr, "quit the app") {
 		t.Fatalf("latch agent stop with the app as the agent: exit %d, %q %q; want 1, saying to quit the app", code, stdout, stderr)
 	}
+}
+
+// TestCommandsAskTheAgentAndItFollowsOthers runs status, tokens and
+// metadata through the agent, on the sandbox, and signs out and in with
+// commands that do not tell the agent (LATCH_AGENT=off): the agent
+// follows each within a second.
+func TestCommandsAskTheAgentAndItFollowsOthers(t *testing.T) {
+	bin := latchBinary(t)
+	env := home(t)
+	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
+	env = withAgent(t, append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://")))
+	alone := append(slices.Clone(env), "LATCH_AGENT=off")
+	loginNoBrowser(t, env, "demo", "demo")
+
+	code, out, stderr := runBinary(t, bin, env, "status", "--json")
+	if code != 0 || !strings.Contains(out, `"subject": "sandbox|demo"`) || !strings.Contains(out, `"state": "signed in"`) {
+		t.Fatalf("latch status --json: exit %d, %s %s; want demo signed in", code, out, stderr)
+	}
+	if st := statusOfAgent(t, bin, env); len(st.Accounts) != 1 || st.Accounts[0].Account != "default" {
+		t.Fatalf("agent status %+v; want it to hold the session latch status asked about", st)
+	}
+	if code, _, stderr := runBinary(t, bin, env, "tokens"); code != 0 || !strings.Contains(stderr, "No named tokens") {
+		t.Fatalf("latch tokens: exit %d, %s; want none held", code, stderr)
+	}
+	if code, _, stderr := runBinary(t, bin, env, "metadata", "set", "theme=dark", `nested={"a":[1,true,null]}`); code != 0 {
+		t.Fatalf("latch metadata set: exit %d, %s", code, stderr)
+	}
+	code, out, stderr = runBinary(t, bin, env, "metadata", "get")
+	if code != 0 || !strings.Contains(out, `nested={"a":[1,true,null]}`+"\n") || !strings.Contains(out, `theme="dark"`) {
+		t.Fatalf("latch metadata get: exit %d, %q %s; want both keys as set", code, out, stderr)
+	}
+
+	// Signed out by a command that does not tell the agent.
+	if code, _, stderr := runBinary(t, bin, alone, "logout"); code != 0 {
+		t.Fatalf("latch logout --agent off: %s", stderr)
+	}
+	within(t, time.Second, "the agent to follow the sign-out made elsewhere", func() bool {
+		code, _, stderr := runBinary(t, bin, env, "token")
+		return code == 1 && strings.Contains(stderr, "not signed in")
+	})
+	loginNoBrowser(t, alone, "demo", "demo")
+	within(t, time.Second, "the agent to follow the sign-in made elsewhere", func() bool {
+		code, _, _ := runBinary(t, bin, env, "token")
+		return code == 0
+	})
+}
+
+// within waits up to limit for ok, saying what it waited for if it never
+// came.
+func within(t *testing.T, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	start := time.Now()
+	for !ok() {
+		if time.Since(start) > limit {
+			t.Fatalf("waited %s for %s; it did not come", limit, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("%s: %s", what, time.Since(start).Round(time.Millisecond))
 }

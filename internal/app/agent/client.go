@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/session"
 )
 
 // Client asks the person's agent, starting a headless one when none
@@ -66,6 +67,40 @@ func (c *Client) Header(ctx context.Context, cfg latchapp.Config, name, method, 
 		return nil, err
 	}
 	return resp.Header, nil
+}
+
+// Report asks the agent what it knows of the session of the account cfg
+// configures (see [latchapp.Account.Report]).
+func (c *Client) Report(ctx context.Context, cfg latchapp.Config) (rep latchapp.SessionReport, signedIn bool, err error) {
+	resp, err := c.ask(ctx, &request{Op: opReport, Config: &cfg}, true)
+	if err != nil {
+		return rep, false, err
+	}
+	if resp.Report == nil {
+		return rep, false, fmt.Errorf("%w: the agent's answer holds no report", ErrUnavailable)
+	}
+	return *resp.Report, resp.SignedIn, nil
+}
+
+// Tokens asks the agent for the named tokens held for the account cfg
+// configures, without the tokens (see [session.Manager.Tokens]).
+func (c *Client) Tokens(ctx context.Context, cfg latchapp.Config) ([]session.TokenInfo, error) {
+	resp, err := c.ask(ctx, &request{Op: opTokens, Config: &cfg}, true)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Tokens, nil
+}
+
+// UserMetadata asks the agent to read, or with changes to change, the
+// user_metadata of the person signed in to the account cfg configures
+// (see [latchapp.Account.UserMetadata]).
+func (c *Client) UserMetadata(ctx context.Context, cfg latchapp.Config, changes map[string]any) (map[string]any, error) {
+	resp, err := c.ask(ctx, &request{Op: opMetadata, Config: &cfg, Changes: changes}, true)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Metadata, nil
 }
 
 // Forget tells a running agent that a session changed elsewhere (a
@@ -222,7 +257,7 @@ func (c *Client) exchange(ctx context.Context, conn *net.UnixConn, req *request)
 			return nil, c.broken(ctx, err)
 		}
 		var resp response
-		if err := json.Unmarshal(line, &resp); err != nil {
+		if err := decode(line, &resp); err != nil {
 			return nil, fmt.Errorf("%w: its answer cannot be read: %v", ErrUnavailable, err)
 		}
 		if resp.Asking != "" {

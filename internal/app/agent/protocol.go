@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -11,11 +13,14 @@ import (
 
 // Operations a request names.
 const (
-	opToken  = "token"
-	opHeader = "header"
-	opForget = "forget"
-	opStatus = "status"
-	opStop   = "stop"
+	opToken    = "token"
+	opHeader   = "header"
+	opForget   = "forget"
+	opReport   = "report"
+	opTokens   = "tokens"
+	opMetadata = "metadata"
+	opStatus   = "status"
+	opStop     = "stop"
 )
 
 // maxRequest bounds a request's size: a configuration and a few names.
@@ -37,6 +42,8 @@ type request struct {
 	Name   string `json:"name,omitempty"`
 	Method string `json:"method,omitempty"`
 	URL    string `json:"url,omitempty"`
+	// Changes are opMetadata's: none reads the user_metadata.
+	Changes map[string]any `json:"changes,omitempty"`
 }
 
 // response is one line of an answer: a note, or the answer itself.
@@ -56,6 +63,20 @@ type response struct {
 	Token  *latchapp.Token `json:"token,omitempty"`
 	Header http.Header     `json:"header,omitempty"`
 	Status *Status         `json:"status,omitempty"`
+	// Report and SignedIn answer opReport; Tokens opTokens; Metadata
+	// opMetadata.
+	Report   *latchapp.SessionReport `json:"report,omitempty"`
+	SignedIn bool                    `json:"signed_in,omitempty"`
+	Tokens   []session.TokenInfo     `json:"tokens,omitempty"`
+	Metadata map[string]any          `json:"metadata,omitempty"`
+}
+
+// decode reads one JSON value from b into v, numbers as they are written
+// (json.Number): a metadata value crosses the socket unchanged.
+func decode(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
 }
 
 // wireError is a failure as it crosses the socket: what the person is

@@ -224,7 +224,7 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn) {
 	}
 	_ = c.SetReadDeadline(time.Time{})
 	var req request
-	if err := json.Unmarshal(line, &req); err != nil {
+	if err := decode(line, &req); err != nil {
 		s.log().Warn("a request could not be read", "error", err)
 		return
 	}
@@ -274,7 +274,7 @@ func (s *Server) answer(ctx context.Context, req *request, w *answerer) *respons
 	case opForget:
 		s.closeAll()
 		return &response{}
-	case opToken, opHeader:
+	case opToken, opHeader, opReport, opTokens, opMetadata:
 		if req.Config == nil {
 			return &response{Error: toWire(&latchapp.ConfigError{Msg: "the request names no account"})}
 		}
@@ -284,20 +284,33 @@ func (s *Server) answer(ctx context.Context, req *request, w *answerer) *respons
 		}
 		done := a.follow(func(keeper string) { _ = w.send(&response{Asking: keeper}) })
 		defer done()
-		if req.Op == opHeader {
-			h, err := a.account.Header(ctx, req.Name, req.Method, req.URL)
-			if err != nil {
-				return &response{Error: toWire(err)}
-			}
-			return &response{Header: h}
-		}
-		t, err := a.account.Token(ctx, req.Token)
+		resp, err := s.forAccount(ctx, a.account, req)
 		if err != nil {
 			return &response{Error: toWire(err)}
 		}
-		return &response{Token: &t}
+		return resp
 	}
 	return &response{Error: toWire(errUnknownOp)}
+}
+
+// forAccount answers a request about the session of a.
+func (s *Server) forAccount(ctx context.Context, a *latchapp.Account, req *request) (*response, error) {
+	switch req.Op {
+	case opHeader:
+		h, err := a.Header(ctx, req.Name, req.Method, req.URL)
+		return &response{Header: h}, err
+	case opReport:
+		rep, signedIn, err := a.Report(ctx)
+		return &response{Report: &rep, SignedIn: signedIn}, err
+	case opTokens:
+		list, err := a.Manager.Tokens(ctx)
+		return &response{Tokens: list}, err
+	case opMetadata:
+		md, err := a.UserMetadata(ctx, req.Changes)
+		return &response{Metadata: md}, err
+	}
+	t, err := a.Token(ctx, req.Token)
+	return &response{Token: &t}, err
 }
 
 // key is the identity of a configuration: its whole JSON.
