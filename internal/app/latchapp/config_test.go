@@ -117,6 +117,9 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"API audience not a URI", "[apis.orders]\naudience = \"orders\"\n", nil, "not an absolute URI"},
 		{"unknown key in an API", "[apis.orders]\naudience = \"https://o.test/\"\nscope = [\"a:b\"]\n", nil, `unknown key "apis.orders.scope"`},
 		{"bad API name", "[apis.\"two words\"]\naudience = \"https://o.test/\"\n", nil, "is not usable"},
+		{"bad agent value", "", map[string]string{"LATCH_AGENT": "sometimes"}, `LATCH_AGENT is auto or off, not "sometimes"`},
+		{"bad agent_idle", "agent_idle = \"soon\"\n", nil, `agent_idle in`},
+		{"agent in an account", "[accounts.work]\nissuer = \"https://x.test\"\nclient_id = \"c\"\nagent = \"off\"\n", nil, `unknown key "accounts.work.agent"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := ""
@@ -129,6 +132,26 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 				t.Fatalf("got %v, want a ConfigError saying %q", err, c.want)
 			}
 		})
+	}
+}
+
+func TestConfigAgent(t *testing.T) {
+	cfg, err := LoadConfig(Settings{}, envOf(nil), "")
+	if err != nil || cfg.Agent != AgentAuto || cfg.AgentIdle != 0 {
+		t.Fatalf("nothing set: agent %q, idle %s, %v; want auto and the agent's default", cfg.Agent, cfg.AgentIdle, err)
+	}
+	file := writeFile(t, "agent = \"off\"\nagent_idle = \"1h\"\n")
+	cfg, err = LoadConfig(Settings{}, envOf(nil), file)
+	if err != nil || cfg.Agent != AgentOff || cfg.AgentIdle.String() != "1h0m0s" {
+		t.Fatalf("the file's agent = off, agent_idle = 1h: agent %q, idle %s, %v", cfg.Agent, cfg.AgentIdle, err)
+	}
+	cfg, err = LoadConfig(Settings{}, envOf(map[string]string{"LATCH_AGENT": "auto"}), file)
+	if err != nil || cfg.Agent != AgentAuto {
+		t.Fatalf("LATCH_AGENT=auto over the file's off: agent %q, %v; want auto", cfg.Agent, err)
+	}
+	cfg, err = LoadConfig(Settings{Agent: "off", Set: map[string]bool{"agent": true}}, envOf(map[string]string{"LATCH_AGENT": "auto"}), file)
+	if err != nil || cfg.Agent != AgentOff {
+		t.Fatalf("--agent off over LATCH_AGENT=auto: agent %q, %v; want off", cfg.Agent, err)
 	}
 }
 
