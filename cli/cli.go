@@ -143,6 +143,10 @@ type globalOptions struct {
 	// deadline is the deadline the command runs under, 0 for none.
 	deadline time.Duration
 
+	// signInMayFollow says that this run signs in when nobody is: it
+	// does its work itself (see directly).
+	signInMayFollow bool
+
 	// asking says that the keychain asks (see keychainAsking).
 	askingOnce sync.Once
 	asking     func(keeper string)
@@ -199,7 +203,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if err == nil {
 		return exitOK
 	}
-	var de desktopExit
+	var de childExit
 	if errors.As(err, &de) {
 		return de.code
 	}

@@ -54,11 +54,11 @@ func findDesktop(self func() (string, error), lookPath func(string) (string, err
 	return "", ErrNoDesktop
 }
 
-// desktopExit is the desktop app's exit status when it ran as a child
-// (not on Unix): it has said why itself, so latch only passes the status
-// on.
-type desktopExit struct{ code int }
+// childExit is the exit status of a child that did the command's work
+// (the desktop app, where not on Unix; a renewal finished in a detached
+// process): it has said why itself, so latch only passes the status on.
+type childExit struct{ code int }
 
-func (e desktopExit) Error() string {
-	return fmt.Sprintf("the desktop app exited with status %d", e.code)
+func (e childExit) Error() string {
+	return fmt.Sprintf("the child exited with status %d", e.code)
 }

@@ -2,11 +2,14 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +44,8 @@ gets no answer.
 type gitCredentialOptions struct {
 	*globalOptions
 	host, name, username string
+	// request is git's request, as it came on stdin.
+	request string
 }
 
 // readCredentialRequest reads git's key=value lines, until a blank line
@@ -77,6 +82,7 @@ func (o *gitCredentialOptions) run(args []string) error {
 	if err != nil {
 		return err
 	}
+	o.request = credentialRequest(req)
 	if !o.forThisHost(req) {
 		return nil // another helper's, or none: git goes on without Latch
 	}
@@ -89,6 +95,15 @@ func (o *gitCredentialOptions) run(args []string) error {
 		return o.erase(req["password"])
 	}
 	return usagef("unknown git credential action %q (get, store, erase)", args[0])
+}
+
+// credentialRequest is req as git writes it, for a child to read again.
+func credentialRequest(req map[string]string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(req)) {
+		b.WriteString(k + "=" + req[k] + "\n")
+	}
+	return b.String() + "\n"
 }
 
 // forThisHost says whether git asks for the host Latch was set up for,
@@ -116,12 +131,9 @@ func (o *gitCredentialOptions) credentials(cfg latchapp.Config, minTTL time.Dura
 	if handled {
 		return t, err
 	}
-	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
-	if err != nil {
-		return t, err
-	}
-	defer a.Close()
-	return a.Token(o.ctx, req)
+	return directly(o.globalOptions, cfg, o.request, func(ctx context.Context, a *latchapp.Account) (latchapp.Token, error) {
+		return a.Token(ctx, req)
+	})
 }
 
 func (o *gitCredentialOptions) get() error {

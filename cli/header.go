@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"net/http"
@@ -75,12 +76,9 @@ func (o *headerOptions) run(args []string) error {
 // section 9.1).
 // header makes the header lines in this process.
 func (o *headerOptions) header(cfg latchapp.Config, name, method, target string) (http.Header, error) {
-	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
-	return a.Header(o.ctx, name, method, target)
+	return directly(o.globalOptions, cfg, "", func(ctx context.Context, a *latchapp.Account) (http.Header, error) {
+		return a.Header(ctx, name, method, target)
+	})
 }
 
 func validMethod(m string) bool {

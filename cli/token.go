@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -69,6 +70,9 @@ func (o *tokenOptions) run(args []string) error {
 		if !fromKubectl {
 			o.execAPIVersion, o.interactive = execAPIVersions[0], stdinIsTerminal()
 		}
+		// A detached child renews; a sign-in is its parent's.
+		o.interactive = o.interactive && !o.finishing()
+		o.signInMayFollow = o.interactive
 	}
 	deadline := commandDeadline
 	if o.interactive {
@@ -128,12 +132,9 @@ func (o *tokenOptions) token(cfg latchapp.Config, req latchapp.TokenRequest) (la
 	if handled {
 		return t, err
 	}
-	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
-	if err != nil {
-		return t, err
-	}
-	defer a.Close()
-	return a.Token(o.ctx, req)
+	return directly(o.globalOptions, cfg, "", func(ctx context.Context, a *latchapp.Account) (latchapp.Token, error) {
+		return a.Token(ctx, req)
+	})
 }
 
 // signInForKubectl signs in, in this process.

@@ -376,3 +376,23 @@ func within(t *testing.T, limit time.Duration, what string, ok func() bool) {
 	}
 	t.Logf("%s: %s", what, time.Since(start).Round(time.Millisecond))
 }
+
+// TestWithoutTheAgentALateAnswerIsStoredToo is TestAgentStoresALateAnswer
+// with the agent off: the command renews in a detached child of its own,
+// which outlives the command's deadline once it has sent the renewal and
+// stores the late answer.
+func TestWithoutTheAgentALateAnswerIsStoredToo(t *testing.T) {
+	bin := latchBinary(t)
+	proxy, env := providerBehindProxy(t, time.Hour) // LATCH_AGENT=off
+	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
+	proxy.SetFault(&faultproxy.Fault{HoldAnswer: 8 * time.Second, Times: 1})
+	start := time.Now()
+	code, stderr := run(bin, env, "token", "--min-ttl", "2h", "--timeout", "3s")
+	if took := time.Since(start); code != 1 || stderr != "latch token: Gave up after 3s: the provider did not answer in time. Try again, or give it longer with --timeout.\n" || took > 7*time.Second {
+		t.Fatalf("latch token --timeout 3s with the provider 8 s late: exit %d after %s: %q; want 1 within its deadline, saying it gave up", code, took.Round(time.Millisecond), stderr)
+	}
+	time.Sleep(10*time.Second - time.Since(start))
+	if code, stderr := run(bin, env, "token", "--min-ttl", "2h"); code != 0 {
+		t.Fatalf("latch token after the late answer: %s; want the session alive", stderr)
+	}
+}

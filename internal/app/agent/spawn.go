@@ -38,9 +38,14 @@ func Spawn(exe string, args ...string) error {
 	defer log.Close()
 	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = detached()
+	Detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	return cmd.Process.Release()
 }
+
+// Detach has cmd start in a session of its own (on Windows, without a
+// console of its own): a terminal's hang-up or Ctrl-C, or the end of the
+// process that started it, does not reach it.
+func Detach(cmd *exec.Cmd) { cmd.SysProcAttr = detached() }
