@@ -36,11 +36,24 @@ func shell(t *testing.T, env []string, pipeline string) (string, error) {
 // TestBinaryNamedTokensAndHeaders declares two APIs and DPoP in the config
 // file, signs in once, and uses named tokens from several processes of
 // the binary, and headers with curl, as a script would.
+// It runs once with the agent off and once through the agent, which
+// then keeps the DPoP key and makes the proofs.
 func TestBinaryNamedTokensAndHeaders(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("curl is not installed; scripts/deps installs it")
 	}
-	env := home(t)
+	t.Run("agent off", func(t *testing.T) { namedTokensAndHeaders(t, home(t)) })
+	t.Run("through the agent", func(t *testing.T) {
+		env := withAgent(t, home(t))
+		namedTokensAndHeaders(t, env)
+		// The commands started it; the sign-out had it let the session go.
+		if st := statusOfAgent(t, latchBinary(t), env); len(st.Accounts) != 0 {
+			t.Fatalf("agent status %+v after latch logout; want no session held", st)
+		}
+	})
+}
+
+func namedTokensAndHeaders(t *testing.T, env []string) {
 	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
 	const orders, billing = "https://orders.example.test/", "https://billing.example.test/"
 	dir := filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "latch")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -222,5 +223,21 @@ func TestStopEndsTheAgent(t *testing.T) {
 	}
 	if _, err := c.Status(context.Background()); !errors.Is(err, ErrNotRunning) {
 		t.Fatalf("Status after Stop: %v; want ErrNotRunning", err)
+	}
+}
+
+func TestTheAgentHoldsSixteenSessionsAtMost(t *testing.T) {
+	c, _ := serve(t)
+	for i := range maxAccounts + 3 {
+		cfg := testConfig
+		cfg.Audience = fmt.Sprintf("https://api%d.example/", i)
+		_, _ = c.Token(context.Background(), cfg, latchapp.TokenRequest{})
+	}
+	st, err := c.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Accounts) != maxAccounts {
+		t.Fatalf("%d sessions held after %d configurations were asked about; want %d", len(st.Accounts), maxAccounts+3, maxAccounts)
 	}
 }
