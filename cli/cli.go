@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
@@ -147,9 +148,11 @@ type globalOptions struct {
 	// does its work itself (see directly).
 	signInMayFollow bool
 
-	// asking says that the keychain asks (see keychainAsking).
+	// asking says that the keychain asks (see keychainAsking); asked
+	// that it did.
 	askingOnce sync.Once
 	asking     func(keeper string)
+	asked      atomic.Bool
 }
 
 // Run runs the command line with args (without the program name) and
@@ -423,6 +426,7 @@ func (g *globalOptions) keychainAsking() func(keeper string) {
 	g.askingOnce.Do(func() {
 		var once sync.Once
 		g.asking = func(keeper string) {
+			g.asked.Store(true)
 			once.Do(func() { fmt.Fprintf(g.env.Stderr, "%s: %s\n", g.prog, latchapp.Asking(keeper)) })
 		}
 	})

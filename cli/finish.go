@@ -15,14 +15,16 @@ import (
 	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
-// A command that hands out a token without the agent does its work in a
+// A command that hands out a token without the agent, when that token
+// is due (to be renewed, or a named token fetched), does the work in a
 // detached child of its own (see directly): the child has the command's
 // deadline, but once it has sent the provider a renewal it does not end
 // before the answer is stored, though its parent gave up and exited. The
 // next command then finds the session alive, where the answer used to
-// die with the process that asked. The parent touches neither the
-// keychain nor the provider: a keychain that asks each new process (as
-// KeePassXC does) asks once.
+// die with the process that asked. A valid token is handed out by the
+// command itself; so is a due one when the keychain asked the command
+// already (KeePassXC asks each new process: the child would be asked
+// again).
 
 // finishingEnv, set in a command's environment, says that it is such a
 // child.
@@ -41,14 +43,11 @@ const childGrace = 2 * time.Second
 func (g *globalOptions) finishing() bool { return g.env.Getenv(finishingEnv) != "" }
 
 // directly opens the account cfg configures here and runs work on it,
-// which hands out a token; or, where it can, leaves this command to a
-// detached child (with stdin given; see above) and passes its output and
-// exit status on.
-func directly[T any](g *globalOptions, cfg latchapp.Config, stdin string, work func(ctx context.Context, a *latchapp.Account) (T, error)) (T, error) {
+// which hands out the token r names; or, when that token is due, leaves
+// this command to a detached child (with stdin given; see above) and
+// passes its output and exit status on.
+func directly[T any](g *globalOptions, cfg latchapp.Config, r latchapp.TokenRequest, stdin string, work func(ctx context.Context, a *latchapp.Account) (T, error)) (T, error) {
 	var zero T
-	if g.detachable() {
-		return zero, g.finishDetached(stdin)
-	}
 	opts := g.openOptions(renewOnUse)
 	var sent sentRequests
 	if g.finishing() {
@@ -59,6 +58,16 @@ func directly[T any](g *globalOptions, cfg latchapp.Config, stdin string, work f
 		return zero, err
 	}
 	defer a.Close()
+	if g.detachable() {
+		due, err := a.Due(g.ctx, r)
+		if err != nil {
+			return zero, err // the keychain's failure, as the work would meet it
+		}
+		if due && !g.asked.Load() {
+			a.Close()
+			return zero, g.finishDetached(stdin)
+		}
+	}
 	v, err := work(g.ctx, a)
 	if g.finishing() && errors.Is(err, context.DeadlineExceeded) && sent.n.Load() > 0 {
 		// The provider has the renewal: its answer is stored before this

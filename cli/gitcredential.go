@@ -131,7 +131,7 @@ func (o *gitCredentialOptions) credentials(cfg latchapp.Config, minTTL time.Dura
 	if handled {
 		return t, err
 	}
-	return directly(o.globalOptions, cfg, o.request, func(ctx context.Context, a *latchapp.Account) (latchapp.Token, error) {
+	return directly(o.globalOptions, cfg, req, o.request, func(ctx context.Context, a *latchapp.Account) (latchapp.Token, error) {
 		return a.Token(ctx, req)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/latchapp/latch/internal/app/agent"
 	"github.com/latchapp/latch/internal/app/latchapp"
@@ -74,9 +75,13 @@ func (o *headerOptions) run(args []string) error {
 
 // validMethod reports whether m is an HTTP method token (RFC 9110
 // section 9.1).
+// headerMinTTL is how long the token of a header stays valid at least
+// (see session.Manager.Header).
+const headerMinTTL = 10 * time.Second
+
 // header makes the header lines in this process.
 func (o *headerOptions) header(cfg latchapp.Config, name, method, target string) (http.Header, error) {
-	return directly(o.globalOptions, cfg, "", func(ctx context.Context, a *latchapp.Account) (http.Header, error) {
+	return directly(o.globalOptions, cfg, latchapp.TokenRequest{Name: name, MinTTL: headerMinTTL}, "", func(ctx context.Context, a *latchapp.Account) (http.Header, error) {
 		return a.Header(ctx, name, method, target)
 	})
 }

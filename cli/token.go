@@ -132,7 +132,7 @@ func (o *tokenOptions) token(cfg latchapp.Config, req latchapp.TokenRequest) (la
 	if handled {
 		return t, err
 	}
-	return directly(o.globalOptions, cfg, "", func(ctx context.Context, a *latchapp.Account) (latchapp.Token, error) {
+	return directly(o.globalOptions, cfg, req, "", func(ctx context.Context, a *latchapp.Account) (latchapp.Token, error) {
 		return a.Token(ctx, req)
 	})
 }

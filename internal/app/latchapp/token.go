@@ -2,6 +2,7 @@ package latchapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -77,6 +78,41 @@ func (a *Account) Token(ctx context.Context, r TokenRequest) (Token, error) {
 		}
 	}
 	return t, err
+}
+
+// Due says whether [Account.Token] would ask the provider for the token
+// r names: it is held but expires within r.MinTTL, or it is a named token
+// not held yet. It reads memory and the keychain only; nobody signed in
+// is not due (there is nothing to renew).
+func (a *Account) Due(ctx context.Context, r TokenRequest) (bool, error) {
+	creds, err := a.Manager.Held(ctx)
+	if errors.Is(err, session.ErrNoCredentials) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	now := time.Now()
+	if r.Name != "" {
+		list, err := a.Manager.Tokens(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, t := range list {
+			if t.Name == r.Name {
+				return !t.Expiry.IsZero() && t.Expiry.Sub(now) < r.MinTTL, nil
+			}
+		}
+		return true, nil
+	}
+	if !creds.ValidFor(now, r.MinTTL) {
+		return creds.CanRenew(now), nil
+	}
+	if r.IDToken {
+		t, err := idToken(creds)
+		return err == nil && t.Expiry.Sub(now) < r.MinTTL, nil
+	}
+	return false, nil
 }
 
 // Header returns the header lines that authorize one request of method
