@@ -354,3 +354,27 @@ func TestWindowsDesktopUnderWine(t *testing.T) {
 		t.Errorf("after logout Credential Manager still holds %v; want nothing of Latch's", left)
 	}
 }
+
+// Windows has no agent yet: with the agent setting at its default
+// (auto), latch.exe token and status work on their own, and latch.exe
+// agent says that it does not run on this system yet.
+func TestWindowsWorksWithoutTheAgentUnderWine(t *testing.T) {
+	w := wineReady(t)
+	w.credentials(t, true)
+	issuer, _ := startSandbox(t, home(t), sandboxtest.FreeAddr(t))
+	env := windowsEnv(t, issuer, "LATCH_AGENT=auto")
+	w.loginUnderWine(t, env)
+	t.Cleanup(func() { w.credentials(t, true) })
+	if code, out, errOut := w.latch(t, env, "token"); code != 0 || strings.TrimSpace(out) == "" {
+		t.Fatalf("latch.exe token, agent auto: exit %d, %s; want a token, without an agent", code, errOut)
+	}
+	if code, out, errOut := w.latch(t, env, "status"); code != 0 || !strings.Contains(out, "Dana Demo") {
+		t.Fatalf("latch.exe status, agent auto: exit %d, %s%s; want demo signed in", code, out, errOut)
+	}
+	if code, _, errOut := w.latch(t, env, "agent"); code != 1 || !strings.Contains(errOut, "does not run on this system yet") {
+		t.Fatalf("latch.exe agent: exit %d, %q; want 1, saying it does not run here yet", code, errOut)
+	}
+	if code, _, errOut := w.latch(t, env, "logout"); code != 0 {
+		t.Fatalf("latch.exe logout: exit %d, %s", code, errOut)
+	}
+}

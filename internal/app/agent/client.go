@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
@@ -179,11 +177,11 @@ func (c *Client) ask(ctx context.Context, req *request, start bool) (*response, 
 
 // dial connects to the agent, starting one first when none listens and
 // start says so.
-func (c *Client) dial(ctx context.Context, start bool) (*net.UnixConn, error) {
+func (c *Client) dial(ctx context.Context, start bool) (net.Conn, error) {
 	conn, err := c.connect(ctx)
 	if err == nil || !start {
 		if err != nil {
-			return nil, ErrNotRunning
+			return nil, fmt.Errorf("%w (%v)", ErrNotRunning, err)
 		}
 		return conn, nil
 	}
@@ -214,36 +212,25 @@ func (c *Client) dial(ctx context.Context, start bool) (*net.UnixConn, error) {
 	}
 }
 
-// connect connects to the socket, once it is known to be the person's.
-func (c *Client) connect(ctx context.Context) (*net.UnixConn, error) {
+// connect connects to the agent's socket, and checks that the agent is
+// the person's.
+func (c *Client) connect(ctx context.Context) (net.Conn, error) {
 	path := SocketPath(c.Dir)
-	info, err := os.Lstat(path)
+	conn, err := dial(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	if info.Mode().Type() != os.ModeSocket {
-		return nil, fmt.Errorf("%s is not a socket", path)
+	if err := serverIsThePerson(conn); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("the agent's socket %s is not the person's: %w", path, err)
 	}
-	if err := privateDir(filepath.Dir(path)); err != nil {
-		return nil, err
-	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", path)
-	if err != nil {
-		return nil, err
-	}
-	uc := conn.(*net.UnixConn)
-	if uid, ok := peerUID(uc); !ok || uid != os.Geteuid() {
-		uc.Close()
-		return nil, fmt.Errorf("the agent's socket %s belongs to another user", path)
-	}
-	return uc, nil
+	return conn, nil
 }
 
 // exchange sends req on conn and reads the answer, passing notes on.
 // When ctx ends first, conn is closed: the agent learns that no one
 // waits, and goes on with what it started.
-func (c *Client) exchange(ctx context.Context, conn *net.UnixConn, req *request) (*response, error) {
+func (c *Client) exchange(ctx context.Context, conn net.Conn, req *request) (*response, error) {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()

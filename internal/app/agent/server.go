@@ -76,7 +76,7 @@ var ErrRunning = errors.New("an agent is running already")
 
 // Listener is the agent's socket, held by one agent a person.
 type Listener struct {
-	ln   *net.UnixListener
+	ln   net.Listener
 	lock *filelock.Lock
 	path string
 }
@@ -103,17 +103,10 @@ func Listen(ctx context.Context, dir string) (*Listener, error) {
 		return nil, err
 	}
 	path := SocketPath(dir)
-	_ = os.Remove(path) // left by an agent that was killed
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	ln, err := listen(path)
 	if err != nil {
 		lock.Release()
 		return nil, fmt.Errorf("the agent cannot listen at %s: %w", path, err)
-	}
-	ln.SetUnlinkOnClose(true)
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		lock.Release()
-		return nil, err
 	}
 	return &Listener{ln: ln, lock: lock, path: path}, nil
 }
@@ -145,22 +138,25 @@ func (s *Server) Serve(ctx context.Context, l *Listener) error {
 	}
 	var wg sync.WaitGroup
 	for {
-		c, err := l.ln.AcceptUnix()
+		c, err := l.ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				stop()
+				wg.Wait()
+				s.closeAll()
+				return err
 			}
-			stop()
-			wg.Wait()
-			s.closeAll()
-			return err
+			// One connection that failed (a client that left at once,
+			// which Windows' pipes report here): the next is served.
+			s.log().Debug("a connection failed", "error", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
 		}
-		if uid, ok := peerUID(c); !ok || uid != os.Geteuid() {
-			s.log().Warn("refused a connection from another user", "uid", uid)
+		if err := clientIsThePerson(c); err != nil {
+			s.log().Warn("refused a connection that is not the person's", "reason", err)
 			c.Close()
 			continue
 		}
@@ -240,7 +236,7 @@ func (s *Server) release(a *served) {
 }
 
 // serveConn answers the one request c carries.
-func (s *Server) serveConn(ctx context.Context, c *net.UnixConn) {
+func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	defer c.Close()
 	s.mu.Lock()
 	s.last, s.busy = time.Now(), s.busy+1
@@ -256,6 +252,7 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn) {
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	line, err := bufio.NewReader(io.LimitReader(c, maxRequest)).ReadBytes('\n')
 	if err != nil {
+		s.log().Debug("a request could not be read", "error", err)
 		return
 	}
 	_ = c.SetReadDeadline(time.Time{})

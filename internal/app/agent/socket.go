@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 
 	"github.com/latchapp/latch/base/filelock"
@@ -11,23 +12,26 @@ import (
 
 // Files in the agent's folder.
 const (
-	socketName = "agent.sock"
 	// lockName is held by the running agent: one agent a person.
 	lockName = "agent.lock"
 )
 
 // Dir is the folder of the person's agent: latch in $XDG_RUNTIME_DIR
-// (getenv reads it), else latch-UID in the temporary folder. It is made
-// private when used; see [Listen].
+// (getenv reads it), else latch-UID in the temporary folder; on Windows,
+// latch in the local application data folder (the named pipe is
+// elsewhere, see [SocketPath]). It is made private when used; see
+// [Listen].
 func Dir(getenv func(string) string) string {
+	if runtime.GOOS == "windows" {
+		if d, err := os.UserCacheDir(); err == nil {
+			return filepath.Join(d, "latch")
+		}
+	}
 	if d := getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, "latch")
 	}
 	return filepath.Join(os.TempDir(), "latch-"+strconv.Itoa(os.Geteuid()))
 }
-
-// SocketPath is the agent's socket in dir.
-func SocketPath(dir string) string { return filepath.Join(dir, socketName) }
 
 // privateDir makes dir when missing and checks that it is the person's
 // alone (see [filelock.MkdirPrivate]).

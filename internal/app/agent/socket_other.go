@@ -1,0 +1,22 @@
+//go:build !unix
+
+package agent
+
+import (
+	"context"
+	"net"
+)
+
+// SocketPath names no socket here: the agent does not run on this system
+// yet (Windows needs a named pipe whose access list admits the person
+// alone; the pipe packages tried do not run under Wine, where Latch's
+// Windows programs are tested).
+func SocketPath(string) string { return "" }
+
+func listen(string) (net.Listener, error) { return nil, errUnsupported }
+
+func dial(context.Context, string) (net.Conn, error) { return nil, errUnsupported }
+
+func clientIsThePerson(net.Conn) error { return errUnsupported }
+
+func serverIsThePerson(net.Conn) error { return errUnsupported }
