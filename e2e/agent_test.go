@@ -46,6 +46,18 @@ func withAgent(t *testing.T, env []string) []string {
 	return env
 }
 
+// aliceThroughTheAgent signs alice in at oidc-provider (access tokens
+// living ttl, behind the fault proxy) and returns the binary, the proxy
+// and an environment whose commands use the agent (see withAgent).
+func aliceThroughTheAgent(t *testing.T, ttl time.Duration) (string, *faultproxy.Proxy, []string) {
+	t.Helper()
+	bin := latchBinary(t)
+	proxy, env := providerBehindProxy(t, ttl)
+	env = withAgent(t, env)
+	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
+	return bin, proxy, env
+}
+
 // agentStatus is what latch agent status --json says.
 type agentStatus struct {
 	Socket   string `json:"socket"`
@@ -77,10 +89,7 @@ func statusOfAgent(t *testing.T, bin string, env []string) agentStatus {
 // comes, so the session lives on. Without the agent the next command
 // ended the session.
 func TestAgentStoresALateAnswer(t *testing.T) {
-	bin := latchBinary(t)
-	proxy, env := providerBehindProxy(t, time.Hour)
-	env = withAgent(t, env)
-	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
+	bin, proxy, env := aliceThroughTheAgent(t, time.Hour)
 	if code, stderr := run(bin, env, "token"); code != 0 {
 		t.Fatalf("latch token: %s; want a token, from the agent it starts", stderr)
 	}
@@ -114,10 +123,7 @@ func TestAgentStoresALateAnswer(t *testing.T) {
 // Retry-After: the commands after the first do not ask it again before
 // that time; each says at once that the provider is not answering.
 func TestAgentKeepsRetryAfter(t *testing.T) {
-	bin := latchBinary(t)
-	proxy, env := providerBehindProxy(t, time.Hour)
-	env = withAgent(t, env)
-	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
+	bin, proxy, env := aliceThroughTheAgent(t, time.Hour)
 	proxy.SetFault(&faultproxy.Fault{Status: 429, ContentType: "application/json", Body: `{"error":"slow_down"}`, Header: map[string]string{"Retry-After": "120"}})
 	if code, _ := run(bin, env, "token", "--min-ttl", "2h"); code == 0 {
 		t.Fatal("latch token with the provider answering 429: exit 0; want a failure")
@@ -143,33 +149,16 @@ func TestAgentKeepsRetryAfter(t *testing.T) {
 // through the agent: four processes call latch token in loops for 30 s,
 // with 2-second tokens.
 func TestFourProcessesThroughTheAgent(t *testing.T) {
-	bin := latchBinary(t)
-	proxy, env := providerBehindProxy(t, 2*time.Second)
-	env = withAgent(t, env)
-	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
+	bin, proxy, env := aliceThroughTheAgent(t, 2*time.Second)
 
-	calls, failures, firstFailure := runInLoops(bin, env, 4, 30*time.Second, "token")
-	issued := proxy.Issued()
-	t.Logf("4 processes through the agent, 30 s: %d calls, %d failed, %d refresh tokens issued", calls, failures, len(issued))
-	if failures != 0 {
-		t.Fatalf("%d of %d calls failed, want none; the first said: %s", failures, calls, firstFailure)
-	}
-	if len(issued) < 10 {
-		t.Fatalf("%d refresh tokens issued in 30 s of 2-second tokens, want the session renewed throughout", len(issued))
-	}
-	if code, stderr := run(bin, append(env, "LATCH_AGENT=off"), "token", "--min-ttl", "1h"); code != 0 {
-		t.Fatalf("a renewal with the final refresh token, without the agent, failed: %s; want it valid", stderr)
-	}
+	fourProcessesForThirtySeconds(t, bin, env, proxy)
 }
 
 // TestAgentKilledAndReplaced kills the agent (kill -9: its socket stays
 // behind), then runs an agent of another version: each time the next
 // command works, with an agent of its own version.
 func TestAgentKilledAndReplaced(t *testing.T) {
-	bin := latchBinary(t)
-	_, env := providerBehindProxy(t, time.Hour)
-	env = withAgent(t, env)
-	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
+	bin, _, env := aliceThroughTheAgent(t, time.Hour)
 	if code, stderr := run(bin, env, "token"); code != 0 {
 		t.Fatalf("latch token: %s", stderr)
 	}
@@ -225,10 +214,7 @@ func waitExited(t *testing.T, pid int) {
 // user that connects to the person's agent: the folder of its socket is
 // the person's alone, so the connection is refused.
 func TestAnotherUserCannotReachTheAgent(t *testing.T) {
-	bin := latchBinary(t)
-	_, env := providerBehindProxy(t, time.Hour)
-	env = withAgent(t, env)
-	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
+	bin, _, env := aliceThroughTheAgent(t, time.Hour)
 	if code, stderr := run(bin, env, "token"); code != 0 {
 		t.Fatalf("latch token: %s", stderr)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,6 +105,17 @@ func TestFourProcessesShareOneSession(t *testing.T) {
 	proxy, env := providerBehindProxy(t, 2*time.Second)
 	loginNoBrowser(t, env, "alice", oidcprovider.Accounts["alice"])
 
+	fourProcessesForThirtySeconds(t, bin, env, proxy)
+	run(bin, env, "logout")
+}
+
+// fourProcessesForThirtySeconds runs latch token in four loops for 30
+// seconds with env, on a session at the provider behind proxy whose
+// tokens live 2 seconds: no call may fail, the session must be renewed
+// throughout, and its last refresh token must renew still (with the
+// agent off: stored in the keychain).
+func fourProcessesForThirtySeconds(t *testing.T, bin string, env []string, proxy *faultproxy.Proxy) {
+	t.Helper()
 	calls, failures, firstFailure := runInLoops(bin, env, 4, 30*time.Second, "token")
 	issued := proxy.Issued()
 	t.Logf("4 processes, 30 s: %d calls, %d failed, %d refresh tokens issued", calls, failures, len(issued))
@@ -115,10 +127,9 @@ func TestFourProcessesShareOneSession(t *testing.T) {
 	}
 	// No reuse was detected: the grant lives, and the last refresh token
 	// renews (--min-ttl longer than the lifetime forces a renewal).
-	if code, stderr := run(bin, env, "token", "--min-ttl", "1h"); code != 0 {
+	if code, stderr := run(bin, append(slices.Clone(env), "LATCH_AGENT=off"), "token", "--min-ttl", "1h"); code != 0 {
 		t.Fatalf("a renewal with the final refresh token failed: %s; want it valid", stderr)
 	}
-	run(bin, env, "logout")
 }
 
 // TestLogoutWhileOthersRenew signs out with `latch logout` while three
