@@ -2,20 +2,15 @@ package agent
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"slices"
 	"sync"
 	"time"
 
-	"github.com/latchapp/latch/base/filelock"
 	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
@@ -48,77 +43,8 @@ type Server struct {
 	ctx context.Context
 }
 
-// maxAccounts bounds the sessions an agent holds: one for each
-// configuration asked about (an account, or one with an API given on the
-// command line); past it, the one asked about longest ago is let go.
-const maxAccounts = 16
-
-// served is one configuration's session, opened once and kept.
-type served struct {
-	account *latchapp.Account
-	// used is when it was last asked about, busy how many requests use
-	// it, and gone says it was let go (see letGoLocked); under the
-	// Server's mu.
-	used time.Time
-	busy int
-	gone bool
-	// waiting are told when the keychain asks the person, while they
-	// wait for this session.
-	mu      sync.Mutex
-	waiting map[chan<- string]struct{}
-}
-
 // errAppStops is the desktop app's answer to a stop request.
 var errAppStops = errors.New("the agent is the desktop app: quit the app to stop it")
-
-// ErrRunning means another agent of the person's already serves.
-var ErrRunning = errors.New("an agent is running already")
-
-// Listener is the agent's socket, held by one agent a person.
-type Listener struct {
-	ln   net.Listener
-	lock *filelock.Lock
-	path string
-}
-
-// Listen takes the agent's place in dir (see [Dir]): the folder is made
-// private, the agent's lock taken (else [ErrRunning]), and the socket
-// made, readable and writable by the person alone.
-func Listen(ctx context.Context, dir string) (*Listener, error) {
-	if !supported {
-		return nil, errUnsupported
-	}
-	if err := privateDir(dir); err != nil {
-		return nil, err
-	}
-	// An agent that steps aside frees its place a moment after it stops
-	// listening.
-	try, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	lock, err := filelock.Acquire(try, dir+string(os.PathSeparator)+lockName, nil)
-	if errors.Is(err, context.DeadlineExceeded) {
-		return nil, ErrRunning
-	}
-	if err != nil {
-		return nil, err
-	}
-	path := SocketPath(dir)
-	ln, err := listen(path)
-	if err != nil {
-		lock.Release()
-		return nil, fmt.Errorf("the agent cannot listen at %s: %w", path, err)
-	}
-	return &Listener{ln: ln, lock: lock, path: path}, nil
-}
-
-// Close stops listening, removes the socket and frees the agent's place.
-func (l *Listener) Close() {
-	l.ln.Close()
-	l.lock.Release()
-}
-
-// Path is the socket's path.
-func (l *Listener) Path() string { return l.path }
 
 // Serve answers requests on l until ctx ends, a stop request comes, or
 // the agent has been idle for [Server.Idle]; then it closes the sessions
@@ -194,44 +120,6 @@ func (s *Server) exitWhenIdle(ctx context.Context) {
 			return
 		}
 		t.Reset(max(left, time.Second))
-	}
-}
-
-// closeAll lets the sessions held go: when the agent ends, and after a
-// client changed a session (see [Client.Forget]), so that the next
-// request reads the keychain afresh. A session is closed once the
-// requests on it are answered.
-func (s *Server) closeAll() {
-	s.mu.Lock()
-	accounts := s.accounts
-	s.accounts = map[string]*served{}
-	var idle []*served
-	for _, a := range accounts {
-		if s.letGoLocked(a) {
-			idle = append(idle, a)
-		}
-	}
-	s.mu.Unlock()
-	for _, a := range idle {
-		a.account.Close()
-	}
-}
-
-// letGoLocked marks a let go, to be closed once no request uses it;
-// s.mu is held. It reports whether no request uses it now: the caller
-// closes it.
-func (s *Server) letGoLocked(a *served) (closeNow bool) {
-	a.gone = true
-	return a.busy == 0
-}
-
-// release ends a request's use of a, closing it when it was let go.
-func (s *Server) release(a *served) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a.busy--
-	if a.gone && a.busy == 0 {
-		go a.account.Close()
 	}
 }
 
@@ -345,118 +233,4 @@ func (s *Server) forAccount(ctx context.Context, a *latchapp.Account, req *reque
 	}
 	t, err := a.Token(ctx, req.Token)
 	return &response{Token: &t}, err
-}
-
-// key is the identity of a configuration: its whole JSON.
-func key(cfg latchapp.Config) string {
-	b, _ := json.Marshal(cfg)
-	return string(b)
-}
-
-// account returns the session held for cfg, opening it the first time,
-// for one request: release it when answered.
-func (s *Server) account(cfg latchapp.Config) (*served, error) {
-	k := key(cfg)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a := s.accounts[k]; a != nil {
-		a.used, a.busy = time.Now(), a.busy+1
-		return a, nil
-	}
-	if len(s.accounts) >= maxAccounts {
-		oldest := ""
-		for k, a := range s.accounts {
-			if oldest == "" || a.used.Before(s.accounts[oldest].used) {
-				oldest = k
-			}
-		}
-		if a := s.accounts[oldest]; s.letGoLocked(a) {
-			go a.account.Close()
-		}
-		delete(s.accounts, oldest)
-	}
-	account, err := s.Open(s.ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	a := &served{account: account, used: time.Now(), busy: 1, waiting: map[chan<- string]struct{}{}}
-	account.FollowKeychain(a.asking)
-	s.accounts[k] = a
-	s.log().Info("holding a session", "account", cfg.Account, "issuer", cfg.Issuer)
-	return a, nil
-}
-
-// follow has note told when the keychain asks the person, until done is
-// called.
-func (a *served) follow(note func(keeper string)) (done func()) {
-	ch := make(chan string, 1)
-	a.mu.Lock()
-	a.waiting[ch] = struct{}{}
-	a.mu.Unlock()
-	stop := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		for {
-			select {
-			case keeper := <-ch:
-				note(keeper)
-			case <-stop:
-				return
-			}
-		}
-	}()
-	return func() {
-		a.mu.Lock()
-		delete(a.waiting, ch)
-		a.mu.Unlock()
-		close(stop)
-		<-finished
-	}
-}
-
-// asking tells those who wait that the keychain asks the person.
-func (a *served) asking(keeper string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for ch := range a.waiting {
-		select {
-		case ch <- keeper:
-		default:
-		}
-	}
-}
-
-// status says what the agent holds.
-func (s *Server) status() *Status {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := &Status{Socket: s.socket, PID: os.Getpid(), Version: latchapp.Version(), App: s.App, Accounts: []AccountStatus{}}
-	for _, a := range s.accounts {
-		e := a.account.Manager.State()
-		st.Accounts = append(st.Accounts, AccountStatus{
-			Account: a.account.Config.Account, Issuer: a.account.Config.Issuer, State: e.State.String(), Expiry: e.Expiry,
-		})
-	}
-	slices.SortFunc(st.Accounts, func(a, b AccountStatus) int {
-		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Issuer, b.Issuer))
-	})
-	return st
-}
-
-// Status is what a running agent says of itself.
-type Status struct {
-	Socket   string          `json:"socket"`
-	PID      int             `json:"pid"`
-	Version  string          `json:"version"`
-	App      bool            `json:"app"`
-	Accounts []AccountStatus `json:"accounts"`
-}
-
-// AccountStatus is one session the agent holds.
-type AccountStatus struct {
-	Account string    `json:"account"`
-	Issuer  string    `json:"issuer"`
-	State   string    `json:"state"`
-	Expiry  time.Time `json:"expiry,omitzero"`
 }
