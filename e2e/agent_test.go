@@ -323,6 +323,10 @@ func TestCommandsAskTheAgentAndItFollowsOthers(t *testing.T) {
 	if st := statusOfAgent(t, bin, env); len(st.Accounts) != 1 || st.Accounts[0].Account != "default" {
 		t.Fatalf("agent status %+v; want it to hold the session latch status asked about", st)
 	}
+	code, out, _ = runBinary(t, bin, env, "agent", "status")
+	if code != 0 || !strings.HasPrefix(out, "The agent runs (headless, pid ") || !strings.Contains(out, "\nSocket: ") || !strings.Contains(out, "Account default at "+issuer+": signed in, the token expires ") {
+		t.Fatalf("latch agent status: exit %d, %q; want the agent, its socket and the session held", code, out)
+	}
 	if code, _, stderr := runBinary(t, bin, env, "tokens"); code != 0 || !strings.Contains(stderr, "No named tokens") {
 		t.Fatalf("latch tokens: exit %d, %s; want none held", code, stderr)
 	}
