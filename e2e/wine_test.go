@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -126,20 +127,37 @@ func (w *winePrefix) command(env []string, program string, args ...string) *exec
 func (w *winePrefix) latch(t *testing.T, env []string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := w.command(env, "latch.exe", args...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	// Files, not pipes: a process that latch.exe starts in the
+	// background (the agent) holds, under Wine, the Unix descriptors of
+	// its parent's, and a pipe would stay open as long as it runs.
+	dir := t.TempDir()
+	out, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	errf, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer errf.Close()
+	cmd.Stdout, cmd.Stderr = out, errf
 	done := make(chan error, 1)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { done <- cmd.Wait() }()
+	read := func(f *os.File) string {
+		b, _ := os.ReadFile(f.Name())
+		return string(b)
+	}
 	select {
 	case <-done:
 	case <-time.After(2 * time.Minute):
 		_ = cmd.Process.Kill()
-		t.Fatalf("latch.exe %v still runs after two minutes: %s %s", args, out.String(), errb.String())
+		t.Fatalf("latch.exe %v still runs after two minutes: %s %s", args, read(out), read(errf))
 	}
-	return cmd.ProcessState.ExitCode(), out.String(), errb.String()
+	return cmd.ProcessState.ExitCode(), read(out), read(errf)
 }
 
 // credentials are the generic credentials Latch has in the prefix's
@@ -355,24 +373,43 @@ func TestWindowsDesktopUnderWine(t *testing.T) {
 	}
 }
 
-// Windows has no agent yet: with the agent setting at its default
-// (auto), latch.exe token and status work on their own, and latch.exe
-// agent says that it does not run on this system yet.
-func TestWindowsWorksWithoutTheAgentUnderWine(t *testing.T) {
+// The agent as Windows runs it: latch.exe token starts a headless agent
+// (a detached process), which serves the commands after it over a named
+// pipe whose access list admits the person alone, each client's user
+// checked; latch.exe agent stop stops it.
+func TestWindowsAgentUnderWine(t *testing.T) {
 	w := wineReady(t)
 	w.credentials(t, true)
 	issuer, _ := startSandbox(t, home(t), sandboxtest.FreeAddr(t))
 	env := windowsEnv(t, issuer, "LATCH_AGENT=auto")
 	w.loginUnderWine(t, env)
-	t.Cleanup(func() { w.credentials(t, true) })
-	if code, out, errOut := w.latch(t, env, "token"); code != 0 || strings.TrimSpace(out) == "" {
-		t.Fatalf("latch.exe token, agent auto: exit %d, %s; want a token, without an agent", code, errOut)
+	t.Cleanup(func() {
+		w.latch(t, env, "agent", "stop")
+		w.credentials(t, true)
+	})
+	code, first, errOut := w.latch(t, env, "token")
+	if code != 0 || strings.TrimSpace(first) == "" {
+		t.Fatalf("latch.exe token: exit %d, %s; want a token, from the agent it starts", code, errOut)
+	}
+	code, out, errOut := w.latch(t, env, "agent", "status", "--json")
+	var st agentStatus
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
+		t.Fatalf("latch.exe agent status --json: exit %d, %s%s; want the running agent's status", code, out, errOut)
+	}
+	if !strings.HasPrefix(st.Socket, `\\.\pipe\latch-agent-S-1-5-`) || st.PID == 0 || st.App || len(st.Accounts) != 1 || st.Accounts[0].State != "signed in" {
+		t.Fatalf("agent status %+v; want a headless agent on the person's named pipe, holding the signed-in session", st)
+	}
+	if code, renewed, errOut := w.latch(t, env, "token", "--min-ttl", "1h"); code != 0 || renewed == first || strings.TrimSpace(renewed) == "" {
+		t.Fatalf("latch.exe token --min-ttl 1h through the agent: exit %d, %s; want a renewed token", code, errOut)
 	}
 	if code, out, errOut := w.latch(t, env, "status"); code != 0 || !strings.Contains(out, "Dana Demo") {
-		t.Fatalf("latch.exe status, agent auto: exit %d, %s%s; want demo signed in", code, out, errOut)
+		t.Fatalf("latch.exe status through the agent: exit %d, %s%s; want demo signed in", code, out, errOut)
 	}
-	if code, _, errOut := w.latch(t, env, "agent"); code != 1 || !strings.Contains(errOut, "does not run on this system yet") {
-		t.Fatalf("latch.exe agent: exit %d, %q; want 1, saying it does not run here yet", code, errOut)
+	if code, _, errOut := w.latch(t, env, "agent", "stop"); code != 0 || !strings.Contains(errOut, "Stopped the agent") {
+		t.Fatalf("latch.exe agent stop: exit %d, %s; want it stopped", code, errOut)
+	}
+	if code, _, errOut := w.latch(t, env, "agent", "status"); code != 1 || !strings.Contains(errOut, "No agent is running") {
+		t.Fatalf("latch.exe agent status after stop: exit %d, %s; want 1, none running", code, errOut)
 	}
 	if code, _, errOut := w.latch(t, env, "logout"); code != 0 {
 		t.Fatalf("latch.exe logout: exit %d, %s", code, errOut)

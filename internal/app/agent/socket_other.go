@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package agent
 
@@ -7,10 +7,8 @@ import (
 	"net"
 )
 
-// SocketPath names no socket here: the agent does not run on this system
-// yet (Windows needs a named pipe whose access list admits the person
-// alone; the pipe packages tried do not run under Wine, where Latch's
-// Windows programs are tested).
+// SocketPath names no socket here: the agent does not run on this
+// system.
 func SocketPath(string) string { return "" }
 
 func listen(string) (net.Listener, error) { return nil, errUnsupported }
