@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -83,10 +82,9 @@ func directly[T any](g *globalOptions, cfg latchapp.Config, r latchapp.TokenRequ
 
 // detachable says whether this run may leave its work to a detached
 // child: a command with a deadline, on the person's keychain, that is
-// not such a child itself, where a detached child outlives its parent's
-// terminal (not on Windows yet).
+// not such a child itself.
 func (g *globalOptions) detachable() bool {
-	return runtime.GOOS != "windows" && !g.finishing() && !g.signInMayFollow && g.deadline > 0 && !g.inMemory && g.env.Store == nil && g.env.LockDir == "" && g.env.SandboxStateFile == ""
+	return !g.finishing() && !g.signInMayFollow && g.deadline > 0 && !g.inMemory && g.env.Store == nil && g.env.LockDir == "" && g.env.SandboxStateFile == ""
 }
 
 // finishDetached runs this command again as a detached child, with stdin

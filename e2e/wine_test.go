@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/internal/app/sandboxserver"
+	"github.com/latchapp/latch/internal/testing/faultproxy"
+	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/peers"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
@@ -414,4 +416,30 @@ func TestWindowsAgentUnderWine(t *testing.T) {
 	if code, _, errOut := w.latch(t, env, "logout"); code != 0 {
 		t.Fatalf("latch.exe logout: exit %d, %s", code, errOut)
 	}
+}
+
+// With the agent off, as Windows runs it: a provider that answers a
+// renewal after the command gave up has its answer stored by the
+// command's detached child, and the session lives on.
+func TestWindowsLateAnswerWithoutTheAgentUnderWine(t *testing.T) {
+	w := wineReady(t)
+	w.credentials(t, true)
+	proxy, env := providerBehindProxy(t, time.Hour) // LATCH_AGENT=off
+	p := w.start(t, env, "login", "--no-browser")
+	testbrowser.SignInAtPrintedURL(t, p.stdout, "alice", oidcprovider.Accounts["alice"])
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("latch.exe login exited with %v: %s", err, p.stderr.String())
+	}
+	t.Cleanup(func() { w.credentials(t, true) })
+	proxy.SetFault(&faultproxy.Fault{HoldAnswer: 8 * time.Second, Times: 1})
+	start := time.Now()
+	code, _, errOut := w.latch(t, env, "token", "--min-ttl", "2h", "--timeout", "3s")
+	if took := time.Since(start); code != 1 || !strings.Contains(errOut, "Gave up after 3s") || took > 8*time.Second {
+		t.Fatalf("latch.exe token --timeout 3s with the provider 8 s late: exit %d after %s: %q; want 1 within its deadline", code, took.Round(time.Millisecond), errOut)
+	}
+	time.Sleep(12*time.Second - time.Since(start))
+	if code, _, errOut := w.latch(t, env, "token", "--min-ttl", "2h"); code != 0 {
+		t.Fatalf("latch.exe token after the late answer: %s; want the session alive", errOut)
+	}
+	w.latch(t, env, "logout")
 }
