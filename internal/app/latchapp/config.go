@@ -13,6 +13,7 @@
 package latchapp
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -215,20 +216,26 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 	if fa.DPoP != nil {
 		fileDPoP = fmt.Sprint(*fa.DPoP)
 	}
-	pick := func(setting, flagName, flagValue, env, fileKey, fileValue string) string {
-		switch {
-		case flagNames[flagName]:
-			cfg.origin[setting] = "--" + flagName
-			return flagValue
-		case getenv(env) != "":
-			cfg.origin[setting] = env
-			return getenv(env)
-		case fileValue != "":
-			cfg.origin[setting] = where + fileKey + " in " + file
-			return fileValue
+	// pickAt picks a setting from the flag, else the environment, else
+	// the file at the table where ("" for the top level); pick, at the
+	// account's table.
+	pickAt := func(where string) func(setting, flagName, flagValue, env, fileKey, fileValue string) string {
+		return func(setting, flagName, flagValue, env, fileKey, fileValue string) string {
+			switch {
+			case flagNames[flagName]:
+				cfg.origin[setting] = "--" + flagName
+				return flagValue
+			case getenv(env) != "":
+				cfg.origin[setting] = env
+				return getenv(env)
+			case fileValue != "":
+				cfg.origin[setting] = where + fileKey + " in " + file
+				return fileValue
+			}
+			return ""
 		}
-		return ""
 	}
+	pick := pickAt(where)
 	cfg.Issuer = pick("issuer", "issuer", flags.Issuer, "LATCH_ISSUER", "issuer", fa.Issuer)
 	cfg.ClientID = pick("client_id", "client-id", flags.ClientID, "LATCH_CLIENT_ID", "client_id", fa.ClientID)
 	cfg.Audience = pick("audience", "audience", flags.Audience, "LATCH_AUDIENCE", "audience", fa.Audience)
@@ -254,7 +261,9 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 		cfg.origin["apis"] = "[" + where + "apis] in " + file
 	}
 
-	if err := cfg.agentSettings(flags, getenv, fc, file); err != nil {
+	// The agent is the person's: its settings are at the top level.
+	agent := pickAt("")("agent", "agent", flags.Agent, "LATCH_AGENT", "agent", fc.Agent)
+	if err := cfg.agentSettings(agent, fc.AgentIdle, file); err != nil {
 		return cfg, err
 	}
 	if err := cfg.applyPreset(presets); err != nil {
@@ -279,26 +288,17 @@ const (
 	AgentOff = "off"
 )
 
-// agentSettings resolves agent (--agent, LATCH_AGENT, the file's agent;
-// auto by default) and agent_idle (the file's).
-func (c *Config) agentSettings(flags Settings, getenv func(string) string, fc fileConfig, file string) error {
-	switch {
-	case flags.Set["agent"]:
-		c.Agent, c.origin["agent"] = flags.Agent, "--agent"
-	case getenv("LATCH_AGENT") != "":
-		c.Agent, c.origin["agent"] = getenv("LATCH_AGENT"), "LATCH_AGENT"
-	case fc.Agent != "":
-		c.Agent, c.origin["agent"] = fc.Agent, "agent in "+file
-	default:
-		c.Agent = AgentAuto
-	}
+// agentSettings sets the agent setting picked (auto when none is) and
+// agent_idle (the file's, idle), and checks them.
+func (c *Config) agentSettings(agent, idle, file string) error {
+	c.Agent = cmp.Or(agent, AgentAuto)
 	if c.Agent != AgentAuto && c.Agent != AgentOff {
 		return fmt.Errorf("%s is auto or off, not %q", c.Origin("agent"), c.Agent)
 	}
-	if fc.AgentIdle != "" {
-		d, err := time.ParseDuration(fc.AgentIdle)
+	if idle != "" {
+		d, err := time.ParseDuration(idle)
 		if err != nil || d <= 0 {
-			return fmt.Errorf("agent_idle in %s is a duration such as 30m, not %q", file, fc.AgentIdle)
+			return fmt.Errorf("agent_idle in %s is a duration such as 30m, not %q", file, idle)
 		}
 		c.AgentIdle = d
 	}
