@@ -179,13 +179,12 @@ func (c *Client) ask(ctx context.Context, req *request, start bool) (*response, 
 // start says so.
 func (c *Client) dial(ctx context.Context, start bool) (net.Conn, error) {
 	conn, err := c.connect(ctx)
-	if err == nil || !start {
-		if err != nil {
-			return nil, fmt.Errorf("%w (%v)", ErrNotRunning, err)
-		}
+	switch {
+	case err == nil:
 		return conn, nil
-	}
-	if c.Start == nil {
+	case !start:
+		return nil, fmt.Errorf("%w (%v)", ErrNotRunning, err)
+	case c.Start == nil:
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	if err := privateDir(c.Dir); err != nil {
@@ -196,18 +195,15 @@ func (c *Client) dial(ctx context.Context, start bool) (net.Conn, error) {
 	}
 	wait, cancel := context.WithTimeout(ctx, startWait)
 	defer cancel()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
 	for {
 		if conn, err := c.connect(wait); err == nil {
 			return conn, nil
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-wait.Done():
+		if pause(wait, 5*time.Millisecond) != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, fmt.Errorf("%w: the agent started did not listen within %s (see %s)", ErrUnavailable, startWait, LogPath())
-		case <-tick.C:
 		}
 	}
 }
@@ -276,13 +272,23 @@ func (c *Client) waitGone(ctx context.Context) error {
 			return nil
 		}
 		conn.Close()
-		select {
-		case <-wait.Done():
+		if pause(wait, 10*time.Millisecond) != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return fmt.Errorf("%w: the agent did not exit within %s", ErrUnavailable, startWait)
-		case <-time.After(10 * time.Millisecond):
 		}
+	}
+}
+
+// pause waits d, or until ctx ends, and then says ctx's error.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }

@@ -2,6 +2,8 @@ package agent
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,7 +27,7 @@ type served struct {
 	// waiting are told when the keychain asks the person, while they
 	// wait for this session.
 	mu      sync.Mutex
-	waiting map[chan<- string]struct{}
+	waiting map[*waiter]struct{}
 }
 
 // closeAll lets the sessions held go: when the agent ends, and after a
@@ -98,7 +100,7 @@ func (s *Server) account(cfg latchapp.Config) (*served, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &served{account: account, used: time.Now(), busy: 1, waiting: map[chan<- string]struct{}{}}
+	a := &served{account: account, used: time.Now(), busy: 1, waiting: map[*waiter]struct{}{}}
 	account.FollowKeychain(a.asking)
 	s.accounts[k] = a
 	s.log().Info("holding a session", "account", cfg.Account, "issuer", cfg.Issuer)
@@ -108,40 +110,27 @@ func (s *Server) account(cfg latchapp.Config) (*served, error) {
 // follow has note told when the keychain asks the person, until done is
 // called.
 func (a *served) follow(note func(keeper string)) (done func()) {
-	ch := make(chan string, 1)
+	w := &waiter{note: note}
 	a.mu.Lock()
-	a.waiting[ch] = struct{}{}
+	a.waiting[w] = struct{}{}
 	a.mu.Unlock()
-	stop := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		for {
-			select {
-			case keeper := <-ch:
-				note(keeper)
-			case <-stop:
-				return
-			}
-		}
-	}()
 	return func() {
 		a.mu.Lock()
-		delete(a.waiting, ch)
+		delete(a.waiting, w)
 		a.mu.Unlock()
-		close(stop)
-		<-finished
 	}
 }
+
+// waiter is a request that waits for a session, told when the keychain
+// asks the person.
+type waiter struct{ note func(keeper string) }
 
 // asking tells those who wait that the keychain asks the person.
 func (a *served) asking(keeper string) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	for ch := range a.waiting {
-		select {
-		case ch <- keeper:
-		default:
-		}
+	waiting := slices.Collect(maps.Keys(a.waiting))
+	a.mu.Unlock()
+	for _, w := range waiting {
+		w.note(keeper)
 	}
 }

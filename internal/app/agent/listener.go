@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/latchapp/latch/base/filelock"
@@ -35,7 +35,7 @@ func Listen(ctx context.Context, dir string) (*Listener, error) {
 	// listening.
 	try, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	lock, err := filelock.Acquire(try, dir+string(os.PathSeparator)+lockName, nil)
+	lock, err := filelock.Acquire(try, filepath.Join(dir, lockName), nil)
 	if errors.Is(err, context.DeadlineExceeded) {
 		return nil, ErrRunning
 	}

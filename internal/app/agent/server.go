@@ -63,34 +63,34 @@ func (s *Server) Serve(ctx context.Context, l *Listener) error {
 		go s.exitWhenIdle(ctx)
 	}
 	var wg sync.WaitGroup
-	for {
+	var failed error
+	for ctx.Err() == nil {
 		c, err := l.ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				break
+		switch {
+		case ctx.Err() != nil:
+			if err == nil {
+				c.Close() // came as the agent stops
 			}
-			if errors.Is(err, net.ErrClosed) {
-				stop()
-				wg.Wait()
-				s.closeAll()
-				return err
-			}
+		case errors.Is(err, net.ErrClosed):
+			failed = err
+			stop()
+		case err != nil:
 			// One connection that failed (a client that left at once,
 			// which Windows' pipes report here): the next is served.
 			s.log().Debug("a connection failed", "error", err)
 			time.Sleep(10 * time.Millisecond)
-			continue
+		default:
+			if err := clientIsThePerson(c); err != nil {
+				s.log().Warn("refused a connection that is not the person's", "reason", err)
+				c.Close()
+				continue
+			}
+			wg.Go(func() { s.serveConn(ctx, c) })
 		}
-		if err := clientIsThePerson(c); err != nil {
-			s.log().Warn("refused a connection that is not the person's", "reason", err)
-			c.Close()
-			continue
-		}
-		wg.Go(func() { s.serveConn(ctx, c) })
 	}
 	wg.Wait()
 	s.closeAll()
-	return nil
+	return failed
 }
 
 func (s *Server) log() *slog.Logger {

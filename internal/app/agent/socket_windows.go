@@ -188,10 +188,8 @@ func dial(ctx context.Context, path string) (net.Conn, error) {
 		if !errors.Is(err, windows.ERROR_PIPE_BUSY) {
 			return nil, err
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(5 * time.Millisecond):
+		if err := pause(ctx, 5*time.Millisecond); err != nil {
+			return nil, err
 		}
 	}
 }

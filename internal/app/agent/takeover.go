@@ -43,10 +43,8 @@ func TakeOver(ctx context.Context, dir string) (*Listener, error) {
 			return nil, fmt.Errorf("taking the agent's place: %w", ctx.Err())
 		}
 		// Not answering: an agent that is starting, or leaving.
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("taking the agent's place: %w", ctx.Err())
-		case <-time.After(10 * time.Millisecond):
+		if err := pause(ctx, 10*time.Millisecond); err != nil {
+			return nil, fmt.Errorf("taking the agent's place: %w", err)
 		}
 	}
 }
