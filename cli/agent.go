@@ -190,11 +190,10 @@ func (g *globalOptions) agentOf() *agent.Client {
 
 // agentFor is the person's agent as the commands that hand out tokens
 // reach it for the account cfg configures, starting a headless one when
-// none runs; nil when this run works without it: agent = "off", a
-// session in memory, or a store or lock folder of the caller's own (the
-// tests').
+// none runs; nil when this run works without it: agent = "off", or
+// sessions that are not the person's keychain's (see onPersonsKeychain).
 func (g *globalOptions) agentFor(cfg latchapp.Config) *agent.Client {
-	if cfg.Agent == latchapp.AgentOff || g.inMemory || g.env.Store != nil || g.env.LockDir != "" || g.env.SandboxStateFile != "" {
+	if cfg.Agent == latchapp.AgentOff || !g.onPersonsKeychain() {
 		return nil
 	}
 	exe, err := os.Executable()
@@ -212,20 +211,49 @@ func (g *globalOptions) agentFor(cfg latchapp.Config) *agent.Client {
 	}
 }
 
-// viaAgent runs ask with the agent for cfg, when this run uses one;
-// handled is false when the work is this process's to do: no agent, or
-// none could be reached.
-func viaAgent[T any](g *globalOptions, cfg latchapp.Config, ask func(*agent.Client) (T, error)) (v T, handled bool, err error) {
-	c := g.agentFor(cfg)
-	if c == nil {
-		return v, false, nil
-	}
-	v, err = ask(c)
-	if errors.Is(err, agent.ErrUnavailable) {
+// throughAgent runs remote with the person's agent for the account cfg
+// configures; or local, when this run works without the agent (none is
+// used, or none could be reached).
+func throughAgent[T any](g *globalOptions, cfg latchapp.Config, remote func(*agent.Client) (T, error), local func() (T, error)) (T, error) {
+	if c := g.agentFor(cfg); c != nil {
+		v, err := remote(c)
+		if !errors.Is(err, agent.ErrUnavailable) {
+			return v, err
+		}
 		g.log.Debug("working without the agent", "reason", err)
-		return v, false, nil
 	}
-	return v, true, err
+	return local()
+}
+
+// here opens the account cfg configures in this process, for a command
+// that ends at once, and runs work on it.
+func here[T any](g *globalOptions, cfg latchapp.Config, work func(a *latchapp.Account) (T, error)) (T, error) {
+	a, err := latchapp.Open(g.ctx, cfg, g.openOptions(renewOnUse))
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer a.Close()
+	return work(a)
+}
+
+// token is the token r names, of the account cfg configures: from the
+// agent, else made here (see directly, which stdin is for).
+func (g *globalOptions) token(cfg latchapp.Config, r latchapp.TokenRequest, stdin string) (latchapp.Token, error) {
+	return throughAgent(g, cfg, func(c *agent.Client) (latchapp.Token, error) {
+		return c.Token(g.ctx, cfg, r)
+	}, func() (latchapp.Token, error) {
+		return directly(g, cfg, r, stdin, func(ctx context.Context, a *latchapp.Account) (latchapp.Token, error) {
+			return a.Token(ctx, r)
+		})
+	})
+}
+
+// onPersonsKeychain says that this run's sessions are the person's, in
+// the keychain: not in memory, nor in a store or lock folder of the
+// caller's own (the tests').
+func (g *globalOptions) onPersonsKeychain() bool {
+	return !g.inMemory && g.env.Store == nil && g.env.LockDir == "" && g.env.SandboxStateFile == ""
 }
 
 // forgetInAgent tells a running agent that a session changed here (a

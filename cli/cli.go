@@ -16,7 +16,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -148,11 +147,9 @@ type globalOptions struct {
 	// does its work itself (see directly).
 	signInMayFollow bool
 
-	// asking says that the keychain asks (see keychainAsking); asked
-	// that it did.
-	askingOnce sync.Once
-	asking     func(keeper string)
-	asked      atomic.Bool
+	// asked says that the keychain asked the person in this run (see
+	// keychainAsking).
+	asked atomic.Bool
 }
 
 // Run runs the command line with args (without the program name) and
@@ -423,14 +420,11 @@ func (g *globalOptions) openOptions(r renewMode) latchapp.Options {
 // once a run, however many keychain calls (here or in the agent) meet
 // the question.
 func (g *globalOptions) keychainAsking() func(keeper string) {
-	g.askingOnce.Do(func() {
-		var once sync.Once
-		g.asking = func(keeper string) {
-			g.asked.Store(true)
-			once.Do(func() { fmt.Fprintf(g.env.Stderr, "%s: %s\n", g.prog, latchapp.Asking(keeper)) })
+	return func(keeper string) {
+		if !g.asked.Swap(true) {
+			fmt.Fprintf(g.env.Stderr, "%s: %s\n", g.prog, latchapp.Asking(keeper))
 		}
-	})
-	return g.asking
+	}
 }
 
 // noArgs refuses positional arguments, for the commands that take none.

@@ -48,9 +48,9 @@ func (g *globalOptions) finishing() bool { return g.env.Getenv(finishingEnv) != 
 func directly[T any](g *globalOptions, cfg latchapp.Config, r latchapp.TokenRequest, stdin string, work func(ctx context.Context, a *latchapp.Account) (T, error)) (T, error) {
 	var zero T
 	opts := g.openOptions(renewOnUse)
-	var sent sentRequests
+	posts := &postCounter{base: http.DefaultTransport}
 	if g.finishing() {
-		opts.HTTPClient = &http.Client{Timeout: finishingWait, Transport: sent.counting(http.DefaultTransport)}
+		opts.HTTPClient = &http.Client{Timeout: finishingWait, Transport: posts}
 	}
 	a, err := latchapp.Open(g.ctx, cfg, opts)
 	if err != nil {
@@ -68,7 +68,7 @@ func directly[T any](g *globalOptions, cfg latchapp.Config, r latchapp.TokenRequ
 		}
 	}
 	v, err := work(g.ctx, a)
-	if g.finishing() && errors.Is(err, context.DeadlineExceeded) && sent.n.Load() > 0 {
+	if g.finishing() && errors.Is(err, context.DeadlineExceeded) && posts.sent.Load() > 0 {
 		// The provider has the renewal: its answer is stored before this
 		// child ends (joining the renewal in flight). The parent has said
 		// that it gave up.
@@ -82,9 +82,9 @@ func directly[T any](g *globalOptions, cfg latchapp.Config, r latchapp.TokenRequ
 
 // detachable says whether this run may leave its work to a detached
 // child: a command with a deadline, on the person's keychain, that is
-// not such a child itself.
+// not such a child itself and signs no one in.
 func (g *globalOptions) detachable() bool {
-	return !g.finishing() && !g.signInMayFollow && g.deadline > 0 && !g.inMemory && g.env.Store == nil && g.env.LockDir == "" && g.env.SandboxStateFile == ""
+	return !g.finishing() && !g.signInMayFollow && g.deadline > 0 && g.onPersonsKeychain()
 }
 
 // finishDetached runs this command again as a detached child, with stdin
@@ -131,21 +131,16 @@ func exitOf(err error) error {
 	return childExit{exitOK}
 }
 
-// sentRequests counts the requests that changed something at the
-// provider (POST: a renewal, a revocation) that were sent.
-type sentRequests struct{ n atomic.Int32 }
-
-// counting is base, counting.
-func (s *sentRequests) counting(base http.RoundTripper) http.RoundTripper {
-	return roundTripper(func(r *http.Request) (*http.Response, error) {
-		if r.Method == http.MethodPost {
-			s.n.Add(1)
-		}
-		return base.RoundTrip(r)
-	})
+// postCounter is base, counting the requests sent that change
+// something at the provider (POST: a renewal, a revocation).
+type postCounter struct {
+	base http.RoundTripper
+	sent atomic.Int32
 }
 
-// roundTripper is a function as an http.RoundTripper.
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+func (c *postCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost {
+		c.sent.Add(1)
+	}
+	return c.base.RoundTrip(r)
+}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/base/secureurl"
-	"github.com/latchapp/latch/internal/app/agent"
 	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
@@ -122,18 +120,9 @@ func (o *gitCredentialOptions) forThisHost(req map[string]string) bool {
 }
 
 // credentials returns the token git is given, with at least minTTL to
-// live: from the agent, else in this process with a.
+// live.
 func (o *gitCredentialOptions) credentials(cfg latchapp.Config, minTTL time.Duration) (latchapp.Token, error) {
-	req := latchapp.TokenRequest{Name: o.name, MinTTL: minTTL}
-	t, handled, err := viaAgent(o.globalOptions, cfg, func(c *agent.Client) (latchapp.Token, error) {
-		return c.Token(o.ctx, cfg, req)
-	})
-	if handled {
-		return t, err
-	}
-	return directly(o.globalOptions, cfg, req, o.request, func(ctx context.Context, a *latchapp.Account) (latchapp.Token, error) {
-		return a.Token(ctx, req)
-	})
+	return o.token(cfg, latchapp.TokenRequest{Name: o.name, MinTTL: minTTL}, o.request)
 }
 
 func (o *gitCredentialOptions) get() error {

@@ -48,12 +48,13 @@ func (o *headerOptions) run(args []string) error {
 	if err != nil {
 		return err
 	}
-	h, handled, err := viaAgent(o.globalOptions, cfg, func(c *agent.Client) (http.Header, error) {
+	h, err := throughAgent(o.globalOptions, cfg, func(c *agent.Client) (http.Header, error) {
 		return c.Header(o.ctx, cfg, name, method, target)
+	}, func() (http.Header, error) {
+		return directly(o.globalOptions, cfg, latchapp.TokenRequest{Name: name, MinTTL: headerMinTTL}, "", func(ctx context.Context, a *latchapp.Account) (http.Header, error) {
+			return a.Header(ctx, name, method, target)
+		})
 	})
-	if !handled {
-		h, err = o.header(cfg, name, method, target)
-	}
 	if err != nil {
 		return err
 	}
@@ -78,13 +79,6 @@ func (o *headerOptions) run(args []string) error {
 // headerMinTTL is how long the token of a header stays valid at least
 // (see session.Manager.Header).
 const headerMinTTL = 10 * time.Second
-
-// header makes the header lines in this process.
-func (o *headerOptions) header(cfg latchapp.Config, name, method, target string) (http.Header, error) {
-	return directly(o.globalOptions, cfg, latchapp.TokenRequest{Name: name, MinTTL: headerMinTTL}, "", func(ctx context.Context, a *latchapp.Account) (http.Header, error) {
-		return a.Header(ctx, name, method, target)
-	})
-}
 
 func validMethod(m string) bool {
 	if m == "" {

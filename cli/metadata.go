@@ -63,12 +63,13 @@ func (o *metadataOptions) run(args []string) error {
 	if err != nil {
 		return err
 	}
-	md, handled, err := viaAgent(o.globalOptions, cfg, func(c *agent.Client) (map[string]any, error) {
+	md, err := throughAgent(o.globalOptions, cfg, func(c *agent.Client) (map[string]any, error) {
 		return c.UserMetadata(o.ctx, cfg, changes)
+	}, func() (map[string]any, error) {
+		return here(o.globalOptions, cfg, func(a *latchapp.Account) (map[string]any, error) {
+			return a.UserMetadata(o.ctx, changes)
+		})
 	})
-	if !handled {
-		md, err = o.userMetadata(cfg, changes)
-	}
 	if err != nil || verb != "get" {
 		return err
 	}
@@ -86,16 +87,6 @@ func (o *metadataOptions) run(args []string) error {
 		fmt.Fprintf(o.env.Stdout, "%s=%s\n", field(k), v)
 	}
 	return nil
-}
-
-// userMetadata reads or changes the user_metadata here.
-func (o *metadataOptions) userMetadata(cfg latchapp.Config, changes map[string]any) (map[string]any, error) {
-	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
-	return a.UserMetadata(o.ctx, changes)
 }
 
 // parseChanges reads KEY=VALUE (set) or KEY (unset) arguments, all of them

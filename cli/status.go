@@ -73,19 +73,20 @@ func (o *statusOptions) report(cfg latchapp.Config) (latchapp.SessionReport, boo
 		rep      latchapp.SessionReport
 		signedIn bool
 	}
-	r, handled, err := viaAgent(o.globalOptions, cfg, func(c *agent.Client) (reported, error) {
+	r, err := throughAgent(o.globalOptions, cfg, func(c *agent.Client) (reported, error) {
 		rep, signedIn, err := c.Report(o.ctx, cfg)
 		return reported{rep, signedIn}, err
+	}, func() (reported, error) {
+		return here(o.globalOptions, cfg, func(a *latchapp.Account) (reported, error) {
+			rep, signedIn, err := a.Report(o.ctx)
+			return reported{rep, signedIn}, err
+		})
 	})
-	if handled {
-		return r.rep, r.signedIn, err
+	if err != nil && r.rep.Account == "" {
+		// Nothing was read: the report names the account it is about.
+		r.rep = latchapp.SessionReport{Account: cfg.Account, Issuer: cfg.Issuer}
 	}
-	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
-	if err != nil {
-		return latchapp.SessionReport{Account: cfg.Account, Issuer: cfg.Issuer}, false, err
-	}
-	defer a.Close()
-	return a.Report(o.ctx)
+	return r.rep, r.signedIn, err
 }
 
 // runAll is latch status --all: every account's status, the active one

@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"time"
 
-	"github.com/latchapp/latch/internal/app/agent"
 	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/session"
 )
@@ -109,13 +107,13 @@ func (o *tokenOptions) run(args []string) error {
 		return o.removeNamed(cfg)
 	}
 	req := latchapp.TokenRequest{Name: o.name, MinTTL: o.minTTL, IDToken: o.idToken}
-	t, err := o.token(cfg, req)
+	t, err := o.token(cfg, req, "")
 	if o.interactive && (errors.Is(err, session.ErrNoCredentials) || errors.Is(err, session.ErrSignInRequired)) {
 		// kubectl's credential plugin in a terminal signs in first, as
 		// kubelogin does; its output stays kubectl's alone.
 		fmt.Fprintln(o.env.Stderr, describe(err)+" Signing in for kubectl.")
 		if err = o.signInForKubectl(cfg); err == nil {
-			t, err = o.token(cfg, req)
+			t, err = o.token(cfg, req, "")
 		}
 	}
 	if err != nil {
@@ -124,39 +122,20 @@ func (o *tokenOptions) run(args []string) error {
 	return writeToken(o.env.Stdout, t, o.output, o.execAPIVersion)
 }
 
-// token gets the token req names: from the agent, else in this process.
-func (o *tokenOptions) token(cfg latchapp.Config, req latchapp.TokenRequest) (latchapp.Token, error) {
-	t, handled, err := viaAgent(o.globalOptions, cfg, func(c *agent.Client) (latchapp.Token, error) {
-		return c.Token(o.ctx, cfg, req)
-	})
-	if handled {
-		return t, err
-	}
-	return directly(o.globalOptions, cfg, req, "", func(ctx context.Context, a *latchapp.Account) (latchapp.Token, error) {
-		return a.Token(ctx, req)
-	})
-}
-
 // signInForKubectl signs in, in this process.
 func (o *tokenOptions) signInForKubectl(cfg latchapp.Config) error {
-	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	_, err = (signInOptions{}).signIn(o.globalOptions, a)
+	_, err := here(o.globalOptions, cfg, func(a *latchapp.Account) (*session.Credentials, error) {
+		return (signInOptions{}).signIn(o.globalOptions, a)
+	})
 	return err
 }
 
 // removeNamed deletes the named token from the keychain, and tells the
 // agent.
 func (o *tokenOptions) removeNamed(cfg latchapp.Config) error {
-	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if err := a.Manager.NamedToken(o.name).Remove(o.ctx); err != nil {
+	if _, err := here(o.globalOptions, cfg, func(a *latchapp.Account) (struct{}, error) {
+		return struct{}{}, a.Manager.NamedToken(o.name).Remove(o.ctx)
+	}); err != nil {
 		return err
 	}
 	o.forgetInAgent(cfg)

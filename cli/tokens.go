@@ -50,12 +50,13 @@ func (o *tokensOptions) run(args []string) error {
 	if err != nil {
 		return err
 	}
-	list, handled, err := viaAgent(o.globalOptions, cfg, func(c *agent.Client) ([]session.TokenInfo, error) {
+	list, err := throughAgent(o.globalOptions, cfg, func(c *agent.Client) ([]session.TokenInfo, error) {
 		return c.Tokens(o.ctx, cfg)
+	}, func() ([]session.TokenInfo, error) {
+		return here(o.globalOptions, cfg, func(a *latchapp.Account) ([]session.TokenInfo, error) {
+			return a.Manager.Tokens(o.ctx)
+		})
 	})
-	if !handled {
-		list, err = o.tokens(cfg)
-	}
 	if err != nil {
 		return err
 	}
@@ -90,14 +91,4 @@ func (o *tokensOptions) run(args []string) error {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", field(e.Name), field(e.Audience), field(strings.Join(e.Scopes, " ")), expires, binding)
 	}
 	return w.Flush()
-}
-
-// tokens lists the named tokens held, read here.
-func (o *tokensOptions) tokens(cfg latchapp.Config) ([]session.TokenInfo, error) {
-	a, err := latchapp.Open(o.ctx, cfg, o.openOptions(renewOnUse))
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
-	return a.Manager.Tokens(o.ctx)
 }
