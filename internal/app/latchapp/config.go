@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,6 +71,15 @@ type Config struct {
 	// AgentIdle is how long a headless agent started by the command line
 	// waits for a request before it exits; 0 means the agent's default.
 	AgentIdle time.Duration `json:"-"`
+	// Confirm says that the account's own tokens (its access and ID
+	// token) are handed out only after the person allows it in the
+	// desktop app; ConfirmAPIs names the named tokens that are (confirm =
+	// true in their [apis.NAME] table). See [Config.Confirms].
+	Confirm     bool
+	ConfirmAPIs []string
+	// ConfirmFor is how long "Allow this program" lasts: confirm_for at
+	// the file's top level, else [DefaultConfirmFor].
+	ConfirmFor time.Duration `json:"-"`
 	// Sandbox is true when the built-in sandbox provider is used: nothing
 	// else is configured, or the configuration asks for it.
 	Sandbox bool
@@ -101,6 +111,7 @@ type fileAccount struct {
 	SandboxAddr string   `toml:"sandbox_addr,omitempty"`
 	DPoP        *bool    `toml:"dpop,omitempty"`
 	RedirectURL string   `toml:"redirect_url,omitempty"`
+	Confirm     bool     `toml:"confirm,omitempty"`
 	// APIs are [apis.NAME] tables.
 	APIs map[string]fileAPI `toml:"apis,omitempty"`
 	// Presets are the provider presets' values, by key (auth0_domain,
@@ -111,15 +122,18 @@ type fileAccount struct {
 type fileAPI struct {
 	Audience string   `toml:"audience"`
 	Scopes   []string `toml:"scopes,omitempty"`
+	Confirm  bool     `toml:"confirm,omitempty"`
 }
 
 // fileConfig is the TOML config file. Unknown keys are errors.
 type fileConfig struct {
 	fileAccount
-	// Agent and AgentIdle are the person's, at the top level only.
-	Agent     string                 `toml:"agent,omitempty"`
-	AgentIdle string                 `toml:"agent_idle,omitempty"`
-	Accounts  map[string]fileAccount `toml:"accounts"`
+	// Agent, AgentIdle and ConfirmFor are the person's, at the top level
+	// only.
+	Agent      string                 `toml:"agent,omitempty"`
+	AgentIdle  string                 `toml:"agent_idle,omitempty"`
+	ConfirmFor string                 `toml:"confirm_for,omitempty"`
+	Accounts   map[string]fileAccount `toml:"accounts"`
 }
 
 // knownKeys is said when a file has a key Latch does not know.
@@ -130,8 +144,8 @@ func knownKeys() string {
 			keys = append(keys, f.Key)
 		}
 	}
-	keys = append(keys, "sandbox", "sandbox_addr", "dpop", "redirect_url", "agent", "agent_idle")
-	return strings.Join(keys, ", ") + ", [apis.NAME] tables with audience and scopes, and [accounts.NAME] tables of the same"
+	keys = append(keys, "sandbox", "sandbox_addr", "dpop", "redirect_url", "confirm", "agent", "agent_idle", "confirm_for")
+	return strings.Join(keys, ", ") + ", [apis.NAME] tables with audience, scopes and confirm, and [accounts.NAME] tables of the same"
 }
 
 // presetKey says whether key is a field of one of the [Presets].
@@ -257,13 +271,21 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 		cfg.APIs = map[string]session.API{}
 		for name, api := range fa.APIs {
 			cfg.APIs[name] = session.API{Audience: api.Audience, Scopes: api.Scopes}
+			if api.Confirm {
+				cfg.ConfirmAPIs = append(cfg.ConfirmAPIs, name)
+			}
 		}
+		slices.Sort(cfg.ConfirmAPIs)
 		cfg.origin["apis"] = "[" + where + "apis] in " + file
 	}
 
 	// The agent is the person's: its settings are at the top level.
 	agent := pickAt("")("agent", "agent", flags.Agent, "LATCH_AGENT", "agent", fc.Agent)
 	if err := cfg.agentSettings(agent, fc.AgentIdle, file); err != nil {
+		return cfg, err
+	}
+	cfg.Confirm = fa.Confirm
+	if cfg.ConfirmFor, err = confirmFor(fc.ConfirmFor, file); err != nil {
 		return cfg, err
 	}
 	if err := cfg.applyPreset(presets); err != nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -120,6 +121,9 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"bad agent value", "", map[string]string{"LATCH_AGENT": "sometimes"}, `LATCH_AGENT is auto or off, not "sometimes"`},
 		{"bad agent_idle", "agent_idle = \"soon\"\n", nil, `agent_idle in`},
 		{"agent in an account", "[accounts.work]\nissuer = \"https://x.test\"\nclient_id = \"c\"\nagent = \"off\"\n", nil, `unknown key "accounts.work.agent"`},
+		{"bad confirm_for", "confirm_for = \"a while\"\n", nil, `confirm_for in`},
+		{"confirm_for in an account", "[accounts.work]\nissuer = \"https://x.test\"\nclient_id = \"c\"\nconfirm_for = \"1m\"\n", nil, `unknown key "accounts.work.confirm_for"`},
+		{"confirm not true or false", "confirm = \"yes\"\n", nil, "config file"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := ""
@@ -152,6 +156,57 @@ func TestConfigAgent(t *testing.T) {
 	cfg, err = LoadConfig(Settings{Agent: "off", Set: map[string]bool{"agent": true}}, envOf(map[string]string{"LATCH_AGENT": "auto"}), file)
 	if err != nil || cfg.Agent != AgentOff {
 		t.Fatalf("--agent off over LATCH_AGENT=auto: agent %q, %v; want off", cfg.Agent, err)
+	}
+}
+
+func TestConfigConfirm(t *testing.T) {
+	file := writeFile(t, `issuer = "https://default.example.test/"
+client_id = "d"
+confirm_for = "90s"
+
+[apis.prod]
+audience = "https://prod.example.test/"
+confirm = true
+
+[apis.dev]
+audience = "https://dev.example.test/"
+
+[accounts.work]
+issuer = "https://work.example.test/"
+client_id = "w"
+confirm = true
+`)
+	cfg, err := LoadConfig(Settings{}, envOf(nil), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Confirm || !slices.Equal(cfg.ConfirmAPIs, []string{"prod"}) || cfg.ConfirmFor != 90*time.Second {
+		t.Fatalf("default: confirm %v, APIs %v, for %s; want false, [prod], 1m30s", cfg.Confirm, cfg.ConfirmAPIs, cfg.ConfirmFor)
+	}
+	for _, c := range []struct {
+		name, audience string
+		want           bool
+	}{
+		{"", "", false},
+		{"prod", "https://prod.example.test/", true},
+		{"dev", "https://dev.example.test/", false},
+		{"other", "https://prod.example.test/", true}, // prod's audience under another name
+		{"other", "https://other.example.test/", false},
+	} {
+		if got := cfg.Confirms(c.name, c.audience); got != c.want {
+			t.Errorf("Confirms(%q, %q) = %v; want %v", c.name, c.audience, got, c.want)
+		}
+	}
+	work, err := LoadConfig(Settings{Account: "work"}, envOf(nil), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !work.Confirms("", "") || work.Confirms("prod", "https://prod.example.test/") || work.ConfirmFor != 90*time.Second {
+		t.Errorf("work: own %v, prod %v, for %s; want its own tokens alone, for the top level's 1m30s", work.Confirms("", ""), work.Confirms("prod", "https://prod.example.test/"), work.ConfirmFor)
+	}
+	none, err := LoadConfig(Settings{}, envOf(nil), "")
+	if err != nil || none.ConfirmFor != DefaultConfirmFor || none.Confirm || none.ConfirmAPIs != nil {
+		t.Errorf("no file: %+v, %v; want nothing confirmed, for the default %s", none, err, DefaultConfirmFor)
 	}
 }
 

@@ -37,6 +37,10 @@ type SessionReport struct {
 	// last told of one.
 	PendingRevocations int       `json:"pending_revocations"`
 	LastRevocation     time.Time `json:"last_revocation,omitzero"`
+	// Confirm names the tokens handed out only once the person allows it
+	// in the desktop app (confirm = true): "access token" and "ID token"
+	// for the account's own, and the named tokens' names.
+	Confirm []string `json:"confirm,omitempty"`
 }
 
 // Report says what is known of the session, from memory and the
@@ -46,6 +50,10 @@ type SessionReport struct {
 // to be told to the provider (they are sent first).
 func (a *Account) Report(ctx context.Context) (rep SessionReport, signedIn bool, err error) {
 	rep = SessionReport{Account: a.Config.Account, Issuer: a.Config.Issuer}
+	if a.Config.Confirm {
+		rep.Confirm = []string{"access token", "ID token"}
+	}
+	rep.Confirm = append(rep.Confirm, a.Config.ConfirmAPIs...)
 	creds, err := a.Manager.Held(ctx)
 	if err != nil && !errors.Is(err, session.ErrNoCredentials) {
 		return rep, false, err

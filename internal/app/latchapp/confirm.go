@@ -1,0 +1,114 @@
+package latchapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// DefaultConfirmFor is how long "Allow this program" lasts when the
+// config file sets no confirm_for.
+const DefaultConfirmFor = 10 * time.Minute
+
+// ErrNeedsApp is the answer for a token that the configuration marks
+// confirm = true, where no desktop app can ask the person: the command's
+// own process, or a headless agent.
+var ErrNeedsApp = errors.New("this token is handed out only when you allow it in Latch's desktop app: open the app and run the command again")
+
+// ErrDenied is the answer for a token the person refused in the desktop
+// app.
+var ErrDenied = errors.New("you denied this token in Latch's window")
+
+// Confirms says whether the token name (empty for the account's own
+// access or ID token), for audience, is handed out only once the person
+// allows it: the account's confirm for its own tokens; for a named token,
+// confirm on its API, or on any API of the same audience (a token asked
+// for under another name is the same token).
+func (c Config) Confirms(name, audience string) bool {
+	if name == "" {
+		return c.Confirm
+	}
+	if slices.Contains(c.ConfirmAPIs, name) {
+		return true
+	}
+	for _, n := range c.ConfirmAPIs {
+		if api, ok := c.APIs[n]; ok && audience != "" && api.Audience == audience {
+			return true
+		}
+	}
+	return false
+}
+
+// SameSession says whether c and o are the configurations of the same
+// session in the keychain: the same provider, client and account.
+func (c Config) SameSession(o Config) bool {
+	return c.Issuer == o.Issuer && c.ClientID == o.ClientID && c.storeKey() == o.storeKey()
+}
+
+// Confirms says whether the token name, for audience, of the session cfg
+// configures is handed out only once the person allows it: as cfg says,
+// or as the config file of s says for any of its accounts that is the
+// same session. The file is read afresh each time, and a request cannot
+// lower what it says: cfg comes from the program that asks.
+func (s *Accounts) Confirms(cfg Config, name, audience string) (bool, error) {
+	if cfg.Confirms(name, audience) {
+		return true, nil
+	}
+	names, err := s.Names()
+	if err != nil {
+		return false, &ConfigError{Msg: err.Error()}
+	}
+	for _, n := range names {
+		fileCfg, err := LoadConfig(Settings{Account: n}, func(string) string { return "" }, s.File)
+		if err != nil {
+			continue // an account that cannot be read is not this session
+		}
+		if fileCfg.SameSession(cfg) && fileCfg.Confirms(name, audience) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Confirms says whether the token name (empty for the account's own) is
+// handed out only once the person allows it, by the account's
+// configuration (see [Config.Confirms]).
+func (a *Account) Confirms(ctx context.Context, name string) (bool, error) {
+	if name == "" {
+		return a.Config.Confirm, nil
+	}
+	audience, err := a.KnownAPI(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	return a.Config.Confirms(name, audience), nil
+}
+
+// ConfirmFor is how long "Allow this program" lasts: confirm_for in the
+// config file, else [DefaultConfirmFor] (also when the file cannot be
+// read).
+func (s *Accounts) ConfirmFor() time.Duration {
+	fc, err := readConfigFile(s.File)
+	if err != nil {
+		return DefaultConfirmFor
+	}
+	d, err := confirmFor(fc.ConfirmFor, s.File)
+	if err != nil {
+		return DefaultConfirmFor
+	}
+	return d
+}
+
+// confirmFor reads confirm_for, the file's top-level value.
+func confirmFor(value, file string) (time.Duration, error) {
+	if value == "" {
+		return DefaultConfirmFor, nil
+	}
+	d, err := time.ParseDuration(value)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("confirm_for in %s is a duration such as 10m, not %q", file, value)
+	}
+	return d, nil
+}
