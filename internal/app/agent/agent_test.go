@@ -24,6 +24,12 @@ import (
 // a client of it and the folder.
 func serve(t *testing.T) (*Client, string) {
 	t.Helper()
+	return serveWith(t, func(*Server) {})
+}
+
+// serveWith is serve with the server set up by setup first.
+func serveWith(t *testing.T, setup func(*Server)) (*Client, string) {
+	t.Helper()
 	// A socket's path is short (108 bytes): not under the test's folder.
 	dir, err := os.MkdirTemp("", "agent")
 	if err != nil {
@@ -39,6 +45,7 @@ func serve(t *testing.T) (*Client, string) {
 	s := &Server{Open: func(ctx context.Context, cfg latchapp.Config) (*latchapp.Account, error) {
 		return latchapp.Open(ctx, cfg, latchapp.Options{Store: &memstore.Store{}, ManualRenewal: true})
 	}}
+	setup(s)
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, l) }()
 	t.Cleanup(func() {

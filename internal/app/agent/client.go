@@ -25,6 +25,9 @@ type Client struct {
 	// Asking, when set, is told when the keychain asks the person while
 	// the agent answers (see [latchapp.Options.KeychainAsking]).
 	Asking func(keeper string)
+	// Confirming, when set, is told when the token asked for waits for
+	// the person to allow it in the desktop app.
+	Confirming func()
 }
 
 // ErrUnavailable means that no agent could be reached or started, or
@@ -123,6 +126,16 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 		return nil, fmt.Errorf("%w: the agent's answer holds no status", ErrUnavailable)
 	}
 	return resp.Status, nil
+}
+
+// Log asks the running agent for the recent token uses it recorded,
+// newest first; [ErrNotRunning] when none runs.
+func (c *Client) Log(ctx context.Context) ([]Use, error) {
+	resp, err := c.ask(ctx, &request{Op: opLog}, false)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Uses, nil
 }
 
 // Stop asks the running agent to exit, and waits until it has; the
@@ -243,9 +256,15 @@ func (c *Client) exchange(ctx context.Context, conn net.Conn, req *request) (*re
 		if err := decode(line, &resp); err != nil {
 			return nil, fmt.Errorf("%w: its answer cannot be read: %v", ErrUnavailable, err)
 		}
-		if resp.Asking != "" {
+		switch {
+		case resp.Asking != "":
 			if c.Asking != nil {
 				c.Asking(resp.Asking)
+			}
+			continue
+		case resp.Confirming:
+			if c.Confirming != nil {
+				c.Confirming()
 			}
 			continue
 		}

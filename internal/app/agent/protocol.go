@@ -21,6 +21,7 @@ const (
 	opMetadata = "metadata"
 	opStatus   = "status"
 	opStop     = "stop"
+	opLog      = "log"
 )
 
 // maxRequest bounds a request's size: a configuration and a few names.
@@ -51,6 +52,9 @@ type response struct {
 	// Asking is a note: the keychain this keeper names is asking the
 	// person (see [keychain.Store.Asking]); the answer follows.
 	Asking string `json:"asking,omitempty"`
+	// Confirming is a note: the token waits for the person to allow it
+	// in the desktop app.
+	Confirming bool `json:"confirming,omitempty"`
 
 	// Version is the agent's, and App says the agent is the desktop app.
 	Version string `json:"version,omitempty"`
@@ -69,6 +73,8 @@ type response struct {
 	SignedIn bool                    `json:"signed_in,omitempty"`
 	Tokens   []session.TokenInfo     `json:"tokens,omitempty"`
 	Metadata map[string]any          `json:"metadata,omitempty"`
+	// Uses answers opLog.
+	Uses []Use `json:"uses,omitempty"`
 }
 
 // decode reads one JSON value from b into v, numbers as they are written
@@ -99,6 +105,8 @@ var errorCodes = []struct {
 	{"provider_unreachable", session.ErrProviderUnreachable},
 	{"keychain_unavailable", session.ErrKeychainUnavailable},
 	{"keychain_locked", keychain.ErrLocked},
+	{"needs_app", latchapp.ErrNeedsApp},
+	{"denied", latchapp.ErrDenied},
 	{"unknown_op", errUnknownOp},
 }
 

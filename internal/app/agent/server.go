@@ -32,6 +32,14 @@ type Server struct {
 	Idle time.Duration
 	// Log receives diagnostics; never tokens. Nil discards them.
 	Log *slog.Logger
+	// Desk is where the questions for the person and the recent uses
+	// go: the app shows it. Nil keeps the uses in one of the server's own.
+	Desk *Desk
+	// Accounts, when set, are the person's accounts, whose config file
+	// says which tokens need confirming (see [latchapp.Accounts.Confirms])
+	// whatever the request's configuration says, and for how long a
+	// program may be allowed (see [latchapp.Accounts.ConfirmFor]).
+	Accounts *latchapp.Accounts
 
 	mu       sync.Mutex
 	accounts map[string]*served
@@ -85,7 +93,7 @@ func (s *Server) Serve(ctx context.Context, l *Listener) error {
 				c.Close()
 				continue
 			}
-			wg.Go(func() { s.serveConn(ctx, c) })
+			wg.Go(func() { s.serveConn(ctx, c, peerProgram(c)) })
 		}
 	}
 	wg.Wait()
@@ -123,8 +131,8 @@ func (s *Server) exitWhenIdle(ctx context.Context) {
 	}
 }
 
-// serveConn answers the one request c carries.
-func (s *Server) serveConn(ctx context.Context, c net.Conn) {
+// serveConn answers the one request c, from prog, carries.
+func (s *Server) serveConn(ctx context.Context, c net.Conn, prog Program) {
 	defer c.Close()
 	s.mu.Lock()
 	s.last, s.busy = time.Now(), s.busy+1
@@ -157,7 +165,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 		cancel()
 	}()
 	w := &answerer{enc: json.NewEncoder(c)}
-	resp := s.answer(ctx, &req, w)
+	resp := s.answer(ctx, &req, prog, w)
 	resp.Version, resp.App = latchapp.Version(), s.App
 	_ = w.send(resp)
 	if resp.StepAside || req.Op == opStop && resp.Error == nil {
@@ -177,8 +185,8 @@ func (w *answerer) send(r *response) error {
 	return w.enc.Encode(r)
 }
 
-// answer runs req.
-func (s *Server) answer(ctx context.Context, req *request, w *answerer) *response {
+// answer runs req, from prog.
+func (s *Server) answer(ctx context.Context, req *request, prog Program, w *answerer) *response {
 	if req.Version != latchapp.Version() && !s.App && req.Op != opStatus && req.Op != opStop {
 		// A headless agent of another version makes way for the client's.
 		s.log().Info("a client of another version asks: this agent steps aside", "client", req.Version, "agent", latchapp.Version())
@@ -195,6 +203,8 @@ func (s *Server) answer(ctx context.Context, req *request, w *answerer) *respons
 	case opForget:
 		s.closeAll()
 		return &response{}
+	case opLog:
+		return &response{Uses: s.desk().Uses("")}
 	case opToken, opHeader, opReport, opTokens, opMetadata:
 		if req.Config == nil {
 			return &response{Error: toWire(&latchapp.ConfigError{Msg: "the request names no account"})}
@@ -206,9 +216,21 @@ func (s *Server) answer(ctx context.Context, req *request, w *answerer) *respons
 		defer s.release(a)
 		done := a.follow(func(keeper string) { _ = w.send(&response{Asking: keeper}) })
 		defer done()
+		var outcome string
+		if req.Op == opToken || req.Op == opHeader {
+			if outcome, err = s.confirm(ctx, a.account, req, prog, w); outcome != "" && err != nil {
+				s.record(a.account.Config, req, prog, outcome)
+			}
+			if err != nil {
+				return &response{Error: toWire(err)}
+			}
+		}
 		resp, err := s.forAccount(ctx, a.account, req)
 		if err != nil {
 			return &response{Error: toWire(err)}
+		}
+		if outcome != "" {
+			s.record(a.account.Config, req, prog, outcome)
 		}
 		return resp
 	}
