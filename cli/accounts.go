@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"text/tabwriter"
@@ -112,9 +111,7 @@ func (o *accountsOptions) list() error {
 		entries = append(entries, e)
 	}
 	if o.json {
-		enc := json.NewEncoder(o.env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(entries)
+		return printJSON(o.env.Stdout, entries)
 	}
 	w := tabwriter.NewWriter(o.env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "  ACCOUNT\tPROVIDER\tSIGNED IN AS\tSTATE")

@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +19,7 @@ import (
 var agentCommand = command{
 	usage: `latch agent [--idle DURATION]
 latch agent status [--json]
+latch agent log [--json]
 latch agent stop
 
 The agent holds your sessions in memory and renews them, and latch token,
@@ -32,12 +33,16 @@ does its work itself.
 
 latch agent runs the agent in the foreground, its log on stderr.
 latch agent status says whether one runs, and what it holds.
+latch agent log lists the last 100 token uses of each account the agent
+recorded (when, which program, which token, and whether it was allowed,
+denied or handed out without a question); they are kept in its memory
+only.
 latch agent stop stops it; your sessions stay signed in.
 `,
 	options: func(g *globalOptions, fs *flag.FlagSet) runner {
 		o := &agentOptions{globalOptions: g}
 		fs.DurationVar(&o.idle, "idle", 0, "exit after this `DURATION` without a request (default: never in the foreground)")
-		fs.BoolVar(&o.json, "json", false, "with status, print JSON")
+		fs.BoolVar(&o.json, "json", false, "with status or log, print JSON")
 		return o
 	},
 }
@@ -67,12 +72,16 @@ func (o *agentOptions) run(args []string) error {
 		cancel := o.withDeadline(commandDeadline)
 		defer cancel()
 		return o.status()
+	case "log":
+		cancel := o.withDeadline(commandDeadline)
+		defer cancel()
+		return o.uses()
 	case "stop":
 		cancel := o.withDeadline(commandDeadline)
 		defer cancel()
 		return o.stop()
 	}
-	return usagef("unknown agent command %q (status, stop)", verb)
+	return usagef("unknown agent command %q (status, log, stop)", verb)
 }
 
 // serve runs the agent until it is stopped, idle, or interrupted.
@@ -90,13 +99,13 @@ func (o *agentOptions) serve() error {
 		log = slog.New(slog.NewTextHandler(o.env.Stderr, nil))
 	}
 	log.Info("the agent listens", "socket", l.Path(), "pid", os.Getpid(), "version", latchapp.Version())
-	return o.agentServer(false, o.idle, log).Serve(o.ctx, l)
+	return o.agentServer(false, o.idle, log, nil).Serve(o.ctx, l)
 }
 
 // agentServer is the agent this run serves: headless (latch agent) or
-// the desktop app's (app).
-func (g *globalOptions) agentServer(app bool, idle time.Duration, log *slog.Logger) *agent.Server {
-	return &agent.Server{App: app, Idle: idle, Log: log, Open: func(ctx context.Context, cfg latchapp.Config) (*latchapp.Account, error) {
+// the desktop app's (app, which shows desk).
+func (g *globalOptions) agentServer(app bool, idle time.Duration, log *slog.Logger, desk *agent.Desk) *agent.Server {
+	return &agent.Server{App: app, Idle: idle, Log: log, Desk: desk, Accounts: &latchapp.Accounts{File: g.configFile()}, Open: func(ctx context.Context, cfg latchapp.Config) (*latchapp.Account, error) {
 		opts := g.openOptions(renewInBackground)
 		opts.Logger = log
 		// The agent waits for a late provider as long as a renewal may
@@ -107,10 +116,10 @@ func (g *globalOptions) agentServer(app bool, idle time.Duration, log *slog.Logg
 	}}
 }
 
-// serveForApp makes the desktop app the agent while ctx lasts, taking
+// serveForApp makes the desktop app, which shows desk, the agent while ctx lasts, taking
 // the place of a headless agent (see agent.TakeOver), unless cfg turns
 // the agent off. It returns at once; done waits for the agent to end.
-func (g *globalOptions) serveForApp(ctx context.Context, cfg latchapp.Config) (done func()) {
+func (g *globalOptions) serveForApp(ctx context.Context, cfg latchapp.Config, desk *agent.Desk) (done func()) {
 	if g.agentFor(cfg) == nil {
 		return func() {}
 	}
@@ -123,7 +132,7 @@ func (g *globalOptions) serveForApp(ctx context.Context, cfg latchapp.Config) (d
 			return
 		}
 		g.log.Info("the app serves as the agent", "socket", l.Path())
-		if err := g.agentServer(true, 0, g.log).Serve(ctx, l); err != nil {
+		if err := g.agentServer(true, 0, g.log, desk).Serve(ctx, l); err != nil {
 			g.log.Warn("the app's agent stopped", "error", err)
 		}
 	}()
@@ -144,9 +153,7 @@ func (o *agentOptions) status() error {
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(o.env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return printJSON(o.env.Stdout, st)
 	}
 	kind := "headless"
 	if st.App {
@@ -166,6 +173,43 @@ func (o *agentOptions) status() error {
 	}
 	_, err = fmt.Fprint(o.env.Stdout, b.String())
 	return err
+}
+
+// uses prints the token uses the running agent recorded, newest first.
+func (o *agentOptions) uses() error {
+	uses, err := o.agentOf().Log(o.ctx)
+	if errors.Is(err, agent.ErrNotRunning) {
+		return errors.New("no agent is running, so no token use is recorded")
+	}
+	if err != nil {
+		return err
+	}
+	if o.json {
+		if uses == nil {
+			uses = []agent.Use{}
+		}
+		return printJSON(o.env.Stdout, uses)
+	}
+	if len(uses) == 0 {
+		fmt.Fprintln(o.env.Stderr, "The agent has handed out no token yet.")
+		return nil
+	}
+	var b strings.Builder
+	for _, u := range uses {
+		fmt.Fprintf(&b, "%s  %-9s  %s of %s  to %s\n", u.Time.Local().Format(time.DateTime), u.Outcome, field(u.Token), field(u.Account), describeProgram(u.Program))
+	}
+	_, err = fmt.Fprint(o.env.Stdout, b.String())
+	return err
+}
+
+// describeProgram says which program p is: its command line (else its
+// path) and pid, and the program that started it.
+func describeProgram(p agent.Program) string {
+	s := fmt.Sprintf("%s (pid %d)", field(cmp.Or(p.CommandLine(), p.Path, p.Name())), p.PID)
+	if p.RunBy != nil {
+		s += fmt.Sprintf(", run by %s (pid %d)", field(cmp.Or(p.RunBy.CommandLine(), p.RunBy.Path, p.RunBy.Name())), p.RunBy.PID)
+	}
+	return s
 }
 
 // stop stops the running agent.
@@ -208,6 +252,9 @@ func (g *globalOptions) agentFor(cfg latchapp.Config) *agent.Client {
 		Dir:    agent.Dir(g.env.Getenv),
 		Start:  func() error { return agent.Spawn(exe, "agent", "--idle", idle.String()) },
 		Asking: g.keychainAsking(),
+		Confirming: func() {
+			fmt.Fprintf(g.env.Stderr, "%s: waiting for you to allow this token in Latch's window\n", g.prog)
+		},
 	}
 }
 

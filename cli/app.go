@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+
+	"github.com/latchapp/latch/internal/app/agent"
 )
 
 // appCommand is `latch` with no command: the desktop app, or with
@@ -45,12 +47,13 @@ func (o *appOptions) run(args []string) error {
 	if o.env.Window != nil && !o.noWindow {
 		// While its window is open, the app is the agent.
 		ctx, cancel := context.WithCancel(o.ctx)
-		served := o.serveForApp(ctx, a.Config)
+		desk := &agent.Desk{}
+		served := o.serveForApp(ctx, a.Config, desk)
 		defer func() {
 			cancel()
 			served()
 		}()
-		return o.env.Window(o.ctx, a, o.accounts(renewInBackground))
+		return o.env.Window(o.ctx, a, o.accounts(renewInBackground), desk)
 	}
 	p, err := o.signIn.ensure(o.globalOptions, a)
 	if err != nil {

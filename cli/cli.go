@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/latchapp/latch/internal/app/agent"
 	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/internal/app/sandboxclient"
 	"github.com/latchapp/latch/session"
@@ -49,9 +50,10 @@ type Env struct {
 	Sandbox sandboxclient.Starter
 	// Window, when set, is the desktop app: `latch` with no command opens
 	// it at once on the account a, and it signs in, shows, switches
-	// between accounts and signs out by itself. It returns when the app
-	// quits.
-	Window func(ctx context.Context, a *latchapp.Account, accounts *latchapp.Accounts) error
+	// between accounts and signs out by itself; it shows desk, the
+	// agent's questions for the person and its record of token uses. It
+	// returns when the app quits.
+	Window func(ctx context.Context, a *latchapp.Account, accounts *latchapp.Accounts, desk *agent.Desk) error
 	// Desktop, when set and Window is not, starts the desktop app as
 	// another program (see [OpenDesktop]): `latch` with no command hands
 	// over to it with the same arguments.

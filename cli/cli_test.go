@@ -115,7 +115,7 @@ func TestBadUsageChangesNothing(t *testing.T) {
 		{[]string{"token", "--name", "nothing"}, 2, "No API is declared under the name nothing"},
 		{[]string{"header", "nothing", "GET", "https://api.example.test/"}, 2, "No API is declared under the name nothing"},
 		{[]string{"token", "--agent", "maybe"}, 2, `--agent is auto or off, not "maybe"`},
-		{[]string{"agent", "restart"}, 2, `unknown agent command "restart" (status, stop)`},
+		{[]string{"agent", "restart"}, 2, `unknown agent command "restart" (status, log, stop)`},
 		{[]string{"agent", "status", "extra"}, 2, "unexpected argument"},
 		{[]string{"agent", "--idle", "-1s"}, 2, "--idle must not be negative"},
 	} {

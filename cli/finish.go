@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -57,6 +58,10 @@ func directly[T any](g *globalOptions, cfg latchapp.Config, r latchapp.TokenRequ
 		return zero, err
 	}
 	defer a.Close()
+	// Only the desktop app can ask the person for a token that needs it.
+	if confirms, err := a.Confirms(g.ctx, r.Name); err != nil || confirms {
+		return zero, cmp.Or(err, latchapp.ErrNeedsApp)
+	}
 	if g.detachable() {
 		due, err := a.Due(g.ctx, r)
 		if err != nil {

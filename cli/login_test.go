@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/cli"
+	"github.com/latchapp/latch/internal/app/agent"
 	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/faultproxy"
@@ -41,7 +42,7 @@ func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 	var shown *latchapp.Account
 	var out2, err2 bytes.Buffer
 	env := w.cliEnv(&out2, &err2)
-	env.Window = func(_ context.Context, s *latchapp.Account, _ *latchapp.Accounts) error {
+	env.Window = func(_ context.Context, s *latchapp.Account, _ *latchapp.Accounts, _ *agent.Desk) error {
 		shown = s
 		return nil
 	}

@@ -74,9 +74,7 @@ func (o *metadataOptions) run(args []string) error {
 		return err
 	}
 	if o.json {
-		enc := json.NewEncoder(o.env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(md)
+		return printJSON(o.env.Stdout, md)
 	}
 	if len(md) == 0 {
 		fmt.Fprintln(o.env.Stderr, "Your user_metadata is empty. Add to it with latch metadata set KEY=VALUE.")

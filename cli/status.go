@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/latchapp/latch/internal/app/agent"
@@ -54,7 +54,7 @@ func (o *statusOptions) run(args []string) error {
 		return err
 	}
 	if o.json {
-		if err := o.writeJSON(rep); err != nil {
+		if err := printJSON(o.env.Stdout, rep); err != nil {
 			return err
 		}
 	} else {
@@ -123,15 +123,9 @@ func (o *statusOptions) runAll() error {
 		printStatus(o.env.Stdout, rep, signedIn)
 	}
 	if o.json {
-		return o.writeJSON(reports)
+		return printJSON(o.env.Stdout, reports)
 	}
 	return nil
-}
-
-func (o *statusOptions) writeJSON(v any) error {
-	enc := json.NewEncoder(o.env.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // printStatus writes the report to w as lines for people.
@@ -166,6 +160,9 @@ func printStatus(w io.Writer, rep latchapp.SessionReport, signedIn bool) {
 		if rep.NamedTokens > 0 {
 			fmt.Fprintf(w, "Named tokens: %d (see latch tokens)\n", rep.NamedTokens)
 		}
+	}
+	if len(rep.Confirm) > 0 {
+		fmt.Fprintf(w, "Confirmed in the app: %s (handed out only once you allow it in Latch's window)\n", field(strings.Join(rep.Confirm, ", ")))
 	}
 	if rep.Reason != "" {
 		fmt.Fprintf(w, "Reason: %s\n", rep.Reason)

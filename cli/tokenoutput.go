@@ -69,9 +69,7 @@ func writeToken(w io.Writer, t latchapp.Token, output, apiVersion string) error 
 		if t.Scopes == nil {
 			t.Scopes = []string{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(t)
+		return printJSON(w, t)
 	case outputEnv:
 		lines := []struct{ name, value string }{
 			{"LATCH_TOKEN", t.Token}, {"LATCH_TOKEN_KIND", t.Kind}, {"LATCH_TOKEN_TYPE", t.Type},

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"strings"
@@ -16,8 +15,10 @@ import (
 var tokensCommand = command{
 	usage: `latch tokens [--json]
 
-Lists the named tokens held in the keychain: name, audience, scopes and
-expiry, never the tokens themselves. It does not touch the network.
+Lists the named tokens held in the keychain: name, audience, scopes,
+expiry, and whether each is handed out only once you allow it in Latch's
+window (confirm = true in its [apis.NAME] table); never the tokens
+themselves. It does not touch the network.
 `,
 	deadline: commandDeadline,
 	options: func(g *globalOptions, fs *flag.FlagSet) runner {
@@ -40,6 +41,9 @@ type tokenEntry struct {
 	Scopes   []string  `json:"scopes"`
 	Expiry   time.Time `json:"expiry,omitzero"`
 	DPoP     bool      `json:"dpop"`
+	// Confirm says the token is handed out only once the person allows
+	// it in the desktop app.
+	Confirm bool `json:"confirm"`
 }
 
 func (o *tokensOptions) run(args []string) error {
@@ -66,19 +70,18 @@ func (o *tokensOptions) run(args []string) error {
 		if scopes == nil {
 			scopes = []string{}
 		}
-		entries = append(entries, tokenEntry{Name: t.Name, Audience: t.Audience, Scopes: scopes, Expiry: t.Expiry, DPoP: t.Bound})
+		entries = append(entries, tokenEntry{Name: t.Name, Audience: t.Audience, Scopes: scopes, Expiry: t.Expiry, DPoP: t.Bound,
+			Confirm: cfg.Confirms(t.Name, t.Audience)})
 	}
 	if o.json {
-		enc := json.NewEncoder(o.env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(entries)
+		return printJSON(o.env.Stdout, entries)
 	}
 	if len(entries) == 0 {
 		fmt.Fprintln(o.env.Stderr, "No named tokens are held. Get one with latch token --name NAME.")
 		return nil
 	}
 	w := tabwriter.NewWriter(o.env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tAUDIENCE\tSCOPES\tEXPIRES\tBINDING")
+	fmt.Fprintln(w, "NAME\tAUDIENCE\tSCOPES\tEXPIRES\tBINDING\tCONFIRM")
 	for _, e := range entries {
 		expires := "not announced"
 		if !e.Expiry.IsZero() {
@@ -88,7 +91,8 @@ func (o *tokensOptions) run(args []string) error {
 			}
 		}
 		binding := map[bool]string{true: "DPoP", false: "bearer"}[e.DPoP]
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", field(e.Name), field(e.Audience), field(strings.Join(e.Scopes, " ")), expires, binding)
+		confirm := map[bool]string{true: "in the app", false: "no"}[e.Confirm]
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", field(e.Name), field(e.Audience), field(strings.Join(e.Scopes, " ")), expires, binding, confirm)
 	}
 	return w.Flush()
 }

@@ -26,6 +26,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/latchapp/latch/assets"
+	"github.com/latchapp/latch/internal/app/agent"
 	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
@@ -40,6 +41,7 @@ const (
 	ScreenSignIn   = "signin"
 	ScreenProfile  = "profile"
 	ScreenMetadata = "metadata"
+	ScreenUses     = "uses"
 )
 
 // preference keys; nothing secret is ever stored in preferences.
@@ -101,9 +103,21 @@ type appWindow struct {
 	// only, because the keychain could not be used.
 	inMemory bool
 
-	// dialog is the confirmation shown, if any, and what Enter does in it.
+	// dialog is the confirmation shown, if any, and what Enter does in it;
+	// dialogDismiss, when set, is what Escape does (else it hides it).
 	dialog        dialog.Dialog
 	dialogConfirm func()
+	dialogDismiss func()
+
+	// desk, when set, is the agent's (see question.go): asking is its
+	// question shown, with its title; uses is the tab of recent uses;
+	// inFront says the window is in front, as the system last told.
+	desk        *agent.Desk
+	stopDesk    func()
+	asking      *agent.Question
+	askingTitle *widget.Label
+	uses        *usesView
+	inFront     bool
 
 	unsubscribe func()
 	// stopApp ends ctx, and with it the window's background work.
@@ -144,7 +158,7 @@ func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *latchapp.Ac
 
 // Run opens Latch's window for s, switching between accounts, and returns
 // when the app quits.
-func Run(ctx context.Context, s *latchapp.Account, accounts *latchapp.Accounts) error {
+func Run(ctx context.Context, s *latchapp.Account, accounts *latchapp.Accounts, desk *agent.Desk) error {
 	// The launch decision reads the keychain while Fyne makes the window.
 	decision := decideLaunch(ctx, s)
 	a := app.NewWithID(AppID)
@@ -157,6 +171,7 @@ func Run(ctx context.Context, s *latchapp.Account, accounts *latchapp.Accounts) 
 	ui.decision = decision
 	ui.fontsLoaded = fontsLoaded
 	ui.accounts = accounts
+	ui.desk = desk
 	ui.start()
 	w.ShowAndRun()
 	ui.stop()
@@ -178,6 +193,7 @@ func (a *appWindow) start() {
 	a.setupShortcuts()
 	a.setupAccounts()
 	a.updateTray()
+	a.followDesk()
 	a.launch()
 }
 
@@ -192,6 +208,9 @@ func (a *appWindow) subscribe() {
 func (a *appWindow) stop() {
 	if a.unsubscribe != nil {
 		a.unsubscribe()
+	}
+	if a.stopDesk != nil {
+		a.stopDesk()
 	}
 	if a.leaveScreen != nil {
 		a.leaveScreen()
@@ -259,8 +278,10 @@ func (a *appWindow) logScreen() {
 // Screen is the name of the screen shown.
 func (a *appWindow) Screen() string { return a.screen }
 
-// signedIn reports whether the profile or metadata tab is shown.
-func (a *appWindow) signedIn() bool { return a.screen == ScreenProfile || a.screen == ScreenMetadata }
+// signedIn reports whether the profile, metadata or uses tab is shown.
+func (a *appWindow) signedIn() bool {
+	return a.screen == ScreenProfile || a.screen == ScreenMetadata || a.screen == ScreenUses
+}
 
 func (a *appWindow) showSignIn(reason string) {
 	a.person = profile.Profile{}
@@ -307,9 +328,19 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 	// profile alone.
 	metadataTab := container.NewTabItem("Metadata", container.NewStack())
 	a.tabs = container.NewAppTabs(profileTab, metadataTab)
+	a.uses = nil
+	var usesTab *container.TabItem
+	if a.desk != nil {
+		a.uses = newUsesView(a.desk, a.account.Config.Account)
+		usesTab = container.NewTabItem("Recent uses", a.uses.build())
+		a.tabs.Append(usesTab)
+	}
 	var ctx context.Context
 	a.tabs.OnSelected = func(t *container.TabItem) {
 		a.screen = ScreenProfile
+		if t == usesTab {
+			a.screen = ScreenUses
+		}
 		if t == metadataTab {
 			a.screen = ScreenMetadata
 			if !a.metadata.built() {

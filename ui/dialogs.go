@@ -38,6 +38,9 @@ func (a *appWindow) confirmWith(title, text string, choice fyne.CanvasObject, co
 // the window's dialog: onConfirm runs once, whether the person confirms
 // with the button or with Enter.
 func (a *appWindow) ask(onConfirm func(), build func(answer func(bool)) dialog.Dialog) {
+	if a.asking != nil {
+		return // the agent's question is answered first
+	}
 	done := false
 	confirmed := func() {
 		if !done {

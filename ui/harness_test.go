@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/latchapp/latch/internal/app/agent"
 	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/internal/app/sandboxhost"
 	"github.com/latchapp/latch/internal/app/sandboxserver"
@@ -96,6 +97,8 @@ type harness struct {
 	// accounts, when set, are the accounts of a config file: the app
 	// that start builds opens the active one and switches between them.
 	accounts *latchapp.Accounts
+	// desk, when set, is the agent's desk the app shows.
+	desk *agent.Desk
 }
 
 // withAccounts gives the harness the accounts of the config file text
@@ -181,6 +184,7 @@ func (h *harness) start() *appWindow {
 	w := a.NewWindow("Latch")
 	ui := newAppWindow(h.t.Context(), a, w, h.account())
 	ui.accounts = h.accounts
+	ui.desk = h.desk
 	// Work that finishes after the test has ended touches nothing.
 	stopped := false
 	ui.do = func(f func()) {

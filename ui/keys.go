@@ -56,6 +56,10 @@ func (a *appWindow) onTypedKey(ev *fyne.KeyEvent) {
 		case fyne.KeyReturn, fyne.KeyEnter:
 			a.dialogConfirm()
 		case fyne.KeyEscape:
+			if a.dialogDismiss != nil {
+				a.dialogDismiss()
+				return
+			}
 			a.dialog.Hide()
 			a.dialog, a.dialogConfirm = nil, nil
 		}
