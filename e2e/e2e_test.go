@@ -226,6 +226,19 @@ func (p *started) fields(n int) map[string]string {
 	return lines
 }
 
+// writeConfig writes text as the config file of the commands run with
+// env.
+func writeConfig(t *testing.T, env []string, text string) {
+	t.Helper()
+	dir := filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "latch")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // startSandbox runs `latch sandbox --addr addr` and returns its issuer and
 // a function that stops it.
 func startSandbox(t *testing.T, env []string, addr string, flags ...string) (string, func()) {

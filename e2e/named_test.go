@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -56,11 +54,7 @@ func TestBinaryNamedTokensAndHeaders(t *testing.T) {
 func namedTokensAndHeaders(t *testing.T, env []string) {
 	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
 	const orders, billing = "https://orders.example.test/", "https://billing.example.test/"
-	dir := filepath.Join(envValue(env, "XDG_CONFIG_HOME"), "latch")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	config := fmt.Sprintf(`issuer = %q
+	writeConfig(t, env, fmt.Sprintf(`issuer = %q
 client_id = %q
 metadata_api = %q
 dpop = true
@@ -72,10 +66,7 @@ scopes = ["orders:read"]
 [apis.billing]
 audience = %q
 scopes = ["billing:read"]
-`, issuer, sandboxserver.ClientID, issuer+"/api/v2/", orders, billing)
-	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, issuer, sandboxserver.ClientID, issuer+"/api/v2/", orders, billing))
 	loginNoBrowser(t, env, "demo", "demo")
 	api := apiserver.Start(t, issuer, orders, apiserver.Options{})
 
