@@ -11,6 +11,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"image"
 	"log/slog"
@@ -331,7 +332,7 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 	a.uses = nil
 	var usesTab *container.TabItem
 	if a.desk != nil {
-		a.uses = newUsesView(a.desk, a.account.Config.Account)
+		a.uses = newUsesView(a.desk, cmp.Or(a.account.Config.Account, latchapp.DefaultAccount))
 		usesTab = container.NewTabItem("Recent uses", a.uses.build())
 		a.tabs.Append(usesTab)
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"sync"
@@ -8,10 +9,12 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/latchapp/latch/internal/app/agent"
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 // asked is a question put to the desk by a goroutine, as the agent puts
@@ -219,4 +222,62 @@ func TestQuestionNotifiesWhenTheWindowIsBehind(t *testing.T) {
 		want := fyne.NewNotification("Latch: allow a token?", "latch, run by kubectl, asks for the token prod of your account default at https://id.example.com.")
 		test.AssertNotificationSent(t, want, func() { ui.showQuestion(q, 1) })
 	})
+}
+
+func TestRecentUsesTabListsTheAccountsUses(t *testing.T) {
+	h := newHarness(t)
+	h.desk = &agent.Desk{}
+	h.signInDirectly()
+	ui := h.start()
+	waitFor(t, "the profile", func() bool { return ui.screen == ScreenProfile })
+	var tab *container.TabItem
+	onUI(func() {
+		for _, item := range ui.tabs.Items {
+			if item.Text == "Recent uses" {
+				tab = item
+			}
+		}
+	})
+	if tab == nil {
+		t.Fatal("the profile has no Recent uses tab")
+	}
+	text := func() string { return overlayFree(tab.Content) }
+	waitFor(t, "the empty list", func() bool { return strings.Contains(text(), "No program has asked") })
+
+	account := cmp.Or(ui.account.Config.Account, latchapp.DefaultAccount)
+	prog := kubectlQuestion("prod").Program
+	prog.Args = []string{"latch", "token", "--name", "prod\u202E"}
+	h.desk.Record(agent.Use{Account: account, Program: prog, Token: "prod", Outcome: agent.OutcomeDenied})
+	h.desk.Record(agent.Use{Account: account, Program: prog, Token: "access token", Outcome: agent.OutcomeAutomatic})
+	h.desk.Record(agent.Use{Account: "another", Program: prog, Token: "theirs", Outcome: agent.OutcomeAllowed})
+	waitFor(t, "two uses listed", func() bool { return strings.Count(text(), "path /usr/bin/latch") == 2 })
+	got := text()
+	if newest, older := strings.Index(got, "automatic  access token"), strings.Index(got, "denied  prod"); newest < 0 || older < newest {
+		t.Errorf("the tab shows:\n%s\nwant the automatic access token first (newest), then prod denied", got)
+	}
+	if strings.Contains(got, "theirs") || strings.Contains(got, "\u202E") || !strings.Contains(got, `prod\u202e`) {
+		t.Errorf("the tab shows:\n%s\nwant this account's uses alone, the override escaped", got)
+	}
+}
+
+// overlayFree is the text of the labels in o.
+func overlayFree(o fyne.CanvasObject) string {
+	var b strings.Builder
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch v := o.(type) {
+		case *widget.Label:
+			b.WriteString(v.Text + "\n")
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(v).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return b.String()
 }

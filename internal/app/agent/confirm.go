@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
@@ -38,7 +39,7 @@ func (s *Server) confirm(ctx context.Context, a *latchapp.Account, req *request,
 	}
 	d := s.desk()
 	q := Question{
-		Program: prog, Account: a.Config.Account, Issuer: a.Config.Issuer, ClientID: a.Config.ClientID,
+		Program: prog, Account: cmp.Or(a.Config.Account, latchapp.DefaultAccount), Issuer: a.Config.Issuer, ClientID: a.Config.ClientID,
 		Token: useToken(req), AllowFor: latchapp.DefaultConfirmFor, Asked: d.now(),
 	}
 	if s.Accounts != nil {
@@ -73,7 +74,7 @@ func useToken(req *request) string {
 
 // record keeps the use of the token req asked for, by prog, for account.
 func (s *Server) record(cfg latchapp.Config, req *request, prog Program, outcome string) {
-	s.desk().Record(Use{Account: cfg.Account, Issuer: cfg.Issuer, Program: prog, Token: useToken(req), Outcome: outcome})
+	s.desk().Record(Use{Account: cmp.Or(cfg.Account, latchapp.DefaultAccount), Issuer: cfg.Issuer, Program: prog, Token: useToken(req), Outcome: outcome})
 }
 
 // desk is the server's Desk: its own when it was given none.
