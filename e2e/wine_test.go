@@ -407,6 +407,20 @@ func TestWindowsAgentUnderWine(t *testing.T) {
 	if code, out, errOut := w.latch(t, env, "status"); code != 0 || !strings.Contains(out, "Dana Demo") {
 		t.Fatalf("latch.exe status through the agent: exit %d, %s%s; want demo signed in", code, out, errOut)
 	}
+	// A token to confirm: the headless agent refuses it, and its log
+	// names latch.exe as Windows tells the pipe's client.
+	w.configure(t, "confirm = true\n")
+	if code, out, errOut := w.latch(t, env, "token"); code != 1 || out != "" || !strings.Contains(errOut, "allow it in Latch's desktop app") {
+		t.Fatalf("latch.exe token marked confirm = true, headless agent: exit %d, %q %q; want 1, saying the app must confirm", code, out, errOut)
+	}
+	code, out, errOut = w.latch(t, env, "agent", "log", "--json")
+	var uses []use
+	if code != 0 || json.Unmarshal([]byte(out), &uses) != nil || len(uses) == 0 {
+		t.Fatalf("latch.exe agent log --json: exit %d, %s%s; want the uses", code, out, errOut)
+	}
+	if u := uses[0]; u.Outcome != "refused" || !strings.HasSuffix(strings.ToLower(u.Program.Path), `\latch.exe`) || u.Program.PID == 0 {
+		t.Fatalf("the newest use %+v; want the refusal, naming latch.exe and its pid", u)
+	}
 	if code, _, errOut := w.latch(t, env, "agent", "stop"); code != 0 || !strings.Contains(errOut, "Stopped the agent") {
 		t.Fatalf("latch.exe agent stop: exit %d, %s; want it stopped", code, errOut)
 	}
