@@ -103,9 +103,12 @@ func (ev *events) subscribe(fn func(Event)) func() {
 	return func() {
 		once.Do(func() {
 			ev.mu.Lock()
+			_, held := ev.subs[id]
 			delete(ev.subs, id)
 			ev.mu.Unlock()
-			s.close()
+			if held { // else closeAll closed it, as the Manager closed
+				s.close()
+			}
 		})
 	}
 }
