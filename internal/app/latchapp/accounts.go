@@ -89,7 +89,7 @@ func ActiveAccount(file string) string {
 func AccountNames(file string) ([]string, error) {
 	fc, err := readConfigFile(file)
 	if err != nil {
-		return nil, &ConfigError{Msg: err.Error()}
+		return nil, asConfigError(err)
 	}
 	names := []string{DefaultAccount}
 	for name := range fc.Accounts {
@@ -150,7 +150,7 @@ func SaveAccount(file, name string, flags Settings) error {
 	}
 	before, err := readConfigFile(file)
 	if err != nil {
-		return &ConfigError{Msg: err.Error()}
+		return asConfigError(err)
 	}
 	var fa fileAccount
 	set := func(flag string, to *string, v string) {
@@ -228,7 +228,7 @@ func RemoveAccount(file, name string) error {
 	}
 	before, err := readConfigFile(file)
 	if err != nil {
-		return &ConfigError{Msg: err.Error()}
+		return asConfigError(err)
 	}
 	if _, ok := before.Accounts[name]; !ok {
 		return &ConfigError{Msg: fmt.Sprintf("there is no account %q in %s: see latch accounts", name, displayFile(file))}

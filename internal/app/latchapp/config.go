@@ -138,14 +138,18 @@ type fileConfig struct {
 
 // knownKeys is said when a file has a key Latch does not know.
 func knownKeys() string {
+	return strings.Join(knownKeyList(), ", ") + ", [apis.NAME] tables with audience, scopes and confirm, and [accounts.NAME] tables of the same"
+}
+
+// knownKeyList are the config file's keys.
+func knownKeyList() []string {
 	keys := []string{"issuer", "client_id", "audience", "scopes", "metadata_api"}
 	for _, p := range Presets {
 		for _, f := range p.Fields {
 			keys = append(keys, f.Key)
 		}
 	}
-	keys = append(keys, "sandbox", "sandbox_addr", "dpop", "redirect_url", "confirm", "agent", "agent_idle", "confirm_for")
-	return strings.Join(keys, ", ") + ", [apis.NAME] tables with audience, scopes and confirm, and [accounts.NAME] tables of the same"
+	return append(keys, "sandbox", "sandbox_addr", "dpop", "redirect_url", "confirm", "agent", "agent_idle", "confirm_for")
 }
 
 // presetKey says whether key is a field of one of the [Presets].
@@ -188,7 +192,13 @@ type Settings struct {
 
 // ConfigError is a configuration that cannot be used; its text names the
 // setting and where it came from.
-type ConfigError struct{ Msg string }
+type ConfigError struct {
+	Msg string
+	// File and Line, when known, are where in the config file the
+	// problem is (Line 0: the file as a whole, or not known).
+	File string
+	Line int
+}
 
 // Error implements error.
 func (e *ConfigError) Error() string { return e.Msg }
@@ -200,7 +210,7 @@ func (e *ConfigError) Error() string { return e.Msg }
 func LoadConfig(flags Settings, getenv func(string) string, file string) (Config, error) {
 	cfg, err := loadConfig(flags, getenv, file)
 	if err != nil {
-		return cfg, &ConfigError{Msg: err.Error()}
+		return cfg, asConfigError(err)
 	}
 	return cfg, nil
 }
@@ -342,7 +352,12 @@ func readConfigFile(file string) (fileConfig, error) {
 	}
 	fc, err := decodeConfig(string(text))
 	if err != nil {
-		return fc, fmt.Errorf("config file %s: %w", file, err)
+		var fe *fileError
+		if !errors.As(err, &fe) {
+			fe = &fileError{line: parseLine(err), err: err}
+		}
+		fe.file = file
+		return fc, fe
 	}
 	return fc, nil
 }
@@ -362,7 +377,7 @@ func decodeConfig(text string) (fileConfig, error) {
 		}
 		for _, key := range undecoded {
 			if err := fc.setPreset(key, raw); err != nil {
-				return fc, err
+				return fc, &fileError{line: keyLine(text, key), err: err}
 			}
 		}
 	}
@@ -390,7 +405,7 @@ func (fc *fileConfig) setPreset(key toml.Key, raw map[string]any) error {
 		defer func() { fc.Accounts[key[1]] = a }()
 		fa, value = &a, table[key[2]]
 	default:
-		return fmt.Errorf("unknown key %q (known: %s)", key.String(), knownKeys())
+		return unknownKey(key)
 	}
 	s, ok := value.(string)
 	if !ok {

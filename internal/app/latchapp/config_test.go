@@ -2,6 +2,7 @@ package latchapp
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -294,5 +295,27 @@ func TestSaveAndRemoveAccountKeepTheRestOfTheFile(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(inline); !strings.Contains(string(got), "c.example.test") {
 		t.Fatal("a refused removal changed the file")
+	}
+}
+
+func TestConfigErrorNamesTheLine(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		line       int
+		want       string
+	}{
+		{"misspelt key", "# Latch\nisuer = \"https://x.test\"\n", 2, `unknown key "isuer": did you mean "issuer"?`},
+		{"misspelt key in an account", "issuer = \"https://x.test\"\nclient_id = \"c\"\n\n[accounts.work]\nissuer = \"https://w.test\"\nclientid = \"w\"\n", 6, `unknown key "accounts.work.clientid": did you mean "client_id"?`},
+		{"unknown key far from any", "zzzzzz = 1\n", 1, `unknown key "zzzzzz" (known:`},
+		{"malformed", "issuer = \"https://x.test\"\nclient_id = \n", 2, "expected value"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := writeFile(t, c.text)
+			_, err := LoadConfig(Settings{}, envOf(nil), file)
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.File != file || ce.Line != c.line || !strings.Contains(ce.Msg, c.want) || !strings.Contains(ce.Msg, fmt.Sprintf("line %d:", c.line)) {
+				t.Fatalf("got %#v; want a ConfigError at %s line %d saying %q", err, file, c.line, c.want)
+			}
+		})
 	}
 }

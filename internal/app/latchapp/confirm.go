@@ -58,7 +58,7 @@ func (s *Accounts) Confirms(cfg Config, name, audience string) (bool, error) {
 	}
 	names, err := s.Names()
 	if err != nil {
-		return false, &ConfigError{Msg: err.Error()}
+		return false, err
 	}
 	for _, n := range names {
 		fileCfg, err := LoadConfig(Settings{Account: n}, func(string) string { return "" }, s.File)

@@ -185,7 +185,7 @@ func TestPresetsInTheConfigFile(t *testing.T) {
 	for body, want := range map[string]string{
 		"okta_org = 3\n":                  "okta_org must be a string",
 		"[accounts.x]\nokta_org = true\n": "accounts.x.okta_org must be a string",
-		"okta_orgg = \"x\"\n":             `unknown key "okta_orgg" (known: issuer, client_id, audience, scopes, metadata_api, auth0_domain, okta_org`,
+		"okta_orgg = \"x\"\n":             `line 1: unknown key "okta_orgg": did you mean "okta_org"?`,
 	} {
 		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
