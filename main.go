@@ -14,7 +14,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := cli.Run(ctx, os.Args[1:], cli.Env{Window: ui.Run, Sandbox: sandboxhost.InProcess})
+	code := cli.Run(ctx, os.Args[1:], cli.Env{Window: ui.Run, Repair: ui.Repair, Sandbox: sandboxhost.InProcess})
 	stop()
 	os.Exit(code)
 }

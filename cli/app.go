@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"sync"
 
 	"github.com/latchapp/latch/internal/app/agent"
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 // appCommand is `latch` with no command: the desktop app, or with
@@ -40,6 +43,12 @@ func (o *appOptions) run(args []string) error {
 		defer cancel()
 	}
 	a, err := o.open(renewInBackground, nil)
+	var ce *latchapp.ConfigError
+	if errors.As(err, &ce) && o.env.Window != nil && o.env.Repair != nil && !o.noWindow {
+		// Started from the desktop's menu, an error on stderr is seen by
+		// no one: the window says it.
+		return o.repair(err)
+	}
 	if err != nil {
 		return err
 	}
@@ -61,4 +70,49 @@ func (o *appOptions) run(args []string) error {
 	}
 	fmt.Fprintf(o.env.Stdout, "Signed in as %s\n", signedInAs(p))
 	return nil
+}
+
+// repair opens the desktop app on the configuration problem, which the
+// person fixes there (or turns to the sandbox); the accounts it opens
+// then are served as the agent, and closed when the app quits.
+func (o *appOptions) repair(problem error) error {
+	ctx, cancel := context.WithCancel(o.ctx)
+	desk := &agent.Desk{}
+	var mu sync.Mutex
+	var opened []*latchapp.Account
+	var served []func()
+	defer func() {
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, done := range served {
+			done()
+		}
+		for _, a := range opened {
+			a.Close()
+		}
+	}()
+	reopen := func(openCtx context.Context, sandbox bool) (*latchapp.Account, *latchapp.Accounts, error) {
+		c, err := o.config()
+		accounts := o.accounts(renewInBackground)
+		if sandbox {
+			// The sandbox alone: neither the file nor the flags that
+			// could not be used.
+			c, err = latchapp.LoadConfig(latchapp.Settings{Sandbox: "true", Set: map[string]bool{"sandbox": true}}, func(string) string { return "" }, "")
+			accounts = nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		a, err := latchapp.Open(openCtx, c, o.openOptions(renewInBackground))
+		if err != nil {
+			return nil, nil, err
+		}
+		mu.Lock()
+		opened = append(opened, a)
+		served = append(served, o.serveForApp(ctx, c, desk))
+		mu.Unlock()
+		return a, accounts, nil
+	}
+	return o.env.Repair(o.ctx, o.log, problem, o.configFile(), reopen, desk)
 }

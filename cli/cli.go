@@ -54,6 +54,13 @@ type Env struct {
 	// agent's questions for the person and its record of token uses. It
 	// returns when the app quits.
 	Window func(ctx context.Context, a *latchapp.Account, accounts *latchapp.Accounts, desk *agent.Desk) error
+	// Repair, when set with Window, is the desktop app opened on a
+	// configuration that cannot be used (problem; file is the config
+	// file): it shows what is wrong, and goes on as Window once reopen,
+	// which the person asks for, gives an account (the configuration read
+	// afresh, or the sandbox). It returns when the app quits.
+	Repair func(ctx context.Context, log *slog.Logger, problem error, file string,
+		reopen func(ctx context.Context, sandbox bool) (*latchapp.Account, *latchapp.Accounts, error), desk *agent.Desk) error
 	// Desktop, when set and Window is not, starts the desktop app as
 	// another program (see [OpenDesktop]): `latch` with no command hands
 	// over to it with the same arguments.

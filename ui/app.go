@@ -43,6 +43,7 @@ const (
 	ScreenProfile  = "profile"
 	ScreenMetadata = "metadata"
 	ScreenUses     = "uses"
+	ScreenProblem  = "problem"
 )
 
 // preference keys; nothing secret is ever stored in preferences.
@@ -87,6 +88,12 @@ type appWindow struct {
 	// openURL opens the sign-in page; nil opens the person's browser
 	// (see session.BrowserLogin), which tests replace.
 	openURL func(ctx context.Context, url string) error
+	// openPath opens a file in the desktop's program for it; nil asks
+	// Fyne (tests replace it).
+	openPath func(path string) error
+	// repaired is the account that the problem screen opened (see
+	// Repair), which its caller closes.
+	repaired *latchapp.Account
 	// signInTimeout bounds a sign-in, the person's time in the browser
 	// included.
 	signInTimeout time.Duration
@@ -148,11 +155,24 @@ type appWindow struct {
 	signingOutAtProvider bool
 }
 
+// newApp makes Fyne's app and Latch's window for s (nil while the
+// configuration cannot be used: see Repair), without showing it; Fyne
+// loads the fonts while it connects to the display.
+func newApp(ctx context.Context, s *latchapp.Account, log *slog.Logger) *appWindow {
+	a := app.NewWithID(AppID)
+	adoptLegacyPreferences(a.Preferences(), filepath.Join(filepath.Dir(a.Storage().RootURI().Path()), legacyAppID))
+	fontsLoaded := loadFonts()
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	ui := newAppWindow(ctx, a, a.NewWindow("Latch"), s, log)
+	ui.fontsLoaded = fontsLoaded
+	return ui
+}
+
 // newAppWindow makes the app for s in window w of a, without showing it.
-func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *latchapp.Account) *appWindow {
+func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *latchapp.Account, log *slog.Logger) *appWindow {
 	ctx, stop := context.WithCancel(ctx)
 	return &appWindow{
-		fyne: a, window: w, account: s, log: s.Log, ctx: ctx, stopApp: stop,
+		fyne: a, window: w, account: s, log: log, ctx: ctx, stopApp: stop,
 		do: fyne.Do, background: &sync.WaitGroup{}, signInTimeout: 5 * time.Minute, avatars: newAvatarCache(""),
 	}
 }
@@ -162,19 +182,12 @@ func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *latchapp.Ac
 func Run(ctx context.Context, s *latchapp.Account, accounts *latchapp.Accounts, desk *agent.Desk) error {
 	// The launch decision reads the keychain while Fyne makes the window.
 	decision := decideLaunch(ctx, s)
-	a := app.NewWithID(AppID)
-	adoptLegacyPreferences(a.Preferences(), filepath.Join(filepath.Dir(a.Storage().RootURI().Path()), legacyAppID))
-	// ...and Fyne loads the fonts while it connects to the display.
-	fontsLoaded := loadFonts()
-	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-	w := a.NewWindow("Latch")
-	ui := newAppWindow(ctx, a, w, s)
+	ui := newApp(ctx, s, s.Log)
 	ui.decision = decision
-	ui.fontsLoaded = fontsLoaded
 	ui.accounts = accounts
 	ui.desk = desk
 	ui.start()
-	w.ShowAndRun()
+	ui.window.ShowAndRun()
 	ui.stop()
 	if ui.account != s {
 		ui.account.Close() // the account switched to; the caller closes s
@@ -273,6 +286,10 @@ func firstFrame(drawn func()) fyne.CanvasObject {
 }
 
 func (a *appWindow) logScreen() {
+	if a.account == nil {
+		a.log.Info("screen", "screen", a.screen)
+		return
+	}
 	a.log.Info("screen", "screen", a.screen, "account", a.account.Config.Account, "subject", a.person.Subject)
 }
 

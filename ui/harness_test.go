@@ -174,6 +174,13 @@ func (h *harness) signInDirectly() *session.Credentials {
 // start builds and starts the app.
 func (h *harness) start() *appWindow {
 	h.t.Helper()
+	return h.startWith(func(ui *appWindow) { ui.start() })
+}
+
+// startWith builds the app on the harness's account, as start does, and
+// runs first on it instead of start.
+func (h *harness) startWith(first func(*appWindow)) *appWindow {
+	h.t.Helper()
 	var a fyne.App
 	onUI(func() {
 		a = test.NewTempApp(h.t)
@@ -182,7 +189,8 @@ func (h *harness) start() *appWindow {
 		}
 	})
 	w := a.NewWindow("Latch")
-	ui := newAppWindow(h.t.Context(), a, w, h.account())
+	acct := h.account()
+	ui := newAppWindow(h.t.Context(), a, w, acct, acct.Log)
 	ui.accounts = h.accounts
 	ui.desk = h.desk
 	// Work that finishes after the test has ended touches nothing.
@@ -205,13 +213,17 @@ func (h *harness) start() *appWindow {
 		ui.signInTimeout = h.timeout
 	}
 	ui.avatars = newAvatarCache(filepath.Join(h.t.TempDir(), "avatars"))
-	onUI(ui.start)
+	onUI(func() { first(ui) })
 	h.t.Cleanup(func() {
 		onUI(func() {
 			ui.stop()
 			stopped = true
 		})
-		defer onUI(func() { ui.account.Close() }) // the account switched to, if any
+		defer onUI(func() {
+			if ui.account != nil {
+				ui.account.Close() // the account switched to, if any
+			}
+		})
 		// Work still running (an avatar being saved) ends before the
 		// test's folders are removed.
 		ui.background.Wait()

@@ -1,0 +1,39 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchapp/latch/internal/testing/syncbuf"
+)
+
+// TestAMisspeltKeyOpensAWindowNamingIt starts the desktop app, as the
+// desktop's menu does, on a config file with a misspelt key: a window
+// opens saying which key, on which line, and what was meant (not an exit
+// with a line on a stderr nobody reads); once the file is fixed, Enter
+// tries again and the app goes on.
+func TestAMisspeltKeyOpensAWindowNamingIt(t *testing.T) {
+	bin := latchBinary(t)
+	needDisplay(t, "xdotool")
+	env := home(t)
+	writeConfig(t, env, "# my settings\nisuer = \"https://id.example.com/\"\nclient_id = \"latch\"\n")
+	var log syncbuf.Buffer
+	waitScreen := startAppLogging(t, bin, env, &log)
+	waitScreen("screen=problem", time.Minute)
+	for _, want := range []string{"line 2", `unknown key \"isuer\": did you mean \"issuer\"?`} {
+		if !strings.Contains(log.String(), want) {
+			t.Fatalf("the app's log says:\n%s\nwant the problem with %s", log.String(), want)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	window := latchWindow(ctx, t) // a window, shown
+
+	writeConfig(t, env, "# my settings: the sandbox, for now\n")
+	xdotool(ctx, t, "windowfocus", "--sync", window)
+	time.Sleep(500 * time.Millisecond)
+	xdotool(ctx, t, "key", "--window", window, "Return")
+	waitScreen("screen=signin", time.Minute) // the sandbox, nobody signed in
+}
