@@ -16,6 +16,7 @@ import (
 	"image"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -306,7 +307,7 @@ func (a *appWindow) showSignIn(reason string) {
 	a.profile, a.metadata, a.tabs = nil, nil, nil
 	a.signIn = &signInScreen{
 		manager: a.account.Manager, do: a.do, background: a.background, open: a.openURL, timeout: a.signInTimeout,
-		providerName: providerName(a.account.Config), onSignedIn: a.onSignedIn,
+		providerName: providerName(a.account.Config), config: a.account.Config, onSignedIn: a.onSignedIn,
 		useMemory: a.keepInMemory, relaunch: a.retryLaunch, inMemory: a.inMemory,
 		clipboard: func(text string) { a.fyne.Clipboard().SetContent(text) },
 	}
@@ -440,5 +441,5 @@ func providerName(cfg latchapp.Config) string {
 	if cfg.Sandbox {
 		return "Latch sandbox: demo accounts on this computer"
 	}
-	return cfg.ProviderHost()
+	return latchapp.Printable(strings.TrimSuffix(cfg.Issuer, "/"))
 }

@@ -173,8 +173,9 @@ func TestProviderNamedForWhatItIs(t *testing.T) {
 		want string
 	}{
 		{latchapp.Config{Sandbox: true, Issuer: "http://127.0.0.1:8642"}, "Latch sandbox: demo accounts on this computer"},
-		{latchapp.Config{Issuer: "https://tenant.eu.auth0.com/"}, "tenant.eu.auth0.com"},
-		{latchapp.Config{Issuer: "https://id.example.com/realms/main"}, "id.example.com"},
+		{latchapp.Config{Issuer: "https://tenant.eu.auth0.com/"}, "https://tenant.eu.auth0.com"},
+		// The whole address: two realms of one server are two providers.
+		{latchapp.Config{Issuer: "https://id.example.com/realms/main"}, "https://id.example.com/realms/main"},
 	} {
 		if got := providerName(c.cfg); got != c.want {
 			t.Errorf("providerName(%+v) = %q; want %q", c.cfg, got, c.want)

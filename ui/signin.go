@@ -28,7 +28,10 @@ type signInScreen struct {
 	open         func(ctx context.Context, url string) error
 	timeout      time.Duration
 	providerName string
-	onSignedIn   func(*session.Credentials)
+	// config is the account's, whose issuer setting a failure to use the
+	// provider names.
+	config     latchapp.Config
+	onSignedIn func(*session.Credentials)
 	// useMemory and relaunch answer a keychain that cannot be used: keep
 	// the session in memory until Latch quits, or try again.
 	useMemory func()
@@ -421,7 +424,7 @@ func (s *signInScreen) finish(ctx context.Context, creds *session.Credentials, e
 	if cancelled {
 		return // onCancel said so already
 	}
-	s.showError(latchapp.Describe(err))
+	s.showError(latchapp.Describe(s.config.AboutIssuer(err)))
 	if errors.Is(err, session.ErrKeychainUnavailable) {
 		s.offerMemory()
 	}

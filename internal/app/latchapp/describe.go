@@ -305,3 +305,15 @@ func askedTooLong(keeper string) string {
 	}
 	return keeper + " asked for your password to unlock it and had no answer in time: try again, and enter it when it asks."
 }
+
+// AboutIssuer is err, when it is a failure to use the provider (it cannot
+// be reached, or cannot be used as configured), as an [*IssuerError]
+// naming the issuer in full and the setting it came from; any other
+// error, or one on the sandbox, as it is.
+func (c Config) AboutIssuer(err error) error {
+	var already *IssuerError
+	if c.Sandbox || errors.As(err, &already) || !errors.Is(err, session.ErrClientRejected) && !errors.Is(err, session.ErrProviderUnreachable) {
+		return err
+	}
+	return &IssuerError{Issuer: c.Issuer, Origin: c.Origin("issuer"), Err: err}
+}

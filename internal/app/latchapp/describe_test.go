@@ -134,3 +134,18 @@ func TestDescribeAnotherUsersBus(t *testing.T) {
 		t.Errorf("Describe gave %q; want %q", got, want)
 	}
 }
+
+func TestAboutIssuerNamesTheSetting(t *testing.T) {
+	cfg, err := LoadConfig(Settings{}, envOf(map[string]string{"LATCH_ISSUER": "http://127.0.0.1:18200/realms/x", "LATCH_CLIENT_ID": "c"}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejected := fmt.Errorf("discovery answered 404 Not Found: %w", session.ErrClientRejected)
+	got := Describe(cfg.AboutIssuer(rejected))
+	if !strings.Contains(got, "http://127.0.0.1:18200/realms/x (from LATCH_ISSUER)") {
+		t.Errorf("a discovery failure is described as %q; want the whole issuer and its setting", got)
+	}
+	if other := errors.New("something else"); cfg.AboutIssuer(other) != other {
+		t.Error("an error that is not the provider's was wrapped; want it as it is")
+	}
+}
