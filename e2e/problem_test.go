@@ -37,3 +37,25 @@ func TestAMisspeltKeyOpensAWindowNamingIt(t *testing.T) {
 	xdotool(ctx, t, "key", "--window", window, "Return")
 	waitScreen("screen=signin", time.Minute) // the sandbox, nobody signed in
 }
+
+// TestTabThenEnterSignsIn: on the sign-in screen, Tab moves the focus to
+// "Sign in with browser" and Enter presses it (Fyne's buttons take Space
+// alone): the browser is opened on the provider's sign-in page.
+func TestTabThenEnterSignsIn(t *testing.T) {
+	_, opened, window := signedOutApp(t, home(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	xdotool(ctx, t, "windowfocus", "--sync", window)
+	time.Sleep(500 * time.Millisecond)
+	xdotool(ctx, t, "key", "--window", window, "Tab")
+	time.Sleep(200 * time.Millisecond)
+	xdotool(ctx, t, "key", "--window", window, "Return")
+	select {
+	case u := <-opened:
+		if !strings.Contains(u, "client_id=") || !strings.Contains(u, "code_challenge=") {
+			t.Fatalf("Tab, Enter opened %q; want the provider's sign-in page", u)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Tab, Enter opened no browser within 20 s")
+	}
+}

@@ -31,8 +31,8 @@ const accountsPoll = time.Second
 type accountBar struct {
 	box    *fyne.Container
 	choose *widget.Select
-	add    *widget.Button
-	remove *widget.Button
+	add    *button
+	remove *button
 	// names are the accounts in the order choose lists them.
 	names []string
 }
@@ -45,8 +45,8 @@ func (a *appWindow) newAccountBar() *accountBar {
 			a.chooseAccount(b.names[i])
 		}
 	}
-	b.add = widget.NewButton("Add account…", a.addAccount)
-	b.remove = widget.NewButton("Remove…", func() { a.removeAccount(a.account.Config.Account) })
+	b.add = newButton("Add account…", nil, a.addAccount)
+	b.remove = newButton("Remove…", nil, func() { a.removeAccount(a.account.Config.Account) })
 	b.box = container.NewBorder(nil, nil, widget.NewLabel("Account"), container.NewHBox(b.add, b.remove), b.choose)
 	return b
 }
@@ -252,7 +252,7 @@ func (a *appWindow) addAccount() {
 	}
 	dlg.onSubmit = submit
 	dlg.add.OnTapped = submit
-	cancel := widget.NewButton("Cancel", func() {
+	cancel := newButton("Cancel", nil, func() {
 		d.Hide()
 		a.dialog, a.dialogConfirm = nil, nil
 	})
@@ -280,12 +280,12 @@ type addAccountDialog struct {
 	clientID *widget.Entry
 	form     *widget.Form
 	problem  *widget.Label
-	add      *widget.Button
+	add      *button
 	onSubmit func()
 }
 
 func newAddAccountDialog() *addAccountDialog {
-	d := &addAccountDialog{name: widget.NewEntry(), clientID: widget.NewEntry(), form: widget.NewForm(), add: widget.NewButton("Add", nil)}
+	d := &addAccountDialog{name: widget.NewEntry(), clientID: widget.NewEntry(), form: widget.NewForm(), add: newButton("Add", nil, nil)}
 	d.name.SetPlaceHolder("work")
 	d.problem = widget.NewLabel("")
 	d.problem.Wrapping = fyne.TextWrapWord

@@ -16,8 +16,11 @@ import (
 func buttonsOf(o fyne.CanvasObject) []*widget.Button {
 	var found []*widget.Button
 	eachObject(o, true, func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok {
+		switch b := o.(type) {
+		case *widget.Button:
 			found = append(found, b)
+		case *button:
+			found = append(found, &b.Button)
 		}
 	})
 	return found

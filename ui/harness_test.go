@@ -263,6 +263,10 @@ func tapDialogButton(t *testing.T, w fyne.Window, label string) {
 
 func findButton(t *testing.T, o fyne.CanvasObject, label string) *widget.Button {
 	switch v := o.(type) {
+	case *button:
+		if v.Text == label {
+			return &v.Button
+		}
 	case *widget.Button:
 		if v.Text == label {
 			return v

@@ -24,7 +24,7 @@ const keyShare = 0.3
 func newMetaColumns() metaColumns {
 	return metaColumns{
 		kind:   widget.NewSelect(kindNames, nil).MinSize().Width,
-		remove: widget.NewButtonWithIcon("", theme.DeleteIcon(), nil).MinSize().Width,
+		remove: newButton("", theme.DeleteIcon(), nil).MinSize().Width,
 	}
 }
 

@@ -52,9 +52,9 @@ type metadataScreen struct {
 	problem  *widget.Label
 	status   *widget.Label
 	progress *busy
-	add      *widget.Button
-	save     *widget.Button
-	reload   *widget.Button
+	add      *button
+	save     *button
+	reload   *button
 	editor   *fyne.Container
 	noAPI    *widget.Label
 }
@@ -64,7 +64,7 @@ type metaRow struct {
 	key     *metaEntry
 	kind    *widget.Select
 	value   *metaEntry
-	remove  *widget.Button
+	remove  *button
 	problem *widget.Label
 	box     *fyne.Container
 }
@@ -110,10 +110,10 @@ func (m *metadataScreen) build() fyne.CanvasObject {
 	m.status = widget.NewLabel("")
 	m.status.Wrapping = fyne.TextWrapWord
 	m.progress = newBusy()
-	m.add = widget.NewButtonWithIcon("Add key", theme.ContentAddIcon(), m.onAdd)
-	m.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), m.onSave)
+	m.add = newButton("Add key", theme.ContentAddIcon(), m.onAdd)
+	m.save = newButton("Save", theme.DocumentSaveIcon(), m.onSave)
 	m.save.Importance = widget.HighImportance
-	m.reload = widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), m.onReload)
+	m.reload = newButton("Reload", theme.ViewRefreshIcon(), m.onReload)
 	m.save.Disable()
 	m.columns = newMetaColumns()
 	header := container.New(m.columns, widget.NewLabelWithStyle("Key", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -236,7 +236,7 @@ func (m *metadataScreen) addRow(key string, kind profile.Kind, text string) *met
 	r.problem = widget.NewLabel("")
 	r.problem.Importance = widget.DangerImportance
 	r.problem.Hide()
-	r.remove = widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { m.onRemove(r) })
+	r.remove = newButton("", theme.DeleteIcon(), func() { m.onRemove(r) })
 	r.key.OnChanged = func(string) { m.validate() }
 	r.value.OnChanged = func(string) { m.validate() }
 	r.box = container.NewVBox(container.New(m.columns, r.key, r.kind, r.value, r.remove), r.problem)

@@ -41,7 +41,7 @@ func Repair(ctx context.Context, log *slog.Logger, problem error, file string, r
 // problemScreen is the screen of a configuration that cannot be used.
 type problemScreen struct {
 	text, where *widget.Label
-	buttons     []*widget.Button
+	buttons     []*button
 }
 
 // showProblem shows problem, in file, with what the person can do.
@@ -71,14 +71,14 @@ func (a *appWindow) showProblem(problem error, file string, reopen Reopen) {
 			})
 		})
 	}
-	tryAgain := widget.NewButton("Try again", func() { retry(false) })
+	tryAgain := newButton("Try again", nil, func() { retry(false) })
 	tryAgain.Importance = widget.HighImportance
-	sandbox := widget.NewButton("Use the sandbox instead", func() { retry(true) })
-	quit := widget.NewButton("Quit", func() { a.fyne.Quit() })
-	p.buttons = []*widget.Button{tryAgain, sandbox, quit}
+	sandbox := newButton("Use the sandbox instead", nil, func() { retry(true) })
+	quit := newButton("Quit", nil, func() { a.fyne.Quit() })
+	p.buttons = []*button{tryAgain, sandbox, quit}
 	row := []fyne.CanvasObject{quit, sandbox}
 	if _, err := os.Stat(file); file != "" && err == nil {
-		open := widget.NewButton("Open the file", func() {
+		open := newButton("Open the file", nil, func() {
 			if err := a.openFile(file); err != nil {
 				a.showError("The file could not be opened", err)
 			}

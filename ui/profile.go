@@ -68,8 +68,8 @@ type profileScreen struct {
 	refresh     *widget.Label
 	sessionEnd  *widget.Label
 	lastRenewal *widget.Label
-	renew       *widget.Button
-	signOut     *widget.Button
+	renew       *button
+	signOut     *button
 	scroll      *container.Scroll // the whole screen
 }
 
@@ -94,8 +94,8 @@ func (p *profileScreen) build() fyne.CanvasObject {
 	p.refresh = widget.NewLabel("")
 	p.sessionEnd = widget.NewLabel("")
 	p.lastRenewal = widget.NewLabel("")
-	p.renew = widget.NewButtonWithIcon("Renew now", theme.ViewRefreshIcon(), p.onRenew)
-	p.signOut = widget.NewButtonWithIcon("Sign out…", theme.LogoutIcon(), p.onSignOut)
+	p.renew = newButton("Renew now", theme.ViewRefreshIcon(), p.onRenew)
+	p.signOut = newButton("Sign out…", theme.LogoutIcon(), p.onSignOut)
 	p.signOut.Importance = widget.DangerImportance
 	p.showInfo(p.info)
 

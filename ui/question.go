@@ -74,10 +74,10 @@ func (a *appWindow) showQuestion(q agent.Question, waiting int) {
 	details := widget.NewLabel(programDetails(q.Program))
 	details.Wrapping = fyne.TextWrapBreak
 	details.TextStyle = fyne.TextStyle{Monospace: true}
-	allow := widget.NewButton("Allow", func() { a.answerQuestion(agent.Allow) })
+	allow := newButton("Allow", nil, func() { a.answerQuestion(agent.Allow) })
 	allow.Importance = widget.HighImportance
-	allowFor := widget.NewButton("Allow this program for "+spelledDuration(q.AllowFor), func() { a.answerQuestion(agent.AllowForAWhile) })
-	deny := widget.NewButton("Deny", func() { a.answerQuestion(agent.Deny) })
+	allowFor := newButton("Allow this program for "+spelledDuration(q.AllowFor), nil, func() { a.answerQuestion(agent.AllowForAWhile) })
+	deny := newButton("Deny", nil, func() { a.answerQuestion(agent.Deny) })
 	content := container.NewVBox(a.askingTitle, summary, details, container.NewHBox(deny, allowFor, allow))
 	d := dialog.NewCustomWithoutButtons("Latch", content, a.window)
 	d.Resize(fyne.NewSize(520, 0))

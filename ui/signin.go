@@ -44,9 +44,9 @@ type signInScreen struct {
 	body        *fyne.Container // everything, in a centred column
 	provider    *widget.Label
 	message     *widget.Label
-	browser     *widget.Button
-	device      *widget.Button
-	someoneElse *widget.Button
+	browser     *button
+	device      *button
+	someoneElse *button
 	buttons     *fyne.Container
 
 	waiting     *fyne.Container
@@ -56,10 +56,10 @@ type signInScreen struct {
 	addressPanel  *fyne.Container
 	addressNote   *widget.Label
 	address       *widget.Label
-	copyAddress   *widget.Button
-	deviceInstead *widget.Button
+	copyAddress   *button
+	deviceInstead *button
 	clipboard     func(string)
-	cancelBtn     *widget.Button
+	cancelBtn     *button
 
 	devicePanel *fyne.Container
 	deviceIntro *widget.Label
@@ -72,8 +72,8 @@ type signInScreen struct {
 	countdown *widget.Label
 
 	keychainHelp  *fyne.Container
-	keepInMemory  *widget.Button
-	retryKeychain *widget.Button
+	keepInMemory  *button
+	retryKeychain *button
 
 	// stopFlow cancels the sign-in in progress, if any, and flow is its
 	// context: a flow that ends after it was cancelled or replaced
@@ -92,17 +92,17 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	s.message.Importance = widget.DangerImportance
 	s.message.Hide()
 
-	s.browser = widget.NewButtonWithIcon("Sign in with browser", theme.LoginIcon(), s.onBrowser)
+	s.browser = newButton("Sign in with browser", theme.LoginIcon(), s.onBrowser)
 	s.browser.Importance = widget.HighImportance
-	s.device = widget.NewButtonWithIcon("Use another device", theme.ComputerIcon(), s.onDevice)
+	s.device = newButton("Use another device", theme.ComputerIcon(), s.onDevice)
 	// A provider that keeps its own session in the browser signs the
 	// person it knows in again; this asks it for its sign-in form.
-	s.someoneElse = widget.NewButton("Sign in as someone else", s.onSomeoneElse)
+	s.someoneElse = newButton("Sign in as someone else", nil, s.onSomeoneElse)
 	s.someoneElse.Importance = widget.LowImportance
 	s.buttons = container.NewVBox(s.browser, s.device, s.someoneElse)
 
-	s.keepInMemory = widget.NewButtonWithIcon("Keep me signed in until I quit", theme.StorageIcon(), s.onKeepInMemory)
-	s.retryKeychain = widget.NewButtonWithIcon("Try again", theme.ViewRefreshIcon(), s.onRetryKeychain)
+	s.keepInMemory = newButton("Keep me signed in until I quit", theme.StorageIcon(), s.onKeepInMemory)
+	s.retryKeychain = newButton("Try again", theme.ViewRefreshIcon(), s.onRetryKeychain)
 	s.keychainHelp = container.NewVBox(
 		widget.NewLabelWithStyle("Without a keychain, Latch can keep your session in memory; it ends when you quit.", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}),
 		container.NewGridWithColumns(2, s.retryKeychain, s.keepInMemory),
@@ -113,7 +113,7 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	s.waitingText = widget.NewLabel("")
 	s.waitingText.Alignment = fyne.TextAlignCenter
 	s.waitingText.Wrapping = fyne.TextWrapWord
-	s.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.onCancel)
+	s.cancelBtn = newButton("Cancel", theme.CancelIcon(), s.onCancel)
 	s.busy = newBusy()
 	s.addressNote = widget.NewLabel("")
 	s.addressNote.Wrapping = fyne.TextWrapWord
@@ -122,8 +122,8 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	s.address = widget.NewLabel("")
 	s.address.Truncation = fyne.TextTruncateEllipsis
 	s.address.TextStyle = fyne.TextStyle{Monospace: true}
-	s.copyAddress = widget.NewButtonWithIcon("Copy address", theme.ContentCopyIcon(), s.onCopyAddress)
-	s.deviceInstead = widget.NewButtonWithIcon("Use another device instead", theme.ComputerIcon(), s.onDeviceInstead)
+	s.copyAddress = newButton("Copy address", theme.ContentCopyIcon(), s.onCopyAddress)
+	s.deviceInstead = newButton("Use another device instead", theme.ComputerIcon(), s.onDeviceInstead)
 	s.addressPanel = container.NewVBox(s.addressNote, s.address, container.NewHBox(s.copyAddress, s.deviceInstead))
 	s.addressPanel.Hide()
 	s.waiting = container.NewVBox(s.waitingText, s.busy.Slot, s.addressPanel, s.cancelBtn)
