@@ -42,9 +42,9 @@ func twoAccounts(t *testing.T, h *harness) *latchapp.Accounts {
 // end-to-end test presses the real keys.
 func typeShortcut(t *testing.T, ui *appWindow, key fyne.KeyName) {
 	want := (&desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault}).ShortcutName()
-	for s, f := range ui.shortcuts() {
-		if s.ShortcutName() == want {
-			f()
+	for _, k := range ui.keyboard() {
+		if k.shortcut != nil && k.shortcut.ShortcutName() == want {
+			k.run()
 			return
 		}
 	}

@@ -340,7 +340,7 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 		providerName: providerName(a.account.Config), onSignOut: a.signOut, onPerson: a.onPerson,
 		showError: a.showError,
 	}
-	a.metadata = &metadataScreen{do: a.do, background: a.background, client: a.account.Metadata, userID: p.Subject, window: a.window}
+	a.metadata = &metadataScreen{do: a.do, background: a.background, client: a.account.Metadata, userID: p.Subject, window: a.window, ask: a.ask}
 	a.metadata.fit = a.fitTabs
 	profileTab := container.NewTabItem("Profile", a.profile.build())
 	// The metadata tab is built when first shown: the launch draws the

@@ -2,10 +2,12 @@ package ui
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 )
 
@@ -36,5 +38,37 @@ func TestEnterPressesTheFocusedButton(t *testing.T) {
 		if test.WidgetRenderer(ui.signIn.device).(*ringRenderer).ring.Visible() {
 			t.Error("a button that lost the focus still shows its ring")
 		}
+	})
+}
+
+// F1 and Ctrl+? show the keyboard's list, which names every shortcut the
+// window binds; Enter closes it.
+func TestTheKeyboardListNamesEveryShortcut(t *testing.T) {
+	ui := newHarness(t).start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	typeKey(ui, fyne.KeyF1)
+	var text string
+	onUI(func() { text = overlayText(ui.window) })
+	for _, want := range []string{"Keyboard shortcuts", "Enter", "Escape", "Ctrl+D", "Ctrl+S", "Ctrl+R", "Ctrl+Shift+Q", "Ctrl+Shift+N", "Ctrl+1 … Ctrl+9", "F1, Ctrl+?"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the keyboard list says:\n%s\nwant it to name %q", text, want)
+		}
+	}
+	typeKey(ui, fyne.KeyReturn)
+	waitFor(t, "the list closed", func() bool { return ui.window.Canvas().Overlays().Top() == nil && ui.dialog == nil })
+	pressShortcut(t, ui, (&desktop.CustomShortcut{KeyName: fyne.KeySlash, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}).ShortcutName())
+	waitFor(t, "the list again", func() bool { return strings.Contains(overlayText(ui.window), "Keyboard shortcuts") })
+}
+
+// pressKey types key as the driver does: to the focused object, else to
+// the window's canvas.
+func pressKey(ui *appWindow, key fyne.KeyName) {
+	onUI(func() {
+		ev := &fyne.KeyEvent{Name: key}
+		if f := ui.window.Canvas().Focused(); f != nil {
+			f.TypedKey(ev)
+			return
+		}
+		ui.window.Canvas().OnTypedKey()(ev)
 	})
 }

@@ -60,6 +60,8 @@ func (a *appWindow) ask(onConfirm func(), build func(answer func(bool)) dialog.D
 		d.Hide()
 		confirmed()
 	}
+	// A field that kept the focus would take Enter and Escape.
+	a.window.Canvas().Unfocus()
 	d.Show()
 }
 

@@ -1,51 +1,75 @@
 package ui
 
 import (
+	"runtime"
+	"strings"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
 )
 
-// shortcuts are the window's keyboard shortcuts: Ctrl+S saves and
-// Ctrl+R reloads the metadata, Ctrl+D signs in on another device,
-// Ctrl+Shift+Q signs out, Ctrl+1…9 show an account, Ctrl+Shift+N adds one
-// (Cmd instead of Ctrl on macOS).
-func (a *appWindow) shortcuts() map[fyne.Shortcut]func() {
+// keyBinding is one entry of the window's keyboard: the keys as the
+// person reads them, what they do, and, for a shortcut the window binds,
+// the shortcut and its action (the keys without one are handled where
+// they are typed: see onTypedKey and button).
+type keyBinding struct {
+	keys, does string
+	shortcut   fyne.Shortcut
+	run        func()
+}
+
+// keyboard is every key the window answers, in the order the shortcuts
+// view lists them; Ctrl is Cmd on macOS.
+func (a *appWindow) keyboard() []keyBinding {
 	ctrl := func(key fyne.KeyName) fyne.Shortcut {
 		return &desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault}
 	}
-	keys := map[fyne.Shortcut]func(){
-		ctrl(fyne.KeyS): func() {
-			if a.metadata != nil && a.metadata.built() {
-				a.metadata.onSave()
-			}
-		},
-		ctrl(fyne.KeyR): func() {
-			if a.metadata != nil && a.metadata.built() {
-				a.metadata.onReload()
-			}
-		},
-		ctrl(fyne.KeyD): func() {
+	ctrlShift := func(key fyne.KeyName) fyne.Shortcut {
+		return &desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+	}
+	keys := []keyBinding{
+		{keys: "Enter", does: "Sign in with the browser; press the button that has the focus; allow or confirm in a question"},
+		{keys: "Escape", does: "Cancel a sign-in; deny or dismiss a question"},
+		{keys: "Tab, Shift+Tab", does: "Move the focus between buttons and fields"},
+		{keys: "Ctrl+D", does: "Sign in on another device", shortcut: ctrl(fyne.KeyD), run: func() {
 			if a.signIn != nil && a.screen == ScreenSignIn && a.dialog == nil {
 				a.signIn.onDeviceShortcut()
 			}
-		},
-		&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}: a.signOut,
-		&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}: a.addAccount,
+		}},
+		{keys: "Ctrl+S", does: "Save the metadata", shortcut: ctrl(fyne.KeyS), run: func() {
+			if a.metadata != nil && a.metadata.built() {
+				a.metadata.onSave()
+			}
+		}},
+		{keys: "Ctrl+R", does: "Reload the metadata", shortcut: ctrl(fyne.KeyR), run: func() {
+			if a.metadata != nil && a.metadata.built() {
+				a.metadata.onReload()
+			}
+		}},
+		{keys: "Ctrl+Shift+Q", does: "Sign out", shortcut: ctrlShift(fyne.KeyQ), run: a.signOut},
+		{keys: "Ctrl+Shift+N", does: "Add an account", shortcut: ctrlShift(fyne.KeyN), run: a.addAccount},
+		{keys: "Ctrl+1 … Ctrl+9", does: "Show the first to ninth account"},
+		{keys: "F1, Ctrl+?", does: "Show this list", shortcut: ctrlShift(fyne.KeySlash), run: a.showKeyboard},
 	}
 	// Ctrl+1…9 show the accounts in the order the bar lists them.
 	for n, key := range []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7, fyne.Key8, fyne.Key9} {
-		keys[ctrl(key)] = func() { a.chooseAccountAt(n) }
+		keys = append(keys, keyBinding{shortcut: ctrl(key), run: func() { a.chooseAccountAt(n) }})
 	}
 	return keys
 }
 
-// setupShortcuts binds the keyboard: the shortcuts, and Enter, which
-// starts the browser sign-in (or confirms a question), and Escape, which
-// cancels a sign-in in progress (or dismisses a question).
+// setupShortcuts binds the keyboard: the shortcuts, and the keys typed
+// with nothing focused (onTypedKey).
 func (a *appWindow) setupShortcuts() {
 	c := a.window.Canvas()
-	for s, f := range a.shortcuts() {
-		c.AddShortcut(s, func(fyne.Shortcut) { f() })
+	for _, k := range a.keyboard() {
+		if k.shortcut != nil {
+			run := k.run
+			c.AddShortcut(k.shortcut, func(fyne.Shortcut) { run() })
+		}
 	}
 	c.SetOnTypedKey(a.onTypedKey)
 }
@@ -65,6 +89,10 @@ func (a *appWindow) onTypedKey(ev *fyne.KeyEvent) {
 		}
 		return
 	}
+	if ev.Name == fyne.KeyF1 {
+		a.showKeyboard()
+		return
+	}
 	if a.signIn == nil || a.screen != ScreenSignIn {
 		return
 	}
@@ -73,5 +101,76 @@ func (a *appWindow) onTypedKey(ev *fyne.KeyEvent) {
 		a.signIn.onCancel()
 	case fyne.KeyReturn, fyne.KeyEnter:
 		a.signIn.onBrowser()
+	}
+}
+
+// showKeyboard shows the keyboard's list, as the window answers it.
+func (a *appWindow) showKeyboard() {
+	if a.dialog != nil {
+		return
+	}
+	items := make([]fyne.CanvasObject, 0, 2*len(a.keyboard()))
+	for _, k := range a.keyboard() {
+		if k.keys == "" {
+			continue
+		}
+		keys := widget.NewLabelWithStyle(keyNames(k.keys), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		does := widget.NewLabel(k.does)
+		does.Wrapping = fyne.TextWrapWord
+		items = append(items, keys, does)
+	}
+	d := dialog.NewCustom("Keyboard shortcuts", "Close", container.New(&keyColumns{}, items...), a.window)
+	d.Resize(fyne.NewSize(560, 0))
+	a.dialog = d
+	a.dialogConfirm = func() { d.Hide(); a.dialog, a.dialogConfirm = nil, nil }
+	d.SetOnClosed(func() {
+		if a.dialog == d {
+			a.dialog, a.dialogConfirm = nil, nil
+		}
+	})
+	d.Show()
+}
+
+// keyNames is keys as this system names them: Cmd for Ctrl on macOS.
+func keyNames(keys string) string {
+	if runtime.GOOS == "darwin" {
+		return strings.ReplaceAll(keys, "Ctrl", "Cmd")
+	}
+	return keys
+}
+
+// keyColumns lays pairs of objects out as two columns: the keys at their
+// width, what they do in the rest.
+type keyColumns struct{}
+
+func (keyColumns) widths(objects []fyne.CanvasObject) float32 {
+	var w float32
+	for i := 0; i < len(objects); i += 2 {
+		w = max(w, objects[i].MinSize().Width)
+	}
+	return w
+}
+
+func (c keyColumns) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	left := c.widths(objects)
+	var h, right float32
+	for i := 0; i+1 < len(objects); i += 2 {
+		right = max(right, objects[i+1].MinSize().Width)
+		h += max(objects[i].MinSize().Height, objects[i+1].MinSize().Height)
+	}
+	return fyne.NewSize(left+right, h)
+}
+
+func (c keyColumns) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	left := c.widths(objects)
+	var y float32
+	for i := 0; i+1 < len(objects); i += 2 {
+		right := objects[i+1]
+		right.Resize(fyne.NewSize(size.Width-left, right.MinSize().Height))
+		h := max(objects[i].MinSize().Height, right.MinSize().Height)
+		objects[i].Move(fyne.NewPos(0, y))
+		objects[i].Resize(fyne.NewSize(left, objects[i].MinSize().Height))
+		right.Move(fyne.NewPos(left, y))
+		y += h
 	}
 }

@@ -38,6 +38,9 @@ type metadataScreen struct {
 	client     *profile.MetadataClient
 	userID     string
 	window     fyne.Window
+	// ask asks the window's question (see appWindow.ask): Enter
+	// confirms, Escape dismisses, whatever field had the focus.
+	ask func(onConfirm func(), build func(answer func(bool)) dialog.Dialog)
 	// fit sizes the window to the rows loaded (see appWindow.fitTabs).
 	fit func()
 
@@ -331,18 +334,20 @@ func (m *metadataScreen) onSave() {
 
 // confirmOverwrite warns that the server changed since loading.
 func (m *metadataScreen) confirmOverwrite(md, current map[string]any) {
-	d := dialog.NewConfirm("Metadata changed elsewhere",
-		"Your metadata changed on the server since it was loaded here. Reload to see the new values (your edits are discarded), or overwrite them with yours.",
-		func(overwrite bool) {
-			if overwrite {
-				m.patch(profile.Diff(current, md))
-				return
-			}
-			m.onReload()
-		}, m.window)
-	d.SetConfirmText("Overwrite")
-	d.SetDismissText("Reload")
-	d.Show()
+	// The window's question: Enter overwrites, as the default button.
+	m.ask(func() { m.patch(profile.Diff(current, md)) }, func(answer func(bool)) dialog.Dialog {
+		d := dialog.NewConfirm("Metadata changed elsewhere",
+			"Your metadata changed on the server since it was loaded here. Reload to see the new values (your edits are discarded), or overwrite them with yours.",
+			func(overwrite bool) {
+				answer(overwrite)
+				if !overwrite {
+					m.onReload()
+				}
+			}, m.window)
+		d.SetConfirmText("Overwrite")
+		d.SetDismissText("Reload")
+		return d
+	})
 }
 
 // patch sends the changes and shows the saved state.

@@ -112,7 +112,9 @@ func TestMetadataEditor(t *testing.T) {
 }
 
 func TestMetadataConflict(t *testing.T) {
-	for _, choice := range []string{"Reload", "Overwrite"} {
+	// Enter, with the value just typed still focused: Overwrite, the
+	// default button.
+	for _, choice := range []string{"Reload", "Overwrite", "Enter"} {
 		t.Run(choice, func(t *testing.T) {
 			h := newHarness(t)
 			h.signInDirectly()
@@ -121,11 +123,16 @@ func TestMetadataConflict(t *testing.T) {
 			m := metadataTab(t, ui)
 			setServerMetadata(t, h, map[string]any{"color": "green", "other": 1}) // someone else
 			onUI(func() {
+				ui.window.Canvas().Focus(m.rows[0].value)
 				m.rows[0].value.SetText("blue")
 				test.Tap(m.save)
 			})
 			dialogShownWhole(t, ui.window, "the conflict dialog")
-			tapDialogButton(t, ui.window, choice)
+			if choice == "Enter" {
+				pressKey(ui, fyne.KeyReturn)
+			} else {
+				tapDialogButton(t, ui.window, choice)
+			}
 			if choice == "Reload" {
 				waitFor(t, "reloaded", func() bool { return strings.HasPrefix(m.status.Text, "Loaded at") && len(m.rows) == 2 })
 				if md := serverMetadata(t, h); md["color"] != "green" {

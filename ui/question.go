@@ -84,6 +84,7 @@ func (a *appWindow) showQuestion(q agent.Question, waiting int) {
 	a.dialog = d
 	a.dialogConfirm = func() { a.answerQuestion(agent.Allow) }
 	a.dialogDismiss = func() { a.answerQuestion(agent.Deny) }
+	a.window.Canvas().Unfocus() // Enter and Escape are the question's
 	d.Show()
 	a.window.Show()
 	a.window.RequestFocus()

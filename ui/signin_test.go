@@ -292,9 +292,9 @@ func TestCtrlDSignsInOnAnotherDevice(t *testing.T) {
 // fyne.Shortcut's ShortcutName gives it).
 func pressShortcut(t *testing.T, ui *appWindow, name string) {
 	t.Helper()
-	for s, f := range ui.shortcuts() {
-		if s.ShortcutName() == name {
-			f()
+	for _, k := range ui.keyboard() {
+		if k.shortcut != nil && k.shortcut.ShortcutName() == name {
+			k.run()
 			return
 		}
 	}
