@@ -25,6 +25,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/latchapp/latch/assets"
@@ -161,6 +162,7 @@ type appWindow struct {
 // loads the fonts while it connects to the display.
 func newApp(ctx context.Context, s *latchapp.Account, log *slog.Logger) *appWindow {
 	a := app.NewWithID(AppID)
+	a.Settings().SetTheme(latchTheme{theme.DefaultTheme()})
 	adoptLegacyPreferences(a.Preferences(), filepath.Join(filepath.Dir(a.Storage().RootURI().Path()), legacyAppID))
 	fontsLoaded := loadFonts()
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
@@ -324,6 +326,9 @@ func (a *appWindow) showSignIn(reason string) {
 
 // onSignedIn follows a sign-in made on the sign-in screen.
 func (a *appWindow) onSignedIn(creds *session.Credentials) {
+	// The browser had the front: the window comes back to it.
+	a.window.Show()
+	a.window.RequestFocus()
 	p, err := latchapp.Person(creds)
 	if err != nil {
 		a.showSignIn(latchapp.Describe(err))
