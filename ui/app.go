@@ -161,11 +161,15 @@ type appWindow struct {
 // configuration cannot be used: see Repair), without showing it; Fyne
 // loads the fonts while it connects to the display.
 func newApp(ctx context.Context, s *latchapp.Account, log *slog.Logger) *appWindow {
+	icon := fyne.NewStaticResource("icon.png", assets.Icon)
+	// What `fyne package` would compile in, for every build: the tray's
+	// title is the app's name, not its ID.
+	app.SetMetadata(fyne.AppMetadata{ID: AppID, Name: "Latch", Version: latchapp.Version(), Icon: icon})
 	a := app.NewWithID(AppID)
 	a.Settings().SetTheme(latchTheme{theme.DefaultTheme()})
 	adoptLegacyPreferences(a.Preferences(), filepath.Join(filepath.Dir(a.Storage().RootURI().Path()), legacyAppID))
 	fontsLoaded := loadFonts()
-	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	a.SetIcon(icon)
 	ui := newAppWindow(ctx, a, a.NewWindow("Latch"), s, log)
 	ui.fontsLoaded = fontsLoaded
 	return ui

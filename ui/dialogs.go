@@ -18,6 +18,7 @@ func (a *appWindow) confirm(title, text, confirmText string, onConfirm func()) {
 	a.ask(onConfirm, func(answer func(bool)) dialog.Dialog {
 		d := dialog.NewConfirm(title, text, answer, a.window)
 		d.SetConfirmText(confirmText)
+		d.SetDismissText("Cancel") // as in every question of the app
 		return d
 	})
 }

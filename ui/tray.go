@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"cmp"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/systray"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
 )
@@ -34,6 +37,16 @@ func (a *appWindow) updateTray() {
 		fyne.NewMenuItem("Quit", func() { a.onClose(); a.fyne.Quit() }),
 	)
 	d.SetSystemTrayMenu(fyne.NewMenu("Latch", items...))
+	systray.SetTooltip(a.trayTooltip())
+}
+
+// trayTooltip names the account shown and its state, for the tray icon.
+func (a *appWindow) trayTooltip() string {
+	account := cmp.Or(a.account.Config.Account, latchapp.DefaultAccount)
+	if a.signedIn() {
+		return "Latch: " + latchapp.Printable(account) + ", signed in as " + latchapp.Printable(a.person.DisplayName())
+	}
+	return "Latch: " + latchapp.Printable(account) + ", not signed in"
 }
 
 // trayAccounts are the tray menu's accounts, the one shown checked, and
