@@ -56,7 +56,9 @@ func TestTheKeyboardListNamesEveryShortcut(t *testing.T) {
 	}
 	typeKey(ui, fyne.KeyReturn)
 	waitFor(t, "the list closed", func() bool { return ui.window.Canvas().Overlays().Top() == nil && ui.dialog == nil })
-	pressShortcut(t, ui, (&desktop.CustomShortcut{KeyName: fyne.KeySlash, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}).ShortcutName())
+	onUI(func() {
+		pressShortcut(t, ui, (&desktop.CustomShortcut{KeyName: fyne.KeySlash, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}).ShortcutName())
+	})
 	waitFor(t, "the list again", func() bool { return strings.Contains(overlayText(ui.window), "Keyboard shortcuts") })
 }
 

@@ -28,7 +28,9 @@ func TestTrayTooltipSignedIn(t *testing.T) {
 		t.Errorf("signed in, the tooltip says %q; want %q", got, want)
 	}
 	// One wording for the app's questions: Cancel, never No.
-	pressShortcut(t, ui, (&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}).ShortcutName())
+	onUI(func() {
+		pressShortcut(t, ui, (&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}).ShortcutName())
+	})
 	tapDialogButton(t, ui.window, "Cancel")
 	waitFor(t, "the question closed", func() bool { return ui.dialog == nil })
 }
