@@ -51,6 +51,7 @@ type metadataScreen struct {
 
 	columns  metaColumns // the header's and every row's
 	list     *fyne.Container
+	empty    *widget.Label // said in the list when it has no row
 	scroll   *container.Scroll // the list
 	problem  *widget.Label
 	status   *widget.Label
@@ -70,6 +71,9 @@ type metaRow struct {
 	remove  *button
 	problem *widget.Label
 	box     *fyne.Container
+	// touched says the person typed in the row: a new row's problems
+	// (an empty key) are not said before.
+	touched bool
 }
 
 // metaEntry is an entry that passes Save and Reload shortcuts on, so that
@@ -106,6 +110,7 @@ func (m *metadataScreen) build() fyne.CanvasObject {
 		"With Auth0, configure the Auth0 domain (see the README); other providers keep profile data elsewhere.")
 	m.noAPI.Wrapping = fyne.TextWrapWord
 	m.list = container.NewVBox()
+	m.empty = widget.NewLabel("No metadata yet. Add a key to start.")
 	m.scroll = container.NewVScroll(m.list)
 	m.problem = widget.NewLabel("")
 	m.problem.Importance = widget.DangerImportance
@@ -216,16 +221,38 @@ func (m *metadataScreen) onReload() {
 	})
 }
 
-// show replaces the rows with md, sorted by key.
+// show replaces the rows with md: the keys in the order the rows had
+// them (a save does not move the row just edited), then the others
+// sorted.
 func (m *metadataScreen) show(md map[string]any) {
+	var order []string
+	for _, r := range m.rows {
+		if _, ok := md[r.key.Text]; ok && !slices.Contains(order, r.key.Text) {
+			order = append(order, r.key.Text)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(md)) {
+		if !slices.Contains(order, k) {
+			order = append(order, k)
+		}
+	}
 	m.loaded = md
 	m.rows = nil
 	m.list.RemoveAll()
-	for _, k := range slices.Sorted(maps.Keys(md)) {
+	for _, k := range order {
 		kind, text := profile.FormatValue(md[k])
-		m.addRow(k, kind, text)
+		m.addRow(k, kind, text).touched = true
 	}
+	m.showEmpty()
 	m.fit()
+}
+
+// showEmpty says so in the list when it has no row.
+func (m *metadataScreen) showEmpty() {
+	m.list.Remove(m.empty)
+	if len(m.rows) == 0 {
+		m.list.Add(m.empty)
+	}
 }
 
 func (m *metadataScreen) addRow(key string, kind profile.Kind, text string) *metaRow {
@@ -240,10 +267,11 @@ func (m *metadataScreen) addRow(key string, kind profile.Kind, text string) *met
 	r.problem.Importance = widget.DangerImportance
 	r.problem.Hide()
 	r.remove = newButton("", theme.DeleteIcon(), func() { m.onRemove(r) })
-	r.key.OnChanged = func(string) { m.validate() }
-	r.value.OnChanged = func(string) { m.validate() }
+	r.key.OnChanged = func(string) { r.touched = true; m.validate() }
+	r.value.OnChanged = func(string) { r.touched = true; m.validate() }
 	r.box = container.NewVBox(container.New(m.columns, r.key, r.kind, r.value, r.remove), r.problem)
 	m.rows = append(m.rows, r)
+	m.list.Remove(m.empty)
 	m.list.Add(r.box)
 	return r
 }
@@ -262,6 +290,7 @@ func (m *metadataScreen) onRemove(r *metaRow) {
 		}
 	}
 	m.list.Remove(r.box)
+	m.showEmpty()
 	m.validate()
 }
 
@@ -274,7 +303,7 @@ func (m *metadataScreen) form() (map[string]any, string) {
 	}
 	md, problems, first := profile.ReadEntries(entries)
 	for i, r := range m.rows {
-		if problems[i] != "" {
+		if problems[i] != "" && r.touched {
 			r.problem.SetText(problems[i])
 			r.problem.Show()
 		} else {
@@ -285,12 +314,14 @@ func (m *metadataScreen) form() (map[string]any, string) {
 }
 
 // validate checks the form as the person types: Save is enabled only when
-// everything is valid and something changed.
+// everything is valid and something changed. A row not typed in yet
+// holds Save back without a word.
 func (m *metadataScreen) validate() {
 	md, problem := m.form()
 	if problem != "" {
 		m.problem.SetText("Cannot save: " + problem)
-		m.problem.Show()
+		m.problem.Hidden = !slices.ContainsFunc(m.rows, func(r *metaRow) bool { return r.touched && !r.problem.Hidden })
+		m.problem.Refresh()
 		m.save.Disable()
 		return
 	}
@@ -308,6 +339,9 @@ func (m *metadataScreen) onSave() {
 	}
 	md, problem := m.form()
 	if problem != "" {
+		for _, r := range m.rows {
+			r.touched = true // asked to save: every problem is said
+		}
 		m.validate()
 		return
 	}

@@ -219,3 +219,39 @@ func TestMetadataColumnsLineUp(t *testing.T) {
 		}
 	})
 }
+
+// A new row says nothing wrong before it is typed in; an empty list says
+// so; a save keeps the rows where they were.
+func TestMetadataEditorIsCalm(t *testing.T) {
+	h := newHarness(t)
+	h.signInDirectly()
+	ui := h.start()
+	m := metadataTab(t, ui)
+	onUI(func() {
+		if len(m.rows) != 0 || !strings.Contains(shownText(m.list), "No metadata yet") {
+			t.Errorf("an empty list shows %q; want a sentence saying it is empty", shownText(m.list))
+		}
+		test.Tap(m.add)
+		if r := m.rows[0]; r.problem.Visible() || m.problem.Visible() || !m.save.Disabled() {
+			t.Errorf("a row just added shows %q (summary shown %t); want no problem said yet, and Save held back", r.problem.Text, m.problem.Visible())
+		}
+		if strings.Contains(shownText(m.list), "No metadata yet") {
+			t.Error("with a row, the list still says it is empty")
+		}
+		m.rows[0].value.SetText("x") // typed in, the key still empty
+		if !m.rows[0].problem.Visible() {
+			t.Error("a row typed in with no key says nothing; want its problem")
+		}
+		m.rows[0].key.SetText("zeta")
+		test.Tap(m.add)
+		m.rows[1].key.SetText("alpha")
+		m.rows[1].value.SetText("first")
+		test.Tap(m.save)
+	})
+	waitFor(t, "saved", func() bool { return strings.HasPrefix(m.status.Text, "Saved at") })
+	onUI(func() {
+		if len(m.rows) != 2 || m.rows[0].key.Text != "zeta" || m.rows[1].key.Text != "alpha" {
+			t.Errorf("after Save the rows are %v; want zeta then alpha, where they were", []string{m.rows[0].key.Text, m.rows[1].key.Text})
+		}
+	})
+}
