@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -144,6 +145,8 @@ type globalOptions struct {
 	settings latchapp.Settings
 	file     string
 	verbose  bool
+	// version is --version: print the version and do nothing else.
+	version bool
 	// inMemory is --in-memory: the person's choice of a session that ends
 	// with this run.
 	inMemory bool
@@ -192,6 +195,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	prog, cmd := p.prog, p.cmd
 	g.prog = prog
+	if g.version {
+		fmt.Fprintf(env.Stdout, "Latch %s (%s, %s/%s)\n", latchapp.Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return exitOK
+	}
 	if g.verbose {
 		g.log = slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

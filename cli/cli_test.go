@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/latchapp/latch/cli"
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/internal/app/sandboxhost"
 	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
@@ -359,6 +360,17 @@ func TestNoKeychainRefusesAtOnce(t *testing.T) {
 		code := cli.Run(context.Background(), args, env)
 		if code != 1 || !strings.Contains(errb.String(), "No system keychain is running") || time.Since(start) > 5*time.Second {
 			t.Errorf("latch %s without a keychain: exit %d after %v: %q; want 1 at once, saying no keychain runs", strings.Join(args, " "), code, time.Since(start), errb.String())
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	w := newWorld(t, nil)
+	for _, args := range [][]string{{"--version"}, {"token", "--version"}} {
+		code, out, errOut := w.run(args...)
+		want := "Latch " + latchapp.Version() + " ("
+		if code != 0 || !strings.HasPrefix(out, want) || strings.Count(out, "\n") != 1 || errOut != "" {
+			t.Errorf("%v: exit %d, %q %q; want 0 and one line beginning %q", args, code, out, errOut, want)
 		}
 	}
 }

@@ -36,6 +36,7 @@ func (g *globalOptions) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&g.settings.RedirectURL, "redirect-url", "", "the sign-in's exact loopback redirect `URL`, http://127.0.0.1:PORT/PATH, for a provider that registers one [LATCH_REDIRECT_URL]")
 	fs.StringVar(&g.file, "config", "", "read the settings from the TOML `FILE` (default: latch/config.toml in your config directory)")
 	fs.BoolVar(&g.verbose, "verbose", false, "diagnostics on stderr (never tokens)")
+	fs.BoolVar(&g.version, "version", false, "print Latch's version and exit")
 	fs.BoolVar(&g.inMemory, "in-memory", false, "keep the session in memory for this run only, not in the keychain (for when the keychain cannot be used)")
 	fs.StringVar(&g.settings.Agent, "agent", "", "ask the person's agent (`MODE`: auto, the default) or not (off) [LATCH_AGENT]")
 	fs.DurationVar(&g.timeout, "timeout", 0, "give up after this `DURATION` (default 30s; a sign-in 5m)")

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +58,18 @@ func TestTabThenEnterSignsIn(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("Tab, Enter opened no browser within 20 s")
+	}
+}
+
+// TestVersionOfBothPrograms: latch --version and latch-desktop --version
+// print the version, without a display (no window is opened for it).
+func TestVersionOfBothPrograms(t *testing.T) {
+	bin := latchBinary(t)
+	env := append(home(t), "DISPLAY=", "WAYLAND_DISPLAY=")
+	for _, program := range []string{bin, filepath.Join(filepath.Dir(bin), "latch-desktop")} {
+		code, out, errOut := runBinary(t, program, env, "--version")
+		if code != 0 || !strings.HasPrefix(out, "Latch ") || errOut != "" {
+			t.Fatalf("%s --version: exit %d, %q %q; want 0 and Latch's version", filepath.Base(program), code, out, errOut)
+		}
 	}
 }
