@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 // Tab to a button, then Enter: the focused button is pressed (here
@@ -49,7 +51,7 @@ func TestTheKeyboardListNamesEveryShortcut(t *testing.T) {
 	typeKey(ui, fyne.KeyF1)
 	var text string
 	onUI(func() { text = overlayText(ui.window) })
-	for _, want := range []string{"Keyboard shortcuts", "Enter", "Escape", "Ctrl+D", "Ctrl+S", "Ctrl+R", "Ctrl+Shift+Q", "Ctrl+Shift+N", "Ctrl+1 … Ctrl+9", "F1, Ctrl+?"} {
+	for _, want := range []string{"About Latch", "Latch " + latchapp.Version(), "Apache License 2.0", "Keyboard shortcuts", "Enter", "Escape", "Ctrl+D", "Ctrl+S", "Ctrl+R", "Ctrl+Shift+Q", "Ctrl+Shift+N", "Ctrl+1 … Ctrl+9", "F1, Ctrl+?"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the keyboard list says:\n%s\nwant it to name %q", text, want)
 		}
@@ -60,6 +62,11 @@ func TestTheKeyboardListNamesEveryShortcut(t *testing.T) {
 		pressShortcut(t, ui, (&desktop.CustomShortcut{KeyName: fyne.KeySlash, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}).ShortcutName())
 	})
 	waitFor(t, "the list again", func() bool { return strings.Contains(overlayText(ui.window), "Keyboard shortcuts") })
+	var link bool
+	onUI(func() { link = findHyperlink(ui.window.Canvas().Overlays().Top(), projectURL) })
+	if !link {
+		t.Errorf("the help has no link to %s", projectURL)
+	}
 }
 
 // pressKey types key as the driver does: to the focused object, else to
@@ -73,4 +80,25 @@ func pressKey(ui *appWindow, key fyne.KeyName) {
 		}
 		ui.window.Canvas().OnTypedKey()(ev)
 	})
+}
+
+// findHyperlink says whether o holds a hyperlink to target.
+func findHyperlink(o fyne.CanvasObject, target string) bool {
+	switch v := o.(type) {
+	case *widget.Hyperlink:
+		return v.URL != nil && v.URL.String() == target
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			if findHyperlink(c, target) {
+				return true
+			}
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(v).Objects() {
+			if findHyperlink(c, target) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"net/url"
 	"runtime"
 	"strings"
 
@@ -9,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 // keyBinding is one entry of the window's keyboard: the keys as the
@@ -52,7 +55,7 @@ func (a *appWindow) keyboard() []keyBinding {
 		{keys: "Ctrl+Shift+Q", does: "Sign out", shortcut: ctrlShift(fyne.KeyQ), run: a.signOut},
 		{keys: "Ctrl+Shift+N", does: "Add an account", shortcut: ctrlShift(fyne.KeyN), run: a.addAccount},
 		{keys: "Ctrl+1 … Ctrl+9", does: "Show the first to ninth account"},
-		{keys: "F1, Ctrl+?", does: "Show this list", shortcut: ctrlShift(fyne.KeySlash), run: a.showKeyboard},
+		{keys: "F1, Ctrl+?", does: "Show this list, and what Latch is", shortcut: ctrlShift(fyne.KeySlash), run: a.showHelp},
 	}
 	// Ctrl+1…9 show the accounts in the order the bar lists them.
 	for n, key := range []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7, fyne.Key8, fyne.Key9} {
@@ -90,7 +93,7 @@ func (a *appWindow) onTypedKey(ev *fyne.KeyEvent) {
 		return
 	}
 	if ev.Name == fyne.KeyF1 {
-		a.showKeyboard()
+		a.showHelp()
 		return
 	}
 	if a.signIn == nil || a.screen != ScreenSignIn {
@@ -104,8 +107,9 @@ func (a *appWindow) onTypedKey(ev *fyne.KeyEvent) {
 	}
 }
 
-// showKeyboard shows the keyboard's list, as the window answers it.
-func (a *appWindow) showKeyboard() {
+// showHelp shows the help: what Latch is (its version, licence and
+// project address) and the keyboard's list, as the window answers it.
+func (a *appWindow) showHelp() {
 	if a.dialog != nil {
 		return
 	}
@@ -119,8 +123,19 @@ func (a *appWindow) showKeyboard() {
 		does.Wrapping = fyne.TextWrapWord
 		items = append(items, keys, does)
 	}
-	d := dialog.NewCustom("Keyboard shortcuts", "Close", container.New(&keyColumns{}, items...), a.window)
-	d.Resize(fyne.NewSize(560, 0))
+	project, _ := url.Parse(projectURL)
+	about := container.NewVBox(
+		widget.NewLabelWithStyle("Latch "+latchapp.Version(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabel("Signs you in to your OpenID Connect provider and keeps the session in the system keychain. Licensed under the Apache License 2.0."),
+		widget.NewHyperlink(projectURL, project),
+		widget.NewLabelWithStyle("Keyboard shortcuts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+	)
+	about.Objects[1].(*widget.Label).Wrapping = fyne.TextWrapWord
+	// The list scrolls within the window, whatever its size.
+	body := container.NewVScroll(container.NewVBox(about, container.New(&keyColumns{}, items...)))
+	size := a.window.Canvas().Size()
+	body.SetMinSize(fyne.NewSize(min(520, size.Width-80), max(200, size.Height-160)))
+	d := dialog.NewCustom("About Latch", "Close", body, a.window)
 	a.dialog = d
 	a.dialogConfirm = func() { d.Hide(); a.dialog, a.dialogConfirm = nil, nil }
 	d.SetOnClosed(func() {
@@ -130,6 +145,9 @@ func (a *appWindow) showKeyboard() {
 	})
 	d.Show()
 }
+
+// projectURL is Latch's project address, as FyneApp.toml's Website.
+const projectURL = "https://github.com/latchapp/latch"
 
 // keyNames is keys as this system names them: Cmd for Ctrl on macOS.
 func keyNames(keys string) string {

@@ -32,6 +32,7 @@ func (a *appWindow) updateTray() {
 	}
 	items = append(items,
 		fyne.NewMenuItem("Open", func() { a.window.Show(); a.window.RequestFocus() }),
+		fyne.NewMenuItem("About Latch", func() { a.window.Show(); a.showHelp() }),
 		signOut,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Quit", func() { a.onClose(); a.fyne.Quit() }),
