@@ -239,7 +239,16 @@ func (m *Manager) acceptToken(ctx context.Context, tok *oauth2.Token, nonce stri
 		return nil, fmt.Errorf("sign-in: %w", err)
 	}
 	if err := m.adopt(ctx, creds, key); err != nil {
+		if errors.Is(err, ErrKeychainUnavailable) {
+			// Not thrown away: KeepInMemory signs the person in with it.
+			m.mu.Lock()
+			m.unstored = &unstoredSignIn{creds: creds, key: key}
+			m.mu.Unlock()
+		}
 		return nil, err
 	}
+	m.mu.Lock()
+	m.unstored = nil
+	m.mu.Unlock()
 	return creds.clone(), nil
 }

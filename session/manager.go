@@ -68,6 +68,16 @@ type Manager struct {
 	// session.
 	named       map[string]*token
 	namedLoaded bool
+	// unstored is the sign-in whose credentials the keychain could not
+	// take, until KeepInMemory takes them (the person need not sign in
+	// again) or another sign-in succeeds.
+	unstored *unstoredSignIn
+}
+
+// unstoredSignIn is a sign-in's credentials and key, not stored.
+type unstoredSignIn struct {
+	creds *Credentials
+	key   *dpopKey
 }
 
 // New checks cfg and returns a [Manager]. It does not touch the network
@@ -265,12 +275,20 @@ func (m *Manager) Header(ctx context.Context, method, target string) (http.Heade
 // program, as with a nil Store. Call it with the person's consent when
 // the keychain cannot be used (the store fails with
 // [ErrKeychainUnavailable]); nothing is ever written to a file instead.
-// What is held in memory is kept.
+// What is held in memory is kept, and so is a sign-in that failed only
+// because the keychain could not store it: the person is signed in with
+// it at once (a [StateSignedIn] event follows).
 func (m *Manager) KeepInMemory() {
 	mem := &memStore{}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	bg := context.Background()
+	adopted := false
+	if u := m.unstored; u != nil && m.session.creds == nil {
+		m.key = u.key
+		m.setLocked(u.creds, false)
+		adopted = true
+	}
+	m.unstored = nil
 	if c := m.session.creds; c != nil {
 		if b, err := c.marshal(); err == nil {
 			_ = mem.Set(bg, m.cfg.StoreKey, b)
@@ -294,6 +312,10 @@ func (m *Manager) KeepInMemory() {
 		m.setLocked(m.session.creds, false)
 	}
 	m.session.publishLocked()
+	m.mu.Unlock()
+	if adopted {
+		m.publish(StateSignedIn, nil)
+	}
 }
 
 // publish sends a state event with what is known of the credentials held.

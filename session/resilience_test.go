@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
 
 // storeCreds writes credentials holding refreshToken under "creds", as
@@ -302,5 +304,44 @@ func TestKeepInMemory(t *testing.T) {
 	}
 	if got := storedRefreshToken(t, &store.memStore); got != "refresh-0" {
 		t.Fatalf("the keychain holds %q, want refresh-0 untouched: nothing goes there any more", got)
+	}
+}
+
+// A sign-in that the keychain cannot store is not thrown away: with the
+// person's consent, KeepInMemory signs them in with it, with no second
+// trip to the browser (the real provider, a store refusing writes).
+func TestASignInTheKeychainRefusedIsKept(t *testing.T) {
+	e := newEnv(t, time.Hour)
+	store := &failingStore{fail: true}
+	e.store = store
+	m := e.manager(manual)
+	b := testbrowser.NewBrowser(e.peer.user, e.peer.password)
+	if _, err := m.LoginWithBrowser(bg(t), BrowserLogin{OpenURL: b.OpenURL}); !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("a sign-in the store refused gave %v; want ErrKeychainUnavailable", err)
+	}
+	if _, err := m.Held(bg(t)); !errors.Is(err, ErrNoCredentials) && !errors.Is(err, ErrKeychainUnavailable) {
+		t.Fatalf("before the person chose, Held gave %v; want nobody signed in yet", err)
+	}
+	events := make(chan Event, 8)
+	stop := m.Subscribe(func(e Event) { events <- e })
+	defer stop()
+	m.KeepInMemory()
+	c, err := m.Credentials(bg(t), 0)
+	if err != nil || c.subject() != e.peer.subject {
+		t.Fatalf("after KeepInMemory: %v, %v; want %s signed in, from the sign-in already made", c, err, e.peer.subject)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.State == StateSignedIn {
+				if n := len(store.memStore.Keys()); n != 0 {
+					t.Fatalf("the refusing store holds %d items; want none", n)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no signed-in event within 5 s of KeepInMemory")
+		}
 	}
 }

@@ -346,7 +346,7 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 	a.person = p
 	a.profile = &profileScreen{
 		account: a.account, do: a.do, background: a.background, avatars: a.avatars, person: p, info: panelInfoOf(creds),
-		providerName: providerName(a.account.Config), onSignOut: a.signOut, onPerson: a.onPerson,
+		providerName: providerName(a.account.Config), inMemory: a.inMemory, onSignOut: a.signOut, onPerson: a.onPerson,
 		showError: a.showError,
 	}
 	a.metadata = &metadataScreen{do: a.do, background: a.background, client: a.account.Metadata, userID: p.Subject, window: a.window, ask: a.ask}

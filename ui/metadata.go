@@ -51,7 +51,7 @@ type metadataScreen struct {
 
 	columns  metaColumns // the header's and every row's
 	list     *fyne.Container
-	empty    *widget.Label // said in the list when it has no row
+	empty    *widget.Label     // said in the list when it has no row
 	scroll   *container.Scroll // the list
 	problem  *widget.Label
 	status   *widget.Label

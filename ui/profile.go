@@ -46,10 +46,13 @@ type profileScreen struct {
 	person       profile.Profile
 	info         panelInfo
 	providerName string
-	onSignOut    func()
-	onPerson     func(profile.Profile)
-	showError    func(what string, err error)
-	leaving      bool
+	// inMemory says the session is kept in memory only (the person chose
+	// it when the keychain could not be used).
+	inMemory  bool
+	onSignOut func()
+	onPerson  func(profile.Profile)
+	showError func(what string, err error)
+	leaving   bool
 	// detailed is set once userinfo and the avatar were asked for, whether
 	// they came or not.
 	detailed bool
@@ -62,6 +65,7 @@ type profileScreen struct {
 	verifiedMark *widget.Icon
 	subject      *widget.Label
 	provider     *widget.Label
+	kept         *widget.Label
 
 	state       *widget.Label
 	expiresIn   *widget.Label
@@ -97,6 +101,8 @@ func (p *profileScreen) build() fyne.CanvasObject {
 	p.renew = newButton("Renew now", theme.ViewRefreshIcon(), p.onRenew)
 	p.signOut = newButton("Sign out…", theme.LogoutIcon(), p.onSignOut)
 	p.signOut.Importance = widget.DangerImportance
+	p.kept = widget.NewLabel(p.keptWhere())
+	p.kept.Wrapping = fyne.TextWrapWord
 	p.showInfo(p.info)
 
 	header := container.NewBorder(nil, nil, container.NewPadded(p.avatar), nil,
@@ -112,6 +118,7 @@ func (p *profileScreen) build() fyne.CanvasObject {
 			widget.NewFormItem("Refresh token", p.refresh),
 			widget.NewFormItem("Session ends", p.sessionEnd),
 			widget.NewFormItem("Last renewal", p.lastRenewal),
+			widget.NewFormItem("Kept", p.kept),
 		),
 		// Sign out sits on the card's last row, so that the whole screen
 		// fits the default window.
@@ -119,6 +126,14 @@ func (p *profileScreen) build() fyne.CanvasObject {
 	))
 	p.scroll = container.NewVScroll(container.NewPadded(container.NewVBox(header, details, panel)))
 	return p.scroll
+}
+
+// keptWhere says where the session is kept.
+func (p *profileScreen) keptWhere() string {
+	if p.inMemory {
+		return "in memory only, until Latch quits (the keychain could not be used)"
+	}
+	return "in the system keychain"
 }
 
 // start runs the countdown and loads the details, until the screen is

@@ -193,11 +193,18 @@ func (s *signInScreen) offerMemory() {
 	}
 }
 
-// onKeepInMemory keeps the session in memory and signs in again.
+// onKeepInMemory keeps the session in memory: the sign-in the keychain
+// refused is used (see session.Manager.KeepInMemory), else the person
+// signs in again.
 func (s *signInScreen) onKeepInMemory() {
 	s.inMemory = true
 	s.keychainHelp.Hide()
 	s.useMemory()
+	creds, err := s.manager.Held(s.ctx)
+	if err == nil && creds != nil {
+		s.onSignedIn(creds)
+		return
+	}
 	s.onBrowser()
 }
 

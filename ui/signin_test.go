@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,7 +134,9 @@ func TestKeychainUnavailableShownInPlace(t *testing.T) {
 	h := newHarness(t)
 	store := &lockedStore{}
 	h.store = store
+	var trips atomic.Int32
 	h.open = func(ctx context.Context, u string) error {
+		trips.Add(1)
 		return testbrowser.NewBrowser("demo", "demo").OpenURL(ctx, u)
 	}
 	ui := h.start()
@@ -143,12 +146,20 @@ func TestKeychainUnavailableShownInPlace(t *testing.T) {
 		return strings.Contains(ui.signIn.message.Text, "Unlock your keyring") && ui.signIn.keychainHelp.Visible()
 	})
 	// The person chooses to stay signed in until they quit: the sign-in
-	// runs again and its session lives in memory only.
+	// already made is kept, in memory only, with no second browser trip.
 	onUI(func() { test.Tap(ui.signIn.keepInMemory) })
 	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile && ui.profile.subject.Text == demoUser })
 	if keys := store.Keys(); len(keys) != 0 {
 		t.Fatalf("the keychain holds %v, want nothing: the session is in memory only", keys)
 	}
+	if n := trips.Load(); n != 1 {
+		t.Errorf("the browser was opened %d times; want once: the tokens it brought are kept", n)
+	}
+	onUI(func() {
+		if text := shownText(ui.profile.scroll); !strings.Contains(text, "in memory only, until Latch quits") {
+			t.Errorf("the profile shows %q; want it to say the session is kept in memory only", text)
+		}
+	})
 }
 
 func TestSignInTimesOut(t *testing.T) {
