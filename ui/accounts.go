@@ -81,6 +81,8 @@ func accountLabel(s latchapp.AccountSummary) string {
 		return s.Name + ": cannot be used"
 	case !s.SignedIn:
 		return s.Name + ": not signed in"
+	case s.InMemory:
+		return s.Name + ": " + latchapp.Printable(s.Person.DisplayName()) + " (in memory)"
 	}
 	return s.Name + ": " + latchapp.Printable(s.Person.DisplayName())
 }
@@ -112,11 +114,26 @@ func (a *appWindow) refreshAccounts() {
 			return
 		}
 		a.do(func() {
-			a.accountList = list
-			a.bar.show(list, a.account.Config.Account)
+			a.accountList = a.withSessionInMemory(list)
+			a.bar.show(a.accountList, a.account.Config.Account)
 			a.updateTray()
 		})
 	})
+}
+
+// withSessionInMemory is list with the account shown as this window
+// holds it when its session is in memory only: the keychain, which the
+// list reads, knows nothing of it.
+func (a *appWindow) withSessionInMemory(list []latchapp.AccountSummary) []latchapp.AccountSummary {
+	if !a.inMemory || !a.signedIn() {
+		return list
+	}
+	for i, s := range list {
+		if s.Name == a.account.Config.Account {
+			list[i].SignedIn, list[i].Person, list[i].Err, list[i].InMemory = true, a.person, nil, true
+		}
+	}
+	return list
 }
 
 // followAccounts follows what other programs do to the accounts: a

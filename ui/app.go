@@ -390,6 +390,9 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 	if a.fyne.Preferences().String(prefLastTab) == ScreenMetadata {
 		a.tabs.Select(metadataTab)
 	}
+	if a.inMemory {
+		a.refreshAccounts() // the bar says so, as the keychain cannot
+	}
 	a.updateTray()
 }
 

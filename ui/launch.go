@@ -97,6 +97,9 @@ func (a *appWindow) showLaunch(l latchapp.Launch) {
 	}
 	a.showSignIn(latchapp.Describe(l.Reason))
 	if errors.Is(l.Reason, session.ErrKeychainUnavailable) {
+		// Known before any browser trip: a sign-in waits for the
+		// person's choice (keep in memory, or try again).
+		a.signIn.keychainDown = true
 		a.signIn.offerMemory()
 	}
 }

@@ -37,6 +37,9 @@ type signInScreen struct {
 	useMemory func()
 	relaunch  func()
 	inMemory  bool
+	// keychainDown says the launch found the keychain unusable: a
+	// browser sign-in waits until the person chose what to do.
+	keychainDown bool
 	// fit sizes the window to the screen as it is now, after a panel or
 	// message came or went (see appWindow.fitWindow).
 	fit func()
@@ -283,6 +286,11 @@ func (s *signInScreen) onSomeoneElse() { s.browserSignIn("login") }
 // browserSignIn signs in through the browser, with prompt sent to the
 // provider when set.
 func (s *signInScreen) browserSignIn(prompt string) {
+	if s.keychainDown && !s.inMemory {
+		s.showError("The system keychain cannot be used, so a sign-in could not be kept there. Choose to stay signed in until you quit, or unlock the keychain and try again.")
+		s.offerMemory()
+		return
+	}
 	ctx, ok := s.begin("Waiting for you to sign in in your browser…")
 	if !ok {
 		return

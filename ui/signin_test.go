@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
 	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
@@ -310,4 +311,61 @@ func pressShortcut(t *testing.T, ui *appWindow, name string) {
 		}
 	}
 	t.Fatalf("no shortcut %q", name)
+}
+
+// downStore is a keychain that cannot be reached at all.
+type downStore struct{ sessiontest.Store }
+
+func (*downStore) Get(context.Context, string) ([]byte, error) {
+	return nil, errors.Join(session.ErrKeychainUnavailable, errors.New("no Secret Service"))
+}
+
+func (*downStore) Set(context.Context, string, []byte) error {
+	return errors.Join(session.ErrKeychainUnavailable, errors.New("no Secret Service"))
+}
+
+// With the keychain found unusable at launch, "Sign in with browser"
+// opens no browser before the person chose: once they choose to stay
+// signed in until they quit, the sign-in runs, in memory.
+func TestAKeychainKnownDownIsSaidBeforeTheBrowser(t *testing.T) {
+	h := newHarness(t)
+	h.store = &downStore{}
+	var trips atomic.Int32
+	h.open = func(ctx context.Context, u string) error {
+		trips.Add(1)
+		return testbrowser.NewBrowser("demo", "demo").OpenURL(ctx, u)
+	}
+	ui := h.start()
+	waitFor(t, "sign-in with the keychain's choices", func() bool {
+		return ui.Screen() == ScreenSignIn && ui.signIn.keychainHelp.Visible()
+	})
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "the keychain said again", func() bool { return strings.Contains(ui.signIn.message.Text, "keychain cannot be used") })
+	if n := trips.Load(); n != 0 {
+		t.Fatalf("the browser was opened %d times before the person chose; want none", n)
+	}
+	onUI(func() { test.Tap(ui.signIn.keepInMemory) })
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile && ui.profile.subject.Text == demoUser })
+	if n := trips.Load(); n != 1 {
+		t.Errorf("the browser was opened %d times; want once, after the choice", n)
+	}
+}
+
+// A session kept in memory is marked in the account bar, which reads the
+// keychain otherwise (and would say "not signed in").
+func TestASessionInMemoryIsMarkedInTheBar(t *testing.T) {
+	h := newHarness(t)
+	h.store = &lockedStore{}
+	h.withAccounts(fmt.Sprintf("issuer = %q\nclient_id = %q\n", h.srv.Issuer(), sandboxserver.ClientID))
+	h.open = func(ctx context.Context, u string) error {
+		return testbrowser.NewBrowser("demo", "demo").OpenURL(ctx, u)
+	}
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	onUI(func() { test.Tap(ui.signIn.browser) })
+	waitFor(t, "the keychain's choices", func() bool { return ui.signIn.keychainHelp.Visible() })
+	onUI(func() { test.Tap(ui.signIn.keepInMemory) })
+	waitFor(t, "the bar marking the session in memory", func() bool {
+		return ui.Screen() == ScreenProfile && ui.bar.choose.Selected == "default: Dana Demo (in memory)"
+	})
 }

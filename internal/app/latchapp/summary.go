@@ -25,6 +25,10 @@ type AccountSummary struct {
 	// Err says why the account cannot be read (its configuration, or the
 	// keychain).
 	Err error
+	// InMemory says the session is held in memory only, by the program
+	// that lists it (the person chose it when the keychain could not be
+	// used); the keychain knows nothing of it.
+	InMemory bool
 }
 
 // ProviderHost names the provider in lists: "sandbox", or the issuer's
