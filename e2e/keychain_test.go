@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -31,5 +32,24 @@ func TestBrokenKeychainServiceIsSaidAsMissing(t *testing.T) {
 	waitScreen("screen=signin", 30*time.Second)
 	if !strings.Contains(log.String(), `why="`+missing+`"`) {
 		t.Errorf("the app's log:\n%s\nwant the sign-in screen shown because %q", log.String(), missing)
+	}
+}
+
+// With no keychain to keep a session in, known at launch, Enter on the
+// sign-in screen opens no browser: the app says so and waits for the
+// person's choice (stay signed in until they quit, or try again), where
+// it used to send them through a sign-in it could not keep.
+func TestAKeychainKnownMissingOpensNoBrowser(t *testing.T) {
+	env := append(home(t), "DBUS_SESSION_BUS_ADDRESS="+keyringtest.PrivateBus(t, "/bin/sleep 20"))
+	_, opened, window := signedOutApp(t, env)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	xdotool(ctx, t, "windowfocus", "--sync", window)
+	time.Sleep(500 * time.Millisecond)
+	xdotool(ctx, t, "key", "--window", window, "Return")
+	select {
+	case u := <-opened:
+		t.Fatalf("Enter with no keychain opened the browser on %s; want the keychain said first", u)
+	case <-time.After(3 * time.Second):
 	}
 }
