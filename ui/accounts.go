@@ -387,13 +387,16 @@ func fieldLabel(f latchapp.PresetField) string {
 // settings are what the dialog was given, as the command line's flags
 // would give them.
 func (d *addAccountDialog) settings() latchapp.Settings {
-	s := latchapp.Settings{ClientID: strings.TrimSpace(d.clientID.Text), Set: map[string]bool{"client-id": true}, Presets: map[string]string{}}
+	// A problem names the dialog's field, not the flag it stands for.
+	s := latchapp.Settings{ClientID: strings.TrimSpace(d.clientID.Text), Set: map[string]bool{"client-id": true}, Presets: map[string]string{},
+		Named: map[string]string{"client-id": "the Client ID field", "issuer": "the Issuer field"}}
 	p := d.preset()
 	if p == nil {
 		s.Issuer, s.Set["issuer"] = strings.TrimSpace(d.fields["issuer"].Text), true
 		return s
 	}
 	for _, f := range p.Fields {
+		s.Named[f.Flag()] = "the " + fieldLabel(f) + " field"
 		if v := strings.TrimSpace(d.fields[f.Key].Text); v != "" {
 			s.Presets[f.Key], s.Set[f.Flag()] = v, true
 		}

@@ -117,6 +117,11 @@ func TestAddAndRemoveAnAccountInTheWindow(t *testing.T) {
 	waitFor(t, "the problem said", func() bool {
 		return strings.Contains(d.problem.Text, "cannot be used") && ui.dialog != nil && !d.add.Disabled()
 	})
+	onUI(func() {
+		if !strings.Contains(d.problem.Text, "(from the Issuer field)") || strings.Contains(d.problem.Text, "--") {
+			t.Errorf("the dialog says %q; want the problem to name the Issuer field, not a flag", d.problem.Text)
+		}
+	})
 	if b, _ := os.ReadFile(accounts.File); strings.Contains(string(b), "staging") {
 		t.Fatal("an account whose provider failed was saved")
 	}

@@ -188,6 +188,9 @@ type Settings struct {
 	// Set names the flags given ("issuer", "client-id", ...): only those
 	// take precedence.
 	Set map[string]bool
+	// Named, when set, says how messages name a setting given by flag
+	// name ("the Issuer field", for the app's dialog); else "--issuer".
+	Named map[string]string
 }
 
 // ConfigError is a configuration that cannot be used; its text names the
@@ -247,7 +250,7 @@ func loadConfig(flags Settings, getenv func(string) string, file string) (Config
 		return func(setting, flagName, flagValue, env, fileKey, fileValue string) string {
 			switch {
 			case flagNames[flagName]:
-				cfg.origin[setting] = "--" + flagName
+				cfg.origin[setting] = cmp.Or(flags.Named[flagName], "--"+flagName)
 				return flagValue
 			case getenv(env) != "":
 				cfg.origin[setting] = env
