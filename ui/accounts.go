@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -20,12 +21,17 @@ import (
 // one (there, with Ctrl+1…9, or in the tray) shows its profile at once
 // when its session is held, its sign-in screen otherwise, and makes it
 // the active account, which the command line follows too. The window
-// follows `latch switch` and accounts added or removed elsewhere, within
-// accountsPoll.
+// follows `latch switch` and accounts added or removed elsewhere as the
+// config folder changes (see followAccounts).
 
 // accountsPoll is how often the window looks for a switch, or accounts
-// added or removed, by another program.
+// added or removed, by another program, where it cannot watch the config
+// folder.
 const accountsPoll = time.Second
+
+// accountsRecheck is how often the window looks at the accounts while it
+// watches their folder.
+const accountsRecheck = 30 * time.Second
 
 // accountBar is the row above every screen.
 type accountBar struct {
@@ -139,13 +145,23 @@ func (a *appWindow) withSessionInMemory(list []latchapp.AccountSummary) []latcha
 // followAccounts follows what other programs do to the accounts: a
 // switch (latch switch), an account added or removed.
 func (a *appWindow) followAccounts() {
-	t := time.NewTicker(accountsPoll)
+	// The config file's folder is watched; where it cannot be, it is
+	// looked at every accountsPoll. A look now and then besides catches
+	// a change a file system did not tell.
+	period := accountsRecheck
+	changes, err := watchFolder(a.ctx, filepath.Dir(a.accounts.File))
+	if err != nil {
+		a.log.Info("the config folder cannot be watched: it is looked at every second", "error", err)
+		period = accountsPoll
+	}
+	t := time.NewTicker(period)
 	defer t.Stop()
 	names, _ := a.accounts.Names()
 	for {
 		select {
 		case <-a.ctx.Done():
 			return
+		case <-changes:
 		case <-t.C:
 		}
 		active := latchapp.ActiveAccount(a.accounts.File)
