@@ -128,6 +128,9 @@ type appWindow struct {
 	askingTitle *widget.Label
 	uses        *usesView
 	inFront     bool
+	// toldOffline says a notification said the session cannot be renewed
+	// now, until it is again.
+	toldOffline bool
 
 	unsubscribe func()
 	// stopApp ends ctx, and with it the window's background work.
@@ -214,8 +217,26 @@ func (a *appWindow) start() {
 	a.setupShortcuts()
 	a.setupAccounts()
 	a.updateTray()
+	a.followFront()
 	a.followDesk()
 	a.launch()
+}
+
+// followFront follows whether the window is in front, as the system
+// tells (see notify).
+func (a *appWindow) followFront() {
+	a.inFront = true
+	lc := a.fyne.Lifecycle()
+	lc.SetOnEnteredForeground(func() { a.inFront = true })
+	lc.SetOnExitedForeground(func() { a.inFront = false })
+}
+
+// notify says title and text in a desktop notification when the window is
+// not in front: what the window says there, the person would not see.
+func (a *appWindow) notify(title, text string) {
+	if !a.inFront {
+		a.fyne.SendNotification(fyne.NewNotification(title, text))
+	}
 }
 
 // subscribe follows the account's session events.
@@ -330,10 +351,14 @@ func (a *appWindow) showSignIn(reason string) {
 
 // onSignedIn follows a sign-in made on the sign-in screen.
 func (a *appWindow) onSignedIn(creds *session.Credentials) {
-	// The browser had the front: the window comes back to it.
+	// The browser had the front: the window comes back to it, and a
+	// notification says it where the desktop keeps the window behind.
 	a.window.Show()
 	a.window.RequestFocus()
 	p, err := latchapp.Person(creds)
+	if err == nil {
+		a.notify("Latch: signed in", "Signed in as "+latchapp.Printable(p.DisplayName())+".")
+	}
 	if err != nil {
 		a.showSignIn(latchapp.Describe(err))
 		return
@@ -425,7 +450,15 @@ func (a *appWindow) onSessionEvent(e session.Event) {
 		if reason == "" {
 			reason = "You were signed out."
 		}
+		a.notify("Latch: you are signed out", reason)
 		a.showSignIn(reason)
+	}
+	if e.State == session.StateOffline && e.Err != nil && a.signedIn() && !a.toldOffline {
+		a.toldOffline = true // once, until the session is renewed again
+		a.notify("Latch: your session cannot be renewed now", latchapp.Describe(e.Err))
+	}
+	if e.State == session.StateSignedIn {
+		a.toldOffline = false
 	}
 	if e.State == session.StateSignedIn {
 		// A sign-in in another program (the command line, say) shows here.

@@ -27,10 +27,6 @@ func (a *appWindow) followDesk() {
 	if a.desk == nil {
 		return
 	}
-	a.inFront = true
-	lc := a.fyne.Lifecycle()
-	lc.SetOnEnteredForeground(func() { a.inFront = true })
-	lc.SetOnExitedForeground(func() { a.inFront = false })
 	a.stopDesk = a.desk.Listen(func() { a.do(a.onDesk) })
 	a.onDesk()
 }
@@ -88,9 +84,7 @@ func (a *appWindow) showQuestion(q agent.Question, waiting int) {
 	d.Show()
 	a.window.Show()
 	a.window.RequestFocus()
-	if !a.inFront {
-		a.fyne.SendNotification(fyne.NewNotification("Latch: allow a token?", questionSummary(q)))
-	}
+	a.notify("Latch: allow a token?", questionSummary(q))
 	a.log.Info("a token waits for the person", "program", q.Program.Path, "pid", q.Program.PID, "account", q.Account, "token", q.Token)
 }
 

@@ -5,6 +5,9 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+	"github.com/latchapp/latch/internal/app/latchapp"
+	"github.com/latchapp/latch/session"
 )
 
 func TestTrayTooltipSignedOut(t *testing.T) {
@@ -33,4 +36,38 @@ func TestTrayTooltipSignedIn(t *testing.T) {
 	})
 	tapDialogButton(t, ui.window, "Cancel")
 	waitFor(t, "the question closed", func() bool { return ui.dialog == nil })
+}
+
+// What the window says while it is behind others is said in a desktop
+// notification too: the session ended, renewals failing (once), and
+// nothing while the window is in front.
+func TestNotificationsWhenTheWindowIsBehind(t *testing.T) {
+	h := newHarness(t)
+	h.signInDirectly()
+	ui := h.start()
+	waitFor(t, "the profile", func() bool { return ui.Screen() == ScreenProfile })
+	offline := session.Event{State: session.StateOffline, Err: session.ErrProviderUnreachable}
+	onUI(func() {
+		ui.inFront = true
+		test.AssertNotificationSent(t, nil, func() { ui.onSessionEvent(offline) })
+		ui.toldOffline = false
+		ui.inFront = false
+		test.AssertNotificationSent(t, fyne.NewNotification("Latch: your session cannot be renewed now", latchapp.Describe(session.ErrProviderUnreachable)),
+			func() { ui.onSessionEvent(offline) })
+		test.AssertNotificationSent(t, nil, func() { ui.onSessionEvent(offline) }) // said once
+		test.AssertNotificationSent(t, fyne.NewNotification("Latch: you are signed out", latchapp.Describe(session.ErrSessionExpired)),
+			func() { ui.onSessionEvent(session.Event{State: session.StateEnded, Err: session.ErrSessionExpired}) })
+	})
+	waitFor(t, "the sign-in screen", func() bool { return ui.Screen() == ScreenSignIn })
+}
+
+func TestASignInCompletedBehindIsNotified(t *testing.T) {
+	h := newHarness(t)
+	ui := h.start()
+	waitFor(t, "sign-in", func() bool { return ui.Screen() == ScreenSignIn })
+	creds := h.signInDirectly()
+	onUI(func() {
+		ui.inFront = false
+		test.AssertNotificationSent(t, fyne.NewNotification("Latch: signed in", "Signed in as Dana Demo."), func() { ui.onSignedIn(creds) })
+	})
 }
