@@ -108,7 +108,7 @@ func (s *signInScreen) build() fyne.CanvasObject {
 	s.retryKeychain = newButton("Try again", theme.ViewRefreshIcon(), s.onRetryKeychain)
 	s.keychainHelp = container.NewVBox(
 		widget.NewLabelWithStyle("Without a keychain, Latch can keep your session in memory; it ends when you quit.", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}),
-		container.NewGridWithColumns(2, s.retryKeychain, s.keepInMemory),
+		container.NewVBox(s.keepInMemory, s.retryKeychain), // stacked: side by side, the longer label ran past its button
 	)
 	s.keychainHelp.Objects[0].(*widget.Label).Wrapping = fyne.TextWrapWord
 	s.keychainHelp.Hide()
