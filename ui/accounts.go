@@ -164,7 +164,6 @@ func (a *appWindow) followAccounts() {
 		case <-changes:
 		case <-t.C:
 		}
-		active := latchapp.ActiveAccount(a.accounts.File)
 		now, err := a.accounts.Names()
 		if err != nil {
 			continue // a file being edited: the next look reads it whole
@@ -172,6 +171,10 @@ func (a *appWindow) followAccounts() {
 		changed := !slices.Equal(now, names)
 		names = now
 		a.do(func() {
+			// The active account is read here, beside seenActive: read
+			// before a switch made in this window and compared after it,
+			// it would switch back.
+			active := latchapp.ActiveAccount(a.accounts.File)
 			if active != a.seenActive {
 				a.seenActive = active
 				a.switchTo(active)
@@ -300,8 +303,11 @@ func (a *appWindow) addAccount() {
 }
 
 // anyProvider is the add-account dialog's choice of a provider by its
-// issuer, beside the presets.
-const anyProvider = "Any OpenID provider"
+// issuer, beside the presets; sandboxProvider is the built-in sandbox.
+const (
+	anyProvider     = "Any OpenID provider"
+	sandboxProvider = "Latch sandbox (demo accounts)"
+)
 
 // addAccountDialog is the add-account dialog: the account's name, the
 // kind of provider (any, by its issuer, or one of latchapp.Presets), the
@@ -329,6 +335,7 @@ func newAddAccountDialog() *addAccountDialog {
 	for _, p := range latchapp.Presets {
 		kinds = append(kinds, p.Title)
 	}
+	kinds = append(kinds, sandboxProvider)
 	d.kind = widget.NewSelect(kinds, func(string) { d.layout() })
 	for _, e := range []*widget.Entry{d.name, d.clientID} {
 		e.OnSubmitted = func(string) { d.submit() } // Enter in a field
@@ -369,6 +376,12 @@ func (d *addAccountDialog) layout() {
 		return e
 	}
 	items := []*widget.FormItem{widget.NewFormItem("Name", d.name), widget.NewFormItem("Provider", d.kind)}
+	if d.kind.Selected == sandboxProvider {
+		// The sandbox needs nothing more: its issuer and client are known.
+		d.form.Items = items
+		d.form.Refresh()
+		return
+	}
 	if p := d.preset(); p == nil {
 		items = append(items, widget.NewFormItem("Issuer", entry("issuer", "https://id.example.com/")))
 	} else {
@@ -403,6 +416,9 @@ func fieldLabel(f latchapp.PresetField) string {
 // settings are what the dialog was given, as the command line's flags
 // would give them.
 func (d *addAccountDialog) settings() latchapp.Settings {
+	if d.kind.Selected == sandboxProvider {
+		return latchapp.Settings{Sandbox: "true", Set: map[string]bool{"sandbox": true}}
+	}
 	// A problem names the dialog's field, not the flag it stands for.
 	s := latchapp.Settings{ClientID: strings.TrimSpace(d.clientID.Text), Set: map[string]bool{"client-id": true}, Presets: map[string]string{},
 		Named: map[string]string{"client-id": "the Client ID field", "issuer": "the Issuer field"}}

@@ -341,3 +341,29 @@ func TestAddAccountDialogOffersThePresets(t *testing.T) {
 		t.Errorf("back on Keycloak, the realm reads %q; a field left is new", got)
 	}
 }
+
+// The sandbox can be picked as an account's provider in the dialog: it
+// needs no issuer nor client ID, and the account is saved as sandbox =
+// true.
+func TestAddASandboxAccount(t *testing.T) {
+	h := newHarness(t)
+	accounts := h.withAccounts(fmt.Sprintf("issuer = %q\nclient_id = %q\n", h.srv.Issuer(), sandboxserver.ClientID))
+	h.signInDirectly()
+	ui := h.start()
+	waitFor(t, "the profile", func() bool { return showing(ui, "default", "sandbox|demo") })
+	onUI(func() { test.Tap(ui.bar.add) })
+	var d *addAccountDialog
+	waitFor(t, "the add-account dialog", func() bool { d = ui.addDialog; return d != nil && ui.dialog != nil })
+	onUI(func() {
+		d.name.SetText("demo")
+		d.kind.SetSelected(sandboxProvider)
+		if len(d.form.Items) != 2 {
+			t.Errorf("with the sandbox the dialog asks %d things; want the name and the provider alone", len(d.form.Items))
+		}
+		test.Tap(d.add)
+	})
+	waitFor(t, "the new account shown", func() bool { return ui.dialog == nil && ui.account.Config.Account == "demo" })
+	if b, _ := os.ReadFile(accounts.File); !strings.Contains(string(b), "[accounts.demo]") || !strings.Contains(string(b), "sandbox = true") {
+		t.Fatalf("the config file is\n%s\nwant [accounts.demo] with sandbox = true", b)
+	}
+}
