@@ -299,13 +299,13 @@ func TestSignOutSaysTheProviderCannotSignOutInTheBrowser(t *testing.T) {
 	waitFor(t, "signed out", func() bool { return ui.Screen() == ScreenSignIn })
 }
 
-// The add-account dialog offers any provider by its issuer and each
-// preset by its fields, keeps what was typed in a field that stays, and
-// gives the settings as the command line's flags would.
+// The add-account dialog offers any provider by its issuer, each preset
+// by its fields, and the sandbox, keeps what was typed in a field that
+// stays, and gives the settings as the command line's flags would.
 func TestAddAccountDialogOffersThePresets(t *testing.T) {
 	test.NewTempApp(t)
 	d := newAddAccountDialog()
-	if got, want := len(d.kind.Options), 1+len(latchapp.Presets); got != want {
+	if got, want := len(d.kind.Options), 2+len(latchapp.Presets); got != want {
 		t.Fatalf("the dialog offers %d kinds of provider (%q); want %d", got, d.kind.Options, want)
 	}
 	labels := func() []string {
