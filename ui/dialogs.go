@@ -57,6 +57,10 @@ func (a *appWindow) ask(onConfirm func(), build func(answer func(bool)) dialog.D
 	})
 	a.dialog = d
 	a.dialogConfirm = func() {
+		if c, ok := d.(interface{ Confirm() }); ok {
+			c.Confirm() // as its button: its answer says yes (Hide would say no)
+			return
+		}
 		a.dialog, a.dialogConfirm = nil, nil
 		d.Hide()
 		confirmed()
