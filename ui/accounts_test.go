@@ -257,6 +257,11 @@ func overlayText(w fyne.Window) string {
 	if top == nil {
 		return ""
 	}
+	return labelsText(top)
+}
+
+// labelsText is the text of the labels in o, a line each.
+func labelsText(o fyne.CanvasObject) string {
 	var b strings.Builder
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
@@ -273,7 +278,7 @@ func overlayText(w fyne.Window) string {
 			}
 		}
 	}
-	walk(top)
+	walk(o)
 	return b.String()
 }
 

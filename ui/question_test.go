@@ -241,7 +241,7 @@ func TestRecentUsesTabListsTheAccountsUses(t *testing.T) {
 	if tab == nil {
 		t.Fatal("the profile has no Recent uses tab")
 	}
-	text := func() string { return overlayFree(tab.Content) }
+	text := func() string { return labelsText(tab.Content) }
 	waitFor(t, "the empty list", func() bool { return strings.Contains(text(), "No program has asked") })
 
 	account := cmp.Or(ui.account.Config.Account, latchapp.DefaultAccount)
@@ -258,26 +258,4 @@ func TestRecentUsesTabListsTheAccountsUses(t *testing.T) {
 	if strings.Contains(got, "theirs") || strings.Contains(got, "\u202E") || !strings.Contains(got, `prod\u202e`) {
 		t.Errorf("the tab shows:\n%s\nwant this account's uses alone, the override escaped", got)
 	}
-}
-
-// overlayFree is the text of the labels in o.
-func overlayFree(o fyne.CanvasObject) string {
-	var b strings.Builder
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *widget.Label:
-			b.WriteString(v.Text + "\n")
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
-	return b.String()
 }
