@@ -59,7 +59,7 @@ func directly[T any](g *globalOptions, cfg latchapp.Config, r latchapp.TokenRequ
 	}
 	defer a.Close()
 	// Only the desktop app can ask the person for a token that needs it.
-	if confirms, err := a.Confirms(g.ctx, r.Name); err != nil || confirms {
+	if confirms, err := a.Confirms(g.ctx, r.Name, nil); err != nil || confirms {
 		return zero, cmp.Or(err, latchapp.ErrNeedsApp)
 	}
 	if g.detachable() {

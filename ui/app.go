@@ -11,7 +11,6 @@
 package ui
 
 import (
-	"cmp"
 	"context"
 	"image"
 	"log/slog"
@@ -384,7 +383,7 @@ func (a *appWindow) showProfile(p profile.Profile, creds *session.Credentials) {
 	a.uses = nil
 	var usesTab *container.TabItem
 	if a.desk != nil {
-		a.uses = newUsesView(a.desk, cmp.Or(a.account.Config.Account, latchapp.DefaultAccount))
+		a.uses = newUsesView(a.desk, a.account.Config.AccountName())
 		usesTab = container.NewTabItem("Recent uses", a.uses.build())
 		a.tabs.Append(usesTab)
 	}

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"cmp"
 	"context"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/latchapp/latch/internal/app/agent"
-	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 // asked is a question put to the desk by a goroutine, as the agent puts
@@ -244,7 +242,7 @@ func TestRecentUsesTabListsTheAccountsUses(t *testing.T) {
 	text := func() string { return labelsText(tab.Content) }
 	waitFor(t, "the empty list", func() bool { return strings.Contains(text(), "No program has asked") })
 
-	account := cmp.Or(ui.account.Config.Account, latchapp.DefaultAccount)
+	account := ui.account.Config.AccountName()
 	prog := kubectlQuestion("prod").Program
 	prog.Args = []string{"latch", "token", "--name", "prod\u202E"}
 	h.desk.Record(agent.Use{Account: account, Program: prog, Token: "prod", Outcome: agent.OutcomeDenied})

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"cmp"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/systray"
@@ -43,7 +41,7 @@ func (a *appWindow) updateTray() {
 
 // trayTooltip names the account shown and its state, for the tray icon.
 func (a *appWindow) trayTooltip() string {
-	account := cmp.Or(a.account.Config.Account, latchapp.DefaultAccount)
+	account := a.account.Config.AccountName()
 	if a.signedIn() {
 		return "Latch: " + latchapp.Printable(account) + ", signed in as " + latchapp.Printable(a.person.DisplayName())
 	}

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"cmp"
 	"context"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
@@ -15,21 +14,9 @@ import (
 // agent has no one to ask, and refuses. The outcome is what the use is
 // recorded as; an error with it is the answer to the request.
 func (s *Server) confirm(ctx context.Context, a *latchapp.Account, req *request, prog Program, w *answerer) (outcome string, err error) {
-	name := req.Name
-	if req.Op == opToken {
-		name = req.Token.Name
-	}
-	var audience string
-	if name != "" {
-		if audience, err = a.KnownAPI(ctx, name); err != nil {
-			return "", err
-		}
-	}
-	needs := a.Config.Confirms(name, audience)
-	if !needs && s.Accounts != nil {
-		if needs, err = s.Accounts.Confirms(a.Config, name, audience); err != nil {
-			return "", err
-		}
+	needs, err := a.Confirms(ctx, namedToken(req), s.Accounts)
+	if err != nil {
+		return "", err
 	}
 	if !needs {
 		return OutcomeAutomatic, nil
@@ -39,7 +26,7 @@ func (s *Server) confirm(ctx context.Context, a *latchapp.Account, req *request,
 	}
 	d := s.desk()
 	q := Question{
-		Program: prog, Account: cmp.Or(a.Config.Account, latchapp.DefaultAccount), Issuer: a.Config.Issuer, ClientID: a.Config.ClientID,
+		Program: prog, Account: a.Config.AccountName(), Issuer: a.Config.Issuer, ClientID: a.Config.ClientID,
 		Token: useToken(req), AllowFor: latchapp.DefaultConfirmFor, Asked: d.now(),
 	}
 	if s.Accounts != nil {
@@ -59,13 +46,20 @@ func (s *Server) confirm(ctx context.Context, a *latchapp.Account, req *request,
 	return OutcomeAllowed, nil
 }
 
+// namedToken is the named token req asks for; empty for the account's
+// own.
+func namedToken(req *request) string {
+	if req.Op == opToken {
+		return req.Token.Name
+	}
+	return req.Name
+}
+
 // useToken names the token req asks for, as a use records it.
 func useToken(req *request) string {
 	switch {
-	case req.Op == opHeader && req.Name != "":
-		return req.Name
-	case req.Op == opToken && req.Token.Name != "":
-		return req.Token.Name
+	case namedToken(req) != "":
+		return namedToken(req)
 	case req.Op == opToken && req.Token.IDToken:
 		return "ID token"
 	}
@@ -74,7 +68,7 @@ func useToken(req *request) string {
 
 // record keeps the use of the token req asked for, by prog, for account.
 func (s *Server) record(cfg latchapp.Config, req *request, prog Program, outcome string) {
-	s.desk().Record(Use{Account: cmp.Or(cfg.Account, latchapp.DefaultAccount), Issuer: cfg.Issuer, Program: prog, Token: useToken(req), Outcome: outcome})
+	s.desk().Record(Use{Account: cfg.AccountName(), Issuer: cfg.Issuer, Program: prog, Token: useToken(req), Outcome: outcome})
 }
 
 // desk is the server's Desk: its own when it was given none.

@@ -2,6 +2,7 @@ package latchapp
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -307,13 +308,17 @@ func normalized(fc fileConfig) fileConfig {
 	return fc
 }
 
+// AccountName is the account's name: [DefaultAccount] for a
+// configuration that names none (one made by hand, not by [LoadConfig]).
+func (c Config) AccountName() string { return cmp.Or(c.Account, DefaultAccount) }
+
 // storeKey names an account's session in the keychain: the default
 // account keeps the session's own key (so that a session stored before
 // accounts is still found); another is named by its name and provider,
 // so that two accounts at one provider are two sessions, and an account
 // whose provider changed does not read the old provider's session.
 func (c Config) storeKey() string {
-	if c.Account == DefaultAccount || c.Account == "" {
+	if c.AccountName() == DefaultAccount {
 		return ""
 	}
 	sum := sha256.Sum256([]byte(c.Issuer + "\n" + c.ClientID + "\n" + c.Account))

@@ -73,15 +73,19 @@ func (s *Accounts) Confirms(cfg Config, name, audience string) (bool, error) {
 }
 
 // Confirms says whether the token name (empty for the account's own) is
-// handed out only once the person allows it, by the account's
-// configuration (see [Config.Confirms]).
-func (a *Account) Confirms(ctx context.Context, name string) (bool, error) {
-	if name == "" {
-		return a.Config.Confirm, nil
+// handed out only once the person allows it: as the account's
+// configuration says (see [Config.Confirms]), or, with file, as the
+// person's config file says too (see [Accounts.Confirms]).
+func (a *Account) Confirms(ctx context.Context, name string, file *Accounts) (bool, error) {
+	var audience string
+	if name != "" {
+		var err error
+		if audience, err = a.KnownAPI(ctx, name); err != nil {
+			return false, err
+		}
 	}
-	audience, err := a.KnownAPI(ctx, name)
-	if err != nil {
-		return false, err
+	if file != nil {
+		return file.Confirms(a.Config, name, audience)
 	}
 	return a.Config.Confirms(name, audience), nil
 }
