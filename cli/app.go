@@ -73,33 +73,35 @@ func (o *appOptions) run(args []string) error {
 }
 
 // repair opens the desktop app on the configuration problem, which the
-// person fixes there (or turns to the sandbox); the accounts it opens
-// then are served as the agent, and closed when the app quits.
+// person fixes there (or turns to the sandbox); the account it opens then
+// (the problem screen is left once one opens) is served as the agent,
+// and closed when the app quits.
 func (o *appOptions) repair(problem error) error {
 	ctx, cancel := context.WithCancel(o.ctx)
 	desk := &agent.Desk{}
 	var mu sync.Mutex
-	var opened []*latchapp.Account
-	var served []func()
+	var opened *latchapp.Account
+	served := func() {}
 	defer func() {
 		cancel()
 		mu.Lock()
 		defer mu.Unlock()
-		for _, done := range served {
-			done()
-		}
-		for _, a := range opened {
-			a.Close()
+		served()
+		if opened != nil {
+			opened.Close()
 		}
 	}()
 	reopen := func(openCtx context.Context, sandbox bool) (*latchapp.Account, *latchapp.Accounts, error) {
-		c, err := o.config()
+		var c latchapp.Config
+		var err error
 		accounts := o.accounts(renewInBackground)
 		if sandbox {
 			// The sandbox alone: neither the file nor the flags that
 			// could not be used.
 			c, err = latchapp.LoadConfig(latchapp.Settings{Sandbox: "true", Set: map[string]bool{"sandbox": true}}, func(string) string { return "" }, "")
 			accounts = nil
+		} else {
+			c, err = o.config()
 		}
 		if err != nil {
 			return nil, nil, err
@@ -109,8 +111,7 @@ func (o *appOptions) repair(problem error) error {
 			return nil, nil, err
 		}
 		mu.Lock()
-		opened = append(opened, a)
-		served = append(served, o.serveForApp(ctx, c, desk))
+		opened, served = a, o.serveForApp(ctx, c, desk)
 		mu.Unlock()
 		return a, accounts, nil
 	}
