@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
@@ -132,7 +133,7 @@ func (a *appWindow) showHelp() {
 	)
 	about.Objects[1].(*widget.Label).Wrapping = fyne.TextWrapWord
 	// The list scrolls within the window, whatever its size.
-	body := container.NewVScroll(container.NewVBox(about, container.New(&keyColumns{}, items...)))
+	body := container.NewVScroll(container.NewVBox(about, container.New(layout.NewFormLayout(), items...)))
 	size := a.window.Canvas().Size()
 	body.SetMinSize(fyne.NewSize(min(520, size.Width-80), max(200, size.Height-160)))
 	d := dialog.NewCustom("About Latch", "Close", body, a.window)
@@ -155,40 +156,4 @@ func keyNames(keys string) string {
 		return strings.ReplaceAll(keys, "Ctrl", "Cmd")
 	}
 	return keys
-}
-
-// keyColumns lays pairs of objects out as two columns: the keys at their
-// width, what they do in the rest.
-type keyColumns struct{}
-
-func (keyColumns) widths(objects []fyne.CanvasObject) float32 {
-	var w float32
-	for i := 0; i < len(objects); i += 2 {
-		w = max(w, objects[i].MinSize().Width)
-	}
-	return w
-}
-
-func (c keyColumns) MinSize(objects []fyne.CanvasObject) fyne.Size {
-	left := c.widths(objects)
-	var h, right float32
-	for i := 0; i+1 < len(objects); i += 2 {
-		right = max(right, objects[i+1].MinSize().Width)
-		h += max(objects[i].MinSize().Height, objects[i+1].MinSize().Height)
-	}
-	return fyne.NewSize(left+right, h)
-}
-
-func (c keyColumns) Layout(objects []fyne.CanvasObject, size fyne.Size) {
-	left := c.widths(objects)
-	var y float32
-	for i := 0; i+1 < len(objects); i += 2 {
-		right := objects[i+1]
-		right.Resize(fyne.NewSize(size.Width-left, right.MinSize().Height))
-		h := max(objects[i].MinSize().Height, right.MinSize().Height)
-		objects[i].Move(fyne.NewPos(0, y))
-		objects[i].Resize(fyne.NewSize(left, objects[i].MinSize().Height))
-		right.Move(fyne.NewPos(left, y))
-		y += h
-	}
 }
