@@ -107,3 +107,13 @@ func tapDialogButtonIn(t *testing.T, ui *appWindow, label string) {
 	}
 	onUI(func() { test.Tap(b) })
 }
+
+func TestOpenTheFileOpensTheConfigFile(t *testing.T) {
+	ui, _, file := problemApp(t, func(bool) error { return nil })
+	opened := make(chan string, 1)
+	onUI(func() { ui.openPath = func(path string) error { opened <- path; return nil } })
+	tapDialogButtonIn(t, ui, "Open the file")
+	if got := <-opened; got != file {
+		t.Fatalf("Open the file opened %q; want the config file %q", got, file)
+	}
+}
