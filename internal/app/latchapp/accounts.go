@@ -92,12 +92,17 @@ func AccountNames(file string) ([]string, error) {
 	if err != nil {
 		return nil, asConfigError(err)
 	}
+	return fc.accountNames(), nil
+}
+
+// accountNames are fc's accounts, as [AccountNames] lists them.
+func (fc fileConfig) accountNames() []string {
 	names := []string{DefaultAccount}
 	for name := range fc.Accounts {
 		names = append(names, name)
 	}
 	slices.Sort(names[1:])
-	return names, nil
+	return names
 }
 
 // SwitchAccount makes name the active account of file, for the command

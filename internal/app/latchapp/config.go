@@ -219,12 +219,18 @@ func LoadConfig(flags Settings, getenv func(string) string, file string) (Config
 }
 
 func loadConfig(flags Settings, getenv func(string) string, file string) (Config, error) {
-	flagNames := flags.Set
-	cfg := Config{origin: map[string]string{}}
 	fc, err := readConfigFile(file)
 	if err != nil {
-		return cfg, err
+		return Config{origin: map[string]string{}}, err
 	}
+	return configFrom(flags, getenv, fc, file)
+}
+
+// configFrom is loadConfig with file's text already read as fc.
+func configFrom(flags Settings, getenv func(string) string, fc fileConfig, file string) (Config, error) {
+	flagNames := flags.Set
+	cfg := Config{origin: map[string]string{}}
+	var err error
 	if cfg.Account, err = ChosenAccount(flags, getenv, file); err != nil {
 		return cfg, err
 	}

@@ -50,18 +50,18 @@ func (c Config) SameSession(o Config) bool {
 // Confirms says whether the token name, for audience, of the session cfg
 // configures is handed out only once the person allows it: as cfg says,
 // or as the config file of s says for any of its accounts that is the
-// same session. The file is read afresh each time, and a request cannot
-// lower what it says: cfg comes from the program that asks.
+// same session. The file is read afresh each time (once), and a request
+// cannot lower what it says: cfg comes from the program that asks.
 func (s *Accounts) Confirms(cfg Config, name, audience string) (bool, error) {
 	if cfg.Confirms(name, audience) {
 		return true, nil
 	}
-	names, err := s.Names()
+	fc, err := readConfigFile(s.File)
 	if err != nil {
-		return false, err
+		return false, asConfigError(err)
 	}
-	for _, n := range names {
-		fileCfg, err := LoadConfig(Settings{Account: n}, func(string) string { return "" }, s.File)
+	for _, n := range fc.accountNames() {
+		fileCfg, err := configFrom(Settings{Account: n}, func(string) string { return "" }, fc, s.File)
 		if err != nil {
 			continue // an account that cannot be read is not this session
 		}
