@@ -336,14 +336,22 @@ func (c *Config) agentSettings(agent, idle, file string) error {
 	if c.Agent != AgentAuto && c.Agent != AgentOff {
 		return fmt.Errorf("%s is auto or off, not %q", c.Origin("agent"), c.Agent)
 	}
-	if idle != "" {
-		d, err := time.ParseDuration(idle)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("agent_idle in %s is a duration such as 30m, not %q", file, idle)
-		}
-		c.AgentIdle = d
+	var err error
+	c.AgentIdle, err = fileDuration("agent_idle", idle, "30m", file)
+	return err
+}
+
+// fileDuration reads value, the config file's key (a duration such as
+// example; 0 when the file sets none).
+func fileDuration(key, value, example, file string) (time.Duration, error) {
+	if value == "" {
+		return 0, nil
 	}
-	return nil
+	d, err := time.ParseDuration(value)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s in %s is a duration such as %s, not %q", key, file, example, value)
+	}
+	return d, nil
 }
 
 // readConfigFile reads the config file; an empty name or a missing file

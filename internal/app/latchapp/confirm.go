@@ -1,9 +1,9 @@
 package latchapp
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 )
@@ -107,12 +107,6 @@ func (s *Accounts) ConfirmFor() time.Duration {
 
 // confirmFor reads confirm_for, the file's top-level value.
 func confirmFor(value, file string) (time.Duration, error) {
-	if value == "" {
-		return DefaultConfirmFor, nil
-	}
-	d, err := time.ParseDuration(value)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("confirm_for in %s is a duration such as 10m, not %q", file, value)
-	}
-	return d, nil
+	d, err := fileDuration("confirm_for", value, "10m", file)
+	return cmp.Or(d, DefaultConfirmFor), err
 }
