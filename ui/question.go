@@ -121,7 +121,7 @@ func questionSummary(q agent.Question) string {
 
 // tokenPhrase names a token in a sentence.
 func tokenPhrase(token string) string {
-	if token == "access token" || token == "ID token" {
+	if token == latchapp.OwnAccessToken || token == latchapp.OwnIDToken {
 		return token
 	}
 	return "token " + latchapp.Printable(token)

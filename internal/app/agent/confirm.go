@@ -61,9 +61,9 @@ func useToken(req *request) string {
 	case namedToken(req) != "":
 		return namedToken(req)
 	case req.Op == opToken && req.Token.IDToken:
-		return "ID token"
+		return latchapp.OwnIDToken
 	}
-	return "access token"
+	return latchapp.OwnAccessToken
 }
 
 // record keeps the use of the token req asked for, by prog, for account.

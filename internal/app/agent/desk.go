@@ -76,8 +76,8 @@ type Use struct {
 	Account string    `json:"account"`
 	Issuer  string    `json:"issuer"`
 	Program Program   `json:"program"`
-	// Token is the named token's name, or "access token" or "ID token"
-	// for the account's own.
+	// Token is the named token's name, or [latchapp.OwnAccessToken] or
+	// [latchapp.OwnIDToken] for the account's own.
 	Token string `json:"token"`
 	// Outcome is OutcomeAllowed, OutcomeDenied, OutcomeAutomatic (no
 	// question was needed, or the program was allowed for a while) or

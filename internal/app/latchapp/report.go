@@ -38,7 +38,7 @@ type SessionReport struct {
 	PendingRevocations int       `json:"pending_revocations"`
 	LastRevocation     time.Time `json:"last_revocation,omitzero"`
 	// Confirm names the tokens handed out only once the person allows it
-	// in the desktop app (confirm = true): "access token" and "ID token"
+	// in the desktop app (confirm = true): [OwnAccessToken] and [OwnIDToken]
 	// for the account's own, and the named tokens' names.
 	Confirm []string `json:"confirm,omitempty"`
 }
@@ -51,7 +51,7 @@ type SessionReport struct {
 func (a *Account) Report(ctx context.Context) (rep SessionReport, signedIn bool, err error) {
 	rep = SessionReport{Account: a.Config.Account, Issuer: a.Config.Issuer}
 	if a.Config.Confirm {
-		rep.Confirm = []string{"access token", "ID token"}
+		rep.Confirm = []string{OwnAccessToken, OwnIDToken}
 	}
 	rep.Confirm = append(rep.Confirm, a.Config.ConfirmAPIs...)
 	creds, err := a.Manager.Held(ctx)

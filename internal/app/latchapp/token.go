@@ -17,6 +17,14 @@ const (
 	KindID     = "id_token"
 )
 
+// The names of the account's own tokens where they are listed beside
+// named tokens (the uses the agent records, latch status's confirm list):
+// a named token is listed by its name.
+const (
+	OwnAccessToken = "access token"
+	OwnIDToken     = "ID token"
+)
+
 // Token is a token as Latch hands it to another program (latch token
 // prints it, the agent sends it): never a refresh token.
 type Token struct {
