@@ -97,9 +97,9 @@ func TestSwitchBetweenAccounts(t *testing.T) {
 	})
 }
 
-func TestAddAndRemoveAnAccountInTheWindow(t *testing.T) {
-	h := newHarness(t)
-	op := oidcprovider.Start(t, oidcprovider.Options{})
+// addAccountDialogOn starts the app on the sandbox's default account,
+// demo signed in, and opens the add-account dialog from the bar.
+func addAccountDialogOn(t *testing.T, h *harness) (*appWindow, *addAccountDialog, *latchapp.Accounts) {
 	accounts := h.withAccounts(fmt.Sprintf("issuer = %q\nclient_id = %q\n", h.srv.Issuer(), sandboxserver.ClientID))
 	h.signInDirectly()
 	ui := h.start()
@@ -107,6 +107,13 @@ func TestAddAndRemoveAnAccountInTheWindow(t *testing.T) {
 	onUI(func() { test.Tap(ui.bar.add) })
 	var d *addAccountDialog
 	waitFor(t, "the add-account dialog", func() bool { d = ui.addDialog; return d != nil && ui.dialog != nil })
+	return ui, d, accounts
+}
+
+func TestAddAndRemoveAnAccountInTheWindow(t *testing.T) {
+	h := newHarness(t)
+	op := oidcprovider.Start(t, oidcprovider.Options{})
+	ui, d, accounts := addAccountDialogOn(t, h)
 	// A provider that is not one is said in the dialog, which stays.
 	onUI(func() {
 		d.name.SetText("staging")
@@ -351,14 +358,7 @@ func TestAddAccountDialogOffersThePresets(t *testing.T) {
 // needs no issuer nor client ID, and the account is saved as sandbox =
 // true.
 func TestAddASandboxAccount(t *testing.T) {
-	h := newHarness(t)
-	accounts := h.withAccounts(fmt.Sprintf("issuer = %q\nclient_id = %q\n", h.srv.Issuer(), sandboxserver.ClientID))
-	h.signInDirectly()
-	ui := h.start()
-	waitFor(t, "the profile", func() bool { return showing(ui, "default", "sandbox|demo") })
-	onUI(func() { test.Tap(ui.bar.add) })
-	var d *addAccountDialog
-	waitFor(t, "the add-account dialog", func() bool { d = ui.addDialog; return d != nil && ui.dialog != nil })
+	ui, d, accounts := addAccountDialogOn(t, newHarness(t))
 	onUI(func() {
 		d.name.SetText("demo")
 		d.kind.SetSelected(sandboxProvider)
