@@ -271,8 +271,8 @@ func (m *metadataScreen) addRow(key string, kind profile.Kind, text string) *met
 	r.value.OnChanged = func(string) { r.touched = true; m.validate() }
 	r.box = container.NewVBox(container.New(m.columns, r.key, r.kind, r.value, r.remove), r.problem)
 	m.rows = append(m.rows, r)
-	m.list.Remove(m.empty)
 	m.list.Add(r.box)
+	m.showEmpty()
 	return r
 }
 
