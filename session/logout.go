@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // clear removes the credentials from memory and the store, without
@@ -228,3 +229,10 @@ func listenSignedOut(state string, page pageTexts, target func(redirect string) 
 	l.server = serveLoopback(ln, mux)
 	return l, nil
 }
+
+// Timeouts of a sign-out: waiting for another process's renewal to end,
+// and telling the provider.
+const (
+	logoutLockTimeout = 10 * time.Second
+	revokeTimeout     = 10 * time.Second
+)
