@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
@@ -38,6 +39,7 @@ type accountBar struct {
 	box    *fyne.Container
 	choose *widget.Select
 	add    *button
+	edit   *button
 	remove *button
 	// names are the accounts in the order choose lists them.
 	names []string
@@ -52,8 +54,10 @@ func (a *appWindow) newAccountBar() *accountBar {
 		}
 	}
 	b.add = newButton("Add account…", nil, a.addAccount)
+	b.edit = newButton("Edit…", nil, func() { a.editAccount(a.account.Config.AccountName()) })
 	b.remove = newButton("Remove…", nil, func() { a.removeAccount(a.account.Config.Account) })
-	b.box = container.NewBorder(nil, nil, widget.NewLabel("Account"), container.NewHBox(b.add, b.remove), b.choose)
+	settings := newButton("", theme.SettingsIcon(), a.showSettings)
+	b.box = container.NewBorder(nil, nil, widget.NewLabel("Account"), container.NewHBox(b.add, b.edit, b.remove, settings), b.choose)
 	return b
 }
 
@@ -214,6 +218,12 @@ func (a *appWindow) switchTo(name string) {
 	if a.accounts == nil || name == a.account.Config.Account || name == a.switching {
 		return
 	}
+	a.reopen(name)
+}
+
+// reopen opens the account name, as switchTo does, even when it is the
+// one shown: its settings changed.
+func (a *appWindow) reopen(name string) {
 	a.switching = name
 	a.background.Go(func() {
 		next, err := a.accounts.Open(a.ctx, name)
@@ -259,7 +269,44 @@ func (a *appWindow) addAccount() {
 	if a.accounts == nil || a.dialog != nil {
 		return
 	}
+	intro := "An account is a provider and its own session. Choose the kind of provider, give what it asks for, and the client ID of Latch's application there."
+	a.showAccountDialog("Add account", intro, newAddAccountDialog(), a.accounts.Add)
+}
+
+// editAccount asks for the account name's provider as addAccount does,
+// filled in with the one it has, and gives it to the account in the
+// config file (its other settings and the file's comments stay). The
+// default account is the file's top level: the person is offered the
+// file.
+func (a *appWindow) editAccount(name string) {
+	if a.accounts == nil || a.dialog != nil {
+		return
+	}
+	if name == latchapp.DefaultAccount {
+		file := a.accounts.File
+		a.confirm("Edit the default account",
+			"The default account is the settings at the top of "+file+", beside your other accounts' tables: edit them there, and Latch follows the change.",
+			"Open the file", func() {
+				if err := a.openFile(file); err != nil {
+					a.showError("The file cannot be opened", err)
+				}
+			})
+		return
+	}
+	cfg, err := a.accounts.Config(name)
+	if err != nil {
+		a.showError("This account cannot be edited", err)
+		return
+	}
 	dlg := newAddAccountDialog()
+	dlg.fill(name, cfg)
+	intro := "Change the provider of the account " + name + ". Its other settings stay; when the provider or client changes, Latch signs out of the old one first."
+	a.showAccountDialog("Edit account", intro, dlg, a.accounts.Edit)
+}
+
+// showAccountDialog shows the account dialog dlg, titled title, which
+// save checks and saves; the window then shows the account.
+func (a *appWindow) showAccountDialog(title, intro string, dlg *addAccountDialog, save func(context.Context, string, latchapp.Settings) (latchapp.Config, error)) {
 	var d *dialog.CustomDialog
 	submit := func() {
 		flags := dlg.settings()
@@ -271,17 +318,21 @@ func (a *appWindow) addAccount() {
 		a.background.Go(func() {
 			ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
 			defer cancel()
-			_, err := a.accounts.Add(ctx, account, flags)
+			_, err := save(ctx, account, flags)
 			a.do(func() {
 				dlg.add.Enable()
 				if err != nil {
-					a.log.Info("account not added", "account", account, "why", latchapp.Describe(err))
+					a.log.Info("account not saved", "account", account, "why", latchapp.Describe(err))
 					dlg.problem.Importance = widget.DangerImportance
 					dlg.problem.SetText(latchapp.Describe(err))
 					return
 				}
 				d.Hide()
 				a.dialog, a.dialogConfirm = nil, nil
+				if account == a.account.Config.Account {
+					a.reopen(account) // the account shown, on its new provider
+					return
+				}
 				a.chooseAccount(account)
 			})
 		})
@@ -292,13 +343,17 @@ func (a *appWindow) addAccount() {
 		d.Hide()
 		a.dialog, a.dialogConfirm = nil, nil
 	})
-	intro := widget.NewLabel("An account is a provider and its own session. Choose the kind of provider, give what it asks for, and the client ID of Latch's application there.")
-	intro.Wrapping = fyne.TextWrapWord
-	d = dialog.NewCustomWithoutButtons("Add account", container.NewVBox(intro, dlg.form, dlg.problem, container.NewHBox(cancel, dlg.add)), a.window)
-	d.Resize(fyne.NewSize(480, 0))
+	text := widget.NewLabel(intro)
+	text.Wrapping = fyne.TextWrapWord
+	d = dialog.NewCustomWithoutButtons(title, container.NewVBox(text, dlg.form, dlg.problem, container.NewHBox(cancel, dlg.add)), a.window)
+	d.Resize(fyne.NewSize(min(560, max(480, a.window.Canvas().Size().Width-40)), 0))
 	a.dialog, a.dialogConfirm = d, submit
 	a.addDialog = dlg
 	d.Show()
+	if dlg.name.Disabled() {
+		a.window.Canvas().Focus(dlg.kind)
+		return
+	}
 	a.window.Canvas().Focus(dlg.name)
 }
 
@@ -342,6 +397,32 @@ func newAddAccountDialog() *addAccountDialog {
 	}
 	d.kind.SetSelected(anyProvider)
 	return d
+}
+
+// fill shows the account name's provider, as cfg has it, for editing:
+// its name cannot be changed.
+func (d *addAccountDialog) fill(name string, cfg latchapp.Config) {
+	d.name.SetText(name)
+	d.name.Disable()
+	d.add.SetText("Save")
+	switch {
+	case cfg.Sandbox:
+		d.kind.SetSelected(sandboxProvider)
+	case cfg.Preset != "":
+		for _, p := range latchapp.Presets {
+			if p.Name == cfg.Preset {
+				d.kind.SetSelected(p.Title)
+			}
+		}
+		for key, v := range cfg.PresetValues {
+			if e := d.fields[key]; e != nil {
+				e.SetText(v)
+			}
+		}
+	default:
+		d.fields["issuer"].SetText(cfg.Issuer)
+	}
+	d.clientID.SetText(cfg.ClientID)
 }
 
 func (d *addAccountDialog) submit() {

@@ -372,3 +372,76 @@ func TestAddASandboxAccount(t *testing.T) {
 		t.Fatalf("the config file is\n%s\nwant [accounts.demo] with sandbox = true", b)
 	}
 }
+
+// Edit… shows the account's provider filled in; a provider that cannot
+// be used is said and nothing changes; a new provider signs the old
+// session out (revoked), keeps the file's comments and the account's
+// other settings, and shows the account on its new provider.
+func TestEditAnAccountInTheWindow(t *testing.T) {
+	h := newHarness(t)
+	accounts := twoAccounts(t, h)
+	text, _ := os.ReadFile(accounts.File)
+	withComment := strings.Replace(string(text), "[accounts.work]\n", "# the office\n[accounts.work]\naudience = \"https://orders.example.test/\"\n", 1)
+	if err := os.WriteFile(accounts.File, []byte(withComment), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	work, err := accounts.Open(t.Context(), "work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := work.Manager.Held(t.Context())
+	opIssuer := work.Config.Issuer
+	work.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := accounts.Switch("work"); err != nil {
+		t.Fatal(err)
+	}
+	ui := h.start()
+	waitFor(t, "work's profile", func() bool { return showing(ui, "work", "alice") })
+	onUI(func() { test.Tap(ui.bar.edit) })
+	var d *addAccountDialog
+	waitFor(t, "the edit dialog", func() bool { d = ui.addDialog; return d != nil && ui.dialog != nil })
+	onUI(func() {
+		if d.name.Text != "work" || !d.name.Disabled() || d.kind.Selected != anyProvider || d.clientID.Text != oidcprovider.ClientID || !strings.HasPrefix(d.fields["issuer"].Text, "http://127.0.0.1") {
+			t.Errorf("the edit dialog shows name %q (disabled %v), provider %q, issuer %q, client %q; want work's", d.name.Text, d.name.Disabled(), d.kind.Selected, d.fields["issuer"].Text, d.clientID.Text)
+		}
+		if d.add.Text != "Save" {
+			t.Errorf("the edit dialog's button says %q; want Save", d.add.Text)
+		}
+		d.fields["issuer"].SetText(h.srv.Issuer() + "/nothing-here")
+		test.Tap(d.add)
+	})
+	waitFor(t, "the problem said", func() bool { return strings.Contains(d.problem.Text, "cannot be used") && !d.add.Disabled() })
+	if got, _ := os.ReadFile(accounts.File); string(got) != withComment {
+		t.Fatalf("a provider that cannot be used changed the file:\n%s", got)
+	}
+	onUI(func() {
+		d.kind.SetSelected(sandboxProvider)
+		test.Tap(d.add)
+	})
+	waitFor(t, "work on the sandbox", func() bool {
+		return ui.dialog == nil && ui.account.Config.Account == "work" && ui.account.Config.Sandbox && ui.Screen() == ScreenSignIn
+	})
+	got, _ := os.ReadFile(accounts.File)
+	for _, want := range []string{"# the office\n[accounts.work]\nsandbox = true\naudience = \"https://orders.example.test/\"\n"} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("after the edit the file is\n%s\nwant it to hold %q", got, want)
+		}
+	}
+	if strings.Contains(string(got), oidcprovider.ClientID) {
+		t.Errorf("after the edit the file still names the old client:\n%s", got)
+	}
+	if code := refreshAt(t, opIssuer, alice.RefreshToken); code != "invalid_grant" {
+		t.Errorf("the old provider's refresh token answered %q; want invalid_grant (revoked when the provider changed)", code)
+	}
+	// The default account is the file's top level: Edit offers the file.
+	var opened string
+	onUI(func() {
+		ui.openPath = func(p string) error { opened = p; return nil }
+		ui.editAccount(latchapp.DefaultAccount)
+	})
+	tapDialogButton(t, ui.window, "Open the file")
+	waitFor(t, "the file opened", func() bool { return opened == accounts.File })
+}

@@ -24,7 +24,6 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/latchapp/latch/assets"
@@ -128,8 +127,9 @@ type appWindow struct {
 	uses        *usesView
 	inFront     bool
 	// toldOffline says a notification said the session cannot be renewed
-	// now, until it is again.
-	toldOffline bool
+	// now, until it is again; toldInTray, that Latch keeps running in the
+	// tray when its window was closed.
+	toldOffline, toldInTray bool
 
 	unsubscribe func()
 	// stopApp ends ctx, and with it the window's background work.
@@ -168,7 +168,7 @@ func newApp(ctx context.Context, s *latchapp.Account, log *slog.Logger) *appWind
 	// title is the app's name, not its ID.
 	app.SetMetadata(fyne.AppMetadata{ID: AppID, Name: "Latch", Version: latchapp.Version(), Icon: icon})
 	a := app.NewWithID(AppID)
-	a.Settings().SetTheme(latchTheme{theme.DefaultTheme()})
+	applyTheme(a)
 	adoptLegacyPreferences(a.Preferences(), filepath.Join(filepath.Dir(a.Storage().RootURI().Path()), legacyAppID))
 	fontsLoaded := loadFonts()
 	a.SetIcon(icon)
@@ -475,9 +475,27 @@ func (a *appWindow) onSessionEvent(e session.Event) {
 	a.updateTray()
 }
 
+// onClose follows the person closing the window: Latch quits, or keeps
+// running in the tray when they chose that in Settings.
 func (a *appWindow) onClose() {
 	a.keepSize()
+	if !a.closesToTray() {
+		a.window.Close()
+		return
+	}
+	a.window.Hide()
+	if !a.toldInTray {
+		a.toldInTray = true // once a run: the person knows after that
+		a.fyne.SendNotification(fyne.NewNotification("Latch is still running", "Latch keeps your session in the system tray. Choose Quit there to end it."))
+	}
+}
+
+// quit ends Latch, whatever closing the window does, keeping the window's
+// size first.
+func (a *appWindow) quit() {
+	a.keepSize()
 	a.window.Close()
+	a.fyne.Quit()
 }
 
 // providerName is how the provider is named on screen.

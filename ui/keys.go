@@ -56,6 +56,7 @@ func (a *appWindow) keyboard() []keyBinding {
 		{keys: "Ctrl+Shift+Q", does: "Sign out", shortcut: ctrlShift(fyne.KeyQ), run: a.signOut},
 		{keys: "Ctrl+Shift+N", does: "Add an account", shortcut: ctrlShift(fyne.KeyN), run: a.addAccount},
 		{keys: "Ctrl+1 … Ctrl+9", does: "Show the first to ninth account"},
+		{keys: "Ctrl+,", does: "Settings: appearance, closing the window, starting at login", shortcut: ctrl(fyne.KeyComma), run: a.showSettings},
 		{keys: "F1, Ctrl+?", does: "Show this list, and what Latch is", shortcut: ctrlShift(fyne.KeySlash), run: a.showHelp},
 	}
 	// Ctrl+1…9 show the accounts in the order the bar lists them.

@@ -12,7 +12,15 @@ import (
 // (WCAG's AA for text): Fyne's light "verified" green is 1.5:1 on white,
 // its red 3.7:1, its blue 4.5:1 as text and 4.0:1 on the dark
 // background. theme_test.go checks every pair.
-type latchTheme struct{ fyne.Theme }
+//
+// variant, when the person chose one in Settings (see settings.go), is
+// the variant drawn whatever the system prefers; unset, the system's
+// preference is followed (Fyne reads the freedesktop portal's
+// color-scheme and follows its changes).
+type latchTheme struct {
+	fyne.Theme
+	variant *fyne.ThemeVariant
+}
 
 // textColours are the colours latchTheme changes, by variant.
 var textColours = map[fyne.ThemeVariant]map[fyne.ThemeColorName]color.Color{
@@ -32,6 +40,9 @@ var textColours = map[fyne.ThemeVariant]map[fyne.ThemeColorName]color.Color{
 
 // Color is the theme's colour n in variant v.
 func (t latchTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	if t.variant != nil {
+		v = *t.variant
+	}
 	if c, ok := textColours[v][n]; ok {
 		return c
 	}

@@ -32,7 +32,7 @@ func contrast(a, b color.Color) float64 {
 }
 
 func TestEveryTextColourReadsOnEveryBackground(t *testing.T) {
-	th := latchTheme{theme.DefaultTheme()}
+	th := latchTheme{Theme: theme.DefaultTheme()}
 	texts := []fyne.ThemeColorName{theme.ColorNameForeground, theme.ColorNameSuccess, theme.ColorNameError, theme.ColorNameHyperlink, theme.ColorNamePlaceHolder}
 	backgrounds := []fyne.ThemeColorName{theme.ColorNameBackground, theme.ColorNameButton, theme.ColorNameInputBackground, theme.ColorNameOverlayBackground, theme.ColorNameMenuBackground}
 	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {

@@ -30,10 +30,11 @@ func (a *appWindow) updateTray() {
 	}
 	items = append(items,
 		fyne.NewMenuItem("Open", func() { a.window.Show(); a.window.RequestFocus() }),
+		fyne.NewMenuItem("Settings…", func() { a.window.Show(); a.showSettings() }),
 		fyne.NewMenuItem("About Latch", func() { a.window.Show(); a.showHelp() }),
 		signOut,
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Quit", func() { a.onClose(); a.fyne.Quit() }),
+		fyne.NewMenuItem("Quit", a.quit),
 	)
 	d.SetSystemTrayMenu(fyne.NewMenu("Latch", items...))
 	systray.SetTooltip(a.trayTooltip())

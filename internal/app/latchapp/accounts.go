@@ -138,6 +138,12 @@ func NewAccountConfig(file, name string, flags Settings) (Config, error) {
 	if slices.Contains(names, name) {
 		return Config{}, &ConfigError{Msg: fmt.Sprintf("there is an account %q already in %s", name, displayFile(file))}
 	}
+	return providerConfig(name, flags)
+}
+
+// providerConfig is the configuration of the account name from the
+// provider that flags set alone: an issuer, the sandbox or a preset.
+func providerConfig(name string, flags Settings) (Config, error) {
 	if !flags.Set["issuer"] && !flags.Set["sandbox"] && !slices.ContainsFunc(Presets, func(p Preset) bool { return flags.Set[p.Fields[0].Flag()] }) {
 		return Config{}, &ConfigError{Msg: "a new account needs a provider: --issuer and --client-id, or a preset's settings (such as --auth0-domain or --okta-org) and --client-id"}
 	}
@@ -158,6 +164,37 @@ func SaveAccount(file, name string, flags Settings) error {
 	if err != nil {
 		return asConfigError(err)
 	}
+	fa, err := accountFromFlags(flags)
+	if err != nil {
+		return err
+	}
+	table, err := encodeAccount(fa)
+	if err != nil {
+		return err
+	}
+	old, err := os.ReadFile(file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("the config file cannot be read: %w", err)
+	}
+	text := string(old)
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	if text != "" {
+		text += "\n"
+	}
+	text += "[accounts." + name + "]\n" + table
+	want := before
+	if want.Accounts == nil {
+		want.Accounts = map[string]fileAccount{}
+	}
+	want.Accounts[name] = fa
+	return writeConfigChecked(file, text, want)
+}
+
+// accountFromFlags is the account table that the settings set in flags
+// make.
+func accountFromFlags(flags Settings) (fileAccount, error) {
 	var fa fileAccount
 	set := func(flag string, to *string, v string) {
 		if flags.Set[flag] {
@@ -190,39 +227,27 @@ func SaveAccount(file, name string, flags Settings) error {
 		if flags.Set[b.flag] {
 			on, err := Config{}.boolSetting(b.flag, b.value, false)
 			if err != nil {
-				return &ConfigError{Msg: err.Error()}
+				return fileAccount{}, &ConfigError{Msg: err.Error()}
 			}
 			*b.to = &on
 		}
 	}
-	// The presets' keys first: the table's own sub-tables end it.
+	return fa, nil
+}
+
+// encodeAccount is fa's keys as TOML lines, the presets' first: the
+// table's own sub-tables end it.
+func encodeAccount(fa fileAccount) (string, error) {
 	var table bytes.Buffer
 	if len(fa.Presets) > 0 {
 		if err := toml.NewEncoder(&table).Encode(fa.Presets); err != nil {
-			return fmt.Errorf("the account cannot be written: %w", err)
+			return "", fmt.Errorf("the account cannot be written: %w", err)
 		}
 	}
 	if err := toml.NewEncoder(&table).Encode(fa); err != nil {
-		return fmt.Errorf("the account cannot be written: %w", err)
+		return "", fmt.Errorf("the account cannot be written: %w", err)
 	}
-	old, err := os.ReadFile(file)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("the config file cannot be read: %w", err)
-	}
-	text := string(old)
-	if text != "" && !strings.HasSuffix(text, "\n") {
-		text += "\n"
-	}
-	if text != "" {
-		text += "\n"
-	}
-	text += "[accounts." + name + "]\n" + table.String()
-	want := before
-	if want.Accounts == nil {
-		want.Accounts = map[string]fileAccount{}
-	}
-	want.Accounts[name] = fa
-	return writeConfigChecked(file, text, want)
+	return table.String(), nil
 }
 
 // RemoveAccount takes the account name's tables out of file, leaving the

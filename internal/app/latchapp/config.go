@@ -57,8 +57,10 @@ type Config struct {
 	// the Auth0 preset.
 	EndSessionEndpoint string
 	// Preset is the name of the provider preset in use (see [Presets]),
-	// empty for none.
-	Preset string
+	// empty for none; PresetValues are the values it was given, by key
+	// (auth0_domain, …), as the app's Edit account shows them.
+	Preset       string
+	PresetValues map[string]string `json:"-"`
 	// ClientSecret is the secret of a client that providers give one
 	// although it is installed (the Google preset's).
 	ClientSecret string

@@ -319,3 +319,42 @@ func TestConfigErrorNamesTheLine(t *testing.T) {
 		})
 	}
 }
+
+// Editing an account's provider replaces its issuer (or preset) and
+// client, and keeps its other keys, its sub-tables, the comments and the
+// rest of the file.
+func TestEditAccountKeepsTheRestOfTheFile(t *testing.T) {
+	head := "# my providers\nissuer = \"https://a.example.test/\"\nclient_id = \"a\"\n\n"
+	work := "# work's provider\n[accounts.work] # the office\nissuer = \"https://old.example.test/\" # to change\nclient_id = \"old\"\naudience = \"https://api.example.test/\"\nconfirm = true\n\n[accounts.work.apis.orders]\naudience = \"https://orders.example.test/\"\n"
+	tail := "\n# last\n[accounts.home]\nsandbox = true\n"
+	file := writeFile(t, head+work+tail)
+	flags := Settings{ClientID: "new", Presets: map[string]string{"auth0_domain": "tenant.eu.auth0.com"}, Set: map[string]bool{"client-id": true, "auth0-domain": true}}
+	if err := EditAccount(file, "work", flags); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(file)
+	want := head + "# work's provider\n[accounts.work] # the office\nauth0_domain = \"tenant.eu.auth0.com\"\nclient_id = \"new\"\naudience = \"https://api.example.test/\"\nconfirm = true\n\n[accounts.work.apis.orders]\naudience = \"https://orders.example.test/\"\n" + tail
+	if string(got) != want {
+		t.Fatalf("after EditAccount the file is\n%s\nwant\n%s", got, want)
+	}
+	cfg, err := LoadConfig(Settings{Account: "work"}, envOf(nil), file)
+	if err != nil || cfg.Issuer != "https://tenant.eu.auth0.com/" || cfg.ClientID != "new" || cfg.Audience != "https://api.example.test/" || !cfg.Confirm {
+		t.Fatalf("the edited account reads as %+v, %v", cfg, err)
+	}
+	// Back to an issuer; the sandbox account to an issuer too.
+	for _, name := range []string{"work", "home"} {
+		if err := EditAccount(file, name, Settings{Issuer: "https://c.example.test/", ClientID: "c", Set: map[string]bool{"issuer": true, "client-id": true}}); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConfig(Settings{Account: name}, envOf(nil), file)
+		if err != nil || cfg.Issuer != "https://c.example.test/" || cfg.Sandbox || cfg.Preset != "" {
+			t.Fatalf("%s edited to an issuer reads as %+v, %v", name, cfg, err)
+		}
+	}
+	if err := EditAccount(file, DefaultAccount, flags); err == nil || !strings.Contains(err.Error(), "top-level") {
+		t.Errorf("editing the default account: %v; want it said to be edited by hand", err)
+	}
+	if err := EditAccount(file, "nobody", flags); err == nil || !strings.Contains(err.Error(), `no account "nobody"`) {
+		t.Errorf("editing an account that is not there: %v", err)
+	}
+}

@@ -132,6 +132,12 @@ func (c *Config) applyPreset(values map[string]string) error {
 		return nil
 	}
 	c.Preset = chosen.Name
+	c.PresetValues = map[string]string{}
+	for _, f := range chosen.Fields {
+		if values[f.Key] != "" {
+			c.PresetValues[f.Key] = values[f.Key]
+		}
+	}
 	value := func(key string) string {
 		if v := values[key]; v != "" {
 			return v
