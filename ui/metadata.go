@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,9 +67,12 @@ type metadataScreen struct {
 
 // metaRow is one root key.
 type metaRow struct {
-	key     *metaEntry
-	kind    *widget.Select
+	key  *metaEntry
+	kind *widget.Select
+	// value is the value as text; toggle stands in its place for a
+	// true/false value, which it keeps in value's text.
 	value   *metaEntry
+	toggle  *widget.Check
 	remove  *button
 	problem *widget.Label
 	box     *fyne.Container
@@ -261,7 +266,14 @@ func (m *metadataScreen) addRow(key string, kind profile.Kind, text string) *met
 	r.key.SetText(key)
 	r.value = newMetaEntry(m, "value")
 	r.value.SetText(text)
-	r.kind = widget.NewSelect(kindNames, func(string) { m.validate() })
+	r.toggle = widget.NewCheck("", func(on bool) {
+		if r.value.Text != strconv.FormatBool(on) {
+			r.value.SetText(strconv.FormatBool(on))
+		}
+		r.toggle.Text = strconv.FormatBool(on)
+		r.toggle.Refresh()
+	})
+	r.kind = widget.NewSelect(kindNames, func(string) { r.showKind(); m.validate() })
 	r.kind.SetSelected(string(kind))
 	r.problem = widget.NewLabel("")
 	r.problem.Importance = widget.DangerImportance
@@ -269,11 +281,45 @@ func (m *metadataScreen) addRow(key string, kind profile.Kind, text string) *met
 	r.remove = newButton("", theme.DeleteIcon(), func() { m.onRemove(r) })
 	r.key.OnChanged = func(string) { r.touched = true; m.validate() }
 	r.value.OnChanged = func(string) { r.touched = true; m.validate() }
-	r.box = container.NewVBox(container.New(m.columns, r.key, r.kind, r.value, r.remove), r.problem)
+	r.box = container.NewVBox(container.New(m.columns, r.key, r.kind, container.NewStack(r.value, r.toggle), r.remove), r.problem)
 	m.rows = append(m.rows, r)
 	m.list.Add(r.box)
 	m.showEmpty()
 	return r
+}
+
+// jsonRows are the most lines a JSON value's field shows before it
+// scrolls; a value wraps within its field rather than running past it.
+const jsonRows = 8
+
+// showKind shows the value as its kind is edited: a toggle for
+// true/false (a value that is not one starts false), a field that wraps
+// and grows with the value for JSON, one line of text otherwise.
+func (r *metaRow) showKind() {
+	if r.value == nil || r.toggle == nil {
+		return // the select's first choice, while the row is made
+	}
+	if profile.Kind(r.kind.Selected) == profile.KindBool {
+		on, _ := strconv.ParseBool(strings.TrimSpace(r.value.Text))
+		r.toggle.SetChecked(on)
+		r.toggle.OnChanged(on) // the text says exactly true or false
+		r.value.Hide()
+		r.toggle.Show()
+		return
+	}
+	r.toggle.Hide()
+	r.value.Show()
+	json := profile.Kind(r.kind.Selected) == profile.KindJSON
+	if json == r.value.MultiLine {
+		return
+	}
+	r.value.MultiLine = json
+	r.value.Wrapping = fyne.TextWrapOff
+	if json {
+		r.value.Wrapping = fyne.TextWrapBreak
+		r.value.SetMinRowsVisible(min(jsonRows, max(2, 1+len(r.value.Text)/48)))
+	}
+	r.value.Refresh()
 }
 
 func (m *metadataScreen) onAdd() {

@@ -255,3 +255,56 @@ func TestMetadataEditorIsCalm(t *testing.T) {
 		}
 	})
 }
+
+// A true/false value is a toggle, whose state is the value saved; a JSON
+// value wraps in a field that grows with it, at most jsonRows lines.
+func TestMetadataToggleAndJSONField(t *testing.T) {
+	h := newHarness(t)
+	h.signInDirectly()
+	long := map[string]any{}
+	for _, k := range []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"} {
+		long[k] = strings.Repeat(k, 4)
+	}
+	setServerMetadata(t, h, map[string]any{"beta": true, "prefs": long, "name": "x"})
+	ui := h.start()
+	m := metadataTab(t, ui)
+	row := func(key string) *metaRow {
+		for _, r := range m.rows {
+			if r.key.Text == key {
+				return r
+			}
+		}
+		t.Fatalf("no row for %q", key)
+		return nil
+	}
+	onUI(func() {
+		beta := row("beta")
+		if !beta.toggle.Visible() || beta.value.Visible() || !beta.toggle.Checked {
+			t.Errorf("a true value shows toggle %v (checked %v), text field %v; want the toggle alone, checked", beta.toggle.Visible(), beta.toggle.Checked, beta.value.Visible())
+		}
+		test.Tap(beta.toggle)
+		prefs := row("prefs")
+		if !prefs.value.MultiLine || prefs.value.Wrapping != fyne.TextWrapBreak {
+			t.Errorf("a JSON value's field is multi-line %v, wrapping %v; want it to wrap", prefs.value.MultiLine, prefs.value.Wrapping)
+		}
+		if one := widget.NewEntry().MinSize().Height; prefs.value.MinSize().Height < 3*one {
+			t.Errorf("a long JSON value's field is %v high; want several lines (one is %v)", prefs.value.MinSize().Height, one)
+		}
+		name := row("name")
+		if name.value.MultiLine {
+			t.Error("a text value's field is multi-line; want one line")
+		}
+		// Text turned to true/false: a value that is not one starts false.
+		name.kind.SetSelected(string(profile.KindBool))
+		if !name.toggle.Visible() || name.toggle.Checked || name.value.Text != "false" {
+			t.Errorf("text turned to true/false shows toggle %v checked %v with text %q; want an unchecked toggle and false", name.toggle.Visible(), name.toggle.Checked, name.value.Text)
+		}
+		test.Tap(name.toggle)
+		test.Tap(m.save)
+	})
+	waitFor(t, "saved", func() bool { return strings.HasPrefix(m.status.Text, "Saved at") })
+	md := serverMetadata(t, h)
+	if md["beta"] != false || md["name"] != true {
+		t.Errorf("after toggling the server has beta=%v name=%v; want false and true", md["beta"], md["name"])
+	}
+}
