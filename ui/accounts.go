@@ -34,6 +34,9 @@ const accountsPoll = time.Second
 // watches their folder.
 const accountsRecheck = 30 * time.Second
 
+// accountChoiceWidth is the least width of the bar's list of accounts.
+const accountChoiceWidth = 210
+
 // accountBar is the row above every screen.
 type accountBar struct {
 	box    *fyne.Container
@@ -57,7 +60,9 @@ func (a *appWindow) newAccountBar() *accountBar {
 	b.edit = newButton("Edit…", nil, func() { a.editAccount(a.account.Config.AccountName()) })
 	b.remove = newButton("Remove…", nil, func() { a.removeAccount(a.account.Config.Account) })
 	settings := newButton("", theme.SettingsIcon(), a.showSettings)
-	b.box = container.NewBorder(nil, nil, widget.NewLabel("Account"), container.NewHBox(b.add, b.edit, b.remove, settings), b.choose)
+	b.box = container.NewBorder(nil, nil, widget.NewLabel("Account"), container.NewHBox(b.add, b.edit, b.remove, settings),
+		// Wide enough for an account and who is signed in to it.
+		container.New(fixedWidth{width: accountChoiceWidth}, b.choose))
 	return b
 }
 

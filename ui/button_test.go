@@ -51,7 +51,7 @@ func TestTheKeyboardListNamesEveryShortcut(t *testing.T) {
 	typeKey(ui, fyne.KeyF1)
 	var text string
 	onUI(func() { text = overlayText(ui.window) })
-	for _, want := range []string{"About Latch", "Latch " + latchapp.Version(), "Apache License 2.0", "Keyboard shortcuts", "Enter", "Escape", "Ctrl+D", "Ctrl+S", "Ctrl+R", "Ctrl+Shift+Q", "Ctrl+Shift+N", "Ctrl+1 … Ctrl+9", "Ctrl+,", "F1, Ctrl+?"} {
+	for _, want := range []string{"About Latch", "Latch " + latchapp.Version(), "Apache License 2.0", "Keyboard shortcuts", "Enter", "Escape", "Ctrl+D", "Ctrl+S", "Ctrl+R", "Ctrl+Shift+Q", "Ctrl+Shift+N", "Ctrl+Shift+E", "Ctrl+1 … Ctrl+9", "Ctrl+,", "F1, Ctrl+?"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the keyboard list says:\n%s\nwant it to name %q", text, want)
 		}

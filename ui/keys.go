@@ -55,6 +55,11 @@ func (a *appWindow) keyboard() []keyBinding {
 		}},
 		{keys: "Ctrl+Shift+Q", does: "Sign out", shortcut: ctrlShift(fyne.KeyQ), run: a.signOut},
 		{keys: "Ctrl+Shift+N", does: "Add an account", shortcut: ctrlShift(fyne.KeyN), run: a.addAccount},
+		{keys: "Ctrl+Shift+E", does: "Edit the account's provider", shortcut: ctrlShift(fyne.KeyE), run: func() {
+			if a.account != nil {
+				a.editAccount(a.account.Config.AccountName())
+			}
+		}},
 		{keys: "Ctrl+1 … Ctrl+9", does: "Show the first to ninth account"},
 		{keys: "Ctrl+,", does: "Settings: appearance, closing the window, starting at login", shortcut: ctrl(fyne.KeyComma), run: a.showSettings},
 		{keys: "F1, Ctrl+?", does: "Show this list, and what Latch is", shortcut: ctrlShift(fyne.KeySlash), run: a.showHelp},

@@ -90,7 +90,8 @@ func (p *profileScreen) build() fyne.CanvasObject {
 	p.subject = widget.NewLabel(latchapp.Printable(p.person.Subject))
 	p.subject.Selectable = true
 	p.provider = widget.NewLabel(p.providerName)
-	p.provider.Wrapping = fyne.TextWrapBreak
+	// Words wrap whole; an address longer than a line breaks where it must.
+	p.provider.Wrapping = fyne.TextWrapWord
 	p.showVerified()
 
 	p.state = widget.NewLabel("signed in")

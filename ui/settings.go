@@ -74,7 +74,7 @@ func (a *appWindow) showSettings() {
 	}
 	if !trayHost() {
 		closing.Disable()
-		items[1].HintText = "This desktop shows no tray icons: closing the window quits Latch."
+		items[1].HintText = "No tray icons on this desktop: closing quits."
 	}
 	problem := widget.NewLabel("")
 	problem.Wrapping = fyne.TextWrapWord
@@ -84,7 +84,7 @@ func (a *appWindow) showSettings() {
 		login := widget.NewCheck("Start Latch when I log in", nil)
 		login.SetChecked(autostartEnabled(entry))
 		login.OnChanged = func(on bool) { a.setStartAtLogin(entry, on, login, problem) }
-		items = append(items, &widget.FormItem{Text: "Login", Widget: login, HintText: "Latch opens its window when you log in to this computer."})
+		items = append(items, &widget.FormItem{Text: "Login", Widget: login, HintText: "Latch opens its window when you log in."})
 	}
 	form := widget.NewForm(items...)
 	d := dialog.NewCustom("Settings", "Close", container.NewVBox(form, problem), a.window)

@@ -169,7 +169,7 @@ func TestSettingsCloseToTrayNeedsATray(t *testing.T) {
 		}
 		text = allText(ui.window.Canvas().Overlays().Top())
 	})
-	if !strings.Contains(text, "no tray icons") {
+	if !strings.Contains(text, "No tray icons") {
 		t.Errorf("Settings says:\n%s\nwant it to say why the window cannot close to the tray", text)
 	}
 }

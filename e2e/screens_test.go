@@ -1,0 +1,141 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPicturesOfTheScreensInBothThemes runs the real app under Xvfb in
+// the light and the dark theme (FYNE_THEME, as the system's preference
+// reaches Fyne) and keeps, as artifacts, a picture of each screen and
+// dialog the third pass brought, at the size the window takes itself and
+// at 800×600: the configuration problem, the profile with its account
+// bar, About with the keyboard shortcuts, Settings, Edit account and the
+// recent uses. Each picture is drawn in its theme (its mean brightness
+// says light or dark).
+func TestPicturesOfTheScreensInBothThemes(t *testing.T) {
+	bin := latchBinary(t)
+	needDisplay(t, "xdotool", "import")
+	for _, variant := range []string{"light", "dark"} {
+		t.Run(variant, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			// The configuration problem.
+			env := append(home(t), "FYNE_THEME="+variant)
+			writeConfig(t, env, "# my settings\nisuer = \"https://id.example.com/\"\nclient_id = \"latch\"\n")
+			waitScreen := startAppLogging(t, bin, env, io.Discard)
+			waitScreen("screen=problem", time.Minute)
+			window := latchWindow(ctx, t)
+			picture(ctx, t, window, variant, "problem")
+			closeApp(t, window)
+
+			// Signed in to an account of the sandbox.
+			env = append(home(t), "FYNE_THEME="+variant)
+			issuer, _ := startSandbox(t, env, "127.0.0.1:0")
+			addr := strings.TrimPrefix(issuer, "http://")
+			env = append(env, "LATCH_SANDBOX_ADDR="+addr)
+			if code, _, errOut := latch(t, env, "accounts", "add", "work", "--sandbox", "true", "--sandbox-addr", addr); code != 0 {
+				t.Fatalf("latch accounts add work: %s", errOut)
+			}
+			loginNoBrowser(t, env, "demo", "demo", "--account", "work")
+			if code, _, errOut := latch(t, env, "switch", "work"); code != 0 {
+				t.Fatalf("latch switch work: %s", errOut)
+			}
+			waitScreen = startAppLogging(t, bin, env, io.Discard)
+			waitScreen("screen=profile", time.Minute)
+			window = latchWindow(ctx, t)
+			time.Sleep(time.Second) // the avatar and the bar's list
+			picture(ctx, t, window, variant, "profile")
+			for _, d := range []struct{ keys, name string }{{"F1", "about"}, {"ctrl+comma", "settings"}, {"ctrl+shift+e", "edit-account"}} {
+				press(t, window, d.keys)
+				time.Sleep(700 * time.Millisecond)
+				picture(ctx, t, window, variant, d.name)
+				press(t, window, "Escape")
+				time.Sleep(300 * time.Millisecond)
+			}
+			closeApp(t, window)
+		})
+	}
+}
+
+// picture keeps pictures of window, named name and variant, at the size
+// it has and at 800×600 (then it is given its size back), checking that
+// each is drawn in variant.
+func picture(ctx context.Context, t *testing.T, window, variant, name string) {
+	t.Helper()
+	geometry := xdotool(ctx, t, "getwindowgeometry", "--shell", window)
+	var w, h string
+	for line := range strings.SplitSeq(geometry, "\n") {
+		if v, ok := strings.CutPrefix(line, "WIDTH="); ok {
+			w = v
+		}
+		if v, ok := strings.CutPrefix(line, "HEIGHT="); ok {
+			h = v
+		}
+	}
+	for _, size := range []string{"", "800x600"} {
+		if size != "" {
+			xdotool(ctx, t, "windowsize", "--sync", window, "800", "600")
+			time.Sleep(500 * time.Millisecond)
+		}
+		out, err := exec.Command("import", "-window", window, "png:-").Output()
+		if err != nil {
+			t.Fatalf("import -window %s: %v", window, err)
+		}
+		file := fmt.Sprintf("%s-%s.png", name, variant)
+		if size != "" {
+			file = fmt.Sprintf("%s-%s-%s.png", name, variant, size)
+		}
+		if err := os.WriteFile(filepath.Join(t.ArtifactDir(), file), out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if b := brightness(t, out); (variant == "dark") != (b < 0.5) {
+			t.Errorf("%s: the picture's mean brightness is %.2f; want it drawn in the %s theme", file, b, variant)
+		}
+	}
+	xdotool(ctx, t, "windowsize", "--sync", window, w, h)
+	time.Sleep(300 * time.Millisecond)
+}
+
+// brightness is a PNG picture's mean brightness, from 0 (black) to 1.
+func brightness(t *testing.T, picture []byte) float64 {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(picture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 4 {
+		for x := b.Min.X; x < b.Max.X; x += 4 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			sum += (0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(bl)) / 0xffff
+		}
+	}
+	n := float64(((b.Dx() + 3) / 4) * ((b.Dy() + 3) / 4))
+	return sum / n
+}
+
+// closeApp ends the app of window, and waits for the window to be gone,
+// so that the next app's window is the one found.
+func closeApp(t *testing.T, window string) {
+	t.Helper()
+	_ = exec.Command("xdotool", "windowkill", window).Run()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Latch$").Output(); len(bytes.TrimSpace(out)) == 0 {
+			return
+		}
+	}
+	t.Fatal("the app's window is still shown 10 s after it was closed")
+}
