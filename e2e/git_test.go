@@ -3,12 +3,22 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/gitserver"
 	"github.com/latchapp/latch/internal/testing/peers"
 )
@@ -102,4 +112,86 @@ func TestGitThroughLatch(t *testing.T) {
 func runLatchWithStdin(t *testing.T, env []string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	return runBinaryIn(t, "", stdin, latchBinary(t), env, args...)
+}
+
+// TestATokenWithLineBreaksNeverReachesGit: a provider (or anything
+// between it and Latch) that adds lines to a renewed access token, lines
+// git's credential protocol would read as its own (another user, another
+// host, a password), is refused when the token is received: the renewal
+// fails and loses nothing, and the real `git credential fill` is given
+// the token held before, with git's own host.
+func TestATokenWithLineBreaksNeverReachesGit(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		peers.Missing(t, "git", err.Error())
+	}
+	env := home(t)
+	// The stand-in: the sandbox behind a proxy whose address is the
+	// issuer, which adds the lines to token responses once told to.
+	front, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + front.Addr().String()
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := free.Addr().String()
+	free.Close()
+	// A rotated refresh token may be spent again for a minute, as with
+	// Auth0's Reuse Interval: the refused answer's new refresh token is
+	// never stored, and the one held is spent again.
+	startSandbox(t, env, backend, "--issuer", issuer, "--reuse-interval", "1m")
+	target, _ := url.Parse("http://" + backend)
+	var inject atomic.Bool
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(r *http.Response) error {
+		if !inject.Load() || r.Request.URL.Path != "/oauth/token" && !strings.HasSuffix(r.Request.URL.Path, "/token") {
+			return nil
+		}
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return err
+		}
+		var answer map[string]any
+		if json.Unmarshal(body, &answer) == nil {
+			if tok, ok := answer["access_token"].(string); ok {
+				answer["access_token"] = tok + "\nusername=attacker\nurl=https://mallory:stolen@attacker.example/"
+			}
+			body, _ = json.Marshal(answer)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	srv := &http.Server{Handler: proxy}
+	go func() { _ = srv.Serve(front) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	env = append(env, "LATCH_ISSUER="+issuer, "LATCH_CLIENT_ID="+sandboxserver.ClientID)
+	loginNoBrowser(t, env, "demo", "demo")
+	_, before, _ := latch(t, env, "token")
+	before = strings.TrimSpace(before)
+
+	inject.Store(true)
+	code, out, errOut := latch(t, env, "token", "--min-ttl", "1h") // a renewal, now
+	if code == 0 || strings.Contains(out+errOut, "attacker") {
+		t.Fatalf("latch token through the stand-in: exit %d, %q %q; want the renewal refused, saying nothing of the token", code, out, errOut)
+	}
+
+	inject.Store(false)
+	if code, out, errOut := latch(t, env, "token"); code != 0 || strings.TrimSpace(out) != before {
+		t.Fatalf("latch token after the refused renewal: exit %d, %q %q; want the token held before", code, out, errOut)
+	}
+	inject.Store(true)
+	gitHome := t.TempDir()
+	env = append(env, "HOME="+gitHome, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0")
+	if code, out, errOut := latch(t, env, "setup", "git", "https://git.example.test"); code != 0 {
+		t.Fatalf("latch setup git: %s %s", out, errOut)
+	}
+	code, out, errOut = runBinaryIn(t, gitHome, "protocol=https\nhost=git.example.test\n\n", "git", env, "credential", "fill")
+	if code != 0 || strings.Contains(out, "attacker") || strings.Contains(out, "mallory") || !strings.Contains(out, "host=git.example.test\n") || !strings.Contains(out, "password="+before+"\n") {
+		t.Fatalf("git credential fill: exit %d:\n%s%s\nwant git's host and the token held before, nothing of the lines added", code, out, errOut)
+	}
 }

@@ -97,6 +97,25 @@ func (c *Credentials) bound() bool { return strings.EqualFold(c.TokenType, "dpop
 // for a request with a proof, DPoP only. A Bearer token in answer to a
 // proof is a downgrade: the provider did not bind it to the key, and
 // anyone who holds it could use it, which DPoP was turned on to prevent.
+// checkReceived checks the tokens of a token response, as c holds them,
+// before anything uses them: their type (see checkTokenType), and that
+// each is printable ASCII, as RFC 6749 allows (VSCHAR, 0x20–0x7E). A
+// token with a line break would add lines to whatever it is written
+// into: git's credential protocol, an HTTP header, a kubeconfig.
+func checkReceived(c *Credentials, proved bool) error {
+	if err := checkTokenType(c.TokenType, proved); err != nil {
+		return err
+	}
+	for _, t := range []struct{ name, value string }{
+		{"an access token", c.AccessToken}, {"a refresh token", c.RefreshToken}, {"an ID token", c.IDToken}, {"a token type", c.TokenType},
+	} {
+		if i := strings.IndexFunc(t.value, func(r rune) bool { return r < 0x20 || r > 0x7e }); i >= 0 {
+			return &providerProblem{problem: fmt.Sprintf("it issued %s holding a character no token may hold (%q at byte %d), which is refused", t.name, t.value[i:i+1], i), err: ErrMalformedAnswer}
+		}
+	}
+	return nil
+}
+
 func checkTokenType(typ string, proved bool) error {
 	switch {
 	case proved && strings.EqualFold(typ, "dpop"):

@@ -69,10 +69,19 @@ func TestMalformedTokenResponseLosesNothing(t *testing.T) {
 		"no access token": `{"token_type":"Bearer"}`,
 		"tampered ID token": `{"access_token":"a","token_type":"Bearer","expires_in":60,"refresh_token":"r",` +
 			`"id_token":"eyJhbGciOiJub25lIn0.eyJzdWIiOiJtYWxsb3J5In0."}`,
+		// Lines that git's credential protocol would read as its own.
+		"line break in the access token": `{"access_token":"a\nusername=attacker\nurl=https://mallory:stolen@attacker.example/","token_type":"Bearer","expires_in":60}`,
+		"line break in the refresh token": `{"access_token":"a","token_type":"Bearer","expires_in":60,"refresh_token":"r\r\nX: y"}`,
+		"a character above ASCII":         `{"access_token":"a\u00e9","token_type":"Bearer","expires_in":60}`,
+		"a tab in the token type":         `{"access_token":"a","token_type":"Bearer\t","expires_in":60}`,
 	} {
 		op.script(answer(http.StatusOK, body))
-		if _, err := m.Renew(t.Context()); err == nil {
+		_, err := m.Renew(t.Context())
+		if err == nil {
 			t.Fatalf("%s: accepted, want an error", name)
+		}
+		if strings.Contains(name, "break") && (!errors.Is(err, ErrMalformedAnswer) || strings.Contains(err.Error(), "attacker") || strings.Contains(err.Error(), "X: y")) {
+			t.Fatalf("%s: %v; want ErrMalformedAnswer, with nothing of the token", name, err)
 		}
 		if storedRefreshToken(t, store) != "refresh-0" {
 			t.Fatalf("%s: stored credentials changed, want them kept", name)

@@ -224,7 +224,7 @@ func withParams(address string, extra url.Values) (string, error) {
 // DPoP key it is bound to (nil: none) and makes it current.
 func (m *Manager) acceptToken(ctx context.Context, tok *oauth2.Token, nonce string, verifier *verifier, key *dpopKey) (*Credentials, error) {
 	creds := credentialsFromToken(tok, m.now(), nil)
-	if err := checkTokenType(creds.TokenType, key != nil); err != nil {
+	if err := checkReceived(creds, key != nil); err != nil {
 		return nil, fmt.Errorf("sign-in: %w", err)
 	}
 	creds.SessionID = randomString(12)

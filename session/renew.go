@@ -60,7 +60,7 @@ func (r refresher) refresh(ctx context.Context, p *Provider, verifier *verifier,
 		return nil, providerError("renewal", err)
 	}
 	renewed := credentialsFromToken(tok, r.now(), current)
-	if err := checkTokenType(renewed.TokenType, key != nil); err != nil {
+	if err := checkReceived(renewed, key != nil); err != nil {
 		return nil, fmt.Errorf("renewal: %w", err)
 	}
 	if renewed.IDToken != current.IDToken {
@@ -97,7 +97,7 @@ func (r refresher) named(ctx context.Context, p *Provider, current *Credentials,
 	}
 	now := r.now()
 	got := credentialsFromToken(tok, now, nil)
-	if err := checkTokenType(got.TokenType, key != nil); err != nil {
+	if err := checkReceived(got, key != nil); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", opNamedToken, err)
 	}
 	session = current.clone()
