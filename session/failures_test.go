@@ -70,7 +70,7 @@ func TestMalformedTokenResponseLosesNothing(t *testing.T) {
 		"tampered ID token": `{"access_token":"a","token_type":"Bearer","expires_in":60,"refresh_token":"r",` +
 			`"id_token":"eyJhbGciOiJub25lIn0.eyJzdWIiOiJtYWxsb3J5In0."}`,
 		// Lines that git's credential protocol would read as its own.
-		"line break in the access token": `{"access_token":"a\nusername=attacker\nurl=https://mallory:stolen@attacker.example/","token_type":"Bearer","expires_in":60}`,
+		"line break in the access token":  `{"access_token":"a\nusername=attacker\nurl=https://mallory:stolen@attacker.example/","token_type":"Bearer","expires_in":60}`,
 		"line break in the refresh token": `{"access_token":"a","token_type":"Bearer","expires_in":60,"refresh_token":"r\r\nX: y"}`,
 		"a character above ASCII":         `{"access_token":"a\u00e9","token_type":"Bearer","expires_in":60}`,
 		"a tab in the token type":         `{"access_token":"a","token_type":"Bearer\t","expires_in":60}`,
