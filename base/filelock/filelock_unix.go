@@ -33,6 +33,22 @@ func checkPrivate(dir string) error {
 	return nil
 }
 
+// openNonblock opens a FIFO without waiting for a writer.
+const openNonblock = syscall.O_NONBLOCK
+
+// checkOwnFile reports ErrNotPrivate unless info, of path, is a regular
+// file (not a link) owned by this user.
+func checkOwnFile(path string, info os.FileInfo) error {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	switch {
+	case !info.Mode().IsRegular():
+		return fmt.Errorf("%w: %s is not a regular file", ErrNotPrivate, path)
+	case ok && int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("%w: %s belongs to another user", ErrNotPrivate, path)
+	}
+	return nil
+}
+
 func tryLockFile(f *os.File) (bool, error) {
 	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	if errors.Is(err, syscall.EWOULDBLOCK) {

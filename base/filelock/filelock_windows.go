@@ -29,6 +29,18 @@ func checkPrivate(dir string) error {
 	return nil
 }
 
+// openNonblock: Windows has no FIFO in the file system to wait on.
+const openNonblock = 0
+
+// checkOwnFile reports ErrNotPrivate unless info, of path, is a regular
+// file (not a link); the folder's ACL makes it the user's.
+func checkOwnFile(path string, info os.FileInfo) error {
+	if !info.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s is not a regular file", ErrNotPrivate, path)
+	}
+	return nil
+}
+
 func tryLockFile(f *os.File) (bool, error) {
 	ol := new(windows.Overlapped)
 	err := windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, ol)

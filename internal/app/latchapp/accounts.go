@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchapp/latch/base/apicheck"
 	"github.com/latchapp/latch/base/atomicfile"
+	"github.com/latchapp/latch/base/filelock"
 )
 
 // Accounts: a name, a provider and the person's session with it. The
@@ -62,7 +63,7 @@ func ChosenAccount(flags Settings, getenv func(string) string, file string) (str
 		name, origin = getenv("LATCH_ACCOUNT"), "LATCH_ACCOUNT"
 	}
 	if name == "" {
-		name, origin = ActiveAccount(file), activePath(file)
+		return activeAccount(file)
 	}
 	if err := checkAccountName(name); err != nil {
 		return "", fmt.Errorf("%s: %w", origin, err)
@@ -73,16 +74,55 @@ func ChosenAccount(flags Settings, getenv func(string) string, file string) (str
 // ActiveAccount is the account that `latch switch` made active for file:
 // "default" when none was, or its record cannot be read.
 func ActiveAccount(file string) string {
-	path := activePath(file)
-	if path == "" {
-		return DefaultAccount
-	}
-	b, err := os.ReadFile(path)
-	name := strings.TrimSpace(string(b))
-	if err != nil || name == "" {
+	name, err := activeAccount(file)
+	if err != nil {
 		return DefaultAccount
 	}
 	return name
+}
+
+// activeAccountLimit is the most the active-account file may hold: an
+// account name (40 characters) and a line break, with room to spare.
+const activeAccountLimit = 64
+
+// activeAccount is the account that `latch switch` made active for file,
+// "default" when none was. The record must be a small regular file of
+// the person's own in a folder no one else may write to (see
+// filelock.ReadPrivate), holding an account name: anything else is an
+// error that says so without its content (a link to another file, a
+// FIFO, a device or a name that is not one).
+func activeAccount(file string) (string, error) {
+	path := activePath(file)
+	if path == "" {
+		return DefaultAccount, nil
+	}
+	b, err := filelock.ReadPrivate(path, activeAccountLimit)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return DefaultAccount, nil
+	case errors.Is(err, filelock.ErrNotPrivate) || errors.Is(err, filelock.ErrTooLarge):
+		return "", &ConfigError{Msg: fmt.Sprintf("the active account cannot be read: %s; remove it, then choose an account with latch switch", reasonOnly(err))}
+	case err != nil:
+		return "", &ConfigError{Msg: fmt.Sprintf("the active account cannot be read from %s; remove it, then choose an account with latch switch", path)}
+	}
+	name := strings.TrimSpace(string(b))
+	if name == "" {
+		return DefaultAccount, nil
+	}
+	if checkAccountName(name) != nil {
+		return "", &ConfigError{Msg: fmt.Sprintf("%s does not hold an account name; choose an account with latch switch", path)}
+	}
+	return name, nil
+}
+
+// reasonOnly is why filelock refused a file, without the sentinel's
+// words before it.
+func reasonOnly(err error) string {
+	msg := err.Error()
+	if _, after, ok := strings.Cut(msg, ": "); ok {
+		return after
+	}
+	return msg
 }
 
 // AccountNames are the accounts of the config file: "default" first, then
