@@ -47,19 +47,19 @@ func autostartEnabled(path string) bool {
 func setAutostart(path string, on bool) error {
 	if !on {
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("Latch cannot stop starting at login: %s cannot be removed", path)
+			return fmt.Errorf("latch cannot stop starting at login: %s cannot be removed", path)
 		}
 		return nil
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return errors.New("Latch cannot start at login: where its program is cannot be found")
+		return errors.New("latch cannot start at login: where its program is cannot be found")
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("Latch cannot start at login: the folder %s cannot be made", filepath.Dir(path))
+		return fmt.Errorf("latch cannot start at login: the folder %s cannot be made", filepath.Dir(path))
 	}
 	if err := atomicfile.Write(path, []byte(autostartText(exe)), 0o600); err != nil {
-		return fmt.Errorf("Latch cannot start at login: %s cannot be written", path)
+		return fmt.Errorf("latch cannot start at login: %s cannot be written", path)
 	}
 	return nil
 }

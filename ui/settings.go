@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/latchapp/latch/internal/app/latchapp"
 )
 
 // The person's settings, kept in the preferences (start at login is the
@@ -110,7 +111,7 @@ func (a *appWindow) setStartAtLogin(entry string, on bool, login *widget.Check, 
 		return
 	}
 	a.log.Info("start at login not changed", "why", err.Error())
-	problem.SetText(err.Error())
+	problem.SetText(latchapp.Describe(err))
 	problem.Show()
 	onChanged := login.OnChanged
 	login.OnChanged = nil // turning it back is no choice of the person's
