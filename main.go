@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/latchapp/latch/cli"
 	"github.com/latchapp/latch/internal/app/sandboxhost"
@@ -13,7 +14,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], cli.Env{Window: ui.Run, Repair: ui.Repair, Sandbox: sandboxhost.InProcess})
 	stop()
 	os.Exit(code)

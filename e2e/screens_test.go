@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -132,10 +133,55 @@ func brightness(t *testing.T, picture []byte) float64 {
 func closeApp(t *testing.T, window string) {
 	t.Helper()
 	_ = exec.Command("xdotool", "windowkill", window).Run()
+	waitGone(t)
+}
+
+// TestWindowSizeKeptWhenTerminated: a size the person gave the window is
+// kept when the app ends by a termination (as when the desktop session
+// ends) or an interrupt, not only by Quit, and the next launch opens at
+// that size.
+func TestWindowSizeKeptWhenTerminated(t *testing.T) {
+	bin := latchBinary(t)
+	needDisplay(t, "xdotool")
+	env := home(t)
+	issuer, _ := startSandbox(t, env, "127.0.0.1:0")
+	env = append(env, "LATCH_SANDBOX_ADDR="+strings.TrimPrefix(issuer, "http://"))
+	loginNoBrowser(t, env, "demo", "demo")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, sig := range []os.Signal{syscall.SIGTERM, os.Interrupt} {
+		cmd := exec.Command(bin, "--verbose")
+		cmd.Env = env
+		waitScreen := watchApp(t, cmd, io.Discard)
+		waitScreen("screen=profile", time.Minute)
+		window := latchWindow(ctx, t)
+		xdotool(ctx, t, "windowsize", "--sync", window, "700", "690")
+		time.Sleep(500 * time.Millisecond)
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t)
+
+		cmd = exec.Command(bin, "--verbose")
+		cmd.Env = env
+		waitScreen = watchApp(t, cmd, io.Discard)
+		waitScreen("screen=profile", time.Minute)
+		window = latchWindow(ctx, t)
+		time.Sleep(500 * time.Millisecond)
+		if geometry := xdotool(ctx, t, "getwindowgeometry", "--shell", window); !strings.Contains(geometry, "WIDTH=700\n") || !strings.Contains(geometry, "HEIGHT=690\n") {
+			t.Fatalf("after %v the next launch's window is\n%s\nwant 700x690, the size given before", sig, geometry)
+		}
+		closeApp(t, window)
+	}
+}
+
+// waitGone waits for the app's window to be gone.
+func waitGone(t *testing.T) {
+	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Latch$").Output(); len(bytes.TrimSpace(out)) == 0 {
 			return
 		}
 	}
-	t.Fatal("the app's window is still shown 10 s after it was closed")
+	t.Fatal("the app's window is still shown 10 s after it was ended")
 }

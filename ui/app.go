@@ -196,12 +196,22 @@ func Run(ctx context.Context, s *latchapp.Account, accounts *latchapp.Accounts, 
 	ui.accounts = accounts
 	ui.desk = desk
 	ui.start()
-	ui.window.ShowAndRun()
+	ui.showAndRun(ctx)
 	ui.stop()
 	if ui.account != s {
 		ui.account.Close() // the account switched to; the caller closes s
 	}
 	return nil
+}
+
+// showAndRun shows the window and runs the app until it quits: by Quit,
+// by closing the window, or as ctx ends (an interrupt, or a termination
+// when the desktop session ends), which quits as Quit does, keeping the
+// window's size.
+func (a *appWindow) showAndRun(ctx context.Context) {
+	stop := context.AfterFunc(ctx, func() { fyne.Do(a.quit) })
+	defer stop()
+	a.window.ShowAndRun()
 }
 
 // start sets the window up and shows the first screen (see launch).
@@ -228,6 +238,10 @@ func (a *appWindow) followFront() {
 	lc := a.fyne.Lifecycle()
 	lc.SetOnEnteredForeground(func() { a.inFront = true })
 	lc.SetOnExitedForeground(func() { a.inFront = false })
+	// However the app stops (Quit, the window closed, or a termination
+	// that Fyne itself answers by quitting), the size is kept: Fyne
+	// saves the preferences after this.
+	lc.SetOnStopped(a.keepSize)
 }
 
 // notify says title and text in a desktop notification when the window is
