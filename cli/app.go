@@ -19,6 +19,7 @@ var appCommand = command{
 		o := &appOptions{globalOptions: g}
 		o.signIn.flags(fs)
 		fs.BoolVar(&o.noWindow, "no-window", false, "sign in when needed and say who is signed in, without the desktop app's window")
+		fs.BoolVar(&o.inTray, "in-tray", false, "start the desktop app in the system tray, its window hidden, as when it starts at login")
 		return o
 	},
 }
@@ -28,6 +29,7 @@ type appOptions struct {
 	*globalOptions
 	signIn   signInOptions
 	noWindow bool
+	inTray   bool
 }
 
 func (o *appOptions) run(args []string) error {
@@ -62,7 +64,7 @@ func (o *appOptions) run(args []string) error {
 			cancel()
 			served()
 		}()
-		return o.env.Window(o.ctx, a, o.accounts(renewInBackground), desk)
+		return o.env.Window(o.ctx, a, o.accounts(renewInBackground), desk, latchapp.WindowOptions{InTray: o.inTray})
 	}
 	p, err := o.signIn.ensure(o.globalOptions, a)
 	if err != nil {

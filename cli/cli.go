@@ -52,9 +52,9 @@ type Env struct {
 	// Window, when set, is the desktop app: `latch` with no command opens
 	// it at once on the account a, and it signs in, shows, switches
 	// between accounts and signs out by itself; it shows desk, the
-	// agent's questions for the person and its record of token uses. It
-	// returns when the app quits.
-	Window func(ctx context.Context, a *latchapp.Account, accounts *latchapp.Accounts, desk *agent.Desk) error
+	// agent's questions for the person and its record of token uses;
+	// opts say how it opens. It returns when the app quits.
+	Window func(ctx context.Context, a *latchapp.Account, accounts *latchapp.Accounts, desk *agent.Desk, opts latchapp.WindowOptions) error
 	// Repair, when set with Window, is the desktop app opened on a
 	// configuration that cannot be used (problem; file is the config
 	// file): it shows what is wrong, and goes on as Window once reopen,

@@ -42,7 +42,7 @@ func TestSignInPrintsWhoAndReusesSession(t *testing.T) {
 	var shown *latchapp.Account
 	var out2, err2 bytes.Buffer
 	env := w.cliEnv(&out2, &err2)
-	env.Window = func(_ context.Context, s *latchapp.Account, _ *latchapp.Accounts, _ *agent.Desk) error {
+	env.Window = func(_ context.Context, s *latchapp.Account, _ *latchapp.Accounts, _ *agent.Desk, _ latchapp.WindowOptions) error {
 		shown = s
 		return nil
 	}

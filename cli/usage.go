@@ -5,7 +5,8 @@ const mainUsage = `Latch signs you in to an OpenID Connect provider, keeps the s
 system keychain, renews it, and lets you read and edit your user metadata.
 
 Usage:
-  latch [flags]                           open the desktop app
+  latch [flags]                           open the desktop app (--in-tray: hidden in the tray,
+                                          as at login; --no-window: sign in and say who)
   latch login [--device] [--no-browser]   sign in (--prompt login to sign in as someone else,
                                           --login-hint NAME to say who)
   latch status [--json] [--all]           who is signed in, token expiry, session state

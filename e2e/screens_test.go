@@ -15,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/latchapp/latch/internal/testing/syncbuf"
 )
 
 // TestPicturesOfTheScreensInBothThemes runs the real app under Xvfb in
@@ -184,4 +187,68 @@ func waitGone(t *testing.T) {
 		}
 	}
 	t.Fatal("the app's window is still shown 10 s after it was ended")
+}
+
+// trayWatcher stands for a desktop's tray host on the session bus: the
+// StatusNotifierWatcher that KDE, GNOME's AppIndicator extension and
+// most panels own, which takes the tray items that register.
+type trayWatcher struct{ registered chan string }
+
+// RegisterStatusNotifierItem takes a tray item, as a panel does.
+func (w *trayWatcher) RegisterStatusNotifierItem(service string) *dbus.Error {
+	select {
+	case w.registered <- service:
+	default:
+	}
+	return nil
+}
+
+// TestInTrayStartsHidden: `latch --in-tray` (what the autostart entry
+// runs) starts with its window hidden where the desktop has a tray host,
+// its tray item registered; without one, the window is shown, as nothing
+// could bring it back.
+func TestInTrayStartsHidden(t *testing.T) {
+	bin := latchBinary(t)
+	needDisplay(t, "xdotool")
+	env := home(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	// No tray host: the window shows.
+	cmd := exec.Command(bin, "--verbose", "--in-tray")
+	cmd.Env = env
+	waitScreen := watchApp(t, cmd, io.Discard)
+	waitScreen("screen=signin", time.Minute)
+	closeApp(t, latchWindow(ctx, t))
+
+	// A tray host on the session bus.
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Skipf("no session bus: %v", err)
+	}
+	defer conn.Close()
+	watcher := &trayWatcher{registered: make(chan string, 1)}
+	if err := conn.Export(watcher, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := conn.RequestName("org.kde.StatusNotifierWatcher", dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("owning org.kde.StatusNotifierWatcher: %v %v", reply, err)
+	}
+	var log syncbuf.Buffer
+	cmd = exec.Command(bin, "--verbose", "--in-tray")
+	cmd.Env = env
+	waitScreen = watchApp(t, cmd, &log)
+	waitScreen("screen=signin", time.Minute)
+	select {
+	case <-watcher.registered:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the app registered no tray item within 20 s; its log:\n%s", log.String())
+	}
+	time.Sleep(time.Second)
+	if out, _ := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Latch$").Output(); len(bytes.TrimSpace(out)) != 0 {
+		t.Fatalf("with a tray host, latch --in-tray showed its window; want it hidden in the tray")
+	}
+	if !strings.Contains(log.String(), "started in the tray") {
+		t.Fatalf("the app's log says:\n%s\nwant it started in the tray", log.String())
+	}
 }

@@ -188,7 +188,7 @@ func newAppWindow(ctx context.Context, a fyne.App, w fyne.Window, s *latchapp.Ac
 
 // Run opens Latch's window for s, switching between accounts, and returns
 // when the app quits.
-func Run(ctx context.Context, s *latchapp.Account, accounts *latchapp.Accounts, desk *agent.Desk) error {
+func Run(ctx context.Context, s *latchapp.Account, accounts *latchapp.Accounts, desk *agent.Desk, opts latchapp.WindowOptions) error {
 	// The launch decision reads the keychain while Fyne makes the window.
 	decision := decideLaunch(ctx, s)
 	ui := newApp(ctx, s, s.Log)
@@ -196,7 +196,11 @@ func Run(ctx context.Context, s *latchapp.Account, accounts *latchapp.Accounts, 
 	ui.accounts = accounts
 	ui.desk = desk
 	ui.start()
-	ui.showAndRun(ctx)
+	if opts.InTray && trayHost() {
+		ui.runInTray(ctx)
+	} else {
+		ui.showAndRun(ctx)
+	}
 	ui.stop()
 	if ui.account != s {
 		ui.account.Close() // the account switched to; the caller closes s
@@ -212,6 +216,15 @@ func (a *appWindow) showAndRun(ctx context.Context) {
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.quit) })
 	defer stop()
 	a.window.ShowAndRun()
+}
+
+// runInTray runs the app as showAndRun does, with its window hidden: the
+// tray's Open shows it.
+func (a *appWindow) runInTray(ctx context.Context) {
+	a.log.Info("started in the tray")
+	stop := context.AfterFunc(ctx, func() { fyne.Do(a.quit) })
+	defer stop()
+	a.fyne.Run()
 }
 
 // start sets the window up and shows the first screen (see launch).

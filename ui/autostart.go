@@ -64,13 +64,14 @@ func setAutostart(path string, on bool) error {
 	return nil
 }
 
-// autostartText is the autostart entry that starts the program exe.
+// autostartText is the autostart entry that starts the program exe, in
+// the tray (see latchapp.WindowOptions).
 func autostartText(exe string) string {
 	return "[Desktop Entry]\n" +
 		"Type=Application\n" +
 		"Name=Latch\n" +
 		"Comment=Keeps your OpenID Connect session signed in\n" +
-		"Exec=" + execArg(exe) + "\n" +
+		"Exec=" + execArg(exe) + " --in-tray\n" +
 		"Icon=" + AppID + "\n" +
 		"Terminal=false\n" +
 		"X-GNOME-Autostart-enabled=true\n"

@@ -85,7 +85,7 @@ func (a *appWindow) showSettings() {
 		login := widget.NewCheck("Start Latch when I log in", nil)
 		login.SetChecked(autostartEnabled(entry))
 		login.OnChanged = func(on bool) { a.setStartAtLogin(entry, on, login, problem) }
-		items = append(items, &widget.FormItem{Text: "Login", Widget: login, HintText: "Latch opens its window when you log in."})
+		items = append(items, &widget.FormItem{Text: "Login", Widget: login, HintText: "Latch starts in the tray, or opens its window where there is none."})
 	}
 	form := widget.NewForm(items...)
 	d := dialog.NewCustom("Settings", "Close", container.NewVBox(form, problem), a.window)

@@ -193,7 +193,7 @@ func TestSettingsStartAtLogin(t *testing.T) {
 		t.Fatalf("start at login wrote no entry: %v", err)
 	}
 	exe, _ := os.Executable()
-	for _, want := range []string{"[Desktop Entry]\n", "Type=Application\n", "Exec=" + execArg(exe) + "\n", "Icon=" + AppID + "\n"} {
+	for _, want := range []string{"[Desktop Entry]\n", "Type=Application\n", "Exec=" + execArg(exe) + " --in-tray\n", "Icon=" + AppID + "\n"} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("the autostart entry is:\n%s\nwant a line %q", text, want)
 		}
