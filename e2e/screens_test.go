@@ -30,7 +30,7 @@ import (
 // says light or dark).
 func TestPicturesOfTheScreensInBothThemes(t *testing.T) {
 	bin := latchBinary(t)
-	needDisplay(t, "xdotool", "import")
+	needDisplay(t, "xdotool", "import", "xprop")
 	for _, variant := range []string{"light", "dark"} {
 		t.Run(variant, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -60,6 +60,11 @@ func TestPicturesOfTheScreensInBothThemes(t *testing.T) {
 			waitScreen("screen=profile", time.Minute)
 			window = latchWindow(ctx, t)
 			time.Sleep(time.Second) // the avatar and the bar's list
+			// The window's icon, which window managers show: its first
+			// size. (xprop's default form prints _NET_WM_ICON as nothing.)
+			if out, err := exec.Command("xprop", "-id", window, "-f", "_NET_WM_ICON", "32c", " $0 $1", "_NET_WM_ICON").Output(); err != nil || !strings.Contains(string(out), "256 256") {
+				t.Errorf("the window's _NET_WM_ICON: %q %v; want a 256x256 icon", out, err)
+			}
 			picture(ctx, t, window, variant, "profile")
 			for _, d := range []struct{ keys, name string }{{"F1", "about"}, {"ctrl+comma", "settings"}, {"ctrl+shift+e", "edit-account"}} {
 				press(t, window, d.keys)
