@@ -286,14 +286,21 @@ func here[T any](g *globalOptions, cfg latchapp.Config, work func(a *latchapp.Ac
 
 // token is the token r names, of the account cfg configures: from the
 // agent, else made here (see directly, which stdin is for).
+// What the person should know of the token (see latchapp.Token's
+// Warning) is said on stderr, which kubectl and git show too.
 func (g *globalOptions) token(cfg latchapp.Config, r latchapp.TokenRequest, stdin string) (latchapp.Token, error) {
-	return throughAgent(g, cfg, func(c *agent.Client) (latchapp.Token, error) {
+	t, err := throughAgent(g, cfg, func(c *agent.Client) (latchapp.Token, error) {
 		return c.Token(g.ctx, cfg, r)
 	}, func() (latchapp.Token, error) {
 		return directly(g, cfg, r, stdin, func(ctx context.Context, a *latchapp.Account) (latchapp.Token, error) {
 			return a.Token(ctx, r)
 		})
 	})
+	if err == nil && t.Warning != "" {
+		fmt.Fprintln(g.env.Stderr, "Warning: "+latchapp.Printable(t.Warning))
+		t.Warning = ""
+	}
+	return t, err
 }
 
 // onPersonsKeychain says that this run's sessions are the person's, in

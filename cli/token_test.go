@@ -164,3 +164,37 @@ func TestTokenGivesUpWithinItsDeadline(t *testing.T) {
 		t.Errorf("a negative --timeout: exit %d, %q; want 2", code, errOut)
 	}
 }
+
+// A still-valid token is printed while the provider cannot renew it (here
+// it answers 503), with a warning on stderr saying so and when it
+// expires; once it has expired it is never printed. A --min-ttl longer
+// than the provider's tokens live renews each time, and says so.
+func TestTokenServesTheHeldTokenWhileTheProviderIsDown(t *testing.T) {
+	proxy := faultproxy.Start(t, func(issuer string) string {
+		return oidcprovider.Start(t, oidcprovider.Options{Issuer: issuer, AccessTokenTTL: 20 * time.Second}).Listening
+	})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": proxy.URL, "LATCH_CLIENT_ID": oidcprovider.ClientID})
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	_, held, _ := w.run("token")
+
+	code, out, errOut := w.run("token", "--min-ttl", "5m") // each call renews
+	if code != 0 || out == held || !strings.Contains(errOut, "less than the 5m0s asked for") {
+		t.Fatalf("--min-ttl 5m on 20 s tokens: exit %d, %q; want a renewed token and a word that it cannot last that long", code, errOut)
+	}
+	held = out
+
+	proxy.SetFault(&faultproxy.Fault{Status: 503, Body: `{"error":"temporarily_unavailable"}`, ContentType: "application/json"})
+	code, out, errOut = w.run("token") // 20 s tokens, 30 s --min-ttl: due
+	if code != 0 || out != held || !strings.HasPrefix(errOut, "Warning: The token could not be renewed") || !strings.Contains(errOut, "expires in") {
+		t.Fatalf("a valid token while the provider answers 503: exit %d, %q, %q; want the token held and a warning", code, out, errOut)
+	}
+	for _, output := range []string{"json", "exec-credential"} {
+		if _, out, _ := w.run("token", "--output", output); strings.Contains(out, "warning") || strings.Contains(out, "Warning") {
+			t.Errorf("--output %s holds the warning: %s; want it on stderr alone", output, out)
+		}
+	}
+	time.Sleep(21 * time.Second) // expired
+	if code, out, errOut := w.run("token"); code == 0 || out != "" {
+		t.Fatalf("an expired token while the provider answers 503: exit %d, %q, %q; want it refused", code, out, errOut)
+	}
+}

@@ -37,6 +37,11 @@ type Token struct {
 	Expiry   time.Time `json:"expiry,omitzero"`
 	Scopes   []string  `json:"scopes"`
 	Audience string    `json:"audience,omitempty"`
+	// Warning, when set, is what the person should know of the token,
+	// said beside it (on stderr by latch token): it is the one held,
+	// still valid, because its renewal failed for now; or it lives less
+	// than the time asked for. It is never part of the token's output.
+	Warning string `json:"warning,omitempty"`
 }
 
 // TokenRequest says which token [Account.Token] returns.
@@ -53,7 +58,33 @@ type TokenRequest struct {
 
 // Token returns the token r names, renewed first when it expires within
 // r.MinTTL. A name that is neither declared nor held is a [*ConfigError].
+//
+// When the renewal fails for a reason that passes (the provider cannot be
+// reached, is overloaded or answered what cannot be read), the token held
+// is returned while it has not expired, with a [Token.Warning] saying so,
+// as kubelogin and gh serve a cached token; never once it has expired.
 func (a *Account) Token(ctx context.Context, r TokenRequest) (Token, error) {
+	t, err := a.token(ctx, r, r.MinTTL)
+	if errors.Is(err, session.ErrProviderUnreachable) {
+		// The token held, from memory or the keychain, if it is still
+		// valid: asked for as valid for no time at all, it is not renewed
+		// again (the retry is not due), nor given once expired.
+		if held, heldErr := a.token(ctx, r, 0); heldErr == nil && time.Now().Before(held.Expiry) {
+			held.Warning = sentence(fmt.Sprintf("The token could not be renewed (%s), so the one held is given: it expires in %s",
+				strings.TrimSuffix(Describe(err), "."), time.Until(held.Expiry).Round(time.Second)))
+			return held, nil
+		}
+		return Token{}, err
+	}
+	if err == nil && !t.Expiry.IsZero() && time.Until(t.Expiry) < r.MinTTL {
+		t.Warning = fmt.Sprintf("The token lives %s, less than the %s asked for, so each request renews it: ask for less (latch token --min-ttl).",
+			time.Until(t.Expiry).Round(time.Second), r.MinTTL)
+	}
+	return t, err
+}
+
+// token is [Account.Token] of r, renewed when it expires within minTTL.
+func (a *Account) token(ctx context.Context, r TokenRequest, minTTL time.Duration) (Token, error) {
 	if r.Name != "" {
 		if r.IDToken {
 			return Token{}, &ConfigError{Msg: "an ID token is the session's: a named token is an access token for one API"}
@@ -62,13 +93,13 @@ func (a *Account) Token(ctx context.Context, r TokenRequest) (Token, error) {
 		if err != nil {
 			return Token{}, err
 		}
-		creds, err := a.Manager.NamedToken(r.Name).Credentials(ctx, r.MinTTL)
+		creds, err := a.Manager.NamedToken(r.Name).Credentials(ctx, minTTL)
 		if err != nil {
 			return Token{}, err
 		}
 		return accessToken(creds, audience), nil
 	}
-	creds, err := a.Manager.Credentials(ctx, r.MinTTL)
+	creds, err := a.Manager.Credentials(ctx, minTTL)
 	if err != nil {
 		return Token{}, err
 	}
@@ -76,10 +107,10 @@ func (a *Account) Token(ctx context.Context, r TokenRequest) (Token, error) {
 		return accessToken(creds, a.Config.Audience), nil
 	}
 	t, err := idToken(creds)
-	if err == nil && time.Until(t.Expiry) < r.MinTTL {
+	if err == nil && time.Until(t.Expiry) < minTTL {
 		// The ID token expires sooner than asked: a renewal brings a new
 		// one, from providers that send one with each refresh (one that
-		// lives less than MinTTL is given as it comes, as an access token
+		// lives less than minTTL is given as it comes, as an access token
 		// is).
 		if creds, err = a.Manager.Renew(ctx); err == nil {
 			t, err = idToken(creds)
