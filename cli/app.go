@@ -36,6 +36,9 @@ func (o *appOptions) run(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
+	if err := checkPrompt(o.signIn.prompt); err != nil {
+		return err
+	}
 	if o.env.Window == nil && o.env.Desktop != nil && !o.noWindow {
 		return o.env.Desktop(o.ctx, o.args)
 	}

@@ -284,6 +284,10 @@ func (g *globalOptions) withDeadline(d time.Duration) context.CancelFunc {
 // describe is the line a failed command prints: the core's sentence, and
 // the command that helps when there is one.
 func (g *globalOptions) describe(err error) string {
+	if g.deadline > 0 && errors.Is(err, session.ErrSignInTimedOut) && g.ctx.Err() != nil {
+		// The person's time in the browser ran out, not the provider's.
+		return fmt.Sprintf("Gave up after %s: the sign-in was not finished in the browser. Run the command again, or give it longer with --timeout.", g.deadline)
+	}
 	if g.deadline > 0 && errors.Is(err, context.DeadlineExceeded) && g.ctx.Err() != nil {
 		return fmt.Sprintf("Gave up after %s: the provider did not answer in time. Try again, or give it longer with --timeout.", g.deadline)
 	}

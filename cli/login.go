@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/latchapp/latch/internal/app/latchapp"
@@ -13,11 +15,14 @@ import (
 )
 
 var loginCommand = command{
-	usage: `latch login [--device] [--no-browser] [--prompt login|select_account] [--login-hint NAME]
+	usage: `latch login [--device] [--no-browser] [--prompt login|select_account|consent] [--login-hint NAME]
 
 Signs you in: through your browser, or on another device. To sign in as
 someone else, give --prompt (and --login-hint): the session held is
 replaced once the new sign-in succeeds, and its refresh token is revoked.
+--prompt login asks for the provider's sign-in form even when your browser
+is signed in there, select_account for its account chooser, and consent
+for its consent screen (to grant again what Latch asks for).
 To sign in to another account of yours, see latch accounts.
 `,
 	deadline: signInDeadline,
@@ -54,6 +59,22 @@ func (s *signInOptions) flags(fs *flag.FlagSet) {
 
 // someoneElse says the sign-in asks for another person than the one the
 // provider's browser session holds.
+// prompts are the values of --prompt: OpenID Connect's prompt values
+// that ask the person for something (none asks nothing, so it cannot sign
+// anyone in).
+var prompts = []string{"login", "select_account", "consent"}
+
+// checkPrompt refuses a --prompt that is not one of prompts (space
+// separated, as OpenID Connect allows several), before any browser opens.
+func checkPrompt(prompt string) error {
+	for p := range strings.FieldsSeq(prompt) {
+		if !slices.Contains(prompts, p) {
+			return usagef("--prompt is login, select_account or consent, not %q", p)
+		}
+	}
+	return nil
+}
+
 func (s signInOptions) someoneElse() bool { return s.prompt != "" || s.loginHint != "" }
 
 func (o *loginOptions) run(args []string) error {
@@ -68,6 +89,9 @@ func (o *loginOptions) run(args []string) error {
 	// The launch decision, as the app takes it: a session held and valid,
 	// or renewed, or held while the provider cannot be reached, is the
 	// person still signed in.
+	if err := checkPrompt(o.signIn.prompt); err != nil {
+		return err
+	}
 	if o.signIn.device && o.signIn.someoneElse() {
 		return usagef("--prompt and --login-hint are for a sign-in through the browser, not --device")
 	}

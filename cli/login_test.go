@@ -199,3 +199,22 @@ func TestExactRedirectURL(t *testing.T) {
 		t.Fatalf("a redirect address without a port: exit %d, %q; want 2 and %q", code, errOut, want)
 	}
 }
+
+// --prompt takes OpenID Connect's values that ask the person something;
+// another is refused at once, before any browser opens. A sign-in the
+// person does not finish in time says so, not that the provider did not
+// answer.
+func TestLoginPromptAndItsTimeout(t *testing.T) {
+	srv := startSandbox(t)
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": srv.Issuer(), "LATCH_CLIENT_ID": sandboxserver.ClientID})
+	opened := 0
+	w.open = func(context.Context, string) error { opened++; return nil }
+	code, _, errOut := w.run("login", "--prompt", "bogus")
+	if code != 2 || !strings.Contains(errOut, `--prompt is login, select_account or consent, not "bogus"`) || opened != 0 {
+		t.Fatalf("latch login --prompt bogus: exit %d, %q, browser opened %d times; want 2 at once", code, errOut, opened)
+	}
+	code, _, errOut = w.run("--timeout", "1s", "login", "--prompt", "consent")
+	if code != 1 || opened != 1 || !strings.Contains(errOut, "Gave up after 1s: the sign-in was not finished in the browser.") {
+		t.Fatalf("a sign-in not finished in time: exit %d, %q; want it said as the person's time running out", code, errOut)
+	}
+}
