@@ -106,6 +106,9 @@ type runner interface {
 const (
 	commandDeadline = 30 * time.Second
 	signInDeadline  = 5 * time.Minute
+	// providerSignOutDeadline bounds the wait for the provider's sign-out
+	// page, which asks the person one thing at most.
+	providerSignOutDeadline = 2 * time.Minute
 )
 
 // commands are the subcommands by name; "" is the desktop app.

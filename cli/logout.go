@@ -44,7 +44,7 @@ type logoutOptions struct {
 func (o *logoutOptions) run(args []string) error {
 	deadline := commandDeadline
 	if o.provider {
-		deadline = signInDeadline
+		deadline = providerSignOutDeadline
 	}
 	cancel := o.withDeadline(deadline)
 	defer cancel()
@@ -104,7 +104,16 @@ func (o *logoutOptions) atProvider(a *latchapp.Account, signedIn bool) error {
 		return nil
 	}
 	stderr := o.env.Stderr
-	err = a.Manager.LogoutWithBrowser(o.ctx, o.browserFlow(o.noBrowser, "sign out at the provider", "the provider's sign-out"))
+	flow := o.browserFlow(o.noBrowser, "sign out at the provider", "the provider's sign-out")
+	if show := flow.ShowURL; show != nil {
+		// The sign-out here is made before the page is shown: the wait
+		// that follows is the provider's alone, and the person may end it.
+		flow.ShowURL = func(u string, openErr error) {
+			show(u, openErr)
+			fmt.Fprintf(stderr, "You are signed out on this computer. Waiting up to %s for the provider's page to send the browser back; if it shows an error instead, press Ctrl+C (you stay signed out here).\n", o.deadline)
+		}
+	}
+	err = a.Manager.LogoutWithBrowser(o.ctx, flow)
 	switch {
 	case err == nil:
 		fmt.Fprintln(stderr, "Signed out, here and at the provider.")

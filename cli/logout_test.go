@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -84,5 +85,25 @@ func TestLogoutAtTheProvider(t *testing.T) {
 	}
 	if code, _, errOut := w.run("login", "--device", "--prompt", "login"); code != 2 || !strings.Contains(errOut, "not --device") {
 		t.Fatalf("login --device --prompt: exit %d, %q; want 2", code, errOut)
+	}
+}
+
+// A provider whose sign-out page never sends the browser back (it shows
+// an error, as oidc-provider does for a return address it does not
+// know): Latch says at once that the sign-out here is made and that it
+// waits, for how long and how to stop, then that the provider was not
+// reached; the session here stays ended.
+func TestLogoutAtAProviderThatNeverSendsTheBrowserBack(t *testing.T) {
+	op := oidcprovider.Start(t, oidcprovider.Options{})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": op.Issuer, "LATCH_CLIENT_ID": oidcprovider.ClientID})
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	w.open = func(context.Context, string) error { return nil } // a browser left on the provider's error page
+	code, _, errOut := w.run("--timeout", "2s", "logout", "--provider")
+	if code != 1 || !strings.Contains(errOut, "You are signed out on this computer. Waiting up to 2s for the provider's page") ||
+		!strings.Contains(errOut, "press Ctrl+C") || !strings.Contains(errOut, "Signed out on this computer, but not at the provider") {
+		t.Fatalf("logout --provider with no answer from the page: exit %d, %q", code, errOut)
+	}
+	if code, out, _ := w.run("status"); code == 0 && !strings.Contains(out, "not signed in") && !strings.Contains(out, "Not signed in") {
+		t.Fatalf("after it, latch status says %q; want nobody signed in", out)
 	}
 }
