@@ -213,6 +213,14 @@ func Run(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "%s: --timeout must not be negative (see %s --help)\n", prog, prog)
 		return exitUsage
 	}
+	if g.file != "" && g.file != "-" && p.name != "accounts" {
+		// A file named on purpose that is not there is a mistake, not an
+		// empty configuration (latch accounts add makes it).
+		if _, err := os.Stat(g.file); errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(env.Stderr, "%s: the config file %s given with --config does not exist: create it (latch accounts add does), or leave --config out\n", prog, field(g.file))
+			return exitUsage
+		}
+	}
 	if cmd.deadline > 0 {
 		cancel := g.withDeadline(cmd.deadline)
 		defer cancel()

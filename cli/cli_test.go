@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -372,5 +373,24 @@ func TestVersion(t *testing.T) {
 		if code != 0 || !strings.HasPrefix(out, want) || strings.Count(out, "\n") != 1 || errOut != "" {
 			t.Errorf("%v: exit %d, %q %q; want 0 and one line beginning %q", args, code, out, errOut, want)
 		}
+	}
+}
+
+// A --config that names no file is said, not taken as an empty
+// configuration (the sandbox); latch accounts add makes the file.
+func TestConfigThatIsNotThere(t *testing.T) {
+	w := newWorld(t, nil)
+	missing := filepath.Join(t.TempDir(), "nope", "x.toml")
+	code, out, errOut := w.run("--config", missing, "status")
+	if code != 2 || out != "" || !strings.Contains(errOut, "the config file "+missing+" given with --config does not exist") {
+		t.Fatalf("--config naming no file: exit %d, %q, %q; want 2 saying so", code, out, errOut)
+	}
+	srv := startSandbox(t)
+	made := filepath.Join(t.TempDir(), "made.toml")
+	if code, _, errOut := w.run("--config", made, "accounts", "add", "work", "--issuer", srv.Issuer(), "--client-id", sandboxserver.ClientID); code != 0 {
+		t.Fatalf("accounts add with a new --config: exit %d, %s", code, errOut)
+	}
+	if b, err := os.ReadFile(made); err != nil || !strings.Contains(string(b), "[accounts.work]") {
+		t.Fatalf("accounts add made %q, %v; want the file with the account", b, err)
 	}
 }
