@@ -284,6 +284,14 @@ func configFrom(flags Settings, getenv func(string) string, fc fileConfig, file 
 	}
 	sandbox := pick("sandbox", "sandbox", flags.Sandbox, "LATCH_SANDBOX", "sandbox", fileSandbox)
 	cfg.SandboxAddr = pick("sandbox_addr", "sandbox-addr", flags.SandboxAddr, "LATCH_SANDBOX_ADDR", "sandbox_addr", fa.SandboxAddr)
+	if cfg.SandboxAddr == "" && where != "" && fc.SandboxAddr != "" {
+		// One sandbox serves every account that uses it: an account
+		// without an address of its own takes the top level's. (No other
+		// provider setting is inherited: the top level is the default
+		// account's.)
+		cfg.SandboxAddr = fc.SandboxAddr
+		cfg.origin["sandbox_addr"] = "sandbox_addr in " + file
+	}
 	cfg.Scopes = SplitScopes(scopes)
 	dpop := pick("dpop", "dpop", flags.DPoP, "LATCH_DPOP", "dpop", fileDPoP)
 	cfg.RedirectURL = pick("redirect_url", "redirect-url", flags.RedirectURL, "LATCH_REDIRECT_URL", "redirect_url", fa.RedirectURL)

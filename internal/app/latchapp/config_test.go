@@ -358,3 +358,19 @@ func TestEditAccountKeepsTheRestOfTheFile(t *testing.T) {
 		t.Errorf("editing an account that is not there: %v", err)
 	}
 }
+
+// An account on the sandbox takes the top level's sandbox_addr when it
+// has none of its own; no other provider setting is inherited.
+func TestAccountsTakeTheTopLevelsSandboxAddress(t *testing.T) {
+	file := writeFile(t, "sandbox = true\nsandbox_addr = \"127.0.0.1:9999\"\nclient_id = \"top\"\n\n[accounts.dp]\nsandbox = true\n\n[accounts.own]\nsandbox = true\nsandbox_addr = \"127.0.0.1:7777\"\n\n[accounts.other]\nissuer = \"https://id.example.test/\"\nclient_id = \"other\"\n")
+	for name, want := range map[string]string{"dp": "127.0.0.1:9999", "own": "127.0.0.1:7777"} {
+		cfg, err := LoadConfig(Settings{Account: name}, envOf(nil), file)
+		if err != nil || cfg.SandboxAddr != want {
+			t.Errorf("account %s: sandbox address %q, %v; want %s", name, cfg.SandboxAddr, err, want)
+		}
+	}
+	cfg, err := LoadConfig(Settings{Account: "other"}, envOf(nil), file)
+	if err != nil || cfg.ClientID != "other" || cfg.Sandbox {
+		t.Errorf("account other: %+v, %v; want its own provider alone", cfg, err)
+	}
+}
