@@ -58,9 +58,11 @@ type accountEntry struct {
 	Name     string `json:"name"`
 	Provider string `json:"provider"`
 	Active   bool   `json:"active"`
-	// State is "signed in", "expired" (renewed when used), "signed out"
-	// or "unusable" (Error says why).
+	// State is the session's, as latch status says it: "signed in",
+	// "ended" (Reason says why), "signed out", or "unusable" (Error says
+	// why).
 	State   string `json:"state"`
+	Reason  string `json:"reason,omitempty"`
 	Subject string `json:"subject,omitempty"`
 	Person  string `json:"person,omitempty"`
 	Email   string `json:"email,omitempty"`
@@ -103,9 +105,9 @@ func (o *accountsOptions) list() error {
 		case s.Err != nil:
 			e.State, e.Error = "unusable", describe(s.Err)
 		case !s.SignedIn:
-			e.State = "signed out"
+			e.State, e.Reason = s.State, latchapp.Describe(s.Ended)
 		default:
-			e.State = map[bool]string{true: "expired", false: "signed in"}[s.Expired]
+			e.State = s.State
 			e.Subject, e.Person, e.Email = s.Person.Subject, s.Person.DisplayName(), s.Person.Email
 		}
 		entries = append(entries, e)
@@ -127,6 +129,9 @@ func (o *accountsOptions) list() error {
 		state := e.State
 		if e.Error != "" {
 			state += ": " + e.Error
+		}
+		if e.Reason != "" {
+			state += ": " + e.Reason
 		}
 		fmt.Fprintf(w, "%s %s\t%s\t%s\t%s\n", mark, e.Name, field(e.Provider), who, state)
 	}

@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/sandboxtest"
+	"github.com/latchapp/latch/internal/testing/sessiontest"
 )
 
 // statusOf is `latch status --json` with args.
@@ -142,5 +144,47 @@ client_id = "` + oidcprovider.ClientID + `"
 	}
 	if code, _, errOut := w.run("accounts", "add", "staging", "--issuer", op.Issuer, "--client-id", "c"); code != 2 || !strings.Contains(errOut, "already") {
 		t.Fatalf("adding staging twice: exit %d, %q", code, errOut)
+	}
+}
+
+// latch accounts says each session's state as latch status does: held
+// with an expired access token (renewed when used) is signed in, and a
+// session the provider ended is ended, with why.
+func TestAccountsAndStatusAgree(t *testing.T) {
+	srv := startSandbox(t)
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": srv.Issuer(), "LATCH_CLIENT_ID": sandboxserver.ClientID})
+	w.loginNoBrowser("demo", "demo")
+	accountState := func() (string, string) {
+		t.Helper()
+		_, out, _ := w.run("accounts", "--json")
+		var list []map[string]any
+		if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 1 {
+			t.Fatalf("accounts --json: %s (%v)", out, err)
+		}
+		state, _ := list[0]["state"].(string)
+		reason, _ := list[0]["reason"].(string)
+		return state, reason
+	}
+	sessiontest.Rewrite(t, w.store, func(c map[string]any) { c["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339) })
+	if state, _ := accountState(); state != "signed in" {
+		t.Errorf("accounts with an expired access token and a refresh token: %q; want signed in, as status says", state)
+	}
+	if rep := w.statusOf(); rep["state"] != "signed in" {
+		t.Errorf("status then: %v", rep)
+	}
+	// The provider refuses the refresh token: the session ends, and why.
+	sessiontest.Rewrite(t, w.store, func(c map[string]any) {
+		c["refresh_token"] = "not-one-the-provider-issued"
+		c["expiry"] = time.Now().Add(-time.Minute).Format(time.RFC3339)
+	})
+	if code, _, _ := w.run("token"); code == 0 {
+		t.Fatal("a token from a refused refresh token; want the session ended")
+	}
+	state, reason := accountState()
+	if rep := w.statusOf(); state != "ended" || reason == "" || rep["state"] != "ended" || rep["reason"] != reason {
+		t.Errorf("accounts says %q (%q), status %v; want both ended, with the same reason", state, reason, rep)
+	}
+	if _, out, _ := w.run("accounts"); !strings.Contains(out, "ended: "+reason) {
+		t.Errorf("accounts says:\n%s\nwant ended and why", out)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"time"
 
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
@@ -19,9 +18,12 @@ type AccountSummary struct {
 	Provider string
 	// Person is who is signed in; zero when nobody is.
 	Person profile.Profile
-	// SignedIn says a session is held; Expired that its access token
-	// has expired (it is renewed when used).
-	SignedIn, Expired bool
+	// SignedIn says a session is held.
+	SignedIn bool
+	// State is the session's state as latch status words it ("signed
+	// in", "ended", "signed out"), and Ended, when it ended, why.
+	State string
+	Ended error
 	// Err says why the account cannot be read (its configuration, or the
 	// keychain).
 	Err error
@@ -47,15 +49,24 @@ func (c Config) ProviderHost() string {
 func Summarize(ctx context.Context, a *Account) AccountSummary {
 	s := AccountSummary{Name: a.Config.Account, Provider: a.Config.ProviderHost()}
 	creds, err := a.Manager.Held(ctx)
+	// Reading the keychain tells the state, as latch status says it
+	// (without status's renewal of an expired access token).
+	ev := a.Manager.State()
+	s.State = ev.State.String()
+	if ev.State == session.StateEnded {
+		s.Ended = ev.Err
+	}
 	switch {
 	case errors.Is(err, session.ErrNoCredentials):
+		return s
+	case errors.Is(err, session.ErrSignInRequired):
+		s.State, s.Ended = session.StateEnded.String(), err
 		return s
 	case err != nil:
 		s.Err = err
 		return s
 	}
 	s.SignedIn = true
-	s.Expired = !creds.ValidFor(time.Now(), 0)
 	s.Person, _ = Person(creds)
 	return s
 }
