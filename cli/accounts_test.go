@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,5 +187,29 @@ func TestAccountsAndStatusAgree(t *testing.T) {
 	}
 	if _, out, _ := w.run("accounts"); !strings.Contains(out, "ended: "+reason) {
 		t.Errorf("accounts says:\n%s\nwant ended and why", out)
+	}
+}
+
+// A command on an account nobody is signed in to names it, and the
+// command that signs in to it, whether --account or LATCH_ACCOUNT chose
+// it.
+func TestNotSignedInNamesTheAccount(t *testing.T) {
+	srv := startSandbox(t)
+	w := newWorld(t, nil)
+	w.config = filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(w.config, []byte(fmt.Sprintf("issuer = %q\nclient_id = %q\n\n[accounts.dp]\nissuer = %q\nclient_id = %q\n", srv.Issuer(), sandboxserver.ClientID, srv.Issuer(), sandboxserver.ClientID)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := "You are not signed in to the account dp. Run latch login --account dp."
+	if code, _, errOut := w.run("--account", "dp", "token"); code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("latch --account dp token: exit %d, %q; want %q", code, errOut, want)
+	}
+	w.env = map[string]string{"LATCH_ACCOUNT": "dp", "KUBERNETES_EXEC_INFO": `{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}`}
+	if code, _, errOut := w.run("token", "--output", "exec-credential"); code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("LATCH_ACCOUNT=dp latch token (kubectl's plugin): exit %d, %q; want %q", code, errOut, want)
+	}
+	w.env = nil
+	if code, _, errOut := w.run("token"); code != 1 || !strings.HasSuffix(errOut, "You are not signed in. Run latch login.\n") {
+		t.Errorf("latch token on the default account: exit %d, %q", code, errOut)
 	}
 }

@@ -302,12 +302,17 @@ func (g *globalOptions) describe(err error) string {
 	if g.deadline > 0 && errors.Is(err, context.DeadlineExceeded) && g.ctx.Err() != nil {
 		return fmt.Sprintf("Gave up after %s: the provider did not answer in time. Try again, or give it longer with --timeout.", g.deadline)
 	}
-	return describe(err)
+	account, _ := latchapp.ChosenAccount(g.settings, g.env.Getenv, g.configFile())
+	return describeFor(err, account)
 }
 
 // describe is the line a failed command prints: the core's sentence, and
 // the command that helps when there is one.
-func describe(err error) string {
+func describe(err error) string { return describeFor(err, latchapp.DefaultAccount) }
+
+// describeFor is describe for a command run on the account named: the
+// command that helps names it, unless it is the default one.
+func describeFor(err error, account string) string {
 	var ue usageError
 	if errors.As(err, &ue) {
 		return ue.msg
@@ -317,7 +322,13 @@ func describe(err error) string {
 	}
 	text := latchapp.Describe(err)
 	if errors.Is(err, session.ErrNoCredentials) || errors.Is(err, session.ErrSignInRequired) || errors.Is(err, session.ErrCorruptValue) {
-		text += " Run latch login."
+		if account == "" || account == latchapp.DefaultAccount {
+			return text + " Run latch login."
+		}
+		if text == "You are not signed in." {
+			text = "You are not signed in to the account " + field(account) + "."
+		}
+		text += " Run latch login --account " + field(account) + "."
 	}
 	return text
 }

@@ -111,7 +111,7 @@ func (o *tokenOptions) run(args []string) error {
 	if o.interactive && (errors.Is(err, session.ErrNoCredentials) || errors.Is(err, session.ErrSignInRequired)) {
 		// kubectl's credential plugin in a terminal signs in first, as
 		// kubelogin does; its output stays kubectl's alone.
-		fmt.Fprintln(o.env.Stderr, describe(err)+" Signing in for kubectl.")
+		fmt.Fprintln(o.env.Stderr, latchapp.Describe(err)+" Signing in for kubectl.")
 		if err = o.signInForKubectl(cfg); err == nil {
 			t, err = o.token(cfg, req, "")
 		}
