@@ -198,3 +198,26 @@ func TestTokenServesTheHeldTokenWhileTheProviderIsDown(t *testing.T) {
 		t.Fatalf("an expired token while the provider answers 503: exit %d, %q, %q; want it refused", code, out, errOut)
 	}
 }
+
+// A provider's Retry-After is kept between commands on the direct path:
+// the next command within the pause does not ask the provider again, and
+// what it says names when to try again; --verbose says so as it happens.
+func TestRetryAfterIsKeptBetweenCommands(t *testing.T) {
+	proxy := faultproxy.Start(t, func(issuer string) string {
+		return oidcprovider.Start(t, oidcprovider.Options{Issuer: issuer, AccessTokenTTL: 10 * time.Second}).Listening
+	})
+	w := newWorld(t, map[string]string{"LATCH_ISSUER": proxy.URL, "LATCH_CLIENT_ID": oidcprovider.ClientID})
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	time.Sleep(11 * time.Second) // expired: nothing held can be given
+	proxy.SetFault(&faultproxy.Fault{Status: 429, Header: map[string]string{"Retry-After": "60"}, Body: `{"error":"slow_down"}`, ContentType: "application/json"})
+	before := len(proxy.TokenRequests())
+	code, _, errOut := w.run("--verbose", "token")
+	asked := len(proxy.TokenRequests()) - before
+	if code != 1 || asked == 0 || !strings.Contains(errOut, "try again after") || !strings.Contains(errOut, "the renewal failed for now") {
+		t.Fatalf("latch token on a 429 with Retry-After: exit %d, %d requests, %q; want the pause said, with when", code, asked, errOut)
+	}
+	code, _, errOut = w.run("--verbose", "token")
+	if n := len(proxy.TokenRequests()) - before - asked; code != 1 || n != 0 || !strings.Contains(errOut, "try again after") || !strings.Contains(errOut, "not asking it again before then") {
+		t.Fatalf("a second latch token within the pause: exit %d, %d more requests, %q; want none, and the pause said", code, n, errOut)
+	}
+}

@@ -96,7 +96,7 @@ func New(cfg Config) (*Manager, error) {
 		now: cfg.Now,
 		log: cfg.Logger,
 		store: &sessionStore{backend: store, key: cfg.StoreKey, lockPath: cfg.lockPath(), genPath: cfg.genPath(),
-			pendingPath: cfg.pendingPath(), sentPath: cfg.sentPath(), endedPath: cfg.endedPath()},
+			pendingPath: cfg.pendingPath(), sentPath: cfg.sentPath(), endedPath: cfg.endedPath(), waitPath: cfg.waitPath()},
 	}
 	m.http = providerClient(cfg.HTTPClient, cfg.Now, &m.skew)
 	m.refresher = refresher{

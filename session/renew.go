@@ -330,6 +330,7 @@ func (t *token) storedLocked(ctx context.Context, session *Credentials) (*Creden
 // transient failures in a row, and the backoff after them.
 func (t *token) noteOutcome(err error) {
 	m := t.m
+	m.store.noteWait(err, m.now())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err == nil || !errors.Is(err, ErrProviderUnreachable) {
@@ -343,7 +344,9 @@ func (t *token) noteOutcome(err error) {
 	if errors.As(err, &pe) {
 		after = pe.RetryAfter
 	}
-	t.offline.Store(&offlineState{retryAt: m.now().Add(backoff(t.failures, after)), err: err})
+	retryAt := m.now().Add(backoff(t.failures, after))
+	t.offline.Store(&offlineState{retryAt: retryAt, err: err})
+	m.log.Info("the renewal failed for now", "name", t.name, "error", err, "retry_after", after, "next_try", retryAt.Format(time.TimeOnly))
 }
 
 // scheduled is the scheduler's renewal. It says when to try again: at the

@@ -48,8 +48,9 @@ type sessionStore struct {
 	// pendingPath marks a queue of revocations; sentPath holds when the
 	// provider was last told of one (see sessionStore.revocations).
 	pendingPath, sentPath string
-	// endedPath holds why the session ended (see sessionStore.noteEnded).
-	endedPath string
+	// endedPath holds why the session ended (see sessionStore.noteEnded);
+	// waitPath the pause the provider asked for (see wait.go).
+	endedPath, waitPath string
 
 	mu      sync.Mutex
 	backend Store

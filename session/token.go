@@ -203,6 +203,11 @@ func (t *token) get(ctx context.Context, minTTL time.Duration) (*Credentials, er
 		// not due: say so at once, instead of waiting for it again.
 		return nil, o.err
 	}
+	if w := m.store.waiting(now); w != nil {
+		// Another process was asked to pause, and the pause lasts.
+		m.log.Info("the provider asked for a pause; not asking it again before then", "until", now.Add(w.RetryAfter).Format(time.TimeOnly))
+		return nil, w
+	}
 	return t.renew(ctx, minTTL, false)
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -168,6 +169,8 @@ func describeProvider(e *session.ProviderError) string {
 		return "Access was denied by the provider."
 	case e.Code == "expired_token":
 		return "The sign-in code expired before it was used. Please start again."
+	case errors.Is(e, session.ErrProviderUnreachable) && e.RetryAfter > 0:
+		return fmt.Sprintf("The provider asked Latch to wait before asking again; try again after %s.", time.Now().Add(e.RetryAfter).Add(time.Second/2).Local().Format(time.TimeOnly))
 	case errors.Is(e, session.ErrProviderUnreachable):
 		return "The provider is not answering right now. Please try again in a moment."
 	case errors.Is(e, session.ErrClientRejected):
