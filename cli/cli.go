@@ -230,7 +230,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if err == nil {
 		return exitOK
 	}
-	var de childExit
+	var de saidExit
 	if errors.As(err, &de) {
 		return de.code
 	}

@@ -54,11 +54,12 @@ func findDesktop(self func() (string, error), lookPath func(string) (string, err
 	return "", ErrNoDesktop
 }
 
-// childExit is the exit status of a child that did the command's work
-// (the desktop app, where not on Unix; a renewal finished in a detached
-// process): it has said why itself, so latch only passes the status on.
-type childExit struct{ code int }
+// saidExit is an exit status whose reason has been said already: by a
+// child that did the command's work (the desktop app, where not on Unix;
+// a renewal finished in a detached process), or by the command itself,
+// line by line (latch logout --all). latch only passes the status on.
+type saidExit struct{ code int }
 
-func (e childExit) Error() string {
-	return fmt.Sprintf("the child exited with status %d", e.code)
+func (e saidExit) Error() string {
+	return fmt.Sprintf("exit status %d, its reason said", e.code)
 }

@@ -38,7 +38,7 @@ func TestDesktopExitStatusIsPassedOn(t *testing.T) {
 	var stderr strings.Builder
 	env := Env{
 		Stdout: &strings.Builder{}, Stderr: &stderr, Getenv: func(string) string { return "" }, ConfigFile: "-",
-		Desktop: func(context.Context, []string) error { return childExit{3} },
+		Desktop: func(context.Context, []string) error { return saidExit{3} },
 	}
 	if code := Run(context.Background(), nil, env); code != 3 || stderr.Len() != 0 {
 		t.Errorf("exit %d, stderr %q; want 3 and nothing said (the app said why)", code, stderr.String())

@@ -80,7 +80,7 @@ func directly[T any](g *globalOptions, cfg latchapp.Config, r latchapp.TokenRequ
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(g.ctx), finishingWait)
 		defer cancel()
 		_, _ = work(ctx, a)
-		return zero, childExit{exitFail}
+		return zero, saidExit{exitFail}
 	}
 	return v, err
 }
@@ -128,12 +128,12 @@ func (g *globalOptions) finishDetached(stdin string) error {
 func exitOf(err error) error {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return childExit{ee.ExitCode()}
+		return saidExit{ee.ExitCode()}
 	}
 	if err != nil {
 		return err
 	}
-	return childExit{exitOK}
+	return saidExit{exitOK}
 }
 
 // postCounter is base, counting the requests sent that change

@@ -18,7 +18,7 @@ func handOver(ctx context.Context, path string, args []string) error {
 	err := cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return childExit{ee.ExitCode()}
+		return saidExit{ee.ExitCode()}
 	}
 	if err != nil {
 		return fmt.Errorf("starting the desktop app (%s): %w", path, err)

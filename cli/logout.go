@@ -10,7 +10,7 @@ import (
 )
 
 var logoutCommand = command{
-	usage: `latch logout [--provider [--no-browser]]
+	usage: `latch logout [--provider [--no-browser]] [--local] [--all]
 
 Removes the session from the keychain and revokes the refresh token at
 the provider. When the provider cannot be reached, the revocation is kept
@@ -22,6 +22,10 @@ A provider that keeps its own session in your browser (as Auth0's single
 sign-on does) signs the same person in again at the next sign-in without
 asking: --provider ends that session too. Where the provider offers no
 sign-out page, Latch says so.
+
+--local signs out on this computer only: the provider is not told, and
+the refresh token stays valid there until it expires. --all signs out of
+every account in the config file (with --local, on this computer only).
 `,
 	// The deadline is the run's: a sign-out at the provider waits for
 	// the person as a sign-in does.
@@ -29,6 +33,8 @@ sign-out page, Latch says so.
 		o := &logoutOptions{globalOptions: g}
 		fs.BoolVar(&o.provider, "provider", false, "end the provider's session in your browser too: open its sign-out page and wait until it sends the browser back")
 		fs.BoolVar(&o.noBrowser, "no-browser", false, "with --provider, print the sign-out page's address instead of opening it")
+		fs.BoolVar(&o.local, "local", false, "sign out on this computer only, without telling the provider (its refresh token stays valid there until it expires)")
+		fs.BoolVar(&o.all, "all", false, "sign out of every account in the config file")
 		return o
 	},
 }
@@ -37,8 +43,9 @@ sign-out page, Latch says so.
 type logoutOptions struct {
 	*globalOptions
 	// provider ends the provider's browser session too; noBrowser prints
-	// its address instead of opening a browser.
-	provider, noBrowser bool
+	// its address instead of opening a browser; local tells the provider
+	// nothing; all signs out of every account.
+	provider, noBrowser, local, all bool
 }
 
 func (o *logoutOptions) run(args []string) error {
@@ -51,6 +58,16 @@ func (o *logoutOptions) run(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
+	switch {
+	case o.noBrowser && !o.provider:
+		return usagef("--no-browser goes with --provider")
+	case o.local && o.provider:
+		return usagef("--local tells the provider nothing, and --provider signs out there: choose one")
+	case o.all && o.provider:
+		return usagef("--provider signs out in the browser, one account at a time: use it with --account, not --all")
+	case o.all:
+		return o.runAll()
+	}
 	a, err := o.open(renewOnUse, nil)
 	if err != nil {
 		return err
@@ -59,30 +76,82 @@ func (o *logoutOptions) run(args []string) error {
 	// The agent reads the keychain afresh, whatever became of the
 	// sign-out.
 	defer o.forgetInAgent(a.Config)
-	if o.noBrowser && !o.provider {
-		return usagef("--no-browser goes with --provider")
-	}
 	_, held := a.Manager.Held(o.ctx)
 	signedIn := !errors.Is(held, session.ErrNoCredentials)
 	if o.provider {
 		return o.atProvider(a, signedIn)
 	}
-	// Signed in or not, the provider is told of every sign-out it has not
-	// heard of yet.
-	err = a.Manager.Logout(o.ctx)
-	switch {
-	case !latchapp.SignedOut(err):
-		return err // nothing was changed
-	case !signedIn && err == nil:
-		fmt.Fprintln(o.env.Stderr, "Not signed in; nothing to do.")
-	case !signedIn:
-		fmt.Fprintln(o.env.Stderr, "Not signed in. "+latchapp.Describe(err))
-	case err == nil:
-		fmt.Fprintln(o.env.Stderr, "Signed out.")
-	default:
-		fmt.Fprintln(o.env.Stderr, "Signed out on this computer. "+latchapp.Describe(err))
+	text, err := o.signOut(a, signedIn)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(o.env.Stderr, text)
+	return nil
+}
+
+// runAll is latch logout --all: each account of the config file signed
+// out in turn, a line each; an account that cannot be signed out is said
+// in its line, and the others are still signed out.
+func (o *logoutOptions) runAll() error {
+	accounts := o.accounts(renewOnUse)
+	names, err := accounts.Names()
+	if err != nil {
+		return err
+	}
+	var failed error
+	for _, name := range names {
+		text, err := o.signOutAccount(accounts, name)
+		if err != nil {
+			failed = err
+			text = "not signed out: " + o.describe(err)
+		}
+		fmt.Fprintf(o.env.Stderr, "%s: %s\n", name, text)
+	}
+	if failed != nil {
+		return saidExit{code: exitFail} // each account's line said why
 	}
 	return nil
+}
+
+// signOutAccount signs out of the account name of accounts (see
+// signOut).
+func (o *logoutOptions) signOutAccount(accounts *latchapp.Accounts, name string) (string, error) {
+	a, err := accounts.Open(o.ctx, name)
+	if err != nil {
+		return "", err
+	}
+	defer a.Close()
+	defer o.forgetInAgent(a.Config)
+	_, held := a.Manager.Held(o.ctx)
+	return o.signOut(a, !errors.Is(held, session.ErrNoCredentials))
+}
+
+// signOut signs out of a, and says how that went; signedIn says a
+// session was held.
+func (o *logoutOptions) signOut(a *latchapp.Account, signedIn bool) (string, error) {
+	if o.local {
+		if err := a.Manager.LogoutLocally(o.ctx); err != nil {
+			return "", err
+		}
+		if !signedIn {
+			return "Not signed in; nothing to do.", nil
+		}
+		return "Signed out on this computer; the provider was not told, and the refresh token stays valid there until it expires.", nil
+	}
+	// Signed in or not, the provider is told of every sign-out it has not
+	// heard of yet.
+	err := a.Manager.Logout(o.ctx)
+	switch {
+	case !latchapp.SignedOut(err):
+		return "", err // nothing was changed
+	case !signedIn && err == nil:
+		return "Not signed in; nothing to do.", nil
+	case !signedIn:
+		return "Not signed in. " + latchapp.Describe(err), nil
+	case err == nil:
+		return "Signed out.", nil
+	}
+	return "Signed out on this computer. " + latchapp.Describe(err), nil
 }
 
 // atProvider signs out here and at the provider, in the browser.

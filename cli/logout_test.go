@@ -2,11 +2,15 @@ package cli_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/latchapp/latch/internal/testing/faultproxy"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
+	"github.com/latchapp/latch/internal/testing/sessiontest"
 	"github.com/latchapp/latch/internal/testing/testbrowser"
 )
 
@@ -105,5 +109,48 @@ func TestLogoutAtAProviderThatNeverSendsTheBrowserBack(t *testing.T) {
 	}
 	if code, out, _ := w.run("status"); code == 0 && !strings.Contains(out, "not signed in") && !strings.Contains(out, "Not signed in") {
 		t.Fatalf("after it, latch status says %q; want nobody signed in", out)
+	}
+}
+
+// logout --all signs out of every account, a line each; --local signs
+// out here without telling the provider, whose refresh token then still
+// works; the flags that cannot go together are refused.
+func TestLogoutAllAndLocal(t *testing.T) {
+	op := oidcprovider.Start(t, oidcprovider.Options{})
+	w := newWorld(t, nil)
+	w.config = filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(w.config, []byte(fmt.Sprintf("issuer = %q\nclient_id = %q\n\n[accounts.work]\nissuer = %q\nclient_id = %q\n", op.Issuer, oidcprovider.ClientID, op.Issuer, oidcprovider.ClientID)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	w.loginNoBrowser("bob", oidcprovider.Accounts["bob"], "--account", "work")
+	code, _, errOut := w.run("logout", "--all")
+	if code != 0 || errOut != "default: Signed out.\nwork: Signed out.\n" {
+		t.Fatalf("logout --all: exit %d, %q; want each account signed out, a line each", code, errOut)
+	}
+	for _, account := range []string{"default", "work"} {
+		if rep := w.statusOf("--account", account); rep["state"] != "signed out" {
+			t.Errorf("%s after logout --all: %v", account, rep)
+		}
+	}
+
+	// --local: the provider is not told.
+	w.loginNoBrowser("alice", oidcprovider.Accounts["alice"])
+	var refresh string
+	sessiontest.Rewrite(t, w.store, func(c map[string]any) { refresh, _ = c["refresh_token"].(string) })
+	code, _, errOut = w.run("logout", "--local")
+	if code != 0 || !strings.Contains(errOut, "the provider was not told") {
+		t.Fatalf("logout --local: exit %d, %q", code, errOut)
+	}
+	if rep := w.statusOf(); rep["state"] != "signed out" {
+		t.Errorf("after logout --local: %v", rep)
+	}
+	if got := oidcprovider.RefreshError(t, op.Issuer, refresh); got != "" {
+		t.Errorf("after logout --local the refresh token answered %q at the provider; want it still valid there", got)
+	}
+	for _, bad := range [][]string{{"logout", "--local", "--provider"}, {"logout", "--all", "--provider"}} {
+		if code, _, errOut := w.run(bad...); code != 2 {
+			t.Errorf("%v: exit %d, %q; want 2", bad, code, errOut)
+		}
 	}
 }

@@ -18,8 +18,10 @@ Usage:
   latch tokens [--json]                   list the named tokens (never the tokens themselves)
   latch header NAME METHOD URL            print the header lines for one request (NAME - for
                                           the session's own token), for curl -H @-
-  latch logout [--provider]               revoke at the provider and clear the keychain
-                                          (--provider: end the provider's browser session too)
+  latch logout [--provider] [--local] [--all]
+                                          revoke at the provider and clear the keychain (--provider:
+                                          end its browser session too; --local: tell it nothing;
+                                          --all: every account)
   latch accounts [--json]                 list the accounts, who is signed in to each
   latch accounts add NAME --issuer URL --client-id ID   (or a preset's flags and --client-id)
                                           add an account, once its provider answers

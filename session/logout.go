@@ -61,6 +61,25 @@ func (m *Manager) Logout(ctx context.Context) error {
 	return err
 }
 
+// LogoutLocally signs out here and in every program that shares the
+// store, as [Manager.Logout] does, without telling the provider: the
+// refresh token is not revoked, and stays valid there until it expires
+// (revocations queued by earlier sign-outs stay queued). For a sign-out
+// that must not reach the network; prefer Logout.
+func (m *Manager) LogoutLocally(ctx context.Context) error {
+	lockCtx, cancel := context.WithTimeout(ctx, logoutLockTimeout)
+	lock, err := m.store.lock(lockCtx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("signing out: %w", err)
+	}
+	defer lock.Release()
+	if err := m.clearLocked(ctx); err != nil {
+		return fmt.Errorf("signing out: %w", err)
+	}
+	return nil
+}
+
 func (m *Manager) signOutLocally(ctx context.Context) error {
 	lockCtx, cancel := context.WithTimeout(ctx, logoutLockTimeout)
 	lock, err := m.store.lock(lockCtx)

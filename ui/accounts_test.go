@@ -1,10 +1,7 @@
 package ui
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -161,7 +158,7 @@ func TestAddAndRemoveAnAccountInTheWindow(t *testing.T) {
 	if b, _ := os.ReadFile(accounts.File); strings.Contains(string(b), "staging") {
 		t.Fatalf("the removed account is still in the config file:\n%s", b)
 	}
-	if code := refreshAt(t, op.Issuer, bob.RefreshToken); code != "invalid_grant" {
+	if code := oidcprovider.RefreshError(t, op.Issuer, bob.RefreshToken); code != "invalid_grant" {
 		t.Fatalf("the removed account's refresh token answered %q at the provider, want invalid_grant (revoked)", code)
 	}
 }
@@ -228,34 +225,6 @@ func TestSignOutAtTheProviderLetsSomeoneElseSignIn(t *testing.T) {
 		ui.dialog.Hide()
 		ui.dialog, ui.dialogConfirm = nil, nil
 	})
-}
-
-// refreshAt spends refreshToken at the token endpoint of oidc-provider at
-// issuer and returns the OAuth error code ("" when it was still valid).
-func refreshAt(t *testing.T, issuer, refreshToken string) string {
-	t.Helper()
-	resp, err := http.Get(issuer + "/.well-known/openid-configuration")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var disc struct {
-		TokenEndpoint string `json:"token_endpoint"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&disc)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err = http.PostForm(disc.TokenEndpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}, "client_id": {oidcprovider.ClientID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var answer struct {
-		Error string `json:"error"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&answer)
-	return answer.Error
 }
 
 // overlayText is the text of the labels in the topmost overlay (a dialog).
@@ -433,7 +402,7 @@ func TestEditAnAccountInTheWindow(t *testing.T) {
 	if strings.Contains(string(got), oidcprovider.ClientID) {
 		t.Errorf("after the edit the file still names the old client:\n%s", got)
 	}
-	if code := refreshAt(t, opIssuer, alice.RefreshToken); code != "invalid_grant" {
+	if code := oidcprovider.RefreshError(t, opIssuer, alice.RefreshToken); code != "invalid_grant" {
 		t.Errorf("the old provider's refresh token answered %q; want invalid_grant (revoked when the provider changed)", code)
 	}
 	// The default account is the file's top level: Edit offers the file.
