@@ -20,8 +20,10 @@ app, which tries every minute.
 
 A provider that keeps its own session in your browser (as Auth0's single
 sign-on does) signs the same person in again at the next sign-in without
-asking: --provider ends that session too. Where the provider offers no
-sign-out page, Latch says so.
+asking: --provider ends that session too: for every app of that browser,
+and at some providers (Keycloak, for one) for your other Latch accounts
+signed in there as you. Where the provider offers no sign-out page, Latch
+says so.
 
 --local signs out on this computer only: the provider is not told, and
 the refresh token stays valid there until it expires. --all signs out of

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchapp/latch/internal/app/sandboxserver"
 	"github.com/latchapp/latch/internal/testing/faultproxy"
 	"github.com/latchapp/latch/internal/testing/oidcprovider"
 	"github.com/latchapp/latch/internal/testing/sessiontest"
@@ -152,5 +153,32 @@ func TestLogoutAllAndLocal(t *testing.T) {
 		if code, _, errOut := w.run(bad...); code != 2 {
 			t.Errorf("%v: exit %d, %q; want 2", bad, code, errOut)
 		}
+	}
+}
+
+// Signing out at the sandbox (its end-session) ends the browser's session
+// alone, as Auth0's does: another account signed in as the same person
+// with the same client keeps its session, and renews.
+func TestProviderSignOutLeavesTheOtherAccount(t *testing.T) {
+	srv := startSandbox(t)
+	w := newWorld(t, nil)
+	w.config = filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(w.config, []byte(fmt.Sprintf("issuer = %q\nclient_id = %q\n\n[accounts.work]\nissuer = %q\nclient_id = %q\n", srv.Issuer(), sandboxserver.ClientID, srv.Issuer(), sandboxserver.ClientID)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := testbrowser.NewBrowser("demo", "demo")
+	w.open = b.OpenURL
+	for _, account := range []string{"default", "work"} {
+		if code, _, errOut := w.run("login", "--account", account); code != 0 {
+			t.Fatalf("login --account %s: %s", account, errOut)
+		}
+		b.Result(t)
+	}
+	if code, _, errOut := w.run("logout", "--provider", "--account", "work"); code != 0 || !strings.Contains(errOut, "Signed out, here and at the provider.") {
+		t.Fatalf("logout --provider --account work: exit %d, %q", code, errOut)
+	}
+	b.Result(t)
+	if code, _, errOut := w.run("token", "--min-ttl", "1h"); code != 0 { // renews
+		t.Fatalf("the default account's renewal after work signed out at the provider: exit %d, %q; want it to go on", code, errOut)
 	}
 }

@@ -36,7 +36,7 @@ func (a *appWindow) signOut() {
 		a.confirm("Sign out?", text, "Sign out", func() { a.doSignOut(false) })
 		return
 	}
-	text += " Signing out at the provider too, in your browser, lets someone else sign in next."
+	text += " Signing out at the provider too, in your browser, lets someone else sign in next; it ends your session there for every app of this browser, and at some providers (Keycloak, for one) your other Latch accounts signed in there as you too."
 	atProvider := widget.NewCheck("Also sign out at the provider", nil)
 	atProvider.SetChecked(a.fyne.Preferences().Bool(prefSignOutAtProvider))
 	a.confirmWith("Sign out?", text, atProvider, "Sign out", func() {

@@ -222,8 +222,8 @@ func (s *Server) onDeviceDeny(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "message", pageData{Title: "Device sign-in", Message: "The device was not allowed. You can close this window."})
 }
 
-// onEndSession asks before it signs out: a sign-out ends every session of
-// the account, so a link on a web page must not do it alone. The form
+// onEndSession asks before it signs out: a sign-out ends the browser's
+// session, so a link on a web page must not do it alone. The form
 // posts the request's parameters back, with the CSRF token.
 func (s *Server) onEndSession(w http.ResponseWriter, r *http.Request) {
 	var fields []field

@@ -438,18 +438,12 @@ func (s *storage) liveRefreshLocked(token string) (*refreshToken, *grant, error)
 	return rt, g, nil
 }
 
-// TerminateSession implements op.Storage: sign-out at the provider ends
-// every grant of the user with the client.
-func (s *storage) TerminateSession(_ context.Context, userID, clientID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, g := range s.st.Grants {
-		if g.Subject == userID && g.ClientID == clientID {
-			s.st.revokeGrant(id, "")
-		}
-	}
-	return s.persistLocked()
-}
+// TerminateSession implements op.Storage. Sign-out at the provider ends
+// the browser's session alone (see browsersession.go), as Auth0's
+// /v2/logout does: the grants stay, so that another account signed in as
+// the same person with the same client keeps its session. The program
+// signing out revokes its own refresh token (RFC 7009) itself.
+func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
 
 // GetRefreshTokenInfo implements op.Storage.
 func (s *storage) GetRefreshTokenInfo(_ context.Context, clientID, token string) (string, string, error) {
