@@ -213,3 +213,24 @@ func TestNotSignedInNamesTheAccount(t *testing.T) {
 		t.Errorf("latch token on the default account: exit %d, %q", code, errOut)
 	}
 }
+
+// An API declared in an account's table since its sign-in is said with
+// that table and that account's sign-in, not the top level's.
+func TestAnAPINotAskedForNamesTheAccountsTable(t *testing.T) {
+	srv := startSandbox(t)
+	w := newWorld(t, nil)
+	w.config = filepath.Join(t.TempDir(), "config.toml")
+	text := fmt.Sprintf("issuer = %q\nclient_id = %q\n\n[accounts.work]\nissuer = %q\nclient_id = %q\n", srv.Issuer(), sandboxserver.ClientID, srv.Issuer(), sandboxserver.ClientID)
+	if err := os.WriteFile(w.config, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.loginNoBrowser("demo", "demo", "--account", "work")
+	text += "\n[accounts.work.apis.stock]\naudience = \"https://stock.example.test/\"\nscopes = [\"stock:read\"]\n"
+	if err := os.WriteFile(w.config, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := w.run("--account", "work", "token", "--name", "stock")
+	if code != 1 || !strings.Contains(errOut, "did not ask for the API stock") || !strings.Contains(errOut, "[accounts.work.apis.stock]") || !strings.Contains(errOut, "latch login --account work.") {
+		t.Fatalf("a named token the sign-in did not ask for: exit %d, %q; want the account's table and sign-in named", code, errOut)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -243,6 +244,19 @@ func Run(ctx context.Context, args []string, env Env) int {
 	return exitFail
 }
 
+// flagName is a flag's name as the flag package's errors write it, with
+// one dash.
+var flagName = regexp.MustCompile(`(^|: |flag |for )-([A-Za-z][A-Za-z0-9-]*)`)
+
+// flagError is a flag package's error with each flag written as Latch's
+// help and the person write it: --min-ttl, not -min-ttl.
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return errors.New(flagName.ReplaceAllString(err.Error(), "${1}--${2}"))
+}
+
 // errUnknownCommand means the command line names no command Latch has.
 var errUnknownCommand = errors.New("unknown command")
 
@@ -273,7 +287,7 @@ func (g *globalOptions) parse() (parsed, error) {
 	p.options = cmd.options(g, p.fs)
 	var err error
 	if p.args, err = parseInterspersed(p.fs, rest); err != nil {
-		return p, err
+		return p, flagError(err)
 	}
 	g.settings.Set = map[string]bool{}
 	p.fs.Visit(func(f *flag.Flag) { g.settings.Set[f.Name] = true })

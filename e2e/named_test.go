@@ -132,7 +132,7 @@ scopes = ["billing:read"]
 
 	// An API that the sign-in did not ask for is refused with what to do.
 	code, _, errOut = latch(t, env, "token", "--name", "stock", "--audience", "https://stock.example.test/", "--scopes", "stock:read")
-	if code != 1 || !strings.Contains(errOut, "did not ask for this API") || !strings.Contains(errOut, "[apis.NAME]") {
+	if code != 1 || !strings.Contains(errOut, "did not ask for the API stock") || !strings.Contains(errOut, "[apis.stock]") || !strings.Contains(errOut, "sign in again with latch login.") {
 		t.Fatalf("an undeclared API exit %d: %s; want 1 saying to declare it and sign in again", code, errOut)
 	}
 	if code, _, errOut := latch(t, env, "header", "orders", "GET"); code != 2 || !strings.Contains(errOut, "NAME METHOD URL") {

@@ -119,7 +119,7 @@ func (c *MetadataClient) userURL(userID string) (string, error) {
 		return "", ErrNoMetadataAPI
 	}
 	if !secureurl.Secure(c.BaseURL) {
-		return "", fmt.Errorf("metadata: %q is not https, and the access token is not sent in clear", c.BaseURL)
+		return "", fmt.Errorf("metadata: the address %q is not https, and the access token is not sent in clear", c.BaseURL)
 	}
 	if userID == "" {
 		return "", errors.New("metadata: no user ID given")

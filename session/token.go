@@ -275,7 +275,7 @@ func (t *token) header(ctx context.Context, method, target string) (http.Header,
 		return nil, fmt.Errorf("%q is not an absolute http or https address", target)
 	}
 	if !secureurl.Secure(target) {
-		return nil, fmt.Errorf("%s is not https: the access token would be sent in clear", u.Redacted())
+		return nil, fmt.Errorf("the address %s is not https: the access token would be sent in clear", u.Redacted())
 	}
 	if method == "" {
 		return nil, errors.New("a request method is required")
@@ -328,7 +328,7 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return base.RoundTrip(req)
 	}
 	if !secureurl.Secure(req.URL.String()) {
-		return nil, fmt.Errorf("%s is not https: the access token is sent in clear to this machine only", req.URL.Redacted())
+		return nil, fmt.Errorf("the address %s is not https: the access token is sent in clear to this machine only", req.URL.Redacted())
 	}
 	ctx := req.Context()
 	t := tr.src.t

@@ -7,10 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/latchapp/latch/base/secretservice/prelude"
+	"github.com/latchapp/latch/internal/app/sandboxclient"
 	"github.com/latchapp/latch/profile"
 	"github.com/latchapp/latch/session"
 	"github.com/latchapp/latch/session/keychain"
@@ -60,6 +62,8 @@ func TestDescribeEveryError(t *testing.T) {
 		{&session.ProviderError{Op: "revocation", StatusCode: 404}, "The provider refused the revocation: Not Found."},
 		{&session.ProviderError{Op: "sign-in", Code: "access_denied", Description: "denied\u202e.gnp\u2066x\u2069"}, "Access was denied: denied .gnp x."},
 		{session.ErrSignInTimedOut, "The sign-in timed out. Please try again."},
+		{&sandboxclient.StartError{Addr: "127.0.0.1:8642", Err: fmt.Errorf("sandbox: a Latch sandbox already runs at http://127.0.0.1:8642: %w", os.ErrExist)},
+			"A Latch sandbox already runs at 127.0.0.1:8642: every command and the app use it as it is. Stop it first to start another there, or give this one another address (--addr)."},
 		{wrapped(session.ErrSessionExpired), "Your session expired. Please sign in again."},
 		{wrapped(session.ErrSignInRequired), "Your session cannot be renewed. Please sign in again."},
 		{session.ErrNoCredentials, "You are not signed in."},

@@ -3,6 +3,7 @@ package latchapp
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/latchapp/latch/internal/app/sandboxclient"
@@ -17,6 +18,8 @@ func describeSandbox(e *sandboxclient.StartError) string {
 	switch {
 	case errors.Is(e.Err, sandboxclient.ErrAddrTaken):
 		return fmt.Sprintf("Another program is using %s, the Latch sandbox's address. Stop it, or give the sandbox another address (--sandbox-addr, LATCH_SANDBOX_ADDR).", e.Addr)
+	case errors.Is(e.Err, os.ErrExist):
+		return fmt.Sprintf("A Latch sandbox already runs at %s: every command and the app use it as it is. Stop it first to start another there, or give this one another address (--addr).", e.Addr)
 	case errors.Is(e.Err, sandboxclient.ErrCorruptState):
 		return "The Latch sandbox's state file (latch/sandbox.json in your config folder) is damaged. Move it away and try again; the sandbox then starts afresh."
 	}

@@ -94,6 +94,13 @@ func (a *Account) token(ctx context.Context, r TokenRequest, minTTL time.Duratio
 			return Token{}, err
 		}
 		creds, err := a.Manager.NamedToken(r.Name).Credentials(ctx, minTTL)
+		if errors.Is(err, session.ErrNotGranted) {
+			// Said with this account's table and sign-in, whether the API
+			// is declared there already or was given with --audience.
+			return Token{}, &DescribedError{Kind: err, Text: fmt.Sprintf(
+				"The sign-in did not ask for the API %s, so the provider will not issue a token for it. Declare it in the config file (%s with its audience and scopes) if it is not, and sign in again with %s.",
+				Printable(r.Name), a.Config.apiTable(Printable(r.Name)), a.Config.loginCommand())}
+		}
 		if err != nil {
 			return Token{}, err
 		}
@@ -184,7 +191,24 @@ func (a *Account) KnownAPI(ctx context.Context, name string) (audience string, e
 		}
 	}
 	n := Printable(name)
-	return "", &ConfigError{Msg: fmt.Sprintf("no API is declared under the name %s: declare it in the config file ([apis.%s] with its audience and scopes), or give its audience with --audience", n, n)}
+	return "", &ConfigError{Msg: fmt.Sprintf("no API is declared under the name %s: declare it in the config file (%s with its audience and scopes), or give its audience with --audience", n, a.Config.apiTable(n))}
+}
+
+// apiTable is the config file's table that declares the API name for
+// this account.
+func (c Config) apiTable(name string) string {
+	if c.AccountName() == DefaultAccount {
+		return "[apis." + name + "]"
+	}
+	return "[accounts." + c.Account + ".apis." + name + "]"
+}
+
+// loginCommand is the command that signs in to this account.
+func (c Config) loginCommand() string {
+	if c.AccountName() == DefaultAccount {
+		return "latch login"
+	}
+	return "latch login --account " + c.Account
 }
 
 // accessToken is creds' access token, for audience.
