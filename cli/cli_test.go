@@ -104,9 +104,9 @@ func TestBadUsageChangesNothing(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
+		{[]string{"--frobnicate"}, 2, "flag provided but not defined: --frobnicate"},
 		{[]string{"dance"}, 2, `unknown command "dance"`},
-		{[]string{"token", "--min-ttl", "soon"}, 2, "invalid value"},
+		{[]string{"token", "--min-ttl", "soon"}, 2, `invalid value "soon" for flag --min-ttl`},
 		{[]string{"metadata", "set", "novalue"}, 2, `"novalue" is not KEY=VALUE`},
 		{[]string{"metadata", "set", "ok=1", "a.b=2"}, 2, `The metadata key "a.b" is not allowed: names must not contain '.' or '$'.`},
 		{[]string{"metadata", "set", "$x=2"}, 2, `The metadata key "$x" is not allowed`},
@@ -331,7 +331,7 @@ func TestFlagsBeforeOrAfterTheCommand(t *testing.T) {
 			t.Errorf("latch %s: exit %d, %s %s; want 0 and alice's status", strings.Join(args, " "), code, out, errOut)
 		}
 	}
-	if code, _, errOut := w.run("--json", "status"); code != 2 || !strings.Contains(errOut, "flag provided but not defined: -json") {
+	if code, _, errOut := w.run("--json", "status"); code != 2 || !strings.Contains(errOut, "flag provided but not defined: --json") {
 		t.Errorf("latch --json status: exit %d, %q; want 2: a command's own flag goes after it", code, errOut)
 	}
 }
