@@ -244,6 +244,34 @@ func Run(ctx context.Context, args []string, env Env) int {
 	return exitFail
 }
 
+// switches are the settings given as true or false whose flag alone
+// means true, as a boolean flag's does (--dpop, as --dpop true); they
+// take a value so that a config file's or environment's true can be
+// turned off (--dpop false).
+var switches = []string{"sandbox", "dpop"}
+
+// boolWords are the values a switch takes (see latchapp's boolSetting).
+var boolWords = []string{"true", "1", "yes", "on", "false", "0", "no", "off"}
+
+// switchesAlone writes each switch given alone (its next argument not
+// true or false) as --NAME=true, before the flags are read.
+func switchesAlone(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		name := strings.TrimLeft(a, "-")
+		if strings.HasPrefix(a, "-") && !strings.Contains(name, "=") && slices.Contains(switches, name) &&
+			(i+1 == len(args) || !slices.Contains(boolWords, strings.ToLower(args[i+1]))) {
+			out = append(out, "--"+name+"=true")
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
 // flagName is a flag's name as the flag package's errors write it, with
 // one dash.
 var flagName = regexp.MustCompile(`(^|: |flag |for )-([A-Za-z][A-Za-z0-9-]*)`)
@@ -274,7 +302,7 @@ type parsed struct {
 // g. The error is errUnknownCommand, flag.ErrHelp for --help, or the
 // flag package's for a malformed flag.
 func (g *globalOptions) parse() (parsed, error) {
-	name, rest := commandWord(g.args)
+	name, rest := commandWord(switchesAlone(g.args))
 	p := parsed{name: name, prog: strings.TrimSpace("latch " + name)}
 	cmd, ok := commands[name]
 	if !ok {

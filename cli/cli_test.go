@@ -394,3 +394,13 @@ func TestConfigThatIsNotThere(t *testing.T) {
 		t.Fatalf("accounts add made %q, %v; want the file with the account", b, err)
 	}
 }
+
+// latch --sandbox status: the switch alone is true, and the command is
+// found after it.
+func TestSandboxSwitchAlone(t *testing.T) {
+	w := newWorld(t, nil)
+	code, out, errOut := w.run("--sandbox", "status")
+	if code != 1 || !strings.Contains(out, "State: signed out") || strings.Contains(errOut, "is not true or false") {
+		t.Fatalf("latch --sandbox status: exit %d, %q, %q; want the sandbox's status (nobody signed in)", code, out, errOut)
+	}
+}

@@ -30,9 +30,9 @@ func (g *globalOptions) globalFlags(fs *flag.FlagSet) {
 			fs.Var(presetFlag{field: f, values: g.settings.Presets}, f.Flag(), help+" ["+f.Env()+"]")
 		}
 	}
-	fs.StringVar(&g.settings.Sandbox, "sandbox", "", "use the built-in sandbox provider (`BOOL`: true or false) [LATCH_SANDBOX]")
+	fs.StringVar(&g.settings.Sandbox, "sandbox", "", "use the built-in sandbox provider (`BOOL`: true or false; alone, true) [LATCH_SANDBOX]")
 	fs.StringVar(&g.settings.SandboxAddr, "sandbox-addr", "", "the sandbox's address on this computer, `HOST:PORT` [LATCH_SANDBOX_ADDR]")
-	fs.StringVar(&g.settings.DPoP, "dpop", "", "bind tokens to a key kept in the keychain (DPoP; `BOOL`: true or false); takes effect at the next sign-in [LATCH_DPOP]")
+	fs.StringVar(&g.settings.DPoP, "dpop", "", "bind tokens to a key kept in the keychain (DPoP; `BOOL`: true or false; alone, true); takes effect at the next sign-in [LATCH_DPOP]")
 	fs.StringVar(&g.settings.RedirectURL, "redirect-url", "", "the sign-in's exact loopback redirect `URL`, http://127.0.0.1:PORT/PATH, for a provider that registers one [LATCH_REDIRECT_URL]")
 	fs.StringVar(&g.file, "config", "", "read the settings from the TOML `FILE` (default: latch/config.toml in your config directory)")
 	fs.BoolVar(&g.verbose, "verbose", false, "diagnostics on stderr (never tokens)")

@@ -140,3 +140,20 @@ func TestHelpListsThePresets(t *testing.T) {
 		}
 	}
 }
+
+// --sandbox and --dpop alone mean true, as a boolean flag does; with a
+// value they take it, so that false turns off a file's true.
+func TestSwitchesAlone(t *testing.T) {
+	for _, c := range []struct{ in, want []string }{
+		{[]string{"--sandbox", "status"}, []string{"--sandbox=true", "status"}},
+		{[]string{"accounts", "add", "dp", "--sandbox"}, []string{"accounts", "add", "dp", "--sandbox=true"}},
+		{[]string{"login", "--dpop", "--device"}, []string{"login", "--dpop=true", "--device"}},
+		{[]string{"--sandbox", "false", "status"}, []string{"--sandbox", "false", "status"}},
+		{[]string{"--dpop=no", "login"}, []string{"--dpop=no", "login"}},
+		{[]string{"metadata", "set", "--", "--dpop"}, []string{"metadata", "set", "--", "--dpop"}},
+	} {
+		if got := switchesAlone(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("switchesAlone(%q) = %q; want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -308,13 +308,26 @@ func RemoveAccount(file, name string) error {
 	if err != nil {
 		return fmt.Errorf("the config file cannot be read: %w", err)
 	}
-	var kept []string
+	// A comment right above a table (no blank line between) is the
+	// table's: it goes with the removed tables, and the next table keeps
+	// its own.
+	var kept, removed []string
 	inside := false
 	for line := range strings.SplitAfterSeq(string(old), "\n") {
 		if header, ok := tableHeader(line); ok {
+			was := inside
 			inside = header == "accounts."+name || strings.HasPrefix(header, "accounts."+name+".")
+			switch {
+			case inside && !was:
+				kept = kept[:len(kept)-commentAbove(kept)]
+			case !inside && was:
+				kept = append(kept, removed[len(removed)-commentAbove(removed):]...)
+			}
+			removed = removed[:0]
 		}
-		if !inside {
+		if inside {
+			removed = append(removed, line)
+		} else {
 			kept = append(kept, line)
 		}
 	}
@@ -330,6 +343,16 @@ func RemoveAccount(file, name string) error {
 		return SwitchAccount(file, DefaultAccount)
 	}
 	return nil
+}
+
+// commentAbove is how many of the last lines are comment lines, with no
+// blank line after them: the comment of a table header that follows.
+func commentAbove(lines []string) int {
+	n := 0
+	for n < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[len(lines)-1-n]), "#") {
+		n++
+	}
+	return n
 }
 
 // tableHeader is the name of the table a line opens ("accounts.work"),

@@ -374,3 +374,17 @@ func TestAccountsTakeTheTopLevelsSandboxAddress(t *testing.T) {
 		t.Errorf("account other: %+v, %v; want its own provider alone", cfg, err)
 	}
 }
+
+// Removing an account takes its comment (right above its table) with it,
+// and leaves the next table's own comment.
+func TestRemoveAccountTakesItsComment(t *testing.T) {
+	text := "issuer = \"https://a.example.test/\"\nclient_id = \"a\"\n\n# work: the office\n[accounts.work]\nissuer = \"https://w.example.test/\"\nclient_id = \"w\"\n\n# home, kept\n[accounts.home]\nsandbox = true\n"
+	file := writeFile(t, text)
+	if err := RemoveAccount(file, "work"); err != nil {
+		t.Fatal(err)
+	}
+	want := "issuer = \"https://a.example.test/\"\nclient_id = \"a\"\n\n# home, kept\n[accounts.home]\nsandbox = true\n"
+	if got, _ := os.ReadFile(file); string(got) != want {
+		t.Fatalf("after removing work the file is\n%s\nwant\n%s", got, want)
+	}
+}
