@@ -38,6 +38,11 @@ var (
 	// D-Bus session, or no Secret Service such as gnome-keyring on it).
 	ErrMissing = fmt.Errorf("no keychain service is running: %w", session.ErrKeychainUnavailable)
 
+	// ErrNoBus means the session bus that DBUS_SESSION_BUS_ADDRESS names
+	// cannot be reached (no socket there, or nobody listening): the
+	// keychain service is not the problem. It matches [ErrMissing] too.
+	ErrNoBus = fmt.Errorf("the D-Bus session bus cannot be reached: %w", ErrMissing)
+
 	// ErrLocked means the keychain is locked and was not unlocked.
 	ErrLocked = fmt.Errorf("the keychain is locked: %w", session.ErrKeychainUnavailable)
 
@@ -54,6 +59,8 @@ func classifyKeychainError(err error) error {
 	}
 	msg := strings.ToLower(err.Error())
 	switch {
+	case strings.Contains(msg, "dial unix"), strings.Contains(msg, "connect: connection refused"):
+		return ErrNoBus
 	case strings.Contains(msg, "was not provided by any .service files"),
 		strings.Contains(msg, "dbus-launch"),
 		strings.Contains(msg, "dbus_session_bus_address"),

@@ -322,7 +322,8 @@ func TestKeychainErrorsSayWhichKind(t *testing.T) {
 		"The name org.freedesktop.secrets was not provided by any .service files":        ErrMissing,
 		`exec: "dbus-launch": executable file not found in $PATH`:                        ErrMissing,
 		"User interaction is not allowed.":                                               ErrLocked,
-		"something else":                                                                 session.ErrKeychainUnavailable,
+		"dial unix /run/user/1000/nope: connect: no such file or directory":              ErrNoBus,
+		"something else": session.ErrKeychainUnavailable,
 	} {
 		k := &Store{Service: "latch-test", Backend: &brokenBackend{msg: msg}}
 		_, err := k.Get(t.Context(), "creds")

@@ -114,6 +114,8 @@ func Describe(err error) string {
 		return fmt.Sprintf("The session bus that DBUS_SESSION_BUS_ADDRESS names (%s) belongs to another user (%s), so Latch sends it nothing. Unset DBUS_SESSION_BUS_ADDRESS or point it at your own session bus, and try again.", Printable(foreignBus.Addr), userName(foreignBus.UID))
 	case errors.As(err, &asking):
 		return askedTooLong(asking.Keeper)
+	case errors.Is(err, keychain.ErrNoBus):
+		return "The session bus that DBUS_SESSION_BUS_ADDRESS names cannot be reached, so the system keychain cannot be asked. Point DBUS_SESSION_BUS_ADDRESS at your session bus, or unset it, and try again."
 	case errors.Is(err, keychain.ErrMissing):
 		return "No system keychain is running. Start one (such as gnome-keyring or KWallet) and try again."
 	case errors.Is(err, keychain.ErrLocked):

@@ -67,6 +67,7 @@ func TestDescribeEveryError(t *testing.T) {
 		{wrapped(session.ErrSessionExpired), "Your session expired. Please sign in again."},
 		{wrapped(session.ErrSignInRequired), "Your session cannot be renewed. Please sign in again."},
 		{session.ErrNoCredentials, "You are not signed in."},
+		{fmt.Errorf("keychain read: %w", keychain.ErrNoBus), "The session bus that DBUS_SESSION_BUS_ADDRESS names cannot be reached, so the system keychain cannot be asked. Point DBUS_SESSION_BUS_ADDRESS at your session bus, or unset it, and try again."},
 		{wrapped(session.ErrKeychainUnavailable), "The system keychain is unavailable. Unlock your keyring, or start one such as gnome-keyring, and try again."},
 		{wrapped(session.ErrCorruptValue), "The stored session is damaged and cannot be read. Please sign in again."},
 		{wrapped(session.ErrProviderUnreachable), "The provider cannot be reached. Check your connection and try again."},
