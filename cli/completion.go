@@ -133,8 +133,11 @@ func writeBashCompletion(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("# bash completion of latch: source <(latch completion bash)\n")
 	b.WriteString("_latch() {\n")
-	b.WriteString("\tlocal cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\" cmd=\"\" sub=\"\" w i\n")
+	b.WriteString("\tlocal cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\" cmd=\"\" sub=\"\" acct=\"\" w i\n")
 	b.WriteString("\tfor ((i = 1; i < COMP_CWORD; i++)); do\n\t\tw=\"${COMP_WORDS[i]}\"\n")
+	// The account on the line, for the names that depend on it (--name).
+	b.WriteString("\t\tcase \"${COMP_WORDS[i-1]}\" in --account) acct=\"--account=$w\" ;; esac\n")
+	b.WriteString("\t\tcase \"$w\" in --account=*) acct=\"$w\" ;; esac\n")
 	b.WriteString("\t\tcase \"$w\" in -*) continue ;; esac\n")
 	b.WriteString("\t\tcase \"${COMP_WORDS[i-1]}\" in " + strings.Join(valuedFlags(sets), "|") + ") continue ;; esac\n")
 	b.WriteString("\t\tif [ -z \"$cmd\" ]; then cmd=\"$w\"; elif [ -z \"$sub\" ]; then sub=\"$w\"; fi\n\tdone\n")
@@ -182,10 +185,14 @@ func valuedFlags(sets map[string]*flag.FlagSet) []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
-// bashWords is a value list for compgen -W: names ask latch for them.
+// bashWords is a value list for compgen -W: names ask latch for them
+// (an API's, of the account the line names).
 func bashWords(v string) string {
-	if kind, ok := strings.CutPrefix(v, "@"); ok {
-		return "$(latch completion --names " + kind + " 2>/dev/null)"
+	switch v {
+	case "@apis":
+		return "$(latch completion --names apis $acct 2>/dev/null)"
+	case "@accounts":
+		return "$(latch completion --names accounts 2>/dev/null)"
 	}
 	return v
 }
@@ -196,6 +203,10 @@ func writeFishCompletion(w io.Writer) error {
 	names := commandNames(flags)
 	var b strings.Builder
 	b.WriteString("# fish completion of latch: latch completion fish | source\ncomplete -c latch -f\n")
+	// The account on the line, for the names that depend on it (--name).
+	b.WriteString("function __latch_account\n\tset -l toks (commandline -opc)\n\tfor i in (seq (count $toks))\n" +
+		"\t\tif test \"$toks[$i]\" = --account; and test $i -lt (count $toks)\n\t\t\techo --account=$toks[(math $i + 1)]\n" +
+		"\t\telse if string match -q -- '--account=*' $toks[$i]\n\t\t\techo $toks[$i]\n\t\tend\n\tend\nend\n")
 	fmt.Fprintf(&b, "complete -c latch -n __fish_use_subcommand -a '%s'\n", strings.Join(names, " "))
 	for _, name := range names {
 		if subs, ok := subcommands[name]; ok {
@@ -209,7 +220,11 @@ func writeFishCompletion(w io.Writer) error {
 			values := ""
 			if v, ok := flagValues[f]; ok {
 				if kind, named := strings.CutPrefix(v, "@"); named {
-					values = " -xa '(latch completion --names " + kind + " 2>/dev/null)'"
+					account := ""
+					if kind == "apis" {
+						account = " (__latch_account)"
+					}
+					values = " -xa '(latch completion --names " + kind + account + " 2>/dev/null)'"
 				} else {
 					values = " -xa '" + v + "'"
 				}

@@ -13,7 +13,7 @@ import (
 func TestCompletionScripts(t *testing.T) {
 	w := newWorld(t, nil)
 	w.config = filepath.Join(t.TempDir(), "config.toml")
-	if err := os.WriteFile(w.config, []byte("[accounts.work]\nissuer = \"https://id.example.test/\"\nclient_id = \"c\"\n[apis.orders]\naudience = \"https://orders.example.test/\"\n"), 0o600); err != nil {
+	if err := os.WriteFile(w.config, []byte("[accounts.work]\nissuer = \"https://id.example.test/\"\nclient_id = \"c\"\n[accounts.work.apis.stock]\naudience = \"https://stock.example.test/\"\n[apis.orders]\naudience = \"https://orders.example.test/\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if code, out, _ := w.run("completion", "--names", "accounts"); code != 0 || out != "default\nwork\n" {
@@ -22,9 +22,12 @@ func TestCompletionScripts(t *testing.T) {
 	if code, out, _ := w.run("completion", "--names", "apis"); code != 0 || out != "orders\n" {
 		t.Fatalf("completion --names apis: exit %d, %q", code, out)
 	}
+	if code, out, _ := w.run("completion", "--names", "apis", "--account=work"); code != 0 || out != "stock\n" {
+		t.Fatalf("completion --names apis --account=work: exit %d, %q; want work's APIs", code, out)
+	}
 	// A latch on PATH that answers the names as this one does.
 	bin := t.TempDir()
-	script := "#!/bin/sh\nprintf 'default\\nwork\\n'\n"
+	script := "#!/bin/sh\ncase \"$*\" in\n*--account=work*) echo stock ;;\n*apis*) echo orders ;;\n*) printf 'default\\nwork\\n' ;;\nesac\n"
 	if err := os.WriteFile(filepath.Join(bin, "latch"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +50,9 @@ func TestCompletionScripts(t *testing.T) {
 		{"latch --account ", "default work"},
 		{"latch accounts re", "remove"},
 		{"latch setup k", "kubectl"},
+		{"latch token --name ", "orders"},
+		{"latch token --account work --name ", "stock"},
+		{"latch --account=work token --name ", "stock"},
 	} {
 		args := ""
 		for _, word := range strings.Split(c.words, " ") {
