@@ -164,7 +164,7 @@ func writeKubeconfigUser(path string, u execUser, context string) error {
 	if info, err := os.Stat(path); err == nil {
 		mode = info.Mode().Perm()
 	}
-	if err := atomicfile.Write(path, out, mode); err != nil {
+	if err := atomicfile.WriteThrough(path, out, mode); err != nil {
 		return fmt.Errorf("the kubeconfig %s cannot be written: %w", path, err)
 	}
 	return nil

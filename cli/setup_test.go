@@ -59,3 +59,31 @@ users:
 		t.Fatal("a refused setup changed the kubeconfig")
 	}
 }
+
+// A kubeconfig kept as a link (in a dotfiles folder, say) stays a link:
+// setup writes the file it points to, as kubectl does.
+func TestSetupKubectlWritesThroughALink(t *testing.T) {
+	w := newWorld(t, nil)
+	dir := t.TempDir()
+	real := filepath.Join(dir, "dotfiles", "kubeconfig")
+	if err := os.MkdirAll(filepath.Dir(real), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(real, []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster:\n    server: https://prod.example.test:6443\ncontexts:\n- name: prod\n  context:\n    cluster: prod\n    user: admin\ncurrent-context: prod\nusers:\n- name: admin\n  user:\n    token: keep-me\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "config")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	w.env = map[string]string{"KUBECONFIG": link}
+	if code, _, errOut := w.run("setup", "kubectl"); code != 0 {
+		t.Fatalf("setup kubectl through a link: exit %d, %s", code, errOut)
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("after setup the kubeconfig's link is %v, %v; want it kept", info.Mode(), err)
+	}
+	if b, _ := os.ReadFile(real); !strings.Contains(string(b), "name: latch") || !strings.Contains(string(b), "token: keep-me") {
+		t.Fatalf("the linked kubeconfig after setup:\n%s\nwant the latch user beside the rest", b)
+	}
+}

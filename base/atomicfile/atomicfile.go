@@ -3,6 +3,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 )
@@ -37,3 +38,39 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// WriteThrough is Write for a file the person may keep as a symbolic link
+// (a kubeconfig or a config file in a dotfiles folder): when path is a
+// link, the file it points to is replaced, atomically, and the link
+// stays, as kubectl writes through one; a link to a file not there yet
+// makes that file. Otherwise it is Write.
+func WriteThrough(path string, data []byte, perm os.FileMode) error {
+	target, err := linkTarget(path)
+	if err != nil {
+		return err
+	}
+	return Write(target, data, perm)
+}
+
+// linkTarget is the file path names, its links followed (at most 40, as
+// the kernel does); path itself when it is not a link or not there.
+func linkTarget(path string) (string, error) {
+	for range 40 {
+		info, err := os.Lstat(path)
+		if err != nil || info.Mode()&os.ModeSymlink == 0 {
+			return path, nil
+		}
+		dest, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(dest) {
+			dest = filepath.Join(filepath.Dir(path), dest)
+		}
+		path = dest
+	}
+	return "", &os.PathError{Op: "write", Path: path, Err: errTooManyLinks}
+}
+
+// errTooManyLinks is a chain of links that does not end.
+var errTooManyLinks = errors.New("too many levels of symbolic links")

@@ -377,7 +377,7 @@ func writeConfigChecked(file, text string, want fileConfig) error {
 	if err != nil || !reflect.DeepEqual(normalized(got), normalized(want)) {
 		return &ConfigError{Msg: "Latch cannot change " + file + " safely (its accounts are written in a way Latch does not edit); edit it by hand"}
 	}
-	if err := atomicfile.Write(file, []byte(text), 0o600); err != nil {
+	if err := atomicfile.WriteThrough(file, []byte(text), 0o600); err != nil {
 		return fmt.Errorf("the config file cannot be written: %w", err)
 	}
 	return nil

@@ -69,3 +69,23 @@ func TestActiveAccountFileIsReadWithCare(t *testing.T) {
 		t.Errorf("an active-account file in a folder others may write to: %v; want it refused", err)
 	}
 }
+
+// A config file kept as a link stays a link when Latch adds an account
+// to it: the file it points to is written.
+func TestSaveAccountWritesThroughALink(t *testing.T) {
+	real := writeFile(t, "issuer = \"https://a.example.test/\"\nclient_id = \"a\"\n")
+	link := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	flags := Settings{Issuer: "https://b.example.test/", ClientID: "b", Set: map[string]bool{"issuer": true, "client-id": true}}
+	if err := SaveAccount(link, "b", flags); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("after SaveAccount the config file's link is %v, %v; want it kept", info.Mode(), err)
+	}
+	if b, _ := os.ReadFile(real); !strings.Contains(string(b), "[accounts.b]") {
+		t.Fatalf("the linked file after SaveAccount:\n%s", b)
+	}
+}
