@@ -104,3 +104,22 @@ func TestReadMessageRefusesMalformedMessages(t *testing.T) {
 		t.Errorf("an array past the end read as %v, %v; want an error", paths, m.body.err)
 	}
 }
+
+// A string or byte array whose length says 0xFFFFFFFF (which int(n)+1
+// would wrap on a 32-bit platform) is a short message, not a panic or a
+// read past the end.
+func TestHugeLengthsAreRefused(t *testing.T) {
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		b := make([]byte, 12)
+		order.PutUint32(b, 0xFFFFFFFF)
+		copy(b[4:], "abcdefgh")
+		c := &cursor{b: b, order: order}
+		if s := c.string(); s != "" || c.err == nil {
+			t.Errorf("%v: a string of length 0xFFFFFFFF read as %q, %v; want an error", order, s, c.err)
+		}
+		c = &cursor{b: b, order: order}
+		if v := c.bytes(); v != nil || c.err == nil {
+			t.Errorf("%v: bytes of length 0xFFFFFFFF read as %q, %v; want an error", order, v, c.err)
+		}
+	}
+}
