@@ -36,7 +36,8 @@ Usage:
   latch setup git HOST [--name API] [--username NAME]
                                           make latch git's credential helper for https://HOST
   latch git-credential get|store|erase    git's credential helper (latch setup git writes it)
-  latch agent [status [--json]|stop]      run the agent that holds your sessions (token, header
+  latch agent [status [--json]|log [--json]|stop]
+                                          run the agent that holds your sessions (token, header
                                           and git-credential ask it; it starts when needed)
   latch completion bash|zsh|fish          print a shell completion script
   latch sandbox [--addr HOST:PORT]        run the built-in sandbox provider in the foreground
