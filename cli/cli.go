@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -200,7 +199,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	prog, cmd := p.prog, p.cmd
 	g.prog = prog
 	if g.version {
-		fmt.Fprintf(env.Stdout, "Latch %s (%s, %s/%s)\n", latchapp.Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		fmt.Fprintln(env.Stdout, latchapp.VersionLine())
 		return exitOK
 	}
 	if g.verbose {

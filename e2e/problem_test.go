@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -61,15 +62,23 @@ func TestTabThenEnterSignsIn(t *testing.T) {
 	}
 }
 
-// TestVersionOfBothPrograms: latch --version and latch-desktop --version
-// print the version, without a display (no window is opened for it).
-func TestVersionOfBothPrograms(t *testing.T) {
+// TestVersionOfTheThreePrograms: latch, latch-desktop and latch-sandbox
+// --version print the same line, the version and the Go toolchain,
+// without a display (no window is opened for it).
+func TestVersionOfTheThreePrograms(t *testing.T) {
 	bin := latchBinary(t)
 	env := append(home(t), "DISPLAY=", "WAYLAND_DISPLAY=")
-	for _, program := range []string{bin, filepath.Join(filepath.Dir(bin), "latch-desktop")} {
+	var first string
+	for _, program := range []string{bin, filepath.Join(filepath.Dir(bin), "latch-desktop"), filepath.Join(filepath.Dir(bin), "latch-sandbox")} {
 		code, out, errOut := runBinary(t, program, env, "--version")
-		if code != 0 || !strings.HasPrefix(out, "Latch ") || errOut != "" {
+		if code != 0 || !strings.HasPrefix(out, "Latch ") || !strings.Contains(out, runtime.Version()) || errOut != "" {
 			t.Fatalf("%s --version: exit %d, %q %q; want 0 and Latch's version", filepath.Base(program), code, out, errOut)
+		}
+		if first == "" {
+			first = out
+		}
+		if out != first {
+			t.Errorf("%s --version says %q; latch says %q: want one version", filepath.Base(program), out, first)
 		}
 	}
 }

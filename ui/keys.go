@@ -132,11 +132,12 @@ func (a *appWindow) showHelp() {
 	}
 	project, _ := url.Parse(projectURL)
 	about := container.NewVBox(
-		widget.NewLabelWithStyle("Latch "+latchapp.Version(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle(latchapp.VersionLine(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		widget.NewLabel("Signs you in to your OpenID Connect provider and keeps the session in the system keychain. Licensed under the Apache License 2.0."),
 		widget.NewHyperlink(projectURL, project),
 		widget.NewLabelWithStyle("Keyboard shortcuts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 	)
+	about.Objects[0].(*widget.Label).Wrapping = fyne.TextWrapWord
 	about.Objects[1].(*widget.Label).Wrapping = fyne.TextWrapWord
 	// The list scrolls within the window, whatever its size.
 	body := container.NewVScroll(container.NewVBox(about, container.New(layout.NewFormLayout(), items...)))

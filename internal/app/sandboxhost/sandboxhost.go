@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/internal/app/sandboxclient"
 	"github.com/latchapp/latch/internal/app/sandboxserver"
 )
@@ -33,7 +34,7 @@ func InProcess(ctx context.Context, o sandboxclient.Options) (sandboxclient.Inst
 	return srv, nil
 }
 
-const usage = `latch-sandbox [--addr HOST:PORT] [--issuer URL] [--state-file PATH] [--token-ttl DURATION] [--reuse-interval DURATION] [--verbose]
+const usage = `latch-sandbox [--addr HOST:PORT] [--issuer URL] [--state-file PATH] [--token-ttl DURATION] [--reuse-interval DURATION] [--verbose] [--version]
 
 Runs Latch's built-in sandbox provider until interrupted, and prints its
 issuer, client ID and metadata API on lines of their own. latch starts it:
@@ -51,13 +52,14 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fs := flag.NewFlagSet("latch-sandbox", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var o sandboxclient.Options
-	var child, verbose bool
+	var child, verbose, showVersion bool
 	fs.StringVar(&o.Addr, "addr", "", "")
 	fs.StringVar(&o.Issuer, "issuer", "", "")
 	fs.StringVar(&o.StateFile, "state-file", "", "")
 	fs.DurationVar(&o.AccessTokenTTL, "token-ttl", sandboxclient.DefaultAccessTokenTTL, "")
 	fs.DurationVar(&o.ReuseInterval, "reuse-interval", 0, "")
 	fs.BoolVar(&verbose, "verbose", false, "")
+	fs.BoolVar(&showVersion, "version", false, "")
 	fs.BoolVar(&child, strings.TrimPrefix(sandboxclient.ChildFlag, "--"), false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -66,6 +68,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		}
 		fmt.Fprintf(stderr, "latch-sandbox: %v (see latch-sandbox --help)\n", err)
 		return 2
+	}
+	if showVersion {
+		fmt.Fprintln(stdout, latchapp.VersionLine())
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "latch-sandbox: unexpected argument %q (see latch-sandbox --help)\n", fs.Arg(0))
