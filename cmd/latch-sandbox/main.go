@@ -18,7 +18,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := sandboxhost.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, describe)
+	code := sandboxhost.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, describe, latchapp.VersionLine())
 	stop()
 	os.Exit(code)
 }

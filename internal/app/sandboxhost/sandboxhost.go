@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/latchapp/latch/internal/app/latchapp"
 	"github.com/latchapp/latch/internal/app/sandboxclient"
 	"github.com/latchapp/latch/internal/app/sandboxserver"
 )
@@ -47,8 +46,8 @@ or let latch start it when a session on the sandbox needs it.
 // and returns the exit status, [sandboxclient.ExitCode] of what ended it.
 // A sandbox that cannot start is worded by describe for a person, or,
 // for the program that started it as a child, said as it is, for that
-// program to word.
-func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, describe func(addr string, err error) string) int {
+// program to word. --version prints versionLine.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, describe func(addr string, err error) string, versionLine string) int {
 	fs := flag.NewFlagSet("latch-sandbox", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var o sandboxclient.Options
@@ -70,7 +69,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 2
 	}
 	if showVersion {
-		fmt.Fprintln(stdout, latchapp.VersionLine())
+		fmt.Fprintln(stdout, versionLine)
 		return 0
 	}
 	if fs.NArg() > 0 {

@@ -28,7 +28,7 @@ func TestChildServesUntilItsStdinCloses(t *testing.T) {
 	var stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(t.Context(), []string{"--child", "--addr", addr, "--state-file", state, "--token-ttl", "5s"}, stdinR, stdoutW, &stderr, describe)
+		done <- Main(t.Context(), []string{"--child", "--addr", addr, "--state-file", state, "--token-ttl", "5s"}, stdinR, stdoutW, &stderr, describe, "Latch test")
 		stdoutW.Close()
 	}()
 	lines := map[string]string{}
@@ -84,12 +84,12 @@ func TestSandboxThatCannotStartSaysWhy(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var stdout, stderr syncbuf.Buffer
-			code := Main(t.Context(), c.args, strings.NewReader(""), &stdout, &stderr, describe)
+			code := Main(t.Context(), c.args, strings.NewReader(""), &stdout, &stderr, describe, "Latch test")
 			if code != c.code || strings.TrimSpace(stderr.String()) != c.person || stdout.String() != "" {
 				t.Errorf("exit %d, stderr %q, stdout %q; want %d and %q alone", code, stderr.String(), stdout.String(), c.code, c.person)
 			}
 			var childErr syncbuf.Buffer
-			code = Main(t.Context(), append([]string{"--child"}, c.args...), strings.NewReader(""), &stdout, &childErr, describe)
+			code = Main(t.Context(), append([]string{"--child"}, c.args...), strings.NewReader(""), &stdout, &childErr, describe, "Latch test")
 			if code != c.code || !strings.Contains(childErr.String(), c.childSays) || strings.Count(childErr.String(), "\n") != 1 {
 				t.Errorf("as a child: exit %d, stderr %q; want %d and one line saying %q", code, childErr.String(), c.code, c.childSays)
 			}
@@ -109,7 +109,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"--token-ttl", "10ms"}, 2, "", "--token-ttl must be at least 1s"},
 	} {
 		var stdout, stderr syncbuf.Buffer
-		code := Main(t.Context(), c.args, strings.NewReader(""), &stdout, &stderr, describe)
+		code := Main(t.Context(), c.args, strings.NewReader(""), &stdout, &stderr, describe, "Latch test")
 		if code != c.code || !strings.Contains(stdout.String(), c.stdout) || !strings.Contains(stderr.String(), c.says) {
 			t.Errorf("latch-sandbox %v: exit %d, stdout %q, stderr %q; want %d, %q and %q", c.args, code, stdout.String(), stderr.String(), c.code, c.stdout, c.says)
 		}
