@@ -33,8 +33,10 @@ var recorded = map[string]string{
 
 // surfaceBudget is the most names the root session package exports
 // (types, functions, methods, variables and constants, as go doc -all
-// lists them): what a newcomer can hold in their head.
-const surfaceBudget = 70
+// lists them): what a newcomer can hold in their head. 71 since
+// Manager.LogoutLocally (a sign-out that tells the provider nothing, for
+// latch logout --local, as gh's), which no existing call could be.
+const surfaceBudget = 71
 
 func TestAPIFilesMatchTheCode(t *testing.T) {
 	for file, pkg := range recorded {

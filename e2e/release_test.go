@@ -119,10 +119,11 @@ func hexOf(b []byte) string {
 	return string(out)
 }
 
-// TestBuildsAreReproducible: cmd/latch built as scripts/package builds it,
-// from copies of the sources in two folders, is the same bytes; and the
-// .deb that nfpm makes of the same files twice, a second apart, is the
-// same bytes (every time in it is SOURCE_DATE_EPOCH's).
+// TestBuildsAreReproducible: the three programs built as scripts/package
+// builds them (the desktop app with cgo), from copies of the sources in
+// two folders, are the same bytes; and the .deb that nfpm makes of the
+// same files twice, a second apart, is the same bytes (every time in it
+// is SOURCE_DATE_EPOCH's): the .deb's payload is the same.
 func TestBuildsAreReproducible(t *testing.T) {
 	needDisplay(t, "dpkg-deb")
 	files, err := exec.Command("git", "-C", "..", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
@@ -131,7 +132,10 @@ func TestBuildsAreReproducible(t *testing.T) {
 	}
 	pkg := "github.com/latchapp/latch/internal/app/latchapp"
 	ldflags := "-s -w -buildid= -X=" + pkg + ".version=0.0.0-test -X=" + pkg + ".commit=0123456789abcdef0123456789abcdef01234567 -X=" + pkg + ".commitDate=2026-12-07T00:00:00Z"
-	var builds [][]byte
+	programs := []struct{ name, pkg, cgo string }{
+		{"latch", "./cmd/latch", "0"}, {"latch-sandbox", "./cmd/latch-sandbox", "0"}, {"latch-desktop", ".", "1"},
+	}
+	builds := map[string][][]byte{}
 	for range 2 {
 		src := t.TempDir()
 		for name := range strings.SplitSeq(strings.TrimSuffix(string(files), "\x00"), "\x00") {
@@ -146,16 +150,20 @@ func TestBuildsAreReproducible(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		out := filepath.Join(t.TempDir(), "latch")
-		runIn(t, src, append(os.Environ(), "CGO_ENABLED=0"), "go", "build", "-trimpath", "-ldflags", ldflags, "-o", out, "./cmd/latch")
-		b, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
+		for _, p := range programs {
+			out := filepath.Join(t.TempDir(), p.name)
+			runIn(t, src, append(os.Environ(), "CGO_ENABLED="+p.cgo), "go", "build", "-tags", "migrated_fynedo", "-trimpath", "-ldflags", ldflags, "-o", out, p.pkg)
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			builds[p.name] = append(builds[p.name], b)
 		}
-		builds = append(builds, b)
 	}
-	if !bytes.Equal(builds[0], builds[1]) {
-		t.Errorf("cmd/latch built in two folders differs (%d and %d bytes); want the same bytes", len(builds[0]), len(builds[1]))
+	for name, b := range builds {
+		if !bytes.Equal(b[0], b[1]) {
+			t.Errorf("%s built in two folders differs (%d and %d bytes); want the same bytes", name, len(b[0]), len(b[1]))
+		}
 	}
 
 	// The .deb: the packaged files staged twice, packed by nfpm twice.
