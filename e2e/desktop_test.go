@@ -212,6 +212,13 @@ func needDisplay(t *testing.T, tools ...string) {
 	if os.Getenv("DISPLAY") == "" {
 		peers.Missing(t, "an X display", "DISPLAY is not set")
 	}
+	needTools(t, tools...)
+}
+
+// needTools skips the test (fails it under LATCH_REQUIRE_PEERS) when one
+// of the programs is not installed.
+func needTools(t *testing.T, tools ...string) {
+	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			peers.Missing(t, tool, err.Error())
