@@ -74,7 +74,7 @@ func TestAppSwitchesAccounts(t *testing.T) {
 	press(t, window, "Tab")
 	typeIn(oidcprovider.ClientID)
 	press(t, window, "Return")
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(log.String(), "account not added"); {
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(log.String(), "account not saved"); {
 		if time.Now().After(deadline) {
 			t.Fatalf("the app did not say the wrong provider within 20 s; its log:\n%s", log.String())
 		}
