@@ -52,7 +52,7 @@ func (m *Manager) clearLocked(ctx context.Context) error {
 // [ErrRevocationUnsupported] when the provider cannot revoke, and the
 // refresh token stays valid there until it expires.
 func (m *Manager) Logout(ctx context.Context) error {
-	if err := m.signOutLocally(ctx); err != nil {
+	if err := m.signOutLocally(ctx, true); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
@@ -66,21 +66,12 @@ func (m *Manager) Logout(ctx context.Context) error {
 // refresh token is not revoked, and stays valid there until it expires
 // (revocations queued by earlier sign-outs stay queued). For a sign-out
 // that must not reach the network; prefer Logout.
-func (m *Manager) LogoutLocally(ctx context.Context) error {
-	lockCtx, cancel := context.WithTimeout(ctx, logoutLockTimeout)
-	lock, err := m.store.lock(lockCtx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("signing out: %w", err)
-	}
-	defer lock.Release()
-	if err := m.clearLocked(ctx); err != nil {
-		return fmt.Errorf("signing out: %w", err)
-	}
-	return nil
-}
+func (m *Manager) LogoutLocally(ctx context.Context) error { return m.signOutLocally(ctx, false) }
 
-func (m *Manager) signOutLocally(ctx context.Context) error {
+// signOutLocally removes the session from the store under the
+// cross-process lock, queueing its refresh token for revocation first
+// when revoke says so.
+func (m *Manager) signOutLocally(ctx context.Context, revoke bool) error {
 	lockCtx, cancel := context.WithTimeout(ctx, logoutLockTimeout)
 	lock, err := m.store.lock(lockCtx)
 	cancel()
@@ -88,6 +79,9 @@ func (m *Manager) signOutLocally(ctx context.Context) error {
 		return fmt.Errorf("signing out: %w", err)
 	}
 	defer lock.Release()
+	if !revoke {
+		return m.clearLocked(ctx)
+	}
 	stored, err := m.store.read(ctx)
 	if err != nil && !errors.Is(err, ErrCorruptValue) {
 		return fmt.Errorf("signing out: %w", err)
@@ -95,11 +89,11 @@ func (m *Manager) signOutLocally(ctx context.Context) error {
 	m.mu.Lock()
 	mem, dirty := m.session.creds, m.dirty
 	m.mu.Unlock()
-	revoke := []*Credentials{stored}
+	queued := []*Credentials{stored}
 	if dirty {
-		revoke = append(revoke, mem)
+		queued = append(queued, mem)
 	}
-	if err := m.queueRevocationsLocked(ctx, revoke...); err != nil {
+	if err := m.queueRevocationsLocked(ctx, queued...); err != nil {
 		return fmt.Errorf("signing out: %w", err)
 	}
 	return m.clearLocked(ctx)

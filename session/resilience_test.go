@@ -245,7 +245,7 @@ func TestLogoutWaitsForNoLockForever(t *testing.T) {
 	store := &memStore{}
 	m, _ := op.signedIn(t, store, time.Minute, manual)
 	// Another process holds the lock and does not let go.
-	held, err := acquireFileLock(t.Context(), m.store.lockPath)
+	held, err := m.store.lock(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

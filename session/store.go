@@ -108,9 +108,14 @@ func (v *sessionStore) remove(ctx context.Context) error {
 	return err
 }
 
-// lock takes the cross-process lock, waiting until it is free or ctx ends.
+// lock takes the cross-process lock, waiting until it is free or ctx ends
+// (see [filelock.Acquire]).
 func (v *sessionStore) lock(ctx context.Context) (*filelock.Lock, error) {
-	return acquireFileLock(ctx, v.lockPath)
+	l, err := filelock.Acquire(ctx, v.lockPath, nil)
+	if err != nil {
+		return nil, fmt.Errorf("renewal lock: %w", err)
+	}
+	return l, nil
 }
 
 // bump changes the generation file: other processes watching it read the
