@@ -22,6 +22,18 @@ func metadataTab(t *testing.T, ui *appWindow) *metadataScreen {
 	return ui.metadata
 }
 
+// rowOf is m's row for key, which must be there.
+func rowOf(t *testing.T, m *metadataScreen, key string) *metaRow {
+	t.Helper()
+	for _, r := range m.rows {
+		if r.key.Text == key {
+			return r
+		}
+	}
+	t.Fatalf("no row for %q, want one", key)
+	return nil
+}
+
 // demoUser is the user ID of the sandbox's demo account.
 const demoUser = "sandbox|demo"
 
@@ -45,15 +57,7 @@ func TestMetadataEditor(t *testing.T) {
 	setServerMetadata(t, h, map[string]any{"theme": "dark", "count": 2, "prefs": map[string]any{"a": 1}, "beta": true, "gone": "x"})
 	ui := h.start()
 	m := metadataTab(t, ui)
-	row := func(key string) *metaRow {
-		for _, r := range m.rows {
-			if r.key.Text == key {
-				return r
-			}
-		}
-		t.Fatalf("no row for %q, want one", key)
-		return nil
-	}
+	row := func(key string) *metaRow { return rowOf(t, m, key) }
 	onUI(func() {
 		if len(m.rows) != 5 || row("count").kind.Selected != string(profile.KindNumber) || row("beta").kind.Selected != string(profile.KindBool) ||
 			row("prefs").kind.Selected != string(profile.KindJSON) || row("theme").value.Text != "dark" {
@@ -268,15 +272,7 @@ func TestMetadataToggleAndJSONField(t *testing.T) {
 	setServerMetadata(t, h, map[string]any{"beta": true, "prefs": long, "name": "x"})
 	ui := h.start()
 	m := metadataTab(t, ui)
-	row := func(key string) *metaRow {
-		for _, r := range m.rows {
-			if r.key.Text == key {
-				return r
-			}
-		}
-		t.Fatalf("no row for %q", key)
-		return nil
-	}
+	row := func(key string) *metaRow { return rowOf(t, m, key) }
 	onUI(func() {
 		beta := row("beta")
 		if !beta.toggle.Visible() || beta.value.Visible() || !beta.toggle.Checked {
