@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -222,30 +220,6 @@ func TestCommandsAgainstTheSandbox(t *testing.T) {
 	if code, _, _ := w.run("token"); code != 1 {
 		t.Fatal("a token after logout")
 	}
-}
-
-// refreshRefused reports whether the provider at issuer refuses
-// refreshToken.
-func refreshRefused(t *testing.T, issuer, refreshToken string) bool {
-	t.Helper()
-	resp, err := http.Get(issuer + "/.well-known/openid-configuration")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		TokenEndpoint string `json:"token_endpoint"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&doc)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err = http.PostForm(doc.TokenEndpoint, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}, "client_id": {oidcprovider.ClientID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusBadRequest
 }
 
 func TestInMemorySessionLeavesTheStoreAlone(t *testing.T) {
