@@ -196,35 +196,12 @@ func Run(ctx context.Context, s *latchapp.Account, accounts *latchapp.Accounts, 
 	ui.accounts = accounts
 	ui.desk = desk
 	ui.start()
-	if opts.InTray && trayHost() {
-		ui.runInTray(ctx)
-	} else {
-		ui.showAndRun(ctx)
-	}
+	ui.run(ctx, opts.InTray && trayHost())
 	ui.stop()
 	if ui.account != s {
 		ui.account.Close() // the account switched to; the caller closes s
 	}
 	return nil
-}
-
-// showAndRun shows the window and runs the app until it quits: by Quit,
-// by closing the window, or as ctx ends (an interrupt, or a termination
-// when the desktop session ends), which quits as Quit does, keeping the
-// window's size.
-func (a *appWindow) showAndRun(ctx context.Context) {
-	stop := context.AfterFunc(ctx, func() { fyne.Do(a.quit) })
-	defer stop()
-	a.window.ShowAndRun()
-}
-
-// runInTray runs the app as showAndRun does, with its window hidden: the
-// tray's Open shows it.
-func (a *appWindow) runInTray(ctx context.Context) {
-	a.log.Info("started in the tray")
-	stop := context.AfterFunc(ctx, func() { fyne.Do(a.quit) })
-	defer stop()
-	a.fyne.Run()
 }
 
 // start sets the window up and shows the first screen (see launch).
@@ -242,27 +219,6 @@ func (a *appWindow) start() {
 	a.followFront()
 	a.followDesk()
 	a.launch()
-}
-
-// followFront follows whether the window is in front, as the system
-// tells (see notify).
-func (a *appWindow) followFront() {
-	a.inFront = true
-	lc := a.fyne.Lifecycle()
-	lc.SetOnEnteredForeground(func() { a.inFront = true })
-	lc.SetOnExitedForeground(func() { a.inFront = false })
-	// However the app stops (Quit, the window closed, or a termination
-	// that Fyne itself answers by quitting), the size is kept: Fyne
-	// saves the preferences after this.
-	lc.SetOnStopped(a.keepSize)
-}
-
-// notify says title and text in a desktop notification when the window is
-// not in front: what the window says there, the person would not see.
-func (a *appWindow) notify(title, text string) {
-	if !a.inFront {
-		a.fyne.SendNotification(fyne.NewNotification(title, text))
-	}
 }
 
 // subscribe follows the account's session events.
@@ -500,29 +456,6 @@ func (a *appWindow) onSessionEvent(e session.Event) {
 		a.refreshAccounts()
 	}
 	a.updateTray()
-}
-
-// onClose follows the person closing the window: Latch quits, or keeps
-// running in the tray when they chose that in Settings.
-func (a *appWindow) onClose() {
-	a.keepSize()
-	if !a.closesToTray() {
-		a.window.Close()
-		return
-	}
-	a.window.Hide()
-	if !a.toldInTray {
-		a.toldInTray = true // once a run: the person knows after that
-		a.fyne.SendNotification(fyne.NewNotification("Latch is still running", "Latch keeps your session in the system tray. Choose Quit there to end it."))
-	}
-}
-
-// quit ends Latch, whatever closing the window does, keeping the window's
-// size first.
-func (a *appWindow) quit() {
-	a.keepSize()
-	a.window.Close()
-	a.fyne.Quit()
 }
 
 // providerName is how the provider is named on screen.

@@ -30,7 +30,7 @@ func Repair(ctx context.Context, log *slog.Logger, problem error, file string, r
 	ui := newApp(ctx, nil, log)
 	ui.desk = desk
 	ui.showProblem(problem, file, reopen)
-	ui.showAndRun(ctx)
+	ui.run(ctx, false)
 	ui.stop()
 	if ui.account != nil && ui.account != ui.repaired {
 		ui.account.Close() // the account switched to
