@@ -38,8 +38,10 @@ func TestPicturesOfTheScreensInBothThemes(t *testing.T) {
 			// The configuration problem.
 			env := append(home(t), "FYNE_THEME="+variant)
 			writeConfig(t, env, "# my settings\nisuer = \"https://id.example.com/\"\nclient_id = \"latch\"\n")
-			waitScreen := startAppLogging(t, bin, env, io.Discard)
+			var log syncbuf.Buffer
+			waitScreen := startAppLogging(t, bin, env, &log)
 			waitScreen("screen=problem", time.Minute)
+			waitFirstFrame(t, &log)
 			window := latchWindow(ctx, t)
 			picture(ctx, t, window, variant, "problem")
 			closeApp(t, window)
@@ -56,8 +58,10 @@ func TestPicturesOfTheScreensInBothThemes(t *testing.T) {
 			if code, _, errOut := latch(t, env, "switch", "work"); code != 0 {
 				t.Fatalf("latch switch work: %s", errOut)
 			}
-			waitScreen = startAppLogging(t, bin, env, io.Discard)
+			var profileLog syncbuf.Buffer
+			waitScreen = startAppLogging(t, bin, env, &profileLog)
 			waitScreen("screen=profile", time.Minute)
+			waitFirstFrame(t, &profileLog)
 			window = latchWindow(ctx, t)
 			time.Sleep(time.Second) // the avatar and the bar's list
 			// The window's icon, which window managers show: its first
@@ -164,7 +168,7 @@ func TestWindowSizeKeptWhenTerminated(t *testing.T) {
 		waitScreen("screen=profile", time.Minute)
 		window := latchWindow(ctx, t)
 		xdotool(ctx, t, "windowsize", "--sync", window, "700", "690")
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(2 * time.Second) // the app takes the new size from its event loop, later under load
 		if err := cmd.Process.Signal(sig); err != nil {
 			t.Fatal(err)
 		}
@@ -180,6 +184,17 @@ func TestWindowSizeKeptWhenTerminated(t *testing.T) {
 			t.Fatalf("after %v the next launch's window is\n%s\nwant 700x690, the size given before", sig, geometry)
 		}
 		closeApp(t, window)
+	}
+}
+
+// waitFirstFrame waits for the app's log to say its first screen was
+// drawn: a picture taken before that is of an empty window.
+func waitFirstFrame(t *testing.T, log *syncbuf.Buffer) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(log.String(), `msg="first frame"`); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the app drew no first frame within 30 s; its log:\n%s", log.String())
+		}
 	}
 }
 
